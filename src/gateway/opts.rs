@@ -1,0 +1,870 @@
+//! The frontend's inputs: `BUILDKIT_FRONTEND_OPT_<n>` variables and friends, parsed into
+//! [`BuildOpts`].
+//!
+//! buildkitd passes every frontend opt as `BUILDKIT_FRONTEND_OPT_<i>=<key>=<value>`, with `i` in
+//! Go map order (random on every run); values may contain `=`, so the split is on the first one.
+//! `BUILDKIT_SESSION_ID` (possibly empty) and `BUILDKIT_WORKERS` (JSON, lowercase keys) come
+//! alongside. Key names and semantics follow BuildKit's `frontend/dockerui` package.
+//!
+//! Parsing takes the environment as an iterator so tests never touch the process env.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::IpAddr;
+
+use serde::Deserialize;
+
+use crate::error::Error;
+
+pub const ENV_OPT_PREFIX: &str = "BUILDKIT_FRONTEND_OPT_";
+pub const ENV_SESSION_ID: &str = "BUILDKIT_SESSION_ID";
+pub const ENV_WORKERS: &str = "BUILDKIT_WORKERS";
+pub const ENV_EXPORTED_PRODUCT: &str = "BUILDKIT_EXPORTEDPRODUCT";
+
+pub const DEFAULT_DOCKERFILE_NAME: &str = "Dockerfile";
+pub const DEFAULT_LOCAL_NAME_DOCKERFILE: &str = "dockerfile";
+pub const DEFAULT_LOCAL_NAME_CONTEXT: &str = "context";
+pub const DOCKERIGNORE_NAME: &str = ".dockerignore";
+
+/// An OCI platform (`os/architecture[/variant]`), normalised the way containerd's
+/// `platforms.Normalize` does.
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+pub struct Platform {
+    #[serde(default, alias = "OS")]
+    pub os: String,
+    #[serde(default, alias = "Architecture")]
+    pub architecture: String,
+    #[serde(default, alias = "Variant")]
+    pub variant: String,
+    #[serde(default, rename = "os.version", alias = "OSVersion")]
+    pub os_version: String,
+    #[serde(default, rename = "os.features", alias = "OSFeatures")]
+    pub os_features: Vec<String>,
+}
+
+impl Platform {
+    pub fn new(os: &str, arch: &str, variant: &str) -> Self {
+        Platform {
+            os: os.to_string(),
+            architecture: arch.to_string(),
+            variant: variant.to_string(),
+            ..Default::default()
+        }
+    }
+
+    /// The platform of the machine this binary runs on (linux + this binary's architecture).
+    pub fn host() -> Self {
+        let arch = match std::env::consts::ARCH {
+            "x86_64" => "amd64",
+            "aarch64" => "arm64",
+            "x86" => "386",
+            "arm" => "arm",
+            "powerpc64" => "ppc64le",
+            "s390x" => "s390x",
+            "riscv64" => "riscv64",
+            other => other,
+        };
+        Platform::new("linux", arch, "").normalized()
+    }
+
+    /// containerd `platforms.Normalize`: canonical OS/arch names and variants.
+    pub fn normalized(mut self) -> Self {
+        self.os = self.os.to_ascii_lowercase();
+        if self.os == "macos" {
+            self.os = "darwin".into();
+        }
+        let arch = self.architecture.to_ascii_lowercase();
+        let variant = self.variant.to_ascii_lowercase();
+        let (arch, variant) = match arch.as_str() {
+            "i386" | "x86" | "i686" | "386" => ("386".to_string(), String::new()),
+            "x86_64" | "x86-64" | "amd64" => {
+                let v = if variant == "v1" { String::new() } else { variant };
+                ("amd64".to_string(), v)
+            }
+            "aarch64" | "arm64" => {
+                let v = match variant.as_str() {
+                    "8" | "v8" | "" => String::new(),
+                    _ => variant,
+                };
+                ("arm64".to_string(), v)
+            }
+            "armhf" => ("arm".to_string(), "v7".to_string()),
+            "armel" => ("arm".to_string(), "v6".to_string()),
+            "arm" => {
+                let v = match variant.as_str() {
+                    "" | "7" => "v7".to_string(),
+                    "5" | "6" | "8" => format!("v{variant}"),
+                    _ => variant,
+                };
+                ("arm".to_string(), v)
+            }
+            _ => (arch, variant),
+        };
+        self.architecture = arch;
+        self.variant = variant;
+        self
+    }
+
+    /// Parse `os[/arch[/variant]]` or a bare architecture (`arm64`), then normalise.
+    pub fn parse(spec: &str) -> Result<Platform, Error> {
+        let spec = spec.trim();
+        let parts: Vec<&str> = spec.split('/').collect();
+        let bad = || Error::new(format!("failed to parse target platform {spec}: invalid platform"));
+        if spec.is_empty() || parts.iter().any(|p| p.is_empty()) || parts.len() > 3 {
+            return Err(bad());
+        }
+        let known_os = |s: &str| {
+            matches!(
+                s.to_ascii_lowercase().as_str(),
+                "linux" | "windows" | "darwin" | "macos" | "freebsd" | "netbsd" | "openbsd"
+                    | "solaris" | "illumos" | "android" | "ios" | "aix" | "plan9" | "js"
+                    | "wasip1" | "dragonfly" | "zos"
+            )
+        };
+        let p = match parts.as_slice() {
+            [one] if known_os(one) => {
+                // OS only: default architecture of this machine.
+                let host = Platform::host();
+                Platform::new(one, &host.architecture, &host.variant)
+            }
+            [one] => Platform::new("linux", one, ""),
+            [os, arch] => Platform::new(os, arch, ""),
+            [os, arch, variant] => Platform::new(os, arch, variant),
+            _ => return Err(bad()),
+        };
+        Ok(p.normalized())
+    }
+
+    /// `platforms.FormatAll`: `os/arch[/variant]` (the key used for `refs` and metadata).
+    pub fn id(&self) -> String {
+        let mut s = format!("{}/{}", self.os, self.architecture);
+        if !self.variant.is_empty() {
+            s.push('/');
+            s.push_str(&self.variant);
+        }
+        s
+    }
+
+    /// OCI JSON form (`{"architecture":…,"os":…[,"variant":…]}`), Go field order.
+    pub fn to_oci_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("architecture".into(), self.architecture.clone().into());
+        m.insert("os".into(), self.os.clone().into());
+        if !self.os_version.is_empty() {
+            m.insert("os.version".into(), self.os_version.clone().into());
+        }
+        if !self.os_features.is_empty() {
+            m.insert("os.features".into(), self.os_features.clone().into());
+        }
+        if !self.variant.is_empty() {
+            m.insert("variant".into(), self.variant.clone().into());
+        }
+        serde_json::Value::Object(m)
+    }
+}
+
+impl fmt::Display for Platform {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.id())
+    }
+}
+
+/// `image-resolve-mode`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ResolveMode {
+    #[default]
+    Default,
+    /// `pull`: always check the registry.
+    Pull,
+    /// `local`: prefer the local image store (buildx sets this on the docker driver).
+    Local,
+}
+
+impl ResolveMode {
+    pub fn parse(v: &str) -> Result<ResolveMode, Error> {
+        match v {
+            "" | "default" => Ok(ResolveMode::Default),
+            "pull" => Ok(ResolveMode::Pull),
+            "local" => Ok(ResolveMode::Local),
+            _ => Err(Error::new(format!("invalid image-resolve-mode: {v}"))),
+        }
+    }
+    /// The wire string for `ResolveImageConfig.ResolveMode` and `image.resolvemode`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResolveMode::Default => "default",
+            ResolveMode::Pull => "pull",
+            ResolveMode::Local => "local",
+        }
+    }
+}
+
+/// `no-cache`: absent, present-and-empty (all stages), or a list of stage names.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum NoCache {
+    #[default]
+    Off,
+    All,
+    Stages(Vec<String>),
+}
+
+impl NoCache {
+    /// Whether the stage `name` must ignore the cache (stage names compare case-insensitively).
+    pub fn applies_to(&self, name: &str) -> bool {
+        match self {
+            NoCache::Off => false,
+            NoCache::All => true,
+            NoCache::Stages(v) => v.iter().any(|n| n.eq_ignore_ascii_case(name)),
+        }
+    }
+}
+
+/// `force-network-mode`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum NetworkMode {
+    #[default]
+    Sandbox,
+    Host,
+    None,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ulimit {
+    pub name: String,
+    pub soft: i64,
+    pub hard: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HostIp {
+    pub host: String,
+    pub ip: String,
+}
+
+/// One `cache-imports` entry (`{Type, Attrs}`), or a legacy `cache-from` registry ref.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct CacheImport {
+    #[serde(rename = "Type", alias = "type", default)]
+    pub kind: String,
+    #[serde(rename = "Attrs", alias = "attrs", default)]
+    pub attrs: BTreeMap<String, String>,
+}
+
+/// One entry of `BUILDKIT_WORKERS`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+pub struct WorkerInfo {
+    #[serde(default, alias = "ID")]
+    pub id: String,
+    #[serde(default, alias = "Labels")]
+    pub labels: BTreeMap<String, String>,
+    #[serde(default, alias = "Platforms")]
+    pub platforms: Vec<Platform>,
+}
+
+/// Everything the frontend was asked to do, typed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BuildOpts {
+    /// Every frontend opt as received (`key -> value`).
+    pub raw: BTreeMap<String, String>,
+    /// Dockerfile path inside the dockerfile local (`filename`, default `Dockerfile`).
+    pub filename: String,
+    /// Local name the Dockerfile is read from (`dockerfilekey`, default `dockerfile`).
+    pub dockerfile_key: String,
+    /// Local name of the build context (`contextkey`, default `context`).
+    pub context_key: String,
+    /// The value of the opt named like the context key, when set (a git/http URL means a
+    /// remote context; not supported yet, kept for diagnostics).
+    pub context_source: Option<String>,
+    pub context_subdir: Option<String>,
+    pub target: Option<String>,
+    /// `build-arg:*`, prefix stripped.
+    pub build_args: BTreeMap<String, String>,
+    /// `label:*`, prefix stripped.
+    pub labels: BTreeMap<String, String>,
+    /// Target platforms from `platform`; empty means the default platform.
+    pub platforms: Vec<Platform>,
+    pub multi_platform: bool,
+    pub no_cache: NoCache,
+    pub image_resolve_mode: ResolveMode,
+    /// `requestid`: absent for a normal build, otherwise a subrequest name.
+    pub requestid: Option<String>,
+    /// `frontend.caps`, comma list as sent (may carry `+forward` suffixes).
+    pub frontend_caps: Vec<String>,
+    pub add_hosts: Vec<HostIp>,
+    /// `shm-size` in bytes (0 = unset).
+    pub shm_size: i64,
+    pub ulimits: Vec<Ulimit>,
+    pub force_network_mode: NetworkMode,
+    pub hostname: Option<String>,
+    pub cgroup_parent: Option<String>,
+    /// `context:<name>` (and `context:<name>::<platform>`) named contexts, prefix stripped.
+    pub named_contexts: BTreeMap<String, String>,
+    /// `local-sessionid:<name>` per-local session overrides.
+    pub local_session_ids: BTreeMap<String, String>,
+    pub cache_imports: Vec<CacheImport>,
+    /// `build-arg:BUILDKIT_CACHE_MOUNT_NS`.
+    pub cache_mount_ns: Option<String>,
+    /// `source`: the frontend image ref (set under `# syntax=` / `BUILDKIT_SYNTAX`).
+    pub source: Option<String>,
+    /// `cmdline`: the full syntax value.
+    pub cmdline: Option<String>,
+    /// `BUILDKIT_SESSION_ID` (may be empty: then never emit `local.session`).
+    pub session_id: String,
+    pub workers: Vec<WorkerInfo>,
+    /// The build platform: first worker's first platform, else this machine's.
+    pub default_platform: Platform,
+    /// `BUILDKIT_EXPORTEDPRODUCT`.
+    pub exported_product: Option<String>,
+}
+
+fn split_csv(v: &str) -> Vec<String> {
+    // Go uses a CSV reader: fields may be quoted. Handle the simple quoting cases.
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut in_quotes = false;
+    let mut chars = v.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if in_quotes && chars.peek() == Some(&'"') => {
+                cur.push('"');
+                chars.next();
+            }
+            '"' => in_quotes = !in_quotes,
+            ',' if !in_quotes => out.push(std::mem::take(&mut cur)),
+            _ => cur.push(c),
+        }
+    }
+    out.push(cur);
+    out
+}
+
+fn parse_bool(v: &str) -> Option<bool> {
+    // Go strconv.ParseBool
+    match v {
+        "1" | "t" | "T" | "true" | "TRUE" | "True" => Some(true),
+        "0" | "f" | "F" | "false" | "FALSE" | "False" => Some(false),
+        _ => None,
+    }
+}
+
+fn parse_ulimit(field: &str) -> Result<Ulimit, Error> {
+    const NAMES: &[&str] = &[
+        "core", "cpu", "data", "fsize", "locks", "memlock", "msgqueue", "nice", "nofile", "nproc",
+        "rss", "rtprio", "rttime", "sigpending", "stack",
+    ];
+    let bad = |why: &str| Error::new(format!("failed to parse ulimit: {why}: {field}"));
+    let (name, limits) = field.split_once('=').ok_or_else(|| bad("invalid ulimit argument"))?;
+    if !NAMES.contains(&name) {
+        return Err(bad("invalid ulimit type"));
+    }
+    let (soft, hard) = match limits.split_once(':') {
+        Some((s, h)) => (s, Some(h)),
+        None => (limits, None),
+    };
+    let soft: i64 = soft.parse().map_err(|_| bad("invalid ulimit soft value"))?;
+    let hard: i64 = match hard {
+        Some(h) => h.parse().map_err(|_| bad("invalid ulimit hard value"))?,
+        None => soft,
+    };
+    if soft > hard {
+        return Err(bad("ulimit soft limit must be less than or equal to hard limit"));
+    }
+    Ok(Ulimit { name: name.to_string(), soft, hard })
+}
+
+impl BuildOpts {
+    /// Parse from this process's environment.
+    pub fn from_process_env() -> Result<BuildOpts, Error> {
+        BuildOpts::from_env(std::env::vars_os().filter_map(|(k, v)| {
+            Some((k.into_string().ok()?, v.into_string().ok()?))
+        }))
+    }
+
+    /// Parse from `(name, value)` environment pairs.
+    pub fn from_env<I, K, V>(env: I) -> Result<BuildOpts, Error>
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: AsRef<str>,
+        V: AsRef<str>,
+    {
+        let mut raw = BTreeMap::new();
+        let mut session_id = String::new();
+        let mut workers_json = None;
+        let mut exported_product = None;
+        for (k, v) in env {
+            let (k, v) = (k.as_ref(), v.as_ref());
+            if let Some(idx) = k.strip_prefix(ENV_OPT_PREFIX) {
+                if idx.is_empty() || !idx.bytes().all(|b| b.is_ascii_digit()) {
+                    continue;
+                }
+                let (key, value) = v.split_once('=').unwrap_or((v, ""));
+                raw.insert(key.to_string(), value.to_string());
+            } else if k == ENV_SESSION_ID {
+                session_id = v.to_string();
+            } else if k == ENV_WORKERS {
+                workers_json = Some(v.to_string());
+            } else if k == ENV_EXPORTED_PRODUCT {
+                exported_product = Some(v.to_string());
+            }
+        }
+        let workers: Vec<WorkerInfo> = match workers_json.as_deref() {
+            None | Some("") | Some("null") => Vec::new(),
+            Some(j) => serde_json::from_str(j)
+                .map_err(|e| Error::new(format!("failed to parse {ENV_WORKERS}: {e}")))?,
+        };
+        let mut o = BuildOpts::from_opts(raw)?;
+        o.session_id = session_id;
+        o.default_platform = workers
+            .first()
+            .and_then(|w| w.platforms.first())
+            .cloned()
+            .map(Platform::normalized)
+            .unwrap_or_else(Platform::host);
+        o.workers = workers;
+        o.exported_product = exported_product;
+        Ok(o)
+    }
+
+    /// Parse a map of frontend opts (no env metadata: session empty, host default platform).
+    pub fn from_opts(raw: BTreeMap<String, String>) -> Result<BuildOpts, Error> {
+        let get = |k: &str| raw.get(k).map(String::as_str);
+        let non_empty = |k: &str| get(k).filter(|v| !v.is_empty()).map(str::to_string);
+        let prefixed = |prefix: &str| -> BTreeMap<String, String> {
+            raw.iter()
+                .filter_map(|(k, v)| Some((k.strip_prefix(prefix)?.to_string(), v.clone())))
+                .collect()
+        };
+
+        let filename = get("filename").unwrap_or(DEFAULT_DOCKERFILE_NAME).to_string();
+        let dockerfile_key =
+            get("dockerfilekey").unwrap_or(DEFAULT_LOCAL_NAME_DOCKERFILE).to_string();
+        let context_key = get("contextkey").unwrap_or(DEFAULT_LOCAL_NAME_CONTEXT).to_string();
+        let context_source = non_empty(&context_key);
+
+        let platforms = match get("platform") {
+            Some(v) if !v.is_empty() => {
+                v.split(',').map(Platform::parse).collect::<Result<Vec<_>, _>>()?
+            }
+            _ => Vec::new(),
+        };
+
+        let mut multi_platform = platforms.len() > 1;
+        let mp = non_empty("build-arg:BUILDKIT_MULTI_PLATFORM").or_else(|| non_empty("multi-platform"));
+        if let Some(v) = mp {
+            let b = parse_bool(&v)
+                .ok_or_else(|| Error::new(format!("invalid boolean value for multi-platform: {v}")))?;
+            if !b && multi_platform {
+                return Err(Error::new(
+                    "conflicting config: returning multiple target platforms is not allowed",
+                ));
+            }
+            multi_platform = b;
+        }
+
+        let no_cache = match get("no-cache") {
+            None => NoCache::Off,
+            Some("") => NoCache::All,
+            Some(v) => NoCache::Stages(v.split(',').map(str::to_string).collect()),
+        };
+
+        let image_resolve_mode = ResolveMode::parse(get("image-resolve-mode").unwrap_or(""))?;
+
+        let frontend_caps = match get("frontend.caps") {
+            Some(v) if !v.is_empty() => v.split(',').map(|s| s.trim().to_string()).collect(),
+            _ => Vec::new(),
+        };
+
+        let mut add_hosts = Vec::new();
+        if let Some(v) = non_empty("add-hosts") {
+            for field in split_csv(&v) {
+                let lower = field.to_ascii_lowercase();
+                let (host, ip) = lower.split_once('=').ok_or_else(|| {
+                    Error::new(format!(
+                        "failed to parse additional hosts: invalid key-value pair {field}"
+                    ))
+                })?;
+                if ip.parse::<IpAddr>().is_err() {
+                    return Err(Error::new(format!(
+                        "failed to parse additional hosts: failed to parse IP {ip}"
+                    )));
+                }
+                add_hosts.push(HostIp { host: host.to_string(), ip: ip.to_string() });
+            }
+        }
+
+        let shm_size = match non_empty("shm-size") {
+            Some(v) => v
+                .parse::<i64>()
+                .map_err(|_| Error::new(format!("failed to parse shm size: invalid value {v}")))?,
+            None => 0,
+        };
+
+        let ulimits = match non_empty("ulimit") {
+            Some(v) => split_csv(&v).iter().map(|f| parse_ulimit(f)).collect::<Result<_, _>>()?,
+            None => Vec::new(),
+        };
+
+        let force_network_mode = match get("force-network-mode").unwrap_or("") {
+            "" | "sandbox" => NetworkMode::Sandbox,
+            "host" => NetworkMode::Host,
+            "none" => NetworkMode::None,
+            v => return Err(Error::new(format!("invalid netmode {v}"))),
+        };
+
+        let hostname =
+            non_empty("build-arg:BUILDKIT_SANDBOX_HOSTNAME").or_else(|| non_empty("hostname"));
+
+        let mut cache_imports: Vec<CacheImport> = Vec::new();
+        if let Some(v) = non_empty("cache-imports") {
+            let parsed: Option<Vec<CacheImport>> = serde_json::from_str(&v).map_err(|e| {
+                Error::new(format!("failed to unmarshal cache-imports ({v:?}): {e}"))
+            })?;
+            cache_imports.extend(parsed.unwrap_or_default());
+        }
+        if let Some(v) = non_empty("cache-from") {
+            for r in v.split(',') {
+                cache_imports.push(CacheImport {
+                    kind: "registry".into(),
+                    attrs: BTreeMap::from([("ref".to_string(), r.to_string())]),
+                });
+            }
+        }
+
+        Ok(BuildOpts {
+            filename,
+            dockerfile_key,
+            context_key,
+            context_source,
+            context_subdir: non_empty("contextsubdir"),
+            target: non_empty("target"),
+            build_args: prefixed("build-arg:"),
+            labels: prefixed("label:"),
+            platforms,
+            multi_platform,
+            no_cache,
+            image_resolve_mode,
+            requestid: non_empty("requestid"),
+            frontend_caps,
+            add_hosts,
+            shm_size,
+            ulimits,
+            force_network_mode,
+            hostname,
+            cgroup_parent: non_empty("cgroup-parent"),
+            named_contexts: prefixed("context:"),
+            local_session_ids: prefixed("local-sessionid:"),
+            cache_imports,
+            cache_mount_ns: non_empty("build-arg:BUILDKIT_CACHE_MOUNT_NS"),
+            source: non_empty("source"),
+            cmdline: non_empty("cmdline"),
+            session_id: String::new(),
+            workers: Vec::new(),
+            default_platform: Platform::host(),
+            exported_product: None,
+            raw,
+        })
+    }
+
+    /// The platforms to build: the requested ones, or the default platform.
+    pub fn target_platforms(&self) -> Vec<Platform> {
+        if self.platforms.is_empty() {
+            vec![self.default_platform.clone()]
+        } else {
+            self.platforms.clone()
+        }
+    }
+
+    /// The session id to use for local source `name` (per-local override, else the global one).
+    pub fn session_for(&self, local_name: &str) -> &str {
+        self.local_session_ids.get(local_name).map(String::as_str).unwrap_or(&self.session_id)
+    }
+
+    /// `<filename>.dockerignore`, read from the dockerfile local (it wins over the context's).
+    pub fn dockerfile_dockerignore(&self) -> String {
+        format!("{}{}", self.filename, DOCKERIGNORE_NAME)
+    }
+
+    /// The lowercase `dockerfile` fallback path when `filename`'s base name is `Dockerfile`.
+    pub fn lowercase_fallback(&self) -> Option<String> {
+        let (dir, base) = match self.filename.rsplit_once('/') {
+            Some((d, b)) => (Some(d), b),
+            None => (None, self.filename.as_str()),
+        };
+        if base != DEFAULT_DOCKERFILE_NAME {
+            return None;
+        }
+        let lower = DEFAULT_DOCKERFILE_NAME.to_ascii_lowercase();
+        Some(match dir {
+            Some(d) => format!("{d}/{lower}"),
+            None => lower,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(opts: &[&str], extra: &[(&str, &str)]) -> Vec<(String, String)> {
+        let mut v: Vec<(String, String)> = opts
+            .iter()
+            .enumerate()
+            .map(|(i, o)| (format!("{ENV_OPT_PREFIX}{i}"), o.to_string()))
+            .collect();
+        v.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        v.push(("PATH".into(), "/bin".into()));
+        v
+    }
+
+    #[test]
+    fn defaults_with_no_opts() {
+        let o = BuildOpts::from_env(env(&[], &[])).unwrap();
+        assert_eq!(o.filename, "Dockerfile");
+        assert_eq!(o.dockerfile_key, "dockerfile");
+        assert_eq!(o.context_key, "context");
+        assert_eq!(o.target, None);
+        assert_eq!(o.requestid, None);
+        assert_eq!(o.no_cache, NoCache::Off);
+        assert_eq!(o.image_resolve_mode, ResolveMode::Default);
+        assert!(!o.multi_platform);
+        assert_eq!(o.session_id, "");
+        assert_eq!(o.default_platform, Platform::host());
+        assert_eq!(o.target_platforms(), vec![Platform::host()]);
+        assert!(o.raw.is_empty());
+    }
+
+    #[test]
+    fn observed_buildx_opts_in_random_order() {
+        let o = BuildOpts::from_env(env(
+            &[
+                "image-resolve-mode=local",
+                "cmdline=hoard:dev",
+                "build-arg:BUILDKIT_SYNTAX=hoard:dev",
+                "filename=Dockerfile",
+                "build-arg:EQ=a=b=c",
+                "source=hoard:dev",
+                "label:org.opencontainers.image.title=x",
+            ],
+            &[
+                ("BUILDKIT_SESSION_ID", "sess123"),
+                ("BUILDKIT_EXPORTEDPRODUCT", "docker"),
+                (
+                    "BUILDKIT_WORKERS",
+                    r#"[{"id":"w1","labels":{"a":"b"},"platforms":[{"architecture":"amd64","os":"linux"},{"architecture":"amd64","os":"linux","variant":"v2"}],"buildkitVersion":{}}]"#,
+                ),
+            ],
+        ))
+        .unwrap();
+        assert_eq!(o.image_resolve_mode, ResolveMode::Local);
+        assert_eq!(o.cmdline.as_deref(), Some("hoard:dev"));
+        assert_eq!(o.source.as_deref(), Some("hoard:dev"));
+        assert_eq!(o.build_args.get("EQ").map(String::as_str), Some("a=b=c"));
+        assert_eq!(o.build_args.get("BUILDKIT_SYNTAX").map(String::as_str), Some("hoard:dev"));
+        assert_eq!(o.labels.len(), 1);
+        assert_eq!(o.session_id, "sess123");
+        assert_eq!(o.exported_product.as_deref(), Some("docker"));
+        assert_eq!(o.workers.len(), 1);
+        assert_eq!(o.workers[0].id, "w1");
+        assert_eq!(o.default_platform, Platform::new("linux", "amd64", ""));
+        assert_eq!(o.raw.len(), 7);
+        assert_eq!(o.raw["build-arg:EQ"], "a=b=c");
+    }
+
+    #[test]
+    fn ignores_unrelated_and_malformed_env() {
+        let o = BuildOpts::from_env(vec![
+            ("BUILDKIT_FRONTEND_OPT_X", "target=nope"),
+            ("BUILDKIT_FRONTEND_OPT_", "target=nope"),
+            ("BUILDKIT_FRONTEND_OPT_3", "target=yes"),
+            ("HOME", "/root"),
+        ])
+        .unwrap();
+        assert_eq!(o.target.as_deref(), Some("yes"));
+        assert_eq!(o.raw.len(), 1);
+    }
+
+    #[test]
+    fn value_without_equals_is_empty_value() {
+        let o = BuildOpts::from_env(env(&["no-cache"], &[])).unwrap();
+        assert_eq!(o.no_cache, NoCache::All);
+        assert!(o.no_cache.applies_to("anything"));
+    }
+
+    #[test]
+    fn workers_with_go_field_names_and_empty() {
+        let o = BuildOpts::from_env(env(
+            &[],
+            &[("BUILDKIT_WORKERS", r#"[{"ID":"x","Platforms":[{"Architecture":"arm64","OS":"linux","Variant":"v8"}]}]"#)],
+        ))
+        .unwrap();
+        assert_eq!(o.default_platform, Platform::new("linux", "arm64", ""));
+        let o = BuildOpts::from_env(env(&[], &[("BUILDKIT_WORKERS", "null")])).unwrap();
+        assert_eq!(o.default_platform, Platform::host());
+        let o = BuildOpts::from_env(env(&[], &[("BUILDKIT_WORKERS", r#"[{"id":"x","platforms":[]}]"#)])).unwrap();
+        assert_eq!(o.default_platform, Platform::host());
+        assert!(BuildOpts::from_env(env(&[], &[("BUILDKIT_WORKERS", "{oops")])).is_err());
+    }
+
+    #[test]
+    fn keys_and_filename() {
+        let o = BuildOpts::from_env(env(
+            &["filename=sub/Dockerfile", "dockerfilekey=df2", "contextkey=ctx2", "ctx2=https://example.com/x.git"],
+            &[],
+        ))
+        .unwrap();
+        assert_eq!(o.filename, "sub/Dockerfile");
+        assert_eq!(o.dockerfile_key, "df2");
+        assert_eq!(o.context_key, "ctx2");
+        assert_eq!(o.context_source.as_deref(), Some("https://example.com/x.git"));
+        assert_eq!(o.lowercase_fallback().as_deref(), Some("sub/dockerfile"));
+        assert_eq!(o.dockerfile_dockerignore(), "sub/Dockerfile.dockerignore");
+        let o = BuildOpts::from_env(env(&["filename=Containerfile"], &[])).unwrap();
+        assert_eq!(o.lowercase_fallback(), None);
+        assert_eq!(BuildOpts::from_env(env(&[], &[])).unwrap().lowercase_fallback().as_deref(), Some("dockerfile"));
+    }
+
+    #[test]
+    fn platforms_and_multi_platform() {
+        let o = BuildOpts::from_env(env(&["platform=linux/amd64,linux/arm64,linux/arm/v7"], &[])).unwrap();
+        assert!(o.multi_platform);
+        let ids: Vec<String> = o.platforms.iter().map(Platform::id).collect();
+        assert_eq!(ids, ["linux/amd64", "linux/arm64", "linux/arm/v7"]);
+
+        let o = BuildOpts::from_env(env(&["platform=linux/arm64"], &[])).unwrap();
+        assert!(!o.multi_platform);
+        assert_eq!(o.target_platforms(), vec![Platform::new("linux", "arm64", "")]);
+
+        let o = BuildOpts::from_env(env(&["platform=linux/arm64", "multi-platform=true"], &[])).unwrap();
+        assert!(o.multi_platform);
+        let o = BuildOpts::from_env(env(&["build-arg:BUILDKIT_MULTI_PLATFORM=1"], &[])).unwrap();
+        assert!(o.multi_platform);
+
+        let e = BuildOpts::from_env(env(&["platform=linux/amd64,linux/arm64", "multi-platform=false"], &[]))
+            .unwrap_err();
+        assert!(e.message.contains("conflicting config"), "{}", e.message);
+        assert!(BuildOpts::from_env(env(&["multi-platform=maybe"], &[])).is_err());
+        assert!(BuildOpts::from_env(env(&["platform=linux//x"], &[])).is_err());
+    }
+
+    #[test]
+    fn platform_normalisation() {
+        let n = |s: &str| Platform::parse(s).unwrap().id();
+        assert_eq!(n("linux/x86_64"), "linux/amd64");
+        assert_eq!(n("linux/aarch64"), "linux/arm64");
+        assert_eq!(n("linux/arm64/v8"), "linux/arm64");
+        assert_eq!(n("linux/arm"), "linux/arm/v7");
+        assert_eq!(n("linux/armhf"), "linux/arm/v7");
+        assert_eq!(n("linux/arm/6"), "linux/arm/v6");
+        assert_eq!(n("linux/i386"), "linux/386");
+        assert_eq!(n("Linux/AMD64"), "linux/amd64");
+        assert_eq!(n("arm64"), "linux/arm64");
+        assert_eq!(n("linux/amd64/v3"), "linux/amd64/v3");
+        assert_eq!(
+            Platform::parse("linux/arm/v7").unwrap().to_oci_json().to_string(),
+            r#"{"architecture":"arm","os":"linux","variant":"v7"}"#
+        );
+    }
+
+    #[test]
+    fn no_cache_forms() {
+        let o = BuildOpts::from_env(env(&["no-cache="], &[])).unwrap();
+        assert_eq!(o.no_cache, NoCache::All);
+        let o = BuildOpts::from_env(env(&["no-cache=build,Test"], &[])).unwrap();
+        assert_eq!(o.no_cache, NoCache::Stages(vec!["build".into(), "Test".into()]));
+        assert!(o.no_cache.applies_to("BUILD"));
+        assert!(o.no_cache.applies_to("test"));
+        assert!(!o.no_cache.applies_to("final"));
+        assert!(!NoCache::Off.applies_to("x"));
+    }
+
+    #[test]
+    fn resolve_mode_values() {
+        for (v, m) in [("default", ResolveMode::Default), ("pull", ResolveMode::Pull), ("local", ResolveMode::Local)] {
+            let o = BuildOpts::from_env(env(&[&format!("image-resolve-mode={v}")], &[])).unwrap();
+            assert_eq!(o.image_resolve_mode, m);
+            assert_eq!(m.as_str(), v);
+        }
+        assert!(BuildOpts::from_env(env(&["image-resolve-mode=sometimes"], &[])).is_err());
+    }
+
+    #[test]
+    fn subrequest_and_caps() {
+        let o = BuildOpts::from_env(env(
+            &["requestid=frontend.lint", "frontend.caps=moby.buildkit.frontend.subrequests+forward"],
+            &[],
+        ))
+        .unwrap();
+        assert_eq!(o.requestid.as_deref(), Some("frontend.lint"));
+        assert_eq!(o.frontend_caps, ["moby.buildkit.frontend.subrequests+forward"]);
+    }
+
+    #[test]
+    fn run_options() {
+        let o = BuildOpts::from_env(env(
+            &[
+                "add-hosts=Foo=1.2.3.4,bar=::1",
+                "shm-size=67108864",
+                "ulimit=nofile=1024:2048,nproc=10",
+                "force-network-mode=host",
+                "hostname=h1",
+                "cgroup-parent=/x",
+            ],
+            &[],
+        ))
+        .unwrap();
+        assert_eq!(
+            o.add_hosts,
+            vec![
+                HostIp { host: "foo".into(), ip: "1.2.3.4".into() },
+                HostIp { host: "bar".into(), ip: "::1".into() }
+            ]
+        );
+        assert_eq!(o.shm_size, 64 << 20);
+        assert_eq!(
+            o.ulimits,
+            vec![
+                Ulimit { name: "nofile".into(), soft: 1024, hard: 2048 },
+                Ulimit { name: "nproc".into(), soft: 10, hard: 10 }
+            ]
+        );
+        assert_eq!(o.force_network_mode, NetworkMode::Host);
+        assert_eq!(o.hostname.as_deref(), Some("h1"));
+        assert_eq!(o.cgroup_parent.as_deref(), Some("/x"));
+
+        let o = BuildOpts::from_env(env(&["hostname=h1", "build-arg:BUILDKIT_SANDBOX_HOSTNAME=h2"], &[])).unwrap();
+        assert_eq!(o.hostname.as_deref(), Some("h2"));
+
+        assert!(BuildOpts::from_env(env(&["add-hosts=foo"], &[])).is_err());
+        assert!(BuildOpts::from_env(env(&["add-hosts=foo=notanip"], &[])).is_err());
+        assert!(BuildOpts::from_env(env(&["shm-size=big"], &[])).is_err());
+        assert!(BuildOpts::from_env(env(&["ulimit=bogus=1"], &[])).is_err());
+        assert!(BuildOpts::from_env(env(&["ulimit=nofile=10:5"], &[])).is_err());
+        assert!(BuildOpts::from_env(env(&["force-network-mode=bridge"], &[])).is_err());
+    }
+
+    #[test]
+    fn named_contexts_sessions_and_cache_imports() {
+        let o = BuildOpts::from_env(env(
+            &[
+                "context:base=docker-image://alpine:3.20",
+                "context:src::linux/amd64=local:src",
+                "local-sessionid:src=other",
+                r#"cache-imports=[{"Type":"registry","Attrs":{"ref":"r/c:1"}},{"type":"local","attrs":{"src":"/x"}}]"#,
+                "cache-from=r/a,r/b",
+                "build-arg:BUILDKIT_CACHE_MOUNT_NS=ns1",
+            ],
+            &[("BUILDKIT_SESSION_ID", "main")],
+        ))
+        .unwrap();
+        assert_eq!(o.named_contexts["base"], "docker-image://alpine:3.20");
+        assert_eq!(o.named_contexts["src::linux/amd64"], "local:src");
+        assert_eq!(o.session_for("src"), "other");
+        assert_eq!(o.session_for("context"), "main");
+        assert_eq!(o.cache_imports.len(), 4);
+        assert_eq!(o.cache_imports[0].kind, "registry");
+        assert_eq!(o.cache_imports[1].attrs["src"], "/x");
+        assert_eq!(o.cache_imports[3].attrs["ref"], "r/b");
+        assert_eq!(o.cache_mount_ns.as_deref(), Some("ns1"));
+        assert!(BuildOpts::from_env(env(&["cache-imports={"], &[])).is_err());
+    }
+}
