@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# THE test command: engine, base images, frontend image, then every cargo test target
+# (unit tests, corpus tests and the end-to-end comparison against the stock frontend).
+# Exits non-zero on any failure. Extra arguments go to the test binaries (after `--`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/engine.sh
+scripts/bases.sh
+scripts/image.sh
+
+log=$(mktemp /tmp/hoard-test.XXXXXX)
+trap 'rm -f "$log"' EXIT
+# Builds are heavy on 2 cores: at most 2 tests at once.
+set +e
+cargo test --all-targets -- --test-threads="${HOARD_TEST_THREADS:-2}" "$@" 2>&1 | tee "$log"
+rc=${PIPESTATUS[0]}
+set -e
+
+# One closing line over all test binaries (cargo prints one `test result:` line per binary).
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i) ~ /^passed;?$/) p += $(i-1); if ($(i) ~ /^failed;?$/) f += $(i-1); if ($(i) ~ /^ignored;?$/) s += $(i-1) } }
+     END { printf "total: %d passed, %d failed, %d skipped\n", p, f, s }' "$log"
+exit "$rc"
