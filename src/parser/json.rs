@@ -224,12 +224,11 @@ fn scan(text: &str) -> Option<Top> {
         // A value is complete; close containers as far as the input says.
         let mut item = Some(item);
         loop {
-            if stack.len() == 1 {
-                if let Some(it) = item.take() {
+            if let Some(it) = item.take() {
+                if stack.len() == 1 {
                     members.push((key.take(), it));
                 }
             }
-            item = None;
             p.ws();
             let Some(&frame) = stack.last() else {
                 // Top-level value done: only whitespace may follow.
