@@ -320,3 +320,44 @@ mod tests {
         assert_eq!(e.message, "dockerfile line greater than max allowed size of 65535");
     }
 }
+
+#[cfg(test)]
+mod stock_behaviour_tests {
+    use super::*;
+
+    #[test]
+    fn spans_skip_blank_lines_and_comments() {
+        let text = "# ESCAPE=\\\n\n\n\nFROM a\n\n\n# note\n\n\nENV P \\\n/go\n\n\n\n# clean up\nRUN a \\\n\t&& b \\\n\n\n    && c \\\n\n\t&& d\n\n\n";
+        let df = parse(text).unwrap();
+        let spans: Vec<_> = df.nodes.iter().map(|n| (n.span.start, n.span.end)).collect();
+        assert_eq!(spans, [(5, 5), (11, 12), (17, 23)]);
+        assert_eq!(df.nodes[1].args, ["P", "/go", ""]);
+        assert_eq!(df.nodes[2].args, ["a \t&& b     && c \t&& d"]);
+    }
+
+    #[test]
+    fn warnings_for_empty_continuation_lines_only() {
+        let text = "FROM a\nRUN valid \\\n    continuation\nRUN something \\\n\n    following \\\n\n    more\nRUN another \\\n\n    thing\nRUN x \\\n# comment\n   after\nRUN y \\\n    # indented comment\n    z\n";
+        let df = parse(text).unwrap();
+        let msgs: Vec<_> = df.warnings.iter().map(|w| w.message.as_str()).collect();
+        assert_eq!(
+            msgs,
+            ["Empty continuation line found in: RUN something     following     more", "Empty continuation line found in: RUN another     thing"]
+        );
+        assert_eq!(df.nodes[4].args, ["x    after"]);
+        assert_eq!(df.nodes[5].args, ["y     z"]);
+    }
+
+    #[test]
+    fn scanner_limit_is_an_error() {
+        let text = format!("\n\t\tFROM image\n\t\tLABEL test={}\n", "a".repeat(lines::MAX_TOKEN));
+        assert_eq!(parse(&text).unwrap_err().message, "dockerfile line greater than max allowed size of 65535");
+    }
+
+    #[test]
+    fn empty_instruction_from_lone_continuation() {
+        // A lone continuation marker at EOF leaves an empty instruction, as in the stock tree.
+        let df = parse("FROM a\n\\\n").unwrap();
+        assert_eq!(df.dump(), "(from \"a\")\n(\"\")\n");
+    }
+}
