@@ -24,6 +24,8 @@
 //! * `HOARD_IMAGE`: the frontend image (default `hoard:dev`, made by `scripts/image.sh`);
 //! * `HOARD_E2E_SELFTEST=1`: build the "hoard" side with the stock frontend too, which proves the
 //!   harness and the comparator pass on equal images;
+//! * `HOARD_E2E_NO_CACHE=1`: build the hoard side with `--no-cache`, so every step really runs
+//!   twice (with the self-test, this shows that the cases themselves are deterministic);
 //! * `HOARD_SKIP_E2E=1`: skip every test that needs the engine (a skipped test is not a pass;
 //!   `.ci/run` never sets it). Without it, a missing engine fails the tests.
 
@@ -292,6 +294,9 @@ fn run_setup(dir: &Path) {
 fn build_oci(dir: &Path, fe: Frontend, scratch: &Path, dest: &Path) -> Result<(), String> {
     let mut args = frontend_args(dir, fe, scratch);
     args.extend(case_flags(dir));
+    if fe != Frontend::Stock && std::env::var("HOARD_E2E_NO_CACHE").map(|v| v == "1").unwrap_or(false) {
+        args.push("--no-cache".into());
+    }
     args.push("--output".into());
     args.push(format!("type=oci,dest={},compression=uncompressed,force-compression=true", dest.display()));
     args.push(".".into());
