@@ -96,17 +96,24 @@ pub struct CapSet {
 }
 
 impl CapSet {
-    /// Build from Ping's `(id, enabled)` list; `None` (the daemon sent no list) means `defaults`.
-    pub fn from_ping<I, S>(list: Option<I>, defaults: &[&str]) -> CapSet
+    /// Build from Ping's `(id, enabled)` list. An empty list (the wire cannot tell it from an
+    /// absent one; Go sees `nil`) means the daemon predates caps: use `defaults`.
+    pub fn from_ping<I, S>(list: I, defaults: &[&str]) -> CapSet
     where
         I: IntoIterator<Item = (S, bool)>,
         S: Into<String>,
     {
-        match list {
-            Some(l) => CapSet {
-                enabled: l.into_iter().filter(|(_, en)| *en).map(|(id, _)| id.into()).collect(),
-            },
-            None => CapSet::from_ids(defaults.iter().copied()),
+        let mut any = false;
+        let enabled = list
+            .into_iter()
+            .inspect(|_| any = true)
+            .filter(|(_, en)| *en)
+            .map(|(id, _)| id.into())
+            .collect();
+        if any {
+            CapSet { enabled }
+        } else {
+            CapSet::from_ids(defaults.iter().copied())
         }
     }
 
@@ -177,7 +184,7 @@ mod tests {
     #[test]
     fn only_enabled_caps_count() {
         let s = CapSet::from_ping(
-            Some(vec![("mergeop", false), ("exec.meta.cdi", true), ("diffop", false)]),
+            vec![("mergeop", false), ("exec.meta.cdi", true), ("diffop", false)],
             DEFAULT_LLB_CAPS,
         );
         assert!(s.supports("exec.meta.cdi"));
@@ -188,12 +195,12 @@ mod tests {
 
     #[test]
     fn missing_list_means_frozen_defaults() {
-        let g = CapSet::from_ping(None::<Vec<(String, bool)>>, DEFAULT_GATEWAY_CAPS);
+        let g = CapSet::from_ping(Vec::<(String, bool)>::new(), DEFAULT_GATEWAY_CAPS);
         assert_eq!(
             g.ids().iter().map(String::as_str).collect::<Vec<_>>(),
             ["readfile", "resolveimage", "solve.base", "solve.inlinereturn"]
         );
-        let l = CapSet::from_ping(None::<Vec<(String, bool)>>, DEFAULT_LLB_CAPS);
+        let l = CapSet::from_ping(Vec::<(String, bool)>::new(), DEFAULT_LLB_CAPS);
         assert_eq!(l.len(), DEFAULT_LLB_CAPS.len());
         assert!(l.supports("source.local"));
         assert!(l.supports("soruce.http.uidgid"));
@@ -202,8 +209,8 @@ mod tests {
     }
 
     #[test]
-    fn empty_list_is_not_defaults() {
-        let g = CapSet::from_ping(Some(Vec::<(String, bool)>::new()), DEFAULT_GATEWAY_CAPS);
+    fn all_disabled_list_is_not_defaults() {
+        let g = CapSet::from_ping(vec![("solve.base", false)], DEFAULT_GATEWAY_CAPS);
         assert!(g.is_empty());
     }
 

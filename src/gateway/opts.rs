@@ -9,12 +9,12 @@
 //! Parsing takes the environment as an iterator so tests never touch the process env.
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::net::IpAddr;
 
 use serde::Deserialize;
 
 use crate::error::Error;
+pub use crate::image::Platform;
 
 pub const ENV_OPT_PREFIX: &str = "BUILDKIT_FRONTEND_OPT_";
 pub const ENV_SESSION_ID: &str = "BUILDKIT_SESSION_ID";
@@ -25,149 +25,6 @@ pub const DEFAULT_DOCKERFILE_NAME: &str = "Dockerfile";
 pub const DEFAULT_LOCAL_NAME_DOCKERFILE: &str = "dockerfile";
 pub const DEFAULT_LOCAL_NAME_CONTEXT: &str = "context";
 pub const DOCKERIGNORE_NAME: &str = ".dockerignore";
-
-/// An OCI platform (`os/architecture[/variant]`), normalised the way containerd's
-/// `platforms.Normalize` does.
-#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
-pub struct Platform {
-    #[serde(default, alias = "OS")]
-    pub os: String,
-    #[serde(default, alias = "Architecture")]
-    pub architecture: String,
-    #[serde(default, alias = "Variant")]
-    pub variant: String,
-    #[serde(default, rename = "os.version", alias = "OSVersion")]
-    pub os_version: String,
-    #[serde(default, rename = "os.features", alias = "OSFeatures")]
-    pub os_features: Vec<String>,
-}
-
-impl Platform {
-    pub fn new(os: &str, arch: &str, variant: &str) -> Self {
-        Platform {
-            os: os.to_string(),
-            architecture: arch.to_string(),
-            variant: variant.to_string(),
-            ..Default::default()
-        }
-    }
-
-    /// The platform of the machine this binary runs on (linux + this binary's architecture).
-    pub fn host() -> Self {
-        let arch = match std::env::consts::ARCH {
-            "x86_64" => "amd64",
-            "aarch64" => "arm64",
-            "x86" => "386",
-            "arm" => "arm",
-            "powerpc64" => "ppc64le",
-            "s390x" => "s390x",
-            "riscv64" => "riscv64",
-            other => other,
-        };
-        Platform::new("linux", arch, "").normalized()
-    }
-
-    /// containerd `platforms.Normalize`: canonical OS/arch names and variants.
-    pub fn normalized(mut self) -> Self {
-        self.os = self.os.to_ascii_lowercase();
-        if self.os == "macos" {
-            self.os = "darwin".into();
-        }
-        let arch = self.architecture.to_ascii_lowercase();
-        let variant = self.variant.to_ascii_lowercase();
-        let (arch, variant) = match arch.as_str() {
-            "i386" | "x86" | "i686" | "386" => ("386".to_string(), String::new()),
-            "x86_64" | "x86-64" | "amd64" => {
-                let v = if variant == "v1" { String::new() } else { variant };
-                ("amd64".to_string(), v)
-            }
-            "aarch64" | "arm64" => {
-                let v = match variant.as_str() {
-                    "8" | "v8" | "" => String::new(),
-                    _ => variant,
-                };
-                ("arm64".to_string(), v)
-            }
-            "armhf" => ("arm".to_string(), "v7".to_string()),
-            "armel" => ("arm".to_string(), "v6".to_string()),
-            "arm" => {
-                let v = match variant.as_str() {
-                    "" | "7" => "v7".to_string(),
-                    "5" | "6" | "8" => format!("v{variant}"),
-                    _ => variant,
-                };
-                ("arm".to_string(), v)
-            }
-            _ => (arch, variant),
-        };
-        self.architecture = arch;
-        self.variant = variant;
-        self
-    }
-
-    /// Parse `os[/arch[/variant]]` or a bare architecture (`arm64`), then normalise.
-    pub fn parse(spec: &str) -> Result<Platform, Error> {
-        let spec = spec.trim();
-        let parts: Vec<&str> = spec.split('/').collect();
-        let bad = || Error::new(format!("failed to parse target platform {spec}: invalid platform"));
-        if spec.is_empty() || parts.iter().any(|p| p.is_empty()) || parts.len() > 3 {
-            return Err(bad());
-        }
-        let known_os = |s: &str| {
-            matches!(
-                s.to_ascii_lowercase().as_str(),
-                "linux" | "windows" | "darwin" | "macos" | "freebsd" | "netbsd" | "openbsd"
-                    | "solaris" | "illumos" | "android" | "ios" | "aix" | "plan9" | "js"
-                    | "wasip1" | "dragonfly" | "zos"
-            )
-        };
-        let p = match parts.as_slice() {
-            [one] if known_os(one) => {
-                // OS only: default architecture of this machine.
-                let host = Platform::host();
-                Platform::new(one, &host.architecture, &host.variant)
-            }
-            [one] => Platform::new("linux", one, ""),
-            [os, arch] => Platform::new(os, arch, ""),
-            [os, arch, variant] => Platform::new(os, arch, variant),
-            _ => return Err(bad()),
-        };
-        Ok(p.normalized())
-    }
-
-    /// `platforms.FormatAll`: `os/arch[/variant]` (the key used for `refs` and metadata).
-    pub fn id(&self) -> String {
-        let mut s = format!("{}/{}", self.os, self.architecture);
-        if !self.variant.is_empty() {
-            s.push('/');
-            s.push_str(&self.variant);
-        }
-        s
-    }
-
-    /// OCI JSON form (`{"architecture":…,"os":…[,"variant":…]}`), Go field order.
-    pub fn to_oci_json(&self) -> serde_json::Value {
-        let mut m = serde_json::Map::new();
-        m.insert("architecture".into(), self.architecture.clone().into());
-        m.insert("os".into(), self.os.clone().into());
-        if !self.os_version.is_empty() {
-            m.insert("os.version".into(), self.os_version.clone().into());
-        }
-        if !self.os_features.is_empty() {
-            m.insert("os.features".into(), self.os_features.clone().into());
-        }
-        if !self.variant.is_empty() {
-            m.insert("variant".into(), self.variant.clone().into());
-        }
-        serde_json::Value::Object(m)
-    }
-}
-
-impl fmt::Display for Platform {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.id())
-    }
-}
 
 /// `image-resolve-mode`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -443,7 +300,13 @@ impl BuildOpts {
 
         let platforms = match get("platform") {
             Some(v) if !v.is_empty() => {
-                v.split(',').map(Platform::parse).collect::<Result<Vec<_>, _>>()?
+                v.split(',')
+                .map(|p| {
+                    Platform::parse(p).map_err(|e| {
+                        Error::new(format!("failed to parse target platform {p}: {}", e.message))
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?
             }
             _ => Vec::new(),
         };
@@ -694,7 +557,7 @@ mod tests {
     fn workers_with_go_field_names_and_empty() {
         let o = BuildOpts::from_env(env(
             &[],
-            &[("BUILDKIT_WORKERS", r#"[{"ID":"x","Platforms":[{"Architecture":"arm64","OS":"linux","Variant":"v8"}]}]"#)],
+            &[("BUILDKIT_WORKERS", r#"[{"ID":"x","Platforms":[{"architecture":"arm64","os":"linux","variant":"v8"}]}]"#)],
         ))
         .unwrap();
         assert_eq!(o.default_platform, Platform::new("linux", "arm64", ""));
@@ -760,7 +623,7 @@ mod tests {
         assert_eq!(n("arm64"), "linux/arm64");
         assert_eq!(n("linux/amd64/v3"), "linux/amd64/v3");
         assert_eq!(
-            Platform::parse("linux/arm/v7").unwrap().to_oci_json().to_string(),
+            serde_json::to_string(&Platform::parse("linux/arm/v7").unwrap()).unwrap(),
             r#"{"architecture":"arm","os":"linux","variant":"v7"}"#
         );
     }

@@ -1,0 +1,405 @@
+//! The frontend's build flow (`hoard frontend`, the image's entrypoint).
+//!
+//! 1. Connect over stdio, Ping, refuse clearly (naming the cap) on a daemon that lacks a
+//!    required capability.
+//! 2. Parse the frontend opts.
+//! 3. Read the Dockerfile through a `local://<dockerfilekey>` solve + `ReadFile`.
+//! 4. Dispatch on `requestid`: a subrequest (describe, lint, targets) returns metadata only;
+//!    an unknown one returns the unsupported-subrequest error buildx recognises.
+//! 5. Build: read `.dockerignore`, run the converter in rounds, resolving base images in between,
+//!    send warnings, solve each platform's definition (lazily), and `Return` the shaped result.
+//!
+//! Errors end in `Return.error`: frontend errors with an `errdefs.Source` detail, daemon errors
+//! forwarded unchanged. The caller must exit right after [`run`] returns: the build waits for
+//! the process to exit.
+
+use crate::error::{Error, Warning};
+use crate::proto::moby::buildkit::v1::frontend as gw;
+use crate::proto::pb;
+
+use super::caps;
+use super::client::{pb_range, Gateway, WarnMessage};
+use super::convert_api::{
+    ConvertOutcome, ConvertRequest, Converter, HoardConverter, PlatformBuild, ResolvedImage,
+    ResolvedImages,
+};
+use super::errors::{unsupported_subrequest_status, GatewayError, SourceFile};
+use super::local::{parse_dockerignore, LocalFiles};
+use super::opts::{BuildOpts, DOCKERIGNORE_NAME};
+use super::result::{build_result, PlatformOutput};
+use super::subrequests::{self, REQUEST_DESCRIBE, REQUEST_LINT, REQUEST_TARGETS};
+
+/// Frontend-image caps (`moby.buildkit.frontend.*`) this frontend can honour when a client
+/// requests them through the `frontend.caps` opt.
+pub const SUPPORTED_FRONTEND_CAPS: &[&str] = &[
+    "moby.buildkit.frontend.inputs",
+    "moby.buildkit.frontend.subrequests",
+    "moby.buildkit.frontend.contexts",
+];
+
+/// Upper bound on converter rounds (each round may add images from ONBUILD triggers).
+const MAX_CONVERT_ROUNDS: usize = 32;
+
+/// The Dockerfile as loaded from the client.
+#[derive(Clone, Debug)]
+pub struct LoadedDockerfile {
+    pub source: SourceFile,
+    /// The `local://<dockerfilekey>` definition (for `SourceInfo.definition`).
+    pub definition: pb::Definition,
+    /// Digest of its source op: the vertex warnings attach to.
+    pub vertex_digest: String,
+    /// `<filename>.dockerignore`, when present next to the Dockerfile.
+    pub dockerignore: Option<Vec<u8>>,
+}
+
+/// Run the frontend against buildkitd on stdio. Returns the process exit code: 0 once a
+/// `Return` (result or error) was delivered, 1 if the daemon could not be told anything.
+pub async fn run() -> i32 {
+    run_with(&HoardConverter).await
+}
+
+/// [`run`] with a given converter.
+pub async fn run_with<C: Converter>(conv: &C) -> i32 {
+    let gw = match Gateway::connect_stdio().await {
+        Ok(g) => g,
+        Err(e) => {
+            eprintln!("hoard: {e}");
+            return 1;
+        }
+    };
+    let mut src: Option<SourceFile> = None;
+    let sent = match flow(&gw, conv, &mut src).await {
+        Ok(result) => gw.return_result(result).await,
+        Err(e) => {
+            eprintln!("hoard: {e}");
+            gw.return_error(e.to_status(src.as_ref())).await
+        }
+    };
+    match sent {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("hoard: {e}");
+            1
+        }
+    }
+}
+
+/// Refuse `frontend.caps` requests this frontend cannot honour (`+forward` suffixes ignored).
+pub fn check_frontend_caps(requested: &[String]) -> Result<(), Error> {
+    for c in requested {
+        let id = c.split('+').next().unwrap_or(c).trim();
+        if id.is_empty() {
+            continue;
+        }
+        if !SUPPORTED_FRONTEND_CAPS.contains(&id) {
+            return Err(Error::new(format!("unsupported frontend capability {id}")));
+        }
+    }
+    Ok(())
+}
+
+/// `"<Rule>: <msg> (line N)"` (BuildKit `linter.LintFormatShort`).
+pub fn warn_short(w: &Warning) -> String {
+    match w.span {
+        Some(s) if s.start > 0 => format!("{}: {} (line {})", w.rule, w.message, s.start),
+        _ => format!("{}: {}", w.rule, w.message),
+    }
+}
+
+/// The `local://` source that loads the Dockerfile (and `<filename>.dockerignore`).
+pub fn dockerfile_local(opts: &BuildOpts) -> LocalFiles {
+    let mut files = vec![opts.filename.clone(), opts.dockerfile_dockerignore()];
+    if let Some(lower) = opts.lowercase_fallback() {
+        files.push(lower);
+    }
+    LocalFiles {
+        name: opts.dockerfile_key.clone(),
+        session_id: opts.session_for(&opts.dockerfile_key).to_string(),
+        files,
+        shared_key_hint: opts.dockerfile_key.clone(),
+        custom_name: format!("[internal] load build definition from {}", opts.filename),
+    }
+}
+
+/// The `local://` source that loads the context's `.dockerignore`.
+pub fn dockerignore_local(opts: &BuildOpts) -> LocalFiles {
+    LocalFiles {
+        name: opts.context_key.clone(),
+        session_id: opts.session_for(&opts.context_key).to_string(),
+        files: vec![DOCKERIGNORE_NAME.to_string()],
+        shared_key_hint: format!("{}-{}", opts.context_key, DOCKERIGNORE_NAME),
+        custom_name: format!("[internal] load {DOCKERIGNORE_NAME}"),
+    }
+}
+
+/// Whether the build context is a remote URL (git / http), which has no local `.dockerignore`.
+fn remote_context(opts: &BuildOpts) -> bool {
+    opts.context_source.as_deref().is_some_and(|v| {
+        v.starts_with("http://") || v.starts_with("https://") || v.starts_with("git@")
+            || v.starts_with("git://") || v.starts_with("ssh://")
+    })
+}
+
+/// Solve the Dockerfile local and read the Dockerfile (lowercase fallback) and its
+/// `<filename>.dockerignore`.
+pub async fn load_dockerfile(gw: &Gateway, opts: &BuildOpts) -> Result<LoadedDockerfile, GatewayError> {
+    let (definition, vertex_digest) = dockerfile_local(opts).definition(&gw.caps().llb);
+    let ref_id = gw
+        .solve(definition.clone(), &[], false)
+        .await
+        .map_err(|e| with_context(e, "failed to resolve dockerfile"))?;
+    let data = match gw.read_file(&ref_id, &opts.filename, None).await {
+        Ok(d) => d,
+        Err(e) => match opts.lowercase_fallback() {
+            Some(lower) => match gw.read_file(&ref_id, &lower, None).await {
+                Ok(d) => d,
+                Err(_) => return Err(with_context(e, "failed to read dockerfile")),
+            },
+            None => return Err(with_context(e, "failed to read dockerfile")),
+        },
+    };
+    let dockerignore = gw.read_file(&ref_id, &opts.dockerfile_dockerignore(), None).await.ok();
+    Ok(LoadedDockerfile {
+        source: SourceFile::dockerfile(&opts.filename, &data),
+        definition,
+        vertex_digest,
+        dockerignore,
+    })
+}
+
+fn with_context(e: GatewayError, context: &str) -> GatewayError {
+    match e {
+        GatewayError::Rpc { context: c, status, span } if c.is_empty() => {
+            GatewayError::Rpc { context: context.to_string(), status, span }
+        }
+        other => other,
+    }
+}
+
+/// The context's `.dockerignore` patterns, unless `<filename>.dockerignore` was found.
+async fn dockerignore_patterns(
+    gw: &Gateway,
+    opts: &BuildOpts,
+    df: &LoadedDockerfile,
+) -> Result<Vec<String>, GatewayError> {
+    if let Some(d) = &df.dockerignore {
+        return Ok(parse_dockerignore(d));
+    }
+    if remote_context(opts) {
+        return Ok(Vec::new());
+    }
+    let (def, _) = dockerignore_local(opts).definition(&gw.caps().llb);
+    let ref_id = gw.solve(def, &[], false).await?;
+    // A missing .dockerignore is not an error.
+    let data = gw.read_file(&ref_id, DOCKERIGNORE_NAME, None).await.unwrap_or_default();
+    Ok(parse_dockerignore(&data))
+}
+
+/// Run the converter to completion, resolving base images between rounds.
+pub async fn convert_all<C: Converter>(
+    gw: &Gateway,
+    conv: &C,
+    text: &str,
+    req: &ConvertRequest,
+) -> Result<(Vec<PlatformBuild>, Vec<Warning>), GatewayError> {
+    let mut resolved = ResolvedImages::new();
+    for _ in 0..MAX_CONVERT_ROUNDS {
+        match conv.convert(text, req, &resolved)? {
+            ConvertOutcome::Done { builds, warnings } => return Ok((builds, warnings)),
+            ConvertOutcome::NeedImages(needs) => {
+                let before = resolved.len();
+                for need in needs {
+                    let key = (need.reference.clone(), need.platform.id());
+                    if resolved.contains_key(&key) {
+                        continue;
+                    }
+                    let r = gw
+                        .resolve_image_config(
+                            &need.reference,
+                            Some(&need.platform),
+                            req.opts.image_resolve_mode,
+                            &need.log_name,
+                        )
+                        .await
+                        .map_err(|e| match e {
+                            GatewayError::Rpc { context, status, .. } => {
+                                GatewayError::Rpc { context, status, span: Some(need.span) }
+                            }
+                            GatewayError::Frontend(err) => GatewayError::Frontend(err.or_at(need.span)),
+                            other => other,
+                        })?;
+                    resolved.insert(
+                        key,
+                        ResolvedImage { reference: r.reference, digest: r.digest, config: r.config },
+                    );
+                }
+                if resolved.len() == before {
+                    return Err(GatewayError::Frontend(Error::new(
+                        "internal error: the converter asked again for images it already has",
+                    )));
+                }
+            }
+        }
+    }
+    Err(GatewayError::Frontend(Error::new("internal error: too many image resolution rounds")))
+}
+
+/// Send the converter's warnings through the `Warn` RPC (failures are only logged).
+async fn send_warnings(gw: &Gateway, df: &LoadedDockerfile, warnings: &[Warning]) {
+    if !gw.caps().gateway.supports(caps::gw::GATEWAY_WARNINGS) {
+        return;
+    }
+    let info = pb::SourceInfo {
+        filename: df.source.filename.clone(),
+        data: df.source.data.clone(),
+        definition: Some(df.definition.clone()),
+        language: df.source.language.clone(),
+    };
+    for w in warnings {
+        let msg = WarnMessage {
+            vertex_digest: df.vertex_digest.clone(),
+            level: 1,
+            short: warn_short(w),
+            detail: Vec::new(),
+            url: String::new(),
+            source_info: Some(info.clone()),
+            ranges: w.span.map(pb_range).into_iter().collect(),
+        };
+        if let Err(e) = gw.warn(msg).await {
+            eprintln!("hoard: sending warning failed: {e}");
+        }
+    }
+}
+
+fn convert_request(gw: &Gateway, opts: &BuildOpts, dockerignore: Vec<String>) -> ConvertRequest {
+    ConvertRequest { opts: opts.clone(), llb_caps: gw.caps().llb.ids().clone(), dockerignore }
+}
+
+/// Everything after connecting: returns the result to `Return`, or the error.
+async fn flow<C: Converter>(
+    gw: &Gateway,
+    conv: &C,
+    src: &mut Option<SourceFile>,
+) -> Result<gw::Result, GatewayError> {
+    gw.caps().check_required()?;
+    let opts = BuildOpts::from_process_env()?;
+    check_frontend_caps(&opts.frontend_caps)?;
+
+    // Requests that need no Dockerfile.
+    match opts.requestid.as_deref() {
+        None | Some(REQUEST_LINT) | Some(REQUEST_TARGETS) => {}
+        Some(REQUEST_DESCRIBE) => return Ok(subrequests::describe_result()),
+        Some(other) => return Err(GatewayError::Status(unsupported_subrequest_status(other))),
+    }
+
+    let df = load_dockerfile(gw, &opts).await?;
+    *src = Some(df.source.clone());
+    let text = String::from_utf8_lossy(&df.source.data).into_owned();
+
+    match opts.requestid.as_deref() {
+        Some(REQUEST_TARGETS) => {
+            let targets = subrequests::list_targets(&text)?;
+            return Ok(subrequests::targets_result(&df.source, &targets));
+        }
+        Some(REQUEST_LINT) => {
+            let req = convert_request(gw, &opts, Vec::new());
+            return match convert_all(gw, conv, &text, &req).await {
+                Ok((_, warnings)) => Ok(subrequests::lint_result(&df.source, &warnings, None)),
+                Err(GatewayError::Frontend(e)) => Ok(subrequests::lint_result(&df.source, &[], Some(&e))),
+                Err(e) => Err(e),
+            };
+        }
+        _ => {}
+    }
+
+    let dockerignore = dockerignore_patterns(gw, &opts, &df).await?;
+    let req = convert_request(gw, &opts, dockerignore);
+    let (builds, warnings) = convert_all(gw, conv, &text, &req).await?;
+    send_warnings(gw, &df, &warnings).await;
+    if builds.is_empty() {
+        return Err(GatewayError::Frontend(Error::new("internal error: the converter produced no result")));
+    }
+
+    let mut outputs = Vec::with_capacity(builds.len());
+    for b in builds {
+        let ref_id = gw.solve(b.definition, &opts.cache_imports, false).await?;
+        outputs.push(PlatformOutput {
+            platform: b.platform,
+            ref_id,
+            config: b.config,
+            base_config: b.base_config,
+        });
+    }
+    Ok(build_result(
+        &outputs,
+        opts.multi_platform,
+        gw.caps().gateway.supports(caps::gw::PROTO_REF_ARRAY),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Span;
+
+    fn opts(list: &[&str], session: &str) -> BuildOpts {
+        let mut env: Vec<(String, String)> = list
+            .iter()
+            .enumerate()
+            .map(|(i, o)| (format!("BUILDKIT_FRONTEND_OPT_{i}"), o.to_string()))
+            .collect();
+        env.push(("BUILDKIT_SESSION_ID".into(), session.into()));
+        BuildOpts::from_env(env).unwrap()
+    }
+
+    #[test]
+    fn warn_short_format() {
+        let w = Warning { rule: "StageNameCasing".into(), message: "Stage name 'Build' should be lowercase".into(), span: Some(Span::line(3)) };
+        assert_eq!(warn_short(&w), "StageNameCasing: Stage name 'Build' should be lowercase (line 3)");
+        let w = Warning { rule: "R".into(), message: "m".into(), span: None };
+        assert_eq!(warn_short(&w), "R: m");
+    }
+
+    #[test]
+    fn frontend_caps_check() {
+        assert!(check_frontend_caps(&["moby.buildkit.frontend.subrequests+forward".into()]).is_ok());
+        assert!(check_frontend_caps(&[]).is_ok());
+        let e = check_frontend_caps(&["moby.buildkit.frontend.gitquerystring".into()]).unwrap_err();
+        assert_eq!(e.message, "unsupported frontend capability moby.buildkit.frontend.gitquerystring");
+    }
+
+    #[test]
+    fn dockerfile_local_attrs() {
+        let l = dockerfile_local(&opts(&[], "sess"));
+        assert_eq!(l.name, "dockerfile");
+        assert_eq!(l.files, ["Dockerfile", "Dockerfile.dockerignore", "dockerfile"]);
+        assert_eq!(l.custom_name, "[internal] load build definition from Dockerfile");
+        assert_eq!(l.shared_key_hint, "dockerfile");
+        assert_eq!(l.session_id, "sess");
+
+        let l = dockerfile_local(&opts(&["filename=ci/Containerfile", "dockerfilekey=df"], ""));
+        assert_eq!(l.name, "df");
+        assert_eq!(l.files, ["ci/Containerfile", "ci/Containerfile.dockerignore"]);
+        assert_eq!(l.custom_name, "[internal] load build definition from ci/Containerfile");
+        assert!(!l.attrs().contains_key("local.session"));
+    }
+
+    #[test]
+    fn dockerignore_local_attrs() {
+        let l = dockerignore_local(&opts(&["local-sessionid:context=other"], "sess"));
+        assert_eq!(l.name, "context");
+        assert_eq!(l.files, [".dockerignore"]);
+        assert_eq!(l.custom_name, "[internal] load .dockerignore");
+        assert_eq!(l.session_id, "other");
+        let a = l.attrs();
+        assert_eq!(a["local.includepattern"], r#"[".dockerignore"]"#);
+        assert_eq!(a["local.sharedkeyhint"], "context-.dockerignore");
+    }
+
+    #[test]
+    fn remote_contexts_are_detected() {
+        assert!(remote_context(&opts(&["context=https://github.com/x/y.git"], "")));
+        assert!(remote_context(&opts(&["context=git@github.com:x/y.git"], "")));
+        assert!(!remote_context(&opts(&[], "")));
+    }
+}
