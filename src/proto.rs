@@ -55,7 +55,10 @@ pub mod moby {
                 include!(concat!(env!("OUT_DIR"), "/moby.buildkit.v1.types.rs"));
             }
             pub mod sourcepolicy {
-                include!(concat!(env!("OUT_DIR"), "/moby.buildkit.v1.sourcepolicy.rs"));
+                include!(concat!(
+                    env!("OUT_DIR"),
+                    "/moby.buildkit.v1.sourcepolicy.rs"
+                ));
             }
         }
     }
@@ -70,15 +73,27 @@ mod tests {
     #[test]
     fn packages_and_paths() {
         // gRPC full names come from the package; Any type URLs too.
-        let op = pb::Op { inputs: vec![pb::Input { digest: "sha256:x".into(), index: 0 }], ..Default::default() };
+        let op = pb::Op {
+            inputs: vec![pb::Input {
+                digest: "sha256:x".into(),
+                index: 0,
+            }],
+            ..Default::default()
+        };
         assert_eq!(op.encode_to_vec(), b"\x0a\x0a\x0a\x08sha256:x");
         let s = google::rpc::Status {
             code: 2,
             message: "m".into(),
-            details: vec![google::protobuf::Any { type_url: "t".into(), value: b"{}".to_vec() }],
+            details: vec![google::protobuf::Any {
+                type_url: "t".into(),
+                value: b"{}".to_vec(),
+            }],
         };
         assert_eq!(google::rpc::Status::decode(&*s.encode_to_vec()).unwrap(), s);
-        let _r = gw::ReturnRequest { result: None, error: Some(s) };
+        let _r = gw::ReturnRequest {
+            result: None,
+            error: Some(s),
+        };
         let _st = fsutil::types::Stat::default();
         let _c = moby::buildkit::v1::apicaps::ApiCap::default();
         let _w = moby::buildkit::v1::types::WorkerRecord::default();

@@ -108,7 +108,11 @@ mod tests {
     use std::collections::BTreeMap;
 
     fn amd64() -> pb::Platform {
-        pb::Platform { architecture: "amd64".into(), os: "linux".into(), ..Default::default() }
+        pb::Platform {
+            architecture: "amd64".into(),
+            os: "linux".into(),
+            ..Default::default()
+        }
     }
 
     fn cat(parts: &[&[u8]]) -> Vec<u8> {
@@ -155,7 +159,10 @@ mod tests {
         attrs.insert("local.excludepatterns".to_string(), "[\"x\"]".to_string());
         attrs.insert("local.sharedkeyhint".to_string(), "context".to_string());
         let op = pb::Op {
-            op: Some(pb::op::Op::Source(pb::SourceOp { identifier: "local://context".into(), attrs })),
+            op: Some(pb::op::Op::Source(pb::SourceOp {
+                identifier: "local://context".into(),
+                attrs,
+            })),
             constraints: Some(pb::WorkerConstraints::default()),
             ..Default::default()
         };
@@ -193,7 +200,10 @@ mod tests {
         let mut attrs = BTreeMap::new();
         attrs.insert("local.unique".to_string(), String::new());
         let op = pb::Op {
-            op: Some(pb::op::Op::Source(pb::SourceOp { identifier: "local://c".into(), attrs })),
+            op: Some(pb::op::Op::Source(pb::SourceOp {
+                identifier: "local://c".into(),
+                attrs,
+            })),
             ..Default::default()
         };
         let want = cat(&[
@@ -214,7 +224,10 @@ mod tests {
     fn exec_with_mounts() {
         let d = "sha256:".to_string() + &"a".repeat(64);
         let op = pb::Op {
-            inputs: vec![pb::Input { digest: d.clone(), index: 0 }],
+            inputs: vec![pb::Input {
+                digest: d.clone(),
+                index: 0,
+            }],
             op: Some(pb::op::Op::Exec(pb::ExecOp {
                 meta: Some(pb::Meta {
                     args: vec!["sh".into()],
@@ -224,13 +237,21 @@ mod tests {
                     ..Default::default()
                 }),
                 mounts: vec![
-                    pb::Mount { input: 0, dest: "/".into(), output: 0, ..Default::default() },
+                    pb::Mount {
+                        input: 0,
+                        dest: "/".into(),
+                        output: 0,
+                        ..Default::default()
+                    },
                     pb::Mount {
                         input: -1,
                         dest: "/c".into(),
                         output: -1,
                         mount_type: pb::MountType::Cache as i32,
-                        cache_opt: Some(pb::CacheOpt { id: "k".into(), sharing: pb::CacheSharingOpt::Locked as i32 }),
+                        cache_opt: Some(pb::CacheOpt {
+                            id: "k".into(),
+                            sharing: pb::CacheSharingOpt::Locked as i32,
+                        }),
                         ..Default::default()
                     },
                     pb::Mount {
@@ -245,7 +266,11 @@ mod tests {
                         input: -1,
                         dest: "/s".into(),
                         mount_type: pb::MountType::Secret as i32,
-                        secret_opt: Some(pb::SecretOpt { id: "id".into(), mode: 0o400, ..Default::default() }),
+                        secret_opt: Some(pb::SecretOpt {
+                            id: "id".into(),
+                            mode: 0o400,
+                            ..Default::default()
+                        }),
                         ..Default::default()
                     },
                 ],
@@ -258,9 +283,17 @@ mod tests {
         // Input{digest (71 bytes)} = 2 + 71 = 73 = 0x49; index 0 omitted
         let input = cat(&[&[0x0a, 0x49, 0x0a, 0x47], d.as_bytes()]);
         // Meta: 0a 02 "sh" | 12 03 "A=1" | 1a 01 "/" | 58 01 (removeMountStubsRecursive=11 varint)
-        let meta = cat(&[&[0x0a, 0x02], b"sh", &[0x12, 0x03], b"A=1", &[0x1a, 0x01], b"/", &[0x58, 0x01]]);
+        let meta = cat(&[
+            &[0x0a, 0x02],
+            b"sh",
+            &[0x12, 0x03],
+            b"A=1",
+            &[0x1a, 0x01],
+            b"/",
+            &[0x58, 0x01],
+        ]);
         assert_eq!(meta.len(), 14); // 4 + 5 + 3 + 2
-        // root: input 0 and output 0 omitted; dest (3) "/"
+                                    // root: input 0 and output 0 omitted; dest (3) "/"
         let m_root = cat(&[&[0x1a, 0x01], b"/"]);
         // cache: 08 NEG1 | 1a 02 "/c" | 20 NEG1 | 30 03 (CACHE) | a2 01 (field 20 LEN) len: 0a 01 "k" 10 02
         let m_cache = cat(&[
@@ -276,8 +309,16 @@ mod tests {
             &[0x10, 0x02],
         ]);
         // tmpfs: 08 NEG1 | 1a 02 "/t" | 20 NEG1 | 30 04 (TMPFS) | 9a 01 00 (field 19, empty TmpfsOpt)
-        let m_tmpfs =
-            cat(&[&[0x08], NEG1, &[0x1a, 0x02], b"/t", &[0x20], NEG1, &[0x30, 0x04], &[0x9a, 0x01, 0x00]]);
+        let m_tmpfs = cat(&[
+            &[0x08],
+            NEG1,
+            &[0x1a, 0x02],
+            b"/t",
+            &[0x20],
+            NEG1,
+            &[0x30, 0x04],
+            &[0x9a, 0x01, 0x00],
+        ]);
         // secret: 08 NEG1 | 1a 02 "/s" | (output 0 omitted) | 30 01 (SECRET) |
         //         aa 01 (field 21) len: 0a 02 "id" 20 80 02 (mode 0o400 = 256)
         let m_secret = cat(&[
@@ -314,7 +355,16 @@ mod tests {
     #[test]
     fn file_copy_with_chown_and_unset_mode_timestamp() {
         let op = pb::Op {
-            inputs: vec![pb::Input { digest: "sha256:b".into(), index: 0 }, pb::Input { digest: "sha256:c".into(), index: 1 }],
+            inputs: vec![
+                pb::Input {
+                    digest: "sha256:b".into(),
+                    index: 0,
+                },
+                pb::Input {
+                    digest: "sha256:c".into(),
+                    index: 1,
+                },
+            ],
             op: Some(pb::op::Op::File(pb::FileOp {
                 actions: vec![pb::FileAction {
                     input: 0,
@@ -325,9 +375,14 @@ mod tests {
                         dest: "/b/".into(),
                         owner: Some(pb::ChownOpt {
                             user: Some(pb::UserOpt {
-                                user: Some(pb::user_opt::User::ByName(pb::NamedUserOpt { name: "app".into(), input: 0 })),
+                                user: Some(pb::user_opt::User::ByName(pb::NamedUserOpt {
+                                    name: "app".into(),
+                                    input: 0,
+                                })),
                             }),
-                            group: Some(pb::UserOpt { user: Some(pb::user_opt::User::ById(10)) }),
+                            group: Some(pb::UserOpt {
+                                user: Some(pb::user_opt::User::ById(10)),
+                            }),
                         }),
                         mode: -1,
                         follow_symlink: true,
@@ -342,7 +397,11 @@ mod tests {
         const NEG1: &[u8] = &[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01];
         // ChownOpt: user (1) = UserOpt{byName (1) = {0a 03 "app"}} → 0a 07 0a 05 0a 03 "app"
         //           group (2) = UserOpt{byID (2) = 10} → 12 02 10 0a
-        let chown = cat(&[&[0x0a, 0x07, 0x0a, 0x05, 0x0a, 0x03], b"app", &[0x12, 0x02, 0x10, 0x0a]]);
+        let chown = cat(&[
+            &[0x0a, 0x07, 0x0a, 0x05, 0x0a, 0x03],
+            b"app",
+            &[0x12, 0x02, 0x10, 0x0a],
+        ]);
         // Copy: 0a 02 "/a" | 12 03 "/b/" | 1a len chown | 20 NEG1 (mode) | 28 01 | 58 NEG1 (timestamp 11)
         let copy = cat(&[
             &[0x0a, 0x02],
@@ -377,7 +436,16 @@ mod tests {
     #[test]
     fn merge_op() {
         let op = pb::Op {
-            inputs: vec![pb::Input { digest: "sha256:x".into(), index: 0 }, pb::Input { digest: "sha256:y".into(), index: 0 }],
+            inputs: vec![
+                pb::Input {
+                    digest: "sha256:x".into(),
+                    index: 0,
+                },
+                pb::Input {
+                    digest: "sha256:y".into(),
+                    index: 0,
+                },
+            ],
             op: Some(pb::op::Op::Merge(pb::MergeOp {
                 inputs: vec![pb::MergeInput { input: 0 }, pb::MergeInput { input: 1 }],
             })),
@@ -399,13 +467,22 @@ mod tests {
     /// The terminal op has only inputs.
     #[test]
     fn terminal_op() {
-        let op = pb::Op { inputs: vec![pb::Input { digest: "sha256:z".into(), index: 2 }], ..Default::default() };
+        let op = pb::Op {
+            inputs: vec![pb::Input {
+                digest: "sha256:z".into(),
+                index: 2,
+            }],
+            ..Default::default()
+        };
         let want = cat(&[&[0x0a, 0x0c, 0x0a, 0x08], b"sha256:z", &[0x10, 0x02]]);
         assert_eq!(marshal_op(&op), want);
     }
 
     #[test]
     fn digest_format() {
-        assert_eq!(digest(b""), "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+        assert_eq!(
+            digest(b""),
+            "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
     }
 }
