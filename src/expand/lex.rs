@@ -54,6 +54,42 @@ impl Lexer {
         }
     }
 
+    /// This lexer with `raw_quotes` set as given.
+    pub fn with_raw_quotes(mut self, on: bool) -> Self {
+        self.raw_quotes = on;
+        self
+    }
+
+    /// This lexer with `raw_escapes` set as given.
+    pub fn with_raw_escapes(mut self, on: bool) -> Self {
+        self.raw_escapes = on;
+        self
+    }
+
+    /// This lexer with `skip_process_quotes` set as given.
+    pub fn with_skip_process_quotes(mut self, on: bool) -> Self {
+        self.skip_process_quotes = on;
+        self
+    }
+
+    /// This lexer with `skip_unset_env` set as given.
+    pub fn with_skip_unset_env(mut self, on: bool) -> Self {
+        self.skip_unset_env = on;
+        self
+    }
+
+    /// A copy with `raw_quotes` and `skip_unset_env` on: what the stock `dispatchRun` uses to
+    /// expand the RUN text shown as the progress name.
+    pub fn raw_quotes_skip_unset(&self) -> Self {
+        self.clone().with_raw_quotes(true).with_skip_unset_env(true)
+    }
+
+    /// The lexer the stock frontend uses for COPY/ADD heredoc bodies (`ExpandRaw`): escape `\`,
+    /// quotes not processed.
+    pub fn heredoc_body() -> Self {
+        Lexer::new('\\').with_skip_process_quotes(true)
+    }
+
     /// Expand `word` (stock `ProcessWord`).
     pub fn process_word(&self, word: &str, env: &dyn Env) -> Result<String, ExpandError> {
         self.process(word, env).map(|r| r.result)
