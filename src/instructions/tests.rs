@@ -492,3 +492,59 @@ fn through_the_parser() {
     let Command::Cmd(c) = &s.commands[2] else { panic!() };
     assert_eq!(c.cmd, ShellOrExec::Exec(strs(&["sh"])));
 }
+
+#[test]
+fn through_the_parser_shapes() {
+    let text = "FROM a\nONBUILD RUN echo hi\nONBUILD COPY <<EOF /x\nhello\nEOF\nRUN <<-EOT bash\n\techo\nEOT\nHEALTHCHECK --interval=5s CMD [\"foo\"]\nENV C d e\nMAINTAINER me\nRUN --mount=type=secret,id=tok,env=TOKEN --network=none make\n";
+    let f = parse(&crate::parser::parse(text).unwrap()).unwrap();
+    let c = &f.stages[0].commands;
+    let Command::Onbuild(o) = &c[0] else { panic!("{:?}", c[0]) };
+    assert_eq!(o.expression, "RUN echo hi");
+    assert!(matches!(parse_command(o.inner.as_ref().unwrap()).unwrap(), Command::Run(_)));
+    let Command::Onbuild(o) = &c[1] else { panic!() };
+    assert_eq!(o.expression, "COPY <<EOF /x\nhello\nEOF");
+    let Command::Run(r) = &c[2] else { panic!() };
+    assert_eq!(r.cmd.args(), strs(&["<<-EOT bash"]));
+    assert_eq!(r.files.len(), 1);
+    assert_eq!((r.files[0].name.as_str(), r.files[0].chomp), ("EOT", true));
+    assert_eq!(r.span, Span::new(6, 8));
+    // `<<-EOT bash` is not a lone heredoc marker: the converter reconstitutes the script.
+    assert_eq!(parse_heredoc_marker(&r.cmd.args()[0]), None);
+    let Command::Healthcheck(h) = &c[3] else { panic!() };
+    assert_eq!((h.test.clone(), h.interval), (strs(&["CMD", "foo"]), 5_000_000_000));
+    let Command::Env(e) = &c[4] else { panic!() };
+    assert_eq!((e.pairs.clone(), e.legacy_format), (vec![("C".to_string(), "d e".to_string())], true));
+    let Command::Run(r) = &c[6] else { panic!() };
+    let mut r = r.clone();
+    assert_eq!(r.network, NetworkMode::None);
+    r.expand(&mut lex_expander(&[])).unwrap();
+    assert_eq!((r.mounts[0].kind, r.mounts[0].env.as_deref()), (MountType::Secret, Some("TOKEN")));
+    assert_eq!(f.warnings.iter().map(|w| w.rule.as_str()).collect::<Vec<_>>(), vec!["MaintainerDeprecated"]);
+}
+
+/// Every real-world Dockerfile in the shared corpus types without error, and all its mounts are
+/// valid when read literally.
+#[test]
+fn real_world_corpus_types() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/real-world");
+    let mut files = 0;
+    let mut mounts = 0;
+    for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+        let path = entry.unwrap().path().join("Dockerfile");
+        let Ok(text) = std::fs::read_to_string(&path) else { continue };
+        files += 1;
+        let df = crate::parser::parse(&text).unwrap_or_else(|e| panic!("{}: {e:?}", path.display()));
+        let f = parse(&df).unwrap_or_else(|e| panic!("{}: {e:?}", path.display()));
+        assert!(!f.stages.is_empty(), "{}", path.display());
+        for stage in f.stages {
+            for mut c in stage.commands {
+                if let Command::Run(r) = &mut c {
+                    r.expand(&mut |s: &str| Ok(s.to_string()))
+                        .unwrap_or_else(|e| panic!("{}: {}", path.display(), e.message));
+                    mounts += r.mounts.len();
+                }
+            }
+        }
+    }
+    assert!(files >= 50 && mounts >= 50, "corpus too small: {files} files, {mounts} mounts");
+}
