@@ -102,7 +102,8 @@ impl Lexer {
         word: &str,
         env: &dyn Env,
     ) -> Result<(String, BTreeSet<String>, BTreeSet<String>), ExpandError> {
-        self.process(word, env).map(|r| (r.result, r.matched, r.unmatched))
+        self.process(word, env)
+            .map(|r| (r.result, r.matched, r.unmatched))
     }
 
     /// Expand `word` and split it into fields on unquoted whitespace (stock `ProcessWords`).
@@ -124,10 +125,15 @@ impl Lexer {
             unmatched: BTreeSet::new(),
         };
         match st.process_stop_on(None, self.raw_escapes) {
-            Ok((result, words)) => {
-                Ok(ProcessResult { result, words, matched: st.matched, unmatched: st.unmatched })
-            }
-            Err(m) => Err(ExpandError { message: format!("failed to process {word:?}: {m}") }),
+            Ok((result, words)) => Ok(ProcessResult {
+                result,
+                words,
+                matched: st.matched,
+                unmatched: st.unmatched,
+            }),
+            Err(m) => Err(ExpandError {
+                message: format!("failed to process {word:?}: {m}"),
+            }),
         }
     }
 }
@@ -203,7 +209,11 @@ impl State<'_> {
         w.words
     }
 
-    fn process_stop_on(&mut self, stop: Option<char>, raw_escapes: bool) -> Res<(String, Vec<String>)> {
+    fn process_stop_on(
+        &mut self,
+        stop: Option<char>,
+        raw_escapes: bool,
+    ) -> Res<(String, Vec<String>)> {
         let saved = self.raw_escapes;
         self.raw_escapes = raw_escapes;
         let r = self.process_stop_on_inner(stop);
@@ -257,7 +267,9 @@ impl State<'_> {
             result.push(ch);
         }
         if let Some(s) = stop {
-            return Err(format!("unexpected end of statement while looking for matching {s}"));
+            return Err(format!(
+                "unexpected end of statement while looking for matching {s}"
+            ));
         }
         Ok((result, self.get_words(w)))
     }
@@ -271,8 +283,10 @@ impl State<'_> {
         loop {
             match self.next() {
                 None => {
-                    return Err("unexpected end of statement while looking for matching single-quote"
-                        .to_string())
+                    return Err(
+                        "unexpected end of statement while looking for matching single-quote"
+                            .to_string(),
+                    )
                 }
                 Some('\'') => {
                     if self.lex.raw_quotes {
@@ -294,8 +308,10 @@ impl State<'_> {
         loop {
             match self.peek() {
                 None => {
-                    return Err("unexpected end of statement while looking for matching double-quote"
-                        .to_string())
+                    return Err(
+                        "unexpected end of statement while looking for matching double-quote"
+                            .to_string(),
+                    )
                 }
                 Some('"') => {
                     self.next();
@@ -348,7 +364,11 @@ impl State<'_> {
     fn sub_word(&mut self, stop: char, raw: bool, eof_msg: &str) -> Res<String> {
         match self.process_stop_on(Some(stop), raw) {
             Ok((s, _)) => Ok(s),
-            Err(e) => Err(if self.peek().is_none() { eof_msg.to_string() } else { e }),
+            Err(e) => Err(if self.peek().is_none() {
+                eof_msg.to_string()
+            } else {
+                e
+            }),
         }
     }
 
@@ -418,7 +438,11 @@ impl State<'_> {
                 } else {
                     return Ok(value);
                 };
-                let message = if word.is_empty() { default } else { word.as_str() };
+                let message = if word.is_empty() {
+                    default
+                } else {
+                    word.as_str()
+                };
                 Err(format!("{name}: {message}"))
             }
             Some(m @ ('%' | '#')) => {
@@ -499,10 +523,13 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
-    fn word(lex: &Lexer, w: &str, e: &Vec<(String, String)>) -> Result<String, ExpandError> {
+    fn word(lex: &Lexer, w: &str, e: &dyn Env) -> Result<String, ExpandError> {
         lex.process_word(w, e)
     }
 
@@ -510,7 +537,12 @@ mod tests {
     /// PWD=/home SHELL=bash KOREAN=한국어 NULL= (as the stock tests do).
     #[test]
     fn word_table() {
-        let e = env(&[("PWD", "/home"), ("SHELL", "bash"), ("KOREAN", "한국어"), ("NULL", "")]);
+        let e = env(&[
+            ("PWD", "/home"),
+            ("SHELL", "bash"),
+            ("KOREAN", "한국어"),
+            ("NULL", ""),
+        ]);
         let lex = Lexer::new('\\');
         let cases: &[(&str, Option<&str>)] = &[
             ("hello", Some("hello")),
@@ -621,19 +653,31 @@ mod tests {
         let lex = Lexer::new('\\');
         let e = env(&[("ARG", "x"), ("EMPTY", "")]);
         let msg = |w: &str| word(&lex, w, &e).unwrap_err().message;
-        assert_eq!(msg("${A:?message here$ARG}"), "failed to process \"${A:?message here$ARG}\": A: message herex");
-        assert_eq!(msg("${A?}"), "failed to process \"${A?}\": A: is not allowed to be unset");
-        assert_eq!(msg("${EMPTY:?}"), "failed to process \"${EMPTY:?}\": EMPTY: is not allowed to be empty");
+        assert_eq!(
+            msg("${A:?message here$ARG}"),
+            "failed to process \"${A:?message here$ARG}\": A: message herex"
+        );
+        assert_eq!(
+            msg("${A?}"),
+            "failed to process \"${A?}\": A: is not allowed to be unset"
+        );
+        assert_eq!(
+            msg("${EMPTY:?}"),
+            "failed to process \"${EMPTY:?}\": EMPTY: is not allowed to be empty"
+        );
         assert!(msg("${A").ends_with("unsupported modifier (\u{FFFD}) in substitution"));
         assert!(msg("${A:-x").ends_with("syntax error: missing '}'"));
         assert!(msg("${").ends_with("syntax error: missing '}'"));
         assert!(msg("${}").ends_with("syntax error: bad substitution"));
         assert!(msg("${A:=x}").ends_with("unsupported modifier (:=) in substitution"));
         assert!(msg("${A:#x}").ends_with("unsupported modifier (:#) in substitution"));
-        assert!(msg("'abc").ends_with("unexpected end of statement while looking for matching single-quote"));
-        assert!(msg("\"abc").ends_with("unexpected end of statement while looking for matching double-quote"));
+        assert!(msg("'abc")
+            .ends_with("unexpected end of statement while looking for matching single-quote"));
+        assert!(msg("\"abc")
+            .ends_with("unexpected end of statement while looking for matching double-quote"));
         assert!(msg("${A//x}").ends_with("syntax error: missing '/' in ${}"));
-        assert!(msg("${ARG#\\x}").ends_with("invalid pattern (\\x) in substitution: invalid escape '\\x'"));
+        assert!(msg("${ARG#\\x}")
+            .ends_with("invalid pattern (\\x) in substitution: invalid escape '\\x'"));
         // With `?` on a set, non-empty value the message word is still expanded (and may fail).
         assert_eq!(word(&lex, "${ARG:?oops}", &e).unwrap(), "x");
         assert_eq!(word(&lex, "${EMPTY?oops}", &e).unwrap(), "");
@@ -645,13 +689,32 @@ mod tests {
         let run = |w: &str, pairs: &[(&str, &str)]| lex.process_word_with_matches(w, &env(pairs));
         let set = |names: &[&str]| names.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>();
 
-        let (r, m, u) = run("${FOO-aaa} ${BAR-bbb} ${BAZ-ccc}", &[("FOO", "xxx"), ("BAR", "")]).unwrap();
-        assert_eq!((r.as_str(), m, u), ("xxx  ccc", set(&["FOO", "BAR"]), set(&["BAZ"])));
-        let (r, ..) = run("${FOO:-aaa} ${BAR:-bbb} ${BAZ:-ccc}", &[("FOO", "xxx"), ("BAR", "")]).unwrap();
+        let (r, m, u) = run(
+            "${FOO-aaa} ${BAR-bbb} ${BAZ-ccc}",
+            &[("FOO", "xxx"), ("BAR", "")],
+        )
+        .unwrap();
+        assert_eq!(
+            (r.as_str(), m, u),
+            ("xxx  ccc", set(&["FOO", "BAR"]), set(&["BAZ"]))
+        );
+        let (r, ..) = run(
+            "${FOO:-aaa} ${BAR:-bbb} ${BAZ:-ccc}",
+            &[("FOO", "xxx"), ("BAR", "")],
+        )
+        .unwrap();
         assert_eq!(r, "xxx bbb ccc");
-        let (r, ..) = run("${FOO+aaa} ${BAR+bbb} ${BAZ+ccc}", &[("FOO", "xxx"), ("BAR", "")]).unwrap();
+        let (r, ..) = run(
+            "${FOO+aaa} ${BAR+bbb} ${BAZ+ccc}",
+            &[("FOO", "xxx"), ("BAR", "")],
+        )
+        .unwrap();
         assert_eq!(r, "aaa bbb ");
-        let (r, ..) = run("${FOO:+aaa} ${BAR:+bbb} ${BAZ:+ccc}", &[("FOO", "xxx"), ("BAR", "")]).unwrap();
+        let (r, ..) = run(
+            "${FOO:+aaa} ${BAR:+bbb} ${BAZ:+ccc}",
+            &[("FOO", "xxx"), ("BAR", "")],
+        )
+        .unwrap();
         assert_eq!(r, "aaa  ");
         let (r, m, u) = run("x", &[]).unwrap();
         assert_eq!((r.as_str(), m.len(), u.len()), ("x", 0, 0));
@@ -662,7 +725,11 @@ mod tests {
         let ok = |w: &str, pairs: &[(&str, &str)], want: &str| {
             assert_eq!(run(w, pairs).map(|r| r.0), Ok(want.to_string()), "{w}");
         };
-        ok("${FOO#()[]{\\}^$.\\*\\?|\\\\}", &[("FOO", "()[]{}^$.*?|\\x")], "x");
+        ok(
+            "${FOO#()[]{\\}^$.\\*\\?|\\\\}",
+            &[("FOO", "()[]{}^$.*?|\\x")],
+            "x",
+        );
         ok("${FOO%%\\**}", &[("FOO", "xx**")], "xx");
         ok("${FOO#*x*y}", &[("FOO", "xxyy")], "y");
         ok("${FOO#*}", &[("FOO", "xxyy")], "xxyy");
@@ -680,7 +747,14 @@ mod tests {
         ok("${FOO%%.*}", &[("FOO", "a.b.c")], "a");
         ok("${FOO#*.}", &[("FOO", "a.b.c")], "b.c");
         ok("${FOO##*.}", &[("FOO", "a.b.c")], "c");
-        for bad in ["${FOO:#}", "${FOO:##}", "${FOO:%}", "${FOO:%%}", "${FOO//ww}", "${FOO//}"] {
+        for bad in [
+            "${FOO:#}",
+            "${FOO:##}",
+            "${FOO:%}",
+            "${FOO:%%}",
+            "${FOO//ww}",
+            "${FOO//}",
+        ] {
             assert!(run(bad, &[("FOO", "xxyy")]).is_err(), "{bad}");
         }
         ok(
@@ -688,33 +762,76 @@ mod tests {
             &[("FOO", "/foo*/*/*.txt"), ("NEEDLE", "\\*/")],
             "/foo.*/*.txt - /foo..*.txt",
         );
-        ok("${FOO/$NEEDLE/} - ${FOO//$NEEDLE/}", &[("FOO", "/tmp/tmp/bar.txt"), ("NEEDLE", "/tmp")], "/tmp/bar.txt - /bar.txt");
+        ok(
+            "${FOO/$NEEDLE/} - ${FOO//$NEEDLE/}",
+            &[("FOO", "/tmp/tmp/bar.txt"), ("NEEDLE", "/tmp")],
+            "/tmp/bar.txt - /bar.txt",
+        );
         ok(
             "${FOO/$NEEDLE/$REPLACEMENT} - ${FOO//$NEEDLE/$REPLACEMENT}",
-            &[("FOO", "/a/foo/b/c.txt"), ("NEEDLE", "/?/"), ("REPLACEMENT", "/")],
+            &[
+                ("FOO", "/a/foo/b/c.txt"),
+                ("NEEDLE", "/?/"),
+                ("REPLACEMENT", "/"),
+            ],
             "/foo/b/c.txt - /foo/c.txt",
         );
         ok(
             "${FOO/$NEEDLE/$REPLACEMENT}",
-            &[("FOO", "http://google.de"), ("NEEDLE", "http://"), ("REPLACEMENT", "https://")],
+            &[
+                ("FOO", "http://google.de"),
+                ("NEEDLE", "http://"),
+                ("REPLACEMENT", "https://"),
+            ],
             "https://google.de",
         );
-        ok("${FOO//\\//\\/}", &[("FOO", "/tmp/foo.txt")], "\\/tmp\\/foo.txt");
+        ok(
+            "${FOO//\\//\\/}",
+            &[("FOO", "/tmp/foo.txt")],
+            "\\/tmp\\/foo.txt",
+        );
         ok("${FOO/$BAR/ww}", &[("FOO", "xxyy"), ("BAR", "")], "wwxxyy");
         ok("${FOO///}", &[("FOO", "xxyy")], "xxyy");
         ok("${FOO///}", &[], "");
 
         let release = "something-${VERSION}.${TARGETOS}-${TARGETARCH}${TARGETVARIANT:+-${TARGETVARIANT}}.tar.gz";
         let base = [("VERSION", "v1.2.3"), ("TARGETOS", "linux")];
-        ok(release, &[base[0], base[1], ("TARGETARCH", "arm"), ("TARGETVARIANT", "v7")], "something-v1.2.3.linux-arm-v7.tar.gz");
-        ok(release, &[base[0], base[1], ("TARGETARCH", "arm64"), ("TARGETVARIANT", "")], "something-v1.2.3.linux-arm64.tar.gz");
-        ok(release, &[base[0], base[1], ("TARGETARCH", "arm64")], "something-v1.2.3.linux-arm64.tar.gz");
+        ok(
+            release,
+            &[
+                base[0],
+                base[1],
+                ("TARGETARCH", "arm"),
+                ("TARGETVARIANT", "v7"),
+            ],
+            "something-v1.2.3.linux-arm-v7.tar.gz",
+        );
+        ok(
+            release,
+            &[
+                base[0],
+                base[1],
+                ("TARGETARCH", "arm64"),
+                ("TARGETVARIANT", ""),
+            ],
+            "something-v1.2.3.linux-arm64.tar.gz",
+        );
+        ok(
+            release,
+            &[base[0], base[1], ("TARGETARCH", "arm64")],
+            "something-v1.2.3.linux-arm64.tar.gz",
+        );
     }
 
     #[test]
     fn words_splitting() {
         // (env, input, expected words); "error" means an error.
-        let e = env(&[("hi", "hi"), ("space", "abc  def"), ("leading", "  ab c"), ("trailing", "ab c   ")]);
+        let e = env(&[
+            ("hi", "hi"),
+            ("space", "abc  def"),
+            ("leading", "  ab c"),
+            ("trailing", "ab c   "),
+        ]);
         let cases: &[(&str, &[&str])] = &[
             ("hello", &["hello"]),
             ("hello${hi}bye", &["hellohibye"]),
@@ -746,7 +863,9 @@ mod tests {
         ];
         let lex = Lexer::new('\\');
         for (input, want) in cases {
-            let got = lex.process_words(input, &e).unwrap_or_else(|err| panic!("{input}: {err}"));
+            let got = lex
+                .process_words(input, &e)
+                .unwrap_or_else(|err| panic!("{input}: {err}"));
             assert_eq!(got, *want, "input {input:?}");
         }
         assert!(lex.process_words("hello\" there", &e).is_err());
@@ -761,7 +880,10 @@ mod tests {
         let e = env(&[("A", "1"), ("E", "")]);
         let w = |s: &str| lex.process_word(s, &e).unwrap();
         assert_eq!(w("$A $B ${B} ${A}"), "1 $B ${B} 1");
-        assert_eq!(w("${B:-x} ${B+y} ${B/a/b} ${B#p}"), "${B:-x} ${B+y} ${B/a/b} ${B#p}");
+        assert_eq!(
+            w("${B:-x} ${B+y} ${B/a/b} ${B#p}"),
+            "${B:-x} ${B+y} ${B/a/b} ${B#p}"
+        );
         assert_eq!(w("${B:x}"), "${B:x}");
         assert_eq!(w("'$A' \"$A\""), "'$A' \"1\"");
         assert_eq!(w("${E:-d}"), "d");
@@ -774,7 +896,10 @@ mod tests {
         let mut lex = Lexer::new('\\');
         lex.raw_escapes = true;
         let e = env(&[("A", "1")]);
-        assert_eq!(lex.process_word("a\\ b \\$A \"\\$A\" \"\\x\"", &e).unwrap(), "a\\ b \\$A \\$A \\\\x");
+        assert_eq!(
+            lex.process_word("a\\ b \\$A \"\\$A\" \"\\x\"", &e).unwrap(),
+            "a\\ b \\$A \\$A \\\\x"
+        );
         let mut lex = Lexer::new('\\');
         lex.skip_process_quotes = true;
         assert_eq!(lex.process_word("'$A' \"$A\"", &e).unwrap(), "'1' \"1\"");

@@ -59,7 +59,10 @@ impl<S: std::hash::BuildHasher> Env for HashMap<String, String, S> {
 /// `(name, value)` pairs; the last pair with a name wins.
 impl Env for [(String, String)] {
     fn get(&self, name: &str) -> Option<String> {
-        self.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+        self.iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
     }
     fn keys(&self) -> Vec<String> {
         self.iter().map(|(k, _)| k.clone()).collect()
@@ -85,7 +88,9 @@ impl Env for [String] {
         })
     }
     fn keys(&self) -> Vec<String> {
-        self.iter().map(|e| e.split_once('=').map_or(e.as_str(), |(k, _)| k).to_string()).collect()
+        self.iter()
+            .map(|e| e.split_once('=').map_or(e.as_str(), |(k, _)| k).to_string())
+            .collect()
     }
 }
 
@@ -150,11 +155,19 @@ mod tests {
 
     #[test]
     fn env_impls() {
-        let v: Vec<(String, String)> =
-            vec![("a".into(), "1".into()), ("b".into(), "2".into()), ("a".into(), "3".into())];
+        let v: Vec<(String, String)> = vec![
+            ("a".into(), "1".into()),
+            ("b".into(), "2".into()),
+            ("a".into(), "3".into()),
+        ];
         assert_eq!(Env::get(&v, "a").as_deref(), Some("3"));
         assert_eq!(Env::get(&v, "c"), None);
-        let s: Vec<String> = vec!["foo=bar".into(), "car=hat".into(), "car=bike".into(), "x".into()];
+        let s: Vec<String> = vec![
+            "foo=bar".into(),
+            "car=hat".into(),
+            "car=bike".into(),
+            "x".into(),
+        ];
         assert_eq!(Env::get(&s, "car").as_deref(), Some("bike"));
         assert_eq!(Env::get(&s, "x").as_deref(), Some(""));
         assert_eq!(Env::get(&s, "foo").as_deref(), Some("bar"));
@@ -163,7 +176,10 @@ mod tests {
         let f = |n: &str| (n == "z").then(|| "zz".to_string());
         assert_eq!(Env::get(&f, "z").as_deref(), Some("zz"));
         assert_eq!(NoEnv.get("z"), None);
-        let err: crate::error::Error = ExpandError { message: "m".into() }.into();
+        let err: crate::error::Error = ExpandError {
+            message: "m".into(),
+        }
+        .into();
         assert_eq!(err.message, "m");
     }
 }

@@ -61,7 +61,11 @@ impl Pattern {
         // failed[ti * width + pos]: token ti cannot match starting at pos. Independent of the
         // start position, so shared by all attempts.
         let mut failed = vec![false; (self.toks.len() + 1) * width];
-        let last = if self.anchored { from.min(text.len()) } else { text.len() };
+        let last = if self.anchored {
+            from.min(text.len())
+        } else {
+            text.len()
+        };
         if self.anchored && from != 0 {
             return None;
         }
@@ -199,7 +203,9 @@ pub(crate) fn replace(
     let mut last_end = 0usize;
     let mut search = 0usize;
     while search <= src.len() {
-        let Some((s, e)) = re.find_at(&src, search) else { break };
+        let Some((s, e)) = re.find_at(&src, search) else {
+            break;
+        };
         out.extend(&src[last_end..s]);
         // No replacement for an empty match right after a previous match.
         if e > last_end || s == 0 {
@@ -265,7 +271,9 @@ fn extract_ref(s: &str) -> Option<(Option<u64>, &str)> {
     let mut num: Option<u64> = Some(0);
     for b in name.bytes() {
         match num {
-            Some(n) if b.is_ascii_digit() && n < 100_000_000 => num = Some(n * 10 + u64::from(b - b'0')),
+            Some(n) if b.is_ascii_digit() && n < 100_000_000 => {
+                num = Some(n * 10 + u64::from(b - b'0'))
+            }
             _ => {
                 num = None;
                 break;
@@ -317,14 +325,26 @@ mod tests {
 
     #[test]
     fn replacing() {
-        assert_eq!(replace("\\*/", "/foo*/*/*.txt", ".", false).unwrap(), "/foo.*/*.txt");
-        assert_eq!(replace("\\*/", "/foo*/*/*.txt", ".", true).unwrap(), "/foo..*.txt");
-        assert_eq!(replace("/?/", "/a/foo/b/c.txt", "/", true).unwrap(), "/foo/c.txt");
+        assert_eq!(
+            replace("\\*/", "/foo*/*/*.txt", ".", false).unwrap(),
+            "/foo.*/*.txt"
+        );
+        assert_eq!(
+            replace("\\*/", "/foo*/*/*.txt", ".", true).unwrap(),
+            "/foo..*.txt"
+        );
+        assert_eq!(
+            replace("/?/", "/a/foo/b/c.txt", "/", true).unwrap(),
+            "/foo/c.txt"
+        );
         assert_eq!(replace("", "xxyy", "ww", false).unwrap(), "wwxxyy");
         assert_eq!(replace("", "ab", "-", true).unwrap(), "-a-b-");
         assert_eq!(replace("b*", "abc", "-", true).unwrap(), "a-");
         assert_eq!(replace("*", "ab", "-", true).unwrap(), "-");
-        assert_eq!(replace("b", "abcb", "[$0$$x$1${0}]", true).unwrap(), "a[b$xb]c[b$xb]");
+        assert_eq!(
+            replace("b", "abcb", "[$0$$x$1${0}]", true).unwrap(),
+            "a[b$xb]c[b$xb]"
+        );
         assert_eq!(replace("b", "ab", "$", true).unwrap(), "a$");
     }
 }

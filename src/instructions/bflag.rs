@@ -28,12 +28,25 @@ pub(crate) struct BFlags {
 
 impl BFlags {
     pub(crate) fn new(args: &[String]) -> Self {
-        BFlags { args: args.to_vec(), flags: Vec::new(), used_order: Vec::new() }
+        BFlags {
+            args: args.to_vec(),
+            flags: Vec::new(),
+            used_order: Vec::new(),
+        }
     }
 
     fn add(&mut self, name: &'static str, kind: Kind, value: &str) {
-        debug_assert!(self.flags.iter().all(|f| f.name != name), "duplicate flag {name}");
-        self.flags.push(Flag { name, kind, value: value.to_string(), values: Vec::new(), used: false });
+        debug_assert!(
+            self.flags.iter().all(|f| f.name != name),
+            "duplicate flag {name}"
+        );
+        self.flags.push(Flag {
+            name,
+            kind,
+            value: value.to_string(),
+            values: Vec::new(),
+            used: false,
+        });
     }
 
     pub(crate) fn add_bool(&mut self, name: &'static str, default: bool) {
@@ -50,7 +63,10 @@ impl BFlags {
     }
 
     fn get(&self, name: &str) -> &Flag {
-        self.flags.iter().find(|f| f.name == name).expect("flag not registered")
+        self.flags
+            .iter()
+            .find(|f| f.name == name)
+            .expect("flag not registered")
     }
 
     pub(crate) fn bool(&self, name: &str) -> bool {
@@ -159,7 +175,13 @@ mod tests {
 
     #[test]
     fn values() {
-        let mut f = flags(&["--link", "--on=FALSE", "--chown=1:2", "--exclude=a", "--exclude=b"]);
+        let mut f = flags(&[
+            "--link",
+            "--on=FALSE",
+            "--chown=1:2",
+            "--exclude=a",
+            "--exclude=b",
+        ]);
         f.parse().unwrap();
         assert!(f.bool("link"));
         assert!(!f.bool("on"));
@@ -182,11 +204,23 @@ mod tests {
         assert_eq!(err(&["--xyzzy"]), "unknown flag: --xyzzy");
         assert_eq!(err(&["--xyzzy=bar"]), "unknown flag: --xyzzy");
         assert_eq!(err(&["--foo"]), "unknown flag: --foo (did you mean on?)");
-        assert_eq!(err(&["--chwn=1"]), "unknown flag: --chwn (did you mean chown?)");
-        assert_eq!(err(&["--link", "--link"]), "duplicate flag specified: --link");
-        assert_eq!(err(&["--chown=a", "--chown=b"]), "duplicate flag specified: --chown");
+        assert_eq!(
+            err(&["--chwn=1"]),
+            "unknown flag: --chwn (did you mean chown?)"
+        );
+        assert_eq!(
+            err(&["--link", "--link"]),
+            "duplicate flag specified: --link"
+        );
+        assert_eq!(
+            err(&["--chown=a", "--chown=b"]),
+            "duplicate flag specified: --chown"
+        );
         assert_eq!(err(&["--link="]), "missing a value on flag: --link");
-        assert_eq!(err(&["--link=yes"]), "expecting boolean value for flag --link, not: yes");
+        assert_eq!(
+            err(&["--link=yes"]),
+            "expecting boolean value for flag --link, not: yes"
+        );
         assert_eq!(err(&["--chown"]), "missing a value on flag: --chown");
         assert_eq!(err(&["--exclude"]), "missing a value on flag: --exclude");
         assert_eq!(err(&["-x"]), "arg should start with -- : -x");

@@ -50,7 +50,9 @@ pub fn parse_duration(orig: &str) -> Result<i64, String> {
             let mut overflow = false;
             while i < s.len() && s[i].is_ascii_digit() {
                 if !overflow {
-                    let y = f.checked_mul(10).and_then(|y| y.checked_add(u64::from(s[i] - b'0')));
+                    let y = f
+                        .checked_mul(10)
+                        .and_then(|y| y.checked_add(u64::from(s[i] - b'0')));
                     match y {
                         Some(y) if y <= LIMIT => {
                             f = y;
@@ -68,7 +70,10 @@ pub fn parse_duration(orig: &str) -> Result<i64, String> {
             return Err(invalid());
         }
         // Unit.
-        let i = s.iter().position(|&c| c == b'.' || c.is_ascii_digit()).unwrap_or(s.len());
+        let i = s
+            .iter()
+            .position(|&c| c == b'.' || c.is_ascii_digit())
+            .unwrap_or(s.len());
         if i == 0 {
             return Err(format!("time: missing unit in duration \"{orig}\""));
         }
@@ -178,7 +183,8 @@ pub fn parse_i32(s: &str) -> Result<i32, String> {
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return Err(format!("strconv.ParseInt: parsing \"{s}\": invalid syntax"));
     }
-    s.parse::<i32>().map_err(|_| format!("strconv.ParseInt: parsing \"{s}\": value out of range"))
+    s.parse::<i32>()
+        .map_err(|_| format!("strconv.ParseInt: parsing \"{s}\": value out of range"))
 }
 
 /// `units.RAMInBytes`: `64m`, `1.5GiB`, `100` (binary multiples, case-insensitive suffixes).
@@ -199,14 +205,27 @@ pub fn ram_in_bytes(size: &str) -> Result<i64, String> {
     if sfx.is_empty() {
         return Ok(value as i64);
     }
-    let bad = || format!("invalid suffix: '{}'", if sfx.len() > 3 { sfx.to_string() } else { sfx.to_lowercase() });
+    let bad = || {
+        format!(
+            "invalid suffix: '{}'",
+            if sfx.len() > 3 {
+                sfx.to_string()
+            } else {
+                sfx.to_lowercase()
+            }
+        )
+    };
     if sfx.len() > 3 {
         return Err(bad());
     }
     let l = sfx.to_lowercase();
     let b = l.as_bytes();
     if b[0] == b'b' {
-        return if b.len() > 1 { Err(bad()) } else { Ok(value as i64) };
+        return if b.len() > 1 {
+            Err(bad())
+        } else {
+            Ok(value as i64)
+        };
     }
     let mul: f64 = match b[0] {
         b'k' => 1024.0,
@@ -246,11 +265,26 @@ mod tests {
         assert_eq!(parse_duration("2µs"), Ok(2_000));
         assert_eq!(parse_duration("-1s"), Ok(-1_000_000_000));
         assert_eq!(parse_duration("+3m"), Ok(180_000_000_000));
-        assert_eq!(parse_duration(""), Err("time: invalid duration \"\"".into()));
-        assert_eq!(parse_duration("1"), Err("time: missing unit in duration \"1\"".into()));
-        assert_eq!(parse_duration("1x"), Err("time: unknown unit \"x\" in duration \"1x\"".into()));
-        assert_eq!(parse_duration("s"), Err("time: invalid duration \"s\"".into()));
-        assert_eq!(parse_duration("."), Err("time: invalid duration \".\"".into()));
+        assert_eq!(
+            parse_duration(""),
+            Err("time: invalid duration \"\"".into())
+        );
+        assert_eq!(
+            parse_duration("1"),
+            Err("time: missing unit in duration \"1\"".into())
+        );
+        assert_eq!(
+            parse_duration("1x"),
+            Err("time: unknown unit \"x\" in duration \"1x\"".into())
+        );
+        assert_eq!(
+            parse_duration("s"),
+            Err("time: invalid duration \"s\"".into())
+        );
+        assert_eq!(
+            parse_duration("."),
+            Err("time: invalid duration \".\"".into())
+        );
         assert!(parse_duration("9999999999h").is_err());
     }
 
@@ -273,8 +307,13 @@ mod tests {
         assert_eq!(parse_u32("+1", 10), None);
         assert_eq!(parse_u32("4294967296", 10), None);
         assert_eq!(parse_i32("-3"), Ok(-3));
-        assert_eq!(parse_i32("x"), Err("strconv.ParseInt: parsing \"x\": invalid syntax".into()));
-        assert!(parse_i32("99999999999").unwrap_err().ends_with("value out of range"));
+        assert_eq!(
+            parse_i32("x"),
+            Err("strconv.ParseInt: parsing \"x\": invalid syntax".into())
+        );
+        assert!(parse_i32("99999999999")
+            .unwrap_err()
+            .ends_with("value out of range"));
     }
 
     #[test]

@@ -30,7 +30,11 @@ pub fn parse_heredoc_marker(word: &str) -> Option<HeredocMarker> {
     if rest.contains('<') || rest.is_empty() {
         return None;
     }
-    let fd = if digits == 0 { 0 } else { word[..digits].parse().unwrap_or(u32::MAX) };
+    let fd = if digits == 0 {
+        0
+    } else {
+        word[..digits].parse().unwrap_or(u32::MAX)
+    };
     let mut lex = Lexer::new('\\');
     lex.skip_unset_env = true;
     let words = lex.process_words(rest, &NoEnv).ok()?;
@@ -44,7 +48,12 @@ pub fn parse_heredoc_marker(word: &str) -> Option<HeredocMarker> {
     }
     let quotes = |s: &str| s.chars().filter(|&c| c == '\'' || c == '"').count();
     let expand = quotes(&words[0]) == quotes(&raw[0]);
-    Some(HeredocMarker { name: words[0].clone(), expand, chomp, fd })
+    Some(HeredocMarker {
+        name: words[0].clone(),
+        expand,
+        chomp,
+        fd,
+    })
 }
 
 /// Remove leading tabs from every line (`<<-`), like `ChompHeredocContent`.
@@ -66,7 +75,10 @@ mod tests {
     #[test]
     fn markers() {
         let m = parse_heredoc_marker("<<EOF").unwrap();
-        assert_eq!((m.name.as_str(), m.expand, m.chomp, m.fd), ("EOF", true, false, 0));
+        assert_eq!(
+            (m.name.as_str(), m.expand, m.chomp, m.fd),
+            ("EOF", true, false, 0)
+        );
         let m = parse_heredoc_marker("<<-EOT").unwrap();
         assert_eq!((m.name.as_str(), m.chomp), ("EOT", true));
         let m = parse_heredoc_marker("<<'EOF'").unwrap();

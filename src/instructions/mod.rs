@@ -26,7 +26,9 @@ mod suggest;
 pub use commands::*;
 pub use goparse::{format_duration, parse_duration};
 pub use heredoc::{chomp_heredoc_content, parse_heredoc_marker, HeredocMarker};
-pub use mount::{mount_from_unexpanded, parse_device, parse_mount, Device, Mount, MountType, Sharing};
+pub use mount::{
+    mount_from_unexpanded, parse_device, parse_mount, Device, Mount, MountType, Sharing,
+};
 pub use parse::{parse, parse_command, parse_instruction, Instruction, ParsedFile};
 
 #[cfg(test)]

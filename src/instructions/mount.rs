@@ -99,8 +99,25 @@ impl Mount {
 const MOUNT_TYPES: [&str; 5] = ["bind", "cache", "tmpfs", "secret", "ssh"];
 const SHARING_MODES: [&str; 3] = ["shared", "private", "locked"];
 const ALL_KEYS: [&str; 19] = [
-    "type", "from", "source", "target", "readonly", "id", "sharing", "required", "size", "mode",
-    "uid", "gid", "src", "dst", "destination", "ro", "rw", "readwrite", "env",
+    "type",
+    "from",
+    "source",
+    "target",
+    "readonly",
+    "id",
+    "sharing",
+    "required",
+    "size",
+    "mode",
+    "uid",
+    "gid",
+    "src",
+    "dst",
+    "destination",
+    "ro",
+    "rw",
+    "readwrite",
+    "env",
 ];
 
 /// Split one CSV record like `go-csvvalue` (standard CSV quoting, `,` separator).
@@ -179,12 +196,15 @@ pub fn mount_from_unexpanded(val: &str) -> std::result::Result<Option<String>, S
     let fields = csv_fields(val).map_err(|e| format!("failed to parse csv mounts: {e}"))?;
     let mut from = String::new();
     for field in fields {
-        let Some((key, value)) = field.split_once('=') else { continue };
+        let Some((key, value)) = field.split_once('=') else {
+            continue;
+        };
         if key.to_lowercase() == "from" {
             if let Some(idx) = value.find('$') {
                 if idx != value.len() - 1 {
                     return Err(
-                        "'from' doesn't support variable expansion, define alias stage instead".into()
+                        "'from' doesn't support variable expansion, define alias stage instead"
+                            .into(),
                     );
                 }
             }
@@ -200,10 +220,7 @@ fn bad_value(key: &str, value: &str) -> String {
 
 /// Parse and validate one `--mount` value, expanding every `key=value` value with `expand`
 /// (pass `&mut |s| Ok(s.to_string())` to read it literally). Errors are the stock messages.
-pub fn parse_mount(
-    val: &str,
-    expand: &mut dyn FnMut(&str) -> Result<String>,
-) -> Result<Mount> {
+pub fn parse_mount(val: &str, expand: &mut dyn FnMut(&str) -> Result<String>) -> Result<Mount> {
     let fields = csv_fields(val)
         .map_err(|e| crate::error::Error::new(format!("failed to parse csv mounts: {e}")))?;
     let mut m = Mount::default();
@@ -228,10 +245,17 @@ pub fn parse_mount(
                     if matches!(m.kind, MountType::Secret | MountType::Ssh) {
                         m.required = true;
                     } else {
-                        return Err(e(format!("unexpected key '{key}' for mount type '{}'", m.kind)));
+                        return Err(e(format!(
+                            "unexpected key '{key}' for mount type '{}'",
+                            m.kind
+                        )));
                     }
                 }
-                _ => return Err(e(format!("invalid field '{field}' must be a key=value pair"))),
+                _ => {
+                    return Err(e(format!(
+                        "invalid field '{field}' must be a key=value pair"
+                    )))
+                }
             }
             continue;
         };
@@ -265,14 +289,20 @@ pub fn parse_mount(
                 if matches!(m.kind, MountType::Secret | MountType::Ssh) {
                     m.required = parse_bool(&value).ok_or_else(|| e(bad_value(&key, &value)))?;
                 } else {
-                    return Err(e(format!("unexpected key '{key}' for mount type '{}'", m.kind)));
+                    return Err(e(format!(
+                        "unexpected key '{key}' for mount type '{}'",
+                        m.kind
+                    )));
                 }
             }
             "size" => {
                 if m.kind == MountType::Tmpfs {
                     m.size_limit = ram_in_bytes(&value).map_err(|_| e(bad_value(&key, &value)))?;
                 } else {
-                    return Err(e(format!("unexpected key '{key}' for mount type '{}'", m.kind)));
+                    return Err(e(format!(
+                        "unexpected key '{key}' for mount type '{}'",
+                        m.kind
+                    )));
                 }
             }
             "id" => m.id = value,
@@ -289,17 +319,20 @@ pub fn parse_mount(
             }
             "mode" => {
                 m.mode = Some(
-                    parse_u32(&value, 8).ok_or_else(|| e(format!("invalid value {value} for mode")))?,
+                    parse_u32(&value, 8)
+                        .ok_or_else(|| e(format!("invalid value {value} for mode")))?,
                 )
             }
             "uid" => {
                 m.uid = Some(
-                    parse_u32(&value, 10).ok_or_else(|| e(format!("invalid value {value} for uid")))?,
+                    parse_u32(&value, 10)
+                        .ok_or_else(|| e(format!("invalid value {value} for uid")))?,
                 )
             }
             "gid" => {
                 m.gid = Some(
-                    parse_u32(&value, 10).ok_or_else(|| e(format!("invalid value {value} for gid")))?,
+                    parse_u32(&value, 10)
+                        .ok_or_else(|| e(format!("invalid value {value} for gid")))?,
                 )
             }
             "env" => m.env = Some(value),
@@ -310,10 +343,20 @@ pub fn parse_mount(
         }
     }
 
-    if !matches!(m.kind, MountType::Secret | MountType::Ssh | MountType::Cache) {
-        for (set, what) in [(m.mode.is_some(), "mode"), (m.uid.is_some(), "uid"), (m.gid.is_some(), "gid")] {
+    if !matches!(
+        m.kind,
+        MountType::Secret | MountType::Ssh | MountType::Cache
+    ) {
+        for (set, what) in [
+            (m.mode.is_some(), "mode"),
+            (m.uid.is_some(), "uid"),
+            (m.gid.is_some(), "gid"),
+        ] {
             if set {
-                return Err(e(format!("{what} not allowed for \"{}\" type mounts", m.kind)));
+                return Err(e(format!(
+                    "{what} not allowed for \"{}\" type mounts",
+                    m.kind
+                )));
             }
         }
     }
@@ -328,7 +371,9 @@ pub fn parse_mount(
             return Err(e("secret mount should not define sharing".into()));
         }
         if m.source.is_empty() && m.target.is_empty() && m.id.is_empty() {
-            return Err(e("invalid secret mount. one of source, target required".into()));
+            return Err(e(
+                "invalid secret mount. one of source, target required".into()
+            ));
         }
         if !m.source.is_empty() && !m.id.is_empty() {
             return Err(e("both source and id can't be set".into()));
@@ -402,11 +447,17 @@ mod tests {
         assert_eq!(csv_fields("a,b=c,,d").unwrap(), vec!["a", "b=c", "", "d"]);
         assert_eq!(csv_fields("\"a,b\",c").unwrap(), vec!["a,b", "c"]);
         assert_eq!(csv_fields("\"a\"\"b\"").unwrap(), vec!["a\"b"]);
-        assert_eq!(csv_fields("a,\"target=/x,y\"").unwrap(), vec!["a", "target=/x,y"]);
+        assert_eq!(
+            csv_fields("a,\"target=/x,y\"").unwrap(),
+            vec!["a", "target=/x,y"]
+        );
         assert_eq!(csv_fields("x\n").unwrap(), vec!["x"]);
         assert_eq!(csv_fields("a,").unwrap(), vec!["a", ""]);
         assert_eq!(csv_fields("").unwrap_err(), "EOF");
-        assert_eq!(csv_fields("a\"b").unwrap_err(), "parse error on line 1, column 2: bare \" in non-quoted-field");
+        assert_eq!(
+            csv_fields("a\"b").unwrap_err(),
+            "parse error on line 1, column 2: bare \" in non-quoted-field"
+        );
         assert_eq!(
             csv_fields("\"ab\"c").unwrap_err(),
             "parse error on line 1, column 4: extraneous or missing \" in quoted-field"
@@ -417,16 +468,28 @@ mod tests {
     #[test]
     fn defaults() {
         let m = lit("target=/src").unwrap();
-        assert_eq!((m.kind, m.read_only, m.target.as_str()), (MountType::Bind, true, "/src"));
+        assert_eq!(
+            (m.kind, m.read_only, m.target.as_str()),
+            (MountType::Bind, true, "/src")
+        );
         let m = lit("type=cache,target=/root/.cache").unwrap();
-        assert_eq!((m.kind, m.read_only, m.sharing()), (MountType::Cache, false, Sharing::Shared));
+        assert_eq!(
+            (m.kind, m.read_only, m.sharing()),
+            (MountType::Cache, false, Sharing::Shared)
+        );
         assert_eq!(m.sharing, None);
         let m = lit("type=tmpfs,dst=/t,size=64m").unwrap();
         assert_eq!((m.read_only, m.size_limit), (false, 64 << 20));
         let m = lit("type=secret,id=tok").unwrap();
-        assert_eq!((m.read_only, m.id.as_str(), m.env.clone()), (true, "tok", None));
+        assert_eq!(
+            (m.read_only, m.id.as_str(), m.env.clone()),
+            (true, "tok", None)
+        );
         let m = lit("type=ssh").unwrap();
-        assert_eq!((m.kind, m.read_only, m.id.as_str()), (MountType::Ssh, true, ""));
+        assert_eq!(
+            (m.kind, m.read_only, m.id.as_str()),
+            (MountType::Ssh, true, "")
+        );
     }
 
     #[test]
@@ -434,17 +497,30 @@ mod tests {
         let m = lit("type=cache,id=apt,target=/var/cache/apt,sharing=locked,mode=0755,uid=1000,gid=1000,from=base,source=/s").unwrap();
         assert_eq!(m.id, "apt");
         assert_eq!(m.sharing, Some(Sharing::Locked));
-        assert_eq!((m.mode, m.uid, m.gid), (Some(0o755), Some(1000), Some(1000)));
+        assert_eq!(
+            (m.mode, m.uid, m.gid),
+            (Some(0o755), Some(1000), Some(1000))
+        );
         assert_eq!((m.from.as_deref(), m.source.as_str()), (Some("base"), "/s"));
         assert!(lit("type=bind,rw").map(|m| !m.read_only).unwrap());
-        assert!(lit("type=bind,readwrite=true").map(|m| !m.read_only).unwrap());
+        assert!(lit("type=bind,readwrite=true")
+            .map(|m| !m.read_only)
+            .unwrap());
         assert!(lit("type=cache,ro").map(|m| m.read_only).unwrap());
         assert!(lit("type=cache,readonly=1").map(|m| m.read_only).unwrap());
         assert!(lit("type=cache,rw=false").map(|m| m.read_only).unwrap());
-        assert!(lit("TYPE=SECRET,ID=x,Required").map(|m| m.required).unwrap());
+        assert!(lit("TYPE=SECRET,ID=x,Required")
+            .map(|m| m.required)
+            .unwrap());
         assert!(lit("type=ssh,required=true").map(|m| m.required).unwrap());
-        assert_eq!(lit("type=secret,id=x,env=TOKEN").unwrap().env.as_deref(), Some("TOKEN"));
-        assert_eq!(lit("type=secret,target=/t,destination=/u").unwrap().target, "/u");
+        assert_eq!(
+            lit("type=secret,id=x,env=TOKEN").unwrap().env.as_deref(),
+            Some("TOKEN")
+        );
+        assert_eq!(
+            lit("type=secret,target=/t,destination=/u").unwrap().target,
+            "/u"
+        );
         assert_eq!(lit("type=bind,src=a,target=/b").unwrap().source, "a");
     }
 
@@ -454,43 +530,105 @@ mod tests {
         let m = parse_mount("type=cache,id=c-$ARCH,target=/c,ro", &mut expand).unwrap();
         assert_eq!(m.id, "c-amd64");
         let mut failing = |_: &str| -> Result<String> { Err(crate::error::Error::new("boom")) };
-        assert_eq!(parse_mount("type=cache", &mut failing).unwrap_err().message, "boom");
+        assert_eq!(
+            parse_mount("type=cache", &mut failing).unwrap_err().message,
+            "boom"
+        );
     }
 
     #[test]
     fn errors() {
         assert_eq!(err("type=foo"), "unsupported mount type \"foo\"");
-        assert_eq!(err("type=cach"), "unsupported mount type \"cach\" (did you mean cache?)");
-        assert_eq!(err("type=cache,sharing=lockd"), "unsupported sharing value \"lockd\" (did you mean locked?)");
-        assert_eq!(err("target=/x,foo=bar"), "unexpected key 'foo' in 'foo=bar' (did you mean from?)");
-        assert_eq!(err("target=/x,xyzzy=bar"), "unexpected key 'xyzzy' in 'xyzzy=bar'");
-        assert_eq!(err("target=/x,taget=/y"), "unexpected key 'taget' in 'taget=/y' (did you mean target?)");
-        assert_eq!(err("target=/x,bogus"), "invalid field 'bogus' must be a key=value pair");
-        assert_eq!(err("type=bind,required"), "unexpected key 'required' for mount type 'bind'");
-        assert_eq!(err("type=cache,required=true"), "unexpected key 'required' for mount type 'cache'");
-        assert_eq!(err("type=cache,size=1m"), "unexpected key 'size' for mount type 'cache'");
+        assert_eq!(
+            err("type=cach"),
+            "unsupported mount type \"cach\" (did you mean cache?)"
+        );
+        assert_eq!(
+            err("type=cache,sharing=lockd"),
+            "unsupported sharing value \"lockd\" (did you mean locked?)"
+        );
+        assert_eq!(
+            err("target=/x,foo=bar"),
+            "unexpected key 'foo' in 'foo=bar' (did you mean from?)"
+        );
+        assert_eq!(
+            err("target=/x,xyzzy=bar"),
+            "unexpected key 'xyzzy' in 'xyzzy=bar'"
+        );
+        assert_eq!(
+            err("target=/x,taget=/y"),
+            "unexpected key 'taget' in 'taget=/y' (did you mean target?)"
+        );
+        assert_eq!(
+            err("target=/x,bogus"),
+            "invalid field 'bogus' must be a key=value pair"
+        );
+        assert_eq!(
+            err("type=bind,required"),
+            "unexpected key 'required' for mount type 'bind'"
+        );
+        assert_eq!(
+            err("type=cache,required=true"),
+            "unexpected key 'required' for mount type 'cache'"
+        );
+        assert_eq!(
+            err("type=cache,size=1m"),
+            "unexpected key 'size' for mount type 'cache'"
+        );
         assert_eq!(err("type=tmpfs,size=lots"), "invalid value for size: lots");
         assert_eq!(err("ro=maybe"), "invalid value for ro: maybe");
         assert_eq!(err("type=cache,mode=999"), "invalid value 999 for mode");
         assert_eq!(err("type=cache,uid=-1"), "invalid value -1 for uid");
         assert_eq!(err("type=cache,gid=x"), "invalid value x for gid");
-        assert_eq!(err("type=bind,mode=0700"), "mode not allowed for \"bind\" type mounts");
-        assert_eq!(err("type=tmpfs,uid=1"), "uid not allowed for \"tmpfs\" type mounts");
-        assert_eq!(err("type=secret,id=a,from=b"), "secret mount should not have a from");
-        assert_eq!(err("type=secret,id=a,sharing=shared"), "secret mount should not define sharing");
-        assert_eq!(err("type=secret"), "invalid secret mount. one of source, target required");
-        assert_eq!(err("type=secret,id=a,source=b"), "both source and id can't be set");
-        assert_eq!(err("type=bind,sharing=private"), "invalid cache sharing set for bind mount");
+        assert_eq!(
+            err("type=bind,mode=0700"),
+            "mode not allowed for \"bind\" type mounts"
+        );
+        assert_eq!(
+            err("type=tmpfs,uid=1"),
+            "uid not allowed for \"tmpfs\" type mounts"
+        );
+        assert_eq!(
+            err("type=secret,id=a,from=b"),
+            "secret mount should not have a from"
+        );
+        assert_eq!(
+            err("type=secret,id=a,sharing=shared"),
+            "secret mount should not define sharing"
+        );
+        assert_eq!(
+            err("type=secret"),
+            "invalid secret mount. one of source, target required"
+        );
+        assert_eq!(
+            err("type=secret,id=a,source=b"),
+            "both source and id can't be set"
+        );
+        assert_eq!(
+            err("type=bind,sharing=private"),
+            "invalid cache sharing set for bind mount"
+        );
         assert_eq!(err(""), "failed to parse csv mounts: EOF");
         // `required` before `type=secret` is checked against the type known so far.
-        assert_eq!(err("required,type=secret,id=a"), "unexpected key 'required' for mount type 'bind'");
+        assert_eq!(
+            err("required,type=secret,id=a"),
+            "unexpected key 'required' for mount type 'bind'"
+        );
     }
 
     #[test]
     fn unexpanded() {
-        assert_eq!(mount_from_unexpanded("type=cache,from=base,target=/x").unwrap().as_deref(), Some("base"));
+        assert_eq!(
+            mount_from_unexpanded("type=cache,from=base,target=/x")
+                .unwrap()
+                .as_deref(),
+            Some("base")
+        );
         assert_eq!(mount_from_unexpanded("type=bind,target=/x").unwrap(), None);
-        assert_eq!(mount_from_unexpanded("from=ab$").unwrap().as_deref(), Some("ab$"));
+        assert_eq!(
+            mount_from_unexpanded("from=ab$").unwrap().as_deref(),
+            Some("ab$")
+        );
         assert_eq!(
             mount_from_unexpanded("from=$STAGE").unwrap_err(),
             "'from' doesn't support variable expansion, define alias stage instead"
@@ -501,10 +639,19 @@ mod tests {
 
     #[test]
     fn devices() {
-        assert_eq!(parse_device("nvidia.com/gpu=all").unwrap().name, "nvidia.com/gpu=all");
+        assert_eq!(
+            parse_device("nvidia.com/gpu=all").unwrap().name,
+            "nvidia.com/gpu=all"
+        );
         let d = parse_device("name=vendor.com/dev,required").unwrap();
         assert_eq!((d.name.as_str(), d.required), ("vendor.com/dev", true));
-        assert_eq!(parse_device("a,b").unwrap_err(), "invalid field 'b' must be a key=value pair");
-        assert_eq!(parse_device("a,name=b").unwrap_err(), "device name already set to a");
+        assert_eq!(
+            parse_device("a,b").unwrap_err(),
+            "invalid field 'b' must be a key=value pair"
+        );
+        assert_eq!(
+            parse_device("a,name=b").unwrap_err(),
+            "device name already set to a"
+        );
     }
 }

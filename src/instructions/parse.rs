@@ -29,8 +29,24 @@ pub enum Instruction {
 
 /// All instruction names, for "did you mean" on unknown instructions.
 const INSTRUCTIONS: [&str; 18] = [
-    "ADD", "ARG", "CMD", "COPY", "ENTRYPOINT", "ENV", "EXPOSE", "FROM", "HEALTHCHECK", "LABEL",
-    "MAINTAINER", "ONBUILD", "RUN", "SHELL", "STOPSIGNAL", "USER", "VOLUME", "WORKDIR",
+    "ADD",
+    "ARG",
+    "CMD",
+    "COPY",
+    "ENTRYPOINT",
+    "ENV",
+    "EXPOSE",
+    "FROM",
+    "HEALTHCHECK",
+    "LABEL",
+    "MAINTAINER",
+    "ONBUILD",
+    "RUN",
+    "SHELL",
+    "STOPSIGNAL",
+    "USER",
+    "VOLUME",
+    "WORKDIR",
 ];
 
 /// Type a whole Dockerfile and group it into stages. Errors name the line like the stock
@@ -41,7 +57,10 @@ pub fn parse(df: &Dockerfile) -> Result<ParsedFile> {
         let ins = parse_instruction(node, &mut out.warnings).map_err(|e| {
             Error::at(
                 node.span,
-                format!("dockerfile parse error on line {}: {}", node.span.start, e.message),
+                format!(
+                    "dockerfile parse error on line {}: {}",
+                    node.span.start, e.message
+                ),
             )
         })?;
         match ins {
@@ -62,9 +81,10 @@ pub fn parse_command(node: &Node) -> Result<Command> {
     let mut warnings = Vec::new();
     match parse_instruction(node, &mut warnings)? {
         Instruction::Command(c) => Ok(c),
-        Instruction::Stage(_) => {
-            Err(Error::at(node.span, "*instructions.Stage is not a command type"))
-        }
+        Instruction::Stage(_) => Err(Error::at(
+            node.span,
+            "*instructions.Stage is not a command type",
+        )),
     }
 }
 
@@ -75,7 +95,9 @@ pub fn parse_instruction(node: &Node, warnings: &mut Vec<Warning>) -> Result<Ins
     let r = match node.keyword.as_str() {
         "from" => {
             lint_from(&req, warnings);
-            return parse_from(&req).map(Instruction::Stage).map_err(|m| Error::at(node.span, m));
+            return parse_from(&req)
+                .map(Instruction::Stage)
+                .map_err(|m| Error::at(node.span, m));
         }
         "env" => parse_env(&req).map(Command::Env),
         "maintainer" => {
@@ -106,7 +128,8 @@ pub fn parse_instruction(node: &Node, warnings: &mut Vec<Warning>) -> Result<Ins
             Err(suggest::wrap(msg, &req.keyword, &INSTRUCTIONS, false))
         }
     };
-    r.map(Instruction::Command).map_err(|m| Error::at(node.span, m))
+    r.map(Instruction::Command)
+        .map_err(|m| Error::at(node.span, m))
 }
 
 type R<T> = std::result::Result<T, String>;
@@ -166,7 +189,11 @@ impl<'a> Req<'a> {
         self.node
             .heredocs
             .iter()
-            .map(|h| InlineFile { name: h.name.clone(), data: h.content.clone(), chomp: h.chomp })
+            .map(|h| InlineFile {
+                name: h.name.clone(),
+                data: h.content.clone(),
+                chomp: h.chomp,
+            })
             .collect()
     }
 }
@@ -280,7 +307,12 @@ fn parse_kvs(args: &[String], cmd: &str) -> R<(Vec<(String, String)>, bool)> {
 fn parse_env(req: &Req<'_>) -> R<EnvCommand> {
     req.flags.clone().parse()?;
     let (pairs, legacy_format) = parse_kvs(req.args, "ENV")?;
-    Ok(EnvCommand { span: req.node.span, original: req.code.clone(), pairs, legacy_format })
+    Ok(EnvCommand {
+        span: req.node.span,
+        original: req.code.clone(),
+        pairs,
+        legacy_format,
+    })
 }
 
 fn parse_label(req: &Req<'_>) -> R<LabelCommand> {
@@ -331,13 +363,25 @@ fn sources_and_dest(req: &Req<'_>, cmd: &str) -> R<SourcesAndDest> {
                     .find(|h| h.name == m.name)
                     .map(|h| h.content.clone())
                     .unwrap_or_default();
-                let data = if m.chomp { chomp_heredoc_content(&body) } else { body };
-                contents.push(SourceContent { path: m.name, data, expand: m.expand });
+                let data = if m.chomp {
+                    chomp_heredoc_content(&body)
+                } else {
+                    body
+                };
+                contents.push(SourceContent {
+                    path: m.name,
+                    data,
+                    expand: m.expand,
+                });
             }
             None => sources.push(src.clone()),
         }
     }
-    Ok(SourcesAndDest { sources, contents, dest: dest.clone() })
+    Ok(SourcesAndDest {
+        sources,
+        contents,
+        dest: dest.clone(),
+    })
 }
 
 fn non_empty(s: String) -> Option<String> {
@@ -415,7 +459,9 @@ fn parse_onbuild(req: &Req<'_>) -> R<OnbuildCommand> {
     let trigger = trigger.trim().to_uppercase();
     match trigger.as_str() {
         "ONBUILD" => return Err("Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed".into()),
-        "MAINTAINER" | "FROM" => return Err(format!("{trigger} isn't allowed as an ONBUILD trigger")),
+        "MAINTAINER" | "FROM" => {
+            return Err(format!("{trigger} isn't allowed as an ONBUILD trigger"))
+        }
         _ => {}
     }
     let mut expression = strip_onbuild(&req.node.original).to_string();
@@ -451,7 +497,11 @@ fn parse_workdir(req: &Req<'_>) -> R<WorkdirCommand> {
         return Err(exactly_one("WORKDIR"));
     }
     req.flags.clone().parse()?;
-    Ok(WorkdirCommand { span: req.node.span, original: req.code.clone(), path: req.args[0].clone() })
+    Ok(WorkdirCommand {
+        span: req.node.span,
+        original: req.code.clone(),
+        path: req.args[0].clone(),
+    })
 }
 
 fn parse_run(req: &Req<'_>) -> R<RunCommand> {
@@ -466,11 +516,21 @@ fn parse_run(req: &Req<'_>) -> R<RunCommand> {
     let files = req.files();
 
     // Post-parse checks, in the stock hook order (device, mount, network, security).
-    let devices = f.strings("device").iter().map(|d| parse_device(d)).collect::<R<Vec<_>>>()?;
+    let devices = f
+        .strings("device")
+        .iter()
+        .map(|d| parse_device(d))
+        .collect::<R<Vec<_>>>()?;
     let mount_specs = f.strings("mount");
     let mounts = mount_specs
         .iter()
-        .map(|m| Ok(Mount { from: mount_from_unexpanded(m)?, read_only: true, ..Mount::default() }))
+        .map(|m| {
+            Ok(Mount {
+                from: mount_from_unexpanded(m)?,
+                read_only: true,
+                ..Mount::default()
+            })
+        })
         .collect::<R<Vec<_>>>()?;
     let network = match f.string("network").as_str() {
         "default" => NetworkMode::Default,
@@ -499,12 +559,20 @@ fn parse_run(req: &Req<'_>) -> R<RunCommand> {
 
 fn parse_cmd(req: &Req<'_>) -> R<CmdCommand> {
     req.flags.clone().parse()?;
-    Ok(CmdCommand { span: req.node.span, original: req.code.clone(), cmd: req.cmdline() })
+    Ok(CmdCommand {
+        span: req.node.span,
+        original: req.code.clone(),
+        cmd: req.cmdline(),
+    })
 }
 
 fn parse_entrypoint(req: &Req<'_>) -> R<EntrypointCommand> {
     req.flags.clone().parse()?;
-    Ok(EntrypointCommand { span: req.node.span, original: req.code.clone(), cmd: req.cmdline() })
+    Ok(EntrypointCommand {
+        span: req.node.span,
+        original: req.code.clone(),
+        cmd: req.cmdline(),
+    })
 }
 
 /// `parseOptInterval`: 0 when empty or zero, an error below 1ms.
@@ -518,7 +586,10 @@ fn opt_interval(name: &str, value: &str) -> R<i64> {
     }
     const MIN: i64 = 1_000_000;
     if d < MIN {
-        return Err(format!("Interval {name:?} cannot be less than {}", format_duration(MIN)));
+        return Err(format!(
+            "Interval {name:?} cannot be less than {}",
+            format_duration(MIN)
+        ));
     }
     Ok(d)
 }
@@ -547,7 +618,13 @@ fn parse_healthcheck(req: &Req<'_>) -> R<HealthcheckCommand> {
     }
     {
         let mut f = req.flags.clone();
-        for name in ["interval", "timeout", "start-period", "start-interval", "retries"] {
+        for name in [
+            "interval",
+            "timeout",
+            "start-period",
+            "start-interval",
+            "retries",
+        ] {
             f.add_string(name, "");
         }
         f.parse()?;
@@ -577,7 +654,16 @@ fn parse_healthcheck(req: &Req<'_>) -> R<HealthcheckCommand> {
             }
             n
         };
-        Ok(HealthcheckCommand { span, original, test, interval, timeout, start_period, start_interval, retries })
+        Ok(HealthcheckCommand {
+            span,
+            original,
+            test,
+            interval,
+            timeout,
+            start_period,
+            start_interval,
+            retries,
+        })
     }
 }
 
@@ -588,7 +674,11 @@ fn parse_expose(req: &Req<'_>) -> R<ExposeCommand> {
     req.flags.clone().parse()?;
     let mut ports = req.args.to_vec();
     ports.sort();
-    Ok(ExposeCommand { span: req.node.span, original: req.code.clone(), ports })
+    Ok(ExposeCommand {
+        span: req.node.span,
+        original: req.code.clone(),
+        ports,
+    })
 }
 
 fn parse_user(req: &Req<'_>) -> R<UserCommand> {
@@ -596,7 +686,11 @@ fn parse_user(req: &Req<'_>) -> R<UserCommand> {
         return Err(exactly_one("USER"));
     }
     req.flags.clone().parse()?;
-    Ok(UserCommand { span: req.node.span, original: req.code.clone(), user: req.args[0].clone() })
+    Ok(UserCommand {
+        span: req.node.span,
+        original: req.code.clone(),
+        user: req.args[0].clone(),
+    })
 }
 
 fn parse_volume(req: &Req<'_>) -> R<VolumeCommand> {
@@ -612,7 +706,11 @@ fn parse_volume(req: &Req<'_>) -> R<VolumeCommand> {
         }
         volumes.push(v.to_string());
     }
-    Ok(VolumeCommand { span: req.node.span, original: req.code.clone(), volumes })
+    Ok(VolumeCommand {
+        span: req.node.span,
+        original: req.code.clone(),
+        volumes,
+    })
 }
 
 /// STOPSIGNAL never looks at its flags in the stock frontend.
@@ -620,7 +718,11 @@ fn parse_stopsignal(req: &Req<'_>) -> R<StopSignalCommand> {
     if req.args.len() != 1 {
         return Err(exactly_one("STOPSIGNAL"));
     }
-    Ok(StopSignalCommand { span: req.node.span, original: req.code.clone(), signal: req.args[0].clone() })
+    Ok(StopSignalCommand {
+        span: req.node.span,
+        original: req.code.clone(),
+        signal: req.args[0].clone(),
+    })
 }
 
 /// ARG never looks at its flags in the stock frontend.
@@ -641,7 +743,11 @@ fn parse_arg(req: &Req<'_>) -> R<ArgCommand> {
         };
         args.push(def);
     }
-    Ok(ArgCommand { span: req.node.span, original: req.code.clone(), args })
+    Ok(ArgCommand {
+        span: req.node.span,
+        original: req.code.clone(),
+        args,
+    })
 }
 
 fn parse_shell(req: &Req<'_>) -> R<ShellCommand> {
@@ -653,5 +759,9 @@ fn parse_shell(req: &Req<'_>) -> R<ShellCommand> {
     if !req.json() {
         return Err("SHELL requires the arguments to be in JSON form".into());
     }
-    Ok(ShellCommand { span: req.node.span, original: req.code.clone(), shell })
+    Ok(ShellCommand {
+        span: req.node.span,
+        original: req.code.clone(),
+        shell,
+    })
 }

@@ -19,18 +19,30 @@ pub(crate) fn levenshtein(a: &str, b: &str) -> usize {
 
 /// The closest option within distance 2, if `val` is not itself an option.
 pub(crate) fn search(val: &str, options: &[&str], case_sensitive: bool) -> Option<String> {
-    let v = if case_sensitive { val.to_string() } else { val.to_lowercase() };
+    let v = if case_sensitive {
+        val.to_string()
+    } else {
+        val.to_lowercase()
+    };
     let mut best: Option<String> = None;
     let mut min = 3;
     for opt in options {
-        let o = if case_sensitive { opt.to_string() } else { opt.to_lowercase() };
+        let o = if case_sensitive {
+            opt.to_string()
+        } else {
+            opt.to_lowercase()
+        };
         if o == v {
             return None;
         }
         let d = levenshtein(&v, &o);
         if d < min {
             min = d;
-            best = Some(if case_sensitive { o } else { match_case(&o, val) });
+            best = Some(if case_sensitive {
+                o
+            } else {
+                match_case(&o, val)
+            });
         }
     }
     best
@@ -73,6 +85,9 @@ mod tests {
         assert_eq!(search("Form", &opts, false).as_deref(), Some("from"));
         assert_eq!(search("xyzzy", &opts, false), None);
         assert_eq!(search("run", &opts, false), None);
-        assert_eq!(wrap("e".into(), "cpy", &opts, false), "e (did you mean copy?)");
+        assert_eq!(
+            wrap("e".into(), "cpy", &opts, false),
+            "e (did you mean copy?)"
+        );
     }
 }
