@@ -1,1 +1,180 @@
-//! (stub: to be written)
+//! Stage 4: typed instructions to an LLB graph plus the image config, per target platform.
+//!
+//! The converter is pure and synchronous: it never talks to the daemon. Base images are
+//! resolved by the caller. [`convert`] answers [`Outcome::NeedImages`] listing the image configs
+//! it still lacks; the caller resolves them (through the gateway) and calls again with a larger
+//! [`Resolved`] set, until the answer is [`Outcome::Done`]. ONBUILD triggers found in a resolved
+//! base can add dependencies, which is why this is a loop rather than one pre-pass.
+//!
+//! Files: `args` (global ARG scope and automatic platform args), `stages` (stage graph, target,
+//! reachability), `dispatch` (per-instruction metadata: ENV, LABEL, USER, ...), `run` (RUN and its
+//! mounts), `copy` (COPY/ADD), `expose`, `gofmt` (history strings formatted the Go way).
+
+mod args;
+mod copy;
+mod dispatch;
+mod expose;
+mod gofmt;
+mod graph;
+mod run;
+mod stages;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::error::{Error, Result, Span, Warning};
+use crate::image::{ImageConfig, Platform};
+use crate::llb;
+
+/// What the converter needs to know about the build, from the frontend options.
+#[derive(Debug, Clone)]
+pub struct ConvertOpts {
+    /// The Dockerfile's name as the user sees it (for source maps and messages).
+    pub filename: String,
+    pub target: Option<String>,
+    pub build_args: BTreeMap<String, String>,
+    pub labels: BTreeMap<String, String>,
+    /// Requested target platforms; empty means the build platform.
+    pub target_platforms: Vec<Platform>,
+    /// The worker's default platform.
+    pub build_platform: Platform,
+    /// Whether results are keyed by platform (more than one platform or asked for).
+    pub multi_platform: bool,
+    /// `--no-cache` (all stages) or `--no-cache-filter` stage names.
+    pub no_cache: NoCache,
+    /// `image-resolve-mode`: `default`, `pull` or `local`.
+    pub image_resolve_mode: Option<String>,
+    /// Client session for local sources; empty means none.
+    pub session_id: String,
+    /// The local name of the build context (`context`).
+    pub context_key: String,
+    /// `.dockerignore` patterns for the build context.
+    pub dockerignore: Vec<String>,
+    /// LLB caps the daemon supports (from Ping); decides MergeOp, tmpfs size etc.
+    pub llb_caps: BTreeSet<String>,
+    /// `--add-host` entries (host, ip).
+    pub extra_hosts: Vec<(String, String)>,
+    pub hostname: Option<String>,
+    pub shm_size: Option<i64>,
+    /// `force-network-mode`: `none` or `host`.
+    pub force_network: Option<String>,
+}
+
+impl Default for ConvertOpts {
+    fn default() -> Self {
+        ConvertOpts {
+            filename: "Dockerfile".into(),
+            target: None,
+            build_args: BTreeMap::new(),
+            labels: BTreeMap::new(),
+            target_platforms: Vec::new(),
+            build_platform: Platform::host(),
+            multi_platform: false,
+            no_cache: NoCache::None,
+            image_resolve_mode: None,
+            session_id: String::new(),
+            context_key: "context".into(),
+            dockerignore: Vec::new(),
+            llb_caps: BTreeSet::new(),
+            extra_hosts: Vec::new(),
+            hostname: None,
+            shm_size: None,
+            force_network: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NoCache {
+    None,
+    All,
+    Stages(Vec<String>),
+}
+
+impl NoCache {
+    fn applies_to(&self, stage: Option<&str>) -> bool {
+        match self {
+            NoCache::None => false,
+            NoCache::All => true,
+            NoCache::Stages(names) => stage.is_some_and(|s| names.iter().any(|n| n.eq_ignore_ascii_case(s))),
+        }
+    }
+}
+
+/// A base image the converter needs resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageRequest {
+    /// Normalised reference (`docker.io/library/busybox:latest`).
+    pub reference: String,
+    pub platform: Platform,
+    /// Progress name, like the stock `[internal] load metadata for ...`.
+    pub log_name: String,
+    pub span: Span,
+}
+
+/// A resolved base image.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolvedImage {
+    /// The reference as the daemon returned it (normalised).
+    pub reference: String,
+    /// Manifest digest; `None` or empty for images only in the local store (never pin then).
+    pub digest: Option<String>,
+    /// The image config JSON.
+    pub config: Vec<u8>,
+}
+
+/// Resolved images, keyed by (normalised reference, platform id).
+pub type Resolved = BTreeMap<(String, String), ResolvedImage>;
+
+/// One platform's result.
+#[derive(Debug, Clone)]
+pub struct PlatformResult {
+    pub platform: Platform,
+    pub definition: llb::Definition,
+    pub config: ImageConfig,
+}
+
+/// The converter's answer.
+#[derive(Debug)]
+pub enum Outcome {
+    NeedImages(Vec<ImageRequest>),
+    Done { results: Vec<PlatformResult>, warnings: Vec<Warning> },
+}
+
+/// Convert a Dockerfile for every requested platform.
+pub fn convert(text: &str, opts: &ConvertOpts, resolved: &Resolved) -> Result<Outcome> {
+    if text.is_empty() {
+        return Err(Error::new("the Dockerfile cannot be empty"));
+    }
+    let platforms = if opts.target_platforms.is_empty() {
+        vec![opts.build_platform.clone()]
+    } else {
+        opts.target_platforms.clone()
+    };
+    let mut needed = Vec::new();
+    let mut results = Vec::new();
+    let mut warnings = Vec::new();
+    for platform in &platforms {
+        match stages::Build::new(text, opts, platform.clone(), opts.target_platforms.is_empty())?.run(resolved)? {
+            stages::BuildOutcome::Need(reqs) => {
+                for r in reqs {
+                    if !needed.contains(&r) {
+                        needed.push(r);
+                    }
+                }
+            }
+            stages::BuildOutcome::Done(result, w) => {
+                results.push(result);
+                for w in w {
+                    if !warnings.contains(&w) {
+                        warnings.push(w);
+                    }
+                }
+            }
+        }
+    }
+    if needed.is_empty() {
+        Ok(Outcome::Done { results, warnings })
+    } else {
+        Ok(Outcome::NeedImages(needed))
+    }
+}

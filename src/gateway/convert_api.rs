@@ -5,9 +5,9 @@
 //! [`ConvertOutcome::NeedImages`] until every base image it needs is in [`ResolvedImages`]
 //! (ONBUILD triggers in a resolved base can add more), then [`ConvertOutcome::Done`].
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
-use crate::error::{Error, Span, Warning};
+use crate::error::{Error, Warning};
 use crate::proto::pb;
 
 use super::opts::{BuildOpts, Platform};
@@ -22,30 +22,13 @@ pub struct ConvertRequest {
     pub dockerignore: Vec<String>,
 }
 
-/// A base image the converter wants resolved.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ImageNeed {
-    /// Normalised reference, e.g. `docker.io/library/busybox:latest`.
-    pub reference: String,
-    pub platform: Platform,
-    /// Progress name, e.g. `[internal] load metadata for docker.io/library/busybox:latest`.
-    pub log_name: String,
-    /// The `FROM` (or `COPY --from`) line, for errors.
-    pub span: Span,
-}
+/// A base image the converter wants resolved (the converter's own type).
+pub type ImageNeed = crate::convert::ImageRequest;
 
-/// A resolved base image.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ResolvedImage {
-    /// The reference the daemon resolved (normalised).
-    pub reference: String,
-    /// `None` when the daemon gave no digest (moby graphdriver store): never pin then.
-    pub digest: Option<String>,
-    pub config: Vec<u8>,
-}
+pub use crate::convert::ResolvedImage;
 
 /// Resolved images keyed by (requested reference, platform id).
-pub type ResolvedImages = BTreeMap<(String, String), ResolvedImage>;
+pub type ResolvedImages = crate::convert::Resolved;
 
 /// One platform's build, ready to solve.
 #[derive(Clone, Debug, PartialEq)]
@@ -75,38 +58,69 @@ pub trait Converter {
     ) -> Result<ConvertOutcome, Error>;
 }
 
-/// The real converter (`crate::convert`).
-///
-/// TEMPORARY STUB: `crate::convert` does not compile as a whole yet. When it lands, this
-/// becomes (roughly):
-///
-/// ```text
-/// let opts = crate::convert::ConvertOpts {
-///     filename: req.opts.filename.clone(), target: req.opts.target.clone(),
-///     build_args: req.opts.build_args.clone(), labels: req.opts.labels.clone(),
-///     target_platforms: req.opts.platforms.clone(), build_platform: req.opts.default_platform.clone(),
-///     multi_platform: req.opts.multi_platform, no_cache: <map NoCache>,
-///     image_resolve_mode: Some(req.opts.image_resolve_mode.as_str().into()),
-///     session_id: req.opts.session_for(&req.opts.context_key).into(),
-///     context_key: req.opts.context_key.clone(), dockerignore: req.dockerignore.clone(),
-///     llb_caps: req.llb_caps.clone(), extra_hosts: .., hostname: .., shm_size: .., force_network: ..,
-/// };
-/// match crate::convert::convert(text, &opts, &<map resolved>)? {
-///     Outcome::NeedImages(v) => NeedImages(v.map(|r| ImageNeed { reference, platform, log_name, span })),
-///     Outcome::Done { results, warnings } => Done { builds: results.map(|r| PlatformBuild {
-///         platform, definition: r.definition.to_pb(), config: serde_json::to_vec(&r.config)?, base_config }) , warnings },
-/// }
-/// ```
+/// The real converter: maps the gateway's options onto [`crate::convert::ConvertOpts`] and the
+/// converter's results onto what the flow solves and returns.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct HoardConverter;
+
+pub(crate) fn convert_opts(req: &ConvertRequest) -> crate::convert::ConvertOpts {
+    use super::opts::{NetworkMode, NoCache};
+    let o = &req.opts;
+    let mut build_args = o.build_args.clone();
+    if let Some(ns) = &o.cache_mount_ns {
+        build_args.entry("BUILDKIT_CACHE_MOUNT_NS".into()).or_insert_with(|| ns.clone());
+    }
+    crate::convert::ConvertOpts {
+        filename: o.filename.clone(),
+        target: o.target.clone().filter(|t| !t.is_empty()),
+        build_args,
+        labels: o.labels.clone(),
+        target_platforms: o.platforms.clone(),
+        build_platform: o.default_platform.clone(),
+        multi_platform: o.multi_platform,
+        no_cache: match &o.no_cache {
+            NoCache::Off => crate::convert::NoCache::None,
+            NoCache::All => crate::convert::NoCache::All,
+            NoCache::Stages(s) => crate::convert::NoCache::Stages(s.clone()),
+        },
+        image_resolve_mode: Some(o.image_resolve_mode.as_str().to_string()),
+        session_id: o.session_for(&o.context_key).to_string(),
+        context_key: o.context_key.clone(),
+        dockerignore: req.dockerignore.clone(),
+        llb_caps: req.llb_caps.clone(),
+        extra_hosts: o.add_hosts.iter().map(|h| (h.host.clone(), h.ip.clone())).collect(),
+        hostname: o.hostname.clone().filter(|h| !h.is_empty()),
+        shm_size: (o.shm_size > 0).then_some(o.shm_size),
+        force_network: match o.force_network_mode {
+            NetworkMode::Sandbox => None,
+            NetworkMode::Host => Some("host".into()),
+            NetworkMode::None => Some("none".into()),
+        },
+    }
+}
 
 impl Converter for HoardConverter {
     fn convert(
         &self,
-        _dockerfile: &str,
-        _req: &ConvertRequest,
-        _resolved: &ResolvedImages,
+        dockerfile: &str,
+        req: &ConvertRequest,
+        resolved: &ResolvedImages,
     ) -> Result<ConvertOutcome, Error> {
-        Err(Error::new("hoard: the Dockerfile converter is not wired up yet"))
+        use crate::convert::Outcome;
+        Ok(match crate::convert::convert(dockerfile, &convert_opts(req), resolved)? {
+            Outcome::NeedImages(v) => ConvertOutcome::NeedImages(v),
+            Outcome::Done { results, warnings } => ConvertOutcome::Done {
+                builds: results
+                    .into_iter()
+                    .map(|r| PlatformBuild {
+                        platform: r.platform,
+                        definition: r.definition.into_pb(),
+                        config: r.config.to_json(),
+                        base_config: None,
+                    })
+                    .collect(),
+                warnings,
+            },
+        })
     }
 }

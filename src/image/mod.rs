@@ -5,6 +5,6 @@ mod config;
 mod platform;
 mod reference;
 
-pub use config::{ContainerConfig, Healthcheck, History, ImageConfig, RootFs};
+pub use config::{default_path_env, ContainerConfig, Healthcheck, History, ImageConfig, RootFs, HISTORY_COMMENT};
 pub use platform::Platform;
 pub use reference::{normalize_reference, Reference};

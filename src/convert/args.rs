@@ -1,0 +1,94 @@
+//! The global ARG scope: automatic platform args, `--build-arg` values and the ARGs declared
+//! before the first `FROM`, evaluated in order like the stock `buildMetaArgs`.
+
+use std::collections::BTreeMap;
+
+use crate::error::{Error, Result};
+use crate::expand::Lexer;
+use crate::image::Platform;
+use crate::instructions::ArgCommand;
+
+/// An ordered variable list where setting an existing name replaces it in place.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EnvList(pub Vec<(String, String)>);
+
+impl EnvList {
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+    }
+    pub fn set(&mut self, key: &str, value: &str) {
+        match self.0.iter_mut().find(|(k, _)| k == key) {
+            Some(slot) => slot.1 = value.to_string(),
+            None => self.0.push((key.to_string(), value.to_string())),
+        }
+    }
+    pub fn to_strings(&self) -> Vec<String> {
+        self.0.iter().map(|(k, v)| format!("{k}={v}")).collect()
+    }
+}
+
+impl crate::expand::Env for EnvList {
+    fn get(&self, name: &str) -> Option<String> {
+        EnvList::get(self, name).map(str::to_string)
+    }
+    fn keys(&self) -> Vec<String> {
+        self.0.iter().map(|(k, _)| k.clone()).collect()
+    }
+}
+
+/// `BUILDPLATFORM`, `TARGETPLATFORM` and friends, overridable by build args.
+pub fn default_args(
+    build: &Platform,
+    target: &Platform,
+    target_stage: &str,
+    overrides: &BTreeMap<String, String>,
+) -> EnvList {
+    let stage = if target_stage.is_empty() { "default" } else { target_stage };
+    let pairs = [
+        ("BUILDPLATFORM", build.id()),
+        ("BUILDOS", build.os.clone()),
+        ("BUILDOSVERSION", build.os_version.clone()),
+        ("BUILDARCH", build.architecture.clone()),
+        ("BUILDVARIANT", build.variant.clone()),
+        ("TARGETPLATFORM", target.id()),
+        ("TARGETOS", target.os.clone()),
+        ("TARGETOSVERSION", target.os_version.clone()),
+        ("TARGETARCH", target.architecture.clone()),
+        ("TARGETVARIANT", target.variant.clone()),
+        ("TARGETSTAGE", stage.to_string()),
+    ];
+    let mut env = EnvList::default();
+    for (k, v) in pairs {
+        let v = overrides.get(k).cloned().unwrap_or(v);
+        env.set(k, &v);
+    }
+    env
+}
+
+/// Apply the meta ARGs (before the first FROM) to the global scope.
+pub fn meta_args(
+    mut env: EnvList,
+    lexer: &Lexer,
+    commands: &[ArgCommand],
+    build_args: &BTreeMap<String, String>,
+) -> Result<EnvList> {
+    for cmd in commands {
+        for (key, default) in &cmd.args {
+            let value = match build_args.get(key) {
+                Some(v) => Some(v.clone()),
+                None => match default {
+                    Some(d) => Some(
+                        lexer
+                            .process_word(d, &env)
+                            .map_err(|e| Error::at(cmd.span, e.message))?,
+                    ),
+                    None => None,
+                },
+            };
+            if let Some(v) = value {
+                env.set(key, &v);
+            }
+        }
+    }
+    Ok(env)
+}

@@ -1,0 +1,276 @@
+//! `COPY` and `ADD`: sources from the build context, another stage, an image, a URL or a
+//! heredoc; `--chown`, `--chmod`, `--link` (MergeOp when the daemon has it), `--exclude`,
+//! `--parents`, ADD's archive unpacking; and the history entry.
+
+use super::graph::{CopyAction, CopyFrom};
+use super::stages::{Build, Cmd};
+use crate::error::{Error, Result, Span};
+use crate::instructions::{AddCommand, CopyCommand};
+use crate::llb;
+
+/// What COPY and ADD have in common.
+pub(super) struct CopySpec {
+    pub is_add: bool,
+    pub sources: Vec<String>,
+    /// Heredoc sources: (file name, content).
+    pub contents: Vec<(String, String)>,
+    pub dest: String,
+    pub chown: Option<String>,
+    pub chmod: Option<String>,
+    pub link: bool,
+    pub parents: bool,
+    pub exclude: Vec<String>,
+    pub checksum: Option<String>,
+    pub unpack: Option<bool>,
+    pub original: String,
+    pub span: Span,
+}
+
+impl CopySpec {
+    pub fn from_copy(c: &CopyCommand) -> Self {
+        CopySpec {
+            is_add: false,
+            sources: c.sources.clone(),
+            contents: c.contents.iter().map(|f| (f.path.clone(), f.data.clone())).collect(),
+            dest: c.dest.clone(),
+            chown: c.chown.clone().filter(|s| !s.is_empty()),
+            chmod: c.chmod.clone().filter(|s| !s.is_empty()),
+            link: c.link,
+            parents: c.parents,
+            exclude: c.exclude.clone(),
+            checksum: None,
+            unpack: None,
+            original: c.original.clone(),
+            span: c.span,
+        }
+    }
+
+    pub fn from_add(c: &AddCommand) -> Self {
+        CopySpec {
+            is_add: true,
+            sources: c.sources.clone(),
+            contents: c.contents.iter().map(|f| (f.path.clone(), f.data.clone())).collect(),
+            dest: c.dest.clone(),
+            chown: c.chown.clone().filter(|s| !s.is_empty()),
+            chmod: c.chmod.clone().filter(|s| !s.is_empty()),
+            link: c.link,
+            parents: false,
+            exclude: c.exclude.clone(),
+            checksum: c.checksum.clone().filter(|s| !s.is_empty()),
+            unpack: c.unpack,
+            original: c.original.clone(),
+            span: c.span,
+        }
+    }
+}
+
+fn is_http(s: &str) -> bool {
+    (s.starts_with("http://") || s.starts_with("https://")) && !is_git(s)
+}
+
+fn is_git(s: &str) -> bool {
+    s.starts_with("git@")
+        || s.starts_with("git://")
+        || s.starts_with("ssh://")
+        || ((s.starts_with("http://") || s.starts_with("https://"))
+            && (s.split('#').next().unwrap_or("").ends_with(".git")))
+}
+
+/// Parse `--chmod`: octal up to 07777, or a symbolic mode string.
+fn parse_chmod(s: &str) -> Result<(Option<i32>, Option<String>)> {
+    let err = || Error::new(format!("invalid chmod parameter: '{s}'. it should be octal string and between 0 and 07777"));
+    if s.bytes().all(|b| b.is_ascii_digit()) {
+        let v = i64::from_str_radix(s, 8).map_err(|_| err())?;
+        if v > 0o7777 {
+            return Err(err());
+        }
+        return Ok((Some(v as i32), None));
+    }
+    // symbolic: [ugoa]*[+-=][rwxXst]* (comma separated)
+    let ok = s.split(',').all(|clause| {
+        let rest = clause.trim_start_matches(['u', 'g', 'o', 'a']);
+        !rest.is_empty()
+            && rest.starts_with(['+', '-', '='])
+            && rest[1..].chars().all(|c| "rwxXst+-=ugo".contains(c))
+    });
+    if ok {
+        Ok((None, Some(s.to_string())))
+    } else {
+        Err(err())
+    }
+}
+
+impl Build<'_> {
+    pub(super) fn dispatch_copy(&mut self, i: usize, spec: CopySpec, cmd: &Cmd) -> Result<()> {
+        let st = self.stages[i].st.clone().expect("stage initialised");
+        let dest = if spec.dest.starts_with('/') {
+            super::dispatch::normalize_path("/", &spec.dest, true)
+        } else {
+            let p = if spec.dest.is_empty() || spec.dest == "." { "./" } else { spec.dest.as_str() };
+            super::dispatch::normalize_path(&st.dir, p, true)
+        };
+        let (mode, mode_str) = match &spec.chmod {
+            Some(c) => parse_chmod(c)?,
+            None => (None, None),
+        };
+        if let Some(_) = &spec.checksum {
+            if !spec.is_add {
+                return Err(Error::new("checksum can't be specified for COPY"));
+            }
+            if spec.sources.len() != 1 {
+                return Err(Error::new("checksum can't be specified for multiple sources"));
+            }
+            if !is_http(&spec.sources[0]) && !is_git(&spec.sources[0]) {
+                return Err(Error::new("checksum requires HTTP(S) or Git sources"));
+            }
+        }
+        let mut msg = String::from(if spec.is_add { "ADD" } else { "COPY" });
+        if spec.parents {
+            msg += " --parents";
+        }
+        if let Some(c) = &spec.chown {
+            msg += &format!(" --chown={c}");
+        }
+        if let Some(c) = &spec.chmod {
+            msg += &format!(" --chmod={c}");
+        }
+        let shown = self.lexer.process_word(&spec.original, &st.env).unwrap_or_else(|_| spec.original.clone());
+        let name = super::dispatch::uppercase_cmd(&shown);
+
+        // Where non-URL sources come from: the named stage/image or the build context.
+        let from_output = match cmd.sources.first() {
+            Some(Some(s)) => match &self.stages[*s].st {
+                Some(sst) => Some(sst.output.clone()),
+                None => {
+                    return Err(Error::new(format!(
+                        "cannot copy from stage \"{}\", it needs to be defined before current stage \"{}\"",
+                        self.stages[*s].base_name, self.stages[i].stage_name
+                    )))
+                }
+            },
+            _ => None,
+        };
+        let from_context = from_output.is_none();
+
+        let pg_name = self.progress_name(i, &name, &st.platform);
+        let mut actions = Vec::new();
+        for src in &spec.sources {
+            msg += &format!(" {src}");
+            if is_git(src) {
+                if !spec.is_add {
+                    return Err(Error::new("source can't be a git ref for COPY"));
+                }
+                return Err(Error::new("ADD from a git repository is not supported by hoard yet"));
+            } else if is_http(src) {
+                if !spec.is_add {
+                    return Err(Error::new("source can't be a URL for COPY"));
+                }
+                let path = src.split(['?', '#']).next().unwrap_or(src);
+                let base = path.trim_end_matches('/').rsplit('/').next().unwrap_or("");
+                let f = if base.is_empty() || path.ends_with("//") || base.contains(':') { "__unnamed__" } else { base };
+                let http = self.graph.http(src, f, spec.checksum.as_deref(), llb::OpMeta::named(pg_name.clone()).with_description("com.docker.dockerfile.v1.command", &spec.original));
+                actions.push(CopyAction {
+                    from: CopyFrom::State(Some(http)),
+                    src: format!("/{f}"),
+                    dest: dest.clone(),
+                    mode,
+                    mode_str: mode_str.clone(),
+                    follow_symlinks: false,
+                    dir_contents_only: false,
+                    attempt_unpack: spec.unpack.unwrap_or(false),
+                    allow_wildcard: false,
+                    include: Vec::new(),
+                    exclude: spec.exclude.clone(),
+                    chown: spec.chown.clone(),
+                });
+            } else {
+                let (src_path, include) = if spec.parents {
+                    match src.split_once("/./") {
+                        Some((parent, pattern)) => (parent.to_string(), vec![super::dispatch::normalize_path("/", pattern, false).trim_start_matches('/').to_string()]),
+                        None => ("/".to_string(), vec![super::dispatch::normalize_path("/", src, false).trim_start_matches('/').to_string()]),
+                    }
+                } else {
+                    (src.clone(), Vec::new())
+                };
+                let from = match &from_output {
+                    Some(o) => CopyFrom::State(o.clone()),
+                    None => CopyFrom::Context,
+                };
+                actions.push(CopyAction {
+                    from,
+                    src: super::dispatch::normalize_path("/", &src_path, false),
+                    dest: dest.clone(),
+                    mode,
+                    mode_str: mode_str.clone(),
+                    follow_symlinks: true,
+                    dir_contents_only: true,
+                    attempt_unpack: spec.unpack.unwrap_or(spec.is_add),
+                    allow_wildcard: true,
+                    include,
+                    exclude: spec.exclude.clone(),
+                    chown: spec.chown.clone(),
+                });
+            }
+        }
+        for (path, data) in &spec.contents {
+            msg += &format!(" <<{path}");
+            let file = self.graph.mkfile(None, &format!("/{}", path.trim_start_matches('/')), 0o644, data.as_bytes(), llb::OpMeta::named("[internal] preparing inline document"))?;
+            actions.push(CopyAction {
+                from: CopyFrom::State(Some(file)),
+                src: format!("/{}", path.trim_start_matches('/')),
+                dest: dest.clone(),
+                mode,
+                mode_str: mode_str.clone(),
+                follow_symlinks: false,
+                dir_contents_only: false,
+                attempt_unpack: false,
+                allow_wildcard: false,
+                include: Vec::new(),
+                exclude: spec.exclude.clone(),
+                chown: spec.chown.clone(),
+            });
+        }
+        msg += &format!(" {}", spec.dest);
+        let _ = from_context;
+
+        let mut meta = llb::OpMeta::named(pg_name).at(spec.span);
+        meta.ignore_cache = self.stages[i].ignore_cache;
+        let use_merge = spec.link && spec.chmod.is_none() && self.opts.llb_caps.contains("mergeop");
+        let context = self.context();
+        let out = if use_merge {
+            let layer = self.graph.copy(None, &actions, &context, meta.clone())?;
+            let mut link_meta = meta;
+            link_meta.custom_name = Some(format!("LINK {}", link_meta.custom_name.clone().unwrap_or_default()));
+            self.graph.merge(st.output.clone(), layer, link_meta)
+        } else {
+            Some(self.graph.copy(st.output.clone(), &actions, &context, meta)?)
+        };
+        let st = self.stages[i].st.as_mut().unwrap();
+        st.output = out;
+        st.image.commit_history(format!("{msg} # buildkit"), true);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chmod_values() {
+        assert_eq!(parse_chmod("755").unwrap(), (Some(0o755), None));
+        assert_eq!(parse_chmod("0644").unwrap(), (Some(0o644), None));
+        assert!(parse_chmod("8").is_err());
+        assert!(parse_chmod("17777").is_err());
+        assert_eq!(parse_chmod("u+x").unwrap(), (None, Some("u+x".into())));
+        assert!(parse_chmod("bogus").is_err());
+    }
+
+    #[test]
+    fn url_kinds() {
+        assert!(is_http("https://example.com/a.tar.gz"));
+        assert!(is_git("https://github.com/a/b.git#main"));
+        assert!(!is_http("https://github.com/a/b.git"));
+        assert!(!is_http("./local"));
+    }
+}

@@ -1,0 +1,318 @@
+//! Per-instruction dispatch: expansion with the stage's variables, then the image-config
+//! changes and history entries of ENV, ARG, LABEL, USER, WORKDIR, CMD, ENTRYPOINT, HEALTHCHECK,
+//! EXPOSE, VOLUME, STOPSIGNAL, SHELL, MAINTAINER and ONBUILD. RUN and COPY/ADD have their own
+//! files.
+
+use super::gofmt;
+use super::stages::{Build, Cmd};
+use crate::error::{Error, Result};
+use crate::image::Healthcheck;
+use crate::instructions::Command;
+use crate::llb;
+
+/// `system.NormalizeWorkdir` for Linux: join a relative path to the current one and clean it.
+pub fn normalize_workdir(current: &str, requested: &str) -> Result<String> {
+    if requested.is_empty() {
+        return Err(Error::new("cannot normalize nothing"));
+    }
+    let joined = if requested.starts_with('/') {
+        requested.to_string()
+    } else {
+        format!("{}/{}", if current.is_empty() { "/" } else { current }, requested)
+    };
+    Ok(clean_path(&joined))
+}
+
+/// Go's `path.Clean`.
+pub fn clean_path(p: &str) -> String {
+    if p.is_empty() {
+        return ".".into();
+    }
+    let rooted = p.starts_with('/');
+    let mut out: Vec<&str> = Vec::new();
+    for part in p.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                if out.last().is_some_and(|l| *l != "..") {
+                    out.pop();
+                } else if !rooted {
+                    out.push("..");
+                }
+            }
+            x => out.push(x),
+        }
+    }
+    let joined = out.join("/");
+    if rooted {
+        format!("/{joined}")
+    } else if joined.is_empty() {
+        ".".into()
+    } else {
+        joined
+    }
+}
+
+/// `system.NormalizePath(parent, p, keepSlash)` for Linux.
+pub fn normalize_path(parent: &str, p: &str, keep_slash: bool) -> String {
+    let joined = if p.starts_with('/') { clean_path(p) } else { clean_path(&format!("{parent}/{p}")) };
+    if keep_slash && (p.ends_with('/') || p.ends_with("/.")) && !joined.ends_with('/') {
+        format!("{joined}/")
+    } else {
+        joined
+    }
+}
+
+/// The signals `signal.ParseSignal` accepts on Linux.
+const SIGNALS: &[&str] = &[
+    "ABRT", "ALRM", "BUS", "CHLD", "CLD", "CONT", "FPE", "HUP", "ILL", "INT", "IO", "IOT", "KILL", "PIPE",
+    "POLL", "PROF", "PWR", "QUIT", "SEGV", "STKFLT", "STOP", "SYS", "TERM", "TRAP", "TSTP", "TTIN", "TTOU",
+    "URG", "USR1", "USR2", "VTALRM", "WINCH", "XCPU", "XFSZ",
+];
+
+fn check_signal(s: &str) -> Result<()> {
+    if let Ok(n) = s.parse::<i64>() {
+        if n == 0 || n > 64 || n < 0 {
+            return Err(Error::new(format!("invalid signal: {s}")));
+        }
+        return Ok(());
+    }
+    let name = s.strip_prefix("SIG").unwrap_or(s).to_ascii_uppercase();
+    let ok = SIGNALS.contains(&name.as_str())
+        || name
+            .strip_prefix("RTMIN")
+            .or_else(|| name.strip_prefix("RTMAX"))
+            .is_some_and(|r| r.is_empty() || r.trim_start_matches(['+', '-']).parse::<u32>().is_ok());
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::new(format!("invalid signal: {s}")))
+    }
+}
+
+impl Build<'_> {
+    pub(super) fn dispatch(&mut self, i: usize, cmd: &Cmd) -> Result<()> {
+        let env = self.stages[i].st.as_ref().expect("stage initialised").env.clone();
+        let lexer = self.lexer.clone();
+        let mut command = cmd.command.clone();
+        if !matches!(command, Command::Arg(_)) {
+            command.expand(&mut |w: &str| lexer.process_word(w, &env).map_err(Error::from))?;
+        }
+        let mut raw = crate::expand::Lexer::new('\\');
+        raw.skip_process_quotes = true;
+        command.expand_raw(&mut |w: &str| raw.process_word(w, &env).map_err(Error::from))?;
+        let span = command.span();
+        let st = self.stages[i].st.as_mut().expect("stage initialised");
+        match command {
+            Command::Run(r) => return self.dispatch_run(i, &r, cmd),
+            Command::Copy(c) => return self.dispatch_copy(i, super::copy::CopySpec::from_copy(&c), cmd),
+            Command::Add(a) => return self.dispatch_copy(i, super::copy::CopySpec::from_add(&a), cmd),
+            Command::Workdir(w) => return self.dispatch_workdir(i, &w.path, &w.original, span),
+            Command::Env(e) => {
+                let mut msg = String::from("ENV");
+                for (k, v) in &e.pairs {
+                    msg += &format!(" {k}={v}");
+                    st.env.set(k, v);
+                    st.image.set_env(k, v);
+                }
+                st.image.commit_history(msg, false);
+            }
+            Command::Label(l) => {
+                let mut msg = String::from("LABEL");
+                for (k, v) in &l.pairs {
+                    st.image.config.labels.insert(k.clone(), v.clone());
+                    msg += &format!(" {k}={v}");
+                }
+                st.image.commit_history(msg, false);
+            }
+            Command::Maintainer(m) => {
+                st.image.author = m.maintainer.clone();
+                st.image.commit_history(format!("MAINTAINER {}", m.maintainer), false);
+            }
+            Command::User(u) => {
+                st.user = u.user.clone();
+                st.image.config.user = u.user.clone();
+                st.image.commit_history(format!("USER {}", u.user), false);
+            }
+            Command::Onbuild(o) => st.image.config.on_build.push(o.expression.clone()),
+            Command::Cmd(c) => {
+                let args = if c.cmd.prepend_shell() { with_shell(&st.image, &c.cmd.args()) } else { c.cmd.args() };
+                st.image.config.cmd = args.clone();
+                st.image.config.args_escaped = true;
+                st.cmd_set = true;
+                st.image.commit_history(format!("CMD {}", gofmt::quote_slice(&args)), false);
+            }
+            Command::Entrypoint(c) => {
+                let args = if c.cmd.prepend_shell() { with_shell(&st.image, &c.cmd.args()) } else { c.cmd.args() };
+                st.image.config.entrypoint = args.clone();
+                if !st.cmd_set {
+                    st.image.config.cmd.clear();
+                }
+                st.image.commit_history(format!("ENTRYPOINT {}", gofmt::quote_slice(&args)), false);
+            }
+            Command::Healthcheck(h) => {
+                let hc = Healthcheck {
+                    test: h.test.clone(),
+                    interval: h.interval,
+                    timeout: h.timeout,
+                    start_period: h.start_period,
+                    start_interval: h.start_interval,
+                    retries: h.retries,
+                };
+                let msg = format!(
+                    "HEALTHCHECK {{Test:{} Interval:{} Timeout:{} StartPeriod:{} StartInterval:{} Retries:{}}}",
+                    gofmt::plain_slice(&hc.test),
+                    gofmt::duration(hc.interval),
+                    gofmt::duration(hc.timeout),
+                    gofmt::duration(hc.start_period),
+                    gofmt::duration(hc.start_interval),
+                    hc.retries
+                );
+                st.image.config.healthcheck = Some(hc);
+                st.image.commit_history(msg, false);
+            }
+            Command::Expose(e) => {
+                let mut ports = Vec::new();
+                for p in &e.ports {
+                    for word in lexer.process_words(p, &env).map_err(Error::from)? {
+                        ports.extend(super::expose::parse_port(&word)?);
+                    }
+                }
+                for p in &ports {
+                    st.image.config.exposed_ports.insert(p.clone(), serde_json::json!({}));
+                }
+                st.image.commit_history(format!("EXPOSE {}", gofmt::plain_slice(&ports)), false);
+            }
+            Command::Volume(v) => {
+                for p in &v.volumes {
+                    if p.is_empty() {
+                        return Err(Error::new("VOLUME specified can not be an empty string"));
+                    }
+                    st.image.config.volumes.insert(p.clone(), serde_json::json!({}));
+                }
+                st.image.commit_history(format!("VOLUME {}", gofmt::plain_slice(&v.volumes)), false);
+            }
+            Command::StopSignal(s) => {
+                check_signal(&s.signal)?;
+                st.image.config.stop_signal = s.signal.clone();
+                st.image.commit_history(format!("STOPSIGNAL {}", s.signal), false);
+            }
+            Command::Shell(s) => {
+                st.image.config.shell = s.shell.clone();
+                st.image.commit_history(format!("SHELL {}", gofmt::plain_slice(&s.shell)), false);
+            }
+            Command::Arg(a) => return self.dispatch_arg(i, &a),
+        }
+        Ok(())
+    }
+
+    fn dispatch_arg(&mut self, i: usize, a: &crate::instructions::ArgCommand) -> Result<()> {
+        let lexer = self.lexer.clone();
+        let build_args = &self.opts.build_args;
+        let globals = self.global_args.clone();
+        let st = self.stages[i].st.as_mut().expect("stage initialised");
+        let mut commit = Vec::new();
+        for (key, default) in &a.args {
+            let has_value = build_args.contains_key(key);
+            let mut value = default.clone();
+            if default.is_none() && !has_value {
+                if let Some(v) = globals.get(key) {
+                    value = Some(v.to_string());
+                }
+            }
+            if has_value {
+                value = build_args.get(key).cloned();
+            } else if let Some(d) = default {
+                value = Some(lexer.process_word(d, &st.env).map_err(Error::from)?);
+            }
+            if let Some(v) = &value {
+                st.env.set(key, v);
+            }
+            st.build_args.push((key.clone(), value.clone()));
+            commit.push(match &value {
+                Some(v) => format!("{key}={v}"),
+                None => key.clone(),
+            });
+        }
+        st.image.commit_history(format!("ARG {}", commit.join(" ")), false);
+        Ok(())
+    }
+
+    pub(super) fn dispatch_workdir(&mut self, i: usize, path: &str, original: &str, span: crate::Span) -> Result<()> {
+        let (wd, platform) = {
+            let st = self.stages[i].st.as_mut().expect("stage initialised");
+            let wd = normalize_workdir(&st.image.config.working_dir, path)?;
+            st.image.config.working_dir = wd.clone();
+            st.dir = wd.clone();
+            st.workdir_set = true;
+            (wd, st.platform.clone())
+        };
+        let mut with_layer = false;
+        if wd != "/" {
+            let env = self.stages[i].st.as_ref().unwrap().env.clone();
+            let shown = self.lexer.process_word(original, &env).unwrap_or_else(|_| original.to_string());
+            let name = self.progress_name(i, &uppercase_cmd(&shown), &platform);
+            let ignore = self.stages[i].ignore_cache;
+            let st = self.stages[i].st.as_mut().unwrap();
+            let user = st.image.config.user.clone();
+            let mut meta = llb::OpMeta::named(name).with_description("com.docker.dockerfile.v1.command", original).at(span);
+            meta.ignore_cache = ignore;
+            st.output = Some(self.graph.mkdir(st.output.clone(), &wd, 0o755, true, (!user.is_empty()).then_some(user.as_str()), meta)?);
+            with_layer = true;
+        }
+        let st = self.stages[i].st.as_mut().unwrap();
+        st.image.commit_history(format!("WORKDIR {wd}"), with_layer);
+        Ok(())
+    }
+}
+
+/// The image's `SHELL` (or `/bin/sh -c`) followed by the command joined into one string.
+pub fn with_shell(image: &crate::image::ImageConfig, args: &[String]) -> Vec<String> {
+    let mut shell = if image.config.shell.is_empty() {
+        if image.os == "windows" {
+            vec!["cmd".to_string(), "/S".into(), "/C".into()]
+        } else {
+            vec!["/bin/sh".to_string(), "-c".into()]
+        }
+    } else {
+        image.config.shell.clone()
+    };
+    shell.push(args.join(" "));
+    shell
+}
+
+/// Upper-case the first word (the instruction keyword) of a command line.
+pub fn uppercase_cmd(s: &str) -> String {
+    match s.split_once(' ') {
+        Some((a, b)) => format!("{} {b}", a.to_uppercase()),
+        None => s.to_uppercase(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths() {
+        assert_eq!(clean_path("/a/b/../c/./"), "/a/c");
+        assert_eq!(clean_path("/.."), "/");
+        assert_eq!(normalize_workdir("/app", "sub").unwrap(), "/app/sub");
+        assert_eq!(normalize_workdir("/app", "/x/").unwrap(), "/x");
+        assert!(normalize_workdir("/", "").is_err());
+        assert_eq!(normalize_path("/app", "./", true), "/app/");
+        assert_eq!(normalize_path("/app", "x/", true), "/app/x/");
+        assert_eq!(normalize_path("/app", "/y", true), "/y");
+        assert_eq!(normalize_path("/", "a/../b", false), "/b");
+    }
+
+    #[test]
+    fn signals() {
+        assert!(check_signal("SIGTERM").is_ok());
+        assert!(check_signal("KILL").is_ok());
+        assert!(check_signal("9").is_ok());
+        assert!(check_signal("SIGRTMIN+3").is_ok());
+        assert!(check_signal("SIGFOO").is_err());
+        assert!(check_signal("0").is_err());
+    }
+}

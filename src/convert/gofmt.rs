@@ -1,0 +1,114 @@
+//! Go formatting the stock frontend uses in image history: `%q` of a string slice and
+//! `time.Duration`'s `String()`. History strings must match byte for byte.
+
+/// Go's `strconv.Quote` for the characters Dockerfiles realistically contain.
+pub fn quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            '\x07' => out.push_str("\\a"),
+            '\x08' => out.push_str("\\b"),
+            '\x0c' => out.push_str("\\f"),
+            '\x0b' => out.push_str("\\v"),
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// `fmt.Sprintf("%q", []string{...})`: `["a" "b"]`.
+pub fn quote_slice(v: &[String]) -> String {
+    let parts: Vec<String> = v.iter().map(|s| quote(s)).collect();
+    format!("[{}]", parts.join(" "))
+}
+
+/// `fmt.Sprintf("%v", []string{...})`: `[a b]`.
+pub fn plain_slice(v: &[String]) -> String {
+    format!("[{}]", v.join(" "))
+}
+
+/// Go's `time.Duration.String()` for a duration in nanoseconds.
+pub fn duration(ns: i64) -> String {
+    if ns == 0 {
+        return "0s".into();
+    }
+    let neg = ns < 0;
+    let u = ns.unsigned_abs();
+    let mut out = String::new();
+    if u < 1_000_000_000 {
+        // Sub-second: ns, µs or ms with a fraction.
+        let (unit, div) = if u < 1_000 {
+            ("ns", 1)
+        } else if u < 1_000_000 {
+            ("µs", 1_000)
+        } else {
+            ("ms", 1_000_000)
+        };
+        out.push_str(&frac(u, div));
+        out.push_str(unit);
+    } else {
+        let secs_total = u / 1_000_000_000;
+        let sub = u % 1_000_000_000;
+        let h = secs_total / 3600;
+        let m = (secs_total % 3600) / 60;
+        let s = secs_total % 60;
+        if h > 0 {
+            out.push_str(&format!("{h}h"));
+        }
+        if h > 0 || m > 0 {
+            out.push_str(&format!("{m}m"));
+        }
+        out.push_str(&frac(s * 1_000_000_000 + sub, 1_000_000_000));
+        out.push('s');
+    }
+    if neg {
+        format!("-{out}")
+    } else {
+        out
+    }
+}
+
+fn frac(v: u64, div: u64) -> String {
+    let whole = v / div;
+    let rest = v % div;
+    if rest == 0 {
+        return whole.to_string();
+    }
+    let width = div.to_string().len() - 1;
+    let mut digits = format!("{rest:0width$}");
+    while digits.ends_with('0') {
+        digits.pop();
+    }
+    format!("{whole}.{digits}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_like_go() {
+        assert_eq!(duration(0), "0s");
+        assert_eq!(duration(5_000_000_000), "5s");
+        assert_eq!(duration(90_000_000_000), "1m30s");
+        assert_eq!(duration(3_600_000_000_000), "1h0m0s");
+        assert_eq!(duration(1_500_000_000), "1.5s");
+        assert_eq!(duration(500_000_000), "500ms");
+        assert_eq!(duration(1_500), "1.5µs");
+    }
+
+    #[test]
+    fn quoting_like_go() {
+        let v = vec!["/bin/sh".to_string(), "-c".into(), "echo \"hi\"\n".into()];
+        assert_eq!(quote_slice(&v), r#"["/bin/sh" "-c" "echo \"hi\"\n"]"#);
+        assert_eq!(plain_slice(&["/a".into(), "/b".into()]), "[/a /b]");
+    }
+}

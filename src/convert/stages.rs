@@ -1,0 +1,558 @@
+//! The stage graph: expanded base names, `--platform`, which stage each `COPY --from` and
+//! `RUN --mount=from=` refers to, the target, what it reaches, and dispatching the reachable
+//! stages in file order.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::args::{self, EnvList};
+use super::{ConvertOpts, ImageRequest, PlatformResult, Resolved};
+use crate::error::{Error, Result, Span, Warning};
+use crate::expand::Lexer;
+use crate::image::{normalize_reference, ImageConfig, Platform};
+use crate::instructions::{self, Command, ParsedFile, Stage};
+use crate::llb;
+use crate::parser;
+
+/// A command of a stage together with the stages it reads from.
+#[derive(Debug, Clone)]
+pub(super) struct Cmd {
+    pub command: Command,
+    /// For COPY: `[from]`; for RUN: one entry per mount (`None` = build context / no source).
+    pub sources: Vec<Option<usize>>,
+    pub onbuild: bool,
+}
+
+/// The mutable build state of a stage: the LLB state and the image config being built.
+#[derive(Debug, Clone)]
+pub(super) struct St {
+    pub output: Option<llb::Output>,
+    pub env: EnvList,
+    pub dir: String,
+    pub user: String,
+    pub platform: Platform,
+    pub image: ImageConfig,
+    /// ARGs declared in this stage (and inherited from the base stage), in order.
+    pub build_args: Vec<(String, Option<String>)>,
+    pub cmd_set: bool,
+    pub workdir_set: bool,
+}
+
+#[derive(Debug)]
+pub(super) struct StageState {
+    /// Name used in progress output: the AS name, `stage-N`, or empty for a single stage.
+    pub stage_name: String,
+    pub base_name: String,
+    pub base_stage: Option<usize>,
+    pub platform: Option<Platform>,
+    pub span: Span,
+    pub original: String,
+    pub commands: Vec<Cmd>,
+    pub deps: BTreeSet<usize>,
+    /// An image named only by `COPY --from=<image>` / `--mount=from=<image>`.
+    pub unregistered: bool,
+    pub ignore_cache: bool,
+    pub onbuild_done: bool,
+    pub st: Option<St>,
+    pub cmd_index: usize,
+    pub cmd_total: usize,
+    /// The command being dispatched is an ONBUILD trigger (progress names say so).
+    pub in_onbuild: bool,
+}
+
+pub(super) enum BuildOutcome {
+    Need(Vec<ImageRequest>),
+    Done(PlatformResult, Vec<Warning>),
+}
+
+/// One platform's conversion.
+pub(super) struct Build<'a> {
+    pub opts: &'a ConvertOpts,
+    pub text: &'a str,
+    pub lexer: Lexer,
+    pub target_platform: Platform,
+    pub implicit_target: bool,
+    pub global_args: EnvList,
+    pub stages: Vec<StageState>,
+    pub by_name: BTreeMap<String, usize>,
+    pub target: usize,
+    pub warnings: Vec<Warning>,
+    pub graph: super::graph::Graph,
+}
+
+impl<'a> Build<'a> {
+    pub fn new(text: &'a str, opts: &'a ConvertOpts, target_platform: Platform, implicit_target: bool) -> Result<Self> {
+        let df = parser::parse(text)?;
+        let ParsedFile { meta_args, stages, warnings } = instructions::parse(&df)?;
+        if stages.is_empty() {
+            return Err(Error::new("dockerfile contains no stages to build"));
+        }
+        let lexer = Lexer::new(df.directives.escape);
+        let mut all_warnings = df.warnings.clone();
+        all_warnings.extend(warnings);
+
+        let target_name = opts
+            .target
+            .clone()
+            .unwrap_or_else(|| stages.last().and_then(|s| s.name.clone()).unwrap_or_default());
+        let defaults = args::default_args(&opts.build_platform, &target_platform, &target_name, &opts.build_args);
+        let global_args = args::meta_args(defaults, &lexer, &meta_args, &opts.build_args)?;
+
+        let mut b = Build {
+            opts,
+            text,
+            lexer,
+            target_platform,
+            implicit_target,
+            global_args,
+            stages: Vec::new(),
+            by_name: BTreeMap::new(),
+            target: 0,
+            warnings: all_warnings,
+            graph: super::graph::Graph::default(),
+        };
+        for (i, stage) in stages.into_iter().enumerate() {
+            b.add_stage(i, stage)?;
+        }
+        b.target = match &opts.target {
+            None => b.stages.len() - 1,
+            Some(t) => *b.by_name.get(&t.to_lowercase()).ok_or_else(|| {
+                Error::new(format!("target stage \"{t}\" could not be found"))
+            })?,
+        };
+        // Resolve the sources of every command now that all names are known.
+        for i in 0..b.stages.len() {
+            let cmds = std::mem::take(&mut b.stages[i].commands);
+            let mut out = Vec::with_capacity(cmds.len());
+            for c in cmds {
+                out.push(b.link_command(i, c.command, false)?);
+            }
+            b.stages[i].commands = out;
+        }
+        if b.stages.iter().filter(|s| !s.unregistered).count() == 1 {
+            b.stages[0].stage_name.clear();
+        }
+        b.check_cycles()?;
+        Ok(b)
+    }
+
+    fn add_stage(&mut self, i: usize, stage: Stage) -> Result<()> {
+        let base = self
+            .lexer
+            .process_word(&stage.base, &self.global_args)
+            .map_err(|e| Error::at(stage.span, e.message))?;
+        if base.is_empty() {
+            return Err(Error::at(stage.span, format!("base name ({}) should not be blank", stage.base)));
+        }
+        let platform = match &stage.platform {
+            None => None,
+            Some(p) => {
+                let v = self
+                    .lexer
+                    .process_word(p, &self.global_args)
+                    .map_err(|e| Error::at(stage.span, format!("failed to process arguments for platform {p}: {}", e.message)))?;
+                if v.is_empty() {
+                    return Err(Error::at(stage.span, format!("empty platform value from expression {p}")));
+                }
+                Some(Platform::parse(&v).map_err(|e| Error::at(stage.span, format!("failed to parse platform {p}: {}", e.message)))?)
+            }
+        };
+        let base_stage = self.by_name.get(&base.to_lowercase()).copied().filter(|_| self.by_name.contains_key(&base));
+        let ignore_cache = self.opts.no_cache.applies_to(stage.name.as_deref());
+        let mut st = StageState {
+            stage_name: stage.name.clone().unwrap_or_else(|| format!("stage-{i}")),
+            base_name: base,
+            base_stage,
+            platform,
+            span: stage.span,
+            original: stage.original.clone(),
+            commands: stage
+                .commands
+                .into_iter()
+                .map(|c| Cmd { command: c, sources: Vec::new(), onbuild: false })
+                .collect(),
+            deps: BTreeSet::new(),
+            unregistered: false,
+            ignore_cache,
+            onbuild_done: false,
+            st: None,
+            cmd_index: 0,
+            cmd_total: 0,
+            in_onbuild: false,
+        };
+        if let Some(b) = base_stage {
+            st.deps.insert(b);
+        }
+        let idx = self.stages.len();
+        if let Some(n) = &stage.name {
+            self.by_name.insert(n.to_lowercase(), idx);
+        }
+        self.stages.push(st);
+        Ok(())
+    }
+
+    /// Find the stage a `--from` names: an AS name, a stage index, or an image (added as an
+    /// unregistered stage).
+    fn source_stage(&mut self, from: &str, span: Span) -> Result<usize> {
+        if let Some(&i) = self.by_name.get(&from.to_lowercase()) {
+            return Ok(i);
+        }
+        if let Ok(n) = from.parse::<usize>() {
+            let registered: Vec<usize> = (0..self.stages.len()).filter(|&i| !self.stages[i].unregistered).collect();
+            return registered
+                .get(n)
+                .copied()
+                .ok_or_else(|| Error::at(span, format!("invalid stage index {n}")));
+        }
+        if let Some(i) = self.stages.iter().position(|s| s.unregistered && s.base_name == from) {
+            return Ok(i);
+        }
+        self.stages.push(StageState {
+            stage_name: String::new(),
+            base_name: from.to_string(),
+            base_stage: None,
+            platform: None,
+            span,
+            original: String::new(),
+            commands: Vec::new(),
+            deps: BTreeSet::new(),
+            unregistered: true,
+            ignore_cache: false,
+            onbuild_done: true,
+            st: None,
+            cmd_index: 0,
+            cmd_total: 0,
+            in_onbuild: false,
+        });
+        Ok(self.stages.len() - 1)
+    }
+
+    pub(super) fn link_command(&mut self, stage: usize, command: Command, onbuild: bool) -> Result<Cmd> {
+        let mut sources = Vec::new();
+        match &command {
+            Command::Copy(c) => {
+                if let Some(from) = &c.from {
+                    let expanded = self.lexer.process_word(from, &crate::expand::NoEnv).unwrap_or_default();
+                    if &expanded != from {
+                        return Err(Error::at(c.span, "variable expansion is not supported for --from, define a new stage with FROM using ARG from global scope as a workaround"));
+                    }
+                    sources.push(Some(self.source_stage(from, c.span)?));
+                }
+            }
+            Command::Run(r) => {
+                for spec in &r.mount_specs {
+                    let from = instructions::mount_from_unexpanded(spec).map_err(|e| Error::at(r.span, e))?;
+                    match from.filter(|f| !f.is_empty()) {
+                        None => sources.push(None),
+                        Some(from) => sources.push(Some(self.source_stage(&from, r.span)?)),
+                    }
+                }
+            }
+            _ => {}
+        }
+        for s in sources.iter().flatten() {
+            self.stages[stage].deps.insert(*s);
+        }
+        Ok(Cmd { command, sources, onbuild })
+    }
+
+    fn check_cycles(&self) -> Result<()> {
+        fn visit(b: &Build, i: usize, path: &mut Vec<usize>, done: &mut BTreeSet<usize>) -> Result<()> {
+            if done.contains(&i) {
+                return Ok(());
+            }
+            if path.contains(&i) {
+                return Err(Error::at(b.stages[i].span, "circular dependency detected on stage: ".to_string() + &b.stages[i].stage_name));
+            }
+            path.push(i);
+            for &d in &b.stages[i].deps {
+                visit(b, d, path, done)?;
+            }
+            path.pop();
+            done.insert(i);
+            Ok(())
+        }
+        let mut done = BTreeSet::new();
+        for i in 0..self.stages.len() {
+            visit(self, i, &mut Vec::new(), &mut done)?;
+        }
+        Ok(())
+    }
+
+    fn reachable(&self) -> BTreeSet<usize> {
+        let mut seen = BTreeSet::new();
+        let mut todo = vec![self.target];
+        while let Some(i) = todo.pop() {
+            if seen.insert(i) {
+                todo.extend(self.stages[i].deps.iter().copied());
+            }
+        }
+        seen
+    }
+
+    fn stage_platform(&self, i: usize) -> Platform {
+        self.stages[i].platform.clone().unwrap_or_else(|| self.target_platform.clone())
+    }
+
+    /// Resolve base images and ONBUILD triggers until the reachable set is stable; then dispatch.
+    pub fn run(mut self, resolved: &Resolved) -> Result<BuildOutcome> {
+        loop {
+            let reachable = self.reachable();
+            let mut need = Vec::new();
+            let mut new_deps = false;
+            for &i in &reachable {
+                let s = &self.stages[i];
+                if s.base_stage.is_some() || s.base_name == "scratch" {
+                    continue;
+                }
+                let reference = normalize_reference(&s.base_name).map_err(|e| Error::at(s.span, e.message))?.full();
+                let platform = self.stage_platform(i);
+                let key = (reference.clone(), platform.id());
+                match resolved.get(&key) {
+                    None => {
+                        let mut prefix = String::from("[");
+                        if self.opts.multi_platform {
+                            prefix += &format!("{} ", platform.id());
+                        }
+                        need.push(ImageRequest {
+                            log_name: format!("{prefix}internal] load metadata for {reference}"),
+                            reference,
+                            platform,
+                            span: s.span,
+                        });
+                    }
+                    Some(img) if !s.onbuild_done => {
+                        let config = ImageConfig::from_json(&img.config)
+                            .map_err(|e| Error::at(s.span, format!("failed to parse image config: {e}")))?;
+                        self.stages[i].onbuild_done = true;
+                        if self.add_onbuild(i, &config.config.on_build)? {
+                            new_deps = true;
+                        }
+                    }
+                    Some(_) => {}
+                }
+            }
+            // ONBUILD triggers declared by a base *stage* of this Dockerfile.
+            for &i in &reachable {
+                if let Some(b) = self.stages[i].base_stage {
+                    if !self.stages[i].onbuild_done {
+                        self.stages[i].onbuild_done = true;
+                        let triggers: Vec<String> = self.stages[b]
+                            .commands
+                            .iter()
+                            .filter_map(|c| match &c.command {
+                                Command::Onbuild(o) => Some(o.expression.clone()),
+                                _ => None,
+                            })
+                            .collect();
+                        if self.add_onbuild(i, &triggers)? {
+                            new_deps = true;
+                        }
+                    }
+                }
+            }
+            if !need.is_empty() {
+                return Ok(BuildOutcome::Need(need));
+            }
+            if !new_deps {
+                break;
+            }
+        }
+        self.dispatch_all(resolved)
+    }
+
+    fn add_onbuild(&mut self, stage: usize, triggers: &[String]) -> Result<bool> {
+        let span = self.stages[stage].span;
+        let mut cmds = Vec::new();
+        let mut new_deps = false;
+        for trigger in triggers {
+            let df = parser::parse(trigger).map_err(|e| Error::at(span, e.message))?;
+            if df.nodes.len() != 1 {
+                return Err(Error::at(span, "onbuild trigger should be a single expression"));
+            }
+            let mut node = df.nodes[0].clone();
+            node.span = span;
+            let command = instructions::parse_command(&node).map_err(|e| Error::at(span, e.message))?;
+            let before = self.stages[stage].deps.len();
+            let cmd = self.link_command(stage, command, true)?;
+            if self.stages[stage].deps.len() != before {
+                new_deps = true;
+            }
+            cmds.push(cmd);
+        }
+        let s = &mut self.stages[stage];
+        cmds.append(&mut s.commands);
+        s.commands = cmds;
+        Ok(new_deps)
+    }
+
+    fn dispatch_all(mut self, resolved: &Resolved) -> Result<BuildOutcome> {
+        let reachable = self.reachable();
+        for i in 0..self.stages.len() {
+            if !reachable.contains(&i) {
+                continue;
+            }
+            self.init_stage(i, resolved)?;
+            if self.stages[i].unregistered {
+                continue;
+            }
+            let cmds = self.stages[i].commands.clone();
+            for cmd in &cmds {
+                let span = cmd.command.span();
+                self.stages[i].in_onbuild = cmd.onbuild;
+                self.dispatch(i, cmd).map_err(|e| e.or_at(span))?;
+            }
+        }
+        let target = self.target;
+        let mut st = self.stages[target].st.clone().expect("target dispatched");
+        for (k, v) in &self.opts.labels {
+            st.image.config.labels.insert(k.clone(), v.clone());
+        }
+        if !self.implicit_target {
+            let tp = &self.target_platform;
+            let same = tp.os == st.image.os && tp.architecture == st.image.architecture;
+            st.image.os = tp.os.clone();
+            st.image.architecture = tp.architecture.clone();
+            if !tp.variant.is_empty() || !same {
+                st.image.variant = tp.variant.clone();
+            }
+            if !tp.os_version.is_empty() || !same {
+                st.image.os_version = tp.os_version.clone();
+            }
+        }
+        let definition = self.marshal(st.output.as_ref());
+        let result = PlatformResult { platform: st.image.platform().normalized(), definition, config: st.image };
+        Ok(BuildOutcome::Done(result, self.warnings))
+    }
+
+    /// Set up a stage's starting state from its base (a stage, an image or scratch).
+    fn init_stage(&mut self, i: usize, resolved: &Resolved) -> Result<()> {
+        let platform = self.stage_platform(i);
+        let s = &self.stages[i];
+        let span = s.span;
+        // progress counter: FROM (for images) + RUN/COPY/ADD/WORKDIR
+        let mut total = if s.base_stage.is_none() && s.base_name != "scratch" { 1 } else { 0 };
+        total += s
+            .commands
+            .iter()
+            .filter(|c| matches!(c.command, Command::Run(_) | Command::Copy(_) | Command::Add(_) | Command::Workdir(_)))
+            .count();
+        self.stages[i].cmd_total = total;
+
+        let mut st = if let Some(b) = self.stages[i].base_stage {
+            let mut st = self.stages[b]
+                .st
+                .clone()
+                .ok_or_else(|| Error::at(span, "base stage was not built"))?;
+            st.image.config.on_build.clear();
+            st
+        } else if self.stages[i].base_name == "scratch" {
+            St {
+                output: None,
+                env: EnvList::default(),
+                dir: "/".into(),
+                user: String::new(),
+                platform: platform.clone(),
+                image: ImageConfig::empty(&platform),
+                build_args: Vec::new(),
+                cmd_set: false,
+                workdir_set: false,
+            }
+        } else {
+            let reference = normalize_reference(&self.stages[i].base_name).map_err(|e| Error::at(span, e.message))?;
+            let img = resolved
+                .get(&(reference.full(), platform.id()))
+                .ok_or_else(|| Error::at(span, format!("image {} was not resolved", reference.full())))?;
+            let mut image = ImageConfig::from_json(&img.config)
+                .map_err(|e| Error::at(span, format!("failed to parse image config: {e}")))?;
+            image.created = None;
+            let mut platform = platform.clone();
+            if self.stages[i].platform.is_none() && self.implicit_target {
+                // autoDetectPlatform: keep the image's own platform if it differs.
+                if !(image.os == platform.os && image.architecture == platform.architecture) && !image.os.is_empty() {
+                    if image.os == self.opts.build_platform.os && image.architecture == self.opts.build_platform.architecture {
+                        platform = self.opts.build_platform.clone();
+                    }
+                }
+            }
+            let mut name = match &img.digest {
+                Some(d) if !d.is_empty() => {
+                    let r = normalize_reference(&img.reference).unwrap_or(reference.clone());
+                    r.with_digest(d).full()
+                }
+                _ => normalize_reference(&img.reference).map(|r| r.full()).unwrap_or_else(|_| reference.full()),
+            };
+            if name.is_empty() {
+                name = reference.full();
+            }
+            let is_scratch = image.rootfs.diff_ids.is_empty() && image.history.iter().all(|h| h.empty_layer);
+            let output = if is_scratch {
+                None
+            } else {
+                let label = self.progress_name(i, &format!("FROM {name}"), &platform);
+                Some(self.graph.image(
+                    &name,
+                    &platform,
+                    self.opts.image_resolve_mode.as_deref(),
+                    llb::OpMeta::named(label)
+                        .with_description("com.docker.dockerfile.v1.command", &self.stages[i].original)
+                        .at(span),
+                ))
+            };
+            St {
+                output,
+                env: EnvList::default(),
+                dir: "/".into(),
+                user: String::new(),
+                platform,
+                image,
+                build_args: Vec::new(),
+                cmd_set: false,
+                workdir_set: false,
+            }
+        };
+        if self.stages[i].unregistered {
+            self.stages[i].st = Some(st);
+            return Ok(());
+        }
+        if st.image.env("PATH").is_none() && st.platform.os != "windows" {
+            st.image.config.env.push(format!("PATH={}", crate::image::default_path_env(&st.platform.os)));
+        }
+        if self.stages[i].base_stage.is_none() {
+            st.env = EnvList::default();
+            for kv in &st.image.config.env {
+                let (k, v) = kv.split_once('=').unwrap_or((kv.as_str(), ""));
+                st.env.set(k, v);
+            }
+            let wd = st.image.config.working_dir.clone();
+            if !wd.is_empty() {
+                st.dir = super::dispatch::normalize_workdir(&st.dir, &wd).map_err(|e| e.or_at(span))?;
+            }
+            st.user = st.image.config.user.clone();
+        }
+        self.stages[i].st = Some(st);
+        Ok(())
+    }
+
+    /// The progress name of the next step: `[stage 2/5] RUN ...`.
+    pub(super) fn progress_name(&mut self, i: usize, text: &str, platform: &Platform) -> String {
+        let s = &mut self.stages[i];
+        if s.cmd_total == 0 {
+            return text.to_string();
+        }
+        let mut out = String::from("[");
+        if self.opts.multi_platform {
+            out += &format!("{} ", platform.id());
+        }
+        if !s.stage_name.is_empty() {
+            out += &s.stage_name;
+            out.push(' ');
+        }
+        s.cmd_index += 1;
+        let width = s.cmd_total.to_string().len();
+        out += &format!("{:>width$}/{}] ", s.cmd_index, s.cmd_total);
+        if s.in_onbuild {
+            out += "ONBUILD ";
+        }
+        out + text
+    }
+}
