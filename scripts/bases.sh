@@ -13,7 +13,7 @@
 # HOARD_BASES_FORCE=1 rebuilds both images (the debootstrap cache is still used).
 set -euo pipefail
 
-BASES_VERSION=1
+BASES_VERSION=1  # bump when the images' contents change, so existing ones are rebuilt
 CACHE=${HOARD_BASES_CACHE:-/var/cache/hoard-bases}
 PATH_ENV=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 CA_DIR=/usr/local/share/ca-certificates

@@ -11,9 +11,10 @@ scripts/image.sh
 
 log=$(mktemp /tmp/hoard-test.XXXXXX)
 trap 'rm -f "$log"' EXIT
-# Builds are heavy on 2 cores: at most 2 tests at once.
+# Builds are heavy on 2 cores: at most 2 tests at once. --no-fail-fast: every test binary runs
+# (and is counted) even after one fails.
 set +e
-cargo test --all-targets -- --test-threads="${HOARD_TEST_THREADS:-2}" "$@" 2>&1 | tee "$log"
+cargo test --all-targets --no-fail-fast -- --test-threads="${HOARD_TEST_THREADS:-2}" "$@" 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
 set -e
 
