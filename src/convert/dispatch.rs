@@ -159,14 +159,15 @@ impl Build<'_> {
                     start_interval: h.start_interval,
                     retries: h.retries,
                 };
+                // The daemon's frontend formats this with `%q` of the *HealthcheckConfig.
                 let msg = format!(
-                    "HEALTHCHECK {{Test:{} Interval:{} Timeout:{} StartPeriod:{} StartInterval:{} Retries:{}}}",
-                    gofmt::plain_slice(&hc.test),
-                    gofmt::duration(hc.interval),
-                    gofmt::duration(hc.timeout),
-                    gofmt::duration(hc.start_period),
-                    gofmt::duration(hc.start_interval),
-                    hc.retries
+                    "HEALTHCHECK &{{{} {} {} {} {} {}}}",
+                    gofmt::quote_slice(&hc.test),
+                    gofmt::quote(&gofmt::duration(hc.interval)),
+                    gofmt::quote(&gofmt::duration(hc.timeout)),
+                    gofmt::quote(&gofmt::duration(hc.start_period)),
+                    gofmt::quote(&gofmt::duration(hc.start_interval)),
+                    gofmt::quote_rune(hc.retries)
                 );
                 st.image.config.healthcheck = Some(hc);
                 st.image.commit_history(msg, false);

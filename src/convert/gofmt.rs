@@ -24,6 +24,25 @@ pub fn quote(s: &str) -> String {
     out
 }
 
+/// `fmt.Sprintf("%q", n)` for an integer: Go quotes it as a rune literal (`'\x03'`).
+pub fn quote_rune(n: i64) -> String {
+    let c = u32::try_from(n).ok().and_then(char::from_u32);
+    match c {
+        Some('\x07') => "'\\a'".into(),
+        Some('\x08') => "'\\b'".into(),
+        Some('\x0c') => "'\\f'".into(),
+        Some('\n') => "'\\n'".into(),
+        Some('\r') => "'\\r'".into(),
+        Some('\t') => "'\\t'".into(),
+        Some('\x0b') => "'\\v'".into(),
+        Some('\'') => "'\\''".into(),
+        Some('\\') => "'\\\\'".into(),
+        Some(c) if (c as u32) < 0x20 || c as u32 == 0x7f => format!("'\\x{:02x}'", c as u32),
+        Some(c) => format!("'{c}'"),
+        None => "'\u{fffd}'".into(),
+    }
+}
+
 /// `fmt.Sprintf("%q", []string{...})`: `["a" "b"]`.
 pub fn quote_slice(v: &[String]) -> String {
     let parts: Vec<String> = v.iter().map(|s| quote(s)).collect();
@@ -110,5 +129,9 @@ mod tests {
         let v = vec!["/bin/sh".to_string(), "-c".into(), "echo \"hi\"\n".into()];
         assert_eq!(quote_slice(&v), r#"["/bin/sh" "-c" "echo \"hi\"\n"]"#);
         assert_eq!(plain_slice(&["/a".into(), "/b".into()]), "[/a /b]");
+        assert_eq!(quote_rune(0), r"'\x00'");
+        assert_eq!(quote_rune(3), r"'\x03'");
+        assert_eq!(quote_rune(9), r"'\t'");
+        assert_eq!(quote_rune(65), "'A'");
     }
 }

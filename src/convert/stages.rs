@@ -387,8 +387,15 @@ impl<'a> Build<'a> {
 
     fn dispatch_all(mut self, resolved: &Resolved) -> Result<BuildOutcome> {
         let reachable = self.reachable();
+        // Images named only by `--from` have no commands and depend on nothing: set them up
+        // first, so any stage can read them.
         for i in 0..self.stages.len() {
-            if !reachable.contains(&i) {
+            if self.stages[i].unregistered && reachable.contains(&i) {
+                self.init_stage(i, resolved)?;
+            }
+        }
+        for i in 0..self.stages.len() {
+            if !reachable.contains(&i) || self.stages[i].unregistered {
                 continue;
             }
             self.init_stage(i, resolved)?;
@@ -465,6 +472,10 @@ impl<'a> Build<'a> {
             let mut image = ImageConfig::from_json(&img.config)
                 .map_err(|e| Error::at(span, format!("failed to parse image config: {e}")))?;
             image.created = None;
+            if !self.stages[i].unregistered {
+                // The base's ONBUILD triggers run in this stage (see `run`); they are not inherited.
+                image.config.on_build.clear();
+            }
             let mut platform = platform.clone();
             if self.stages[i].platform.is_none() && self.implicit_target {
                 // autoDetectPlatform: keep the image's own platform if it differs.

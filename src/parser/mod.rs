@@ -157,7 +157,9 @@ impl<'a> Parser<'a> {
                 if !terminated {
                     return Err(Error::at(Span::new(start, self.current), "unterminated heredoc"));
                 }
-                doc.content = if doc.chomp { heredoc::chomp(&content) } else { content };
+                // Kept raw, as the stock parser keeps it: history records the body as written,
+                // and the consumers chomp `<<-` bodies where they use them.
+                doc.content = content;
                 node.heredocs.push(doc);
             }
         }
@@ -262,7 +264,7 @@ mod tests {
         assert_eq!(h, &[Heredoc { name: "EOF".into(), content: "echo hi\n".into(), expand: true, chomp: false }]);
         let h = &df.nodes[2].heredocs;
         assert_eq!(h[0].content, "a\n");
-        assert_eq!((h[1].name.as_str(), h[1].content.as_str(), h[1].chomp), ("B", "b\n", true));
+        assert_eq!((h[1].name.as_str(), h[1].content.as_str(), h[1].chomp), ("B", "\tb\n", true), "kept raw");
         assert_eq!(df.nodes[2].original, "COPY <<A <<-B /dst");
         assert_eq!(df.nodes[2].args, ["<<A", "<<-B", "/dst"]);
     }
@@ -280,7 +282,7 @@ mod tests {
         let df = parse("FROM a\nONBUILD RUN <<-'E'\n\t$x\n\tE\n").unwrap();
         let n = &df.nodes[1];
         assert_eq!(n.dump(), "(onbuild (run \"<<-'E'\"))");
-        assert_eq!(n.heredocs[0].content, "$x\n");
+        assert_eq!(n.heredocs[0].content, "\t$x\n");
         assert!(!n.heredocs[0].expand);
         assert_eq!(n.inner.as_ref().unwrap().heredocs, n.heredocs);
         assert_eq!(n.inner.as_ref().unwrap().span, Span::new(2, 4));

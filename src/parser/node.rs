@@ -24,7 +24,8 @@ impl Default for Directives {
 pub struct Heredoc {
     /// The delimiter word, without quotes or `-`.
     pub name: String,
-    /// The body, lines joined with `\n` and ending in `\n` (tabs stripped for `<<-`).
+    /// The body as written, lines ending in `\n`. Leading tabs of a `<<-` body are NOT stripped
+    /// here (history keeps them, as in the stock frontend); consumers chomp where they use it.
     pub content: String,
     /// False when the delimiter was quoted (`<<'EOF'`, `<<"EOF"`): no variable expansion.
     pub expand: bool,
