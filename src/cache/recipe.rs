@@ -1,0 +1,146 @@
+//! The shape of a cache recipe: plain data describing, for one tool, how to recognise it in a
+//! `RUN` and what an expert would mount and tweak for it. One ecosystem per file under
+//! `recipes/`; the planner reads these tables and never names a tool itself.
+
+use crate::instructions::Sharing;
+
+/// One package manager or compiler cache.
+#[derive(Debug)]
+pub struct Recipe {
+    /// Short stable name, used in cache ids, `explain` output and the dialect (`only=pip,apt`).
+    pub name: &'static str,
+    /// One line for `explain`.
+    pub about: &'static str,
+    /// Invocations that mean the step uses this tool.
+    pub triggers: &'static [Trigger],
+    /// Persistent cache mounts.
+    pub caches: &'static [CacheDir],
+    /// Scratch directories mounted as tmpfs (pure temporary data, never worth keeping).
+    pub tmpfs: &'static [Location],
+    /// Environment changes for this step only (never in the image config).
+    pub env: &'static [EnvTweak],
+    /// Files bind-mounted read-only into the step (tool configuration), never in the image.
+    pub files: &'static [ConfFile],
+    /// Executable wrappers put first on `PATH` for this step (e.g. to copy build products out of
+    /// a cached directory right after the tool ran). Requires `/bin/sh` in the image.
+    pub shims: &'static [Shim],
+    /// Flags removed from (or replaced in) this tool's own invocations in a shell-form `RUN`,
+    /// because they would disable the cache (`pip --no-cache-dir`, `apk --no-cache`).
+    pub flag_edits: &'static [FlagEdit],
+    /// Things in the same step that defeat the cache; reported by `explain`, never an error.
+    pub defeaters: &'static [Defeater],
+    /// System package managers: they run as root; as another user nothing is injected.
+    pub root_only: bool,
+}
+
+/// How a tool is invoked: `pip install`, `python3 -m pip install`, `/usr/bin/apt-get -y install`.
+#[derive(Debug)]
+pub struct Trigger {
+    /// Program basenames (`pip`, `apt-get`). A trailing `*` allows a version suffix made of
+    /// digits and dots (`pip*` matches `pip3` and `pip3.12`, not `pipx`).
+    pub programs: &'static [&'static str],
+    /// Module name for `python[3[.x]] -m <module>` invocations (`Some("pip")`).
+    pub python_module: Option<&'static str>,
+    /// Leading words after the program that select the tool (`uv pip install` has `["pip"]`).
+    pub prefix: &'static [&'static str],
+    /// Subcommands (first word after the program, its `prefix` and its global options) that
+    /// use the cache. Empty: any invocation counts.
+    pub subcommands: &'static [&'static str],
+    /// Global options that take a separate value word, so the value is not read as the
+    /// subcommand (`apt-get -o Foo=bar install`, `cargo +nightly build`'s `+x` needs none).
+    pub options_with_value: &'static [&'static str],
+}
+
+/// A persistent cache directory.
+#[derive(Debug)]
+pub struct CacheDir {
+    /// Id component naming what is cached (`wheels`, `archives`, `registry-index`).
+    pub kind: &'static str,
+    pub location: Location,
+    pub sharing: Sharing,
+    /// What goes into the cache id besides `hoard/<recipe>/<kind>`.
+    pub scope: Scope,
+    /// Only for these subcommands (empty: whenever the recipe triggers). Cargo's `target/`
+    /// is cached for `build`, not for `fetch`.
+    pub only_for: &'static [&'static str],
+}
+
+/// Where a directory is, resolved against the step's environment, user and working dir.
+#[derive(Debug, Clone, Copy)]
+pub enum Location {
+    /// A fixed absolute path (`/var/cache/apt`).
+    Fixed(&'static str),
+    /// Set `var` to `path` for this step and mount there; when the step's environment already
+    /// sets `var`, mount at its value instead and leave it alone.
+    Redirect { var: &'static str, path: &'static str },
+    /// `$var/sub`; when `var` is unset, `default/sub`, where a `default` starting with `~/` is
+    /// relative to the user's home (`CARGO_HOME` defaults to `~/.cargo`).
+    UnderEnv { var: &'static str, default: &'static str, sub: &'static str },
+    /// A path under the user's home (`~/.npm` is `Home(".npm")`).
+    Home(&'static str),
+}
+
+/// Which parts go into a cache id.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Scope {
+    /// The platform the step runs on (`linux-amd64`): for architecture-specific content.
+    pub platform: bool,
+    /// The base image the stage started from: for distro package caches (release-specific).
+    pub distro: bool,
+    /// The numeric uid: BuildKit keys uid-owned caches separately anyway; say so in the id.
+    pub user: bool,
+}
+
+/// Same scopes, spelled as constants for readable tables.
+impl Scope {
+    pub const NONE: Scope = Scope { platform: false, distro: false, user: false };
+    pub const PLATFORM: Scope = Scope { platform: true, distro: false, user: false };
+    pub const PLATFORM_USER: Scope = Scope { platform: true, distro: false, user: true };
+    pub const USER: Scope = Scope { platform: false, distro: false, user: true };
+    pub const DISTRO_PLATFORM: Scope = Scope { platform: true, distro: true, user: false };
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum EnvTweak {
+    /// Set for this step (overrides the image's value).
+    Set(&'static str, &'static str),
+    /// Set only when the step's environment does not set it.
+    Default(&'static str, &'static str),
+    /// Remove for this step (`PIP_NO_CACHE_DIR` disables pip's cache whatever its value).
+    Unset(&'static str),
+}
+
+/// A configuration file bind-mounted read-only at `target` for this step. Empty `content`
+/// shadows an existing file (Debian's `/etc/apt/apt.conf.d/docker-clean`).
+#[derive(Debug)]
+pub struct ConfFile {
+    pub target: &'static str,
+    pub content: &'static str,
+}
+
+/// A `PATH` wrapper named `name`. `script` is a POSIX sh script; it finds the real tool with
+/// `hoard_real <name>` (a function the planner defines at its top) and must exit with the
+/// tool's status.
+#[derive(Debug)]
+pub struct Shim {
+    pub name: &'static str,
+    pub script: &'static str,
+}
+
+/// Remove or replace a flag in this tool's invocations (shell form only).
+#[derive(Debug)]
+pub struct FlagEdit {
+    pub flag: &'static str,
+    /// `None` removes the flag; `Some(x)` replaces it with `x`.
+    pub replace: Option<&'static str>,
+}
+
+/// Something in the same step that wipes or bypasses the cache.
+#[derive(Debug)]
+pub enum Defeater {
+    /// A command: program basename and the words that must follow it (`apt-get clean`,
+    /// `rm -rf /var/lib/apt/lists/*` is `("rm", &["/var/lib/apt/lists/*"])` matched anywhere).
+    Command { program: &'static str, args: &'static [&'static str] },
+    /// An environment variable that disables the cache when set.
+    Env(&'static str),
+}

@@ -1,0 +1,5 @@
+//! poetry (stub: recipe to be written).
+
+use crate::cache::recipe::Recipe;
+
+pub static RECIPES: &[Recipe] = &[];
