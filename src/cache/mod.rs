@@ -4,6 +4,9 @@
 //! ecosystem per file, shaped by [`recipe`]). The result is a plain [`Plan`] value that the
 //! converter, `hoard explain` and `hoard eject` all read.
 
+pub mod planner;
 pub mod recipe;
 pub mod recipes;
 pub mod shell;
+
+pub use planner::{plan, plan_shell, plan_shell_with, Detected, EnvChange, MountKind, Plan, PlannedMount, Selection, Step, UserInfo};

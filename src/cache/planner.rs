@@ -1,0 +1,628 @@
+//! The planner: one `RUN` step in, a [`Plan`] out. It matches the step's invocations (from
+//! [`super::shell`]) against every recipe's triggers and resolves the matched recipes' data
+//! against the step's environment, user, working dir and platform. Nothing here names a tool.
+
+use std::collections::BTreeSet;
+
+use super::recipe::{CacheDir, ConfFile, Defeater, EnvTweak, Location, Recipe, Scope, Trigger};
+use super::recipes;
+use super::shell::{self, Invocation};
+use crate::image::Platform;
+use crate::instructions::Sharing;
+
+/// Where PATH shims are mounted.
+pub const SHIM_DIR: &str = "/run/hoard/shims";
+
+/// The user a step runs as, resolved to numbers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserInfo {
+    pub uid: u32,
+    pub gid: u32,
+    pub home: String,
+}
+
+impl UserInfo {
+    pub fn root() -> Self {
+        UserInfo { uid: 0, gid: 0, home: "/root".into() }
+    }
+}
+
+/// Which recipes may be used (from the dialect and `--build-arg HOARD=...`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Selection {
+    pub enabled: bool,
+    /// When set, only these recipes.
+    pub only: Option<BTreeSet<String>>,
+    pub skip: BTreeSet<String>,
+}
+
+impl Default for Selection {
+    fn default() -> Self {
+        Selection { enabled: true, only: None, skip: BTreeSet::new() }
+    }
+}
+
+impl Selection {
+    pub fn allows(&self, recipe: &str) -> bool {
+        self.enabled && !self.skip.contains(recipe) && self.only.as_ref().is_none_or(|o| o.contains(recipe))
+    }
+}
+
+/// Everything the planner knows about one `RUN`.
+#[derive(Debug, Clone)]
+pub struct Step<'a> {
+    /// The process arguments (shell already prepended for shell form).
+    pub args: &'a [String],
+    /// Shell form: the last argument is a script the planner may edit.
+    pub shell_form: bool,
+    /// Scripts the step runs that are not in `args` (a heredoc with a shebang).
+    pub extra_scripts: &'a [String],
+    /// The step's environment (image env plus ARGs), in order.
+    pub env: &'a [(String, String)],
+    pub cwd: &'a str,
+    pub user: &'a UserInfo,
+    pub platform: &'a Platform,
+    /// The image the stage started from (normalised reference), for distro-scoped ids.
+    pub base: &'a str,
+    /// Targets of the user's own `--mount`s: hoard never mounts on, over or under them.
+    pub user_mounts: &'a [String],
+    /// Paths earlier instructions of the stage wrote (COPY/ADD destinations): never hidden.
+    pub protected: &'a [String],
+    pub selection: &'a Selection,
+}
+
+/// A detected tool.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Detected {
+    pub tool: String,
+    /// The invocation, words joined by spaces.
+    pub command: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MountKind {
+    Cache { id: String, sharing: Sharing, uid: u32, gid: u32 },
+    Tmpfs,
+    /// A file bind-mounted read-only.
+    File { content: String, mode: u32 },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedMount {
+    pub recipe: String,
+    pub target: String,
+    pub kind: MountKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EnvChange {
+    Set(String, String),
+    Unset(String),
+}
+
+/// What to add to one `RUN`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Plan {
+    pub tools: Vec<Detected>,
+    pub mounts: Vec<PlannedMount>,
+    pub env: Vec<EnvChange>,
+    /// The edited shell script, when a flag edit applied.
+    pub script: Option<String>,
+    /// Why something was not done, and what in the step defeats a cache.
+    pub notes: Vec<String>,
+}
+
+impl Plan {
+    pub fn is_empty(&self) -> bool {
+        self.mounts.is_empty() && self.env.is_empty() && self.script.is_none()
+    }
+
+    /// Apply the env changes to an environment list.
+    pub fn apply_env(&self, env: &mut Vec<(String, String)>) {
+        for change in &self.env {
+            match change {
+                EnvChange::Set(k, v) => match env.iter_mut().find(|(kk, _)| kk == k) {
+                    Some(slot) => slot.1 = v.clone(),
+                    None => env.push((k.clone(), v.clone())),
+                },
+                EnvChange::Unset(k) => env.retain(|(kk, _)| kk != k),
+            }
+        }
+    }
+}
+
+fn basename(p: &str) -> &str {
+    p.rsplit('/').next().unwrap_or(p)
+}
+
+/// `pip*` matches `pip`, `pip3`, `pip3.12`; other patterns match exactly.
+fn program_matches(pattern: &str, name: &str) -> bool {
+    match pattern.strip_suffix('*') {
+        Some(stem) => name
+            .strip_prefix(stem)
+            .is_some_and(|rest| rest.chars().all(|c| c.is_ascii_digit() || c == '.')),
+        None => pattern == name,
+    }
+}
+
+/// If `inv` invokes the tool `trigger` describes, the subcommand (or "" when it has none).
+fn match_trigger(trigger: &Trigger, inv: &Invocation) -> Option<String> {
+    let words: Vec<&str> = inv.argv.iter().map(|w| w.text.as_str()).collect();
+    let prog = basename(words.first()?);
+    let rest: &[&str] = if let Some(module) = trigger.python_module {
+        if program_matches("python*", prog) && words.get(1) == Some(&"-m") && words.get(2) == Some(&module) {
+            &words[3..]
+        } else if trigger.programs.iter().any(|p| program_matches(p, prog)) {
+            &words[1..]
+        } else {
+            return None;
+        }
+    } else if trigger.programs.iter().any(|p| program_matches(p, prog)) {
+        &words[1..]
+    } else {
+        return None;
+    };
+    let mut i = 0;
+    // Global options before the prefix/subcommand, and `+toolchain` words.
+    let skip_opts = |i: &mut usize| {
+        while *i < rest.len() && (rest[*i].starts_with('-') || rest[*i].starts_with('+')) {
+            let takes_value = trigger.options_with_value.contains(&rest[*i]);
+            *i += if takes_value { 2 } else { 1 };
+        }
+    };
+    skip_opts(&mut i);
+    for p in trigger.prefix {
+        if rest.get(i) != Some(p) {
+            return None;
+        }
+        i += 1;
+        skip_opts(&mut i);
+    }
+    let sub = rest.get(i).copied().unwrap_or("");
+    if trigger.subcommands.is_empty() || trigger.subcommands.contains(&sub) {
+        Some(sub.to_string())
+    } else {
+        None
+    }
+}
+
+fn env_get<'e>(env: &'e [(String, String)], key: &str) -> Option<&'e str> {
+    env.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v.as_str()).filter(|v| !v.is_empty())
+}
+
+fn join(base: &str, rel: &str) -> String {
+    if rel.starts_with('/') {
+        crate_clean(rel)
+    } else {
+        crate_clean(&format!("{base}/{rel}"))
+    }
+}
+
+fn crate_clean(p: &str) -> String {
+    let mut out: Vec<&str> = Vec::new();
+    for part in p.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                out.pop();
+            }
+            x => out.push(x),
+        }
+    }
+    format!("/{}", out.join("/"))
+}
+
+fn expand_home(p: &str, home: &str) -> String {
+    match p.strip_prefix("~/") {
+        Some(rest) => join(home, rest),
+        None => p.to_string(),
+    }
+}
+
+/// Resolve a location: the mount target and the env change it needs, if any.
+fn resolve(loc: &Location, env: &[(String, String)], user: &UserInfo, cwd: &str) -> (String, Option<EnvChange>) {
+    match *loc {
+        Location::Fixed(p) => (p.to_string(), None),
+        Location::Redirect { var, path } => match env_get(env, var) {
+            Some(v) => (join(cwd, v), None),
+            None => (path.to_string(), Some(EnvChange::Set(var.into(), path.into()))),
+        },
+        Location::UnderEnv { var, default, sub } => {
+            let base = match env_get(env, var) {
+                Some(v) => join(cwd, v),
+                None => expand_home(default, &user.home),
+            };
+            (join(&base, sub), None)
+        }
+        Location::Home(p) => (join(&user.home, p), None),
+    }
+}
+
+fn id_component(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '_' || c == '-' { c } else { '-' })
+        .collect()
+}
+
+/// `hoard/<recipe>/<kind>[/<platform>][/<distro>][/u<uid>]`.
+pub fn cache_id(recipe: &str, kind: &str, scope: Scope, platform: &Platform, base: &str, uid: u32) -> String {
+    let mut id = format!("hoard/{recipe}/{kind}");
+    if scope.platform {
+        id += &format!("/{}", id_component(&platform.id()));
+    }
+    if scope.distro {
+        let b = base.strip_prefix("docker.io/library/").or_else(|| base.strip_prefix("docker.io/")).unwrap_or(base);
+        let b = b.split('@').next().unwrap_or(b);
+        id += &format!("/{}", id_component(b));
+    }
+    if scope.user && uid != 0 {
+        id += &format!("/u{uid}");
+    }
+    id
+}
+
+fn overlaps(a: &str, b: &str) -> bool {
+    let under = |x: &str, y: &str| x == y || x.starts_with(&format!("{}/", y.trim_end_matches('/')));
+    under(a, b) || under(b, a)
+}
+
+/// The helper every shim starts with: `hoard_real NAME ARGS...` runs the next NAME on PATH
+/// after the shim directory and returns its status.
+pub fn shim_prelude() -> String {
+    format!(
+        "#!/bin/sh\n\
+         # Written by hoard for this build step only; not part of the image.\n\
+         hoard_real() {{\n\
+         \x20 _hoard_name=$1; shift\n\
+         \x20 _hoard_ifs=$IFS; IFS=:\n\
+         \x20 for _hoard_d in $PATH; do\n\
+         \x20   [ \"$_hoard_d\" = \"{SHIM_DIR}\" ] && continue\n\
+         \x20   if [ -x \"$_hoard_d/$_hoard_name\" ]; then IFS=$_hoard_ifs; \"$_hoard_d/$_hoard_name\" \"$@\"; return $?; fi\n\
+         \x20 done\n\
+         \x20 IFS=$_hoard_ifs\n\
+         \x20 echo \"hoard: $_hoard_name not found on PATH\" >&2; return 127\n\
+         }}\n"
+    )
+}
+
+struct Matched {
+    recipe: &'static Recipe,
+    subcommands: BTreeSet<String>,
+    invocations: Vec<usize>,
+}
+
+/// Plan one step.
+pub fn plan(step: &Step) -> Plan {
+    let mut plan = Plan::default();
+    if !step.selection.enabled {
+        return plan;
+    }
+    let mut invocations = if step.shell_form {
+        step.args.last().map(|s| shell::analyze(s)).unwrap_or_default()
+    } else {
+        shell::analyze_exec(step.args)
+    };
+    for script in step.extra_scripts {
+        invocations.extend(shell::analyze(script).into_iter().map(|mut inv| {
+            inv.nested = true;
+            for w in &mut inv.argv {
+                w.span = None;
+            }
+            inv
+        }));
+    }
+
+    // Detection.
+    let mut matched: Vec<Matched> = Vec::new();
+    for (n, inv) in invocations.iter().enumerate() {
+        for recipe in recipes::all() {
+            let sub = recipe.triggers.iter().find_map(|t| match_trigger(t, inv));
+            let Some(sub) = sub else { continue };
+            if !step.selection.allows(recipe.name) {
+                plan.notes.push(format!("{}: detected but turned off for this step", recipe.name));
+                continue;
+            }
+            plan.tools.push(Detected {
+                tool: recipe.name.to_string(),
+                command: inv.argv.iter().map(|w| w.text.as_str()).collect::<Vec<_>>().join(" "),
+            });
+            match matched.iter_mut().find(|m| m.recipe.name == recipe.name) {
+                Some(m) => {
+                    m.subcommands.insert(sub);
+                    m.invocations.push(n);
+                }
+                None => matched.push(Matched { recipe, subcommands: BTreeSet::from([sub]), invocations: vec![n] }),
+            }
+        }
+    }
+
+    let mut env: Vec<(String, String)> = step.env.to_vec();
+    let mut shims: Vec<(&str, &str)> = Vec::new();
+    let mut edits: Vec<(usize, usize, Option<&str>)> = Vec::new();
+    let (uid, gid) = (step.user.uid, step.user.gid);
+
+    for m in &matched {
+        let r = m.recipe;
+        if r.root_only && uid != 0 {
+            plan.notes.push(format!("{}: runs as uid {uid}, not root; nothing injected", r.name));
+            continue;
+        }
+        // The variables this tool sees: the step's, then those set in the script before it.
+        let mut tool_env = env.clone();
+        if let Some(&first) = m.invocations.first() {
+            tool_env.extend(invocations[first].assignments.iter().cloned());
+        }
+        let cwd = m
+            .invocations
+            .first()
+            .and_then(|&i| invocations[i].cwd.clone())
+            .map(|c| join(step.cwd, &c))
+            .unwrap_or_else(|| step.cwd.to_string());
+
+        let add_mount = |plan: &mut Plan, target: String, kind: MountKind| {
+            if let Some(u) = step.user_mounts.iter().find(|u| overlaps(&target, u)) {
+                plan.notes.push(format!("{}: you mount {u} yourself; hoard leaves {target} alone", r.name));
+                return false;
+            }
+            if let Some(p) = step.protected.iter().find(|p| overlaps(&target, p)) {
+                plan.notes.push(format!("{}: {p} was written by an earlier instruction; hoard does not hide {target}", r.name));
+                return false;
+            }
+            if plan.mounts.iter().any(|pm| pm.target == target) {
+                return false;
+            }
+            plan.mounts.push(PlannedMount { recipe: r.name.to_string(), target, kind });
+            true
+        };
+
+        for c in r.caches.iter().filter(|c: &&CacheDir| {
+            c.only_for.is_empty() || c.only_for.iter().any(|s| m.subcommands.contains(*s))
+        }) {
+            let (target, change) = resolve(&c.location, &tool_env, step.user, &cwd);
+            let id = cache_id(r.name, c.kind, c.scope, step.platform, step.base, uid);
+            let kind = MountKind::Cache { id, sharing: c.sharing, uid, gid };
+            if add_mount(&mut plan, target, kind) {
+                if let Some(ch) = change {
+                    if let EnvChange::Set(k, v) = &ch {
+                        env.push((k.clone(), v.clone()));
+                    }
+                    plan.env.push(ch);
+                }
+            }
+        }
+        for t in r.tmpfs {
+            let (target, _) = resolve(t, &tool_env, step.user, &cwd);
+            add_mount(&mut plan, target, MountKind::Tmpfs);
+        }
+        for ConfFile { target, content } in r.files {
+            add_mount(&mut plan, target.to_string(), MountKind::File { content: content.to_string(), mode: 0o644 });
+        }
+        for tweak in r.env {
+            let change = match *tweak {
+                EnvTweak::Set(k, v) => Some(EnvChange::Set(k.into(), v.into())),
+                EnvTweak::Default(k, v) => env_get(&tool_env, k).is_none().then(|| EnvChange::Set(k.into(), v.into())),
+                EnvTweak::Unset(k) => env.iter().any(|(kk, _)| kk == k).then(|| {
+                    plan.notes.push(format!("{}: {k} would disable the cache; unset for this step", r.name));
+                    EnvChange::Unset(k.into())
+                }),
+            };
+            if let Some(ch) = change {
+                if !plan.env.contains(&ch) {
+                    plan.env.push(ch);
+                }
+            }
+        }
+        for s in r.shims {
+            shims.push((s.name, s.script));
+        }
+        // Flag edits, only in words the shell analysis can locate in the script.
+        for &i in &m.invocations {
+            let inv = &invocations[i];
+            for fe in r.flag_edits {
+                for w in inv.argv.iter().skip(1).filter(|w| w.text == fe.flag) {
+                    match (step.shell_form && !inv.nested, w.span) {
+                        (true, Some((s, e))) => {
+                            if !edits.iter().any(|&(es, _, _)| es == s) {
+                                edits.push((s, e, fe.replace));
+                                plan.notes.push(format!("{}: {} would bypass the cache; edited for this step", r.name, fe.flag));
+                            }
+                        }
+                        _ => plan.notes.push(format!("{}: {} bypasses the cache and cannot be edited here", r.name, fe.flag)),
+                    }
+                }
+            }
+        }
+        // Defeaters: reported only.
+        for d in r.defeaters {
+            match d {
+                Defeater::Command { program, args } => {
+                    let hit = invocations.iter().any(|inv| {
+                        let words: Vec<&str> = inv.argv.iter().map(|w| w.text.as_str()).collect();
+                        words.first().is_some_and(|p| basename(p) == *program)
+                            && args.iter().all(|a| words[1..].contains(a))
+                    });
+                    if hit {
+                        let what = std::iter::once(*program).chain(args.iter().copied()).collect::<Vec<_>>().join(" ");
+                        plan.notes.push(format!("{}: `{what}` in this step empties the cache (the build still works)", r.name));
+                    }
+                }
+                Defeater::Env(var) => {
+                    if env_get(&tool_env, var).is_some() && !plan.env.contains(&EnvChange::Unset(var.to_string())) {
+                        plan.notes.push(format!("{}: {var} is set and disables the cache", r.name));
+                    }
+                }
+            }
+        }
+    }
+
+    if !shims.is_empty() {
+        for (name, script) in &shims {
+            let target = format!("{SHIM_DIR}/{name}");
+            if plan.mounts.iter().any(|m| m.target == target) {
+                continue;
+            }
+            plan.mounts.push(PlannedMount {
+                recipe: name.to_string(),
+                target,
+                kind: MountKind::File { content: format!("{}{}", shim_prelude(), script), mode: 0o755 },
+            });
+        }
+        let path = env_get(&env, "PATH").unwrap_or(crate::image::default_path_env(&step.platform.os)).to_string();
+        plan.env.push(EnvChange::Set("PATH".into(), format!("{SHIM_DIR}:{path}")));
+    }
+
+    if !edits.is_empty() {
+        if let Some(script) = step.args.last() {
+            let mut s = script.clone();
+            edits.sort_by(|a, b| b.0.cmp(&a.0));
+            for (start, end, replace) in edits {
+                if start > end || end > s.len() || !s.is_char_boundary(start) || !s.is_char_boundary(end) {
+                    continue;
+                }
+                match replace {
+                    Some(r) => s.replace_range(start..end, r),
+                    None => {
+                        // Remove the word and the blank before it.
+                        let mut st = start;
+                        while st > 0 && matches!(s.as_bytes()[st - 1], b' ' | b'\t') {
+                            st -= 1;
+                        }
+                        s.replace_range(st..end, "");
+                    }
+                }
+            }
+            plan.script = Some(s);
+        }
+    }
+    plan
+}
+
+/// Plan a shell-form command as root in `/` on linux/amd64 from Debian bookworm (for tests).
+pub fn plan_shell(cmd: &str) -> Plan {
+    plan_shell_with(cmd, &[], 0, "/root")
+}
+
+/// Plan a shell-form command with the given environment and user (gid = uid).
+pub fn plan_shell_with(cmd: &str, env: &[(&str, &str)], uid: u32, home: &str) -> Plan {
+    let args = vec!["/bin/sh".to_string(), "-c".into(), cmd.to_string()];
+    let env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let user = UserInfo { uid, gid: uid, home: home.to_string() };
+    let platform = Platform::new("linux", "amd64", "");
+    let sel = Selection::default();
+    plan(&Step {
+        args: &args,
+        shell_form: true,
+        extra_scripts: &[],
+        env: &env,
+        cwd: "/",
+        user: &user,
+        platform: &platform,
+        base: "docker.io/library/debian:bookworm",
+        user_mounts: &[],
+        protected: &[],
+        selection: &sel,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cache::shell::Word;
+
+    fn inv(words: &[&str]) -> Invocation {
+        Invocation {
+            argv: words.iter().map(|w| Word { text: w.to_string(), span: None }).collect(),
+            assignments: vec![],
+            cwd: None,
+            nested: false,
+        }
+    }
+
+    static T: Trigger = Trigger {
+        programs: &["pip*"],
+        python_module: Some("pip"),
+        prefix: &[],
+        subcommands: &["install", "wheel"],
+        options_with_value: &["--log"],
+    };
+
+    #[test]
+    fn triggers_match_spellings() {
+        assert_eq!(match_trigger(&T, &inv(&["pip", "install", "x"])), Some("install".into()));
+        assert_eq!(match_trigger(&T, &inv(&["/usr/local/bin/pip3.12", "-q", "install", "x"])), Some("install".into()));
+        assert_eq!(match_trigger(&T, &inv(&["python3", "-m", "pip", "install", "x"])), Some("install".into()));
+        assert_eq!(match_trigger(&T, &inv(&["pip", "--log", "f", "install"])), Some("install".into()));
+        assert_eq!(match_trigger(&T, &inv(&["pipx", "install", "x"])), None);
+        assert_eq!(match_trigger(&T, &inv(&["pip", "freeze"])), None);
+        assert_eq!(match_trigger(&T, &inv(&["python3", "-m", "venv", "x"])), None);
+    }
+
+    #[test]
+    fn ids_are_scoped() {
+        let p = Platform::new("linux", "arm", "v7");
+        assert_eq!(cache_id("pip", "wheels", Scope::PLATFORM_USER, &p, "", 1000), "hoard/pip/wheels/linux-arm-v7/u1000");
+        assert_eq!(cache_id("pip", "wheels", Scope::PLATFORM_USER, &p, "", 0), "hoard/pip/wheels/linux-arm-v7");
+        assert_eq!(
+            cache_id("apt", "archives", Scope::DISTRO_PLATFORM, &p, "docker.io/library/debian:bookworm", 0),
+            "hoard/apt/archives/linux-arm-v7/debian-bookworm"
+        );
+    }
+
+    #[test]
+    fn locations_resolve() {
+        let user = UserInfo { uid: 1000, gid: 1000, home: "/home/app".into() };
+        let env = vec![("CARGO_HOME".to_string(), "/usr/local/cargo".to_string())];
+        let (t, c) = resolve(&Location::UnderEnv { var: "CARGO_HOME", default: "~/.cargo", sub: "registry/index" }, &env, &user, "/");
+        assert_eq!((t.as_str(), c), ("/usr/local/cargo/registry/index", None));
+        let (t, _) = resolve(&Location::UnderEnv { var: "X", default: "~/.cargo", sub: "git/db" }, &[], &user, "/");
+        assert_eq!(t, "/home/app/.cargo/git/db");
+        let (t, c) = resolve(&Location::Redirect { var: "PIP_CACHE_DIR", path: "/var/cache/hoard/pip" }, &[], &user, "/");
+        assert_eq!(t, "/var/cache/hoard/pip");
+        assert_eq!(c, Some(EnvChange::Set("PIP_CACHE_DIR".into(), "/var/cache/hoard/pip".into())));
+        let env = vec![("PIP_CACHE_DIR".to_string(), "cache".to_string())];
+        let (t, c) = resolve(&Location::Redirect { var: "PIP_CACHE_DIR", path: "/x" }, &env, &user, "/app");
+        assert_eq!((t.as_str(), c), ("/app/cache", None));
+    }
+
+    #[test]
+    fn overlap_rules() {
+        assert!(overlaps("/root/.cache/pip", "/root/.cache"));
+        assert!(overlaps("/root/.cache", "/root/.cache/pip"));
+        assert!(overlaps("/a", "/a"));
+        assert!(!overlaps("/root/.cache2", "/root/.cache"));
+    }
+
+    #[test]
+    fn selection() {
+        let mut s = Selection::default();
+        assert!(s.allows("pip"));
+        s.skip.insert("pip".into());
+        assert!(!s.allows("pip"));
+        s.only = Some(BTreeSet::from(["apt".to_string()]));
+        assert!(s.allows("apt") && !s.allows("npm"));
+        s.enabled = false;
+        assert!(!s.allows("apt"));
+    }
+
+    #[test]
+    fn shim_prelude_finds_the_real_tool() {
+        let dir = std::env::temp_dir().join(format!("hoard-shim-{}", std::process::id()));
+        let bin = dir.join("bin");
+        std::fs::create_dir_all(&bin).unwrap();
+        std::fs::write(bin.join("tool"), "#!/bin/sh\necho real \"$@\"\nexit 4\n").unwrap();
+        let script = format!("{}hoard_real tool \"$@\"\nexit $?\n", shim_prelude());
+        let shim = dir.join("shim");
+        std::fs::write(&shim, script).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(bin.join("tool"), std::fs::Permissions::from_mode(0o755)).unwrap();
+        let out = std::process::Command::new("/bin/sh")
+            .arg(&shim)
+            .arg("a b")
+            .env("PATH", format!("{SHIM_DIR}:{}:/usr/bin:/bin", bin.display()))
+            .output()
+            .unwrap();
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "real a b\n");
+        assert_eq!(out.status.code(), Some(4));
+        std::fs::remove_dir_all(&dir).ok();
+    }
+}
