@@ -4,6 +4,7 @@
 //! ecosystem per file, shaped by [`recipe`]). The result is a plain [`Plan`] value that the
 //! converter, `hoard explain` and `hoard eject` all read.
 
+pub mod dialect;
 pub mod planner;
 pub mod recipe;
 pub mod recipes;

@@ -247,6 +247,7 @@ impl Build<'_> {
         };
         let st = self.stages[i].st.as_mut().unwrap();
         st.output = out;
+        st.written.push(dest.trim_end_matches('/').to_string());
         st.image.commit_history(format!("{msg} # buildkit"), true);
         Ok(())
     }

@@ -11,6 +11,7 @@
 //! mounts), `copy` (COPY/ADD), `expose`, `gofmt` (history strings formatted the Go way).
 
 mod args;
+mod cache;
 mod copy;
 mod dispatch;
 mod expose;
@@ -122,8 +123,24 @@ pub struct ResolvedImage {
     pub config: Vec<u8>,
 }
 
-/// Resolved images, keyed by (normalised reference, platform id).
-pub type Resolved = BTreeMap<(String, String), ResolvedImage>;
+/// A file the converter needs to read from an intermediate state (e.g. `/etc/passwd`, to turn
+/// a `USER` name into the uid/gid a cache mount needs).
+#[derive(Debug, Clone)]
+pub struct FileRequest {
+    /// Identifies the state: its digest (`scratch` for none).
+    pub key: String,
+    pub definition: llb::Definition,
+    pub path: String,
+}
+
+/// What the caller has resolved so far.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Resolved {
+    /// Base images, keyed by (normalised reference, platform id).
+    pub images: BTreeMap<(String, String), ResolvedImage>,
+    /// Files read from states, keyed by (state key, path); `None` when the file is missing.
+    pub files: BTreeMap<(String, String), Option<Vec<u8>>>,
+}
 
 /// One platform's result.
 #[derive(Debug, Clone)]
@@ -131,12 +148,27 @@ pub struct PlatformResult {
     pub platform: Platform,
     pub definition: llb::Definition,
     pub config: ImageConfig,
+    /// The cache plan of every RUN that was converted, in order.
+    pub plans: Vec<RunPlan>,
+}
+
+/// The cache planner's result for one RUN.
+#[derive(Debug, Clone)]
+pub struct RunPlan {
+    pub span: Span,
+    /// The stage's progress name (`build`, `stage-1`, or empty).
+    pub stage: String,
+    pub selection: crate::cache::Selection,
+    /// The user the step runs as, when it could be resolved.
+    pub user: Option<crate::cache::UserInfo>,
+    pub plan: crate::cache::Plan,
 }
 
 /// The converter's answer.
 #[derive(Debug)]
 pub enum Outcome {
     NeedImages(Vec<ImageRequest>),
+    NeedFiles(Vec<FileRequest>),
     Done { results: Vec<PlatformResult>, warnings: Vec<Warning> },
 }
 
@@ -151,6 +183,7 @@ pub fn convert(text: &str, opts: &ConvertOpts, resolved: &Resolved) -> Result<Ou
         opts.target_platforms.clone()
     };
     let mut needed = Vec::new();
+    let mut files: Vec<FileRequest> = Vec::new();
     let mut results = Vec::new();
     let mut warnings = Vec::new();
     for platform in &platforms {
@@ -159,6 +192,13 @@ pub fn convert(text: &str, opts: &ConvertOpts, resolved: &Resolved) -> Result<Ou
                 for r in reqs {
                     if !needed.contains(&r) {
                         needed.push(r);
+                    }
+                }
+            }
+            stages::BuildOutcome::NeedFiles(reqs) => {
+                for r in reqs {
+                    if !files.iter().any(|f| f.key == r.key && f.path == r.path) {
+                        files.push(r);
                     }
                 }
             }
@@ -172,9 +212,11 @@ pub fn convert(text: &str, opts: &ConvertOpts, resolved: &Resolved) -> Result<Ou
             }
         }
     }
-    if needed.is_empty() {
-        Ok(Outcome::Done { results, warnings })
-    } else {
+    if !needed.is_empty() {
         Ok(Outcome::NeedImages(needed))
+    } else if !files.is_empty() {
+        Ok(Outcome::NeedFiles(files))
+    } else {
+        Ok(Outcome::Done { results, warnings })
     }
 }

@@ -14,6 +14,8 @@ impl Build<'_> {
         let mut args = c.cmd.args();
         let mut custom = c.original.clone();
         let mut mounts: Vec<ExecMount> = Vec::new();
+        // A heredoc with a shebang runs as a file: the planner reads its text separately.
+        let mut extra_scripts: Vec<String> = Vec::new();
 
         if !c.files.is_empty() {
             if args.len() != 1 || !c.cmd.prepend_shell() {
@@ -30,6 +32,7 @@ impl Build<'_> {
                     let script = self.graph.mkfile(None, &format!("/{}", file.name), 0o755, data.as_bytes(), llb::OpMeta::named("[internal] preparing inline document"))?;
                     mounts.push(ExecMount::Bind { target: "/dev/pipes/".into(), input: Some(script), selector: "/".into(), readonly: true });
                     args = vec![format!("/dev/pipes/{}", file.name)];
+                    extra_scripts.push(data.clone());
                 } else {
                     args = vec![data];
                 }
@@ -171,7 +174,8 @@ impl Build<'_> {
             _ => network,
         };
 
-        let spec = ExecSpec {
+        let shell_form = c.cmd.prepend_shell() && extra_scripts.is_empty();
+        let mut spec = ExecSpec {
             root: st.output.clone(),
             args: args.clone(),
             env: st.env.to_strings(),
@@ -187,6 +191,7 @@ impl Build<'_> {
             proxy: proxy_env(&self.opts.build_args),
             meta,
         };
+        self.inject_caches(i, c, &mut spec, shell_form, &extra_scripts)?;
         let out = self.graph.exec(spec, &self.opts.llb_caps)?;
         let history = format!("RUN {}", run_command_string(&args, &st.build_args, &st.env));
         let st = self.stages[i].st.as_mut().unwrap();

@@ -35,6 +35,10 @@ pub(super) struct St {
     pub build_args: Vec<(String, Option<String>)>,
     pub cmd_set: bool,
     pub workdir_set: bool,
+    /// Destinations of this stage's COPY/ADD: cache mounts never hide them.
+    pub written: Vec<String>,
+    /// The image the stage chain started from (for distro-scoped cache ids).
+    pub base_ref: String,
 }
 
 #[derive(Debug)]
@@ -61,6 +65,7 @@ pub(super) struct StageState {
 
 pub(super) enum BuildOutcome {
     Need(Vec<ImageRequest>),
+    NeedFiles(Vec<super::FileRequest>),
     Done(PlatformResult, Vec<Warning>),
 }
 
@@ -77,6 +82,14 @@ pub(super) struct Build<'a> {
     pub target: usize,
     pub warnings: Vec<Warning>,
     pub graph: super::graph::Graph,
+    /// Files to read before the conversion can finish (answered through [`Resolved::files`]).
+    pub file_requests: Vec<super::FileRequest>,
+    pub resolved_files: BTreeMap<(String, String), Option<Vec<u8>>>,
+    /// `# hoard:` comments and the `HOARD` build argument.
+    pub dialect: crate::cache::dialect::Dialect,
+    pub hoard_arg: Vec<crate::cache::dialect::Setting>,
+    /// What the cache planner did for each RUN, for `hoard explain`.
+    pub plans: Vec<super::RunPlan>,
 }
 
 impl<'a> Build<'a> {
@@ -96,6 +109,13 @@ impl<'a> Build<'a> {
             .unwrap_or_else(|| stages.last().and_then(|s| s.name.clone()).unwrap_or_default());
         let defaults = args::default_args(&opts.build_platform, &target_platform, &target_name, &opts.build_args);
         let global_args = args::meta_args(defaults, &lexer, &meta_args, &opts.build_args)?;
+        let starts: Vec<(usize, String)> = df.nodes.iter().map(|n| (n.span.start, n.keyword.clone())).collect();
+        let dialect = crate::cache::dialect::scan(text, &starts)?;
+        let hoard_arg = match opts.build_args.get("HOARD") {
+            Some(v) => crate::cache::dialect::parse_settings(v, 0)
+                .map_err(|e| Error::new(format!("--build-arg HOARD: {}", e.message.trim_start_matches("hoard: "))))?,
+            None => Vec::new(),
+        };
 
         let mut b = Build {
             opts,
@@ -109,6 +129,11 @@ impl<'a> Build<'a> {
             target: 0,
             warnings: all_warnings,
             graph: super::graph::Graph::default(),
+            file_requests: Vec::new(),
+            resolved_files: BTreeMap::new(),
+            dialect,
+            hoard_arg,
+            plans: Vec::new(),
         };
         for (i, stage) in stages.into_iter().enumerate() {
             b.add_stage(i, stage)?;
@@ -307,7 +332,7 @@ impl<'a> Build<'a> {
                 let reference = normalize_reference(&s.base_name).map_err(|e| Error::at(s.span, e.message))?.full();
                 let platform = self.stage_platform(i);
                 let key = (reference.clone(), platform.id());
-                match resolved.get(&key) {
+                match resolved.images.get(&key) {
                     None => {
                         let mut prefix = String::from("[");
                         if self.opts.multi_platform {
@@ -386,6 +411,7 @@ impl<'a> Build<'a> {
     }
 
     fn dispatch_all(mut self, resolved: &Resolved) -> Result<BuildOutcome> {
+        self.resolved_files = resolved.files.clone();
         let reachable = self.reachable();
         // Images named only by `--from` have no commands and depend on nothing: set them up
         // first, so any stage can read them.
@@ -427,7 +453,15 @@ impl<'a> Build<'a> {
             }
         }
         let definition = self.marshal(st.output.as_ref());
-        let result = PlatformResult { platform: st.image.platform().normalized(), definition, config: st.image };
+        let result = PlatformResult {
+            platform: st.image.platform().normalized(),
+            definition,
+            config: st.image,
+            plans: std::mem::take(&mut self.plans),
+        };
+        if !self.file_requests.is_empty() {
+            return Ok(BuildOutcome::NeedFiles(self.file_requests));
+        }
         Ok(BuildOutcome::Done(result, self.warnings))
     }
 
@@ -463,11 +497,13 @@ impl<'a> Build<'a> {
                 build_args: Vec::new(),
                 cmd_set: false,
                 workdir_set: false,
+                written: Vec::new(),
+                base_ref: "scratch".into(),
             }
         } else {
             let reference = normalize_reference(&self.stages[i].base_name).map_err(|e| Error::at(span, e.message))?;
             let img = resolved
-                .get(&(reference.full(), platform.id()))
+                .images.get(&(reference.full(), platform.id()))
                 .ok_or_else(|| Error::at(span, format!("image {} was not resolved", reference.full())))?;
             let mut image = ImageConfig::from_json(&img.config)
                 .map_err(|e| Error::at(span, format!("failed to parse image config: {e}")))?;
@@ -519,6 +555,8 @@ impl<'a> Build<'a> {
                 build_args: Vec::new(),
                 cmd_set: false,
                 workdir_set: false,
+                written: Vec::new(),
+                base_ref: reference.full(),
             }
         };
         if self.stages[i].unregistered {

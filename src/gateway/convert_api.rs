@@ -27,8 +27,17 @@ pub type ImageNeed = crate::convert::ImageRequest;
 
 pub use crate::convert::ResolvedImage;
 
-/// Resolved images keyed by (requested reference, platform id).
+/// What has been resolved so far: images keyed by (requested reference, platform id), and
+/// files read from intermediate states.
 pub type ResolvedImages = crate::convert::Resolved;
+
+/// A file the converter wants read from a state (the definition is already marshalled).
+#[derive(Clone, Debug, PartialEq)]
+pub struct FileNeed {
+    pub key: String,
+    pub definition: pb::Definition,
+    pub path: String,
+}
 
 /// One platform's build, ready to solve.
 #[derive(Clone, Debug, PartialEq)]
@@ -45,6 +54,7 @@ pub struct PlatformBuild {
 #[derive(Clone, Debug, PartialEq)]
 pub enum ConvertOutcome {
     NeedImages(Vec<ImageNeed>),
+    NeedFiles(Vec<FileNeed>),
     Done { builds: Vec<PlatformBuild>, warnings: Vec<Warning> },
 }
 
@@ -109,6 +119,11 @@ impl Converter for HoardConverter {
         use crate::convert::Outcome;
         Ok(match crate::convert::convert(dockerfile, &convert_opts(req), resolved)? {
             Outcome::NeedImages(v) => ConvertOutcome::NeedImages(v),
+            Outcome::NeedFiles(v) => ConvertOutcome::NeedFiles(
+                v.into_iter()
+                    .map(|f| FileNeed { key: f.key, definition: f.definition.into_pb(), path: f.path })
+                    .collect(),
+            ),
             Outcome::Done { results, warnings } => ConvertOutcome::Done {
                 builds: results
                     .into_iter()

@@ -202,15 +202,15 @@ pub async fn convert_all<C: Converter>(
     text: &str,
     req: &ConvertRequest,
 ) -> Result<(Vec<PlatformBuild>, Vec<Warning>), GatewayError> {
-    let mut resolved = ResolvedImages::new();
+    let mut resolved = ResolvedImages::default();
     for _ in 0..MAX_CONVERT_ROUNDS {
         match conv.convert(text, req, &resolved)? {
             ConvertOutcome::Done { builds, warnings } => return Ok((builds, warnings)),
             ConvertOutcome::NeedImages(needs) => {
-                let before = resolved.len();
+                let before = resolved.images.len();
                 for need in needs {
                     let key = (need.reference.clone(), need.platform.id());
-                    if resolved.contains_key(&key) {
+                    if resolved.images.contains_key(&key) {
                         continue;
                     }
                     let r = gw
@@ -228,14 +228,36 @@ pub async fn convert_all<C: Converter>(
                             GatewayError::Frontend(err) => GatewayError::Frontend(err.or_at(need.span)),
                             other => other,
                         })?;
-                    resolved.insert(
+                    resolved.images.insert(
                         key,
                         ResolvedImage { reference: r.reference, digest: r.digest, config: r.config },
                     );
                 }
-                if resolved.len() == before {
+                if resolved.images.len() == before {
                     return Err(GatewayError::Frontend(Error::new(
                         "internal error: the converter asked again for images it already has",
+                    )));
+                }
+            }
+            ConvertOutcome::NeedFiles(needs) => {
+                let before = resolved.files.len();
+                for need in needs {
+                    let key = (need.key.clone(), need.path.clone());
+                    if resolved.files.contains_key(&key) {
+                        continue;
+                    }
+                    // Reading forces the state to be built; a missing file is an answer too.
+                    let data = if need.definition.def.is_empty() {
+                        None
+                    } else {
+                        let ref_id = gw.solve(need.definition, &[], false).await?;
+                        gw.read_file(&ref_id, &need.path, None).await.ok()
+                    };
+                    resolved.files.insert(key, data);
+                }
+                if resolved.files.len() == before {
+                    return Err(GatewayError::Frontend(Error::new(
+                        "internal error: the converter asked again for files it already has",
                     )));
                 }
             }

@@ -1,0 +1,216 @@
+//! Cache injection for one `RUN`: resolve the step's user, ask the planner, and add what it
+//! planned (cache and tmpfs mounts, config files and shims as read-only bind mounts, env
+//! changes, the edited script) to the exec op. The image config and history are untouched.
+
+use super::graph::{ExecMount, ExecSpec};
+use super::stages::Build;
+use super::{FileRequest, RunPlan};
+use crate::cache::{self, MountKind, Plan, Step, UserInfo};
+use crate::error::Result;
+use crate::instructions::{MountType, RunCommand};
+use crate::llb::OpMeta;
+
+/// A `/etc/passwd` entry: (name, uid, gid, home).
+fn passwd_entries(data: &str) -> Vec<(String, u32, u32, String)> {
+    data.lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split(':').collect();
+            if f.len() < 6 {
+                return None;
+            }
+            Some((f[0].to_string(), f[2].parse().ok()?, f[3].parse().ok()?, f[5].to_string()))
+        })
+        .collect()
+}
+
+fn group_gid(data: &str, name: &str) -> Option<u32> {
+    data.lines().find_map(|l| {
+        let f: Vec<&str> = l.split(':').collect();
+        (f.len() >= 3 && f[0] == name).then(|| f[2].parse().ok()).flatten()
+    })
+}
+
+/// The outcome of resolving a `USER` value.
+enum UserLookup {
+    Known(UserInfo),
+    /// A file must be read first (requested).
+    Pending,
+    /// Not resolvable (no such user): inject nothing.
+    Unknown(String),
+}
+
+impl Build<'_> {
+    fn state_file(&mut self, i: usize, path: &str) -> Option<Option<String>> {
+        let st = self.stages[i].st.as_ref().expect("stage initialised");
+        let key = st.output.as_ref().map(|o| format!("{}:{}", o.digest(), o.index())).unwrap_or_else(|| "scratch".into());
+        if let Some(v) = self.resolved_files.get(&(key.clone(), path.to_string())) {
+            return Some(v.as_ref().map(|d| String::from_utf8_lossy(d).into_owned()));
+        }
+        if !self.file_requests.iter().any(|r| r.key == key && r.path == path) {
+            let definition = self.marshal(st.output.as_ref());
+            self.file_requests.push(FileRequest { key, definition, path: path.to_string() });
+        }
+        None
+    }
+
+    fn resolve_user(&mut self, i: usize) -> UserLookup {
+        let st = self.stages[i].st.as_ref().expect("stage initialised");
+        let spec = st.user.clone();
+        let env_home = st.env.get("HOME").map(str::to_string);
+        let (user, group) = match spec.split_once(':') {
+            Some((u, g)) => (u.to_string(), Some(g.to_string())),
+            None => (spec.clone(), None),
+        };
+        if (user.is_empty() || user == "root" || user == "0") && group.as_deref().is_none_or(|g| g == "0" || g == "root") {
+            return UserLookup::Known(UserInfo { uid: 0, gid: 0, home: env_home.unwrap_or_else(|| "/root".into()) });
+        }
+        let Some(passwd) = self.state_file(i, "/etc/passwd") else { return UserLookup::Pending };
+        let entries = passwd.as_deref().map(passwd_entries).unwrap_or_default();
+        let entry = match user.parse::<u32>() {
+            Ok(uid) => entries.iter().find(|e| e.1 == uid).cloned().or(Some((user.clone(), uid, 0, "/".into()))),
+            Err(_) => entries.iter().find(|e| e.0 == user).cloned(),
+        };
+        let Some((_, uid, mut gid, home)) = entry else {
+            return UserLookup::Unknown(format!("user \"{user}\" is not in the image's /etc/passwd"));
+        };
+        if let Some(g) = group {
+            match g.parse::<u32>() {
+                Ok(n) => gid = n,
+                Err(_) => {
+                    let Some(groups) = self.state_file(i, "/etc/group") else { return UserLookup::Pending };
+                    match groups.as_deref().and_then(|d| group_gid(d, &g)) {
+                        Some(n) => gid = n,
+                        None => return UserLookup::Unknown(format!("group \"{g}\" is not in the image's /etc/group")),
+                    }
+                }
+            }
+        }
+        UserLookup::Known(UserInfo { uid, gid, home: env_home.unwrap_or(home) })
+    }
+
+    /// Plan this RUN's caches and add them to `spec`.
+    pub(super) fn inject_caches(
+        &mut self,
+        i: usize,
+        c: &RunCommand,
+        spec: &mut ExecSpec,
+        shell_form: bool,
+        extra_scripts: &[String],
+    ) -> Result<()> {
+        let selection = self.dialect.selection(self.stages[i].span.start, c.span.start, &self.hoard_arg);
+        let stage = self.stages[i].stage_name.clone();
+        let mut record = RunPlan { span: c.span, stage, selection: selection.clone(), user: None, plan: Plan::default() };
+        if !selection.enabled {
+            self.plans.push(record);
+            return Ok(());
+        }
+        let user = match self.resolve_user(i) {
+            UserLookup::Known(u) => u,
+            UserLookup::Pending => return Ok(()),
+            UserLookup::Unknown(why) => {
+                record.plan.notes.push(format!("{why}; no caches injected"));
+                self.plans.push(record);
+                return Ok(());
+            }
+        };
+        let st = self.stages[i].st.as_ref().expect("stage initialised");
+        let user_mounts: Vec<String> = c
+            .mounts
+            .iter()
+            .filter(|m| !m.target.is_empty() && !matches!(m.kind, MountType::Ssh))
+            .map(|m| {
+                if m.target.starts_with('/') {
+                    super::dispatch::clean_path(&m.target)
+                } else {
+                    super::dispatch::clean_path(&format!("{}/{}", st.dir, m.target))
+                }
+            })
+            .collect();
+        let env = st.env.0.clone();
+        let plan = cache::plan(&Step {
+            args: &spec.args,
+            shell_form,
+            extra_scripts,
+            env: &env,
+            cwd: &st.dir,
+            user: &user,
+            platform: &st.platform,
+            base: &st.base_ref,
+            user_mounts: &user_mounts,
+            protected: &st.written,
+            selection: &selection,
+        });
+
+        for m in &plan.mounts {
+            match &m.kind {
+                MountKind::Cache { id, sharing, uid, gid } => {
+                    let non_root = *uid != 0 || *gid != 0;
+                    spec.mounts.push(ExecMount::Cache {
+                        target: m.target.clone(),
+                        id: id.clone(),
+                        sharing: *sharing,
+                        base: None,
+                        selector: String::new(),
+                        readonly: false,
+                        uid: non_root.then_some(*uid),
+                        gid: non_root.then_some(*gid),
+                        mode: None,
+                    });
+                }
+                MountKind::Tmpfs => spec.mounts.push(ExecMount::Tmpfs { target: m.target.clone(), size: 0 }),
+                MountKind::File { content, mode } => {
+                    let name = m.target.rsplit('/').next().unwrap_or("file").to_string();
+                    let file = self.graph.mkfile(
+                        None,
+                        &format!("/{name}"),
+                        *mode,
+                        content.as_bytes(),
+                        OpMeta::named(format!("[internal] hoard: {} for {}", m.target, m.recipe)),
+                    )?;
+                    spec.mounts.push(ExecMount::Bind {
+                        target: m.target.clone(),
+                        input: Some(file),
+                        selector: format!("/{name}"),
+                        readonly: true,
+                    });
+                }
+            }
+        }
+        if !plan.env.is_empty() {
+            let mut env: Vec<(String, String)> = spec
+                .env
+                .iter()
+                .map(|kv| {
+                    let (k, v) = kv.split_once('=').unwrap_or((kv.as_str(), ""));
+                    (k.to_string(), v.to_string())
+                })
+                .collect();
+            plan.apply_env(&mut env);
+            spec.env = env.into_iter().map(|(k, v)| format!("{k}={v}")).collect();
+        }
+        if let Some(script) = &plan.script {
+            if let Some(last) = spec.args.last_mut() {
+                *last = script.clone();
+            }
+        }
+        record.user = Some(user);
+        record.plan = plan;
+        self.plans.push(record);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwd_and_group_parsing() {
+        let p = "root:x:0:0:root:/root:/bin/sh\napp:x:1000:1001::/home/app:/bin/sh\nbroken\n";
+        let e = passwd_entries(p);
+        assert_eq!(e.len(), 2);
+        assert_eq!(e[1], ("app".to_string(), 1000, 1001, "/home/app".to_string()));
+        assert_eq!(group_gid("root:x:0:\nstaff:x:50:app\n", "staff"), Some(50));
+        assert_eq!(group_gid("root:x:0:\n", "nope"), None);
+    }
+}
