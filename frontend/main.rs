@@ -5,6 +5,8 @@
 //! started without arguments by buildkitd (detected by its `BUILDKIT_*` variables), the binary
 //! behaves as `hoard frontend`, so the image can use a bare `ENTRYPOINT ["/hoard"]`.
 
+mod cli;
+
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
@@ -18,18 +20,76 @@ struct Cli {
 enum Command {
     /// Run as a BuildKit gateway frontend (talks gRPC over stdin/stdout).
     Frontend,
-    /// Show which cache mounts hoard would add to a Dockerfile (not implemented yet).
+    /// Show, per RUN, the tools hoard detects and the cache mounts, ids, env and edits it adds.
     Explain {
-        /// The Dockerfile to read.
-        #[arg(default_value = "Dockerfile")]
-        file: String,
+        #[command(flatten)]
+        opts: OfflineArgs,
+        /// Print JSON (one object with a `runs` array) instead of text.
+        #[arg(long)]
+        json: bool,
     },
-    /// Write a plain Dockerfile with hoard's cache mounts spelled out (not implemented yet).
+    /// Print the Dockerfile with hoard's mounts written out, for the stock frontend.
     Eject {
-        /// The Dockerfile to read.
-        #[arg(default_value = "Dockerfile")]
-        file: String,
+        #[command(flatten)]
+        opts: OfflineArgs,
     },
+}
+
+#[derive(clap::Args)]
+struct OfflineArgs {
+    /// The Dockerfile to read.
+    #[arg(default_value = "Dockerfile")]
+    file: String,
+    /// A build argument, as for `docker buildx build` (repeatable).
+    #[arg(long = "build-arg", value_name = "KEY=VALUE")]
+    build_args: Vec<String>,
+    /// The stage to build.
+    #[arg(long)]
+    target: Option<String>,
+    /// The target platform (default: this machine's).
+    #[arg(long)]
+    platform: Option<String>,
+    /// Do not ask the local Docker engine for base image configs.
+    #[arg(long)]
+    no_docker: bool,
+}
+
+impl OfflineArgs {
+    fn load(&self) -> (String, hoard::tools::offline::OfflineOpts) {
+        let text = match std::fs::read_to_string(&self.file) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("hoard: cannot read {}: {e}", self.file);
+                std::process::exit(1);
+            }
+        };
+        let build_args = self
+            .build_args
+            .iter()
+            .map(|kv| match kv.split_once('=') {
+                Some((k, v)) => (k.to_string(), v.to_string()),
+                None => (kv.clone(), std::env::var(kv).unwrap_or_default()),
+            })
+            .collect();
+        let opts = hoard::tools::offline::OfflineOpts {
+            build_args,
+            target: self.target.clone(),
+            platform: self.platform.clone(),
+            no_docker: self.no_docker,
+        };
+        (text, opts)
+    }
+
+    fn convert(&self) -> (String, hoard::tools::offline::Offline) {
+        let (text, opts) = self.load();
+        match hoard::tools::offline::convert(&text, &self.file, &opts) {
+            Ok(off) => (text, off),
+            Err(e) => {
+                eprintln!("{}", e.render(&self.file));
+                std::process::exit(1);
+            }
+        }
+    }
 }
 
 /// Run the frontend on a single-threaded runtime and exit right after `Return`: the build waits
@@ -60,13 +120,24 @@ fn main() {
     };
     match cli.command {
         Command::Frontend => run_frontend(),
-        Command::Explain { .. } => {
-            eprintln!("hoard explain: not implemented");
-            std::process::exit(2);
+        Command::Explain { opts, json } => {
+            let (text, off) = opts.convert();
+            if json {
+                let v = hoard::tools::explain::to_json(&opts.file, &off);
+                cli::output(&serde_json::to_string_pretty(&v).expect("json"));
+            } else {
+                cli::output(&hoard::tools::explain::to_text(&opts.file, &text, &off));
+            }
         }
-        Command::Eject { .. } => {
-            eprintln!("hoard eject: not implemented");
-            std::process::exit(2);
+        Command::Eject { opts } => {
+            let (text, off) = opts.convert();
+            match hoard::tools::eject::eject(&text, &off) {
+                Ok(out) => cli::output(&out),
+                Err(e) => {
+                    eprintln!("{}", e.render(&opts.file));
+                    std::process::exit(1);
+                }
+            }
         }
     }
 }

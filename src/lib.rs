@@ -16,6 +16,7 @@
 //! * [`image`]: OCI image config, platforms and image references.
 //! * [`gateway`]: the LLBBridge gRPC client over stdio and the frontend's build flow.
 //! * [`proto`]: generated protobuf types for BuildKit's gateway and LLB messages.
+//! * [`tools`]: `hoard explain` and `hoard eject`, which run the converter offline.
 
 pub mod cache;
 pub mod convert;
@@ -27,5 +28,6 @@ pub mod instructions;
 pub mod llb;
 pub mod parser;
 pub mod proto;
+pub mod tools;
 
 pub use error::{Error, Result, Span, Warning};

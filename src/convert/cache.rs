@@ -141,9 +141,13 @@ impl Build<'_> {
             selection: &selection,
         });
 
+        // Cache ids get the build's namespace exactly like a `--mount=type=cache,id=...` the
+        // user wrote, so `hoard eject` output shares the same caches.
+        let ns = self.opts.build_args.get("BUILDKIT_CACHE_MOUNT_NS").cloned().unwrap_or_default();
         for m in &plan.mounts {
             match &m.kind {
                 MountKind::Cache { id, sharing, uid, gid } => {
+                    let id = &format!("{ns}/{id}");
                     let non_root = *uid != 0 || *gid != 0;
                     spec.mounts.push(ExecMount::Cache {
                         target: m.target.clone(),

@@ -1,0 +1,104 @@
+//! `hoard explain`: per RUN, the tools detected and the mounts, ids, env and edits injected.
+
+use serde_json::{json, Value};
+
+use super::offline::Offline;
+use crate::cache::{EnvChange, MountKind};
+use crate::convert::RunPlan;
+
+fn sharing(s: crate::instructions::Sharing) -> &'static str {
+    s.as_str()
+}
+
+fn mount_json(m: &crate::cache::PlannedMount) -> Value {
+    match &m.kind {
+        MountKind::Cache { id, sharing: sh, uid, gid } => json!({
+            "type": "cache", "recipe": m.recipe, "target": m.target, "id": id,
+            "sharing": sharing(*sh), "uid": uid, "gid": gid,
+        }),
+        MountKind::Tmpfs => json!({"type": "tmpfs", "recipe": m.recipe, "target": m.target}),
+        MountKind::File { mode, content } => json!({
+            "type": "file", "recipe": m.recipe, "target": m.target, "mode": format!("{mode:04o}"),
+            "bytes": content.len(),
+        }),
+    }
+}
+
+fn run_json(r: &RunPlan) -> Value {
+    json!({
+        "line": r.span.start,
+        "end_line": r.span.end,
+        "stage": r.stage,
+        "enabled": r.selection.enabled,
+        "user": r.user.as_ref().map(|u| json!({"uid": u.uid, "gid": u.gid, "home": u.home})),
+        "tools": r.plan.tools.iter().map(|t| json!({"tool": t.tool, "command": t.command})).collect::<Vec<_>>(),
+        "mounts": r.plan.mounts.iter().map(mount_json).collect::<Vec<_>>(),
+        "env": r.plan.env.iter().map(|e| match e {
+            EnvChange::Set(k, v) => json!({"set": k, "value": v}),
+            EnvChange::Unset(k) => json!({"unset": k}),
+        }).collect::<Vec<_>>(),
+        "script": r.plan.script,
+        "notes": r.plan.notes,
+    })
+}
+
+/// The JSON report (`hoard explain --json`).
+pub fn to_json(file: &str, off: &Offline) -> Value {
+    json!({
+        "file": file,
+        "platform": off.result.platform.id(),
+        "assumptions": off.assumptions,
+        "runs": off.result.plans.iter().map(run_json).collect::<Vec<_>>(),
+    })
+}
+
+/// The human report.
+pub fn to_text(file: &str, text: &str, off: &Offline) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out = String::new();
+    for a in &off.assumptions {
+        out += &format!("note: {a}\n");
+    }
+    for r in &off.result.plans {
+        let first = lines.get(r.span.start.saturating_sub(1)).copied().unwrap_or("").trim();
+        let stage = if r.stage.is_empty() { String::new() } else { format!(" [{}]", r.stage) };
+        out += &format!("\n{file}:{}{stage}: {first}\n", r.span.start);
+        if !r.selection.enabled {
+            out += "  hoard is off for this step\n";
+        }
+        if let Some(u) = &r.user {
+            if u.uid != 0 {
+                out += &format!("  runs as uid {} gid {} (home {})\n", u.uid, u.gid, u.home);
+            }
+        }
+        if r.plan.tools.is_empty() && r.selection.enabled {
+            out += "  no package manager detected\n";
+        }
+        for t in &r.plan.tools {
+            out += &format!("  detected {:<8} {}\n", t.tool, t.command);
+        }
+        for m in &r.plan.mounts {
+            match &m.kind {
+                MountKind::Cache { id, sharing: sh, uid, gid } => {
+                    let owner = if *uid != 0 || *gid != 0 { format!(",uid={uid},gid={gid}") } else { String::new() };
+                    out += &format!("  cache   {} id={} sharing={}{owner}\n", m.target, id, sharing(*sh));
+                }
+                MountKind::Tmpfs => out += &format!("  tmpfs   {}\n", m.target),
+                MountKind::File { mode, .. } => out += &format!("  file    {} (mode {mode:04o}, for {})\n", m.target, m.recipe),
+            }
+        }
+        for e in &r.plan.env {
+            match e {
+                EnvChange::Set(k, v) => out += &format!("  env     {k}={v}\n"),
+                EnvChange::Unset(k) => out += &format!("  env     unset {k}\n"),
+            }
+        }
+        if let Some(s) = &r.plan.script {
+            out += &format!("  command {s}\n");
+        }
+        for n in &r.plan.notes {
+            out += &format!("  note    {n}\n");
+        }
+    }
+    out
+}
