@@ -1,5 +1,634 @@
-//! cargo (stub: recipe to be written).
+//! cargo: the registry and git databases (download caches, arch-neutral) and the `target/`
+//! directory (compiled output, platform-specific), notes §4.11.
+//!
+//! `target/` is both a cache and where users expect their binaries (`COPY --from=builder
+//! /app/target/release/app`, `cargo build --release && cp target/release/app /usr/local/bin/`),
+//! so it is never mounted where cargo would put it. Instead the cache is mounted at a hoard-owned
+//! path, announced to the step as `HOARD_CARGO_TARGET`, and a `cargo` shim on `PATH` decides per
+//! invocation: for build-like subcommands it asks cargo where the target dir would be without
+//! hoard (`cargo metadata --no-deps`, which honours `CARGO_TARGET_DIR`, `build.target-dir`,
+//! `--manifest-path` and workspaces), builds into `$HOARD_CARGO_TARGET/<that path, flattened>`,
+//! and on success copies the final artifacts (regular files directly inside the profile
+//! directories, `examples/`, and `doc/` for `cargo doc`) back to the stock location. Anything it
+//! does not understand (`--target-dir`, `-C`, unknown subcommands, a target dir that is already a
+//! mount, no manifest) runs the real cargo untouched, i.e. builds exactly like stock.
+//!
+//! Why the shim sets `CARGO_TARGET_DIR` itself rather than the planner redirecting it: a
+//! `Location::Redirect` on `CARGO_TARGET_DIR` would *mount the cache at the user's value* when the
+//! user sets that variable (`ENV CARGO_TARGET_DIR=/out`), hiding the binaries from `COPY --from`;
+//! and the shim sees the real environment of each invocation (`CARGO_TARGET_DIR=x cargo build`),
+//! which the planner only approximates.
+//!
+//! Per-app scoping: the sub-directory key is the stock target path (`/app/target` →
+//! `_app_target`), so two workspaces in different directories of one Dockerfile never share
+//! artifacts. Two *different* projects built at the same path on one builder (every repo uses
+//! `WORKDIR /app`) do share, and cargo's mtime freshness can then hand one project's binary to the
+//! other when sources are older than the fingerprints (notes §0.9, rust-lang/cargo#7181, #12370,
+//! tensorzero/tensorzero#1860). NEEDS: a per-project component in the id (e.g. `Scope.context`:
+//! a digest of the build context's identity or of the workspace's `Cargo.toml` package names),
+//! which the planner can compute and the shim cannot. Until then this is the same risk a
+//! hand-written `--mount=type=cache,target=/app/target` carries.
 
-use crate::cache::recipe::Recipe;
+use crate::cache::recipe::{CacheDir, Location, Recipe, Scope, Shim, Trigger};
+use crate::instructions::Sharing;
 
-pub static RECIPES: &[Recipe] = &[];
+/// Subcommands that compile into `target/` (the shim re-checks each invocation precisely).
+/// `install` is included: with `CARGO_TARGET_DIR` set, `cargo install` builds there too, which is
+/// what makes the very common `COPY . . && cargo install --path .` incremental.
+pub(super) const BUILDS: &[&str] = &[
+    "build", "b", "check", "c", "clippy", "doc", "d", "run", "r", "test", "t", "bench", "rustc", "rustdoc",
+    "install", "zigbuild", "chef", "auditable", "nextest",
+];
+
+/// Everything that reads the registry or git sources (downloads, resolution, builds).
+const USES_REGISTRY: &[&str] = &[
+    "build", "b", "check", "c", "clippy", "doc", "d", "run", "r", "test", "t", "bench", "rustc", "rustdoc",
+    "install", "zigbuild", "chef", "auditable", "nextest", "fetch", "vendor", "update", "generate-lockfile",
+    "metadata", "tree", "package", "fix",
+];
+
+/// Where the target cache is mounted; the shim builds into sub-directories of it.
+pub(super) const TARGET_MOUNT: &str = "/var/cache/hoard/cargo/target";
+
+/// The `cargo` shim body (the planner prefixes its `#!/bin/sh` + `hoard_real` prelude). POSIX sh
+/// (dash, busybox ash); every variable is prefixed `hoard_` so nothing collides with the prelude.
+pub(super) const SHIM: &str = r#"# hoard: build into the cached target dir, then copy the final artifacts to where cargo
+# would have put them without hoard. Anything unusual runs the real cargo untouched.
+if [ -z "${HOARD_CARGO_TARGET:-}" ] || [ -n "${HOARD_CARGO_ACTIVE:-}" ]; then
+  hoard_real cargo "$@"
+  exit $?
+fi
+
+# The stock target directory for this invocation (empty when unknown).
+hoard_target_dir() {
+  hoard_tc=
+  case ${1:-} in +*) hoard_tc=$1; shift ;; esac
+  hoard_n=$#
+  hoard_keep=
+  while [ "$hoard_n" -gt 0 ]; do
+    hoard_a=$1
+    shift
+    hoard_n=$((hoard_n - 1))
+    if [ -n "$hoard_keep" ]; then
+      set -- "$@" "$hoard_a"
+      hoard_keep=
+      continue
+    fi
+    case $hoard_a in
+      --) shift "$hoard_n"; hoard_n=0 ;;
+      --manifest-path|--config|-Z) set -- "$@" "$hoard_a"; hoard_keep=1 ;;
+      --manifest-path=*|--config=*|-Z?*) set -- "$@" "$hoard_a" ;;
+    esac
+  done
+  if [ -n "$hoard_tc" ]; then
+    set -- "$hoard_tc" metadata --no-deps --format-version 1 "$@"
+  else
+    set -- metadata --no-deps --format-version 1 "$@"
+  fi
+  hoard_real cargo "$@" 2>/dev/null | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p'
+}
+
+hoard_sub= hoard_sub2= hoard_want= hoard_off= hoard_profile= hoard_release= hoard_debug= hoard_path= hoard_triples=
+for hoard_a in "$@"; do
+  if [ -n "$hoard_want" ]; then
+    case $hoard_want in
+      profile) hoard_profile=$hoard_a ;;
+      target) hoard_triples="$hoard_triples $hoard_a" ;;
+    esac
+    hoard_want=
+    continue
+  fi
+  case $hoard_a in
+    --) break ;;
+    --target-dir|--target-dir=*|-C|-C?*) hoard_off=1 ;;
+    --profile) hoard_want=profile ;;
+    --profile=*) hoard_profile=${hoard_a#--profile=} ;;
+    --target) hoard_want=target ;;
+    --target=*) hoard_triples="$hoard_triples ${hoard_a#--target=}" ;;
+    --release|-r) hoard_release=1 ;;
+    --debug) hoard_debug=1 ;;
+    --path) hoard_path=1; hoard_want=skip ;;
+    --path=*) hoard_path=1 ;;
+    --color|--config|-Z|--manifest-path) hoard_want=skip ;;
+    -*|+*) ;;
+    *) if [ -z "$hoard_sub" ]; then hoard_sub=$hoard_a; elif [ -z "$hoard_sub2" ]; then hoard_sub2=$hoard_a; fi ;;
+  esac
+done
+
+hoard_copy=1
+case $hoard_sub in
+  build|b|check|c|clippy|doc|d|run|r|test|t|bench|rustc|rustdoc|zigbuild|nextest) ;;
+  install) [ -n "$hoard_path" ] || hoard_copy= ;;
+  chef) [ "$hoard_sub2" = cook ] || hoard_off=1; hoard_copy= ;;
+  auditable) [ "$hoard_sub2" = build ] || hoard_off=1 ;;
+  *) hoard_off=1 ;;
+esac
+
+if [ -n "$hoard_profile" ]; then
+  case $hoard_profile in dev|test|check) hoard_profile=debug ;; bench) hoard_profile=release ;; esac
+elif [ -n "$hoard_release" ] || [ "$hoard_sub" = bench ]; then
+  hoard_profile=release
+elif [ "$hoard_sub" = install ] && [ -z "$hoard_debug" ]; then
+  hoard_profile=release
+else
+  hoard_profile=debug
+fi
+
+hoard_stock=
+[ -n "$hoard_off" ] || hoard_stock=$(hoard_target_dir "$@")
+case $hoard_stock in
+  *\\*|*'"'*) hoard_stock= ;;
+  /*) ;;
+  *) hoard_stock= ;;
+esac
+# A target dir the user mounted (their own cache mount) is left alone.
+if [ -n "$hoard_stock" ] && [ -r /proc/self/mountinfo ]; then
+  while read -r hoard_1 hoard_2 hoard_3 hoard_4 hoard_mp hoard_rest; do
+    if [ "$hoard_mp" = "$hoard_stock" ]; then hoard_stock=; break; fi
+  done < /proc/self/mountinfo
+fi
+if [ -z "$hoard_stock" ]; then
+  hoard_real cargo "$@"
+  exit $?
+fi
+
+hoard_dir=$HOARD_CARGO_TARGET/$(printf '%s' "$hoard_stock" | tr -c 'A-Za-z0-9._-' '_')
+CARGO_TARGET_DIR=$hoard_dir
+HOARD_CARGO_ACTIVE=1
+export CARGO_TARGET_DIR HOARD_CARGO_ACTIVE
+hoard_real cargo "$@"
+hoard_status=$?
+if [ "$hoard_status" -ne 0 ] || [ -z "$hoard_copy" ]; then
+  exit "$hoard_status"
+fi
+
+# Regular files directly inside $1 (binaries, .so, .a, .rlib, .d) into $2.
+hoard_copy_files() {
+  for hoard_f in "$1"/*; do
+    [ -f "$hoard_f" ] || continue
+    mkdir -p "$2" && cp -p "$hoard_f" "$2/" || return 1
+  done
+  return 0
+}
+# One profile dir, relative to the target dir (`release`, `x86_64-unknown-linux-musl/release`).
+hoard_copy_profile() {
+  [ -d "$hoard_dir/$1" ] || return 0
+  hoard_copy_files "$hoard_dir/$1" "$hoard_stock/$1" &&
+    hoard_copy_files "$hoard_dir/$1/examples" "$hoard_stock/$1/examples"
+}
+
+hoard_ok=1
+if [ -n "$hoard_triples" ]; then
+  for hoard_t in $hoard_triples; do
+    hoard_t=${hoard_t##*/}
+    hoard_t=${hoard_t%%.*}
+    hoard_copy_profile "$hoard_t/$hoard_profile" || hoard_ok=
+  done
+else
+  # No --target: the host profile, plus any `<triple>/<profile>` (a `build.target` in config).
+  hoard_copy_profile "$hoard_profile" || hoard_ok=
+  for hoard_t in "$hoard_dir"/*; do
+    [ -d "$hoard_t/$hoard_profile" ] && [ ! -e "$hoard_t/.cargo-lock" ] || continue
+    hoard_copy_profile "${hoard_t##*/}/$hoard_profile" || hoard_ok=
+  done
+fi
+case $hoard_sub in
+  doc|d|rustdoc)
+    for hoard_t in "$hoard_dir/doc" "$hoard_dir"/*/doc; do
+      [ -d "$hoard_t" ] || continue
+      hoard_rel=${hoard_t#"$hoard_dir"/}
+      mkdir -p "$hoard_stock/$hoard_rel" && cp -Rp "$hoard_t/." "$hoard_stock/$hoard_rel/" || hoard_ok=
+    done
+    ;;
+esac
+if [ -z "$hoard_ok" ]; then
+  echo "hoard: cargo succeeded, but copying its output from $hoard_dir to $hoard_stock failed" >&2
+  exit 1
+fi
+exit 0
+"#;
+
+const fn cargo_home(kind: &'static str, sub: &'static str, only_for: &'static [&'static str]) -> CacheDir {
+    CacheDir {
+        kind,
+        location: Location::UnderEnv { var: "CARGO_HOME", default: "~/.cargo", sub },
+        // cargo's package-cache lock lives in $CARGO_HOME itself, outside these mounts (§4.11c).
+        sharing: Sharing::Locked,
+        scope: Scope::USER,
+        only_for,
+    }
+}
+
+pub static RECIPES: &[Recipe] = &[Recipe {
+    name: "cargo",
+    about: "Rust: registry index, .crate files and git db; target/ via a shim that copies artifacts back",
+    triggers: &[
+        Trigger {
+            programs: &["cargo"],
+            python_module: None,
+            prefix: &[],
+            subcommands: USES_REGISTRY,
+            // `+nightly` is skipped by the planner without a value.
+            options_with_value: &["--color", "--config", "-Z", "-C", "--explain"],
+        },
+        // cargo-zigbuild run directly; it calls `cargo` from PATH, i.e. the shim.
+        Trigger {
+            programs: &["cargo-zigbuild"],
+            python_module: None,
+            prefix: &[],
+            subcommands: &["build", "b", "check", "run", "test", "rustc", "clippy", "install"],
+            options_with_value: &[],
+        },
+    ],
+    caches: &[
+        cargo_home("registry-index", "registry/index", &[]),
+        cargo_home("registry-cache", "registry/cache", &[]),
+        cargo_home("git-db", "git/db", &[]),
+        // Extracted sources: re-creatable, but when target/ is cached, re-extracting them makes
+        // build scripts with rerun-if-changed on their own files rerun (rust-lang/cargo#10223), so
+        // keep them next to the target cache (§4.11d). Not for fetch-only steps, where stock
+        // behaviour (nothing extracted) is kept.
+        cargo_home("registry-src", "registry/src", BUILDS),
+        cargo_home("git-checkouts", "git/checkouts", BUILDS),
+        CacheDir {
+            kind: "target",
+            // A hoard-only variable: the planner never mounts over a user's directory, and the
+            // shim decides per invocation whether to use it (see the module docs).
+            location: Location::Redirect { var: "HOARD_CARGO_TARGET", path: TARGET_MOUNT },
+            sharing: Sharing::Locked,
+            scope: Scope::PLATFORM_USER,
+            only_for: BUILDS,
+        },
+    ],
+    tmpfs: &[],
+    env: &[],
+    files: &[],
+    shims: &[Shim { name: "cargo", script: SHIM }],
+    flag_edits: &[],
+    // `cargo clean` is not one: it runs unshimmed-through (unknown subcommand) and cleans the
+    // workspace's own target/, not the cache. `rm -rf $CARGO_HOME/registry` empties the mounts
+    // and then fails on the mount points (EBUSY), which the planner should know about.
+    // NEEDS: a planner rule "don't mount under a directory the same step deletes".
+    defeaters: &[
+        crate::cache::recipe::Defeater::Command { program: "rm", args: &["/usr/local/cargo/registry"] },
+        crate::cache::recipe::Defeater::Command { program: "rm", args: &["$CARGO_HOME/registry"] },
+    ],
+    root_only: false,
+}];
+
+/// Invariant checks shared by the recipe files this module's author owns (cargo … dotnet).
+#[cfg(test)]
+pub(super) mod testkit {
+    use std::collections::HashSet;
+
+    use crate::cache::recipe::{CacheDir, Location, Recipe};
+
+    /// Directories that hold the product of an install/build and must never be cache mounts.
+    const PRODUCTS: &[&str] = &["node_modules", "vendor", "bin", ".venv", "venv", "target", "dist", "build"];
+
+    pub fn location_path(l: &Location) -> String {
+        match *l {
+            Location::Fixed(p) => p.to_string(),
+            Location::Redirect { path, .. } => path.to_string(),
+            Location::UnderEnv { default, sub, .. } => format!("{default}/{sub}"),
+            Location::Home(p) => format!("~/{p}"),
+        }
+    }
+
+    pub fn check_location(l: &Location) {
+        match *l {
+            Location::Fixed(p) => assert!(p.starts_with('/') && !p.ends_with('/'), "{p}"),
+            Location::Redirect { var, path } => {
+                assert!(!var.is_empty() && !var.contains('='), "{var}");
+                assert!(path.starts_with("/var/cache/hoard/") && !path.ends_with('/'), "{path}");
+            }
+            Location::UnderEnv { var, default, sub } => {
+                assert!(!var.is_empty());
+                assert!(default.starts_with('/') || default.starts_with("~/"), "{default}");
+                assert!(!sub.is_empty() && !sub.starts_with('/') && !sub.ends_with('/'), "{sub}");
+            }
+            Location::Home(p) => assert!(!p.is_empty() && !p.starts_with('/') && !p.starts_with('~'), "{p}"),
+        }
+        // Hoard-owned paths may be named anything; elsewhere no component may be a product dir.
+        if !matches!(l, Location::Redirect { .. }) {
+            let p = location_path(l);
+            for c in p.split('/') {
+                assert!(!PRODUCTS.contains(&c), "{p} would hide a product directory");
+            }
+        }
+    }
+
+    pub fn check(recipes: &[Recipe]) {
+        let mut names = HashSet::new();
+        for r in recipes {
+            assert!(names.insert(r.name), "duplicate recipe {}", r.name);
+            assert!(r.name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'), "{}", r.name);
+            assert!(!r.about.is_empty() && !r.triggers.is_empty(), "{}", r.name);
+            assert!(!r.root_only, "{}: language tools run as any user", r.name);
+            for t in r.triggers {
+                assert!(!t.programs.is_empty(), "{}", r.name);
+                for p in t.programs {
+                    assert!(!p.contains('/'), "{}: programs are basenames: {p}", r.name);
+                }
+            }
+            let mut kinds = HashSet::new();
+            let subs: Vec<&str> = r.triggers.iter().flat_map(|t| t.subcommands.iter().copied()).collect();
+            let any_sub = r.triggers.iter().any(|t| t.subcommands.is_empty());
+            for c in r.caches {
+                let CacheDir { kind, location, only_for, .. } = c;
+                assert!(kinds.insert(*kind), "{}: duplicate kind {kind}", r.name);
+                assert!(kind.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'), "{kind}");
+                check_location(location);
+                for s in *only_for {
+                    assert!(any_sub || subs.contains(s), "{}: only_for {s} can never match", r.name);
+                }
+            }
+            for t in r.tmpfs {
+                check_location(t);
+            }
+            for f in r.files {
+                assert!(f.target.starts_with('/'), "{}", f.target);
+            }
+            for s in r.shims {
+                // The planner prepends `#!/bin/sh` and the `hoard_real` function.
+                assert!(!s.script.starts_with("#!"), "{}: shim bodies carry no shebang", s.name);
+                assert!(s.script.contains(&format!("hoard_real {} \"$@\"", s.name)), "{}", s.name);
+                assert!(!s.name.contains('/'));
+            }
+        }
+    }
+
+    pub fn cache<'a>(r: &'a Recipe, kind: &str) -> &'a CacheDir {
+        r.caches.iter().find(|c| c.kind == kind).unwrap_or_else(|| panic!("{}: no {kind}", r.name))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testkit::{cache, check};
+    use super::*;
+    use std::path::{Path, PathBuf};
+    use std::process::Command;
+
+    #[test]
+    fn data_invariants() {
+        check(RECIPES);
+        let r = &RECIPES[0];
+        for kind in ["registry-index", "registry-cache", "git-db", "registry-src", "git-checkouts"] {
+            let c = cache(r, kind);
+            assert_eq!(c.sharing, Sharing::Locked, "{kind}");
+            assert!(!c.scope.platform, "{kind} is arch-neutral");
+            assert!(matches!(c.location, Location::UnderEnv { var: "CARGO_HOME", default: "~/.cargo", .. }));
+        }
+        let t = cache(r, "target");
+        assert_eq!(t.sharing, Sharing::Locked);
+        assert!(t.scope.platform);
+        assert!(t.only_for.contains(&"build") && !t.only_for.contains(&"fetch"));
+        // CARGO_HOME itself (bin/, config) is never a mount.
+        assert!(r.caches.iter().all(|c| !matches!(c.location, Location::UnderEnv { sub: "bin", .. })));
+    }
+
+    #[test]
+    fn shim_subcommands_match_only_for() {
+        // Every subcommand the shim redirects is one the planner mounts the target cache for.
+        let line = SHIM.lines().find(|l| l.trim_start().starts_with("build|b|")).unwrap();
+        let listed = line.trim().trim_end_matches(") ;;");
+        for s in listed.split('|') {
+            assert!(BUILDS.contains(&s), "{s}");
+        }
+        for s in ["install", "chef", "auditable"] {
+            assert!(BUILDS.contains(&s));
+        }
+    }
+
+    // ---- the shim, for real, under /bin/sh ----
+
+    /// A stand-in for the planner's prelude: `hoard_real NAME` runs NAME from the next PATH
+    /// entries after the shim directory.
+    fn prelude(shim_dir: &Path) -> String {
+        format!(
+            "#!/bin/sh\nhoard_real() {{\n  _hoard_name=$1; shift\n  _hoard_ifs=$IFS; IFS=:\n  for _hoard_d in $PATH; do\n    [ \"$_hoard_d\" = \"{}\" ] && continue\n    if [ -x \"$_hoard_d/$_hoard_name\" ]; then IFS=$_hoard_ifs; \"$_hoard_d/$_hoard_name\" \"$@\"; return $?; fi\n  done\n  IFS=$_hoard_ifs; echo \"hoard: $_hoard_name not found\" >&2; return 127\n}}\n",
+            shim_dir.display()
+        )
+    }
+
+    /// A fake cargo: answers `metadata` like cargo (honouring CARGO_TARGET_DIR), otherwise logs
+    /// its arguments and environment and writes a plausible target tree.
+    const FAKE_CARGO: &str = r#"#!/bin/sh
+for a in "$@"; do
+  if [ "$a" = metadata ]; then
+    printf '{"packages":[],"workspace_members":[],"target_directory":"%s","version":1,"workspace_root":"%s"}\n' "${CARGO_TARGET_DIR:-$PWD/target}" "$PWD"
+    exit 0
+  fi
+done
+printf '%s\n' "$@" > "$FAKE_LOG"
+printf '%s\n' "${CARGO_TARGET_DIR:-<unset>}" > "$FAKE_LOG.dir"
+d=${CARGO_TARGET_DIR:-$PWD/target}
+mkdir -p "$d/release/deps" "$d/release/examples" "$d/debug" "$d/x86_64-unknown-linux-musl/release" "$d/doc/app"
+: > "$d/release/.cargo-lock"
+: > "$d/debug/.cargo-lock"
+echo app > "$d/release/app"
+echo lib > "$d/release/libapp.rlib"
+echo dep > "$d/release/deps/x"
+echo ex > "$d/release/examples/demo"
+echo dbg > "$d/debug/app"
+echo musl > "$d/x86_64-unknown-linux-musl/release/app"
+echo html > "$d/doc/app/index.html"
+exit "${FAKE_STATUS:-0}"
+"#;
+
+    struct Sandbox {
+        root: PathBuf,
+    }
+
+    impl Sandbox {
+        fn new(name: &str) -> Sandbox {
+            let root = std::env::temp_dir().join(format!("hoard-cargo-shim-{}-{name}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&root);
+            for d in ["shims", "bin", "cache", "ws"] {
+                std::fs::create_dir_all(root.join(d)).unwrap();
+            }
+            use std::os::unix::fs::PermissionsExt;
+            let shim = root.join("shims/cargo");
+            std::fs::write(&shim, format!("{}{}", prelude(&root.join("shims")), SHIM)).unwrap();
+            std::fs::set_permissions(&shim, std::fs::Permissions::from_mode(0o755)).unwrap();
+            let fake = root.join("bin/cargo");
+            std::fs::write(&fake, FAKE_CARGO).unwrap();
+            std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+            Sandbox { root }
+        }
+
+        fn p(&self, rel: &str) -> PathBuf {
+            self.root.join(rel)
+        }
+
+        /// Run `cargo ARGS` through the shim under /bin/sh in `ws/`, with HOARD_CARGO_TARGET set
+        /// to `cache/` unless `env` overrides it.
+        fn run(&self, args: &[&str], env: &[(&str, &str)]) -> i32 {
+            let mut cmd = Command::new("/bin/sh");
+            cmd.arg(self.p("shims/cargo")).args(args).current_dir(self.p("ws"));
+            cmd.env_clear()
+                .env("PATH", format!("{}:{}:/usr/bin:/bin", self.p("shims").display(), self.p("bin").display()))
+                .env("FAKE_LOG", self.p("log"))
+                .env("HOARD_CARGO_TARGET", self.p("cache"));
+            for (k, v) in env {
+                if v.is_empty() {
+                    cmd.env_remove(k);
+                } else {
+                    cmd.env(k, v);
+                }
+            }
+            let out = cmd.output().unwrap();
+            if !out.stderr.is_empty() {
+                eprintln!("{}", String::from_utf8_lossy(&out.stderr));
+            }
+            out.status.code().unwrap_or(-1)
+        }
+
+        fn built_in(&self) -> String {
+            std::fs::read_to_string(self.p("log.dir")).unwrap().trim().to_string()
+        }
+
+        fn args(&self) -> Vec<String> {
+            std::fs::read_to_string(self.p("log")).unwrap().lines().map(String::from).collect()
+        }
+
+        /// The cache sub-directory the shim uses for the stock target dir `stock`.
+        fn cache_dir(&self, stock: &Path) -> PathBuf {
+            let key: String = stock
+                .to_str()
+                .unwrap()
+                .chars()
+                .map(|c| if c.is_ascii_alphanumeric() || "._-".contains(c) { c } else { '_' })
+                .collect();
+            self.p("cache").join(key)
+        }
+    }
+
+    impl Drop for Sandbox {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.root);
+        }
+    }
+
+    #[test]
+    fn shim_builds_in_cache_and_copies_final_artifacts() {
+        let s = Sandbox::new("release");
+        assert_eq!(s.run(&["build", "--release"], &[]), 0);
+        let cache = s.cache_dir(&s.p("ws/target"));
+        assert_eq!(s.built_in(), cache.display().to_string());
+        assert!(cache.join("release/deps/x").is_file(), "the build went to the cache");
+        assert_eq!(std::fs::read_to_string(s.p("ws/target/release/app")).unwrap(), "app\n");
+        assert!(s.p("ws/target/release/libapp.rlib").is_file());
+        assert!(s.p("ws/target/release/examples/demo").is_file());
+        assert!(!s.p("ws/target/release/deps").exists(), "deps/ stays in the cache");
+        assert!(!s.p("ws/target/release/.cargo-lock").exists());
+        assert!(!s.p("ws/target/debug").exists(), "only the profile that was built");
+        // No --target: triple dirs of the same profile come along (a config `build.target`).
+        assert!(s.p("ws/target/x86_64-unknown-linux-musl/release/app").is_file());
+        assert!(!s.p("ws/target/doc").exists());
+    }
+
+    #[test]
+    fn shim_propagates_failure_without_copying() {
+        let s = Sandbox::new("fail");
+        assert_eq!(s.run(&["build", "--release"], &[("FAKE_STATUS", "3")]), 3);
+        assert!(!s.p("ws/target").exists());
+    }
+
+    #[test]
+    fn shim_passes_arguments_verbatim() {
+        let s = Sandbox::new("args");
+        let args = ["+nightly", "b", "-r", "--features", "a b", "--", "it's \"quoted\"", "$HOME", "*"];
+        assert_eq!(s.run(&args, &[]), 0);
+        assert_eq!(s.args(), args);
+        // `-r` after `+nightly b` selects release; nothing after `--` counts.
+        assert!(s.p("ws/target/release/app").is_file());
+    }
+
+    #[test]
+    fn shim_profiles_and_targets() {
+        let s = Sandbox::new("debug");
+        assert_eq!(s.run(&["build"], &[]), 0);
+        assert!(s.p("ws/target/debug/app").is_file());
+        assert!(!s.p("ws/target/release").exists());
+
+        let s = Sandbox::new("profile");
+        assert_eq!(s.run(&["test", "--profile=bench", "--no-run"], &[]), 0);
+        assert!(s.p("ws/target/release/app").is_file());
+
+        let s = Sandbox::new("triple");
+        let args = ["zigbuild", "--release", "--target", "x86_64-unknown-linux-musl.2.17"];
+        assert_eq!(s.run(&args, &[]), 0);
+        assert!(s.p("ws/target/x86_64-unknown-linux-musl/release/app").is_file());
+        assert!(!s.p("ws/target/release").exists(), "with --target, host artifacts are not products");
+
+        let s = Sandbox::new("doc");
+        assert_eq!(s.run(&["doc", "--no-deps"], &[]), 0);
+        assert!(s.p("ws/target/doc/app/index.html").is_file());
+    }
+
+    #[test]
+    fn shim_honours_the_users_target_dir_variable() {
+        let s = Sandbox::new("userdir");
+        let out = s.p("out");
+        assert_eq!(s.run(&["build", "--release"], &[("CARGO_TARGET_DIR", out.to_str().unwrap())]), 0);
+        assert_eq!(s.built_in(), s.cache_dir(&out).display().to_string());
+        assert!(out.join("release/app").is_file(), "products land where the user's variable says");
+        assert!(!s.p("ws/target").exists());
+    }
+
+    #[test]
+    fn shim_leaves_other_invocations_alone() {
+        // --target-dir on the command line: stock behaviour.
+        let s = Sandbox::new("tdir");
+        assert_eq!(s.run(&["build", "--target-dir", "elsewhere"], &[]), 0);
+        assert_eq!(s.built_in(), "<unset>");
+        assert!(std::fs::read_dir(s.p("cache")).unwrap().next().is_none());
+        // Not set up by the planner: nothing happens.
+        let s = Sandbox::new("nohoard");
+        assert_eq!(s.run(&["build"], &[("HOARD_CARGO_TARGET", "")]), 0);
+        assert_eq!(s.built_in(), "<unset>");
+        // Nested (cargo-chef / cargo-zigbuild calling cargo from PATH): the outer shim decided.
+        let s = Sandbox::new("nested");
+        assert_eq!(s.run(&["build"], &[("HOARD_CARGO_ACTIVE", "1")]), 0);
+        assert_eq!(s.built_in(), "<unset>");
+        // Not a build: fetch, unknown subcommands, `chef prepare`.
+        for args in [&["fetch"][..], &["leptos", "build"], &["chef", "prepare"]] {
+            let s = Sandbox::new("other");
+            assert_eq!(s.run(args, &[]), 0);
+            assert_eq!(s.built_in(), "<unset>", "{args:?}");
+        }
+        // Failure passes through unchanged.
+        let s = Sandbox::new("otherfail");
+        assert_eq!(s.run(&["fetch"], &[("FAKE_STATUS", "101")]), 101);
+    }
+
+    #[test]
+    fn shim_caches_install_but_copies_only_for_path_installs() {
+        let s = Sandbox::new("install");
+        assert_eq!(s.run(&["install", "ripgrep"], &[]), 0);
+        assert!(s.built_in().starts_with(s.p("cache").to_str().unwrap()));
+        assert!(!s.p("ws/target").exists(), "a registry install has no target/ in stock either");
+
+        let s = Sandbox::new("installpath");
+        assert_eq!(s.run(&["install", "--path", "."], &[]), 0);
+        assert!(s.p("ws/target/release/app").is_file());
+
+        let s = Sandbox::new("cook");
+        assert_eq!(s.run(&["chef", "cook", "--release", "--recipe-path", "recipe.json"], &[]), 0);
+        assert!(s.built_in().starts_with(s.p("cache").to_str().unwrap()));
+        assert!(!s.p("ws/target").exists(), "cook builds dependencies only; nothing to copy");
+    }
+
+    #[test]
+    fn shim_without_a_manifest_runs_cargo_untouched() {
+        let s = Sandbox::new("nomanifest");
+        // The fake answers metadata with a relative path here: treated as unknown.
+        let fake = s.p("bin/cargo");
+        let text = std::fs::read_to_string(&fake).unwrap().replace("${CARGO_TARGET_DIR:-$PWD/target}", "rel/target");
+        std::fs::write(&fake, text).unwrap();
+        assert_eq!(s.run(&["build"], &[]), 0);
+        assert_eq!(s.built_in(), "<unset>");
+    }
+}
