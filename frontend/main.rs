@@ -33,6 +33,8 @@ enum Command {
         #[command(flatten)]
         opts: OfflineArgs,
     },
+    /// Print every cache recipe (triggers, locations, sharing, ids) as Markdown.
+    Recipes,
 }
 
 #[derive(clap::Args)]
@@ -129,6 +131,7 @@ fn main() {
                 cli::output(&hoard::tools::explain::to_text(&opts.file, &text, &off));
             }
         }
+        Command::Recipes => cli::output(&hoard::tools::recipes::markdown()),
         Command::Eject { opts } => {
             let (text, off) = opts.convert();
             match hoard::tools::eject::eject(&text, &off) {

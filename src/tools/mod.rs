@@ -5,3 +5,4 @@
 pub mod eject;
 pub mod explain;
 pub mod offline;
+pub mod recipes;
