@@ -1,0 +1,1 @@
+pub const TEXT: &str = "hoard-cargo-demo v1";

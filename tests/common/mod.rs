@@ -1,0 +1,488 @@
+//! Helpers shared by the end-to-end test binaries (`e2e.rs`, `cache_e2e.rs`): the engine check,
+//! scratch directories, running `docker buildx build`, and reading and comparing OCI images.
+#![allow(dead_code)]
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt;
+use std::fs;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+// ------------------------------------------------------------------------------------------
+// Environment
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn hoard_image() -> String {
+    std::env::var("HOARD_IMAGE").ok().filter(|s| !s.is_empty()).unwrap_or_else(|| "hoard:dev".into())
+}
+
+pub fn selftest() -> bool {
+    std::env::var("HOARD_E2E_SELFTEST").map(|v| v == "1").unwrap_or(false)
+}
+
+/// True when the engine tests should run; false (after saying so) under `HOARD_SKIP_E2E=1`.
+/// Panics when the engine or the frontend image is missing: that is a failure, not a skip.
+pub fn e2e_enabled(test: &str) -> bool {
+    if std::env::var("HOARD_SKIP_E2E").map(|v| v == "1").unwrap_or(false) {
+        eprintln!("SKIPPED {test}: HOARD_SKIP_E2E=1 (a skipped test is not a pass)");
+        return false;
+    }
+    let info = Command::new("docker").args(["info", "--format", "{{.ServerVersion}}"]).output();
+    match info {
+        Ok(o) if o.status.success() => {}
+        Ok(o) => panic!(
+            "the Docker engine is unavailable (docker info failed: {}); run scripts/engine.sh, \
+             or set HOARD_SKIP_E2E=1 to skip (skipped is not passed)",
+            String::from_utf8_lossy(&o.stderr).trim()
+        ),
+        Err(e) => panic!("cannot run docker ({e}); run scripts/engine.sh, or set HOARD_SKIP_E2E=1 to skip"),
+    }
+    if !selftest() {
+        let img = hoard_image();
+        let ok = Command::new("docker")
+            .args(["image", "inspect", "--format", "{{.Id}}", &img])
+            .output()
+            .map(|o| o.status.success())
+            .unwrap_or(false);
+        assert!(ok, "the frontend image {img} is not loaded; run scripts/image.sh (or HOARD_E2E_SELFTEST=1)");
+    }
+    true
+}
+
+/// A scratch directory kept on failure (its path is printed) and removed on success.
+pub struct Scratch {
+    pub path: PathBuf,
+    pub keep: bool,
+}
+
+impl Scratch {
+    pub fn new(name: &str) -> Scratch {
+        let path = std::env::temp_dir().join(format!("hoard-e2e-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&path);
+        fs::create_dir_all(&path).unwrap();
+        Scratch { path, keep: false }
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        if self.keep || std::thread::panicking() {
+            eprintln!("artifacts kept in {}", self.path.display());
+        } else {
+            let _ = fs::remove_dir_all(&self.path);
+        }
+    }
+}
+
+
+pub fn read_lines(path: &Path) -> Vec<String> {
+    match fs::read_to_string(path) {
+        Ok(s) => s
+            .lines()
+            .map(|l| l.trim().to_string())
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+/// Flags a case directory asks for: build args, target, extra flags.
+pub fn case_flags(dir: &Path) -> Vec<String> {
+    let mut flags = Vec::new();
+    for kv in read_lines(&dir.join("args")) {
+        flags.push("--build-arg".into());
+        flags.push(kv);
+    }
+    if let Some(t) = read_lines(&dir.join("target")).into_iter().next() {
+        flags.push("--target".into());
+        flags.push(t);
+    }
+    for line in read_lines(&dir.join("buildflags")) {
+        flags.extend(line.split_whitespace().map(String::from));
+    }
+    flags
+}
+
+pub fn buildx(cwd: &Path, args: &[String]) -> Output {
+    let mut cmd = Command::new("docker");
+    cmd.current_dir(cwd)
+        .args(["buildx", "build", "--builder", "default", "--progress=plain"])
+        .args(args)
+        .env("DOCKER_BUILDKIT", "1")
+        .env("BUILDX_NO_DEFAULT_ATTESTATIONS", "1")
+        .env_remove("BUILDKIT_PROGRESS")
+        .env_remove("BUILDX_BUILDER")
+        .stdin(Stdio::null());
+    cmd.output().expect("run docker buildx build")
+}
+
+pub fn output_text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+pub fn tail(s: &str, n: usize) -> String {
+    let lines: Vec<&str> = s.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
+/// The buildx arguments selecting the frontend and Dockerfile; `scratch` receives the copy for
+
+// ------------------------------------------------------------------------------------------
+// Reading OCI tarballs and flattening layers
+
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub enum Kind {
+    File,
+    Dir,
+    Symlink(String),
+    Fifo,
+    Char(u32, u32),
+    Block(u32, u32),
+}
+
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Node {
+    pub kind: Kind,
+    pub mode: u32,
+    pub uid: u64,
+    pub gid: u64,
+    pub size: u64,
+    /// sha256 of a regular file's content (empty for other kinds).
+    pub hash: String,
+}
+
+impl fmt::Display for Node {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        let kind = match &self.kind {
+            Kind::File => "file".to_string(),
+            Kind::Dir => "dir".to_string(),
+            Kind::Symlink(t) => format!("symlink -> {t}"),
+            Kind::Fifo => "fifo".to_string(),
+            Kind::Char(a, b) => format!("char {a}:{b}"),
+            Kind::Block(a, b) => format!("block {a}:{b}"),
+        };
+        write!(f, "{kind} mode={:04o} owner={}:{}", self.mode, self.uid, self.gid)?;
+        if self.kind == Kind::File {
+            write!(f, " size={} sha256={}", self.size, &self.hash[..12.min(self.hash.len())])?;
+        }
+        Ok(())
+    }
+}
+
+pub type Tree = BTreeMap<String, Node>;
+
+pub struct Image {
+    /// The config JSON with `created` removed (top level and history) and `rootfs.diff_ids`
+    /// replaced by their count.
+    pub config: Value,
+    pub fs: Tree,
+}
+
+/// `/a/b` from a tar path such as `./a/b/` or `a/b`; `/` for the root.
+pub fn norm_path(p: &str) -> String {
+    let mut parts = Vec::new();
+    for c in p.split('/') {
+        match c {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            c => parts.push(c),
+        }
+    }
+    format!("/{}", parts.join("/"))
+}
+
+pub fn parent_of(p: &str) -> &str {
+    match p.rfind('/') {
+        Some(0) | None => "/",
+        Some(i) => &p[..i],
+    }
+}
+
+pub fn join_path(dir: &str, name: &str) -> String {
+    if dir == "/" {
+        format!("/{name}")
+    } else {
+        format!("{dir}/{name}")
+    }
+}
+
+/// Removes `p`'s children (and `p` itself when `with_self`).
+pub fn remove_tree(fs: &mut Tree, p: &str, with_self: bool) {
+    if with_self {
+        fs.remove(p);
+    }
+    let (lo, hi) = if p == "/" { ("/".to_string(), "0".to_string()) } else { (format!("{p}/"), format!("{p}0")) };
+    let doomed: Vec<String> = fs.range(lo..hi).map(|(k, _)| k.clone()).filter(|k| k != "/").collect();
+    for k in doomed {
+        fs.remove(&k);
+    }
+}
+
+pub enum LayerEntry {
+    Whiteout(String),
+    Opaque(String),
+    Add(String, Node),
+    Hardlink(String, String),
+}
+
+/// Applies one uncompressed layer tar onto `fs`, honouring OCI whiteouts: `.wh.NAME` deletes
+/// NAME from the lower layers and `.wh..wh..opq` empties its directory of lower-layer entries.
+pub fn apply_layer(fs: &mut Tree, layer: &[u8]) -> Result<(), String> {
+    let mut entries = Vec::new();
+    let mut ar = tar::Archive::new(layer);
+    for e in ar.entries().map_err(|e| format!("layer tar: {e}"))? {
+        let mut e = e.map_err(|e| format!("layer tar entry: {e}"))?;
+        let raw = e.path().map_err(|e| format!("entry path: {e}"))?.to_string_lossy().into_owned();
+        let path = norm_path(&raw);
+        let base = path.rsplit('/').next().unwrap_or("").to_string();
+        if base == ".wh..wh..opq" {
+            entries.push(LayerEntry::Opaque(parent_of(&path).to_string()));
+            continue;
+        }
+        if let Some(name) = base.strip_prefix(".wh.") {
+            entries.push(LayerEntry::Whiteout(join_path(parent_of(&path), name)));
+            continue;
+        }
+        let h = e.header();
+        let mode = h.mode().map_err(|e| e.to_string())? & 0o7777;
+        let uid = h.uid().map_err(|e| e.to_string())?;
+        let gid = h.gid().map_err(|e| e.to_string())?;
+        let et = h.entry_type();
+        let dev = || -> (u32, u32) {
+            (h.device_major().ok().flatten().unwrap_or(0), h.device_minor().ok().flatten().unwrap_or(0))
+        };
+        let kind = if et.is_dir() {
+            Kind::Dir
+        } else if et.is_symlink() {
+            Kind::Symlink(e.link_name().ok().flatten().map(|l| l.to_string_lossy().into_owned()).unwrap_or_default())
+        } else if et.is_hard_link() {
+            let target = e.link_name().ok().flatten().map(|l| l.to_string_lossy().into_owned()).unwrap_or_default();
+            entries.push(LayerEntry::Hardlink(path, norm_path(&target)));
+            continue;
+        } else if et.is_fifo() {
+            Kind::Fifo
+        } else if et.is_character_special() {
+            let (a, b) = dev();
+            Kind::Char(a, b)
+        } else if et.is_block_special() {
+            let (a, b) = dev();
+            Kind::Block(a, b)
+        } else if et.is_file() || et == tar::EntryType::Continuous {
+            Kind::File
+        } else {
+            // PAX/GNU extension headers are consumed by the tar crate; anything else is odd.
+            return Err(format!("unexpected tar entry type {et:?} at {path}"));
+        };
+        let (size, hash) = if kind == Kind::File {
+            let mut buf = Vec::new();
+            e.read_to_end(&mut buf).map_err(|e| format!("read {path}: {e}"))?;
+            (buf.len() as u64, hex(&Sha256::digest(&buf)))
+        } else {
+            (0, String::new())
+        };
+        entries.push(LayerEntry::Add(path, Node { kind, mode, uid, gid, size, hash }));
+    }
+    // Whiteouts apply to the lower layers only: all of them before any addition.
+    for e in &entries {
+        match e {
+            LayerEntry::Whiteout(p) => remove_tree(fs, p, true),
+            LayerEntry::Opaque(d) => remove_tree(fs, d, false),
+            _ => {}
+        }
+    }
+    for e in entries {
+        match e {
+            LayerEntry::Add(p, node) => {
+                let replaces_dir = matches!(fs.get(&p), Some(n) if n.kind == Kind::Dir);
+                if replaces_dir && node.kind != Kind::Dir {
+                    remove_tree(fs, &p, false);
+                }
+                fs.insert(p, node);
+            }
+            LayerEntry::Hardlink(p, target) => {
+                let node = fs.get(&target).cloned().ok_or_else(|| format!("hardlink {p} to missing {target}"))?;
+                fs.insert(p, node);
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+pub fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// Decompresses gzip or zstd layers through the system tools; plain tars pass through.
+pub fn decompress(data: Vec<u8>) -> Result<Vec<u8>, String> {
+    let tool = if data.starts_with(&[0x1f, 0x8b]) {
+        "gzip"
+    } else if data.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        "zstd"
+    } else {
+        return Ok(data);
+    };
+    let mut child = Command::new(tool)
+        .args(["-dc"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("run {tool}: {e}"))?;
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || stdin.write_all(&data));
+    let out = child.wait_with_output().map_err(|e| e.to_string())?;
+    writer.join().unwrap().map_err(|e| format!("{tool} stdin: {e}"))?;
+    if !out.status.success() {
+        return Err(format!("{tool} -dc failed"));
+    }
+    Ok(out.stdout)
+}
+
+/// Reads an OCI image layout tarball: config and flattened filesystem.
+pub fn load_oci(path: &Path) -> Result<Image, String> {
+    let file = fs::File::open(path).map_err(|e| format!("open {}: {e}", path.display()))?;
+    let mut files: HashMap<String, Vec<u8>> = HashMap::new();
+    let mut ar = tar::Archive::new(file);
+    for e in ar.entries().map_err(|e| e.to_string())? {
+        let mut e = e.map_err(|e| e.to_string())?;
+        if !e.header().entry_type().is_file() {
+            continue;
+        }
+        let p = e.path().map_err(|e| e.to_string())?.to_string_lossy().trim_start_matches("./").to_string();
+        let mut buf = Vec::new();
+        e.read_to_end(&mut buf).map_err(|e| e.to_string())?;
+        files.insert(p, buf);
+    }
+    let blob = |digest: &str| -> Result<&Vec<u8>, String> {
+        let d = digest.replacen(':', "/", 1);
+        files.get(&format!("blobs/{d}")).ok_or_else(|| format!("blob {digest} missing from {}", path.display()))
+    };
+    let json = |b: &[u8]| -> Result<Value, String> { serde_json::from_slice(b).map_err(|e| e.to_string()) };
+
+    let index = json(files.get("index.json").ok_or("index.json missing")?)?;
+    let mut desc = pick_manifest(&index)?;
+    // Nested index (multi-platform or attestations): descend to the image manifest.
+    for _ in 0..4 {
+        let mt = desc["mediaType"].as_str().unwrap_or("");
+        if !mt.contains("index") && !mt.contains("manifest.list") {
+            break;
+        }
+        let inner = json(blob(desc["digest"].as_str().unwrap_or(""))?)?;
+        desc = pick_manifest(&inner)?;
+    }
+    let manifest = json(blob(desc["digest"].as_str().ok_or("manifest digest")?)?)?;
+    let mut config = json(blob(manifest["config"]["digest"].as_str().ok_or("config digest")?)?)?;
+    let mut tree = Tree::new();
+    for layer in manifest["layers"].as_array().cloned().unwrap_or_default() {
+        let data = decompress(blob(layer["digest"].as_str().ok_or("layer digest")?)?.clone())?;
+        apply_layer(&mut tree, &data)?;
+    }
+    normalize_config(&mut config);
+    Ok(Image { config, fs: tree })
+}
+
+pub fn pick_manifest(index: &Value) -> Result<Value, String> {
+    let ms = index["manifests"].as_array().ok_or("index without manifests")?;
+    ms.iter()
+        .find(|m| m["platform"]["os"].as_str() != Some("unknown"))
+        .cloned()
+        .ok_or_else(|| "index without an image manifest".to_string())
+}
+
+pub fn normalize_config(config: &mut Value) {
+    if let Some(o) = config.as_object_mut() {
+        o.remove("created");
+    }
+    if let Some(h) = config.get_mut("history").and_then(Value::as_array_mut) {
+        for e in h {
+            if let Some(o) = e.as_object_mut() {
+                o.remove("created");
+            }
+        }
+    }
+    if let Some(r) = config.get_mut("rootfs").and_then(Value::as_object_mut) {
+        let n = r.get("diff_ids").and_then(Value::as_array).map(|a| a.len()).unwrap_or(0);
+        r.insert("diff_ids".into(), Value::String(format!("<{n} layers>")));
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// Comparing
+
+pub const MAX_DIFFS: usize = 25;
+
+/// Differences between two JSON values, as `path: a != b` lines.
+pub fn diff_json(path: &str, a: &Value, b: &Value, out: &mut Vec<String>) {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            let keys: BTreeSet<&String> = x.keys().chain(y.keys()).collect();
+            for k in keys {
+                let p = format!("{path}.{k}");
+                match (x.get(k), y.get(k)) {
+                    (Some(va), Some(vb)) => diff_json(&p, va, vb, out),
+                    (Some(va), None) => out.push(format!("{p}: {va} != (absent)")),
+                    (None, Some(vb)) => out.push(format!("{p}: (absent) != {vb}")),
+                    (None, None) => {}
+                }
+            }
+        }
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
+            for (i, (va, vb)) in x.iter().zip(y).enumerate() {
+                diff_json(&format!("{path}[{i}]"), va, vb, out);
+            }
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            out.push(format!("{path}: {} items != {} items", x.len(), y.len()));
+            for i in 0..x.len().max(y.len()) {
+                let (va, vb) = (x.get(i), y.get(i));
+                if va != vb {
+                    let s = |v: Option<&Value>| v.map(|v| v.to_string()).unwrap_or_else(|| "(absent)".into());
+                    out.push(format!("{path}[{i}]: {} != {}", s(va), s(vb)));
+                }
+            }
+        }
+        _ if a != b => out.push(format!("{path}: {a} != {b}")),
+        _ => {}
+    }
+}
+
+pub fn diff_trees(a: &Tree, b: &Tree, out: &mut Vec<String>) {
+    let paths: BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+    for p in paths {
+        match (a.get(p), b.get(p)) {
+            (Some(x), Some(y)) if x != y => out.push(format!("{p}: {x} != {y}")),
+            (Some(x), None) => out.push(format!("{p}: {x} != (absent)")),
+            (None, Some(y)) => out.push(format!("{p}: (absent) != {y}")),
+            _ => {}
+        }
+    }
+}
+
+/// All differences (config first, then files), each line `where: left != right`.
+pub fn compare_images(a: &Image, b: &Image) -> Vec<String> {
+    let mut out = Vec::new();
+    diff_json("config", &a.config, &b.config, &mut out);
+    diff_trees(&a.fs, &b.fs, &mut out);
+    out
+}
+
+pub fn report(case: &str, left: &str, right: &str, diffs: &[String]) -> String {
+    let mut s = format!("{case}: {left} and {right} images differ ({} differences; `left != right`):\n", diffs.len());
+    for d in diffs.iter().take(MAX_DIFFS) {
+        s.push_str("  ");
+        s.push_str(d);
+        s.push('\n');
+    }
+    if diffs.len() > MAX_DIFFS {
+        s.push_str(&format!("  ... and {} more\n", diffs.len() - MAX_DIFFS));
+    }
+    s
+}
