@@ -1,5 +1,470 @@
-//! apt (stub: recipe to be written).
+//! apt-get / apt / aptitude / apt-cache (Debian, Ubuntu and derivatives). Notes §4.7.
+//!
+//! Design:
+//! - apt is pointed at two hoard-owned directories by a configuration file mounted for the step
+//!   only (`/etc/apt/apt.conf.d/zz-hoard`, read after every other file): `Dir::Cache` (the
+//!   downloaded `.deb`s in `archives/`) and `Dir::State::Lists` (the package lists). The cache
+//!   mounts sit there, not on `/var/cache/apt` and `/var/lib/apt/lists`, so the usual
+//!   `rm -rf /var/lib/apt/lists/*` (or `rm -rf /var/lib/apt/lists`, which would fail with EBUSY
+//!   on a mount point) only cleans the image paths, as it does without hoard, and the cache
+//!   survives. `/var/lib/apt` itself (`extended_states`, the auto-installed marks) is never
+//!   mounted. Every later step that runs apt gets the same file and mounts, so an
+//!   `apt-get install` without `update` in a later step reads the lists the earlier step wrote.
+//! - Debian's `docker-clean` hook is NOT shadowed (deviation from the brief): its `rm -f` names
+//!   the literal `/var/cache/apt/...` paths, which no longer hold the cache, so leaving it in
+//!   place keeps the image exactly as without hoard. Its `Dir::Cache::pkgcache ""` is repeated
+//!   in our file so the binary caches (derived from the image's dpkg status) never go into a
+//!   cache shared by several images.
+//! - `Binary::apt::APT::Keep-Downloaded-Packages` for the `apt` binary (it defaults to false).
+//! - No tmpfs on the `partial/` dirs (deviation from the notes' suggestion): apt downloads into
+//!   `partial/` and moves the file into place with a bare rename(2) (`pkgAcquire::Item::Rename`,
+//!   `apt-pkg/acquire-item.cc`), which fails with EXDEV across mounts. A stale partial file is
+//!   resumed or rejected by hash, and `locked` keeps two builds out of the same partial dir.
+//! - `clean`-style subcommands in the same step: PATH shims run them with apt's default
+//!   directories, so they clean the image paths (as without hoard) instead of the cache. A
+//!   separate `RUN apt-get clean` does not trigger the recipe at all.
+//! - Sharing `locked` (apt's own lock files are inside the mounts and fail fast rather than wait);
+//!   ids per platform and base image (lists and archives are release-specific).
 
-use crate::cache::recipe::Recipe;
+use crate::cache::recipe::{CacheDir, ConfFile, Location, Recipe, Scope, Shim, Trigger};
+use crate::instructions::Sharing;
 
-pub static RECIPES: &[Recipe] = &[];
+/// `apt-get` and `apt-cache` global options that take a separate value word.
+const OPTS: &[&str] = &[
+    "-o",
+    "--option",
+    "-c",
+    "--config-file",
+    "-t",
+    "--target-release",
+    "--default-release",
+    "-a",
+    "--host-architecture",
+    "-P",
+    "--build-profiles",
+];
+
+/// What apt is told for the step. `//` comments are valid apt.conf syntax.
+pub(super) const CONF: &str = "\
+// Written by hoard for this build step only; not part of the image.
+Dir::Cache \"/var/cache/hoard/apt/cache/\";
+Dir::Cache::pkgcache \"\";
+Dir::Cache::srcpkgcache \"\";
+Dir::State::Lists \"/var/cache/hoard/apt/lists/\";
+APT::Keep-Downloaded-Packages \"true\";
+Binary::apt::APT::Keep-Downloaded-Packages \"true\";
+";
+
+/// Runs the cleaning subcommands against apt's default directories (the image's), everything
+/// else unchanged.
+macro_rules! apt_shim {
+    ($name:literal) => {
+        Shim {
+            name: $name,
+            script: concat!(
+                "case \" $* \" in\n",
+                "  *\" clean \"*|*\" autoclean \"*|*\" auto-clean \"*|*\" dist-clean \"*|*\" distclean \"*)\n",
+                "    hoard_real ",
+                $name,
+                " -o Dir::Cache=/var/cache/apt/ -o Dir::State::Lists=/var/lib/apt/lists/ \"$@\" ;;\n",
+                "  *) hoard_real ",
+                $name,
+                " \"$@\" ;;\n",
+                "esac\n",
+                "exit $?\n"
+            ),
+        }
+    };
+}
+
+pub static RECIPES: &[Recipe] = &[Recipe {
+    name: "apt",
+    about: "Debian/Ubuntu packages: downloaded .debs and package lists, kept out of the image",
+    triggers: &[
+        Trigger {
+            programs: &["apt-get"],
+            python_module: None,
+            prefix: &[],
+            // Everything that downloads or reads the lists; not clean/autoclean/dist-clean.
+            subcommands: &[
+                "update",
+                "upgrade",
+                "install",
+                "reinstall",
+                "remove",
+                "purge",
+                "autoremove",
+                "auto-remove",
+                "autopurge",
+                "dist-upgrade",
+                "full-upgrade",
+                "dselect-upgrade",
+                "build-dep",
+                "satisfy",
+                "source",
+                "download",
+                "changelog",
+                "check",
+                "indextargets",
+            ],
+            options_with_value: OPTS,
+        },
+        Trigger {
+            programs: &["apt"],
+            python_module: None,
+            prefix: &[],
+            subcommands: &[
+                "update",
+                "upgrade",
+                "install",
+                "reinstall",
+                "remove",
+                "purge",
+                "autoremove",
+                "auto-remove",
+                "autopurge",
+                "full-upgrade",
+                "dist-upgrade",
+                "satisfy",
+                "build-dep",
+                "source",
+                "download",
+                "changelog",
+                "list",
+                "search",
+                "show",
+                "showsrc",
+                "policy",
+                "depends",
+                "rdepends",
+                "madison",
+            ],
+            options_with_value: OPTS,
+        },
+        Trigger {
+            programs: &["aptitude"],
+            python_module: None,
+            prefix: &[],
+            subcommands: &[
+                "update",
+                "install",
+                "reinstall",
+                "remove",
+                "purge",
+                "upgrade",
+                "safe-upgrade",
+                "full-upgrade",
+                "dist-upgrade",
+                "build-dep",
+                "build-depends",
+                "download",
+                "source",
+                "search",
+                "show",
+                "versions",
+                "changelog",
+                "why",
+                "why-not",
+            ],
+            options_with_value: &["-o", "-t", "--target-release", "-F", "--display-format", "-w", "--width", "-S"],
+        },
+        // Reads the lists only; any subcommand (it has no cleaning one).
+        Trigger { programs: &["apt-cache"], python_module: None, prefix: &[], subcommands: &[], options_with_value: OPTS },
+    ],
+    caches: &[
+        CacheDir {
+            kind: "archives",
+            location: Location::Fixed("/var/cache/hoard/apt/cache"),
+            sharing: Sharing::Locked,
+            scope: Scope::DISTRO_PLATFORM,
+            only_for: &[],
+        },
+        CacheDir {
+            kind: "lists",
+            location: Location::Fixed("/var/cache/hoard/apt/lists"),
+            sharing: Sharing::Locked,
+            scope: Scope::DISTRO_PLATFORM,
+            only_for: &[],
+        },
+    ],
+    tmpfs: &[],
+    env: &[],
+    files: &[ConfFile { target: "/etc/apt/apt.conf.d/zz-hoard", content: CONF }],
+    shims: &[apt_shim!("apt-get"), apt_shim!("apt"), apt_shim!("aptitude")],
+    flag_edits: &[],
+    // `apt-get clean` & co. are handled by the shims; reporting them would be wrong whenever the
+    // shim runs. (Only an absolute `/usr/bin/apt-get clean` in the same step would still empty
+    // the archives cache.)
+    defeaters: &[],
+    root_only: true,
+}];
+
+/// Shared checks for the recipe files of this group (apt, apk, dnf, zypper, pip, uv, poetry,
+/// pipenv, pdm, conda).
+#[cfg(test)]
+pub(super) mod check {
+    use crate::cache::planner::{EnvChange, MountKind, Plan};
+    use crate::cache::recipe::{Location, Recipe};
+    use crate::instructions::Sharing;
+    use std::collections::BTreeSet;
+
+    /// Directories whose contents are the product: a cache mount on or under them would take
+    /// the installed software out of the image.
+    const PRODUCT: &[&str] = &[
+        "/usr",
+        "/bin",
+        "/sbin",
+        "/lib",
+        "/lib64",
+        "/var/lib/dpkg",
+        "/var/lib/apt",
+        "/var/lib/rpm",
+        "/lib/apk",
+        "/opt/conda",
+        "/app",
+    ];
+    /// Path components that mark a product directory wherever they are.
+    const PRODUCT_PARTS: &[&str] =
+        &["site-packages", "dist-packages", ".venv", "venv", "virtualenvs", "envs", "bin", "node_modules"];
+
+    fn is_product(path: &str) -> bool {
+        PRODUCT.iter().any(|p| path == *p || path.starts_with(&format!("{p}/")))
+            || path.split('/').any(|part| PRODUCT_PARTS.contains(&part))
+    }
+
+    /// The cache dir a location names when nothing in the step overrides it.
+    fn default_path(loc: &Location) -> String {
+        match *loc {
+            Location::Fixed(p) => p.to_string(),
+            Location::Redirect { var, path } => {
+                assert!(!var.is_empty() && var.chars().all(|c| c.is_ascii_uppercase() || c == '_'), "{var}");
+                path.to_string()
+            }
+            Location::UnderEnv { default, sub, .. } => {
+                assert!(!sub.starts_with('/'), "{sub}");
+                format!("{}/{sub}", default.replace("~/", "/root/"))
+            }
+            Location::Home(p) => {
+                assert!(!p.starts_with('/'), "{p}");
+                format!("/root/{p}")
+            }
+        }
+    }
+
+    /// Data invariants every recipe of this group keeps.
+    pub fn invariants(recipes: &[Recipe], sharing: Sharing) {
+        assert!(!recipes.is_empty());
+        for r in recipes {
+            assert!(!r.name.is_empty() && r.name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()), "{}", r.name);
+            assert!(!r.about.is_empty());
+            assert!(!r.triggers.is_empty(), "{}: no triggers", r.name);
+            for t in r.triggers {
+                assert!(!t.programs.is_empty() || t.python_module.is_some(), "{}", r.name);
+                for p in t.programs {
+                    assert!(!p.contains('/'), "{}: program {p} must be a basename", r.name);
+                }
+                for o in t.options_with_value {
+                    assert!(o.starts_with('-'), "{}: {o}", r.name);
+                }
+            }
+            assert!(!r.caches.is_empty(), "{}: no caches", r.name);
+            let mut kinds = BTreeSet::new();
+            let mut paths = BTreeSet::new();
+            for c in r.caches {
+                assert!(kinds.insert(c.kind), "{}: kind {} twice", r.name, c.kind);
+                assert!(!c.kind.is_empty() && !c.kind.contains('/'), "{}: {}", r.name, c.kind);
+                assert_eq!(c.sharing, sharing, "{}: {}", r.name, c.kind);
+                let p = default_path(&c.location);
+                assert!(p.starts_with("/") && !p.ends_with('/') && !p.contains("//"), "{}: {p}", r.name);
+                assert!(!is_product(&p), "{}: {p} is a product directory", r.name);
+                assert!(paths.insert(p.clone()), "{}: {p} twice", r.name);
+                if r.root_only {
+                    assert!(matches!(c.location, Location::Fixed(_)), "{}: system caches are fixed paths", r.name);
+                    assert!(c.scope.platform && c.scope.distro, "{}: system caches are per platform and distro", r.name);
+                }
+            }
+            for t in r.tmpfs {
+                assert!(default_path(t).starts_with('/'));
+            }
+            for f in r.files {
+                assert!(f.target.starts_with('/') && !f.target.ends_with('/'), "{}", f.target);
+            }
+            let programs: BTreeSet<&str> = r.triggers.iter().flat_map(|t| t.programs.iter().copied()).collect();
+            for s in r.shims {
+                assert!(programs.contains(s.name), "{}: shim {} for a program it does not trigger on", r.name, s.name);
+                assert!(s.script.contains(&format!("hoard_real {} ", s.name)), "{}", s.name);
+                assert!(s.script.trim_end().ends_with("exit $?"), "{}: shim must exit with the tool's status", s.name);
+            }
+            for f in r.flag_edits {
+                assert!(f.flag.starts_with('-'), "{}", f.flag);
+            }
+        }
+    }
+
+    /// True once `shell::analyze` finds commands (it is being written in parallel); planner-level
+    /// tests return early before that, so they start checking as soon as it lands.
+    pub fn shell_ready() -> bool {
+        !crate::cache::shell::analyze("true").is_empty()
+    }
+
+    /// Run a shell script from a shim the way the step would: the prelude plus the script, with
+    /// a fake tool first on PATH that prints its arguments. Returns what the tool printed.
+    pub fn run_shim(script: &str, name: &str, args: &[&str]) -> String {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!(
+            "hoard-recipe-shim-{}-{name}-{}",
+            std::process::id(),
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()
+        ));
+        let bin = dir.join("bin");
+        std::fs::create_dir_all(&bin).unwrap();
+        let tool = bin.join(name);
+        std::fs::write(&tool, "#!/bin/sh\necho \"$@\"\nexit 3\n").unwrap();
+        std::fs::set_permissions(&tool, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let shim = dir.join("shim");
+        std::fs::write(&shim, format!("{}{}", crate::cache::planner::shim_prelude(), script)).unwrap();
+        let out = std::process::Command::new("/bin/sh")
+            .arg(&shim)
+            .args(args)
+            .env("PATH", format!("{}:{}:/usr/bin:/bin", crate::cache::planner::SHIM_DIR, bin.display()))
+            .output()
+            .unwrap();
+        std::fs::remove_dir_all(&dir).ok();
+        assert_eq!(out.status.code(), Some(3), "shim must pass the tool's status through");
+        String::from_utf8_lossy(&out.stdout).trim_end().to_string()
+    }
+
+    /// (target, id, sharing, uid) of the cache mounts a recipe contributed.
+    pub fn caches(plan: &Plan, recipe: &str) -> Vec<(String, String, Sharing, u32)> {
+        plan.mounts
+            .iter()
+            .filter(|m| m.recipe == recipe)
+            .filter_map(|m| match &m.kind {
+                MountKind::Cache { id, sharing, uid, .. } => Some((m.target.clone(), id.clone(), *sharing, *uid)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    pub fn sets(plan: &Plan, var: &str) -> Option<String> {
+        plan.env.iter().find_map(|e| match e {
+            EnvChange::Set(k, v) if k == var => Some(v.clone()),
+            _ => None,
+        })
+    }
+
+    pub fn unsets(plan: &Plan, var: &str) -> bool {
+        plan.env.contains(&EnvChange::Unset(var.to_string()))
+    }
+
+    pub fn detected(plan: &Plan, tool: &str) -> bool {
+        plan.tools.iter().any(|d| d.tool == tool)
+    }
+
+    pub fn file(plan: &Plan, target: &str) -> Option<String> {
+        plan.mounts.iter().find(|m| m.target == target).and_then(|m| match &m.kind {
+            MountKind::File { content, .. } => Some(content.clone()),
+            _ => None,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check::*;
+    use super::*;
+    use crate::cache::planner::{plan_shell, plan_shell_with};
+
+    #[test]
+    fn data_invariants() {
+        invariants(RECIPES, Sharing::Locked);
+        let r = &RECIPES[0];
+        assert!(r.root_only);
+        assert!(r.tmpfs.is_empty(), "partial/ must stay on the cache filesystem (rename, EXDEV)");
+    }
+
+    #[test]
+    fn conf_points_apt_at_the_mounts() {
+        let r = &RECIPES[0];
+        let paths: Vec<String> = r
+            .caches
+            .iter()
+            .map(|c| match c.location {
+                Location::Fixed(p) => p.to_string(),
+                _ => unreachable!(),
+            })
+            .collect();
+        assert!(CONF.contains(&format!("Dir::Cache \"{}/\";", paths[0])));
+        assert!(CONF.contains(&format!("Dir::State::Lists \"{}/\";", paths[1])));
+        // Never the image's state dir, never the default paths users rm -rf.
+        for p in &paths {
+            assert!(!p.starts_with("/var/lib/apt") && !p.starts_with("/var/cache/apt"), "{p}");
+        }
+        assert!(CONF.contains("Binary::apt::APT::Keep-Downloaded-Packages \"true\";"));
+        // Balanced quotes and every statement terminated.
+        for line in CONF.lines().filter(|l| !l.starts_with("//")) {
+            assert_eq!(line.matches('"').count() % 2, 0, "{line}");
+            assert!(line.ends_with(';'), "{line}");
+        }
+    }
+
+    #[test]
+    fn shims_clean_the_image_paths_and_pass_everything_else_through() {
+        for s in RECIPES[0].shims {
+            assert_eq!(
+                run_shim(s.script, s.name, &["-y", "clean"]),
+                "-o Dir::Cache=/var/cache/apt/ -o Dir::State::Lists=/var/lib/apt/lists/ -y clean"
+            );
+            assert_eq!(run_shim(s.script, s.name, &["install", "-y", "a b"]), "install -y a b");
+            assert_eq!(run_shim(s.script, s.name, &["dist-clean"]).split(' ').count(), 5);
+        }
+    }
+
+    #[test]
+    fn plans_locked_distro_platform_caches() {
+        if !shell_ready() {
+            return;
+        }
+        let p = plan_shell("apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/*");
+        assert!(detected(&p, "apt"));
+        let c = caches(&p, "apt");
+        assert_eq!(c.len(), 2, "{c:?}");
+        assert_eq!(c[0].0, "/var/cache/hoard/apt/cache");
+        assert_eq!(c[0].1, "hoard/apt/archives/linux-amd64/debian-bookworm");
+        assert_eq!(c[1].1, "hoard/apt/lists/linux-amd64/debian-bookworm");
+        assert!(c.iter().all(|m| m.2 == Sharing::Locked && m.3 == 0));
+        assert_eq!(file(&p, "/etc/apt/apt.conf.d/zz-hoard").as_deref(), Some(CONF));
+        assert!(p.script.is_none());
+    }
+
+    #[test]
+    fn spellings() {
+        if !shell_ready() {
+            return;
+        }
+        for cmd in [
+            "apt-get -y install curl",
+            "apt-get -o Acquire::Retries=3 install -y curl",
+            "DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends curl",
+            "/usr/bin/apt-get -qq update",
+            "apt install -y curl",
+            "apt update",
+            "aptitude install -y curl",
+            "apt-cache policy curl",
+        ] {
+            assert!(detected(&plan_shell(cmd), "apt"), "{cmd}");
+        }
+        for cmd in ["apt-get clean", "apt-get -y autoclean", "apt-get dist-clean", "apt-key add x", "apt-mark hold x"] {
+            assert!(!detected(&plan_shell(cmd), "apt"), "{cmd}");
+        }
+    }
+
+    #[test]
+    fn not_as_another_user() {
+        if !shell_ready() {
+            return;
+        }
+        let p = plan_shell_with("apt-get install -y curl", &[], 1000, "/home/app");
+        assert!(caches(&p, "apt").is_empty());
+    }
+}

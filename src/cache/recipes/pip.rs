@@ -1,5 +1,160 @@
-//! pip (stub: recipe to be written).
+//! pip (and pipx, which installs through pip). Notes §4.1.
+//!
+//! Design:
+//! - `PIP_CACHE_DIR` redirected to `/var/cache/hoard/pip`, mounted with the step user's uid/gid
+//!   (pip silently disables a cache it cannot write). HOME is never guessed and no root-owned
+//!   `~/.cache` is left behind; a user `rm -rf ~/.cache/pip` no longer touches the cache. When
+//!   the step already sets `PIP_CACHE_DIR`, the mount goes there.
+//! - Any value of `PIP_NO_CACHE_DIR` disables the cache (pip `_handle_no_cache_dir`, even
+//!   `off`/`false`): unset for the step. `--no-cache-dir` is removed from pip's own words.
+//! - Sharing `shared`: pip's `SafeFileCache` writes via temp file + rename.
+//! - Scope: platform, base image and uid (deviation: the brief offers PLATFORM or
+//!   PLATFORM_USER). The cache holds wheels pip *built*, tagged only `linux_<arch>` and keyed by
+//!   sdist URL + interpreter name/version — nothing says glibc vs musl or which glibc. A wheel
+//!   built on python:3.11-bookworm would be handed to python:3.11-bullseye (`GLIBC_2.34 not
+//!   found` at run time) or to an Alpine python. Per-base-image ids rule that out; the cost is
+//!   less sharing between unrelated base images.
 
-use crate::cache::recipe::Recipe;
+use crate::cache::recipe::{CacheDir, Defeater, EnvTweak, FlagEdit, Location, Recipe, Scope, Trigger};
+use crate::instructions::Sharing;
 
-pub static RECIPES: &[Recipe] = &[];
+/// Python caches hold locally built, libc-specific wheels: platform + base image + uid.
+pub(super) const PY_SCOPE: Scope = Scope { platform: true, distro: true, user: true };
+
+/// pip's global options that take a separate value word.
+pub(super) const PIP_OPTS: &[&str] = &[
+    "--cache-dir",
+    "--log",
+    "--log-file",
+    "--local-log",
+    "--proxy",
+    "--retries",
+    "--timeout",
+    "--exists-action",
+    "--trusted-host",
+    "--cert",
+    "--client-cert",
+    "--python",
+    "--use-feature",
+    "--use-deprecated",
+    "--keyring-provider",
+];
+
+pub static RECIPES: &[Recipe] = &[Recipe {
+    name: "pip",
+    about: "pip's HTTP cache and built wheels (PIP_CACHE_DIR), kept out of the image",
+    triggers: &[
+        Trigger {
+            programs: &["pip*"],
+            python_module: Some("pip"),
+            prefix: &[],
+            subcommands: &["install", "download", "wheel"],
+            options_with_value: PIP_OPTS,
+        },
+        Trigger {
+            programs: &["pipx"],
+            python_module: Some("pipx"),
+            prefix: &[],
+            subcommands: &["install", "install-all", "inject", "upgrade", "upgrade-all", "reinstall", "reinstall-all", "run", "runpip"],
+            options_with_value: &[],
+        },
+    ],
+    caches: &[CacheDir {
+        kind: "cache",
+        location: Location::Redirect { var: "PIP_CACHE_DIR", path: "/var/cache/hoard/pip" },
+        sharing: Sharing::Shared,
+        scope: PY_SCOPE,
+        only_for: &[],
+    }],
+    tmpfs: &[],
+    env: &[EnvTweak::Unset("PIP_NO_CACHE_DIR")],
+    files: &[],
+    shims: &[],
+    // Only the exact spelling: pip also accepts the prefix `--no-cache`, but the planner edits
+    // every matching word of the invocation, and `--no-cache` is a common option of the
+    // programs `pipx run` starts.
+    flag_edits: &[FlagEdit { flag: "--no-cache-dir", replace: None }],
+    defeaters: &[
+        Defeater::Command { program: "pip", args: &["cache", "purge"] },
+        Defeater::Command { program: "pip3", args: &["cache", "purge"] },
+        Defeater::Command { program: "pip", args: &["cache", "remove"] },
+        Defeater::Command { program: "pip3", args: &["cache", "remove"] },
+        Defeater::Env("PIP_NO_CACHE_DIR"),
+    ],
+    root_only: false,
+}];
+
+#[cfg(test)]
+mod tests {
+    use super::super::apt::check::*;
+    use super::*;
+    use crate::cache::planner::{plan_shell, plan_shell_with};
+
+    #[test]
+    fn data_invariants() {
+        invariants(RECIPES, Sharing::Shared);
+        assert!(!RECIPES[0].root_only);
+    }
+
+    #[test]
+    fn spellings() {
+        if !shell_ready() {
+            return;
+        }
+        for cmd in [
+            "pip install flask",
+            "pip3 install -r requirements.txt",
+            "pip3.12 install --user x",
+            "/usr/local/bin/pip install x",
+            "python -m pip install x",
+            "python3 -m pip install --upgrade pip",
+            "python3.12 -m pip wheel -w /wheels .",
+            "pip --disable-pip-version-check --log /tmp/l install x",
+            "pipx install poetry",
+            "PIP_INDEX_URL=http://x pip install y",
+        ] {
+            assert!(detected(&plan_shell(cmd), "pip"), "{cmd}");
+        }
+        for cmd in ["pip freeze", "pip list", "python -m venv /v", "pip cache purge"] {
+            assert!(!detected(&plan_shell(cmd), "pip"), "{cmd}");
+        }
+    }
+
+    #[test]
+    fn root_redirects_the_cache() {
+        if !shell_ready() {
+            return;
+        }
+        let p = plan_shell("pip install flask");
+        assert_eq!(
+            caches(&p, "pip"),
+            vec![("/var/cache/hoard/pip".into(), "hoard/pip/cache/linux-amd64/debian-bookworm".into(), Sharing::Shared, 0)]
+        );
+        assert_eq!(sets(&p, "PIP_CACHE_DIR").as_deref(), Some("/var/cache/hoard/pip"));
+    }
+
+    #[test]
+    fn non_root_without_cache_disablers() {
+        if !shell_ready() {
+            return;
+        }
+        let p = plan_shell_with("pip install --no-cache-dir x", &[("PIP_NO_CACHE_DIR", "1")], 1000, "/home/app");
+        assert!(unsets(&p, "PIP_NO_CACHE_DIR"));
+        assert_eq!(p.script.as_deref(), Some("pip install x"));
+        let c = caches(&p, "pip");
+        assert_eq!(c.len(), 1);
+        assert_eq!(c[0].0, "/var/cache/hoard/pip");
+        assert_eq!(c[0].1, "hoard/pip/cache/linux-amd64/debian-bookworm/u1000");
+        assert_eq!(c[0].3, 1000);
+    }
+
+    #[test]
+    fn user_cache_dir_is_respected() {
+        if !shell_ready() {
+            return;
+        }
+        let p = plan_shell_with("pip install x", &[("PIP_CACHE_DIR", "/opt/pipcache")], 0, "/root");
+        assert_eq!(caches(&p, "pip")[0].0, "/opt/pipcache");
+        assert!(sets(&p, "PIP_CACHE_DIR").is_none());
+    }
+}
