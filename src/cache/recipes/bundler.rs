@@ -1,5 +1,51 @@
-//! bundler (stub: recipe to be written).
+//! Bundler: the global gem cache, which holds downloaded `.gem` files *and compiled native
+//! extensions* (notes §4.24, option 1). Installed gems (`GEM_HOME`, `BUNDLE_PATH`, `vendor/bundle`)
+//! are the product and stay in the image.
+//!
+//! `gem install` is not covered: RubyGems ignores the BUNDLE_* settings and downloads into
+//! `$GEM_HOME/cache`, whose default location depends on the Ruby version; open question.
 
-use crate::cache::recipe::Recipe;
+use crate::cache::recipe::{CacheDir, Defeater, EnvTweak, Location, Recipe, Scope, Trigger};
+use crate::instructions::Sharing;
 
-pub static RECIPES: &[Recipe] = &[];
+pub static RECIPES: &[Recipe] = &[Recipe {
+    name: "bundler",
+    about: "Bundler global gem cache with compiled extensions (BUNDLE_USER_CACHE), per platform and base image",
+    triggers: &[Trigger {
+        programs: &["bundle", "bundler"],
+        python_module: None,
+        prefix: &[],
+        subcommands: &["install", "update", "package", "pack", "cache", "lock"],
+        options_with_value: &["--gemfile"],
+    }],
+    caches: &[CacheDir {
+        kind: "gems",
+        location: Location::Redirect { var: "BUNDLE_USER_CACHE", path: "/var/cache/hoard/bundler" },
+        sharing: Sharing::Locked,
+        // Compiled extensions depend on the CPU, the libc and the Ruby ABI: platform plus base
+        // image (which pins the Ruby version and distro).
+        scope: Scope { platform: true, distro: true, user: true },
+        only_for: &[],
+    }],
+    tmpfs: &[],
+    // Without this the global cache is not used and gems are cached only in the install path.
+    env: &[EnvTweak::Set("BUNDLE_GLOBAL_GEM_CACHE", "true")],
+    files: &[],
+    shims: &[],
+    flag_edits: &[],
+    defeaters: &[Defeater::Command { program: "bundle", args: &["clean", "--force"] }],
+    root_only: false,
+}];
+
+#[cfg(test)]
+mod tests {
+    use super::super::cargo::testkit::{cache, check};
+    use super::*;
+
+    #[test]
+    fn data_invariants() {
+        check(RECIPES);
+        let c = cache(&RECIPES[0], "gems");
+        assert!(c.scope.platform && c.scope.distro && c.sharing == Sharing::Locked);
+    }
+}

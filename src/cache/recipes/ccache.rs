@@ -1,5 +1,57 @@
-//! ccache (stub: recipe to be written).
+//! ccache: the C/C++ compiler cache (notes §4.13).
+//!
+//! NEEDS: environment triggers, as for sccache: `ENV PATH=/usr/lib/ccache:$PATH`,
+//! `CC="ccache gcc"` or `CMAKE_C_COMPILER_LAUNCHER=ccache` followed by `RUN make` never names
+//! ccache in the step. Today the recipe fires when the step runs `ccache` itself
+//! (`ccache -M 2G && make`, `ccache gcc -c x.c`).
 
-use crate::cache::recipe::Recipe;
+use crate::cache::recipe::{CacheDir, Defeater, Location, Recipe, Scope, Trigger};
+use crate::instructions::Sharing;
 
-pub static RECIPES: &[Recipe] = &[];
+pub static RECIPES: &[Recipe] = &[Recipe {
+    name: "ccache",
+    about: "ccache object cache (CCACHE_DIR), per platform",
+    triggers: &[Trigger {
+        programs: &["ccache"],
+        python_module: None,
+        prefix: &[],
+        subcommands: &[],
+        options_with_value: &[],
+    }],
+    caches: &[CacheDir {
+        kind: "cache",
+        // CCACHE_DIR beats both `~/.ccache` and `$XDG_CACHE_HOME/ccache`.
+        location: Location::Redirect { var: "CCACHE_DIR", path: "/var/cache/hoard/ccache" },
+        // The manual's "Sharing a local cache" supports concurrent users.
+        sharing: Sharing::Shared,
+        // Hashes include the compiler, so cross-arch hits are unlikely to be wrong, but mixing
+        // wastes space and `compiler_check=none` would make it unsafe (§4.13f).
+        scope: Scope::PLATFORM_USER,
+        only_for: &[],
+    }],
+    tmpfs: &[],
+    env: &[],
+    files: &[],
+    shims: &[],
+    flag_edits: &[],
+    defeaters: &[
+        Defeater::Command { program: "ccache", args: &["-C"] },
+        Defeater::Command { program: "ccache", args: &["--clear"] },
+        Defeater::Env("CCACHE_DISABLE"),
+    ],
+    root_only: false,
+}];
+
+#[cfg(test)]
+mod tests {
+    use super::super::cargo::testkit::{cache, check};
+    use super::*;
+
+    #[test]
+    fn data_invariants() {
+        check(RECIPES);
+        let c = cache(&RECIPES[0], "cache");
+        assert_eq!(c.sharing, Sharing::Shared);
+        assert!(c.scope.platform);
+    }
+}

@@ -1,5 +1,67 @@
-//! composer (stub: recipe to be written).
+//! Composer: the download cache (`files/`, `repo/`, `vcs/`), notes §4.25. `vendor/` is the
+//! product and stays in the image.
 
-use crate::cache::recipe::Recipe;
+use crate::cache::recipe::{CacheDir, Defeater, FlagEdit, Location, Recipe, Scope, Trigger};
+use crate::instructions::Sharing;
 
-pub static RECIPES: &[Recipe] = &[];
+const INSTALLS: &[&str] = &["install", "i", "update", "u", "upgrade", "require", "r", "create-project", "reinstall", "global"];
+const COMPOSER_OPTS: &[&str] = &["--working-dir", "-d"];
+
+pub static RECIPES: &[Recipe] = &[Recipe {
+    name: "composer",
+    about: "Composer cache (COMPOSER_CACHE_DIR); vendor/ stays in the image",
+    triggers: &[
+        Trigger {
+            programs: &["composer", "composer.phar"],
+            python_module: None,
+            prefix: &[],
+            subcommands: INSTALLS,
+            options_with_value: COMPOSER_OPTS,
+        },
+        // `php composer.phar install`, `php8.2 composer.phar install`.
+        Trigger {
+            programs: &["php*"],
+            python_module: None,
+            prefix: &["composer.phar"],
+            subcommands: INSTALLS,
+            options_with_value: COMPOSER_OPTS,
+        },
+    ],
+    caches: &[CacheDir {
+        kind: "cache",
+        // The composer image sets COMPOSER_HOME=/tmp; php images with a copied composer fall back
+        // to ~/.composer/cache or ~/.cache/composer. The variable beats all of them.
+        // NEEDS: the planner must not mount at a user's value like `/dev/null`
+        // (`COMPOSER_CACHE_DIR=/dev/null composer install` is a known way to disable the cache).
+        location: Location::Redirect { var: "COMPOSER_CACHE_DIR", path: "/var/cache/hoard/composer" },
+        // Writes are tmp+rename, but `vcs/` mirrors are updated in place (notes §7.6).
+        sharing: Sharing::Locked,
+        scope: Scope::USER,
+        only_for: &[],
+    }],
+    tmpfs: &[],
+    env: &[],
+    files: &[],
+    shims: &[],
+    // The user's intent (no cache in the image) is what the mount already gives.
+    flag_edits: &[FlagEdit { flag: "--no-cache", replace: None }],
+    defeaters: &[
+        Defeater::Command { program: "composer", args: &["clear-cache"] },
+        Defeater::Command { program: "composer", args: &["clearcache"] },
+        Defeater::Command { program: "composer", args: &["cc"] },
+    ],
+    root_only: false,
+}];
+
+#[cfg(test)]
+mod tests {
+    use super::super::cargo::testkit::{cache, check};
+    use super::*;
+
+    #[test]
+    fn data_invariants() {
+        check(RECIPES);
+        let c = cache(&RECIPES[0], "cache");
+        assert!(!c.scope.platform && c.sharing == Sharing::Locked);
+    }
+}

@@ -1,5 +1,64 @@
-//! dotnet (stub: recipe to be written).
+//! .NET / NuGet: the global packages folder (notes §4.26). Store-is-runtime: `dotnet publish
+//! --no-restore` in a later RUN reads the packages a `dotnet restore` RUN put there (the assets
+//! file records the folder's path), so every dotnet RUN gets the same mount at the same path.
+//! The HTTP cache (30-minute expiry) is not worth a mount.
 
-use crate::cache::recipe::Recipe;
+use crate::cache::recipe::{CacheDir, Defeater, Location, Recipe, Scope, Trigger};
+use crate::instructions::Sharing;
 
-pub static RECIPES: &[Recipe] = &[];
+pub static RECIPES: &[Recipe] = &[Recipe {
+    name: "dotnet",
+    about: "NuGet global packages folder (NUGET_PACKAGES)",
+    triggers: &[
+        Trigger {
+            programs: &["dotnet"],
+            python_module: None,
+            prefix: &[],
+            subcommands: &["restore", "build", "publish", "test", "pack", "run", "tool", "add", "msbuild", "workload", "new"],
+            options_with_value: &[],
+        },
+        Trigger {
+            programs: &["nuget", "nuget.exe"],
+            python_module: None,
+            prefix: &[],
+            subcommands: &["restore", "install"],
+            options_with_value: &[],
+        },
+        // `msbuild /t:restore`, `msbuild -restore`: any invocation.
+        Trigger { programs: &["msbuild"], python_module: None, prefix: &[], subcommands: &[], options_with_value: &[] },
+    ],
+    caches: &[CacheDir {
+        kind: "packages",
+        // "The environment variable takes precedence over the configuration setting."
+        location: Location::Redirect { var: "NUGET_PACKAGES", path: "/var/cache/hoard/nuget/packages" },
+        // NuGet's cross-process locks live outside the folder (a temp `locks` dir), so two
+        // containers do not see each other's locks.
+        sharing: Sharing::Locked,
+        // RID-specific runtime packs are separate packages: arch-neutral.
+        scope: Scope::USER,
+        only_for: &[],
+    }],
+    tmpfs: &[],
+    env: &[],
+    files: &[],
+    shims: &[],
+    flag_edits: &[],
+    defeaters: &[
+        Defeater::Command { program: "dotnet", args: &["nuget", "locals", "--clear"] },
+        Defeater::Command { program: "dotnet", args: &["nuget", "locals", "-c"] },
+    ],
+    root_only: false,
+}];
+
+#[cfg(test)]
+mod tests {
+    use super::super::cargo::testkit::{cache, check};
+    use super::*;
+
+    #[test]
+    fn data_invariants() {
+        check(RECIPES);
+        let c = cache(&RECIPES[0], "packages");
+        assert!(!c.scope.platform && c.sharing == Sharing::Locked);
+    }
+}

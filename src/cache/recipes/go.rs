@@ -1,5 +1,72 @@
-//! go (stub: recipe to be written).
+//! Go: the module cache (downloads, arch-neutral) and the build cache (notes §4.15).
+//!
+//! Both are redirected to hoard-owned paths. The module cache is store-is-runtime: `go build`
+//! in a later RUN reads modules a `go mod download` RUN fetched, so the planner must mount it on
+//! every RUN that runs `go` (it does: same recipe, same id, same path). A RUN that runs go only
+//! indirectly (`make`, `./build.sh`) is not detected and sees no modules; go then downloads
+//! them again (works online, fails with GOFLAGS=-mod=mod + GOPROXY=off). The same holds for a
+//! mount at the default `/go/pkg/mod`, so redirecting costs nothing extra.
 
-use crate::cache::recipe::Recipe;
+use crate::cache::recipe::{CacheDir, Defeater, Location, Recipe, Scope, Trigger};
+use crate::instructions::Sharing;
 
-pub static RECIPES: &[Recipe] = &[];
+pub static RECIPES: &[Recipe] = &[Recipe {
+    name: "go",
+    about: "Go module cache (GOMODCACHE) and build cache (GOCACHE, per platform)",
+    triggers: &[Trigger {
+        programs: &["go"],
+        python_module: None,
+        prefix: &[],
+        // `mod` covers `go mod download|tidy|vendor|verify|graph|why`; `work` covers `go work sync`.
+        subcommands: &["build", "install", "test", "run", "vet", "generate", "get", "list", "mod", "work", "tool"],
+        options_with_value: &[],
+    }],
+    caches: &[
+        CacheDir {
+            kind: "mod",
+            location: Location::Redirect { var: "GOMODCACHE", path: "/var/cache/hoard/go/mod" },
+            // "Multiple instances of the go command may safely access the same module cache".
+            sharing: Sharing::Shared,
+            scope: Scope::USER,
+            only_for: &[],
+        },
+        CacheDir {
+            kind: "build",
+            location: Location::Redirect { var: "GOCACHE", path: "/var/cache/hoard/go/build" },
+            // "The cache is safe for concurrent invocations of the go command."
+            sharing: Sharing::Shared,
+            // Keys include GOOS/GOARCH, but cgo objects are not keyed by the C libraries they
+            // were built against (`go help cache`); keeping platforms apart is the cheap half of
+            // that. Open: add the distro scope when CGO_ENABLED is not 0.
+            scope: Scope::PLATFORM_USER,
+            only_for: &[],
+        },
+    ],
+    tmpfs: &[],
+    env: &[],
+    files: &[],
+    shims: &[],
+    flag_edits: &[],
+    defeaters: &[
+        Defeater::Command { program: "go", args: &["clean", "-modcache"] },
+        Defeater::Command { program: "go", args: &["clean", "-cache"] },
+    ],
+    root_only: false,
+}];
+
+#[cfg(test)]
+mod tests {
+    use super::super::cargo::testkit::{cache, check};
+    use super::*;
+
+    #[test]
+    fn data_invariants() {
+        check(RECIPES);
+        let m = cache(&RECIPES[0], "mod");
+        assert!(!m.scope.platform && m.sharing == Sharing::Shared);
+        let b = cache(&RECIPES[0], "build");
+        assert!(b.scope.platform && b.sharing == Sharing::Shared);
+        assert!(matches!(m.location, Location::Redirect { var: "GOMODCACHE", .. }));
+        assert!(matches!(b.location, Location::Redirect { var: "GOCACHE", .. }));
+    }
+}

@@ -1,5 +1,66 @@
-//! maven (stub: recipe to be written).
+//! Maven (and the Maven wrapper): the local repository `~/.m2/repository` (notes §4.21). Not
+//! all of `~/.m2`: `settings.xml` and credentials live there and belong to the image.
+//!
+//! There is no environment variable for the repository (only `-Dmaven.repo.local` via
+//! MAVEN_OPTS/MAVEN_ARGS, which users set themselves), so the mount follows the user's home.
+//! Store-is-runtime: every `mvn` RUN gets the same mount (`go-offline` then `package -o`); a
+//! single-stage image that runs `mvn` at container start no longer carries the repository.
 
-use crate::cache::recipe::Recipe;
+use crate::cache::recipe::{CacheDir, Defeater, Location, Recipe, Scope, Trigger};
+use crate::instructions::Sharing;
 
-pub static RECIPES: &[Recipe] = &[];
+pub static RECIPES: &[Recipe] = &[Recipe {
+    name: "maven",
+    about: "Maven local repository (~/.m2/repository) and wrapper distributions",
+    triggers: &[Trigger {
+        // `./mvnw` has the basename `mvnw`.
+        programs: &["mvn", "mvnw", "mvnd"],
+        python_module: None,
+        prefix: &[],
+        subcommands: &[],
+        options_with_value: &[],
+    }],
+    caches: &[
+        CacheDir {
+            kind: "repository",
+            location: Location::Home(".m2/repository"),
+            // Maven 3.9's default named lock is JVM-local (rwlock-local); cross-container use
+            // needs `locked` unless the user opted into the file-lock factory.
+            sharing: Sharing::Locked,
+            scope: Scope::USER,
+            only_for: &[],
+        },
+        CacheDir {
+            kind: "wrapper",
+            // Where `./mvnw` unpacks the Maven distribution it downloads.
+            location: Location::Home(".m2/wrapper"),
+            sharing: Sharing::Locked,
+            scope: Scope::USER,
+            only_for: &[],
+        },
+    ],
+    tmpfs: &[],
+    env: &[],
+    files: &[],
+    shims: &[],
+    flag_edits: &[],
+    defeaters: &[Defeater::Command { program: "mvn", args: &["dependency:purge-local-repository"] }],
+    root_only: false,
+}];
+
+#[cfg(test)]
+mod tests {
+    use super::super::cargo::testkit::{cache, check};
+    use super::*;
+
+    #[test]
+    fn data_invariants() {
+        check(RECIPES);
+        for kind in ["repository", "wrapper"] {
+            let c = cache(&RECIPES[0], kind);
+            assert!(!c.scope.platform && c.sharing == Sharing::Locked);
+        }
+        // Never ~/.m2 itself.
+        assert!(RECIPES[0].caches.iter().all(|c| !matches!(c.location, Location::Home(".m2"))));
+    }
+}

@@ -1,5 +1,63 @@
-//! npm (stub: recipe to be written).
+//! npm (and npx): the content-addressed cache `~/.npm/_cacache` (notes §4.16). Never
+//! `node_modules`, which is the product.
 
-use crate::cache::recipe::Recipe;
+use crate::cache::recipe::{CacheDir, Defeater, Location, Recipe, Scope, Trigger};
+use crate::instructions::Sharing;
 
-pub static RECIPES: &[Recipe] = &[];
+/// npm subcommands (and their aliases) that download packages.
+const INSTALLS: &[&str] = &[
+    "ci", "clean-install", "install-clean", "isntall-clean", "install", "i", "in", "ins", "inst", "insta", "instal",
+    "isnt", "isnta", "isntal", "isntall", "add", "update", "up", "upgrade", "udpate", "rebuild", "rb", "exec", "x",
+    "install-test", "it", "install-ci-test", "cit", "dedupe", "ddp", "pack", "audit",
+];
+/// npm options that take a separate value before the subcommand (`npm --prefix /app ci`).
+const NPM_OPTS: &[&str] =
+    &["--prefix", "-C", "--workspace", "-w", "--loglevel", "--registry", "--userconfig", "--cache", "--location"];
+
+pub static RECIPES: &[Recipe] = &[Recipe {
+    name: "npm",
+    about: "npm cache (npm_config_cache); node_modules stays in the image",
+    triggers: &[
+        Trigger { programs: &["npm"], python_module: None, prefix: &[], subcommands: INSTALLS, options_with_value: NPM_OPTS },
+        // npx downloads into the cache's `_npx/` and runs from there.
+        Trigger { programs: &["npx"], python_module: None, prefix: &[], subcommands: &[], options_with_value: &[] },
+        Trigger {
+            programs: &["corepack"],
+            python_module: None,
+            prefix: &["npm"],
+            subcommands: INSTALLS,
+            options_with_value: NPM_OPTS,
+        },
+    ],
+    caches: &[CacheDir {
+        kind: "cache",
+        // npm reads npm_config_* case-insensitively; a user's upper-case NPM_CONFIG_CACHE is not
+        // seen by the planner's Redirect (open question in the report).
+        location: Location::Redirect { var: "npm_config_cache", path: "/var/cache/hoard/npm" },
+        // cacache is content-addressed, verified on read and write, and "self-healing".
+        sharing: Sharing::Shared,
+        // Tarballs: arch-neutral.
+        scope: Scope::USER,
+        only_for: &[],
+    }],
+    tmpfs: &[],
+    env: &[],
+    files: &[],
+    shims: &[],
+    flag_edits: &[],
+    defeaters: &[Defeater::Command { program: "npm", args: &["cache", "clean"] }],
+    root_only: false,
+}];
+
+#[cfg(test)]
+mod tests {
+    use super::super::cargo::testkit::{cache, check};
+    use super::*;
+
+    #[test]
+    fn data_invariants() {
+        check(RECIPES);
+        let c = cache(&RECIPES[0], "cache");
+        assert!(!c.scope.platform && c.sharing == Sharing::Shared);
+    }
+}

@@ -1,5 +1,75 @@
-//! pnpm (stub: recipe to be written).
+//! pnpm: the content-addressed store (notes §4.17). The project's `node_modules` (hard links or
+//! copies out of the store) is the product and stays in the image; across the mount boundary
+//! pnpm falls back to copying, as the pnpm Docker guide expects.
 
-use crate::cache::recipe::Recipe;
+use crate::cache::recipe::{CacheDir, Defeater, EnvTweak, Location, Recipe, Scope, Trigger};
+use crate::instructions::Sharing;
 
-pub static RECIPES: &[Recipe] = &[];
+const STORE: &str = "/var/cache/hoard/pnpm/store";
+const INSTALLS: &[&str] =
+    &["install", "i", "add", "fetch", "deploy", "update", "up", "upgrade", "dlx", "import", "rebuild", "rb"];
+const PNPM_OPTS: &[&str] = &["--filter", "-F", "--dir", "-C", "--workspace-dir", "--reporter", "--loglevel"];
+
+pub static RECIPES: &[Recipe] = &[Recipe {
+    name: "pnpm",
+    about: "pnpm store (store-dir); node_modules stays in the image",
+    triggers: &[
+        Trigger { programs: &["pnpm"], python_module: None, prefix: &[], subcommands: INSTALLS, options_with_value: PNPM_OPTS },
+        Trigger { programs: &["pnpx"], python_module: None, prefix: &[], subcommands: &[], options_with_value: &[] },
+        // NEEDS: versioned prefixes (`corepack pnpm@9 install`, `npx pnpm@8 install`) — a
+        // prefix word matches only exactly.
+        Trigger {
+            programs: &["corepack"],
+            python_module: None,
+            prefix: &["pnpm"],
+            subcommands: INSTALLS,
+            options_with_value: PNPM_OPTS,
+        },
+        Trigger {
+            programs: &["npx"],
+            python_module: None,
+            prefix: &["pnpm"],
+            subcommands: INSTALLS,
+            options_with_value: PNPM_OPTS,
+        },
+    ],
+    caches: &[CacheDir {
+        kind: "store",
+        // An explicit store-dir is used as is; with no store-dir pnpm probes whether it can hard
+        // link into its home dir and may pick `<fs root>/.pnpm-store` instead, and a home under
+        // a root-owned mount stub fails for non-root users. So: redirect. `PNPM_HOME` is not
+        // touched (it is also the global bin dir, a product).
+        location: Location::Redirect { var: "npm_config_store_dir", path: STORE },
+        // Content-addressed; side-effects cache keyed by platform+arch+node major.
+        sharing: Sharing::Shared,
+        scope: Scope::USER,
+        only_for: &[],
+    }],
+    tmpfs: &[],
+    // pnpm ≥ 11 reads `pnpm_config_*` rather than `npm_config_*` for its own settings; set both.
+    // NEEDS: "set this variable to the resolved mount path" — when the user sets
+    // npm_config_store_dir themselves the mount goes there while this default still points at
+    // STORE (unmounted, so pnpm 11 would write the store into the image).
+    env: &[EnvTweak::Default("pnpm_config_store_dir", STORE)],
+    files: &[],
+    shims: &[],
+    flag_edits: &[],
+    defeaters: &[Defeater::Command { program: "pnpm", args: &["store", "prune"] }],
+    root_only: false,
+}];
+
+#[cfg(test)]
+mod tests {
+    use super::super::cargo::testkit::{cache, check};
+    use super::*;
+
+    #[test]
+    fn data_invariants() {
+        check(RECIPES);
+        let c = cache(&RECIPES[0], "store");
+        assert!(!c.scope.platform && c.sharing == Sharing::Shared);
+        // Both variable spellings point at the one mount.
+        let Location::Redirect { path, .. } = c.location else { panic!() };
+        assert!(RECIPES[0].env.iter().any(|e| matches!(e, EnvTweak::Default("pnpm_config_store_dir", p) if *p == path)));
+    }
+}

@@ -1,5 +1,105 @@
-//! yarn (stub: recipe to be written).
+//! Yarn, classic (1.x) and berry (2+), notes §4.19–4.20.
+//!
+//! The command alone does not say which yarn runs (`yarn install` is both; the answer is in
+//! `.yarnrc.yml`/`packageManager`, which the planner does not see), so one recipe mounts both
+//! caches, each at the place only its own yarn looks:
+//! - classic: its cache folder, `/usr/local/share/.cache/yarn` for root (classic's home for root
+//!   on Linux is `/usr/local/share`) and `$XDG_CACHE_HOME/yarn` or `~/.cache/yarn` otherwise.
+//!   Not `YARN_CACHE_FOLDER`: berry reads that variable too, as its *project* cache folder, which
+//!   holds the zips Plug'n'Play loads at runtime, and those must stay in the image.
+//! - berry: the global mirror, `$YARN_GLOBAL_FOLDER/cache` (default `~/.yarn/berry/cache`). Not by
+//!   redirecting `YARN_GLOBAL_FOLDER`: classic reads it as `global-folder`, where `yarn global
+//!   add` installs packages (a product).
+//! For root one of the two classic mounts is unused, for non-root the other; an empty mount is
+//! harmless (BuildKit removes the empty mount stubs afterwards).
+//!
+//! `YARN_ENABLE_GLOBAL_CACHE=false` (forced, not defaulted): with the global cache on (yarn 4's
+//! default) PnP resolves packages from zips in the global folder at runtime, which would be a
+//! cache mount (yarnpkg/berry#6499). With it off, berry copies zips from the mounted mirror into
+//! the project's `.yarn/cache`. Deviation from stock, on purpose: under yarn 4 stock keeps the zips
+//! in `~/.yarn/berry/cache`, hoard's image has them in `<project>/.yarn/cache` instead (same
+//! size; yarn 2/3 stock already does that). Classic ignores the variable.
 
-use crate::cache::recipe::Recipe;
+use crate::cache::recipe::{CacheDir, Defeater, EnvTweak, Location, Recipe, Scope, Trigger};
+use crate::instructions::Sharing;
 
-pub static RECIPES: &[Recipe] = &[];
+/// "" is a bare `yarn` (or `yarn --frozen-lockfile`), which installs.
+const INSTALLS: &[&str] = &["", "install", "add", "up", "upgrade", "remove", "global", "workspaces", "dlx", "import"];
+const YARN_OPTS: &[&str] = &["--cwd", "--cache-folder", "--modules-folder", "--mutex", "--network-timeout"];
+
+pub static RECIPES: &[Recipe] = &[Recipe {
+    name: "yarn",
+    about: "yarn classic cache and yarn berry global mirror; PnP zips stay in the project",
+    triggers: &[
+        Trigger { programs: &["yarn", "yarnpkg"], python_module: None, prefix: &[], subcommands: INSTALLS, options_with_value: YARN_OPTS },
+        // NEEDS: versioned prefixes (`corepack yarn@4.1.0 install`).
+        Trigger {
+            programs: &["corepack"],
+            python_module: None,
+            prefix: &["yarn"],
+            subcommands: INSTALLS,
+            options_with_value: YARN_OPTS,
+        },
+        Trigger {
+            programs: &["npx"],
+            python_module: None,
+            prefix: &["yarn"],
+            subcommands: INSTALLS,
+            options_with_value: YARN_OPTS,
+        },
+    ],
+    caches: &[
+        CacheDir {
+            kind: "classic-root",
+            location: Location::Fixed("/usr/local/share/.cache/yarn"),
+            // Concurrent yarn 1 runs corrupt a shared cache (yarnpkg/yarn#683, #4102).
+            sharing: Sharing::Locked,
+            scope: Scope::USER,
+            only_for: &[],
+        },
+        CacheDir {
+            kind: "classic",
+            location: Location::UnderEnv { var: "XDG_CACHE_HOME", default: "~/.cache", sub: "yarn" },
+            sharing: Sharing::Locked,
+            scope: Scope::USER,
+            only_for: &[],
+        },
+        CacheDir {
+            kind: "berry",
+            location: Location::UnderEnv { var: "YARN_GLOBAL_FOLDER", default: "~/.yarn/berry", sub: "cache" },
+            // "relatively safe to be shared by multiple projects, even when multiple Yarn
+            // instances run at the same time".
+            sharing: Sharing::Shared,
+            scope: Scope::USER,
+            only_for: &[],
+        },
+    ],
+    tmpfs: &[],
+    env: &[EnvTweak::Set("YARN_ENABLE_GLOBAL_CACHE", "false")],
+    files: &[],
+    shims: &[],
+    flag_edits: &[],
+    defeaters: &[Defeater::Command { program: "yarn", args: &["cache", "clean"] }],
+    root_only: false,
+}];
+
+#[cfg(test)]
+mod tests {
+    use super::super::cargo::testkit::{cache, check};
+    use super::*;
+
+    #[test]
+    fn data_invariants() {
+        check(RECIPES);
+        let r = &RECIPES[0];
+        assert_eq!(cache(r, "classic-root").sharing, Sharing::Locked);
+        assert_eq!(cache(r, "classic").sharing, Sharing::Locked);
+        assert_eq!(cache(r, "berry").sharing, Sharing::Shared);
+        assert!(r.caches.iter().all(|c| !c.scope.platform));
+        // The variables the other yarn would misread are never redirected.
+        for c in r.caches {
+            assert!(!matches!(c.location, Location::Redirect { .. }), "{}", c.kind);
+        }
+        assert!(r.env.iter().any(|e| matches!(e, EnvTweak::Set("YARN_ENABLE_GLOBAL_CACHE", "false"))));
+    }
+}

@@ -1,5 +1,109 @@
-//! zig (stub: recipe to be written).
+//! zig and cargo-zigbuild (notes §4.14). Two recipes: `zig` (the global cache, where the
+//! expensive libc/compiler-rt builds and `zig fetch` packages live) fires for zig itself and for
+//! `cargo zigbuild`, which drives `zig cc`; `cargo-zigbuild` adds the wrapper's own cache.
+//! The project-local `.zig-cache` and `zig-out/` stay in the image as with stock.
 
-use crate::cache::recipe::Recipe;
+use crate::cache::recipe::{CacheDir, Location, Recipe, Scope, Trigger};
+use crate::instructions::Sharing;
 
-pub static RECIPES: &[Recipe] = &[];
+const ZIG_SUBCOMMANDS: &[&str] = &[
+    "build", "build-exe", "build-lib", "build-obj", "cc", "c++", "ar", "ranlib", "objcopy", "dlltool", "lib",
+    "test", "run", "fetch", "translate-c",
+];
+const ZIGBUILD_SUBCOMMANDS: &[&str] = &["build", "b", "check", "run", "test", "rustc", "clippy", "install"];
+
+pub static RECIPES: &[Recipe] = &[
+    Recipe {
+        name: "zig",
+        about: "zig global cache (ZIG_GLOBAL_CACHE_DIR), per platform",
+        triggers: &[
+            Trigger {
+                programs: &["zig"],
+                python_module: None,
+                prefix: &[],
+                subcommands: ZIG_SUBCOMMANDS,
+                options_with_value: &[],
+            },
+            Trigger {
+                programs: &["cargo"],
+                python_module: None,
+                prefix: &[],
+                subcommands: &["zigbuild"],
+                options_with_value: &["--color", "--config", "-Z", "-C"],
+            },
+            Trigger {
+                programs: &["cargo-zigbuild"],
+                python_module: None,
+                prefix: &[],
+                subcommands: ZIGBUILD_SUBCOMMANDS,
+                options_with_value: &[],
+            },
+        ],
+        caches: &[CacheDir {
+            kind: "global",
+            location: Location::Redirect { var: "ZIG_GLOBAL_CACHE_DIR", path: "/var/cache/hoard/zig" },
+            // Manifest files are locked by zig itself (Inference, notes §7.5).
+            sharing: Sharing::Shared,
+            // Contents are keyed by target, but the zig compiler running is the host's.
+            scope: Scope::PLATFORM_USER,
+            only_for: &[],
+        }],
+        tmpfs: &[],
+        env: &[],
+        files: &[],
+        shims: &[],
+        flag_edits: &[],
+        defeaters: &[],
+        root_only: false,
+    },
+    Recipe {
+        name: "cargo-zigbuild",
+        about: "cargo-zigbuild wrapper cache (CARGO_ZIGBUILD_CACHE_DIR), per platform",
+        triggers: &[
+            Trigger {
+                programs: &["cargo"],
+                python_module: None,
+                prefix: &[],
+                subcommands: &["zigbuild"],
+                options_with_value: &["--color", "--config", "-Z", "-C"],
+            },
+            Trigger {
+                programs: &["cargo-zigbuild"],
+                python_module: None,
+                prefix: &[],
+                subcommands: ZIGBUILD_SUBCOMMANDS,
+                options_with_value: &[],
+            },
+        ],
+        caches: &[CacheDir {
+            kind: "cache",
+            location: Location::Redirect { var: "CARGO_ZIGBUILD_CACHE_DIR", path: "/var/cache/hoard/cargo-zigbuild" },
+            sharing: Sharing::Shared,
+            scope: Scope::PLATFORM_USER,
+            only_for: &[],
+        }],
+        tmpfs: &[],
+        env: &[],
+        files: &[],
+        shims: &[],
+        flag_edits: &[],
+        defeaters: &[],
+        root_only: false,
+    },
+];
+
+#[cfg(test)]
+mod tests {
+    use super::super::cargo::testkit::{cache, check};
+    use super::*;
+
+    #[test]
+    fn data_invariants() {
+        check(RECIPES);
+        for (r, kind) in [(&RECIPES[0], "global"), (&RECIPES[1], "cache")] {
+            let c = cache(r, kind);
+            assert_eq!(c.sharing, Sharing::Shared);
+            assert!(c.scope.platform);
+        }
+    }
+}
