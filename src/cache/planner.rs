@@ -8,6 +8,7 @@ use super::recipe::{CacheDir, ConfFile, Defeater, EnvTweak, Location, Recipe, Sc
 use super::recipes;
 use super::shell::{self, Invocation};
 use crate::image::Platform;
+use crate::llb::file::clean;
 use crate::instructions::Sharing;
 
 /// Where PATH shims are mounted.
@@ -192,24 +193,10 @@ fn env_get<'e>(env: &'e [(String, String)], key: &str) -> Option<&'e str> {
 
 fn join(base: &str, rel: &str) -> String {
     if rel.starts_with('/') {
-        crate_clean(rel)
+        clean(rel)
     } else {
-        crate_clean(&format!("{base}/{rel}"))
+        clean(&format!("{base}/{rel}"))
     }
-}
-
-fn crate_clean(p: &str) -> String {
-    let mut out: Vec<&str> = Vec::new();
-    for part in p.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                out.pop();
-            }
-            x => out.push(x),
-        }
-    }
-    format!("/{}", out.join("/"))
 }
 
 fn expand_home(p: &str, home: &str) -> String {

@@ -23,35 +23,7 @@ pub fn normalize_workdir(current: &str, requested: &str) -> Result<String> {
     Ok(clean_path(&joined))
 }
 
-/// Go's `path.Clean`.
-pub fn clean_path(p: &str) -> String {
-    if p.is_empty() {
-        return ".".into();
-    }
-    let rooted = p.starts_with('/');
-    let mut out: Vec<&str> = Vec::new();
-    for part in p.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                if out.last().is_some_and(|l| *l != "..") {
-                    out.pop();
-                } else if !rooted {
-                    out.push("..");
-                }
-            }
-            x => out.push(x),
-        }
-    }
-    let joined = out.join("/");
-    if rooted {
-        format!("/{joined}")
-    } else if joined.is_empty() {
-        ".".into()
-    } else {
-        joined
-    }
-}
+pub use crate::llb::file::clean as clean_path;
 
 /// `system.NormalizePath(parent, p, keepSlash)` for Linux.
 pub fn normalize_path(parent: &str, p: &str, keep_slash: bool) -> String {

@@ -8,7 +8,6 @@
 use std::collections::BTreeMap;
 
 use prost::Message as _;
-use sha2::{Digest as _, Sha256};
 
 use crate::proto::pb;
 
@@ -35,29 +34,6 @@ pub struct LocalFiles {
     pub custom_name: String,
 }
 
-/// `"sha256:<hex>"` of some bytes.
-pub fn digest_of(bytes: &[u8]) -> String {
-    let sum = Sha256::digest(bytes);
-    let mut s = String::with_capacity(71);
-    s.push_str("sha256:");
-    for b in sum {
-        s.push_str(&format!("{b:02x}"));
-    }
-    s
-}
-
-/// Marshal an op like protobuf-go: fields in number order, but the oneof last. Enough for the
-/// ops built here (no empty map values); general ops go through `crate::llb::encode`.
-pub fn marshal_op(op: &pb::Op) -> Vec<u8> {
-    let mut head = op.clone();
-    let oneof = head.op.take();
-    let mut buf = head.encode_to_vec();
-    if let Some(o) = oneof {
-        o.encode(&mut buf);
-    }
-    buf
-}
-
 impl LocalFiles {
     /// The source op's attributes (no empty values).
     pub fn attrs(&self) -> BTreeMap<String, String> {
@@ -78,87 +54,34 @@ impl LocalFiles {
     }
 
     /// The definition (source op + terminal op) and the source op's digest (the vertex that
-    /// warnings attach to). Only caps present in `llb_caps` are declared.
+    /// warnings attach to), built by the LLB encoder so its bytes are protobuf-go's.
+    /// Caps the daemon does not list are left out (these are all long-standing ones).
     pub fn definition(&self, llb_caps: &CapSet) -> (pb::Definition, String) {
-        let op = pb::Op {
-            inputs: vec![],
-            platform: None,
-            constraints: Some(pb::WorkerConstraints::default()),
-            op: Some(pb::op::Op::Source(pb::SourceOp {
-                identifier: format!("local://{}", self.name),
-                attrs: self.attrs(),
-            })),
-        };
-        let src_bytes = marshal_op(&op);
-        let src_digest = digest_of(&src_bytes);
-
-        let term = pb::Op {
-            inputs: vec![pb::Input { digest: src_digest.clone(), index: 0 }],
+        let opts = crate::llb::LocalOpts {
+            session_id: (!self.session_id.is_empty()).then(|| self.session_id.clone()),
+            unique_id: format!("hoard-{}", self.name),
+            include_patterns: self.files.clone(),
+            follow_paths: self.files.clone(),
+            shared_key_hint: (!self.shared_key_hint.is_empty()).then(|| self.shared_key_hint.clone()),
+            differ: Some(crate::llb::Differ { kind: "none".into(), required: false }),
             ..Default::default()
         };
-        let term_bytes = marshal_op(&term);
-        let term_digest = digest_of(&term_bytes);
-
-        let keep = |ids: &[&str]| -> BTreeMap<String, bool> {
-            ids.iter().filter(|c| llb_caps.supports(c)).map(|c| (c.to_string(), true)).collect()
+        let meta = if self.custom_name.is_empty() {
+            crate::llb::OpMeta::default()
+        } else {
+            crate::llb::OpMeta::named(self.custom_name.clone())
         };
-        let mut src_caps = vec![caps::llb::SOURCE_LOCAL];
-        if !self.session_id.is_empty() {
-            src_caps.push(caps::llb::SOURCE_LOCAL_SESSION_ID);
+        let out = crate::llb::local(&self.name, &opts, meta);
+        let digest = out.digest().to_string();
+        let mut def = crate::llb::marshal(Some(&out), &[]).into_pb();
+        for md in def.metadata.values_mut() {
+            md.caps.retain(|c, _| llb_caps.supports(c));
         }
-        if !self.files.is_empty() {
-            src_caps.push(caps::llb::SOURCE_LOCAL_INCLUDE_PATTERNS);
-            src_caps.push(caps::llb::SOURCE_LOCAL_FOLLOW_PATHS);
-        }
-        if !self.shared_key_hint.is_empty() {
-            src_caps.push(caps::llb::SOURCE_LOCAL_SHARED_KEY_HINT);
-        }
-        let mut src_md = pb::OpMetadata { caps: keep(&src_caps), ..Default::default() };
-        if !self.custom_name.is_empty() {
-            src_md.description.insert(CUSTOM_NAME.into(), self.custom_name.clone());
-        }
-        let mut term_caps = vec![caps::llb::CONSTRAINTS, caps::llb::PLATFORM];
-        if !self.custom_name.is_empty() {
-            term_caps.push(caps::llb::META_DESCRIPTION);
-        }
-        let term_md = pb::OpMetadata { caps: keep(&term_caps), ..Default::default() };
-
-        let def = pb::Definition {
-            def: vec![src_bytes, term_bytes],
-            metadata: BTreeMap::from([(src_digest.clone(), src_md), (term_digest, term_md)]),
-            source: None,
-        };
-        (def, src_digest)
+        (def, digest)
     }
 }
 
-/// Go's `path.Clean` (slash-separated).
-fn clean_path(p: &str) -> String {
-    if p.is_empty() {
-        return ".".into();
-    }
-    let rooted = p.starts_with('/');
-    let mut out: Vec<&str> = Vec::new();
-    for part in p.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                if out.last().is_some_and(|l| *l != "..") {
-                    out.pop();
-                } else if !rooted {
-                    out.push("..");
-                }
-            }
-            other => out.push(other),
-        }
-    }
-    let joined = out.join("/");
-    match (rooted, joined.is_empty()) {
-        (true, _) => format!("/{joined}"),
-        (false, true) => ".".into(),
-        (false, false) => joined,
-    }
-}
+use crate::llb::file::clean as clean_path;
 
 /// Parse a `.dockerignore` like `moby/patternmatcher/ignorefile.ReadAll`: `#` comments, trimmed
 /// lines, `!` exceptions, cleaned paths relative to the context root.
@@ -215,7 +138,7 @@ mod tests {
         let src = &def.def[0];
         // empty constraints (field 11) first, then the source oneof (field 3)
         assert_eq!(&src[..3], &[0x5a, 0x00, 0x1a]);
-        assert_eq!(dgst, digest_of(src));
+        assert_eq!(dgst, crate::llb::encode::digest(src));
         let op = pb::Op::decode(&src[..]).unwrap();
         let Some(pb::op::Op::Source(s)) = op.op else { panic!() };
         assert_eq!(s.identifier, "local://dockerfile");
@@ -257,7 +180,6 @@ mod tests {
         let b = dockerfile_local("s").definition(&all_caps()).1;
         assert_eq!(a, b);
         assert_ne!(a, dockerfile_local("t").definition(&all_caps()).1);
-        assert_eq!(digest_of(b""), "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
     }
 
     #[test]

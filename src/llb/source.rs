@@ -110,7 +110,10 @@ pub fn local(name: &str, opts: &LocalOpts, meta: OpMeta) -> Output {
             caps.insert(caps::SOURCE_LOCAL_SESSION_ID);
         }
         None => {
-            attrs.insert("local.unique".into(), opts.unique_id.clone());
+            // Never an empty attr value: protobuf-go and prost disagree on encoding it.
+            if !opts.unique_id.is_empty() {
+                attrs.insert("local.unique".into(), opts.unique_id.clone());
+            }
             caps.insert(caps::SOURCE_LOCAL_UNIQUE);
         }
     }
@@ -465,12 +468,18 @@ mod tests {
     }
 
     #[test]
-    fn local_without_session_is_unique_even_if_empty() {
+    fn local_without_session_is_unique_but_never_empty() {
         let o = local("context", &LocalOpts::default(), OpMeta::default());
         let Some(pb::op::Op::Source(src)) = &o.op().op else {
             panic!()
         };
-        assert_eq!(src.attrs.get("local.unique").map(String::as_str), Some(""));
+        // An empty attr value would encode differently from protobuf-go (lost `>>>` snippets).
+        assert_eq!(src.attrs.get("local.unique"), None);
+        let o = local("context", &LocalOpts { unique_id: "u1".into(), ..Default::default() }, OpMeta::default());
+        let Some(pb::op::Op::Source(src)) = &o.op().op else {
+            panic!()
+        };
+        assert_eq!(src.attrs.get("local.unique").map(String::as_str), Some("u1"));
         assert!(o.metadata().caps.contains_key("source.local.unique"));
     }
 
