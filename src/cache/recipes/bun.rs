@@ -35,7 +35,8 @@ pub static RECIPES: &[Recipe] = &[Recipe {
 
 #[cfg(test)]
 mod tests {
-    use super::super::cargo::testkit::{cache, check};
+    use super::super::cargo::testkit::*;
+    use crate::cache::planner::plan_shell;
     use super::*;
 
     #[test]
@@ -43,5 +44,22 @@ mod tests {
         check(RECIPES);
         let c = cache(&RECIPES[0], "cache");
         assert!(!c.scope.platform && c.sharing == Sharing::Shared);
+    }
+
+    #[test]
+    fn spellings() {
+        for cmd in ["bun install", "bun i --frozen-lockfile", "bun install --production", "bun add zod", "bunx prisma generate"] {
+            assert!(detected(&plan_shell(cmd), "bun"), "{cmd}");
+        }
+        for cmd in ["bun run build", "bun build ./index.ts", "bun --version"] {
+            assert!(!detected(&plan_shell(cmd), "bun"), "{cmd}");
+        }
+    }
+
+    #[test]
+    fn plans_the_cache() {
+        let p = plan_shell("bun install --frozen-lockfile");
+        assert_eq!(mount_at(&p, "/var/cache/hoard/bun"), ("hoard/bun/cache".into(), Sharing::Shared));
+        assert_eq!(set(&p, "BUN_INSTALL_CACHE_DIR").as_deref(), Some("/var/cache/hoard/bun"));
     }
 }

@@ -39,7 +39,8 @@ pub static RECIPES: &[Recipe] = &[Recipe {
 
 #[cfg(test)]
 mod tests {
-    use super::super::cargo::testkit::{cache, check};
+    use super::super::cargo::testkit::*;
+    use crate::cache::planner::plan_shell;
     use super::*;
 
     #[test]
@@ -47,5 +48,26 @@ mod tests {
         check(RECIPES);
         let c = cache(&RECIPES[0], "gems");
         assert!(c.scope.platform && c.scope.distro && c.sharing == Sharing::Locked);
+    }
+
+    #[test]
+    fn spellings() {
+        for cmd in ["bundle install", "bundle install --jobs 4 --retry 3", "bundle config set without development && bundle install", "bundle update"] {
+            assert!(detected(&plan_shell(cmd), "bundler"), "{cmd}");
+        }
+        for cmd in ["bundle exec rails assets:precompile", "bundle config set deployment true"] {
+            assert!(!detected(&plan_shell(cmd), "bundler"), "{cmd}");
+        }
+    }
+
+    #[test]
+    fn plans_a_platform_and_base_scoped_cache() {
+        let p = plan_shell("bundle install");
+        assert_eq!(
+            mount_at(&p, "/var/cache/hoard/bundler"),
+            ("hoard/bundler/gems/linux-amd64/debian-bookworm".into(), Sharing::Locked)
+        );
+        assert_eq!(set(&p, "BUNDLE_USER_CACHE").as_deref(), Some("/var/cache/hoard/bundler"));
+        assert_eq!(set(&p, "BUNDLE_GLOBAL_GEM_CACHE").as_deref(), Some("true"));
     }
 }

@@ -361,12 +361,62 @@ pub(super) mod testkit {
     pub fn cache<'a>(r: &'a Recipe, kind: &str) -> &'a CacheDir {
         r.caches.iter().find(|c| c.kind == kind).unwrap_or_else(|| panic!("{}: no {kind}", r.name))
     }
+
+    // ---- reading plans ----
+
+    use crate::cache::planner::{EnvChange, MountKind, Plan};
+    use crate::instructions::Sharing;
+
+    /// The cache mounts a recipe contributed: (target, id, sharing, uid).
+    pub fn mounts(p: &Plan, recipe: &str) -> Vec<(String, String, Sharing, u32)> {
+        p.mounts
+            .iter()
+            .filter(|m| m.recipe == recipe)
+            .filter_map(|m| match &m.kind {
+                MountKind::Cache { id, sharing, uid, .. } => Some((m.target.clone(), id.clone(), *sharing, *uid)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The mount at `target`, as (id, sharing); panics with the plan when absent.
+    pub fn mount_at(p: &Plan, target: &str) -> (String, Sharing) {
+        for m in &p.mounts {
+            if m.target == target {
+                if let MountKind::Cache { id, sharing, .. } = &m.kind {
+                    return (id.clone(), *sharing);
+                }
+            }
+        }
+        panic!("no cache mount at {target} in {p:#?}")
+    }
+
+    pub fn detected(p: &Plan, tool: &str) -> bool {
+        p.tools.iter().any(|d| d.tool == tool)
+    }
+
+    /// The value the plan sets `var` to.
+    pub fn set(p: &Plan, var: &str) -> Option<String> {
+        p.env.iter().find_map(|e| match e {
+            EnvChange::Set(k, v) if k == var => Some(v.clone()),
+            _ => None,
+        })
+    }
+
+    /// The content of the file mounted at `target` (shims).
+    pub fn file(p: &Plan, target: &str) -> Option<String> {
+        p.mounts.iter().find_map(|m| match &m.kind {
+            MountKind::File { content, .. } if m.target == target => Some(content.clone()),
+            _ => None,
+        })
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::testkit::{cache, check};
+    use super::testkit::{cache, check, detected, file, mount_at, mounts, set};
     use super::*;
+    use crate::cache::planner::{plan_shell, plan_shell_with, SHIM_DIR};
     use std::path::{Path, PathBuf};
     use std::process::Command;
 
@@ -401,15 +451,84 @@ mod tests {
         }
     }
 
+    #[test]
+    fn spellings() {
+        for cmd in [
+            "cargo build --release",
+            "cargo +nightly build",
+            "cargo b -r",
+            "cargo --locked build",
+            "cargo --color always test",
+            "cargo fetch",
+            "cargo install --path .",
+            "cargo chef cook --release --recipe-path recipe.json",
+            "cargo zigbuild --release --target aarch64-unknown-linux-gnu",
+            "/usr/local/cargo/bin/cargo build",
+            "RUSTFLAGS=-Ctarget-cpu=native cargo build",
+            "cargo-zigbuild build --release",
+        ] {
+            assert!(detected(&plan_shell(cmd), "cargo"), "{cmd}");
+        }
+        for cmd in ["cargo --version", "cargo new app", "cargo fmt --check", "rustup target add x"] {
+            assert!(!detected(&plan_shell(cmd), "cargo"), "{cmd}");
+        }
+    }
+
+    #[test]
+    fn plans_registry_and_target_for_a_build() {
+        let p = plan_shell_with("cargo build --release", &[("CARGO_HOME", "/usr/local/cargo")], 0, "/root");
+        let (id, sharing) = mount_at(&p, "/usr/local/cargo/registry/index");
+        assert_eq!((id.as_str(), sharing), ("hoard/cargo/registry-index", Sharing::Locked));
+        assert_eq!(mount_at(&p, "/usr/local/cargo/registry/cache").0, "hoard/cargo/registry-cache");
+        assert_eq!(mount_at(&p, "/usr/local/cargo/git/db").0, "hoard/cargo/git-db");
+        assert_eq!(mount_at(&p, "/usr/local/cargo/registry/src").0, "hoard/cargo/registry-src");
+        assert_eq!(mount_at(&p, "/usr/local/cargo/git/checkouts").0, "hoard/cargo/git-checkouts");
+        assert_eq!(mount_at(&p, TARGET_MOUNT), ("hoard/cargo/target/linux-amd64".into(), Sharing::Locked));
+        assert_eq!(set(&p, "HOARD_CARGO_TARGET").as_deref(), Some(TARGET_MOUNT));
+        assert_eq!(set(&p, "CARGO_TARGET_DIR"), None, "the shim decides, per invocation");
+        assert!(set(&p, "PATH").unwrap().starts_with(SHIM_DIR));
+        assert!(file(&p, &format!("{SHIM_DIR}/cargo")).is_some());
+        // Nothing mounted over CARGO_HOME itself or its bin/.
+        assert!(mounts(&p, "cargo").iter().all(|m| !m.0.ends_with("/bin") && m.0 != "/usr/local/cargo"));
+    }
+
+    #[test]
+    fn fetch_only_keeps_stock_behaviour_for_sources_and_target() {
+        let p = plan_shell("cargo fetch");
+        let targets: Vec<String> = mounts(&p, "cargo").into_iter().map(|m| m.0).collect();
+        assert_eq!(targets, ["/root/.cargo/registry/index", "/root/.cargo/registry/cache", "/root/.cargo/git/db"]);
+        assert_eq!(set(&p, "HOARD_CARGO_TARGET"), None);
+        // fetch then build in one step: everything.
+        let p = plan_shell("cargo fetch --locked && cargo build --release --offline");
+        assert_eq!(mounts(&p, "cargo").len(), 6);
+    }
+
+    #[test]
+    fn non_root_ids_and_owners() {
+        let p = plan_shell_with("cargo build", &[], 1000, "/home/app");
+        let m = mounts(&p, "cargo");
+        assert!(m.iter().all(|(_, id, _, uid)| id.ends_with("/u1000") && *uid == 1000), "{m:?}");
+        assert_eq!(mount_at(&p, "/home/app/.cargo/registry/index").0, "hoard/cargo/registry-index/u1000");
+        assert_eq!(mount_at(&p, TARGET_MOUNT).0, "hoard/cargo/target/linux-amd64/u1000");
+    }
+
+    #[test]
+    fn zigbuild_brings_the_zig_caches() {
+        let p = plan_shell("cargo zigbuild --release --target x86_64-unknown-linux-musl");
+        for tool in ["cargo", "zig", "cargo-zigbuild"] {
+            assert!(detected(&p, tool), "{tool}");
+        }
+        assert!(set(&p, "ZIG_GLOBAL_CACHE_DIR").is_some() && set(&p, "HOARD_CARGO_TARGET").is_some());
+    }
+
     // ---- the shim, for real, under /bin/sh ----
 
-    /// A stand-in for the planner's prelude: `hoard_real NAME` runs NAME from the next PATH
-    /// entries after the shim directory.
-    fn prelude(shim_dir: &Path) -> String {
-        format!(
-            "#!/bin/sh\nhoard_real() {{\n  _hoard_name=$1; shift\n  _hoard_ifs=$IFS; IFS=:\n  for _hoard_d in $PATH; do\n    [ \"$_hoard_d\" = \"{}\" ] && continue\n    if [ -x \"$_hoard_d/$_hoard_name\" ]; then IFS=$_hoard_ifs; \"$_hoard_d/$_hoard_name\" \"$@\"; return $?; fi\n  done\n  IFS=$_hoard_ifs; echo \"hoard: $_hoard_name not found\" >&2; return 127\n}}\n",
-            shim_dir.display()
-        )
+    /// The shim exactly as the planner mounts it for a cargo build step.
+    fn planned_shim() -> String {
+        let p = crate::cache::planner::plan_shell("cargo build --release");
+        let script = file(&p, &format!("{}/cargo", crate::cache::planner::SHIM_DIR)).expect("cargo shim planned");
+        assert!(script.starts_with("#!/bin/sh\n") && script.ends_with(SHIM));
+        script
     }
 
     /// A fake cargo: answers `metadata` like cargo (honouring CARGO_TARGET_DIR), otherwise logs
@@ -450,7 +569,7 @@ exit "${FAKE_STATUS:-0}"
             }
             use std::os::unix::fs::PermissionsExt;
             let shim = root.join("shims/cargo");
-            std::fs::write(&shim, format!("{}{}", prelude(&root.join("shims")), SHIM)).unwrap();
+            std::fs::write(&shim, planned_shim()).unwrap();
             std::fs::set_permissions(&shim, std::fs::Permissions::from_mode(0o755)).unwrap();
             let fake = root.join("bin/cargo");
             std::fs::write(&fake, FAKE_CARGO).unwrap();
@@ -468,7 +587,8 @@ exit "${FAKE_STATUS:-0}"
             let mut cmd = Command::new("/bin/sh");
             cmd.arg(self.p("shims/cargo")).args(args).current_dir(self.p("ws"));
             cmd.env_clear()
-                .env("PATH", format!("{}:{}:/usr/bin:/bin", self.p("shims").display(), self.p("bin").display()))
+                // As in a step: the shim dir first (the prelude skips it), then the real tools.
+                .env("PATH", format!("{}:{}:/usr/bin:/bin", crate::cache::planner::SHIM_DIR, self.p("bin").display()))
                 .env("FAKE_LOG", self.p("log"))
                 .env("HOARD_CARGO_TARGET", self.p("cache"));
             for (k, v) in env {

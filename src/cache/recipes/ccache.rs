@@ -44,7 +44,8 @@ pub static RECIPES: &[Recipe] = &[Recipe {
 
 #[cfg(test)]
 mod tests {
-    use super::super::cargo::testkit::{cache, check};
+    use super::super::cargo::testkit::*;
+    use crate::cache::planner::plan_shell;
     use super::*;
 
     #[test]
@@ -53,5 +54,14 @@ mod tests {
         let c = cache(&RECIPES[0], "cache");
         assert_eq!(c.sharing, Sharing::Shared);
         assert!(c.scope.platform);
+    }
+
+    #[test]
+    fn plans_a_shared_platform_cache() {
+        let p = plan_shell("ccache -M 2G && make -j8");
+        assert_eq!(mount_at(&p, "/var/cache/hoard/ccache"), ("hoard/ccache/cache/linux-amd64".into(), Sharing::Shared));
+        assert_eq!(set(&p, "CCACHE_DIR").as_deref(), Some("/var/cache/hoard/ccache"));
+        let p = plan_shell("make CC='ccache gcc'");
+        assert!(!detected(&p, "ccache"), "an argument value is not an invocation");
     }
 }

@@ -55,7 +55,8 @@ pub static RECIPES: &[Recipe] = &[Recipe {
 
 #[cfg(test)]
 mod tests {
-    use super::super::cargo::testkit::{cache, check};
+    use super::super::cargo::testkit::*;
+    use crate::cache::planner::plan_shell;
     use super::*;
 
     #[test]
@@ -63,5 +64,23 @@ mod tests {
         check(RECIPES);
         let c = cache(&RECIPES[0], "cache");
         assert!(!c.scope.platform && c.sharing == Sharing::Locked);
+    }
+
+    #[test]
+    fn spellings() {
+        for cmd in ["composer install --no-dev --optimize-autoloader", "composer.phar install", "php composer.phar install", "composer --working-dir=/app install", "composer require monolog/monolog", "composer global require laravel/installer"] {
+            assert!(detected(&plan_shell(cmd), "composer"), "{cmd}");
+        }
+        for cmd in ["composer dump-autoload", "php artisan migrate", "composer --version"] {
+            assert!(!detected(&plan_shell(cmd), "composer"), "{cmd}");
+        }
+    }
+
+    #[test]
+    fn plans_the_cache_and_drops_no_cache() {
+        let p = plan_shell("composer install --no-dev --no-cache");
+        assert_eq!(mount_at(&p, "/var/cache/hoard/composer"), ("hoard/composer/cache".into(), Sharing::Locked));
+        assert_eq!(set(&p, "COMPOSER_CACHE_DIR").as_deref(), Some("/var/cache/hoard/composer"));
+        assert_eq!(p.script.as_deref(), Some("composer install --no-dev"));
     }
 }

@@ -52,7 +52,8 @@ pub static RECIPES: &[Recipe] = &[Recipe {
 
 #[cfg(test)]
 mod tests {
-    use super::super::cargo::testkit::{cache, check};
+    use super::super::cargo::testkit::*;
+    use crate::cache::planner::{plan_shell, plan_shell_with};
     use super::*;
 
     #[test]
@@ -60,5 +61,28 @@ mod tests {
         check(RECIPES);
         let c = cache(&RECIPES[0], "packages");
         assert!(!c.scope.platform && c.sharing == Sharing::Locked);
+    }
+
+    #[test]
+    fn spellings() {
+        for cmd in ["dotnet restore", "dotnet publish -c Release -o /app", "dotnet build --no-restore", "dotnet test", "dotnet tool install -g dotnet-ef", "nuget restore App.sln", "msbuild /t:restore"] {
+            assert!(detected(&plan_shell(cmd), "dotnet"), "{cmd}");
+        }
+        for cmd in ["dotnet --info", "dotnet App.dll"] {
+            assert!(!detected(&plan_shell(cmd), "dotnet"), "{cmd}");
+        }
+    }
+
+    #[test]
+    fn plans_the_packages_folder() {
+        let p = plan_shell("dotnet restore && dotnet publish -c Release -o /app --no-restore");
+        assert_eq!(
+            mount_at(&p, "/var/cache/hoard/nuget/packages"),
+            ("hoard/dotnet/packages".into(), Sharing::Locked)
+        );
+        assert_eq!(set(&p, "NUGET_PACKAGES").as_deref(), Some("/var/cache/hoard/nuget/packages"));
+        // .NET images' app user.
+        let p = plan_shell_with("dotnet restore", &[], 1654, "/home/app");
+        assert_eq!(mounts(&p, "dotnet")[0].1, "hoard/dotnet/packages/u1654");
     }
 }

@@ -56,7 +56,8 @@ pub static RECIPES: &[Recipe] = &[Recipe {
 
 #[cfg(test)]
 mod tests {
-    use super::super::cargo::testkit::{cache, check};
+    use super::super::cargo::testkit::*;
+    use crate::cache::planner::{plan_shell, plan_shell_with};
     use super::*;
 
     #[test]
@@ -68,5 +69,34 @@ mod tests {
         assert!(b.scope.platform && b.sharing == Sharing::Shared);
         assert!(matches!(m.location, Location::Redirect { var: "GOMODCACHE", .. }));
         assert!(matches!(b.location, Location::Redirect { var: "GOCACHE", .. }));
+    }
+
+    #[test]
+    fn spellings() {
+        for cmd in ["go mod download", "go build -o /out/app ./cmd/app", "CGO_ENABLED=0 go build .", "go install golang.org/x/tools/gopls@latest", "go test ./...", "/usr/local/go/bin/go vet ./...", "go generate ./..."] {
+            assert!(detected(&plan_shell(cmd), "go"), "{cmd}");
+        }
+        for cmd in ["go version", "go env GOPATH", "go clean -modcache"] {
+            assert!(!detected(&plan_shell(cmd), "go"), "{cmd}");
+        }
+    }
+
+    #[test]
+    fn plans_module_and_build_caches() {
+        let p = plan_shell_with("go mod download && go build ./...", &[("GOPATH", "/go")], 0, "/root");
+        assert_eq!(mount_at(&p, "/var/cache/hoard/go/mod"), ("hoard/go/mod".into(), Sharing::Shared));
+        assert_eq!(mount_at(&p, "/var/cache/hoard/go/build"), ("hoard/go/build/linux-amd64".into(), Sharing::Shared));
+        assert_eq!(set(&p, "GOMODCACHE").as_deref(), Some("/var/cache/hoard/go/mod"));
+        assert_eq!(set(&p, "GOCACHE").as_deref(), Some("/var/cache/hoard/go/build"));
+        // A user's own GOMODCACHE is where the cache goes, untouched.
+        let p = plan_shell_with("go build .", &[("GOMODCACHE", "/gomod")], 1000, "/home/app");
+        assert_eq!(mount_at(&p, "/gomod").0, "hoard/go/mod/u1000");
+        assert_eq!(set(&p, "GOMODCACHE"), None);
+    }
+
+    #[test]
+    fn modcache_clean_is_reported() {
+        let p = plan_shell("go build . && go clean -modcache");
+        assert!(p.notes.iter().any(|n| n.contains("go clean -modcache")), "{:?}", p.notes);
     }
 }

@@ -52,7 +52,8 @@ pub static RECIPES: &[Recipe] = &[Recipe {
 
 #[cfg(test)]
 mod tests {
-    use super::super::cargo::testkit::{cache, check};
+    use super::super::cargo::testkit::*;
+    use crate::cache::planner::{plan_shell, plan_shell_with};
     use super::*;
 
     #[test]
@@ -63,5 +64,22 @@ mod tests {
             assert!(!c.scope.platform && c.sharing == Sharing::Locked);
             assert!(matches!(c.location, Location::UnderEnv { var: "GRADLE_USER_HOME", default: "~/.gradle", .. }));
         }
+    }
+
+    #[test]
+    fn spellings() {
+        for cmd in ["./gradlew build --no-daemon", "gradle bootJar", "./gradlew -q dependencies", "chmod +x gradlew && ./gradlew build"] {
+            assert!(detected(&plan_shell(cmd), "gradle"), "{cmd}");
+        }
+        assert!(!detected(&plan_shell("java -jar build/libs/app.jar"), "gradle"));
+    }
+
+    #[test]
+    fn plans_caches_and_wrapper() {
+        let p = plan_shell("./gradlew build --no-daemon");
+        assert_eq!(mount_at(&p, "/root/.gradle/caches"), ("hoard/gradle/caches".into(), Sharing::Locked));
+        assert_eq!(mount_at(&p, "/root/.gradle/wrapper/dists").0, "hoard/gradle/wrapper");
+        let p = plan_shell_with("gradle build", &[("GRADLE_USER_HOME", "/home/gradle/.gradle")], 1000, "/home/gradle");
+        assert_eq!(mount_at(&p, "/home/gradle/.gradle/caches").0, "hoard/gradle/caches/u1000");
     }
 }

@@ -50,7 +50,8 @@ pub static RECIPES: &[Recipe] = &[Recipe {
 
 #[cfg(test)]
 mod tests {
-    use super::super::cargo::testkit::{cache, check};
+    use super::super::cargo::testkit::*;
+    use crate::cache::planner::{plan_shell, plan_shell_with};
     use super::*;
 
     #[test]
@@ -62,5 +63,23 @@ mod tests {
         }
         // Never ~/.m2 itself.
         assert!(RECIPES[0].caches.iter().all(|c| !matches!(c.location, Location::Home(".m2"))));
+    }
+
+    #[test]
+    fn spellings() {
+        for cmd in ["mvn -B package -DskipTests", "./mvnw dependency:go-offline", "mvn -f pom.xml clean install", "/usr/share/maven/bin/mvn verify"] {
+            assert!(detected(&plan_shell(cmd), "maven"), "{cmd}");
+        }
+        assert!(!detected(&plan_shell("java -jar app.jar"), "maven"));
+    }
+
+    #[test]
+    fn plans_repository_and_wrapper() {
+        let p = plan_shell("./mvnw -B package");
+        assert_eq!(mount_at(&p, "/root/.m2/repository"), ("hoard/maven/repository".into(), Sharing::Locked));
+        assert_eq!(mount_at(&p, "/root/.m2/wrapper").0, "hoard/maven/wrapper");
+        assert!(p.mounts.iter().all(|m| m.target != "/root/.m2"));
+        let p = plan_shell_with("mvn package", &[], 1001, "/home/app");
+        assert_eq!(mount_at(&p, "/home/app/.m2/repository").0, "hoard/maven/repository/u1001");
     }
 }

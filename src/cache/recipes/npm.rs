@@ -51,7 +51,8 @@ pub static RECIPES: &[Recipe] = &[Recipe {
 
 #[cfg(test)]
 mod tests {
-    use super::super::cargo::testkit::{cache, check};
+    use super::super::cargo::testkit::*;
+    use crate::cache::planner::{plan_shell, plan_shell_with};
     use super::*;
 
     #[test]
@@ -59,5 +60,27 @@ mod tests {
         check(RECIPES);
         let c = cache(&RECIPES[0], "cache");
         assert!(!c.scope.platform && c.sharing == Sharing::Shared);
+    }
+
+    #[test]
+    fn spellings() {
+        for cmd in ["npm ci", "npm install", "npm i --omit=dev", "npm --prefix /app ci", "npx -y create-react-app x", "corepack npm install", "npm install -g serve"] {
+            assert!(detected(&plan_shell(cmd), "npm"), "{cmd}");
+        }
+        for cmd in ["npm run build", "npm start", "npm --version", "node index.js"] {
+            assert!(!detected(&plan_shell(cmd), "npm"), "{cmd}");
+        }
+    }
+
+    #[test]
+    fn plans_the_cache_not_node_modules() {
+        let p = plan_shell("npm ci && npm run build");
+        assert_eq!(mount_at(&p, "/var/cache/hoard/npm"), ("hoard/npm/cache".into(), Sharing::Shared));
+        assert_eq!(set(&p, "npm_config_cache").as_deref(), Some("/var/cache/hoard/npm"));
+        assert!(p.mounts.iter().all(|m| !m.target.contains("node_modules")));
+        let p = plan_shell_with("npm ci", &[], 1000, "/home/node");
+        assert_eq!(mounts(&p, "npm")[0].1, "hoard/npm/cache/u1000");
+        let p = plan_shell("npm ci && npm cache clean --force");
+        assert!(p.notes.iter().any(|n| n.contains("npm cache clean")), "{:?}", p.notes);
     }
 }

@@ -60,7 +60,8 @@ pub static RECIPES: &[Recipe] = &[Recipe {
 
 #[cfg(test)]
 mod tests {
-    use super::super::cargo::testkit::{cache, check};
+    use super::super::cargo::testkit::*;
+    use crate::cache::planner::plan_shell;
     use super::*;
 
     #[test]
@@ -71,5 +72,24 @@ mod tests {
         // Both variable spellings point at the one mount.
         let Location::Redirect { path, .. } = c.location else { panic!() };
         assert!(RECIPES[0].env.iter().any(|e| matches!(e, EnvTweak::Default("pnpm_config_store_dir", p) if *p == path)));
+    }
+
+    #[test]
+    fn spellings() {
+        for cmd in ["pnpm install --frozen-lockfile", "pnpm i", "pnpm --filter web install", "pnpm fetch --prod", "pnpm deploy --filter=api /out", "corepack pnpm install", "npx pnpm install", "pnpx create-vite"] {
+            assert!(detected(&plan_shell(cmd), "pnpm"), "{cmd}");
+        }
+        for cmd in ["pnpm run build", "pnpm build", "pnpm --version"] {
+            assert!(!detected(&plan_shell(cmd), "pnpm"), "{cmd}");
+        }
+    }
+
+    #[test]
+    fn plans_the_store() {
+        let p = plan_shell("pnpm install --frozen-lockfile");
+        assert_eq!(mount_at(&p, STORE), ("hoard/pnpm/store".into(), Sharing::Shared));
+        assert_eq!(set(&p, "npm_config_store_dir").as_deref(), Some(STORE));
+        assert_eq!(set(&p, "pnpm_config_store_dir").as_deref(), Some(STORE));
+        assert_eq!(set(&p, "PNPM_HOME"), None);
     }
 }

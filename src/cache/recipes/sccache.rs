@@ -46,7 +46,8 @@ pub static RECIPES: &[Recipe] = &[Recipe {
 
 #[cfg(test)]
 mod tests {
-    use super::super::cargo::testkit::{cache, check};
+    use super::super::cargo::testkit::*;
+    use crate::cache::planner::plan_shell;
     use super::*;
 
     #[test]
@@ -55,5 +56,12 @@ mod tests {
         let c = cache(&RECIPES[0], "cache");
         assert_eq!(c.sharing, Sharing::Locked);
         assert!(c.scope.platform);
+    }
+
+    #[test]
+    fn plans_a_locked_platform_cache() {
+        let p = plan_shell("cargo build --release && sccache --show-stats");
+        assert_eq!(mount_at(&p, "/var/cache/hoard/sccache"), ("hoard/sccache/cache/linux-amd64".into(), Sharing::Locked));
+        assert_eq!(set(&p, "SCCACHE_DIR").as_deref(), Some("/var/cache/hoard/sccache"));
     }
 }

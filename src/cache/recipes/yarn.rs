@@ -85,7 +85,8 @@ pub static RECIPES: &[Recipe] = &[Recipe {
 
 #[cfg(test)]
 mod tests {
-    use super::super::cargo::testkit::{cache, check};
+    use super::super::cargo::testkit::*;
+    use crate::cache::planner::{plan_shell, plan_shell_with};
     use super::*;
 
     #[test]
@@ -101,5 +102,33 @@ mod tests {
             assert!(!matches!(c.location, Location::Redirect { .. }), "{}", c.kind);
         }
         assert!(r.env.iter().any(|e| matches!(e, EnvTweak::Set("YARN_ENABLE_GLOBAL_CACHE", "false"))));
+    }
+
+    #[test]
+    fn spellings() {
+        for cmd in ["yarn", "yarn install", "yarn --frozen-lockfile", "yarn install --immutable", "yarn add left-pad", "yarn workspaces focus --production", "corepack yarn install", "yarn --cwd web install"] {
+            assert!(detected(&plan_shell(cmd), "yarn"), "{cmd}");
+        }
+        // A bare `yarn` installs, so `yarn --version` (options only) counts too: a harmless
+        // false positive (empty mounts), accepted to catch `yarn --frozen-lockfile`.
+        for cmd in ["yarn build", "yarn run build", "yarn test", "yarn version"] {
+            assert!(!detected(&plan_shell(cmd), "yarn"), "{cmd}");
+        }
+    }
+
+    #[test]
+    fn plans_both_yarns() {
+        let p = plan_shell("yarn install --frozen-lockfile");
+        assert_eq!(mount_at(&p, "/usr/local/share/.cache/yarn"), ("hoard/yarn/classic-root".into(), Sharing::Locked));
+        assert_eq!(mount_at(&p, "/root/.cache/yarn").0, "hoard/yarn/classic");
+        assert_eq!(mount_at(&p, "/root/.yarn/berry/cache"), ("hoard/yarn/berry".into(), Sharing::Shared));
+        assert_eq!(set(&p, "YARN_ENABLE_GLOBAL_CACHE").as_deref(), Some("false"));
+        assert_eq!(set(&p, "YARN_CACHE_FOLDER"), None);
+        assert_eq!(set(&p, "YARN_GLOBAL_FOLDER"), None);
+        // The node image's user.
+        let p = plan_shell_with("yarn install --immutable", &[("YARN_ENABLE_GLOBAL_CACHE", "true")], 1000, "/home/node");
+        assert_eq!(mount_at(&p, "/home/node/.cache/yarn").0, "hoard/yarn/classic/u1000");
+        assert_eq!(mount_at(&p, "/home/node/.yarn/berry/cache").0, "hoard/yarn/berry/u1000");
+        assert_eq!(set(&p, "YARN_ENABLE_GLOBAL_CACHE").as_deref(), Some("false"), "PnP must not load zips from a mount");
     }
 }

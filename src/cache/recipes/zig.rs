@@ -94,7 +94,8 @@ pub static RECIPES: &[Recipe] = &[
 
 #[cfg(test)]
 mod tests {
-    use super::super::cargo::testkit::{cache, check};
+    use super::super::cargo::testkit::*;
+    use crate::cache::planner::plan_shell;
     use super::*;
 
     #[test]
@@ -105,5 +106,23 @@ mod tests {
             assert_eq!(c.sharing, Sharing::Shared);
             assert!(c.scope.platform);
         }
+    }
+
+    #[test]
+    fn spellings() {
+        for cmd in ["zig build -Doptimize=ReleaseSafe", "zig cc -o hello hello.c", "zig build-exe main.zig", "zig fetch --save https://x/y.tar.gz"] {
+            assert!(detected(&plan_shell(cmd), "zig"), "{cmd}");
+        }
+        assert!(!detected(&plan_shell("zig version"), "zig"));
+        assert!(!detected(&plan_shell("zig build"), "cargo-zigbuild"));
+    }
+
+    #[test]
+    fn plans_the_global_cache() {
+        let p = plan_shell("zig build -Doptimize=ReleaseFast");
+        assert_eq!(mount_at(&p, "/var/cache/hoard/zig"), ("hoard/zig/global/linux-amd64".into(), Sharing::Shared));
+        assert_eq!(set(&p, "ZIG_GLOBAL_CACHE_DIR").as_deref(), Some("/var/cache/hoard/zig"));
+        let p = plan_shell("cargo-zigbuild build --release");
+        assert_eq!(mount_at(&p, "/var/cache/hoard/cargo-zigbuild").0, "hoard/cargo-zigbuild/cache/linux-amd64");
     }
 }
