@@ -148,7 +148,7 @@ impl Parser<'_> {
             let step = match prog.as_str() {
                 "env" => self.wrap_env(&mut job, words, i),
                 "sudo" | "doas" => wrap_sudo(&mut job, words, i, prog == "doas"),
-                "gosu" | "su-exec" => match words.get(i + 1) {
+                "gosu" | "su-exec" | "s6-setuidgid" => match words.get(i + 1) {
                     Some(u) if i + 2 < words.len() => {
                         job.user = Some(u.text.clone());
                         Step::Inner(i + 2)
@@ -202,6 +202,12 @@ impl Parser<'_> {
                     Some(a) if !a.text.starts_with('-') => Step::Inner(i + 1),
                     _ => Step::Emit,
                 },
+                // `${X:+env A=1} cmd`: a prefix that may expand to nothing.
+                _ if !w.quoted && i + 1 < words.len() && is_optional_prefix(&w.text) => {
+                    job.wrappers.push(w.text.clone());
+                    i += 1;
+                    continue;
+                }
                 p if SHELLS.contains(&p) => self.shell(&job, words, i, stdin),
                 "eval" if job.in_shell => {
                     let script = words[i + 1..].iter().map(|w| w.text.as_str()).collect::<Vec<_>>().join(" ");
@@ -607,4 +613,11 @@ fn chdir_text(cwd: &Cwd, dir: &str, literal: bool) -> Cwd {
     } else {
         cwd.join(dir)
     }
+}
+
+/// `${NAME:+...}` / `${NAME+...}` as a whole word.
+fn is_optional_prefix(t: &str) -> bool {
+    let Some(inner) = t.strip_prefix("${").and_then(|r| r.strip_suffix('}')) else { return false };
+    let n = inner.bytes().take_while(|&c| c == b'_' || c.is_ascii_alphanumeric()).count();
+    n > 0 && (inner[n..].starts_with(":+") || inner[n..].starts_with('+'))
 }

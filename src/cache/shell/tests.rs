@@ -279,6 +279,12 @@ fn wrappers() {
         &["rm", "-f", "{}"],
         &["pip", "install", "$1"],
     ]));
+    // Conditional prefixes and s6.
+    let a = analyze_detailed("${J:+env J=\"$J\"} xx-cargo build; X=1 s6-setuidgid app python3 manage.py");
+    assert_eq!(a[0].inv.program(), "xx-cargo");
+    assert_eq!(a[0].wrappers, ["${J:+env J=\"$J\"}"]);
+    assert_eq!((a[1].inv.program(), a[1].user.as_deref()), ("python3", Some("app")));
+    assert_eq!(a[1].inv.assignments, pairs(&[("X", "1")]));
     // Wrappers without a command are reported as themselves (or not at all).
     assert_eq!(progs("env; exec >log 2>&1; nice; xargs"), v(&[&["env"], &["nice"], &["xargs"]]));
 }
@@ -623,6 +629,28 @@ fn real_world_corpus() {
     assert!(hb.iter().any(|a| a.inv.program() == "pipenv" && a.inv.nested));
 
     // hoppscotch: `mkdir -p /tmp/pnpm-install && cd /tmp/pnpm-install && ... npm install -g ...`.
+    // qdrant: `${JEMALLOC...:+env ...} xx-cargo build ...`; paperless: `s6-setuidgid paperless python3 ...`.
+    assert!(file("24-").iter().any(|a| a.inv.program() == "xx-cargo" && sub(a) == "build"));
+    assert!(file("08-").iter().any(|a| a.inv.program() == "python3" && a.user.as_deref() == Some("paperless")));
+
     let hs = file("28-");
     assert!(hs.iter().any(|a| a.inv.program() == "npm" && sub(a) == "install" && a.inv.cwd.as_deref() == Some("/tmp/pnpm-install")));
+}
+
+#[test]
+#[ignore]
+fn dump_corpus_programs() {
+    let mut names: std::collections::BTreeMap<String, usize> = Default::default();
+    for (_, run) in corpus_runs() {
+        let found = match &run {
+            Ok(s) => analyze_detailed(s),
+            Err(a) => analyze_exec_detailed(a),
+        };
+        for a in found {
+            *names.entry(format!("{}{}", a.inv.program(), if a.inv.nested { " (n)" } else { "" })).or_default() += 1;
+        }
+    }
+    for (k, v) in names {
+        println!("{v:5} {k}");
+    }
 }
