@@ -35,7 +35,7 @@ fn inspect(reference: &str) -> Option<Vec<u8>> {
     let cfg = serde_json::json!({
         "architecture": v["Architecture"],
         "os": v["Os"],
-        "variant": v.get("Variant").cloned().unwrap_or(serde_json::Value::Null),
+        "variant": v.get("Variant").and_then(|x| x.as_str()).unwrap_or(""),
         "config": v["Config"],
         "rootfs": {"type": "layers", "diff_ids": v["RootFS"]["Layers"]},
     });
