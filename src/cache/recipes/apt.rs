@@ -56,12 +56,27 @@ Binary::apt::APT::Keep-Downloaded-Packages \"true\";
 ";
 
 /// Runs the cleaning subcommands against apt's default directories (the image's), everything
-/// else unchanged.
+/// else unchanged. Before a subcommand that needs the package lists, an empty lists cache (a
+/// fresh or garbage-collected cache mount, while the layer of an earlier `RUN apt-get update`
+/// is still cached) is filled: from the image's own lists when it has some, as apt would have
+/// read them without hoard, else by `update`. Without this, `RUN apt-get update` then
+/// `RUN apt-get install` in separate steps could fail where the stock frontend succeeds.
 macro_rules! apt_shim {
     ($name:literal) => {
         Shim {
             name: $name,
             script: concat!(
+                "hoard_lists=/var/cache/hoard/apt/lists\n",
+                "hoard_has_lists() { for _f in \"$1\"/*_Packages*; do [ -e \"$_f\" ] && return 0; break; done; return 1; }\n",
+                "case \" $* \" in\n",
+                "  *\" install \"*|*\" reinstall \"*|*\" upgrade \"*|*\" dist-upgrade \"*|*\" full-upgrade \"*|*\" build-dep \"*|*\" satisfy \"*|*\" source \"*|*\" download \"*)\n",
+                "    if ! hoard_has_lists \"$hoard_lists\"; then\n",
+                "      if hoard_has_lists /var/lib/apt/lists; then cp -p /var/lib/apt/lists/*_* \"$hoard_lists/\" 2>/dev/null\n",
+                "      else hoard_real ",
+                $name,
+                " update >&2 || true; fi\n",
+                "    fi ;;\n",
+                "esac\n",
                 "case \" $* \" in\n",
                 "  *\" clean \"*|*\" autoclean \"*|*\" auto-clean \"*|*\" dist-clean \"*|*\" distclean \"*)\n",
                 "    hoard_real ",
