@@ -225,6 +225,29 @@ fn resolve(loc: &Location, env: &[(String, String)], user: &UserInfo, cwd: &str)
     }
 }
 
+/// Whether `rm` of `arg` (a path, maybe ending in a `*` glob) removes `target` itself or a
+/// directory above it. `rm -rf /x/*` empties `/x` but leaves `/x`, so a mount at `/x` is fine;
+/// one at `/x/y` is not.
+fn deletes(arg: &str, target: &str) -> bool {
+    let (dir, glob) = match arg.strip_suffix("/*") {
+        Some(d) => (if d.is_empty() { "/" } else { d }, true),
+        None => (arg, false),
+    };
+    if dir.contains(['*', '?', '[']) {
+        return false;
+    }
+    let under = target.starts_with(&format!("{}/", dir.trim_end_matches('/')));
+    if glob { under } else { under || target == dir }
+}
+
+/// Not a device, a kernel filesystem, the root or a relative path (a user's
+/// `COMPOSER_CACHE_DIR=/dev/null` means "no cache", not "mount here").
+fn usable_target(t: &str) -> bool {
+    t.starts_with('/')
+        && t != "/"
+        && !["/dev", "/proc", "/sys"].iter().any(|p| t == *p || t.starts_with(&format!("{p}/")))
+}
+
 fn id_component(s: &str) -> String {
     s.chars()
         .map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '_' || c == '-' { c } else { '-' })
@@ -323,6 +346,20 @@ pub fn plan(step: &Step) -> Plan {
         }
     }
 
+    // Directories the step deletes: a mount point inside one would make `rm -rf` fail with
+    // EBUSY where the stock build succeeds.
+    let removed: Vec<String> = invocations
+        .iter()
+        .filter(|inv| inv.argv.first().is_some_and(|w| basename(&w.text) == "rm"))
+        .flat_map(|inv| {
+            let cwd = inv.cwd.clone().map(|c| join(step.cwd, &c)).unwrap_or_else(|| step.cwd.to_string());
+            inv.argv[1..]
+                .iter()
+                .filter(|w| !w.text.starts_with('-') && !w.text.contains('$'))
+                .map(move |w| join(&cwd, &w.text))
+                .collect::<Vec<_>>()
+        })
+        .collect();
     let mut env: Vec<(String, String)> = step.env.to_vec();
     let mut shims: Vec<(&str, &str)> = Vec::new();
     let mut edits: Vec<(usize, usize, Option<&str>)> = Vec::new();
@@ -356,6 +393,14 @@ pub fn plan(step: &Step) -> Plan {
                 return false;
             }
             if plan.mounts.iter().any(|pm| pm.target == target) {
+                return false;
+            }
+            if let Some(r_) = removed.iter().find(|d| deletes(d, &target)) {
+                plan.notes.push(format!("{}: this step deletes {r_}; hoard does not mount {target} there", r.name));
+                return false;
+            }
+            if !usable_target(&target) {
+                plan.notes.push(format!("{}: {target} is not a directory hoard can cache", r.name));
                 return false;
             }
             plan.mounts.push(PlannedMount { recipe: r.name.to_string(), target, kind });
@@ -569,6 +614,27 @@ mod tests {
         let env = vec![("PIP_CACHE_DIR".to_string(), "cache".to_string())];
         let (t, c) = resolve(&Location::Redirect { var: "PIP_CACHE_DIR", path: "/x" }, &env, &user, "/app");
         assert_eq!((t.as_str(), c), ("/app/cache", None));
+    }
+
+    #[test]
+    fn delete_rules() {
+        assert!(deletes("/var/lib/apt/lists", "/var/lib/apt/lists"));
+        assert!(deletes("/var/lib/apt/lists", "/var/lib/apt/lists/partial"));
+        assert!(!deletes("/var/lib/apt/lists/*", "/var/lib/apt/lists"));
+        assert!(deletes("/var/lib/apt/lists/*", "/var/lib/apt/lists/partial"));
+        assert!(!deletes("/root/.cache2", "/root/.cache"));
+        assert!(usable_target("/var/cache/x") && !usable_target("/dev/null") && !usable_target("/") && !usable_target("x"));
+    }
+
+    #[test]
+    fn no_mounts_where_the_step_deletes_or_at_device_paths() {
+        let p = plan_shell("cargo build --release && rm -rf /root/.cargo/registry");
+        let targets: Vec<&str> = p.mounts.iter().map(|m| m.target.as_str()).collect();
+        assert!(!targets.iter().any(|t| t.starts_with("/root/.cargo/registry")), "{targets:?}");
+        assert!(targets.contains(&"/root/.cargo/git/db"), "{targets:?}");
+        assert!(p.notes.iter().any(|n| n.contains("deletes /root/.cargo/registry")), "{:?}", p.notes);
+        let p = plan_shell_with("composer install", &[("COMPOSER_CACHE_DIR", "/dev/null")], 0, "/root");
+        assert!(p.mounts.iter().all(|m| !m.target.starts_with("/dev")), "{:?}", p.mounts);
     }
 
     #[test]
