@@ -1,0 +1,697 @@
+//! Real builds proving hoard's cache claims.
+//!
+//! Each test builds naive Dockerfiles from `testdata/cache/<case>/` (no hand-written cache
+//! mounts) with `docker buildx build --builder default` through hoard
+//! (`--build-arg BUILDKIT_SYNTAX=$HOARD_IMAGE`) and, where a comparison is the point, with the
+//! stock frontend. Evidence is read from the build output (`--progress=plain`: cargo's
+//! `Compiling`/`Downloaded`, pip's `Building wheel`, apt's `Need to get`, `go build -v`), from
+//! the bytes the build containers received (`/sys/class/net/docker0/statistics/tx_bytes`, the
+//! host side of the bridge the RUN steps use), from the images themselves (`docker run`), and
+//! from `hoard explain --json`. No timing is asserted anywhere.
+//!
+//! Steps are forced to re-run with a fresh `BUST` build argument (every case has `ARG BUST`
+//! before its cached step) rather than `--no-cache`, so the base layers stay cached.
+//! Cold-cache runs use a fresh `BUILDKIT_CACHE_MOUNT_NS`, which namespaces every cache id.
+//!
+//! Run one test alone: `cargo test --test cache_e2e -- --exact apt` (names below). Tests that
+//! need the engine fail when it is missing, unless `HOARD_SKIP_E2E=1` (skipped is not passed).
+//! `HOARD_IMAGE` names the frontend image (default `hoard:dev`, made by `scripts/image.sh`).
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use common::*;
+use serde_json::Value;
+
+// ------------------------------------------------------------------------------------------
+// Harness
+
+fn case_dir(case: &str) -> PathBuf {
+    root().join("testdata/cache").join(case)
+}
+
+/// A value no earlier build used (BUST args, cache namespaces, image tags).
+fn unique(what: &str) -> String {
+    static N: AtomicU32 = AtomicU32::new(0);
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
+    format!("{what}-{}-{nanos}-{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst))
+}
+
+/// Copies a directory tree (the build context, so a test can edit it).
+fn copy_tree(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for e in fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let dest = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_tree(&e.path(), &dest);
+        } else {
+            fs::copy(e.path(), &dest).unwrap();
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Fe {
+    Stock,
+    Hoard,
+    /// hoard with `--build-arg HOARD=off`: the same frontend, no injection.
+    HoardOff,
+}
+
+/// Bytes the build containers received so far (all traffic into docker0's containers).
+fn docker0_rx() -> u64 {
+    let p = "/sys/class/net/docker0/statistics/tx_bytes";
+    fs::read_to_string(p).unwrap_or_else(|e| panic!("{p}: {e}")).trim().parse().unwrap()
+}
+
+struct Built {
+    ok: bool,
+    text: String,
+    /// docker0 bytes into containers during the build.
+    bytes: u64,
+}
+
+impl Built {
+    fn must(self, what: &str) -> Built {
+        assert!(self.ok, "{what}: build failed:\n{}", tail(&self.text, 80));
+        self
+    }
+}
+
+/// The buildx arguments for one build: frontend, Dockerfile, build args, extra flags.
+fn build_args(fe: Fe, dockerfile: &Path, args: &[(&str, &str)], extra: &[&str]) -> Vec<String> {
+    let mut v: Vec<String> = vec!["-f".into(), dockerfile.display().to_string()];
+    if fe != Fe::Stock {
+        v.extend(["--build-arg".into(), format!("BUILDKIT_SYNTAX={}", hoard_image())]);
+    }
+    if fe == Fe::HoardOff {
+        v.extend(["--build-arg".into(), "HOARD=off".into()]);
+    }
+    for (k, val) in args {
+        v.extend(["--build-arg".into(), format!("{k}={val}")]);
+    }
+    v.extend(extra.iter().map(|s| s.to_string()));
+    v.push(".".into());
+    v
+}
+
+/// One build in `ctx` (the Dockerfile defaults to `ctx/Dockerfile`).
+fn build(ctx: &Path, fe: Fe, dockerfile: Option<&Path>, args: &[(&str, &str)], extra: &[&str]) -> Built {
+    let df = dockerfile.map(Path::to_path_buf).unwrap_or_else(|| ctx.join("Dockerfile"));
+    let before = docker0_rx();
+    let out = buildx(ctx, &build_args(fe, &df, args, extra));
+    let bytes = docker0_rx().saturating_sub(before);
+    Built { ok: out.status.success(), text: output_text(&out), bytes }
+}
+
+/// A `docker buildx build` running in the background, its progress output streamed to a
+/// channel line by line (both stdout and stderr).
+fn spawn_build(ctx: &Path, fe: Fe, dockerfile: &Path, args: &[(&str, &str)], extra: &[&str]) -> (Child, std::sync::mpsc::Receiver<String>) {
+    let mut cmd = Command::new("docker");
+    cmd.current_dir(ctx)
+        .args(["buildx", "build", "--builder", "default", "--progress=plain"])
+        .args(build_args(fe, dockerfile, args, extra))
+        .env("DOCKER_BUILDKIT", "1")
+        .env("BUILDX_NO_DEFAULT_ATTESTATIONS", "1")
+        .env_remove("BUILDKIT_PROGRESS")
+        .env_remove("BUILDX_BUILDER")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("spawn docker buildx build");
+    let (tx, rx) = std::sync::mpsc::channel();
+    let out = child.stdout.take().unwrap();
+    let err = child.stderr.take().unwrap();
+    let tx2 = tx.clone();
+    std::thread::spawn(move || {
+        for l in BufReader::new(out).lines().map_while(Result::ok) {
+            let _ = tx2.send(l);
+        }
+    });
+    std::thread::spawn(move || {
+        for l in BufReader::new(err).lines().map_while(Result::ok) {
+            let _ = tx.send(l);
+        }
+    });
+    (child, rx)
+}
+
+/// The progress lines of the (last) step whose header line contains `needle`, without their
+/// `#N 1.234 ` prefixes. Empty when the step never ran (or was CACHED).
+fn step_log(text: &str, needle: &str) -> Vec<String> {
+    let header = text
+        .lines()
+        .filter(|l| l.starts_with('#') && l.contains(" [") && l.contains(needle))
+        .filter_map(|l| l.split_whitespace().next())
+        .last();
+    let Some(id) = header else { return Vec::new() };
+    let prefix = format!("{id} ");
+    text.lines()
+        .filter_map(|l| l.strip_prefix(&prefix))
+        .filter_map(|rest| {
+            // `1.234 message`: drop the timestamp.
+            let (ts, msg) = rest.split_once(' ').unwrap_or((rest, ""));
+            ts.parse::<f64>().is_ok().then(|| msg.to_string())
+        })
+        .collect()
+}
+
+fn docker_run(image: &str, args: &[&str]) -> String {
+    docker_run_as(image, None, args)
+}
+
+fn docker_run_as(image: &str, user: Option<&str>, args: &[&str]) -> String {
+    let mut cmd = Command::new("docker");
+    cmd.args(["run", "--rm"]);
+    if let Some(u) = user {
+        cmd.args(["--user", u]);
+    }
+    let out = cmd.arg(image).args(args).output().expect("docker run");
+    assert!(out.status.success(), "docker run {image} {args:?} failed: {}", output_text(&out));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A tag removed again when the test ends.
+struct Tag(String);
+
+impl Tag {
+    fn new(what: &str) -> Tag {
+        Tag(format!("hoard-cache-e2e/{}:{}", what, unique("t").replace('-', "")))
+    }
+}
+
+impl Drop for Tag {
+    fn drop(&mut self) {
+        let _ = Command::new("docker").args(["image", "rm", "-f", &self.0]).output();
+    }
+}
+
+/// `hoard explain --json --no-docker` of a Dockerfile (the binary cargo built for this test run).
+fn explain(dockerfile: &Path, build_args: &[&str]) -> Value {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hoard"));
+    // --no-docker: plan against an empty base config, independent of the local engine.
+    cmd.arg("explain").arg("--json").arg("--no-docker");
+    for a in build_args {
+        cmd.args(["--build-arg", a]);
+    }
+    let out = cmd.arg(dockerfile).output().expect("run hoard explain");
+    assert!(out.status.success(), "hoard explain {} failed: {}", dockerfile.display(), output_text(&out));
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("explain output is not JSON ({e}): {}", output_text(&out)))
+}
+
+/// The cache mounts `explain` planned for the RUN on `line`, as `id target` strings.
+fn planned_caches(report: &Value, line: u64) -> Vec<String> {
+    report["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["line"].as_u64() == Some(line))
+        .flat_map(|r| r["mounts"].as_array().cloned().unwrap_or_default())
+        .filter(|m| m["type"] == "cache")
+        .map(|m| format!("{} {}", m["id"].as_str().unwrap(), m["target"].as_str().unwrap()))
+        .collect()
+}
+
+/// The number in an apt `Need to get X of archives` / `Need to get X/Y of archives` line, in
+/// bytes: (to download, total).
+fn apt_need_to_get(lines: &[String]) -> Option<(u64, u64)> {
+    let l = lines.iter().find(|l| l.starts_with("Need to get "))?;
+    let amount = l.strip_prefix("Need to get ")?.strip_suffix(" of archives.")?;
+    let parse = |s: &str| -> Option<u64> {
+        let (n, unit) = s.trim().split_once(' ')?;
+        let n: f64 = n.replace(',', "").parse().ok()?;
+        let mul = match unit {
+            "B" => 1.0,
+            "kB" => 1e3,
+            "MB" => 1e6,
+            "GB" => 1e9,
+            _ => return None,
+        };
+        Some((n * mul) as u64)
+    };
+    match amount.split_once('/') {
+        Some((a, b)) => Some((parse(a)?, parse(b)?)),
+        None => {
+            let n = parse(amount)?;
+            Some((n, n))
+        }
+    }
+}
+
+fn mb(b: u64) -> String {
+    format!("{:.2} MB", b as f64 / 1e6)
+}
+
+// ------------------------------------------------------------------------------------------
+// 1. cargo, multi-stage and same-RUN
+
+const CARGO_DEPS: &[&str] = &["itoa", "hex", "fnv", "smallvec"];
+
+/// Builder stage compiles a crate with four crates.io dependencies; the final stage copies the
+/// binary out of `target/release`. After a source change the rebuild recompiles only the crate
+/// itself and downloads nothing.
+#[test]
+fn cargo_multi_stage() {
+    if !e2e_enabled("cargo_multi_stage") {
+        return;
+    }
+    let scratch = Scratch::new("cache-cargo");
+    let ctx = scratch.path.join("ctx");
+    copy_tree(&case_dir("cargo"), &ctx);
+    let tag = Tag::new("cargo");
+
+    let first = build(&ctx, Fe::Hoard, None, &[], &["--load", "-t", &tag.0]).must("cargo, first hoard build");
+    assert_eq!(docker_run(&tag.0, &[]).trim(), "hoard-cargo-demo v1 42 6869 4", "first build's binary");
+    let log1 = step_log(&first.text, "cargo build");
+    eprintln!("first build, cargo step:\n  {}", log1.join("\n  "));
+
+    fs::write(ctx.join("src/message.rs"), "pub const TEXT: &str = \"hoard-cargo-demo v2\";\n").unwrap();
+    let second = build(&ctx, Fe::Hoard, None, &[], &["--load", "-t", &tag.0]).must("cargo, rebuild after a source change");
+    let log = step_log(&second.text, "cargo build");
+    eprintln!("rebuild, cargo step:\n  {}", log.join("\n  "));
+    assert!(
+        log.iter().any(|l| l.contains("Compiling hoard-cargo-demo")),
+        "the rebuild did not compile the changed crate (did the step run?):\n{}",
+        log.join("\n")
+    );
+    let recompiled: Vec<&String> =
+        log.iter().filter(|l| CARGO_DEPS.iter().any(|d| l.trim_start().starts_with(&format!("Compiling {d} ")))).collect();
+    assert!(recompiled.is_empty(), "dependencies were compiled again after a source change: {recompiled:?}");
+    let downloads: Vec<&String> = log.iter().filter(|l| l.contains("Downloaded ") || l.contains("Downloading ")).collect();
+    assert!(downloads.is_empty(), "crates were downloaded again: {downloads:?}");
+    assert_eq!(docker_run(&tag.0, &[]).trim(), "hoard-cargo-demo v2 42 6869 4", "the rebuilt binary is the new one");
+}
+
+/// `cargo build --release && cp target/release/demo /usr/local/bin/` in one RUN.
+#[test]
+fn cargo_same_run() {
+    if !e2e_enabled("cargo_same_run") {
+        return;
+    }
+    let ctx = case_dir("cargo");
+    let tag = Tag::new("cargo-same-run");
+    let df = ctx.join("Dockerfile.samerun");
+    let b = build(&ctx, Fe::Hoard, Some(&df), &[("BUST", &unique("bust"))], &["--load", "-t", &tag.0]);
+    let b = b.must("cargo build && cp in one RUN");
+    eprintln!("{}", step_log(&b.text, "cargo build").join("\n"));
+    assert_eq!(docker_run(&tag.0, &[]).trim(), "hoard-cargo-demo v1 42 6869 4");
+    let report = explain(&df, &[]);
+    let caches = planned_caches(&report, 6);
+    assert!(caches.iter().any(|c| c.starts_with("hoard/cargo/target")), "no target cache planned for the cargo step: {caches:?}");
+}
+
+// ------------------------------------------------------------------------------------------
+// 2. apt
+
+/// `apt-get update && apt-get install -y curl git && rm -rf /var/lib/apt/lists/*`: a forced
+/// re-run downloads far less with hoard than with the stock frontend, and the image is clean.
+#[test]
+fn apt() {
+    if !e2e_enabled("apt") {
+        return;
+    }
+    let ctx = case_dir("apt");
+    let tag = Tag::new("apt");
+    let stock = build(&ctx, Fe::Stock, None, &[("BUST", &unique("bust"))], &[]).must("apt, stock");
+    build(&ctx, Fe::Hoard, None, &[("BUST", &unique("bust"))], &[]).must("apt, hoard warm-up");
+    let mut hoard = build(&ctx, Fe::Hoard, None, &[("BUST", &unique("bust"))], &["--load", "-t", &tag.0]).must("apt, hoard re-run");
+    if hoard.bytes * 10 >= stock.bytes {
+        // docker0 counts every container on the machine: measure once more before failing.
+        eprintln!("hoard re-run received {}; measuring again", mb(hoard.bytes));
+        hoard = build(&ctx, Fe::Hoard, None, &[("BUST", &unique("bust"))], &["--load", "-t", &tag.0]).must("apt, hoard re-run");
+    }
+    let log = step_log(&hoard.text, "apt-get install");
+    eprintln!("apt re-run: stock {} hoard {}", mb(stock.bytes), mb(hoard.bytes));
+    eprintln!("hoard apt step:\n  {}", log.iter().filter(|l| !l.starts_with("Get:") && !l.starts_with("Selecting") && !l.starts_with("Preparing") && !l.starts_with("Unpacking") && !l.starts_with("Setting up")).cloned().collect::<Vec<_>>().join("\n  "));
+    let need = apt_need_to_get(&log);
+    assert!(matches!(need, Some((0, total)) if total > 0), "apt had to download packages again: {need:?}");
+    assert!(
+        hoard.bytes * 10 < stock.bytes,
+        "hoard's re-run received {} over docker0, not under 10% of the stock re-run's {}",
+        mb(hoard.bytes),
+        mb(stock.bytes)
+    );
+    // A clean image: no lists, no archives.
+    let leftovers = docker_run(
+        &tag.0,
+        &["sh", "-c", "find /var/lib/apt/lists -mindepth 1; find /var/cache/apt -name '*.deb' -o -name '*.bin'; git --version >/dev/null && curl --version >/dev/null && echo tools-ok"],
+    );
+    assert_eq!(leftovers.trim(), "tools-ok", "the hoard image is not clean (or git/curl missing)");
+}
+
+// ------------------------------------------------------------------------------------------
+// 3. pip sdists as a non-root user
+
+const PIP_SDISTS: &[&str] = &["docopt", "termcolor", "pyperclip"];
+
+/// `USER app` + a venv + three sdist-only packages: the forced re-run builds no wheel, and
+/// everything under the user's home belongs to the user.
+#[test]
+fn pip_sdists_non_root() {
+    if !e2e_enabled("pip_sdists_non_root") {
+        return;
+    }
+    let ctx = case_dir("pip");
+    let tag = Tag::new("pip");
+    let first = build(&ctx, Fe::Hoard, None, &[("BUST", &unique("bust"))], &[]).must("pip, first hoard build");
+    eprintln!("first pip step:\n  {}", step_log(&first.text, "pip install docopt").join("\n  "));
+    let second = build(&ctx, Fe::Hoard, None, &[("BUST", &unique("bust"))], &["--load", "-t", &tag.0]).must("pip, re-run");
+    let log = step_log(&second.text, "pip install docopt");
+    eprintln!("re-run pip step:\n  {}", log.join("\n  "));
+    assert!(log.iter().any(|l| l.starts_with("Successfully installed")), "the pip step did not run:\n{}", log.join("\n"));
+    let built: Vec<&String> = log
+        .iter()
+        .filter(|l| {
+            let l = l.trim_start();
+            l.starts_with("Building wheel for") || l.starts_with("Created wheel for") || l.starts_with("Running setup.py install")
+        })
+        .collect();
+    assert!(built.is_empty(), "the re-run built the sdists again instead of reusing the wheels: {built:?}");
+    for p in PIP_SDISTS {
+        assert!(log.iter().any(|l| l.contains(p)), "{p} is not mentioned in the pip step");
+    }
+    assert_eq!(docker_run(&tag.0, &[]).trim(), "pip ok 0.6.2");
+    let foreign = docker_run_as(&tag.0, Some("0"), &["sh", "-c", "find /home/app ! -user app -printf '%u %p\\n'"]);
+    assert!(foreign.trim().is_empty(), "files under /home/app not owned by app:\n{foreign}");
+}
+
+// ------------------------------------------------------------------------------------------
+// 4. uv
+
+/// `uv venv` + `uv pip install numpy six`: a forced re-run receives far fewer bytes.
+#[test]
+fn uv() {
+    if !e2e_enabled("uv") {
+        return;
+    }
+    let ctx = case_dir("uv");
+    let tag = Tag::new("uv");
+    let stock = build(&ctx, Fe::Stock, None, &[("BUST", &unique("bust"))], &[]).must("uv, stock");
+    build(&ctx, Fe::Hoard, None, &[("BUST", &unique("bust"))], &[]).must("uv, hoard warm-up");
+    let hoard = build(&ctx, Fe::Hoard, None, &[("BUST", &unique("bust"))], &["--load", "-t", &tag.0]).must("uv, hoard re-run");
+    let log = step_log(&hoard.text, "uv pip install");
+    eprintln!("uv re-run: stock {} hoard {}\nhoard uv step:\n  {}", mb(stock.bytes), mb(hoard.bytes), log.join("\n  "));
+    assert!(log.iter().any(|l| l.starts_with("Installed ")), "the uv step did not install anything:\n{}", log.join("\n"));
+    assert!(
+        hoard.bytes * 4 < stock.bytes,
+        "uv re-run received {} over docker0, not under 25% of the stock re-run's {}",
+        mb(hoard.bytes),
+        mb(stock.bytes)
+    );
+    assert_eq!(docker_run(&tag.0, &[]).trim(), "uv ok 2.2.6");
+}
+
+// ------------------------------------------------------------------------------------------
+// 5. npm
+
+/// `npm ci` with a lockfile (typescript, ms): a forced re-run receives far fewer bytes and
+/// `node_modules` is in the image.
+#[test]
+fn npm() {
+    if !e2e_enabled("npm") {
+        return;
+    }
+    let ctx = case_dir("npm");
+    let tag = Tag::new("npm");
+    let stock = build(&ctx, Fe::Stock, None, &[("BUST", &unique("bust"))], &[]).must("npm, stock");
+    build(&ctx, Fe::Hoard, None, &[("BUST", &unique("bust"))], &[]).must("npm, hoard warm-up");
+    let hoard = build(&ctx, Fe::Hoard, None, &[("BUST", &unique("bust"))], &["--load", "-t", &tag.0]).must("npm, hoard re-run");
+    let log = step_log(&hoard.text, "npm ci");
+    eprintln!("npm re-run: stock {} hoard {}\nhoard npm step:\n  {}", mb(stock.bytes), mb(hoard.bytes), log.join("\n  "));
+    assert!(log.iter().any(|l| l.contains("added ")), "npm ci did not run:\n{}", log.join("\n"));
+    assert!(
+        hoard.bytes * 4 < stock.bytes,
+        "npm re-run received {} over docker0, not under 25% of the stock re-run's {}",
+        mb(hoard.bytes),
+        mb(stock.bytes)
+    );
+    assert_eq!(docker_run(&tag.0, &[]).trim(), "npm ok 1m 5.4.5");
+}
+
+// ------------------------------------------------------------------------------------------
+// 6. go
+
+/// A two-package stdlib-only module: after changing `main.go`, `go build -v` rebuilds only the
+/// main package (the other comes from the build cache), and the binary runs.
+#[test]
+fn go() {
+    if !e2e_enabled("go") {
+        return;
+    }
+    let scratch = Scratch::new("cache-go");
+    let ctx = scratch.path.join("ctx");
+    copy_tree(&case_dir("go"), &ctx);
+    let tag = Tag::new("go");
+    let report = explain(&ctx.join("Dockerfile"), &[]);
+    let caches = planned_caches(&report, 5);
+    assert!(caches.iter().any(|c| c.starts_with("hoard/go/build")), "no go build cache planned: {caches:?}");
+
+    let first = build(&ctx, Fe::Hoard, None, &[], &["--load", "-t", &tag.0]).must("go, first build");
+    eprintln!("first go step:\n  {}", step_log(&first.text, "go build").join("\n  "));
+    assert_eq!(docker_run(&tag.0, &[]).trim(), "hello GO v1");
+    let main = fs::read_to_string(ctx.join("main.go")).unwrap().replace("\"v1\"", "\"v2\"");
+    fs::write(ctx.join("main.go"), main).unwrap();
+    let second = build(&ctx, Fe::Hoard, None, &[], &["--load", "-t", &tag.0]).must("go, rebuild");
+    let log = step_log(&second.text, "go build");
+    eprintln!("rebuild go step:\n  {}", log.join("\n  "));
+    assert!(log.iter().any(|l| l == "example.com/hello"), "go build -v did not build the main package:\n{}", log.join("\n"));
+    assert!(
+        !log.iter().any(|l| l == "example.com/hello/greet"),
+        "the unchanged package was compiled again (no build cache):\n{}",
+        log.join("\n")
+    );
+    assert_eq!(docker_run(&tag.0, &[]).trim(), "hello GO v2");
+}
+
+// ------------------------------------------------------------------------------------------
+// 7. zig
+
+/// `python3 -m ziglang cc`: the re-run starts with zig's global cache already filled.
+#[test]
+fn zig() {
+    if !e2e_enabled("zig") {
+        return;
+    }
+    let ctx = case_dir("zig");
+    let tag = Tag::new("zig");
+    let report = explain(&ctx.join("Dockerfile"), &[]);
+    let caches = planned_caches(&report, 9);
+    assert!(caches.iter().any(|c| c.starts_with("hoard/zig/")), "no zig cache planned: {caches:?}");
+    build(&ctx, Fe::Hoard, None, &[("BUST", &unique("bust"))], &[]).must("zig, first build");
+    let second = build(&ctx, Fe::Hoard, None, &[("BUST", &unique("bust"))], &["--load", "-t", &tag.0]).must("zig, re-run");
+    let log = step_log(&second.text, "ziglang cc");
+    eprintln!("re-run zig step:\n  {}", log.join("\n  "));
+    let entries: u64 = log
+        .iter()
+        .find_map(|l| l.strip_prefix("zig-cache-entries: "))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("the zig step printed no cache count:\n{}", log.join("\n")));
+    assert!(entries > 0, "zig's global cache was empty when the re-run started");
+    assert_eq!(docker_run(&tag.0, &[]).trim(), "zig ok");
+}
+
+// ------------------------------------------------------------------------------------------
+// 8. planned only (tools that cannot download here)
+
+/// Every `testdata/cache/planned/<tool>.Dockerfile` has a `<tool>.expected`: one line per
+/// planned mount, `L<line> cache <target> id=<id> sharing=<s> uid=<u> gid=<g>`,
+/// `L<line> tmpfs <target>` or `L<line> file <target>`. The planned set must be exactly that.
+#[test]
+fn planned_only() {
+    let dir = case_dir("planned");
+    let mut failures = Vec::new();
+    let mut n = 0;
+    let mut names: Vec<PathBuf> = fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "Dockerfile"))
+        .collect();
+    names.sort();
+    for df in names {
+        n += 1;
+        let expected_path = df.with_extension("expected");
+        let expected: BTreeSet<String> = fs::read_to_string(&expected_path)
+            .unwrap_or_else(|e| panic!("{}: {e}", expected_path.display()))
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .map(String::from)
+            .collect();
+        let report = explain(&df, &[]);
+        let mut got = BTreeSet::new();
+        for r in report["runs"].as_array().unwrap() {
+            let line = r["line"].as_u64().unwrap();
+            for m in r["mounts"].as_array().unwrap() {
+                let t = m["target"].as_str().unwrap();
+                got.insert(match m["type"].as_str().unwrap() {
+                    "cache" => format!(
+                        "L{line} cache {t} id={} sharing={} uid={} gid={}",
+                        m["id"].as_str().unwrap(),
+                        m["sharing"].as_str().unwrap(),
+                        m["uid"],
+                        m["gid"]
+                    ),
+                    kind => format!("L{line} {kind} {t}"),
+                });
+            }
+        }
+        if got != expected {
+            let name = df.file_name().unwrap().to_string_lossy().into_owned();
+            let missing: Vec<_> = expected.difference(&got).collect();
+            let extra: Vec<_> = got.difference(&expected).collect();
+            failures.push(format!("{name}:\n  missing: {missing:#?}\n  unexpected: {extra:#?}"));
+        }
+    }
+    assert!(n > 0, "no Dockerfiles in {}", dir.display());
+    assert!(failures.is_empty(), "planned mounts differ from the expectations:\n{}", failures.join("\n"));
+}
+
+// ------------------------------------------------------------------------------------------
+// 9. concurrency
+
+/// Two builds at once, each re-running apt, pip and cargo steps on the same caches.
+#[test]
+fn concurrency() {
+    if !e2e_enabled("concurrency") {
+        return;
+    }
+    let ctx = case_dir("cargo");
+    let df = case_dir("concurrency").join("Dockerfile");
+    let (b1, b2) = (unique("bust"), unique("bust"));
+    let (mut c1, r1) = spawn_build(&ctx, Fe::Hoard, &df, &[("BUST", &b1)], &[]);
+    let (mut c2, r2) = spawn_build(&ctx, Fe::Hoard, &df, &[("BUST", &b2)], &[]);
+    let s1 = c1.wait().unwrap();
+    let s2 = c2.wait().unwrap();
+    let t1: String = r1.try_iter().collect::<Vec<_>>().join("\n");
+    let t2: String = r2.try_iter().collect::<Vec<_>>().join("\n");
+    assert!(s1.success(), "first concurrent build failed:\n{}", tail(&t1, 80));
+    assert!(s2.success(), "second concurrent build failed:\n{}", tail(&t2, 80));
+    for (t, name) in [(&t1, "first"), (&t2, "second")] {
+        for (needle, proof) in [("apt-get install", "Setting up"), ("pip install", "Successfully installed"), ("cargo build", "Finished")] {
+            let log = step_log(t, needle);
+            assert!(
+                log.iter().any(|l| l.contains(proof)),
+                "{name} build: the `{needle}` step did not run to the end (no {proof:?}):\n{}",
+                log.join("\n")
+            );
+        }
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// 10. cancellation
+
+/// Kill the buildx client while apt unpacks (all archives downloaded into a cold cache), build
+/// again: it succeeds and downloads less than the cold run needed.
+#[test]
+fn cancellation() {
+    if !e2e_enabled("cancellation") {
+        return;
+    }
+    let ctx = case_dir("cancel");
+    let df = ctx.join("Dockerfile");
+    let ns = unique("hoard-e2e-cancel");
+    let args = [("BUST", unique("bust")), ("BUILDKIT_CACHE_MOUNT_NS", ns.clone())];
+    let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (mut child, rx) = spawn_build(&ctx, Fe::Hoard, &df, &args, &[]);
+    let mut seen = Vec::new();
+    let mut killed = false;
+    for line in rx.iter() {
+        let unpacking = line.contains(" Unpacking ");
+        seen.push(line);
+        if unpacking {
+            child.kill().expect("kill the buildx client");
+            killed = true;
+            break;
+        }
+    }
+    let _ = child.wait();
+    let text = seen.join("\n");
+    assert!(killed, "the build ended before apt started unpacking:\n{}", tail(&text, 60));
+    let cold = apt_need_to_get(&step_log(&text, "apt-get install"));
+    let Some((cold_get, _)) = cold else { panic!("no `Need to get` line before the kill:\n{}", tail(&text, 60)) };
+    assert!(cold_get > 0, "the first (cold) run had nothing to download: {cold:?}");
+
+    let args2 = [("BUST", unique("bust")), ("BUILDKIT_CACHE_MOUNT_NS", ns.clone())];
+    let args2: Vec<(&str, &str)> = args2.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let again = build(&ctx, Fe::Hoard, Some(&df), &args2, &[]).must("the build after the cancelled one");
+    let need = apt_need_to_get(&step_log(&again.text, "apt-get install"));
+    eprintln!("cold run needed {cold:?}; after the kill: {need:?}, docker0 {}", mb(again.bytes));
+    let Some((get, _)) = need else { panic!("no `Need to get` line in the rebuild:\n{}", tail(&again.text, 60)) };
+    assert!(get < cold_get, "the rebuild downloaded as much as the cold run ({get} >= {cold_get} bytes)");
+    assert!(again.bytes < cold_get, "docker0 received {} for the rebuild, not less than the cold archives {}", mb(again.bytes), mb(cold_get));
+}
+
+// ------------------------------------------------------------------------------------------
+// 11. same image as the stock frontend, except in cache directories
+
+/// Builds `dockerfile` (stage `target`) with both frontends into OCI tarballs and compares
+/// them; differences under `allowed` paths are printed, not failed. `must_equal` paths inside
+/// an allowed tree must still be equal.
+fn same_image(case: &str, dockerfile: &Path, target: Option<&str>, allowed: &[&str], must_equal: &[&str]) {
+    let scratch = Scratch::new(&format!("cache-same-{case}"));
+    let ctx = case_dir(case);
+    let bust = unique("bust");
+    let mut images = Vec::new();
+    for fe in [Fe::Stock, Fe::Hoard] {
+        let dest = scratch.path.join(format!("{fe:?}.tar"));
+        let out = format!("type=oci,dest={},compression=uncompressed,force-compression=true", dest.display());
+        let mut extra = vec!["--output", out.as_str()];
+        if let Some(t) = target {
+            extra.extend(["--target", t]);
+        }
+        build(&ctx, fe, Some(dockerfile), &[("BUST", &bust)], &extra).must(&format!("{case}, {fe:?}"));
+        images.push(load_oci(&dest).unwrap_or_else(|e| panic!("{case}: reading the {fe:?} image: {e}")));
+    }
+    let under = |p: &str, root: &str| p == root || p.starts_with(&format!("{root}/"));
+    let diffs = compare_images(&images[0], &images[1]);
+    let (tolerated, real): (Vec<String>, Vec<String>) = diffs.into_iter().partition(|d| {
+        let path = d.split(": ").next().unwrap_or("");
+        allowed.iter().any(|a| under(path, a)) && !must_equal.iter().any(|m| path == *m)
+    });
+    eprintln!("{case}: {} tolerated differences in cache directories", tolerated.len());
+    for d in tolerated.iter().take(15) {
+        eprintln!("  {d}");
+    }
+    assert!(real.is_empty(), "{}", report(case, "stock", "hoard", &real));
+}
+
+#[test]
+fn same_image_cargo() {
+    if !e2e_enabled("same_image_cargo") {
+        return;
+    }
+    // The builder stage: hoard's /app/target holds only the final artifacts (the rest is in
+    // the cache); ~/.cargo's registry is in the cache. The binary must be the same.
+    let df = case_dir("cargo").join("Dockerfile");
+    same_image("cargo", &df, Some("builder"), &["/app/target", "/root/.cargo"], &["/app/target/release/demo"]);
+}
+
+#[test]
+fn same_image_apt() {
+    if !e2e_enabled("same_image_apt") {
+        return;
+    }
+    // Debian's stock image keeps the downloaded .debs and apt's package caches; hoard keeps
+    // them in the cache. (The lists are removed by the Dockerfile itself.)
+    let df = case_dir("apt").join("Dockerfile");
+    same_image("apt", &df, None, &["/var/cache/apt", "/var/lib/apt/lists"], &[]);
+}
+
+#[test]
+fn same_image_pip() {
+    if !e2e_enabled("same_image_pip") {
+        return;
+    }
+    // pip's HTTP and wheel caches under the user's home.
+    let df = case_dir("pip").join("Dockerfile");
+    same_image("pip", &df, None, &["/home/app/.cache", "/root/.cache"], &[]);
+}
