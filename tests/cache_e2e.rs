@@ -376,7 +376,10 @@ fn pip_sdists_non_root() {
         .collect();
     assert!(built.is_empty(), "the re-run built the sdists again instead of reusing the wheels: {built:?}");
     for p in PIP_SDISTS {
-        assert!(log.iter().any(|l| l.contains(p)), "{p} is not mentioned in the pip step");
+        assert!(
+            log.iter().any(|l| l.trim_start().starts_with(&format!("Using cached {p}-")) && l.ends_with(".whl")),
+            "no `Using cached {p}-...whl` line: the wheel built earlier was not reused"
+        );
     }
     assert_eq!(docker_run(&tag.0, &[]).trim(), "pip ok 0.6.2");
     let foreign = docker_run_as(&tag.0, Some("0"), &["sh", "-c", "find /home/app ! -user app -printf '%u %p\\n'"]);
@@ -501,57 +504,86 @@ fn zig() {
 // ------------------------------------------------------------------------------------------
 // 8. planned only (tools that cannot download here)
 
-/// Every `testdata/cache/planned/<tool>.Dockerfile` has a `<tool>.expected`: one line per
-/// planned mount, `L<line> cache <target> id=<id> sharing=<s> uid=<u> gid=<g>`,
-/// `L<line> tmpfs <target>` or `L<line> file <target>`. The planned set must be exactly that.
-#[test]
-fn planned_only() {
-    let dir = case_dir("planned");
-    let mut failures = Vec::new();
-    let mut n = 0;
-    let mut names: Vec<PathBuf> = fs::read_dir(&dir)
-        .unwrap()
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "Dockerfile"))
-        .collect();
-    names.sort();
-    for df in names {
-        n += 1;
-        let expected_path = df.with_extension("expected");
-        let expected: BTreeSet<String> = fs::read_to_string(&expected_path)
-            .unwrap_or_else(|e| panic!("{}: {e}", expected_path.display()))
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty() && !l.starts_with('#'))
-            .map(String::from)
-            .collect();
-        let report = explain(&df, &[]);
-        let mut got = BTreeSet::new();
-        for r in report["runs"].as_array().unwrap() {
-            let line = r["line"].as_u64().unwrap();
-            for m in r["mounts"].as_array().unwrap() {
-                let t = m["target"].as_str().unwrap();
-                got.insert(match m["type"].as_str().unwrap() {
-                    "cache" => format!(
-                        "L{line} cache {t} id={} sharing={} uid={} gid={}",
-                        m["id"].as_str().unwrap(),
-                        m["sharing"].as_str().unwrap(),
-                        m["uid"],
-                        m["gid"]
-                    ),
-                    kind => format!("L{line} {kind} {t}"),
-                });
-            }
+macro_rules! planned {
+    ($($name:ident),* $(,)?) => {
+        const PLANNED: &[&str] = &[$(stringify!($name)),*];
+        /// One test per `testdata/cache/planned/<name>.Dockerfile`.
+        mod planned {
+            $( #[test] fn $name() { super::run_planned(stringify!($name)); } )*
         }
-        if got != expected {
-            let name = df.file_name().unwrap().to_string_lossy().into_owned();
-            let missing: Vec<_> = expected.difference(&got).collect();
-            let extra: Vec<_> = got.difference(&expected).collect();
-            failures.push(format!("{name}:\n  missing: {missing:#?}\n  unexpected: {extra:#?}"));
+    };
+}
+
+planned! {
+    apk, bun, bundler, ccache, composer, conda, dnf, dotnet, gradle, maven, nonroot, pdm, pipenv, pnpm,
+    poetry, sccache, yarn,
+}
+
+/// `testdata/cache/planned/<name>.Dockerfile` has a `<name>.expected`: one line per planned
+/// mount, `L<line> cache <target> id=<id> sharing=<s> uid=<u> gid=<g>`, `L<line> tmpfs <target>`
+/// or `L<line> file <target>` (`#` comments). The planned set must be exactly that. Needs no
+/// engine: `hoard explain --no-docker` plans against empty base image configs.
+fn run_planned(name: &str) {
+    let dir = case_dir("planned");
+    let df = dir.join(format!("{name}.Dockerfile"));
+    let expected_path = dir.join(format!("{name}.expected"));
+    let expected: BTreeSet<String> = fs::read_to_string(&expected_path)
+        .unwrap_or_else(|e| panic!("{}: {e}", expected_path.display()))
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(String::from)
+        .collect();
+    let report = explain(&df, &[]);
+    let mut got = BTreeSet::new();
+    for r in report["runs"].as_array().unwrap() {
+        let line = r["line"].as_u64().unwrap();
+        for m in r["mounts"].as_array().unwrap() {
+            let t = m["target"].as_str().unwrap();
+            got.insert(match m["type"].as_str().unwrap() {
+                "cache" => format!(
+                    "L{line} cache {t} id={} sharing={} uid={} gid={}",
+                    m["id"].as_str().unwrap(),
+                    m["sharing"].as_str().unwrap(),
+                    m["uid"],
+                    m["gid"]
+                ),
+                kind => format!("L{line} {kind} {t}"),
+            });
         }
     }
-    assert!(n > 0, "no Dockerfiles in {}", dir.display());
-    assert!(failures.is_empty(), "planned mounts differ from the expectations:\n{}", failures.join("\n"));
+    let missing: Vec<_> = expected.difference(&got).collect();
+    let extra: Vec<_> = got.difference(&expected).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "{name}: planned mounts differ from {}\n  expected, not planned: {missing:#?}\n  planned, not expected: {extra:#?}",
+        expected_path.display()
+    );
+}
+
+#[test]
+fn every_planned_case_is_listed() {
+    let on_disk: BTreeSet<String> = fs::read_dir(case_dir("planned"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter_map(|e| e.file_name().to_string_lossy().strip_suffix(".Dockerfile").map(String::from))
+        .collect();
+    let listed: BTreeSet<String> = PLANNED.iter().map(|s| s.to_string()).collect();
+    assert_eq!(on_disk, listed, "testdata/cache/planned/*.Dockerfile and the planned! list differ");
+}
+
+/// `hoard explain` on a Dockerfile whose base image is in the local engine reads its config
+/// (without `--no-docker`).
+#[test]
+fn explain_reads_local_base_image() {
+    if !e2e_enabled("explain_reads_local_base_image") {
+        return;
+    }
+    let df = case_dir("apt").join("Dockerfile");
+    let out = Command::new(env!("CARGO_BIN_EXE_hoard")).args(["explain", "--json"]).arg(&df).output().expect("run hoard explain");
+    assert!(out.status.success(), "hoard explain {} failed: {}", df.display(), output_text(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["assumptions"].as_array().map(Vec::len), Some(0), "the local image was not used: {report}");
 }
 
 // ------------------------------------------------------------------------------------------
