@@ -307,20 +307,21 @@ pub fn plan(step: &Step) -> Plan {
     if !step.selection.enabled {
         return plan;
     }
-    let mut invocations = if step.shell_form {
-        step.args.last().map(|s| shell::analyze(s)).unwrap_or_default()
+    let mut details = if step.shell_form {
+        step.args.last().map(|s| shell::analyze_detailed(s)).unwrap_or_default()
     } else {
-        shell::analyze_exec(step.args)
+        shell::analyze_exec_detailed(step.args)
     };
     for script in step.extra_scripts {
-        invocations.extend(shell::analyze(script).into_iter().map(|mut inv| {
-            inv.nested = true;
-            for w in &mut inv.argv {
+        details.extend(shell::analyze_detailed(script).into_iter().map(|mut a| {
+            a.inv.nested = true;
+            for w in &mut a.inv.argv {
                 w.span = None;
             }
-            inv
+            a
         }));
     }
+    let invocations: Vec<Invocation> = details.iter().map(|a| a.inv.clone()).collect();
 
     // Detection.
     let mut matched: Vec<Matched> = Vec::new();
@@ -363,18 +364,21 @@ pub fn plan(step: &Step) -> Plan {
     let mut env: Vec<(String, String)> = step.env.to_vec();
     let mut shims: Vec<(&str, &str)> = Vec::new();
     let mut edits: Vec<(usize, usize, Option<&str>)> = Vec::new();
-    let (uid, gid) = (step.user.uid, step.user.gid);
-
     for m in &matched {
         let r = m.recipe;
+        // `sudo apt-get ...` from a non-root USER runs the tool as root.
+        let via_root = m.invocations.iter().all(|&i| matches!(details[i].user.as_deref(), Some("root" | "0")));
+        let root = UserInfo::root();
+        let user = if via_root && step.user.uid != 0 { &root } else { step.user };
+        let (uid, gid) = (user.uid, user.gid);
         if r.root_only && uid != 0 {
             plan.notes.push(format!("{}: runs as uid {uid}, not root; nothing injected", r.name));
             continue;
         }
-        // The variables this tool sees: the step's, then those set in the script before it.
+        // The variables this tool sees: the step's, then those the script exports or sets for it.
         let mut tool_env = env.clone();
         if let Some(&first) = m.invocations.first() {
-            tool_env.extend(invocations[first].assignments.iter().cloned());
+            tool_env.extend(details[first].env.iter().cloned());
         }
         let cwd = m
             .invocations
@@ -410,7 +414,7 @@ pub fn plan(step: &Step) -> Plan {
         for c in r.caches.iter().filter(|c: &&CacheDir| {
             c.only_for.is_empty() || c.only_for.iter().any(|s| m.subcommands.contains(*s))
         }) {
-            let (target, change) = resolve(&c.location, &tool_env, step.user, &cwd);
+            let (target, change) = resolve(&c.location, &tool_env, user, &cwd);
             let id = cache_id(r.name, c.kind, c.scope, step.platform, step.base, uid);
             let kind = MountKind::Cache { id, sharing: c.sharing, uid, gid };
             if add_mount(&mut plan, target, kind) {
@@ -423,7 +427,7 @@ pub fn plan(step: &Step) -> Plan {
             }
         }
         for t in r.tmpfs {
-            let (target, _) = resolve(t, &tool_env, step.user, &cwd);
+            let (target, _) = resolve(t, &tool_env, user, &cwd);
             add_mount(&mut plan, target, MountKind::Tmpfs);
         }
         for ConfFile { target, content } in r.files {
@@ -635,6 +639,18 @@ mod tests {
         assert!(p.notes.iter().any(|n| n.contains("deletes /root/.cargo/registry")), "{:?}", p.notes);
         let p = plan_shell_with("composer install", &[("COMPOSER_CACHE_DIR", "/dev/null")], 0, "/root");
         assert!(p.mounts.iter().all(|m| !m.target.starts_with("/dev")), "{:?}", p.mounts);
+    }
+
+    #[test]
+    fn exports_and_sudo_are_followed() {
+        let p = plan_shell("export CARGO_HOME=/opt/cargo && cargo fetch");
+        assert!(p.mounts.iter().any(|m| m.target == "/opt/cargo/registry/index"), "{:?}", p.mounts);
+        let p = plan_shell_with("sudo apt-get update", &[], 1000, "/home/app");
+        let apt: Vec<_> = p.mounts.iter().filter(|m| matches!(m.kind, MountKind::Cache { .. })).collect();
+        assert!(!apt.is_empty(), "{:?} {:?}", p.mounts, p.notes);
+        assert!(apt.iter().all(|m| matches!(m.kind, MountKind::Cache { uid: 0, gid: 0, .. })));
+        let p = plan_shell_with("apt-get update", &[], 1000, "/home/app");
+        assert!(p.mounts.is_empty() && p.notes.iter().any(|n| n.contains("not root")), "{:?}", p.notes);
     }
 
     #[test]
