@@ -84,7 +84,7 @@ impl OfflineArgs {
 
     fn convert(&self) -> (String, hoard::tools::offline::Offline) {
         let (text, opts) = self.load();
-        match hoard::tools::offline::convert(&text, &self.file, &opts) {
+        match hoard::tools::offline::plans(&text, &self.file, &opts) {
             Ok(off) => (text, off),
             Err(e) => {
                 eprintln!("{}", e.render(&self.file));

@@ -22,6 +22,7 @@ pub(super) struct CopySpec {
     pub exclude: Vec<String>,
     pub checksum: Option<String>,
     pub unpack: Option<bool>,
+    pub keep_git_dir: Option<bool>,
     pub original: String,
     pub span: Span,
 }
@@ -40,6 +41,7 @@ impl CopySpec {
             exclude: c.exclude.clone(),
             checksum: None,
             unpack: None,
+            keep_git_dir: None,
             original: c.original.clone(),
             span: c.span,
         }
@@ -58,6 +60,7 @@ impl CopySpec {
             exclude: c.exclude.clone(),
             checksum: c.checksum.clone().filter(|s| !s.is_empty()),
             unpack: c.unpack,
+            keep_git_dir: c.keep_git_dir,
             original: c.original.clone(),
             span: c.span,
         }
@@ -160,7 +163,21 @@ impl Build<'_> {
                 if !spec.is_add {
                     return Err(Error::new("source can't be a git ref for COPY"));
                 }
-                return Err(Error::new("ADD from a git repository is not supported by hoard yet"));
+                let git = self.graph.git(src, spec.keep_git_dir.unwrap_or(false), spec.checksum.as_deref(), llb::OpMeta::named(pg_name.clone()))?;
+                actions.push(CopyAction {
+                    from: CopyFrom::State(Some(git)),
+                    src: "/".into(),
+                    dest: dest.clone(),
+                    mode,
+                    mode_str: mode_str.clone(),
+                    follow_symlinks: false,
+                    dir_contents_only: false,
+                    attempt_unpack: false,
+                    allow_wildcard: false,
+                    include: Vec::new(),
+                    exclude: spec.exclude.clone(),
+                    chown: spec.chown.clone(),
+                });
             } else if is_http(src) {
                 if !spec.is_add {
                     return Err(Error::new("source can't be a URL for COPY"));

@@ -100,6 +100,29 @@ pub(super) struct CopyAction {
     pub chown: Option<String>,
 }
 
+/// The `git://` identifier (`host/path[#ref[:subdir]]`, as Go's `llb.Git` writes it) and the
+/// remote for `https://host/repo.git#ref:subdir`, `git@host:repo.git#ref`, `ssh://...`.
+pub(super) fn git_identifier(url: &str) -> Result<(String, String)> {
+    let (remote, fragment) = url.split_once('#').unwrap_or((url, ""));
+    let (reference, subdir) = fragment.split_once(':').unwrap_or((fragment, ""));
+    let hostpath = if let Some((_, rest)) = remote.split_once("://") {
+        rest.rsplit_once('@').map(|(_, h)| h).unwrap_or(rest).to_string()
+    } else if let Some((userhost, path)) = remote.split_once(':') {
+        let host = userhost.rsplit_once('@').map(|(_, h)| h).unwrap_or(userhost);
+        format!("{host}/{}", path.trim_start_matches('/'))
+    } else {
+        return Err(crate::error::Error::new(format!("invalid git source {url}")));
+    };
+    let mut id = hostpath;
+    if !reference.is_empty() || !subdir.is_empty() {
+        id += &format!("#{reference}");
+        if !subdir.is_empty() {
+            id += &format!(":{subdir}");
+        }
+    }
+    Ok((id, remote.to_string()))
+}
+
 /// Builds graph nodes; remembers the build-context source so it is made once.
 #[derive(Debug, Default)]
 pub(super) struct Graph {
@@ -122,6 +145,20 @@ impl Graph {
             ..Default::default()
         };
         llb::http(url, &opts, meta)
+    }
+
+    /// A git repository source from an `ADD` URL (see [`git_identifier`]).
+    pub fn git(&self, url: &str, keep_git_dir: bool, checksum: Option<&str>, meta: OpMeta) -> Result<Output> {
+        let (id, remote) = git_identifier(url)?;
+        let ssh = (remote.starts_with("git@") || remote.starts_with("ssh://")).then(llb::GitSsh::default);
+        let opts = llb::GitOpts {
+            full_url: remote,
+            keep_git_dir,
+            checksum: checksum.map(str::to_string),
+            ssh,
+            ..Default::default()
+        };
+        Ok(llb::git(&id, &opts, meta))
     }
 
     pub fn mkdir(&self, base: Option<Output>, path: &str, mode: u32, parents: bool, user: Option<&str>, meta: OpMeta) -> Result<Output> {
@@ -260,5 +297,27 @@ impl Build<'_> {
             definition: None,
         }];
         llb::marshal(root, &sources)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn git_ids() {
+        assert_eq!(
+            git_identifier("https://github.com/moby/buildkit.git#v0.10.1:docs").unwrap(),
+            ("github.com/moby/buildkit.git#v0.10.1:docs".to_string(), "https://github.com/moby/buildkit.git".to_string())
+        );
+        assert_eq!(git_identifier("git@github.com:a/b.git#main").unwrap().0, "github.com/a/b.git#main");
+        assert_eq!(git_identifier("https://host/r.git").unwrap().0, "host/r.git");
+        assert!(git_identifier("nonsense").is_err());
+    }
+
+    #[test]
+    fn owners() {
+        assert_eq!(owner("1000:1000"), Owner { user: Some(UserRef::Id(1000)), group: Some(UserRef::Id(1000)) });
+        assert_eq!(owner("app"), Owner { user: Some(UserRef::Name("app".into())), group: None });
     }
 }

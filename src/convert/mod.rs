@@ -58,6 +58,8 @@ pub struct ConvertOpts {
     pub shm_size: Option<i64>,
     /// `force-network-mode`: `none` or `host`.
     pub force_network: Option<String>,
+    /// Convert every stage, not only those the target needs (`hoard explain`).
+    pub all_stages: bool,
 }
 
 impl Default for ConvertOpts {
@@ -80,6 +82,7 @@ impl Default for ConvertOpts {
             hostname: None,
             shm_size: None,
             force_network: None,
+            all_stages: false,
         }
     }
 }

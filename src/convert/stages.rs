@@ -304,6 +304,9 @@ impl<'a> Build<'a> {
     }
 
     fn reachable(&self) -> BTreeSet<usize> {
+        if self.opts.all_stages {
+            return (0..self.stages.len()).collect();
+        }
         let mut seen = BTreeSet::new();
         let mut todo = vec![self.target];
         while let Some(i) = todo.pop() {

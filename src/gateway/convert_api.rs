@@ -106,6 +106,7 @@ pub(crate) fn convert_opts(req: &ConvertRequest) -> crate::convert::ConvertOpts 
             NetworkMode::Host => Some("host".into()),
             NetworkMode::None => Some("none".into()),
         },
+        all_stages: false,
     }
 }
 

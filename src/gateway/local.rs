@@ -7,11 +7,10 @@
 
 use std::collections::BTreeMap;
 
-use prost::Message as _;
 
 use crate::proto::pb;
 
-use super::caps::{self, CapSet};
+use super::caps::CapSet;
 
 pub const ATTR_LOCAL_SESSION: &str = "local.session";
 pub const ATTR_INCLUDE_PATTERNS: &str = "local.includepattern";
@@ -116,6 +115,8 @@ pub fn parse_dockerignore(data: &[u8]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::gateway::caps;
+    use prost::Message as _;
 
     fn all_caps() -> CapSet {
         CapSet::from_ids(caps::DEFAULT_LLB_CAPS.iter().copied())

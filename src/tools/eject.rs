@@ -32,6 +32,12 @@ fn shift_from(word: &str, key: &str) -> String {
 
 /// Produce the ejected Dockerfile.
 pub fn eject(text: &str, off: &Offline) -> Result<String> {
+    if !off.exact {
+        return Err(crate::error::Error::new(format!(
+            "cannot eject: {}",
+            off.assumptions.first().map(String::as_str).unwrap_or("the Dockerfile does not convert")
+        )));
+    }
     let df = parser::parse(text)?;
     let lines: Vec<&str> = text.lines().collect();
     let mut files: Vec<(String, u32)> = Vec::new(); // content, mode
@@ -39,7 +45,7 @@ pub fn eject(text: &str, off: &Offline) -> Result<String> {
     let ns = String::new();
     let _ = ns;
 
-    for r in &off.result.plans {
+    for r in &off.plans {
         if r.plan.is_empty() {
             continue;
         }

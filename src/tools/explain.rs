@@ -46,9 +46,9 @@ fn run_json(r: &RunPlan) -> Value {
 pub fn to_json(file: &str, off: &Offline) -> Value {
     json!({
         "file": file,
-        "platform": off.result.platform.id(),
+        "platform": off.platform.id(),
         "assumptions": off.assumptions,
-        "runs": off.result.plans.iter().map(run_json).collect::<Vec<_>>(),
+        "runs": off.plans.iter().map(run_json).collect::<Vec<_>>(),
     })
 }
 
@@ -59,7 +59,7 @@ pub fn to_text(file: &str, text: &str, off: &Offline) -> String {
     for a in &off.assumptions {
         out += &format!("note: {a}\n");
     }
-    for r in &off.result.plans {
+    for r in &off.plans {
         let first = lines.get(r.span.start.saturating_sub(1)).copied().unwrap_or("").trim();
         let stage = if r.stage.is_empty() { String::new() } else { format!(" [{}]", r.stage) };
         out += &format!("\n{file}:{}{stage}: {first}\n", r.span.start);

@@ -3,9 +3,12 @@
 //! files inside intermediate states (`/etc/passwd`) are answered as unknown.
 
 use std::collections::BTreeMap;
-use std::process::Command;
+use std::process::Command as Process;
 
-use crate::convert::{self, ConvertOpts, Outcome, PlatformResult, Resolved, ResolvedImage};
+use crate::cache::{self, dialect, Selection, Step, UserInfo};
+use crate::convert::{self, ConvertOpts, Outcome, Resolved, ResolvedImage, RunPlan};
+use crate::instructions::{self, Command};
+use crate::parser;
 use crate::error::{Error, Result};
 use crate::image::{ImageConfig, Platform};
 
@@ -19,15 +22,18 @@ pub struct OfflineOpts {
     pub no_docker: bool,
 }
 
-/// The converter's result plus what had to be assumed.
+/// The cache plans of a Dockerfile plus what had to be assumed.
 pub struct Offline {
-    pub result: PlatformResult,
+    pub platform: Platform,
+    pub plans: Vec<RunPlan>,
     pub assumptions: Vec<String>,
+    /// False when the converter failed and the plans come from [`approximate`].
+    pub exact: bool,
 }
 
 /// An image config from `docker image inspect`, in image-config JSON form.
 fn inspect(reference: &str) -> Option<Vec<u8>> {
-    let out = Command::new("docker").args(["image", "inspect", "--format", "{{json .}}", reference]).output().ok()?;
+    let out = Process::new("docker").args(["image", "inspect", "--format", "{{json .}}", reference]).output().ok()?;
     if !out.status.success() {
         return None;
     }
@@ -40,6 +46,88 @@ fn inspect(reference: &str) -> Option<Vec<u8>> {
         "rootfs": {"type": "layers", "diff_ids": v["RootFS"]["Layers"]},
     });
     serde_json::to_vec(&cfg).ok()
+}
+
+/// Plans for every RUN of every stage without converting: the stage's `ENV` values as
+/// written, root unless a numeric `USER` says otherwise, no base image config. For Dockerfiles
+/// the converter cannot take as given (a `FROM ${IMAGE}` without its build argument).
+pub fn approximate(text: &str, platform: &Platform, build_args: &BTreeMap<String, String>) -> Result<Vec<RunPlan>> {
+    let df = parser::parse(text)?;
+    let parsed = instructions::parse(&df)?;
+    let starts: Vec<(usize, String)> = df.nodes.iter().map(|n| (n.span.start, n.keyword.clone())).collect();
+    let d = dialect::scan(text, &starts)?;
+    let arg = match build_args.get("HOARD") {
+        Some(v) => dialect::parse_settings(v, 0)?,
+        None => Vec::new(),
+    };
+    let mut plans = Vec::new();
+    for (i, stage) in parsed.stages.iter().enumerate() {
+        let mut env: Vec<(String, String)> = vec![("PATH".into(), crate::image::default_path_env("linux").into())];
+        let mut user = UserInfo::root();
+        let mut dir = "/".to_string();
+        for c in &stage.commands {
+            match c {
+                Command::Env(e) => env.extend(e.pairs.iter().cloned()),
+                Command::Workdir(w) => dir = crate::llb::file::clean(&format!("{dir}/{}", w.path)),
+                Command::User(u) => {
+                    let (uid, gid) = u.user.split_once(':').unwrap_or((&u.user, ""));
+                    user = match uid.parse::<u32>() {
+                        Ok(n) => UserInfo { uid: n, gid: gid.parse().unwrap_or(n), home: "/".into() },
+                        Err(_) if uid == "root" => UserInfo::root(),
+                        Err(_) => UserInfo { uid: 1000, gid: 1000, home: format!("/home/{uid}") },
+                    };
+                }
+                Command::Run(r) => {
+                    let selection: Selection = d.selection(stage.span.start, r.span.start, &arg);
+                    let mut args = r.cmd.args();
+                    let shell_form = r.cmd.prepend_shell();
+                    if shell_form {
+                        let script = if r.files.is_empty() { args.join(" ") } else { r.files[0].data.clone() };
+                        args = vec!["/bin/sh".into(), "-c".into(), script];
+                    }
+                    let plan = cache::plan(&Step {
+                        args: &args,
+                        shell_form,
+                        extra_scripts: &[],
+                        env: &env,
+                        cwd: &dir,
+                        user: &user,
+                        platform,
+                        base: &stage.base,
+                        user_mounts: &[],
+                        protected: &[],
+                        selection: &selection,
+                    });
+                    let name = stage.name.clone().unwrap_or_else(|| format!("stage-{i}"));
+                    plans.push(RunPlan { span: r.span, stage: name, selection, user: Some(user.clone()), plan });
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(plans)
+}
+
+/// Convert `text` without a daemon; when the converter fails (missing build arguments and
+/// the like), fall back to [`approximate`] and say so.
+pub fn plans(text: &str, filename: &str, opts: &OfflineOpts) -> Result<Offline> {
+    match convert(text, filename, opts) {
+        Ok(off) => Ok(off),
+        Err(e) => {
+            let platform = match &opts.platform {
+                Some(p) => Platform::parse(p)?,
+                None => Platform::host(),
+            };
+            let plans = approximate(text, &platform, &opts.build_args).map_err(|_| e.clone())?;
+            let why = e.render(filename);
+            Ok(Offline {
+                platform,
+                plans,
+                assumptions: vec![format!("the Dockerfile does not convert as given ({why}); plans below are approximate: ENV as written, no base image config")],
+                exact: false,
+            })
+        }
+    }
 }
 
 /// Convert `text` without a daemon.
@@ -58,6 +146,7 @@ pub fn convert(text: &str, filename: &str, opts: &OfflineOpts) -> Result<Offline
             .iter()
             .map(|s| s.to_string())
             .collect(),
+        all_stages: opts.target.is_none(),
         ..Default::default()
     };
     let mut resolved = Resolved::default();
@@ -66,17 +155,20 @@ pub fn convert(text: &str, filename: &str, opts: &OfflineOpts) -> Result<Offline
         match convert::convert(text, &copts, &resolved)? {
             Outcome::Done { mut results, .. } => {
                 let result = results.pop().ok_or_else(|| Error::new("no result"))?;
-                return Ok(Offline { result, assumptions });
+                return Ok(Offline { platform: result.platform, plans: result.plans, assumptions, exact: true });
             }
             Outcome::NeedImages(needs) => {
                 for n in needs {
                     let local = n.reference.strip_prefix("docker.io/library/").or_else(|| n.reference.strip_prefix("docker.io/")).unwrap_or(&n.reference);
                     let config = (!opts.no_docker).then(|| inspect(local)).flatten().unwrap_or_else(|| {
-                        assumptions.push(format!(
+                        let note = format!(
                             "{}: config not available locally; assumed an empty {} image (run `docker pull` for exact paths)",
                             n.reference,
                             n.platform.id()
-                        ));
+                        );
+                        if !assumptions.contains(&note) {
+                            assumptions.push(note);
+                        }
                         ImageConfig::empty(&n.platform).to_json()
                     });
                     resolved.images.insert(
@@ -87,10 +179,13 @@ pub fn convert(text: &str, filename: &str, opts: &OfflineOpts) -> Result<Offline
             }
             Outcome::NeedFiles(needs) => {
                 for f in needs {
-                    assumptions.push(format!(
+                    let note = format!(
                         "{} of an intermediate stage is only known at build time; steps running as a named non-root user are shown without caches",
                         f.path
-                    ));
+                    );
+                    if !assumptions.contains(&note) {
+                        assumptions.push(note);
+                    }
                     resolved.files.insert((f.key, f.path), None);
                 }
             }
