@@ -32,11 +32,13 @@ case ${HOARD_BENCH_BUILD:-archive} in
     log "building $HOARD_BENCH_IMAGE from commit $commit"
     (cd "$src" && CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$repo/target-bench} \
       HOARD_IMAGE=$HOARD_BENCH_IMAGE scripts/image.sh)
+    export HOARD_BENCH_BIN=${CARGO_TARGET_DIR:-$repo/target-bench}/x86_64-unknown-linux-gnu/release/hoard
     ;;
   worktree)
     commit="$(git rev-parse --short=12 HEAD)+worktree"
     [ -z "$(git status --porcelain -- src frontend proto build.rs Cargo.toml Cargo.lock)" ] || commit="$commit(dirty)"
     HOARD_IMAGE=$HOARD_BENCH_IMAGE scripts/image.sh
+    export HOARD_BENCH_BIN=${CARGO_TARGET_DIR:-$repo/target}/x86_64-unknown-linux-gnu/release/hoard
     ;;
   none)
     commit="unknown(image as found)"
