@@ -280,12 +280,16 @@ fn cargo_multi_stage() {
     copy_tree(&case_dir("cargo"), &ctx);
     let tag = Tag::new("cargo");
 
+    // Unique messages: an earlier run's identical context would make the step a layer-cache hit.
+    let msg = ctx.join("src/message.rs");
+    let (w1, w2) = (unique("first").replace('-', ""), unique("second").replace('-', ""));
+    fs::write(&msg, format!("pub const TEXT: &str = \"{w1}\";\n")).unwrap();
     let first = build(&ctx, Fe::Hoard, None, &[], &["--load", "-t", &tag.0]).must("cargo, first hoard build");
-    assert_eq!(docker_run(&tag.0, &[]).trim(), "hoard-cargo-demo v1 42 6869 4", "first build's binary");
+    assert_eq!(docker_run(&tag.0, &[]).trim(), format!("{w1} 42 6869 4"), "first build's binary");
     let log1 = step_log(&first.text, "cargo build");
     eprintln!("first build, cargo step:\n  {}", log1.join("\n  "));
 
-    fs::write(ctx.join("src/message.rs"), "pub const TEXT: &str = \"hoard-cargo-demo v2\";\n").unwrap();
+    fs::write(&msg, format!("pub const TEXT: &str = \"{w2}\";\n")).unwrap();
     let second = build(&ctx, Fe::Hoard, None, &[], &["--load", "-t", &tag.0]).must("cargo, rebuild after a source change");
     let log = step_log(&second.text, "cargo build");
     eprintln!("rebuild, cargo step:\n  {}", log.join("\n  "));
@@ -299,7 +303,7 @@ fn cargo_multi_stage() {
     assert!(recompiled.is_empty(), "dependencies were compiled again after a source change: {recompiled:?}");
     let downloads: Vec<&String> = log.iter().filter(|l| l.contains("Downloaded ") || l.contains("Downloading ")).collect();
     assert!(downloads.is_empty(), "crates were downloaded again: {downloads:?}");
-    assert_eq!(docker_run(&tag.0, &[]).trim(), "hoard-cargo-demo v2 42 6869 4", "the rebuilt binary is the new one");
+    assert_eq!(docker_run(&tag.0, &[]).trim(), format!("{w2} 42 6869 4"), "the rebuilt binary is the new one");
 }
 
 /// `cargo build --release && cp target/release/demo /usr/local/bin/` in one RUN.
@@ -525,11 +529,14 @@ fn go() {
     let caches = planned_caches(&report, 5);
     assert!(caches.iter().any(|c| c.starts_with("hoard/go/build")), "no go build cache planned: {caches:?}");
 
+    // Unique versions: an earlier run's identical context would make the step a layer-cache hit.
+    let main = fs::read_to_string(ctx.join("main.go")).unwrap();
+    let (v1, v2) = (unique("first").replace('-', ""), unique("second").replace('-', ""));
+    fs::write(ctx.join("main.go"), main.replace("\"v1\"", &format!("\"{v1}\""))).unwrap();
     let first = build(&ctx, Fe::Hoard, None, &[], &["--load", "-t", &tag.0]).must("go, first build");
     eprintln!("first go step:\n  {}", step_log(&first.text, "go build").join("\n  "));
-    assert_eq!(docker_run(&tag.0, &[]).trim(), "hello GO v1");
-    let main = fs::read_to_string(ctx.join("main.go")).unwrap().replace("\"v1\"", "\"v2\"");
-    fs::write(ctx.join("main.go"), main).unwrap();
+    assert_eq!(docker_run(&tag.0, &[]).trim(), format!("hello GO {v1}"));
+    fs::write(ctx.join("main.go"), main.replace("\"v1\"", &format!("\"{v2}\""))).unwrap();
     let second = build(&ctx, Fe::Hoard, None, &[], &["--load", "-t", &tag.0]).must("go, rebuild");
     let log = step_log(&second.text, "go build");
     eprintln!("rebuild go step:\n  {}", log.join("\n  "));
@@ -539,7 +546,7 @@ fn go() {
         "the unchanged package was compiled again (no build cache):\n{}",
         log.join("\n")
     );
-    assert_eq!(docker_run(&tag.0, &[]).trim(), "hello GO v2");
+    assert_eq!(docker_run(&tag.0, &[]).trim(), format!("hello GO {v2}"));
 }
 
 // ------------------------------------------------------------------------------------------
