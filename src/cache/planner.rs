@@ -276,21 +276,23 @@ fn overlaps(a: &str, b: &str) -> bool {
     under(a, b) || under(b, a)
 }
 
-/// The helper every shim starts with: `hoard_real NAME ARGS...` runs the next NAME on PATH
-/// after the shim directory and returns its status.
+/// The helper every shim starts with: `hoard_real NAME ARGS...` runs NAME as found on PATH
+/// without the shim directory and returns its status. The tool gets its plain name as argv[0]
+/// (apt logs its command line into the image) and a PATH without the shims.
 pub fn shim_prelude() -> String {
     format!(
         "#!/bin/sh\n\
          # Written by hoard for this build step only; not part of the image.\n\
          hoard_real() {{\n\
          \x20 _hoard_name=$1; shift\n\
+         \x20 _hoard_path=\n\
          \x20 _hoard_ifs=$IFS; IFS=:\n\
          \x20 for _hoard_d in $PATH; do\n\
          \x20   [ \"$_hoard_d\" = \"{SHIM_DIR}\" ] && continue\n\
-         \x20   if [ -x \"$_hoard_d/$_hoard_name\" ]; then IFS=$_hoard_ifs; \"$_hoard_d/$_hoard_name\" \"$@\"; return $?; fi\n\
+         \x20   _hoard_path=${{_hoard_path:+$_hoard_path:}}$_hoard_d\n\
          \x20 done\n\
          \x20 IFS=$_hoard_ifs\n\
-         \x20 echo \"hoard: $_hoard_name not found on PATH\" >&2; return 127\n\
+         \x20 (PATH=$_hoard_path; export PATH; exec \"$_hoard_name\" \"$@\")\n\
          }}\n"
     )
 }
@@ -327,7 +329,21 @@ pub fn plan(step: &Step) -> Plan {
     let mut matched: Vec<Matched> = Vec::new();
     for (n, inv) in invocations.iter().enumerate() {
         for recipe in recipes::all() {
-            let sub = recipe.triggers.iter().find_map(|t| match_trigger(t, inv));
+            let sub = recipe.triggers.iter().find_map(|t| match_trigger(t, inv)).or_else(|| {
+                // Switched on through the environment (`RUSTC_WRAPPER=sccache` + `cargo build`).
+                let prog = inv.argv.first().map(|w| w.text.as_str()).unwrap_or("");
+                let seen = |var: &str| {
+                    details[n].env.iter().rev().find(|(k, _)| k == var).map(|(_, v)| v.as_str()).or_else(|| env_get(step.env, var))
+                };
+                recipe
+                    .env_triggers
+                    .iter()
+                    .any(|t| {
+                        (t.programs.contains(&basename(prog)) || t.programs.contains(&prog))
+                            && seen(t.var).is_some_and(|v| v.contains(t.contains))
+                    })
+                    .then(String::new)
+            });
             let Some(sub) = sub else { continue };
             if !step.selection.allows(recipe.name) {
                 plan.notes.push(format!("{}: detected but turned off for this step", recipe.name));

@@ -13,6 +13,9 @@ pub struct Recipe {
     pub about: &'static str,
     /// Invocations that mean the step uses this tool.
     pub triggers: &'static [Trigger],
+    /// Environment settings that mean a build tool of the step runs this one
+    /// (`RUSTC_WRAPPER=sccache` with `cargo build`, `CC="ccache gcc"` with `make`).
+    pub env_triggers: &'static [EnvTrigger],
     /// Persistent cache mounts.
     pub caches: &'static [CacheDir],
     /// Scratch directories mounted as tmpfs (pure temporary data, never worth keeping).
@@ -49,6 +52,17 @@ pub struct Trigger {
     /// Global options that take a separate value word, so the value is not read as the
     /// subcommand (`apt-get -o Foo=bar install`, `cargo +nightly build`'s `+x` needs none).
     pub options_with_value: &'static [&'static str],
+}
+
+/// A tool switched on through a variable rather than named on the command line.
+#[derive(Debug)]
+pub struct EnvTrigger {
+    /// The variable (`RUSTC_WRAPPER`, `CC`, `CMAKE_C_COMPILER_LAUNCHER`).
+    pub var: &'static str,
+    /// A word its value must contain (`sccache`).
+    pub contains: &'static str,
+    /// Programs (basenames) whose invocation in the step then counts (`cargo`, `make`).
+    pub programs: &'static [&'static str],
 }
 
 /// A persistent cache directory.

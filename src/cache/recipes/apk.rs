@@ -49,6 +49,7 @@ pub static RECIPES: &[Recipe] = &[Recipe {
             "--from",
         ],
     }],
+    env_triggers: &[],
     caches: &[CacheDir {
         kind: "cache",
         location: Location::Fixed("/etc/apk/cache"),

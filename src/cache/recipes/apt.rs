@@ -186,6 +186,7 @@ pub static RECIPES: &[Recipe] = &[Recipe {
         // Reads the lists only; any subcommand (it has no cleaning one).
         Trigger { programs: &["apt-cache"], python_module: None, prefix: &[], subcommands: &[], options_with_value: OPTS },
     ],
+    env_triggers: &[],
     caches: &[
         CacheDir {
             kind: "archives",

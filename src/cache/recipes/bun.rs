@@ -17,6 +17,7 @@ pub static RECIPES: &[Recipe] = &[Recipe {
         },
         Trigger { programs: &["bunx"], python_module: None, prefix: &[], subcommands: &[], options_with_value: &[] },
     ],
+    env_triggers: &[],
     caches: &[CacheDir {
         kind: "cache",
         location: Location::Redirect { var: "BUN_INSTALL_CACHE_DIR", path: "/var/cache/hoard/bun" },

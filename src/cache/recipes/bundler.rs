@@ -18,6 +18,7 @@ pub static RECIPES: &[Recipe] = &[Recipe {
         subcommands: &["install", "update", "package", "pack", "cache", "lock"],
         options_with_value: &["--gemfile"],
     }],
+    env_triggers: &[],
     caches: &[CacheDir {
         kind: "gems",
         location: Location::Redirect { var: "BUNDLE_USER_CACHE", path: "/var/cache/hoard/bundler" },

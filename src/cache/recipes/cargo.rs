@@ -59,8 +59,8 @@ if [ -z "${HOARD_CARGO_TARGET:-}" ] || [ -n "${HOARD_CARGO_ACTIVE:-}" ]; then
   exit $?
 fi
 
-# The stock target directory for this invocation (empty when unknown).
-hoard_target_dir() {
+# `cargo metadata --no-deps` for this invocation's manifest (one line of JSON; empty on error).
+hoard_metadata() {
   hoard_tc=
   case ${1:-} in +*) hoard_tc=$1; shift ;; esac
   hoard_n=$#
@@ -85,7 +85,7 @@ hoard_target_dir() {
   else
     set -- metadata --no-deps --format-version 1 "$@"
   fi
-  hoard_real cargo "$@" 2>/dev/null | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p'
+  hoard_real cargo "$@" 2>/dev/null
 }
 
 hoard_sub= hoard_sub2= hoard_want= hoard_off= hoard_profile= hoard_release= hoard_debug= hoard_path= hoard_triples=
@@ -134,8 +134,9 @@ else
   hoard_profile=debug
 fi
 
-hoard_stock=
-[ -n "$hoard_off" ] || hoard_stock=$(hoard_target_dir "$@")
+hoard_stock= hoard_meta=
+[ -n "$hoard_off" ] || hoard_meta=$(hoard_metadata "$@")
+hoard_stock=$(printf '%s' "$hoard_meta" | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
 case $hoard_stock in
   *\\*|*'"'*) hoard_stock= ;;
   /*) ;;
@@ -153,6 +154,22 @@ if [ -z "$hoard_stock" ]; then
 fi
 
 hoard_dir=$HOARD_CARGO_TARGET/$(printf '%s' "$hoard_stock" | tr -c 'A-Za-z0-9._-' '_')
+# Cargo trusts file mtimes: a cached fingerprint newer than an older checkout of the sources
+# would ship a stale binary. The workspace's own packages always rebuild, as without hoard;
+# only dependencies (whose sources never change under the same version) come from the cache.
+# workspace_members are `name version (path+file://...)` (old cargo), `path+file://...#name@version`
+# or `path+file:///dir/name#version` (new cargo).
+printf '%s\n' "$hoard_meta" | sed -n 's/.*"workspace_members":\[\([^]]*\)\].*/\1/p' | tr ',' '\n' |
+  sed 's/^"//; s/"$//' | while IFS= read -r hoard_m; do
+    case $hoard_m in
+      *' '*) hoard_name=${hoard_m%% *} ;;
+      *'#'*'@'*) hoard_name=${hoard_m#*#}; hoard_name=${hoard_name%@*} ;;
+      *'#'*) hoard_name=${hoard_m%#*}; hoard_name=${hoard_name##*/} ;;
+      *) continue ;;
+    esac
+    [ -n "$hoard_name" ] || continue
+    rm -rf "$hoard_dir"/*/.fingerprint/"$hoard_name"-* "$hoard_dir"/*/*/.fingerprint/"$hoard_name"-*
+  done
 CARGO_TARGET_DIR=$hoard_dir
 HOARD_CARGO_ACTIVE=1
 export CARGO_TARGET_DIR HOARD_CARGO_ACTIVE
@@ -240,6 +257,7 @@ pub static RECIPES: &[Recipe] = &[Recipe {
             options_with_value: &[],
         },
     ],
+    env_triggers: &[],
     caches: &[
         cargo_home("registry-index", "registry/index", &[]),
         cargo_home("registry-cache", "registry/cache", &[]),
@@ -536,7 +554,7 @@ mod tests {
     const FAKE_CARGO: &str = r#"#!/bin/sh
 for a in "$@"; do
   if [ "$a" = metadata ]; then
-    printf '{"packages":[],"workspace_members":[],"target_directory":"%s","version":1,"workspace_root":"%s"}\n' "${CARGO_TARGET_DIR:-$PWD/target}" "$PWD"
+    printf '{"packages":[],"workspace_members":[%s],"target_directory":"%s","version":1,"workspace_root":"%s"}\n' "${FAKE_MEMBERS:-}" "${CARGO_TARGET_DIR:-$PWD/target}" "$PWD"
     exit 0
   fi
 done
@@ -750,5 +768,35 @@ exit "${FAKE_STATUS:-0}"
         std::fs::write(&fake, text).unwrap();
         assert_eq!(s.run(&["build"], &[]), 0);
         assert_eq!(s.built_in(), "<unset>");
+    }
+
+    #[test]
+    fn workspace_fingerprints_are_dropped_so_old_sources_rebuild() {
+        let sb = Sandbox::new("fingerprints");
+        let stock = sb.p("ws/target");
+        let cache = sb.cache_dir(&stock);
+        let mut fps = Vec::new();
+        for d in [
+            "release/.fingerprint/demo-1a2b",
+            "release/.fingerprint/util-3c4d",
+            "release/.fingerprint/serde-5e6f",
+            "x86_64-unknown-linux-musl/release/.fingerprint/demo-7a8b",
+        ] {
+            std::fs::create_dir_all(cache.join(d)).unwrap();
+            fps.push(cache.join(d));
+        }
+        // Both member spellings: old cargo's `name version (source)` and new cargo's ids.
+        let members = format!(
+            r#""demo 0.1.0 (path+file://{ws})","path+file://{ws}/util#0.2.0""#,
+            ws = sb.p("ws").display()
+        );
+        assert_eq!(sb.run(&["build", "--release"], &[("FAKE_MEMBERS", &members)]), 0);
+        assert!(!fps[0].exists() && !fps[1].exists() && !fps[3].exists(), "members must rebuild");
+        assert!(fps[2].exists(), "dependencies stay cached");
+        let members = r#""path+file:///elsewhere#renamed@1.0.0""#;
+        std::fs::create_dir_all(cache.join("release/.fingerprint/renamed-9")).unwrap();
+        assert_eq!(sb.run(&["build", "--release"], &[("FAKE_MEMBERS", members)]), 0);
+        assert!(!cache.join("release/.fingerprint/renamed-9").exists());
+        assert!(fps[2].exists());
     }
 }

@@ -1,11 +1,11 @@
 //! ccache: the C/C++ compiler cache (notes §4.13).
 //!
-//! NEEDS: environment triggers, as for sccache: `ENV PATH=/usr/lib/ccache:$PATH`,
-//! `CC="ccache gcc"` or `CMAKE_C_COMPILER_LAUNCHER=ccache` followed by `RUN make` never names
-//! ccache in the step. Today the recipe fires when the step runs `ccache` itself
-//! (`ccache -M 2G && make`, `ccache gcc -c x.c`).
+//! `ENV PATH=/usr/lib/ccache:$PATH`, `CC="ccache gcc"` or `CMAKE_C_COMPILER_LAUNCHER=ccache`
+//! followed by `RUN make` never names ccache in the step: the environment triggers cover
+//! those, besides steps that run `ccache` itself (`ccache -M 2G && make`).
 
-use crate::cache::recipe::{CacheDir, Defeater, Location, Recipe, Scope, Trigger};
+use crate::cache::recipe::{CacheDir, Defeater, EnvTrigger, Location, Recipe, Scope, Trigger};
+use super::sccache::C_BUILDS;
 use crate::instructions::Sharing;
 
 pub static RECIPES: &[Recipe] = &[Recipe {
@@ -18,6 +18,13 @@ pub static RECIPES: &[Recipe] = &[Recipe {
         subcommands: &[],
         options_with_value: &[],
     }],
+    env_triggers: &[
+        EnvTrigger { var: "CC", contains: "ccache", programs: C_BUILDS },
+        EnvTrigger { var: "CXX", contains: "ccache", programs: C_BUILDS },
+        EnvTrigger { var: "CMAKE_C_COMPILER_LAUNCHER", contains: "ccache", programs: C_BUILDS },
+        EnvTrigger { var: "CMAKE_CXX_COMPILER_LAUNCHER", contains: "ccache", programs: C_BUILDS },
+        EnvTrigger { var: "PATH", contains: "/ccache", programs: C_BUILDS },
+    ],
     caches: &[CacheDir {
         kind: "cache",
         // CCACHE_DIR beats both `~/.ccache` and `$XDG_CACHE_HOME/ccache`.
@@ -45,8 +52,16 @@ pub static RECIPES: &[Recipe] = &[Recipe {
 #[cfg(test)]
 mod tests {
     use super::super::cargo::testkit::*;
-    use crate::cache::planner::plan_shell;
+    use crate::cache::planner::{plan_shell, plan_shell_with};
     use super::*;
+
+    #[test]
+    fn switched_on_through_the_environment() {
+        assert!(detected(&plan_shell("CC=\"ccache gcc\" make -j2"), "ccache"));
+        let p = plan_shell_with("make", &[("PATH", "/usr/lib/ccache:/usr/bin:/bin")], 0, "/root");
+        assert!(detected(&p, "ccache"), "{:?}", p.tools);
+        assert!(!detected(&plan_shell("make"), "ccache"));
+    }
 
     #[test]
     fn data_invariants() {

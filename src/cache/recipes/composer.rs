@@ -27,6 +27,7 @@ pub static RECIPES: &[Recipe] = &[Recipe {
             options_with_value: COMPOSER_OPTS,
         },
     ],
+    env_triggers: &[],
     caches: &[CacheDir {
         kind: "cache",
         // The composer image sets COMPOSER_HOME=/tmp; php images with a copied composer fall back

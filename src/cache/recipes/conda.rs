@@ -62,6 +62,7 @@ pub static RECIPES: &[Recipe] = &[Recipe {
         subcommands: &["install", "create", "update", "upgrade", "env", "remove", "uninstall"],
         options_with_value: &["-r", "--root-prefix", "--rc-file", "--log-level"],
     }],
+    env_triggers: &[],
     caches: &[CacheDir {
         kind: "pkgs",
         location: Location::Redirect { var: "CONDA_PKGS_DIRS", path: PKGS },

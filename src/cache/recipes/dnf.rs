@@ -125,6 +125,7 @@ pub static RECIPES: &[Recipe] = &[Recipe {
         subcommands: SUBCOMMANDS,
         options_with_value: OPTS,
     }],
+    env_triggers: &[],
     caches: &[CacheDir {
         kind: "cache",
         location: Location::Fixed(CACHE),

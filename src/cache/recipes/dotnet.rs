@@ -27,6 +27,7 @@ pub static RECIPES: &[Recipe] = &[Recipe {
         // `msbuild /t:restore`, `msbuild -restore`: any invocation.
         Trigger { programs: &["msbuild"], python_module: None, prefix: &[], subcommands: &[], options_with_value: &[] },
     ],
+    env_triggers: &[],
     caches: &[CacheDir {
         kind: "packages",
         // "The environment variable takes precedence over the configuration setting."

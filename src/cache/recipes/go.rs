@@ -21,6 +21,7 @@ pub static RECIPES: &[Recipe] = &[Recipe {
         subcommands: &["build", "install", "test", "run", "vet", "generate", "get", "list", "mod", "work", "tool"],
         options_with_value: &[],
     }],
+    env_triggers: &[],
     caches: &[
         CacheDir {
             kind: "mod",

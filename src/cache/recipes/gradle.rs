@@ -20,6 +20,7 @@ pub static RECIPES: &[Recipe] = &[Recipe {
         subcommands: &[],
         options_with_value: &[],
     }],
+    env_triggers: &[],
     caches: &[
         CacheDir {
             kind: "caches",

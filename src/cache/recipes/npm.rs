@@ -29,6 +29,7 @@ pub static RECIPES: &[Recipe] = &[Recipe {
             options_with_value: NPM_OPTS,
         },
     ],
+    env_triggers: &[],
     caches: &[CacheDir {
         kind: "cache",
         // npm reads npm_config_* case-insensitively; a user's upper-case NPM_CONFIG_CACHE is not

@@ -25,6 +25,7 @@ pub static RECIPES: &[Recipe] = &[Recipe {
         subcommands: &["install", "sync", "add", "update", "lock", "remove", "build"],
         options_with_value: &["-p", "--project", "-c", "--config"],
     }],
+    env_triggers: &[],
     caches: &[CacheDir {
         kind: "cache",
         location: Location::Redirect { var: "PDM_CACHE_DIR", path: "/var/cache/hoard/pdm" },

@@ -59,6 +59,7 @@ pub static RECIPES: &[Recipe] = &[Recipe {
             options_with_value: &[],
         },
     ],
+    env_triggers: &[],
     caches: &[CacheDir {
         kind: "cache",
         location: Location::Redirect { var: "PIP_CACHE_DIR", path: "/var/cache/hoard/pip" },

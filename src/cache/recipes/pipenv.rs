@@ -23,6 +23,7 @@ pub static RECIPES: &[Recipe] = &[Recipe {
         subcommands: &["install", "sync", "lock", "update", "upgrade", "requirements"],
         options_with_value: &["--python"],
     }],
+    env_triggers: &[],
     caches: &[
         CacheDir {
             kind: "cache",

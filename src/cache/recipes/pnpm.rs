@@ -33,6 +33,7 @@ pub static RECIPES: &[Recipe] = &[Recipe {
             options_with_value: PNPM_OPTS,
         },
     ],
+    env_triggers: &[],
     caches: &[CacheDir {
         kind: "store",
         // An explicit store-dir is used as is; with no store-dir pnpm probes whether it can hard

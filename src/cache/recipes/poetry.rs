@@ -34,6 +34,7 @@ pub static RECIPES: &[Recipe] = &[Recipe {
         subcommands: &["install", "sync", "add", "update", "lock", "remove", "self"],
         options_with_value: &["-C", "--directory", "-P", "--project"],
     }],
+    env_triggers: &[],
     caches: &[CacheDir {
         kind: "cache",
         location: Location::Redirect { var: "POETRY_CACHE_DIR", path: "/var/cache/hoard/poetry" },

@@ -1,14 +1,21 @@
 //! sccache: a compiler-output cache for rustc (via `RUSTC_WRAPPER`) and C/C++ (notes §4.12).
 //!
-//! NEEDS: environment triggers. The usual spelling is `ENV RUSTC_WRAPPER=sccache` (or
-//! `CMAKE_C_COMPILER_LAUNCHER=sccache`, `CC="sccache cc"`) followed by a plain `RUN cargo build`,
-//! where the word `sccache` never appears in the step. `Trigger` only matches invocations, so
-//! today this recipe fires only when the step runs `sccache` itself (`sccache --show-stats`,
-//! `sccache gcc ...`). A `Trigger.env: &[("RUSTC_WRAPPER", "*sccache*")]`-style field would let
-//! the planner also fire on the environment.
+//! The usual spelling is `ENV RUSTC_WRAPPER=sccache` (or `CMAKE_C_COMPILER_LAUNCHER=sccache`,
+//! `CC="sccache cc"`) followed by a plain `RUN cargo build`, where the word `sccache` never
+//! appears in the step: the environment triggers cover that, besides steps that run `sccache`
+//! itself.
 
-use crate::cache::recipe::{CacheDir, Defeater, Location, Recipe, Scope, Trigger};
+use crate::cache::recipe::{CacheDir, Defeater, EnvTrigger, Location, Recipe, Scope, Trigger};
 use crate::instructions::Sharing;
+
+/// Programs that compile Rust through `RUSTC_WRAPPER`.
+const RUST_BUILDS: &[&str] = &["cargo", "cargo-zigbuild", "maturin", "rustc"];
+
+/// Programs that drive C/C++ compilers.
+pub(super) const C_BUILDS: &[&str] = &[
+    "make", "gmake", "cmake", "ninja", "meson", "cc", "gcc", "g++", "c++", "clang", "clang++",
+    "configure", "./configure", "pip", "pip3", "python", "python3", "cargo",
+];
 
 pub static RECIPES: &[Recipe] = &[Recipe {
     name: "sccache",
@@ -20,6 +27,14 @@ pub static RECIPES: &[Recipe] = &[Recipe {
         subcommands: &[],
         options_with_value: &[],
     }],
+    env_triggers: &[
+        EnvTrigger { var: "RUSTC_WRAPPER", contains: "sccache", programs: RUST_BUILDS },
+        EnvTrigger { var: "CARGO_BUILD_RUSTC_WRAPPER", contains: "sccache", programs: RUST_BUILDS },
+        EnvTrigger { var: "CMAKE_C_COMPILER_LAUNCHER", contains: "sccache", programs: C_BUILDS },
+        EnvTrigger { var: "CMAKE_CXX_COMPILER_LAUNCHER", contains: "sccache", programs: C_BUILDS },
+        EnvTrigger { var: "CC", contains: "sccache", programs: C_BUILDS },
+        EnvTrigger { var: "CXX", contains: "sccache", programs: C_BUILDS },
+    ],
     caches: &[CacheDir {
         kind: "cache",
         location: Location::Redirect { var: "SCCACHE_DIR", path: "/var/cache/hoard/sccache" },
@@ -47,8 +62,19 @@ pub static RECIPES: &[Recipe] = &[Recipe {
 #[cfg(test)]
 mod tests {
     use super::super::cargo::testkit::*;
-    use crate::cache::planner::plan_shell;
+    use crate::cache::planner::{plan_shell, plan_shell_with};
     use super::*;
+
+    #[test]
+    fn switched_on_through_the_environment() {
+        let p = plan_shell_with("cargo build --release", &[("RUSTC_WRAPPER", "/usr/local/bin/sccache")], 0, "/root");
+        assert!(detected(&p, "sccache") && detected(&p, "cargo"), "{:?}", p.tools);
+        let p = plan_shell("CMAKE_CXX_COMPILER_LAUNCHER=sccache cmake --build build");
+        assert!(detected(&p, "sccache"), "{:?}", p.tools);
+        assert!(!detected(&plan_shell("cargo build"), "sccache"));
+        // The variable alone, with nothing that compiles, is not a use.
+        assert!(!detected(&plan_shell_with("echo hi", &[("RUSTC_WRAPPER", "sccache")], 0, "/root"), "sccache"));
+    }
 
     #[test]
     fn data_invariants() {

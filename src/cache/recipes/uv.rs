@@ -52,6 +52,7 @@ pub static RECIPES: &[Recipe] = &[Recipe {
         },
         Trigger { programs: &["uvx"], python_module: None, prefix: &[], subcommands: &[], options_with_value: OPTS },
     ],
+    env_triggers: &[],
     caches: &[CacheDir {
         kind: "cache",
         location: Location::Redirect { var: "UV_CACHE_DIR", path: "/var/cache/hoard/uv" },

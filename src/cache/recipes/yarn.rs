@@ -48,6 +48,7 @@ pub static RECIPES: &[Recipe] = &[Recipe {
             options_with_value: YARN_OPTS,
         },
     ],
+    env_triggers: &[],
     caches: &[
         CacheDir {
             kind: "classic-root",

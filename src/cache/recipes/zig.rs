@@ -19,7 +19,8 @@ pub static RECIPES: &[Recipe] = &[
         triggers: &[
             Trigger {
                 programs: &["zig"],
-                python_module: None,
+                // PyPI's `ziglang` package runs zig as `python3 -m ziglang cc ...`.
+                python_module: Some("ziglang"),
                 prefix: &[],
                 subcommands: ZIG_SUBCOMMANDS,
                 options_with_value: &[],
@@ -39,6 +40,7 @@ pub static RECIPES: &[Recipe] = &[
                 options_with_value: &[],
             },
         ],
+        env_triggers: &[],
         caches: &[CacheDir {
             kind: "global",
             location: Location::Redirect { var: "ZIG_GLOBAL_CACHE_DIR", path: "/var/cache/hoard/zig" },
@@ -75,6 +77,7 @@ pub static RECIPES: &[Recipe] = &[
                 options_with_value: &[],
             },
         ],
+        env_triggers: &[],
         caches: &[CacheDir {
             kind: "cache",
             location: Location::Redirect { var: "CARGO_ZIGBUILD_CACHE_DIR", path: "/var/cache/hoard/cargo-zigbuild" },
@@ -110,7 +113,7 @@ mod tests {
 
     #[test]
     fn spellings() {
-        for cmd in ["zig build -Doptimize=ReleaseSafe", "zig cc -o hello hello.c", "zig build-exe main.zig", "zig fetch --save https://x/y.tar.gz"] {
+        for cmd in ["zig build -Doptimize=ReleaseSafe", "zig cc -o hello hello.c", "python3 -m ziglang cc -o x x.c", "python -m ziglang build", "zig build-exe main.zig", "zig fetch --save https://x/y.tar.gz"] {
             assert!(detected(&plan_shell(cmd), "zig"), "{cmd}");
         }
         assert!(!detected(&plan_shell("zig version"), "zig"));

@@ -78,6 +78,7 @@ pub static RECIPES: &[Recipe] = &[Recipe {
             "--installroot",
         ],
     }],
+    env_triggers: &[],
     caches: &[CacheDir {
         kind: "cache",
         location: Location::Fixed(CACHE),
