@@ -95,6 +95,8 @@ cases! {
 }
 
 errors! {
+    hoard_dialect_misplaced,
+    hoard_dialect_unknown,
     copy_missing,
     failing_run,
     unknown_flag,
