@@ -362,16 +362,37 @@ def write_plot(med, path):
     fig, axes = plt.subplots(2, len(cases), figsize=(4.2 * len(cases), 7), squeeze=False)
     for i, case in enumerate(cases):
         vs = [v for v in order if v in med[case]]
-        for row, (key, label, scale) in enumerate((("seconds", "median rebuild time (s)", 1),
-                                                    ("docker0_bytes", "median downloaded (MB, docker0)", 1e6))):
-            ax = axes[row][i]
-            ys = [(med[case][v].get(key) or 0) / scale for v in vs]
-            bars = ax.bar(vs, ys, color=[colors[v] for v in vs])
+        # top: seconds
+        ax = axes[0][i]
+        ys = [med[case][v].get("seconds") or 0 for v in vs]
+        bars = ax.bar(vs, ys, color=[colors[v] for v in vs])
+        for b, y in zip(bars, ys):
+            ax.annotate(f"{y:.1f}", (b.get_x() + b.get_width() / 2, y), ha="center", va="bottom", fontsize=9)
+        ax.set_title(f"{case}: median rebuild time (s)", fontsize=10)
+        ax.margins(y=0.15)
+        # bottom: MB downloaded, docker0 (solid) and this build's RUN containers (hatched) if measured
+        ax = axes[1][i]
+        run = any(med[case][v].get("run_netns_bytes") is not None for v in vs)
+        w = 0.4 if run else 0.8
+        xs = list(range(len(vs)))
+        series = [("docker0_bytes", "docker0 (whole machine)", None, -w / 2 if run else 0)]
+        if run:
+            series.append(("run_netns_bytes", "this build's RUN containers", "//", w / 2))
+        for key, label, hatch, off in series:
+            ys = [(med[case][v].get(key) or 0) / 1e6 for v in vs]
+            bars = ax.bar([x + off for x in xs], ys, width=w, color=[colors[v] for v in vs], hatch=hatch,
+                          edgecolor="black" if hatch else None, linewidth=0.5, label=label)
             for b, y in zip(bars, ys):
-                ax.annotate(f"{y:.1f}" if y >= 1 or y == 0 else f"{y:.3f}", (b.get_x() + b.get_width() / 2, y),
-                            ha="center", va="bottom", fontsize=9)
-            ax.set_title(f"{case}: {label}", fontsize=10)
-            ax.margins(y=0.15)
+                ax.annotate(f"{y:.1f}" if y >= 1 or y == 0 else f"{y:.2f}", (b.get_x() + b.get_width() / 2, y),
+                            ha="center", va="bottom", fontsize=8)
+        ax.set_xticks(xs)
+        ax.set_xticklabels(vs)
+        ax.set_title(f"{case}: median downloaded (MB)", fontsize=10)
+        ax.margins(y=0.15)
+        if run:
+            ax.legend(fontsize=7, loc="best", framealpha=0.9)
+    for row in axes:
+        for ax in row:
             ax.tick_params(axis="x", labelsize=9)
     fig.suptitle("hoard rebuild benchmark (medians; lower is better)")
     fig.tight_layout()
@@ -504,7 +525,20 @@ def main():
     ap.add_argument("--hoard-bin", default=os.environ.get("HOARD_BENCH_BIN"),
                     help="the hoard binary of the image, to record `hoard explain` per case")
     ap.add_argument("--note", action="append", default=[], help="an observation to add to RESULTS.md")
+    ap.add_argument("--from-json", metavar="PATH",
+                    help="no builds: rewrite bench/RESULTS.md and the plot from a results JSON (adding --note)")
     a = ap.parse_args()
+    if a.from_json:
+        with open(a.from_json) as f:
+            data = json.load(f)
+        data["notes"] = data.get("notes", []) + a.note
+        data["medians"] = medians(data["builds"])
+        data["targets"] = targets(data["medians"])
+        with open(a.from_json, "w") as f:
+            json.dump(data, f, indent=1)
+        write_plot(data["medians"], os.path.join(BENCH, "results", "plot.png"))
+        write_markdown(data, os.path.join(BENCH, "RESULTS.md"))
+        return
     a.cases = [c for c in a.cases.split(",") if c]
     a.variants = [v for v in a.variants.split(",") if v]
     for c in a.cases:
