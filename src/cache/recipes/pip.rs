@@ -15,7 +15,7 @@
 //!   found` at run time) or to an Alpine python. Per-base-image ids rule that out; the cost is
 //!   less sharing between unrelated base images.
 
-use crate::cache::recipe::{CacheDir, Defeater, EnvTweak, FlagEdit, Location, Recipe, Scope, Trigger};
+use crate::cache::recipe::{CacheDir, Defeater, EnvTweak, FlagEdit, Location, Recipe, Scope, Shim, Trigger};
 use crate::instructions::Sharing;
 
 /// Python caches hold locally built, libc-specific wheels: platform + base image + uid.
@@ -39,6 +39,29 @@ pub(super) const PIP_OPTS: &[&str] = &[
     "--use-deprecated",
     "--keyring-provider",
 ];
+
+/// pip 22.1 to 23.0 do not read the cache of locally built wheels when `--no-binary` is given
+/// unless `--use-feature=no-binary-enable-wheel-cache` is (what a hand-tuned Dockerfile adds;
+/// later pips do it by default and earlier ones lack the feature). The shim adds it for exactly
+/// those versions, so the sdists built once are not built again on every rebuild.
+macro_rules! pip_shim {
+    ($name:literal) => {
+        Shim {
+            name: $name,
+            script: concat!(
+                "hoard_feature=\n",
+                "case \" $* \" in\n",
+                "  *\" --no-binary \"*|*\" --no-binary=\"*)\n",
+                "    case $(hoard_real ", $name, " --version 2>/dev/null) in\n",
+                "      \"pip 22.\"[1-9]*|\"pip 23.0\"*) hoard_feature=--use-feature=no-binary-enable-wheel-cache ;;\n",
+                "    esac ;;\n",
+                "esac\n",
+                "if [ -n \"$hoard_feature\" ]; then hoard_real ", $name, " \"$@\" \"$hoard_feature\"; else hoard_real ", $name, " \"$@\"; fi\n",
+                "exit $?\n"
+            ),
+        }
+    };
+}
 
 pub static RECIPES: &[Recipe] = &[Recipe {
     name: "pip",
@@ -70,7 +93,7 @@ pub static RECIPES: &[Recipe] = &[Recipe {
     tmpfs: &[],
     env: &[EnvTweak::Unset("PIP_NO_CACHE_DIR")],
     files: &[],
-    shims: &[],
+    shims: &[pip_shim!("pip"), pip_shim!("pip3")],
     // Only the exact spelling: pip also accepts the prefix `--no-cache`, but the planner edits
     // every matching word of the invocation, and `--no-cache` is a common option of the
     // programs `pipx run` starts.
@@ -90,6 +113,40 @@ mod tests {
     use super::super::apt::check::*;
     use super::*;
     use crate::cache::planner::{plan_shell, plan_shell_with};
+
+    /// Run the planned `pip` shim with a fake pip of the given version; what the fake received.
+    fn shim_passes(version: &str, args: &[&str]) -> String {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("hoard-pip-shim-{}-{version}", std::process::id()));
+        let bin = dir.join("bin");
+        std::fs::create_dir_all(&bin).unwrap();
+        let fake = format!(
+            "#!/bin/sh\nif [ \"$1\" = --version ]; then echo 'pip {version} from /usr/lib/python3/dist-packages/pip (python 3.11)'; exit 0; fi\necho \"$@\"\n"
+        );
+        std::fs::write(bin.join("pip"), fake).unwrap();
+        std::fs::set_permissions(bin.join("pip"), std::fs::Permissions::from_mode(0o755)).unwrap();
+        let shim = RECIPES[0].shims.iter().find(|s| s.name == "pip").unwrap();
+        std::fs::write(dir.join("shim"), format!("{}{}", crate::cache::planner::shim_prelude(), shim.script)).unwrap();
+        let out = std::process::Command::new("/bin/sh")
+            .arg(dir.join("shim"))
+            .args(args)
+            .env("PATH", format!("{}:{}:/usr/bin:/bin", crate::cache::planner::SHIM_DIR, bin.display()))
+            .output()
+            .unwrap();
+        std::fs::remove_dir_all(&dir).ok();
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    #[test]
+    fn old_pips_read_the_wheel_cache_under_no_binary() {
+        let feature = "--use-feature=no-binary-enable-wheel-cache";
+        assert_eq!(shim_passes("23.0.1", &["install", "--no-binary", ":all:", "flask"]), format!("install --no-binary :all: flask {feature}"));
+        assert_eq!(shim_passes("22.3", &["install", "--no-binary=:all:", "x"]), format!("install --no-binary=:all: x {feature}"));
+        for v in ["23.1", "24.0", "21.3.1", "22.0.4"] {
+            assert_eq!(shim_passes(v, &["install", "--no-binary", ":all:", "x"]), "install --no-binary :all: x", "pip {v}");
+        }
+        assert_eq!(shim_passes("23.0.1", &["install", "a b"]), "install a b");
+    }
 
     #[test]
     fn data_invariants() {
