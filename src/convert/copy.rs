@@ -156,6 +156,22 @@ impl Build<'_> {
         let from_context = from_output.is_none();
 
         let pg_name = self.progress_name(i, &name, &st.platform);
+        // A copy of `src` from `from` to the destination with this instruction's flags; the
+        // context/stage case turns on wildcards, contents-only and ADD's unpacking.
+        let action = |from: CopyFrom, src: String| CopyAction {
+            from,
+            src,
+            dest: dest.clone(),
+            mode,
+            mode_str: mode_str.clone(),
+            follow_symlinks: false,
+            dir_contents_only: false,
+            attempt_unpack: false,
+            allow_wildcard: false,
+            include: Vec::new(),
+            exclude: spec.exclude.clone(),
+            chown: spec.chown.clone(),
+        };
         let mut actions = Vec::new();
         for src in &spec.sources {
             msg += &format!(" {src}");
@@ -164,20 +180,7 @@ impl Build<'_> {
                     return Err(Error::new("source can't be a git ref for COPY"));
                 }
                 let git = self.graph.git(src, spec.keep_git_dir.unwrap_or(false), spec.checksum.as_deref(), llb::OpMeta::named(pg_name.clone()))?;
-                actions.push(CopyAction {
-                    from: CopyFrom::State(Some(git)),
-                    src: "/".into(),
-                    dest: dest.clone(),
-                    mode,
-                    mode_str: mode_str.clone(),
-                    follow_symlinks: false,
-                    dir_contents_only: false,
-                    attempt_unpack: false,
-                    allow_wildcard: false,
-                    include: Vec::new(),
-                    exclude: spec.exclude.clone(),
-                    chown: spec.chown.clone(),
-                });
+                actions.push(action(CopyFrom::State(Some(git)), "/".into()));
             } else if is_http(src) {
                 if !spec.is_add {
                     return Err(Error::new("source can't be a URL for COPY"));
@@ -187,18 +190,8 @@ impl Build<'_> {
                 let f = if base.is_empty() || path.ends_with("//") || base.contains(':') { "__unnamed__" } else { base };
                 let http = self.graph.http(src, f, spec.checksum.as_deref(), llb::OpMeta::named(pg_name.clone()).with_description("com.docker.dockerfile.v1.command", &spec.original));
                 actions.push(CopyAction {
-                    from: CopyFrom::State(Some(http)),
-                    src: format!("/{f}"),
-                    dest: dest.clone(),
-                    mode,
-                    mode_str: mode_str.clone(),
-                    follow_symlinks: false,
-                    dir_contents_only: false,
                     attempt_unpack: spec.unpack.unwrap_or(false),
-                    allow_wildcard: false,
-                    include: Vec::new(),
-                    exclude: spec.exclude.clone(),
-                    chown: spec.chown.clone(),
+                    ..action(CopyFrom::State(Some(http)), format!("/{f}"))
                 });
             } else {
                 let (src_path, include) = if spec.parents {
@@ -214,38 +207,19 @@ impl Build<'_> {
                     None => CopyFrom::Context,
                 };
                 actions.push(CopyAction {
-                    from,
-                    src: super::dispatch::normalize_path("/", &src_path, false),
-                    dest: dest.clone(),
-                    mode,
-                    mode_str: mode_str.clone(),
                     follow_symlinks: true,
                     dir_contents_only: true,
                     attempt_unpack: spec.unpack.unwrap_or(spec.is_add),
                     allow_wildcard: true,
                     include,
-                    exclude: spec.exclude.clone(),
-                    chown: spec.chown.clone(),
+                    ..action(from, super::dispatch::normalize_path("/", &src_path, false))
                 });
             }
         }
         for (path, data) in &spec.contents {
             msg += &format!(" <<{path}");
             let file = self.graph.mkfile(None, &format!("/{}", path.trim_start_matches('/')), 0o644, data.as_bytes(), llb::OpMeta::named("[internal] preparing inline document"))?;
-            actions.push(CopyAction {
-                from: CopyFrom::State(Some(file)),
-                src: format!("/{}", path.trim_start_matches('/')),
-                dest: dest.clone(),
-                mode,
-                mode_str: mode_str.clone(),
-                follow_symlinks: false,
-                dir_contents_only: false,
-                attempt_unpack: false,
-                allow_wildcard: false,
-                include: Vec::new(),
-                exclude: spec.exclude.clone(),
-                chown: spec.chown.clone(),
-            });
+            actions.push(action(CopyFrom::State(Some(file)), format!("/{}", path.trim_start_matches('/'))));
         }
         msg += &format!(" {}", spec.dest);
         let _ = from_context;

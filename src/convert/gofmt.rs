@@ -1,5 +1,6 @@
-//! Go formatting the stock frontend uses in image history: `%q` of a string slice and
-//! `time.Duration`'s `String()`. History strings must match byte for byte.
+//! Go formatting the stock frontend uses in image history: `%q` of a string slice and of a
+//! rune, and `time.Duration`'s `String()` (shared with the instruction parser). History strings
+//! must match byte for byte.
 
 /// Go's `strconv.Quote` for the characters Dockerfiles realistically contain.
 pub fn quote(s: &str) -> String {
@@ -55,59 +56,7 @@ pub fn plain_slice(v: &[String]) -> String {
 }
 
 /// Go's `time.Duration.String()` for a duration in nanoseconds.
-pub fn duration(ns: i64) -> String {
-    if ns == 0 {
-        return "0s".into();
-    }
-    let neg = ns < 0;
-    let u = ns.unsigned_abs();
-    let mut out = String::new();
-    if u < 1_000_000_000 {
-        // Sub-second: ns, µs or ms with a fraction.
-        let (unit, div) = if u < 1_000 {
-            ("ns", 1)
-        } else if u < 1_000_000 {
-            ("µs", 1_000)
-        } else {
-            ("ms", 1_000_000)
-        };
-        out.push_str(&frac(u, div));
-        out.push_str(unit);
-    } else {
-        let secs_total = u / 1_000_000_000;
-        let sub = u % 1_000_000_000;
-        let h = secs_total / 3600;
-        let m = (secs_total % 3600) / 60;
-        let s = secs_total % 60;
-        if h > 0 {
-            out.push_str(&format!("{h}h"));
-        }
-        if h > 0 || m > 0 {
-            out.push_str(&format!("{m}m"));
-        }
-        out.push_str(&frac(s * 1_000_000_000 + sub, 1_000_000_000));
-        out.push('s');
-    }
-    if neg {
-        format!("-{out}")
-    } else {
-        out
-    }
-}
-
-fn frac(v: u64, div: u64) -> String {
-    let whole = v / div;
-    let rest = v % div;
-    if rest == 0 {
-        return whole.to_string();
-    }
-    let width = div.to_string().len() - 1;
-    let mut digits = format!("{rest:0width$}");
-    while digits.ends_with('0') {
-        digits.pop();
-    }
-    format!("{whole}.{digits}")
-}
+pub use crate::instructions::format_duration as duration;
 
 #[cfg(test)]
 mod tests {
