@@ -1,3 +1,4 @@
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -6,6 +7,7 @@ pub const MARKER: &str = "initial";
 
 #[derive(Serialize)]
 pub struct Report {
+    pub generated: DateTime<Utc>,
     pub distinct: usize,
     pub total: u64,
     pub counts: BTreeMap<String, u64>,
@@ -14,6 +16,6 @@ pub struct Report {
 
 impl Report {
     pub fn new(counts: BTreeMap<String, u64>, samples: Vec<String>) -> Self {
-        Report { distinct: counts.len(), total: counts.values().sum(), counts, samples }
+        Report { generated: Utc::now(), distinct: counts.len(), total: counts.values().sum(), counts, samples }
     }
 }
