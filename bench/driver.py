@@ -267,6 +267,17 @@ class Bench:
             tags = sorted({self.tag(r["case"], r["variant"]) for r in self.records})
             subprocess.run(["docker", "image", "rm", "-f"] + tags, capture_output=True)
 
+    def drop_caches(self):
+        """Remove this run's own cache mounts (their ids carry this run's BUILDKIT_CACHE_MOUNT_NS,
+        so nobody else uses them): a cargo case leaves ~0.5 GB per variant, and the disk is shared
+        (a run on 2026-11-22 died of ENOSPC). Only records matching this run's namespace go."""
+        if self.a.keep_caches:
+            return
+        r = subprocess.run(["docker", "buildx", "prune", "--builder", self.a.builder, "-f", "--filter",
+                            f"description~=hoard-bench-{self.run_id}-"], capture_output=True, text=True)
+        tail = (r.stdout + r.stderr).strip().splitlines()[-1:] or [""]
+        log(f"dropped this run's cache mounts: {tail[0]}")
+
 
 def fmt_bytes(n):
     if n is None:
@@ -348,7 +359,8 @@ def targets(med):
     return t
 
 
-def write_plot(med, path):
+def write_plot(med, path, labels=None):
+    labels = labels or {}
     try:
         import matplotlib
         matplotlib.use("Agg")
@@ -368,7 +380,7 @@ def write_plot(med, path):
         bars = ax.bar(vs, ys, color=[colors[v] for v in vs])
         for b, y in zip(bars, ys):
             ax.annotate(f"{y:.1f}", (b.get_x() + b.get_width() / 2, y), ha="center", va="bottom", fontsize=9)
-        ax.set_title(f"{case}: median rebuild time (s)", fontsize=10)
+        ax.set_title(f"{case}: median rebuild time (s)" + (f"\n{labels[case]}" if case in labels else ""), fontsize=10)
         ax.margins(y=0.15)
         # bottom: MB downloaded, docker0 (solid) and this build's RUN containers (hatched) if measured
         ax = axes[1][i]
@@ -404,19 +416,40 @@ def write_markdown(data, path):
     med, tg = data["medians"], data["targets"]
     L = []
     L.append("# hoard benchmark results\n")
-    L.append(f"Run `{data['run_id']}`, {data['date']}, hoard commit `{data['hoard_commit']}` "
-             f"(frontend image `{data['image']}`), {data['reps']} repetitions per variant.\n")
-    L.append(f"Machine: {data['machine']['cores']} cores, {data['machine']['mem_gb']} GB RAM, "
-             f"{data['machine']['kernel']}, Docker {data['machine']['docker']} (builder `{data['builder']}`, "
-             f"docker driver). Load average before / after the run: {data['machine']['load_before']} / "
-             f"{data['machine']['load_after']}; other engineers' builds and tests were running on the same "
-             "machine, see *Caveats*.\n")
+    if data.get("case_runs"):
+        L.append(f"Runs `{data['run_id']}` (per case below), latest {data['date']}, hoard commit(s) "
+                 f"`{data['hoard_commit']}` (frontend image `{data['image']}` built from that commit).\n")
+        L.append(f"Machine: {data['machine']['cores']} cores, {data['machine']['mem_gb']} GB RAM, "
+                 f"{data['machine']['kernel']}, Docker {data['machine']['docker']} (builder `{data['builder']}`, "
+                 "docker driver); load averages per run in the table below; other engineers' builds and tests "
+                 "were running on the same machine, see *Caveats*.\n")
+    else:
+        L.append(f"Run `{data['run_id']}`, {data['date']}, hoard commit `{data['hoard_commit']}` "
+                 f"(frontend image `{data['image']}`), {data['reps']} repetitions per variant.\n")
+        L.append(f"Machine: {data['machine']['cores']} cores, {data['machine']['mem_gb']} GB RAM, "
+                 f"{data['machine']['kernel']}, Docker {data['machine']['docker']} (builder `{data['builder']}`, "
+                 f"docker driver). Load average before / after the run: {data['machine']['load_before']} / "
+                 f"{data['machine']['load_after']}; other engineers' builds and tests were running on the same "
+                 "machine, see *Caveats*.\n")
+    if data.get("case_runs"):
+        L.append("This page combines runs; each case's numbers (and every ratio) come from one run only:\n")
+        L.append("| case | run | date | hoard commit | repetitions | load average before / after | raw data |")
+        L.append("|---|---|---|---|---|---|---|")
+        for c, r in data["case_runs"].items():
+            L.append(f"| {c} | `{r['run_id']}` | {r['date']} | `{r['hoard_commit']}` | {r['reps']} | "
+                     f"{r['load_before']} / {r['load_after']} | `{r['json']}` |")
+        L.append("")
     L.append("## Targets\n")
-    L.append("| target | measured (medians of the same run) | result |")
-    L.append("|---|---|---|")
+    cr = data.get("case_runs")
+    L.append("| target | measured (medians of the same run) | result |" + (" run (commit) |" if cr else ""))
+    L.append("|---|---|---|" + ("---|" if cr else ""))
     for t in tg:
         verdict = "NOT RUN" if t["shown"] == "n/a" else ("PASS" if t["pass"] else "FAIL")
-        L.append(f"| {t['target']} | {t['shown']} | **{verdict}** |")
+        row = f"| {t['target']} | {t['shown']} | **{verdict}** |"
+        if cr:
+            r = cr.get(t["id"].split("-")[0])
+            row += f" `{r['run_id']}` (`{r['hoard_commit']}`) |" if r else " — |"
+        L.append(row)
     L.append("")
     for case in ("cargo", "apt", "pip"):
         if case not in med:
@@ -449,12 +482,22 @@ def write_markdown(data, path):
             cells.append(f"{m['failed']}/{m['n']}")
             L.append("| " + " | ".join(cells) + " |")
         L.append("")
+        if data.get("case_runs", {}).get(case):
+            r = data["case_runs"][case]
+            L.append(f"Run `{r['run_id']}`, hoard commit `{r['hoard_commit']}`, {r['reps']} repetitions.\n")
+        bd = data.get("breakdown", {}).get(case)
+        if bd:
+            L.append(f"### {case}: where the rebuild time goes\n")
+            L.append(bd["text"].rstrip() + "\n")
+            L.append(bd["table"] + "\n")
     L.append("Ratios are computed from the medians above (same run). *vs stock* = stock median / variant "
              "median. The warm-up build of each variant (cold caches) is in the JSON but not in the medians.\n")
     L.append("![plot](results/plot.png)\n")
     L.append("## How it was measured\n")
+    reps = data["reps"] if not data.get("case_runs") else "/".join(
+        f"{r['reps']} ({c})" for c, r in data["case_runs"].items())
     L.append("- Each case (`bench/cases/<case>/`): one warm-up build per variant, then "
-             f"{data['reps']} repetitions; in each repetition every variant rebuilds once, in an order "
+             f"{reps} repetitions; in each repetition every variant rebuilds once, in an order "
              "rotated by one every repetition.")
     L.append("- Change before each rebuild: cargo — `MARKER` in `app/src/report.rs` rewritten with a unique "
              "value (the built image must print it: `wordstat --marker`); apt, pip — a new `BENCH_BUST` build "
@@ -470,15 +513,19 @@ def write_markdown(data, path):
              f"`--build-arg BUILDKIT_SYNTAX={data['image']}`; `hoard-off` = hoard with `--build-arg HOARD=off` "
              "(frontend overhead without caching); `tuned` = `Dockerfile.tuned` (hand-written mounts per "
              "`cache-recipes.md` §8) with the stock frontend.")
-    L.append(f"- Every build gets `--build-arg BUILDKIT_CACHE_MOUNT_NS=hoard-bench-{data['run_id']}-<case>-<variant>`: "
+    L.append("- Every build gets `--build-arg BUILDKIT_CACHE_MOUNT_NS=hoard-bench-<run>-<case>-<variant>`: "
              "cache mounts start cold for each run and are shared neither between variants nor between cases; "
              "nothing is pruned. Layer cache is shared as usual (the steps before the change are cached for all).")
     L.append("\nCommands (run `bench/run.sh` to repeat; `bench/run.sh --help` for options):\n")
     L.append("```sh")
-    L.append(data["command"])
+    for c in data["command"].split("\n"):
+        L.append(c)
     for c in data["example_commands"]:
         L.append(c)
     L.append("```\n")
+    for title, text in data.get("sections", []):
+        L.append(f"## {title}\n")
+        L.append(text.rstrip() + "\n")
     if data.get("notes"):
         L.append("## Observations and caveats\n")
         for n in data["notes"]:
@@ -492,6 +539,67 @@ def write_markdown(data, path):
     L.append(f"Raw data: `{data['json']}`.\n")
     with open(path, "w") as f:
         f.write("\n".join(L))
+
+
+def combine(paths, case_from, combined):
+    """One results dict from one or several run JSONs. With one, it is that file (rewritten in
+    place). With several, each case comes from exactly one run, recorded in `case_runs`."""
+    runs = []
+    for p in paths:
+        with open(p) as f:
+            runs.append((p, json.load(f)))
+    if len(runs) == 1:
+        return runs[0][1], paths[0]
+    if not combined:
+        sys.exit("several --from-json need --combined PATH")
+    pick = dict(x.split("=", 1) for x in case_from)
+    chosen = {}
+    for p, d in runs:
+        for c in {b["case"] for b in d["builds"]}:
+            chosen[c] = p
+    for c, p in pick.items():
+        chosen[c] = p
+    order = [c for c in ("cargo", "apt", "pip") if c in chosen]
+    by_path = dict(runs)
+    last = runs[-1][1]
+    data = {k: last[k] for k in ("image", "builder", "machine")}
+    data["run_id"] = "+".join(dict.fromkeys(by_path[chosen[c]]["run_id"] for c in order))
+    data["date"] = max(by_path[chosen[c]]["date"] for c in order)
+    data["hoard_commit"] = ", ".join(dict.fromkeys(by_path[chosen[c]]["hoard_commit"] for c in order))
+    data["reps"] = "/".join(str(by_path[chosen[c]]["reps"]) for c in order)
+    data["case_runs"] = {}
+    data["builds"], data["example_commands"], cmds, data["explain"] = [], [], [], {}
+    for c in order:
+        d = by_path[chosen[c]]
+        data["case_runs"][c] = {"run_id": d["run_id"], "date": d["date"], "hoard_commit": d["hoard_commit"],
+                                "reps": d["reps"], "load_before": d["machine"]["load_before"],
+                                "load_after": d["machine"].get("load_after", "?"),
+                                "json": d.get("json", os.path.relpath(chosen[c], BENCH))}
+        data["builds"] += [dict(b, run_id=d["run_id"]) for b in d["builds"] if b["case"] == c]
+        data["example_commands"] += [x for x in d["example_commands"] if f"/ctx/{c}/" in x]
+        if d["command"] not in cmds:
+            cmds.append(d["command"])
+        data["explain"][c] = d.get("explain", {}).get(c)
+    data["command"] = "\n".join(cmds)
+    data["notes"] = []
+    data["sources"] = [os.path.relpath(p, BENCH) for p in paths]
+    data["json"] = os.path.relpath(combined, BENCH)
+    data["machine"] = dict(data["machine"])
+    lb = [data["case_runs"][c]["load_before"] for c in order]
+    la = [data["case_runs"][c]["load_after"] for c in order]
+    data["machine"]["load_before"] = " | ".join(f"{c}: {x}" for c, x in zip(order, lb))
+    data["machine"]["load_after"] = " | ".join(f"{c}: {x}" for c, x in zip(order, la))
+    return data, combined
+
+
+def breakdown_for(case, data):
+    """The time breakdown of one case (bench/breakdown.py) from its run's saved build records."""
+    import breakdown as bd
+    run = data.get("case_runs", {}).get(case, {}).get("run_id", data["run_id"])
+    src = os.path.join(BENCH, data.get("case_runs", {}).get(case, {}).get("json", data["json"]))
+    per = bd.breakdown(run, case, src if os.path.exists(src) else None)
+    return {"per_variant": {v: {"n": x["n"], "median": x["median"]} for v, x in per.items()},
+            "table": bd.markdown(per, case), "text": data.get("breakdown_text", {}).get(case, "")}
 
 
 def machine_info():
@@ -520,23 +628,42 @@ def main():
     ap.add_argument("--builder", default="default")
     ap.add_argument("--timeout", type=int, default=1800, help="seconds per build")
     ap.add_argument("--keep-images", action="store_true")
+    ap.add_argument("--keep-caches", action="store_true",
+                    help="keep this run's cache mounts (by default they are pruned at the end, by namespace)")
     ap.add_argument("--no-write", action="store_true", help="do not touch bench/RESULTS.md and bench/results/")
     ap.add_argument("--hoard-commit", default=os.environ.get("HOARD_BENCH_COMMIT", "?"))
     ap.add_argument("--hoard-bin", default=os.environ.get("HOARD_BENCH_BIN"),
                     help="the hoard binary of the image, to record `hoard explain` per case")
     ap.add_argument("--note", action="append", default=[], help="an observation to add to RESULTS.md")
-    ap.add_argument("--from-json", metavar="PATH",
-                    help="no builds: rewrite bench/RESULTS.md and the plot from a results JSON (adding --note)")
+    ap.add_argument("--from-json", metavar="PATH", action="append",
+                    help="no builds: rewrite bench/RESULTS.md and the plot from a results JSON (adding --note); "
+                         "given several times, the results of several runs are combined, each case taken "
+                         "from one run (see --case-from) and labelled with its run, and written to --combined")
+    ap.add_argument("--case-from", action="append", default=[], metavar="CASE=PATH",
+                    help="with several --from-json: take CASE from this one (default: the last that has it)")
+    ap.add_argument("--section", action="append", default=[], metavar="TITLE=PATH",
+                    help="with --from-json: add a section to RESULTS.md from a markdown file")
+    ap.add_argument("--combined", metavar="PATH", help="where the combined JSON goes (several --from-json)")
+    ap.add_argument("--breakdown", action="append", default=[], metavar="CASE",
+                    help="with --from-json: add the time breakdown of CASE from the saved build records "
+                         "(bench/harvest_history.sh, bench/breakdown.py)")
     a = ap.parse_args()
     if a.from_json:
-        with open(a.from_json) as f:
-            data = json.load(f)
+        data, out = combine(a.from_json, a.case_from, a.combined)
         data["notes"] = data.get("notes", []) + a.note
+        for x in a.section:
+            title, path = x.split("=", 1)
+            with open(path) as f:
+                data.setdefault("sections", []).append((title, f.read()))
         data["medians"] = medians(data["builds"])
         data["targets"] = targets(data["medians"])
-        with open(a.from_json, "w") as f:
+        for c in a.breakdown:
+            data.setdefault("breakdown", {})[c] = breakdown_for(c, data)
+        with open(out, "w") as f:
             json.dump(data, f, indent=1)
-        write_plot(data["medians"], os.path.join(BENCH, "results", "plot.png"))
+        labels = {c: f"run {r['run_id']}, {r['hoard_commit'][:7]}, {r['reps']} rep(s)"
+                  for c, r in data.get("case_runs", {}).items()}
+        write_plot(data["medians"], os.path.join(BENCH, "results", "plot.png"), labels)
         write_markdown(data, os.path.join(BENCH, "RESULTS.md"))
         return
     a.cases = [c for c in a.cases.split(",") if c]
@@ -557,6 +684,7 @@ def main():
     try:
         b.run()
     finally:
+        b.drop_caches()
         mi["load_after"] = " ".join(f"{x:.1f}" for x in os.getloadavg())
         med = medians(b.records)
         tg = targets(med)
