@@ -48,7 +48,8 @@ fi
 if ! pgrep -x dockerd >/dev/null; then
   log "starting dockerd"
   mkdir -p /var/log
-  nohup /usr/sbin/dockerd >/var/log/hoard-dockerd.log 2>&1 &
+  # Its own session: dockerd must outlive the shell (and process group) that started it.
+  setsid nohup /usr/sbin/dockerd >/var/log/hoard-dockerd.log 2>&1 < /dev/null &
 fi
 for _ in $(seq 1 120); do
   if docker info >/dev/null 2>&1; then
