@@ -12,6 +12,24 @@ const ZIG_SUBCOMMANDS: &[&str] = &[
 ];
 const ZIGBUILD_SUBCOMMANDS: &[&str] = &["build", "b", "check", "run", "test", "rustc", "clippy", "install"];
 
+/// `cargo zigbuild ...`: runs zig and cargo-zigbuild (both recipes trigger on it).
+const CARGO_ZIGBUILD: Trigger = Trigger {
+    programs: &["cargo"],
+    python_module: None,
+    prefix: &[],
+    subcommands: &["zigbuild"],
+    options_with_value: &["--color", "--config", "-Z", "-C"],
+};
+
+/// `cargo-zigbuild build ...`, the binary called directly.
+const ZIGBUILD_BIN: Trigger = Trigger {
+    programs: &["cargo-zigbuild"],
+    python_module: None,
+    prefix: &[],
+    subcommands: ZIGBUILD_SUBCOMMANDS,
+    options_with_value: &[],
+};
+
 pub static RECIPES: &[Recipe] = &[
     Recipe {
         name: "zig",
@@ -25,20 +43,8 @@ pub static RECIPES: &[Recipe] = &[
                 subcommands: ZIG_SUBCOMMANDS,
                 options_with_value: &[],
             },
-            Trigger {
-                programs: &["cargo"],
-                python_module: None,
-                prefix: &[],
-                subcommands: &["zigbuild"],
-                options_with_value: &["--color", "--config", "-Z", "-C"],
-            },
-            Trigger {
-                programs: &["cargo-zigbuild"],
-                python_module: None,
-                prefix: &[],
-                subcommands: ZIGBUILD_SUBCOMMANDS,
-                options_with_value: &[],
-            },
+            CARGO_ZIGBUILD,
+            ZIGBUILD_BIN,
         ],
         env_triggers: &[],
         caches: &[CacheDir {
@@ -62,20 +68,8 @@ pub static RECIPES: &[Recipe] = &[
         name: "cargo-zigbuild",
         about: "cargo-zigbuild wrapper cache (CARGO_ZIGBUILD_CACHE_DIR), per platform",
         triggers: &[
-            Trigger {
-                programs: &["cargo"],
-                python_module: None,
-                prefix: &[],
-                subcommands: &["zigbuild"],
-                options_with_value: &["--color", "--config", "-Z", "-C"],
-            },
-            Trigger {
-                programs: &["cargo-zigbuild"],
-                python_module: None,
-                prefix: &[],
-                subcommands: ZIGBUILD_SUBCOMMANDS,
-                options_with_value: &[],
-            },
+            CARGO_ZIGBUILD,
+            ZIGBUILD_BIN,
         ],
         env_triggers: &[],
         caches: &[CacheDir {
