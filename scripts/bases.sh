@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Build and load the local base images the end-to-end tests use. No registry is reachable
-# here, so nothing can be pulled: both images are made from Debian packages and `docker import`ed.
+# here, so nothing can be pulled: the images are made from Debian packages and `docker import`ed.
 #
 #   hoard-test/busybox:latest   Debian's busybox-static binary + one hardlink per applet in /bin,
 #                               /etc/passwd and /etc/group (root, app uid/gid 1000), /tmp 1777.
+#   hoard-test/busybox:multi    the same for linux/amd64 and linux/386 in one image index
+#                               (multi-platform tests; i386 runs natively, no emulation).
 #   hoard-test/debian:bookworm  debootstrap --variant=minbase bookworm, ca-certificates installed and
 #                               the machine's CA certificates added (HTTPS goes through a proxy).
 #
@@ -49,42 +51,68 @@ work=$(mktemp -d /tmp/hoard-bases.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
 # ---------------------------------------------------------------- busybox
-bb_label="v$BASES_VERSION"
-if have_image hoard-test/busybox:latest "$bb_label"; then
-  log "hoard-test/busybox:latest is up to date"
-else
-  log "building hoard-test/busybox:latest"
-  deb=$(ls "$CACHE"/busybox-static_*.deb 2>/dev/null | head -n1 || true)
+# The busybox-static .deb of one Debian architecture (amd64, i386), downloaded once into $CACHE.
+# A foreign architecture's package lists are fetched into a private apt state under $CACHE, so
+# the machine's own apt configuration is not touched.
+busybox_deb() { # debian-arch
+  local arch=$1 deb apt_opts=()
+  deb=$(ls "$CACHE"/busybox-static_*_"$arch".deb 2>/dev/null | head -n1 || true)
   if [ -z "$deb" ]; then
-    [ "$apt_updated" = 1 ] || { apt-get update -qq; apt_updated=1; }
+    if [ "$arch" != "$(dpkg --print-architecture)" ]; then
+      local st=$CACHE/apt-$arch
+      mkdir -p "$st/lists/partial" "$st/cache/archives/partial"
+      apt_opts=(-o "APT::Architecture=$arch" -o "APT::Architectures::=$arch"
+        -o "Dir::State::Lists=$st/lists" -o "Dir::Cache=$st/cache" -o Dir::State::status=/dev/null)
+      # Some suites' indexes may fail (e.g. a sid mirror mid-sync); the stable one is enough.
+      apt-get -qq "${apt_opts[@]}" update >/dev/null 2>&1 || true
+    elif [ "$apt_updated" = 0 ]; then
+      apt-get update -qq; apt_updated=1
+    fi
     # The stable suite's version (bookworm on this machine's sources): pinned by apt's policy.
-    (cd "$CACHE" && apt-get download -qq -o APT::Sandbox::User=root busybox-static)
-    deb=$(ls "$CACHE"/busybox-static_*.deb | head -n1)
+    (cd "$CACHE" && apt-get download -qq -o APT::Sandbox::User=root "${apt_opts[@]}" "busybox-static:$arch")
+    deb=$(ls "$CACHE"/busybox-static_*_"$arch".deb | head -n1)
   fi
-  dpkg-deb -x "$deb" "$work/deb"
-  root=$work/busybox
+  echo "$deb"
+}
+
+# A busybox root filesystem from a .deb into DIR: like the official busybox image, every applet
+# is a hardlink to /bin/busybox; /etc/passwd and /etc/group (root, app 1000), /tmp 1777.
+busybox_root() { # deb dir
+  local deb=$1 root=$2 x
+  x=$(mktemp -d "$work/deb.XXXXXX")
+  dpkg-deb -x "$deb" "$x"
   mkdir -p "$root"/{bin,etc,root,tmp,home/app,usr/bin,usr/sbin,sbin,var,proc,sys,dev}
-  install -m 0755 "$work/deb/bin/busybox" "$root/bin/busybox"
-  # Like the official busybox image: every applet is a hardlink to /bin/busybox.
+  install -m 0755 "$x/bin/busybox" "$root/bin/busybox"
+  # --list runs the binary: a foreign one (i386) runs natively on x86_64 kernels.
   for applet in $("$root/bin/busybox" --list); do
     [ "$applet" = busybox ] || ln "$root/bin/busybox" "$root/bin/$applet"
   done
-  cat >"$root/etc/passwd" <<'EOF'
+  cat >"$root/etc/passwd" <<'PASSWD'
 root:x:0:0:root:/root:/bin/sh
 app:x:1000:1000:app:/home/app:/bin/sh
 nobody:x:65534:65534:nobody:/home:/bin/false
-EOF
-  cat >"$root/etc/group" <<'EOF'
+PASSWD
+  cat >"$root/etc/group" <<'GROUP'
 root:x:0:
 app:x:1000:
 nogroup:x:65534:
-EOF
+GROUP
   chmod 0644 "$root/etc/passwd" "$root/etc/group"
   chmod 1777 "$root/tmp"
   chmod 0700 "$root/root"
   chmod 0755 "$root/home/app"
   chown 1000:1000 "$root/home/app"
-  pack "$root" "$work/busybox.tar"
+  rm -rf "$x"
+}
+
+bb_label="v$BASES_VERSION"
+if have_image hoard-test/busybox:latest "$bb_label"; then
+  log "hoard-test/busybox:latest is up to date"
+else
+  log "building hoard-test/busybox:latest"
+  deb=$(busybox_deb "$(dpkg --print-architecture)")
+  busybox_root "$deb" "$work/busybox"
+  pack "$work/busybox" "$work/busybox.tar"
   docker import \
     --change "ENV PATH=$PATH_ENV" \
     --change 'CMD ["sh"]' \
@@ -92,6 +120,31 @@ EOF
     -m "hoard-test busybox from $(basename "$deb")" \
     "$work/busybox.tar" hoard-test/busybox:latest >/dev/null
   log "hoard-test/busybox:latest built"
+fi
+
+# ---------------------------------------------------------------- busybox, two platforms
+# hoard-test/busybox:multi is one image index for linux/amd64 and linux/386 (the i386 binary runs
+# natively on an x86_64 kernel, so multi-platform builds need no emulation). Built by the stock
+# frontend from FROM scratch; loading an index needs the containerd image store (engine.sh).
+mp_label="v$BASES_VERSION-multi"
+if have_image hoard-test/busybox:multi "$mp_label"; then
+  log "hoard-test/busybox:multi is up to date"
+else
+  log "building hoard-test/busybox:multi (linux/amd64, linux/386)"
+  ctx=$work/multi
+  busybox_root "$(busybox_deb amd64)" "$ctx/amd64"
+  busybox_root "$(busybox_deb i386)" "$ctx/386"
+  cat >"$ctx/Dockerfile" <<DOCKERFILE
+FROM scratch
+ARG TARGETARCH
+COPY \${TARGETARCH}/ /
+ENV PATH=$PATH_ENV
+LABEL org.hoard.test-base=$mp_label
+CMD ["sh"]
+DOCKERFILE
+  docker buildx build --builder default --quiet --platform linux/amd64,linux/386 \
+    -t hoard-test/busybox:multi --load "$ctx" >/dev/null
+  log "hoard-test/busybox:multi built"
 fi
 
 # ---------------------------------------------------------------- debian

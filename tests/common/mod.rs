@@ -346,8 +346,50 @@ pub fn decompress(data: Vec<u8>) -> Result<Vec<u8>, String> {
     Ok(out.stdout)
 }
 
-/// Reads an OCI image layout tarball: config and flattened filesystem.
+/// Reads an OCI image layout tarball: config and flattened filesystem of its image (for an
+/// index of several platforms: the first image manifest).
 pub fn load_oci(path: &Path) -> Result<Image, String> {
+    load_oci_platform(path, None)
+}
+
+/// Like [`load_oci`], the image for one platform (`linux/386`) of a multi-platform index.
+pub fn load_oci_platform(path: &Path, platform: Option<&str>) -> Result<Image, String> {
+    let (mut config, layers) = oci_layers(path, platform)?;
+    let mut tree = Tree::new();
+    for data in &layers {
+        apply_layer(&mut tree, data)?;
+    }
+    normalize_config(&mut config);
+    Ok(Image { config, fs: tree })
+}
+
+/// The content of the regular file `file` (absolute) in an OCI tarball's image: the last layer
+/// that has it, unless a later layer's whiteout removed it.
+pub fn oci_file(path: &Path, platform: Option<&str>, file: &str) -> Result<String, String> {
+    let (_, layers) = oci_layers(path, platform)?;
+    let (dir, name) = (parent_of(file), file.rsplit('/').next().unwrap_or(""));
+    let whiteout = join_path(dir, &format!(".wh.{name}"));
+    let mut found = None;
+    for data in &layers {
+        let mut ar = tar::Archive::new(&data[..]);
+        for e in ar.entries().map_err(|e| e.to_string())? {
+            let mut e = e.map_err(|e| e.to_string())?;
+            let p = norm_path(&e.path().map_err(|e| e.to_string())?.to_string_lossy());
+            if p == whiteout {
+                found = None;
+            } else if p == file && e.header().entry_type().is_file() {
+                let mut buf = Vec::new();
+                e.read_to_end(&mut buf).map_err(|e| e.to_string())?;
+                found = Some(String::from_utf8_lossy(&buf).into_owned());
+            }
+        }
+    }
+    found.ok_or_else(|| format!("{file} not in the image of {}", path.display()))
+}
+
+/// The config JSON and the decompressed layer tars of the image in an OCI tarball (for an
+/// index of several platforms: `platform`'s, or the first image manifest when `None`).
+fn oci_layers(path: &Path, platform: Option<&str>) -> Result<(Value, Vec<Vec<u8>>), String> {
     let file = fs::File::open(path).map_err(|e| format!("open {}: {e}", path.display()))?;
     let mut files: HashMap<String, Vec<u8>> = HashMap::new();
     let mut ar = tar::Archive::new(file);
@@ -366,9 +408,13 @@ pub fn load_oci(path: &Path) -> Result<Image, String> {
         files.get(&format!("blobs/{d}")).ok_or_else(|| format!("blob {digest} missing from {}", path.display()))
     };
     let json = |b: &[u8]| -> Result<Value, String> { serde_json::from_slice(b).map_err(|e| e.to_string()) };
+    let pick = |index: &Value| match platform {
+        None => pick_manifest(index),
+        Some(p) => pick_platform(index, p),
+    };
 
     let index = json(files.get("index.json").ok_or("index.json missing")?)?;
-    let mut desc = pick_manifest(&index)?;
+    let mut desc = pick(&index)?;
     // Nested index (multi-platform or attestations): descend to the image manifest.
     for _ in 0..4 {
         let mt = desc["mediaType"].as_str().unwrap_or("");
@@ -376,17 +422,60 @@ pub fn load_oci(path: &Path) -> Result<Image, String> {
             break;
         }
         let inner = json(blob(desc["digest"].as_str().unwrap_or(""))?)?;
-        desc = pick_manifest(&inner)?;
+        desc = pick(&inner)?;
     }
     let manifest = json(blob(desc["digest"].as_str().ok_or("manifest digest")?)?)?;
-    let mut config = json(blob(manifest["config"]["digest"].as_str().ok_or("config digest")?)?)?;
-    let mut tree = Tree::new();
+    let config = json(blob(manifest["config"]["digest"].as_str().ok_or("config digest")?)?)?;
+    let mut layers = Vec::new();
     for layer in manifest["layers"].as_array().cloned().unwrap_or_default() {
-        let data = decompress(blob(layer["digest"].as_str().ok_or("layer digest")?)?.clone())?;
-        apply_layer(&mut tree, &data)?;
+        layers.push(decompress(blob(layer["digest"].as_str().ok_or("layer digest")?)?.clone())?);
     }
-    normalize_config(&mut config);
-    Ok(Image { config, fs: tree })
+    Ok((config, layers))
+}
+
+/// The platforms (`os/arch[/variant]`) of the image manifests an OCI index lists, nested
+/// indexes included; what a multi-platform build produced.
+pub fn oci_platforms(path: &Path) -> Result<Vec<String>, String> {
+    let out = Command::new("tar").arg("-xOf").arg(path).arg("index.json").output().map_err(|e| e.to_string())?;
+    let index: Value = serde_json::from_slice(&out.stdout).map_err(|e| format!("index.json of {}: {e}", path.display()))?;
+    let mut v: Vec<String> = index["manifests"]
+        .as_array()
+        .map(|ms| ms.iter().filter_map(|m| platform_of(m)).collect())
+        .unwrap_or_default();
+    if v.is_empty() {
+        // One nested index (the exporter's usual shape): read it.
+        let d = index["manifests"][0]["digest"].as_str().ok_or("index without manifests")?.replacen(':', "/", 1);
+        let out = Command::new("tar").arg("-xOf").arg(path).arg(format!("blobs/{d}")).output().map_err(|e| e.to_string())?;
+        let inner: Value = serde_json::from_slice(&out.stdout).map_err(|e| e.to_string())?;
+        v = inner["manifests"].as_array().map(|ms| ms.iter().filter_map(|m| platform_of(m)).collect()).unwrap_or_default();
+    }
+    v.sort();
+    Ok(v)
+}
+
+fn platform_of(desc: &Value) -> Option<String> {
+    let p = &desc["platform"];
+    let (os, arch) = (p["os"].as_str()?, p["architecture"].as_str()?);
+    if os == "unknown" {
+        return None;
+    }
+    Some(match p["variant"].as_str() {
+        Some(v) if !v.is_empty() => format!("{os}/{arch}/{v}"),
+        _ => format!("{os}/{arch}"),
+    })
+}
+
+/// The descriptor of `platform`'s image in an index; a nested index is returned as is (the
+/// caller descends into it).
+pub fn pick_platform(index: &Value, platform: &str) -> Result<Value, String> {
+    let ms = index["manifests"].as_array().ok_or("index without manifests")?;
+    if let Some(m) = ms.iter().find(|m| platform_of(m).as_deref() == Some(platform)) {
+        return Ok(m.clone());
+    }
+    ms.iter()
+        .find(|m| m["platform"].is_null() && m["mediaType"].as_str().is_some_and(|t| t.contains("index")))
+        .cloned()
+        .ok_or_else(|| format!("no {platform} image in the index"))
 }
 
 pub fn pick_manifest(index: &Value) -> Result<Value, String> {
