@@ -4,7 +4,7 @@
 //!    required capability.
 //! 2. Parse the frontend opts.
 //! 3. Read the Dockerfile through a `local://<dockerfilekey>` solve + `ReadFile`.
-//! 4. Dispatch on `requestid`: a subrequest (describe, lint, targets) returns metadata only;
+//! 4. Dispatch on `requestid`: a subrequest (describe, lint, targets, outline) returns metadata only;
 //!    an unknown one returns the unsupported-subrequest error buildx recognises.
 //! 5. Build: read `.dockerignore`, run the converter in rounds, resolving base images in between,
 //!    send warnings, solve each platform's definition (lazily), and `Return` the shaped result.
@@ -27,7 +27,7 @@ use super::errors::{unsupported_subrequest_status, GatewayError, SourceFile};
 use super::local::{parse_dockerignore, LocalFiles};
 use super::opts::{BuildOpts, DOCKERIGNORE_NAME};
 use super::result::{build_result, PlatformOutput};
-use super::subrequests::{self, REQUEST_DESCRIBE, REQUEST_LINT, REQUEST_TARGETS};
+use super::subrequests::{self, REQUEST_DESCRIBE, REQUEST_LINT, REQUEST_OUTLINE, REQUEST_TARGETS};
 
 /// Frontend-image caps (`moby.buildkit.frontend.*`) this frontend can honour when a client
 /// requests them through the `frontend.caps` opt.
@@ -267,7 +267,7 @@ pub async fn convert_all<C: Converter>(
 }
 
 /// Send the converter's warnings through the `Warn` RPC (failures are only logged).
-async fn send_warnings(gw: &Gateway, df: &LoadedDockerfile, warnings: &[Warning]) {
+pub(super) async fn send_warnings(gw: &Gateway, df: &LoadedDockerfile, warnings: &[Warning]) {
     if !gw.caps().gateway.supports(caps::gw::GATEWAY_WARNINGS) {
         return;
     }
@@ -309,7 +309,7 @@ async fn flow<C: Converter>(
 
     // Requests that need no Dockerfile.
     match opts.requestid.as_deref() {
-        None | Some(REQUEST_LINT) | Some(REQUEST_TARGETS) => {}
+        None | Some(REQUEST_LINT) | Some(REQUEST_TARGETS) | Some(REQUEST_OUTLINE) => {}
         Some(REQUEST_DESCRIBE) => return Ok(subrequests::describe_result()),
         Some(other) => return Err(GatewayError::Status(unsupported_subrequest_status(other))),
     }
@@ -322,6 +322,10 @@ async fn flow<C: Converter>(
         Some(REQUEST_TARGETS) => {
             let targets = subrequests::list_targets(&text)?;
             return Ok(subrequests::targets_result(&df.source, &targets));
+        }
+        Some(REQUEST_OUTLINE) => {
+            let req = convert_request(gw, &super::outline::outline_build_opts(&opts), Vec::new());
+            return super::outline::outline_request(gw, conv, &df, &text, &req).await;
         }
         Some(REQUEST_LINT) => {
             let req = convert_request(gw, &opts, Vec::new());

@@ -11,7 +11,8 @@
 //! * [`local`]: `local://` definitions that fetch the Dockerfile / `.dockerignore`; ignore-file
 //!   parsing.
 //! * [`result`]: shaping the final `Result` (refs, `containerimage.config`, `refs.platforms`).
-//! * [`subrequests`]: `describe`, `lint` and `targets` results.
+//! * [`subrequests`]: `describe`, `lint`, `targets` and `outline` results.
+//! * [`outline`]: what `--call outline` lists (args, secrets, ssh of the target).
 //! * [`convert_api`]: the [`Converter`] trait the flow drives (adapter to `crate::convert`).
 //! * [`frontend`]: the flow itself, [`frontend::run`].
 //!
@@ -26,6 +27,7 @@ pub mod errors;
 pub mod frontend;
 pub mod local;
 pub mod opts;
+pub mod outline;
 pub mod result;
 pub mod subrequests;
 pub mod transport;

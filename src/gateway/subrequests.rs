@@ -1,7 +1,8 @@
 //! Subrequests (`requestid` opt): `frontend.subrequests.describe`, `frontend.lint` (buildx
-//! `--check` / `--call=check`) and `frontend.targets` (`--call=targets`). Results carry only
-//! metadata: `result.json`, `result.txt`, `version` (+ `result.statuscode` for lint), with the
-//! JSON shapes of BuildKit's `frontend/subrequests/*` packages, which buildx parses.
+//! `--check` / `--call=check`), `frontend.targets` (`--call=targets`) and `frontend.outline`
+//! (`--call=outline`, computed in [`super::outline`]). Results carry only metadata:
+//! `result.json`, `result.txt`, `version` (+ `result.statuscode` for lint), with the JSON shapes
+//! of BuildKit's `frontend/subrequests/*` packages, which buildx parses.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -39,22 +40,36 @@ fn request_def(name: &str, description: &str, opts_empty_list: bool, metadata: &
     })
 }
 
-/// The subrequests this frontend implements.
+/// The subrequests this frontend lists, as the stock frontend lists them: outline, targets,
+/// describe. (`frontend.lint` is answered too, but the stock describe does not list it.)
 pub fn describe_json() -> Value {
+    let mut outline = request_def(
+        REQUEST_OUTLINE,
+        "List all parameters current build target supports",
+        true,
+        &["result.json", "result.txt"],
+    );
+    outline["opts"] = json!([{"name": "target", "description": "Target build stage"}]);
     Value::Array(vec![
+        outline,
         request_def(REQUEST_TARGETS, "List all targets current build supports", true, &["result.json", "result.txt"]),
-        request_def(REQUEST_LINT, "Lint a Dockerfile", true, &["result.json", "result.txt", "result.statuscode"]),
         request_def(REQUEST_DESCRIBE, "List available subrequest types", false, &["result.json", "result.txt"]),
     ])
 }
 
 /// Pad `rows` into columns like Go's `tabwriter` (min width 0, padding 1, space-padded).
 fn tabulate(rows: &[Vec<String>]) -> String {
+    tabulate_padded(rows, 1)
+}
+
+/// Go's `tabwriter.NewWriter(w, 0, 0, padding, ' ', 0)`: every cell but a line's last is
+/// padded to its column's widest cell plus `padding` (empty cells too).
+fn tabulate_padded(rows: &[Vec<String>], padding: usize) -> String {
     let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
     let mut widths = vec![0; cols];
     for r in rows {
         for (i, c) in r.iter().enumerate().take(r.len().saturating_sub(1)) {
-            widths[i] = widths[i].max(c.chars().count() + 1);
+            widths[i] = widths[i].max(c.chars().count() + padding);
         }
     }
     let mut out = String::new();
@@ -133,6 +148,14 @@ fn location_json(span: Option<Span>) -> Value {
     }
 }
 
+/// A node's location as the stock frontend reports it in targets and outlines
+/// (`parser.Node.Location`): one range per line of the instruction.
+fn node_location_json(span: Span) -> Value {
+    let end = span.end.max(span.start);
+    let ranges: Vec<Value> = (span.start..=end).map(|l| range_json(Span::line(l))).collect();
+    json!({ "ranges": ranges })
+}
+
 fn source_info_json(src: &SourceFile) -> Value {
     src.info_json()
 }
@@ -199,27 +222,78 @@ pub struct TargetInfo {
     pub span: Option<Span>,
 }
 
-/// The comment lines directly above line `line` (1-based), `#` and one space stripped, in
-/// file order (the stock parser's `PrevComment`).
-fn comments_above(text: &str, line: usize) -> Vec<String> {
-    let lines: Vec<&str> = text.lines().collect();
-    let mut out = Vec::new();
-    let mut i = line.saturating_sub(1);
-    while i > 0 {
-        let l = lines.get(i - 1).map(|l| l.trim()).unwrap_or("");
-        match l.strip_prefix('#') {
-            Some(c) => out.push(c.trim().to_string()),
-            None => break,
+/// The comments of every instruction, keyed by its first line: the stock parser's
+/// `PrevComment`. Comment lines since the previous instruction count, blank lines between them
+/// and the instruction do not matter, an empty `#` line starts over, and parser directives at
+/// the top are not comments. Each comment is the line after its first character, trimmed (so
+/// an indented `  # x` reads `# x`, as in the stock parser).
+pub fn prev_comments(text: &str, nodes: &[crate::parser::Node]) -> BTreeMap<usize, Vec<String>> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let lines: Vec<&str> = text.split('\n').collect();
+    let mut out = BTreeMap::new();
+    let mut prev_end = 0;
+    let mut directives = DirectiveScan::default();
+    for n in nodes {
+        let mut comments: Vec<String> = Vec::new();
+        let hi = n.span.start.saturating_sub(1).min(lines.len());
+        for &line in &lines[prev_end.min(hi)..hi] {
+            let is_directive = prev_end == 0 && directives.is_directive(line);
+            if line.trim_start().starts_with('#') && !is_directive {
+                let c = line.get(1..).unwrap_or("").trim();
+                if c.is_empty() {
+                    comments.clear();
+                } else {
+                    comments.push(c.to_string());
+                }
+            }
         }
-        i -= 1;
+        if prev_end == 0 {
+            // Directives end at the first instruction.
+            directives.done = true;
+        }
+        out.insert(n.span.start, comments);
+        prev_end = n.span.end.max(n.span.start);
     }
-    out.reverse();
     out
+}
+
+/// Recognises the `# key=value` parser directives (syntax, escape, check) at the top of a file.
+#[derive(Default)]
+struct DirectiveScan {
+    done: bool,
+    seen: Vec<String>,
+}
+
+impl DirectiveScan {
+    fn is_directive(&mut self, line: &str) -> bool {
+        if self.done {
+            return false;
+        }
+        let parsed = line.trim_start().strip_prefix('#').and_then(|body| {
+            let body = body.trim_start();
+            let name_len = body.find(|c: char| !c.is_ascii_alphanumeric()).unwrap_or(body.len());
+            let (name, rest) = body.split_at(name_len);
+            let value = rest.trim_start().strip_prefix('=')?;
+            let starts_alpha = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic());
+            (starts_alpha && !value.is_empty()).then(|| name.to_ascii_lowercase())
+        });
+        match parsed {
+            Some(name) if ["syntax", "escape", "check"].contains(&name.as_str()) && !self.seen.contains(&name) => {
+                self.seen.push(name);
+                true
+            }
+            _ => {
+                self.done = true;
+                false
+            }
+        }
+    }
 }
 
 /// List the stages of a Dockerfile (the last one is the default target).
 pub fn list_targets(text: &str) -> Result<Vec<TargetInfo>, Error> {
     let df = crate::parser::parse(text)?;
+    let comments = prev_comments(text, &df.nodes);
     let mut out = Vec::new();
     for n in df.nodes.iter().filter(|n| n.keyword == "from") {
         let base = n.args.first().cloned().unwrap_or_default();
@@ -235,8 +309,10 @@ pub fn list_targets(text: &str) -> Result<Vec<TargetInfo>, Error> {
         let description = if name.is_empty() {
             String::new()
         } else {
-            comments_above(text, n.span.start)
-                .iter()
+            comments
+                .get(&n.span.start)
+                .into_iter()
+                .flatten()
                 .find_map(|c| c.strip_prefix(&format!("{name} ")).map(str::to_string))
                 .unwrap_or_default()
         };
@@ -268,7 +344,7 @@ pub fn targets_result(src: &SourceFile, targets: &[TargetInfo]) -> gw::Result {
             put(&mut m, "base", &t.base);
             put(&mut m, "platform", &t.platform);
             if let Some(s) = t.span {
-                m.insert("location".into(), location_json(Some(s)));
+                m.insert("location".into(), node_location_json(s));
             }
             Value::Object(m)
         })
@@ -293,6 +369,115 @@ pub fn targets_result(src: &SourceFile, targets: &[TargetInfo]) -> gw::Result {
     ]))
 }
 
+/// `json.MarshalIndent(v, "", "  ")`: two-space indent and Go's HTML-safe escapes, so raw
+/// output (`--call outline,format=json`) reads exactly like the stock frontend's.
+fn go_json_pretty(v: &Value) -> Vec<u8> {
+    let s = serde_json::to_string_pretty(v).expect("json");
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '<' => out.push_str("\\u003c"),
+            '>' => out.push_str("\\u003e"),
+            '&' => out.push_str("\\u0026"),
+            '\u{2028}' => out.push_str("\\u2028"),
+            '\u{2029}' => out.push_str("\\u2029"),
+            c => out.push(c),
+        }
+    }
+    out.into_bytes()
+}
+
+/// `outline.Outline` JSON (Go field order, `omitempty` fields left out).
+pub fn outline_json(src: &SourceFile, o: &super::outline::Outline) -> Value {
+    use base64::Engine as _;
+    let mut m = Map::new();
+    if !o.name.is_empty() {
+        m.insert("name".into(), o.name.clone().into());
+    }
+    if !o.description.is_empty() {
+        m.insert("description".into(), o.description.clone().into());
+    }
+    if !o.args.is_empty() {
+        let args = o
+            .args
+            .iter()
+            .map(|a| {
+                let mut m = Map::new();
+                m.insert("name".into(), a.name.clone().into());
+                if !a.description.is_empty() {
+                    m.insert("description".into(), a.description.clone().into());
+                }
+                if !a.value.is_empty() {
+                    m.insert("value".into(), a.value.clone().into());
+                }
+                m.insert("location".into(), node_location_json(a.span));
+                Value::Object(m)
+            })
+            .collect();
+        m.insert("args".into(), Value::Array(args));
+    }
+    for (key, list) in [("secrets", &o.secrets), ("ssh", &o.ssh)] {
+        if list.is_empty() {
+            continue;
+        }
+        let items = list
+            .iter()
+            .map(|s| {
+                let mut m = Map::new();
+                m.insert("name".into(), s.name.clone().into());
+                if s.required {
+                    m.insert("required".into(), true.into());
+                }
+                m.insert("location".into(), node_location_json(s.span));
+                Value::Object(m)
+            })
+            .collect();
+        m.insert(key.into(), Value::Array(items));
+    }
+    m.insert("sources".into(), json!([base64::engine::general_purpose::STANDARD.encode(&src.data)]));
+    Value::Object(m)
+}
+
+/// The stock `outline.PrintOutline` text: target block, then the build arg, secret and ssh
+/// tables, each followed by a blank line, empty ones left out.
+pub fn outline_text(o: &super::outline::Outline) -> String {
+    let mut out = String::new();
+    if !o.name.is_empty() || !o.description.is_empty() {
+        let name = if o.name.is_empty() { "(default)" } else { o.name.as_str() };
+        let mut rows = vec![vec!["TARGET:".to_string(), name.to_string()]];
+        if !o.description.is_empty() {
+            rows.push(vec!["DESCRIPTION:".into(), o.description.clone()]);
+        }
+        out += &tabulate_padded(&rows, 1);
+        out.push('\n');
+    }
+    if !o.args.is_empty() {
+        let mut rows = vec![vec!["BUILD ARG".to_string(), "VALUE".into(), "DESCRIPTION".into()]];
+        rows.extend(o.args.iter().map(|a| vec![a.name.clone(), a.value.clone(), a.description.clone()]));
+        out += &tabulate_padded(&rows, 3);
+        out.push('\n');
+    }
+    for (title, list) in [("SECRET", &o.secrets), ("SSH", &o.ssh)] {
+        if list.is_empty() {
+            continue;
+        }
+        let mut rows = vec![vec![title.to_string(), "REQUIRED".into()]];
+        rows.extend(list.iter().map(|s| vec![s.name.clone(), if s.required { "true".into() } else { String::new() }]));
+        out += &tabulate_padded(&rows, 3);
+        out.push('\n');
+    }
+    out
+}
+
+/// The `frontend.outline` result.
+pub fn outline_result(src: &SourceFile, o: &super::outline::Outline) -> gw::Result {
+    metadata_result(BTreeMap::from([
+        ("result.json".to_string(), go_json_pretty(&outline_json(src, o))),
+        ("result.txt".to_string(), outline_text(o).into_bytes()),
+        ("version".to_string(), VERSION.as_bytes().to_vec()),
+    ]))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -307,14 +492,120 @@ mod tests {
         assert!(r.result.is_none());
         let v: Value = serde_json::from_slice(&r.metadata["result.json"]).unwrap();
         let names: Vec<&str> = v.as_array().unwrap().iter().map(|x| x["name"].as_str().unwrap()).collect();
-        assert_eq!(names, [REQUEST_TARGETS, REQUEST_LINT, REQUEST_DESCRIBE]);
+        // The stock frontend's list (it answers lint too, without listing it).
+        assert_eq!(names, [REQUEST_OUTLINE, REQUEST_TARGETS, REQUEST_DESCRIBE]);
         assert_eq!(v[0]["type"], "rpc");
         assert_eq!(v[0]["version"], "1.0.0");
+        assert_eq!(v[0]["opts"], json!([{"name": "target", "description": "Target build stage"}]));
+        assert_eq!(v[1]["opts"], json!([]));
         assert_eq!(v[2]["opts"], Value::Null);
         assert_eq!(r.metadata["version"], b"1.0.0");
         let txt = String::from_utf8(r.metadata["result.txt"].clone()).unwrap();
-        assert!(txt.starts_with("NAME                 VERSION DESCRIPTION\n"), "{txt}");
-        assert!(txt.contains("\nlint                 1.0.0   Lint a Dockerfile\n"), "{txt}");
+        assert_eq!(
+            txt,
+            "NAME                 VERSION DESCRIPTION\n\
+             outline              1.0.0   List all parameters current build target supports\n\
+             targets              1.0.0   List all targets current build supports\n\
+             subrequests.describe 1.0.0   List available subrequest types\n"
+        );
+    }
+
+    #[test]
+    fn comments_like_the_stock_parser() {
+        let text = "# syntax=x\n# FOO foo desc\n\n  # BAR indented\nARG FOO=1\n# BAR\n\nARG BAR=2\n#\n# gone\n#\nRUN <<EOF\n# not a comment\nEOF\n# build builds\n\nFROM a \\\n  # inside\n  AS build\n";
+        let df = crate::parser::parse(text).unwrap();
+        let c = prev_comments(text, &df.nodes);
+        let get = |l: usize| c[&l].iter().map(String::as_str).collect::<Vec<_>>();
+        assert_eq!(get(5), ["FOO foo desc", "# BAR indented"]);
+        assert_eq!(get(8), ["BAR"]);
+        assert!(get(12).is_empty());
+        assert_eq!(get(17), ["build builds"]);
+        let t = list_targets(text).unwrap();
+        assert_eq!(t[0].description, "builds");
+        // A directive line after the first comment is a comment.
+        let text = "# FOO x\n# syntax=y\nARG FOO\n";
+        let df = crate::parser::parse(text).unwrap();
+        assert_eq!(prev_comments(text, &df.nodes)[&3], ["FOO x", "syntax=y"]);
+    }
+
+    fn outline() -> crate::gateway::outline::Outline {
+        use crate::gateway::outline::{Outline, OutlineArg, OutlineMount};
+        let arg = |name: &str, value: &str, description: &str, line: usize| OutlineArg {
+            name: name.into(),
+            value: value.into(),
+            description: description.into(),
+            span: Span::line(line),
+        };
+        let mount = |name: &str, required: bool, span: Span| OutlineMount { name: name.into(), required, span };
+        Outline {
+            name: "final".into(),
+            description: String::new(),
+            args: vec![
+                arg("GO_VERSION", "1.22", "the Go version", 2),
+                arg("BASE", "hoard-test/busybox:latest", "base image", 5),
+                arg("NODEFAULT", "", "", 21),
+            ],
+            secrets: vec![mount("npmrc", true, Span::line(10)), mount("token", false, Span::new(23, 24))],
+            ssh: vec![mount("default", false, Span::line(22))],
+        }
+    }
+
+    #[test]
+    fn outline_text_is_the_stock_table() {
+        // As printed by the stock frontend (trailing spaces included).
+        assert_eq!(
+            outline_text(&outline()),
+            "TARGET: final\n\
+             \n\
+             BUILD ARG    VALUE                       DESCRIPTION\n\
+             GO_VERSION   1.22                        the Go version\n\
+             BASE         hoard-test/busybox:latest   base image\n\
+             NODEFAULT                                \n\
+             \n\
+             SECRET   REQUIRED\n\
+             npmrc    true\n\
+             token    \n\
+             \n\
+             SSH       REQUIRED\n\
+             default   \n\
+             \n"
+        );
+        let mut o = outline();
+        o.name.clear();
+        o.description = "d".into();
+        o.args.clear();
+        o.ssh.clear();
+        o.secrets.truncate(1);
+        assert_eq!(outline_text(&o), "TARGET:      (default)\nDESCRIPTION: d\n\nSECRET   REQUIRED\nnpmrc    true\n\n");
+        assert_eq!(outline_text(&crate::gateway::outline::Outline::default()), "");
+    }
+
+    #[test]
+    fn outline_json_is_the_stock_json() {
+        let mut o = outline();
+        o.args[0].value = "<a&b>".into();
+        let r = outline_result(&src("FROM a\n"), &o);
+        assert_eq!(r.metadata["version"], b"1.0.0");
+        let raw = String::from_utf8(r.metadata["result.json"].clone()).unwrap();
+        assert!(raw.starts_with("{\n  \"name\": \"final\",\n  \"args\": [\n    {\n      \"name\": \"GO_VERSION\",\n      \"description\": \"the Go version\",\n      \"value\": \"\\u003ca\\u0026b\\u003e\",\n"), "{raw}");
+        let v: Value = serde_json::from_str(&raw).unwrap();
+        assert_eq!(v["args"][0]["value"], "<a&b>");
+        assert_eq!(v["args"][2], json!({"name": "NODEFAULT", "location": {"ranges": [{"start": {"line": 21}, "end": {"line": 21}}]}}));
+        assert_eq!(
+            v["secrets"][1],
+            json!({"name": "token", "location": {"ranges": [
+                {"start": {"line": 23}, "end": {"line": 23}},
+                {"start": {"line": 24}, "end": {"line": 24}}
+            ]}})
+        );
+        assert_eq!(v["secrets"][0]["required"], true);
+        assert_eq!(v["ssh"][0]["name"], "default");
+        assert_eq!(v["sources"], json!(["RlJPTSBhCg=="]));
+        assert!(v.get("description").is_none());
+        let keys: Vec<&String> = v.as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["name", "args", "secrets", "ssh", "sources"]);
+        let empty = outline_json(&src("FROM a\n"), &crate::gateway::outline::Outline::default());
+        assert_eq!(empty, json!({"sources": ["RlJPTSBhCg=="]}));
     }
 
     #[test]
