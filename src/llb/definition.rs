@@ -46,6 +46,53 @@ impl Definition {
     }
 }
 
+/// The root of a definition built elsewhere (a frontend input from `buildx bake`), as an
+/// [`Output`] that can be part of a new graph, like Go's `llb.NewDefinitionOp`. The ops keep
+/// their bytes (so their digests) and metadata; the terminal op is the last one. `Ok(None)` is
+/// scratch (no ops, or a terminal op without input).
+pub fn from_pb(def: &pb::Definition) -> Result<Option<Output>, String> {
+    use prost::Message;
+    let mut ops: std::collections::HashMap<String, (pb::Op, Vec<u8>)> = std::collections::HashMap::new();
+    let mut last = None;
+    for bytes in &def.def {
+        let op = pb::Op::decode(bytes.as_slice()).map_err(|e| format!("invalid op in definition: {e}"))?;
+        let d = digest(bytes);
+        last = Some(op.clone());
+        ops.insert(d, (op, bytes.clone()));
+    }
+    let Some(root) = last.and_then(|t| t.inputs.first().cloned()) else {
+        return Ok(None);
+    };
+    fn build(
+        d: &str,
+        ops: &std::collections::HashMap<String, (pb::Op, Vec<u8>)>,
+        def: &pb::Definition,
+        built: &mut std::collections::HashMap<String, std::sync::Arc<Node>>,
+    ) -> Result<std::sync::Arc<Node>, String> {
+        if let Some(n) = built.get(d) {
+            return Ok(n.clone());
+        }
+        let (op, bytes) = ops.get(d).ok_or_else(|| format!("definition lacks op {d}"))?;
+        let mut deps = Vec::with_capacity(op.inputs.len());
+        for input in &op.inputs {
+            deps.push(Output { node: build(&input.digest, ops, def, built)?, index: input.index });
+        }
+        let node = std::sync::Arc::new(Node {
+            op: op.clone(),
+            bytes: bytes.clone(),
+            digest: d.to_string(),
+            metadata: def.metadata.get(d).cloned().unwrap_or_default(),
+            locations: Vec::new(),
+            deps,
+        });
+        built.insert(d.to_string(), node.clone());
+        Ok(node)
+    }
+    let mut built = std::collections::HashMap::new();
+    let node = build(&root.digest, &ops, def, &mut built)?;
+    Ok(Some(Output { node, index: root.index }))
+}
+
 /// Marshal the graph ending in `root` (`None` = scratch). `sources` are the files that
 /// [`super::SourceLocation::source`] indexes (usually just the Dockerfile, optionally with the
 /// `Definition` that loaded it in `SourceInfo.definition`).

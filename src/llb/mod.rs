@@ -27,7 +27,7 @@ pub mod merge;
 pub mod node;
 pub mod source;
 
-pub use definition::{marshal, Definition};
+pub use definition::{from_pb, marshal, Definition};
 pub use exec::{Exec, ExecState, MountOpts, SecretMount, SshMount, DEFAULT_PATH_ENV};
 pub use file::{
     Chmod, CopyOpts, FileOp, MkdirOpts, MkfileOpts, Owner, RmOpts, SymlinkOpts, UserRef,

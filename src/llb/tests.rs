@@ -180,3 +180,24 @@ fn file_op_in_graph_orders_deps_like_go() {
     let ins: Vec<_> = out.op().inputs.iter().map(|i| i.digest.clone()).collect();
     assert_eq!(ins, [base.digest(), s1.digest(), s2.digest()]);
 }
+
+#[test]
+fn a_foreign_definition_becomes_part_of_a_new_graph() {
+    let (base, run, _) = build_graph();
+    let def = marshal(Some(&run), &[]);
+    let root = from_pb(def.as_pb()).unwrap().expect("not scratch");
+    assert_eq!(root, run);
+    assert_eq!(root.op_bytes(), run.op_bytes());
+    // Marshalled again, alone or under a new op, the foreign ops keep their bytes and metadata.
+    assert_eq!(marshal(Some(&root), &[]).as_pb().def, def.as_pb().def);
+    let m = merge(&[Some(base.clone()), Some(root)], OpMeta::default()).unwrap();
+    let d = marshal(Some(&m), &[]);
+    let d = d.as_pb();
+    assert_eq!(d.def[0], base.op_bytes());
+    assert_eq!(d.def[1], run.op_bytes());
+    assert_eq!(d.metadata[run.digest()].description["llb.customname"], "RUN true");
+    assert_eq!(from_pb(&pb::Definition::default()).unwrap(), None);
+    let mut broken = def.into_pb();
+    broken.def.remove(0);
+    assert!(from_pb(&broken).is_err());
+}
