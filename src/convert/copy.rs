@@ -71,7 +71,7 @@ fn is_http(s: &str) -> bool {
     (s.starts_with("http://") || s.starts_with("https://")) && !is_git(s)
 }
 
-fn is_git(s: &str) -> bool {
+pub(super) fn is_git(s: &str) -> bool {
     s.starts_with("git@")
         || s.starts_with("git://")
         || s.starts_with("ssh://")

@@ -8,10 +8,12 @@
 //!
 //! Files: `args` (global ARG scope and automatic platform args), `stages` (stage graph, target,
 //! reachability), `dispatch` (per-instruction metadata: ENV, LABEL, USER, ...), `run` (RUN and its
-//! mounts), `copy` (COPY/ADD), `expose`, `gofmt` (history strings formatted the Go way).
+//! mounts), `copy` (COPY/ADD), `expose`, `gofmt` (history strings formatted the Go way),
+//! `contexts` (`--build-context` named contexts).
 
 mod args;
 mod cache;
+mod contexts;
 mod copy;
 mod dispatch;
 mod expose;
@@ -25,6 +27,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::error::{Error, Result, Span, Warning};
 use crate::image::{ImageConfig, Platform};
 use crate::llb;
+
+pub use contexts::NamedContexts;
 
 /// What the converter needs to know about the build, from the frontend options.
 #[derive(Debug, Clone)]
@@ -60,6 +64,8 @@ pub struct ConvertOpts {
     pub force_network: Option<String>,
     /// Convert every stage, not only those the target needs (`hoard explain`).
     pub all_stages: bool,
+    /// `--build-context` named contexts.
+    pub named_contexts: NamedContexts,
 }
 
 impl Default for ConvertOpts {
@@ -83,6 +89,7 @@ impl Default for ConvertOpts {
             shm_size: None,
             force_network: None,
             all_stages: false,
+            named_contexts: NamedContexts::default(),
         }
     }
 }
@@ -113,6 +120,15 @@ pub struct ImageRequest {
     /// Progress name, like the stock `[internal] load metadata for ...`.
     pub log_name: String,
     pub span: Span,
+    /// Set for an image in an OCI layout the client sends (an `oci-layout://` named context).
+    pub oci_store: Option<OciStore>,
+}
+
+/// The client-side OCI layout store an image is read from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OciStore {
+    pub session_id: String,
+    pub store_id: String,
 }
 
 /// A resolved base image.

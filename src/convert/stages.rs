@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::args::{self, EnvList};
+use super::contexts::NamedContext;
 use super::{ConvertOpts, ImageRequest, PlatformResult, Resolved};
 use crate::error::{Error, Result, Span, Warning};
 use crate::expand::Lexer;
@@ -61,6 +62,11 @@ pub(super) struct StageState {
     pub cmd_total: usize,
     /// The command being dispatched is an ONBUILD trigger (progress names say so).
     pub in_onbuild: bool,
+    /// A named context with this stage's name replaces the whole stage (its base and commands).
+    pub replaced: Option<NamedContext>,
+    /// The named context the base name (or `--from` image) refers to, once looked up.
+    pub base_context: Option<NamedContext>,
+    pub context_checked: bool,
 }
 
 pub(super) enum BuildOutcome {
@@ -181,7 +187,18 @@ impl<'a> Build<'a> {
                 Some(Platform::parse(&v).map_err(|e| Error::at(stage.span, format!("failed to parse platform {p}: {}", e.message)))?)
             }
         };
-        let base_stage = self.by_name.get(&base.to_lowercase()).copied().filter(|_| self.by_name.contains_key(&base));
+        let mut base_stage = self.by_name.get(&base.to_lowercase()).copied().filter(|_| self.by_name.contains_key(&base));
+        // `--build-context <stage name>=...` replaces the stage: it no longer depends on its base.
+        let replaced = match &stage.name {
+            Some(name) => {
+                let p = platform.clone().unwrap_or_else(|| self.target_platform.clone());
+                self.opts.named_contexts.lookup(name, &p).map_err(|e| Error::at(stage.span, e.message))?
+            }
+            None => None,
+        };
+        if replaced.is_some() {
+            base_stage = None;
+        }
         let ignore_cache = self.opts.no_cache.applies_to(stage.name.as_deref());
         let mut st = StageState {
             stage_name: stage.name.clone().unwrap_or_else(|| format!("stage-{i}")),
@@ -203,6 +220,9 @@ impl<'a> Build<'a> {
             cmd_index: 0,
             cmd_total: 0,
             in_onbuild: false,
+            context_checked: replaced.is_some(),
+            replaced,
+            base_context: None,
         };
         if let Some(b) = base_stage {
             st.deps.insert(b);
@@ -247,6 +267,9 @@ impl<'a> Build<'a> {
             cmd_index: 0,
             cmd_total: 0,
             in_onbuild: false,
+            replaced: None,
+            base_context: None,
+            context_checked: false,
         });
         Ok(self.stages.len() - 1)
     }
@@ -317,7 +340,7 @@ impl<'a> Build<'a> {
         seen
     }
 
-    fn stage_platform(&self, i: usize) -> Platform {
+    pub(super) fn stage_platform(&self, i: usize) -> Platform {
         self.stages[i].platform.clone().unwrap_or_else(|| self.target_platform.clone())
     }
 
@@ -326,10 +349,15 @@ impl<'a> Build<'a> {
         loop {
             let reachable = self.reachable();
             let mut need = Vec::new();
+            let mut files = Vec::new();
             let mut new_deps = false;
             for &i in &reachable {
+                self.find_base_context(i)?;
+                if self.context_needs(i, resolved, &mut need, &mut files)? {
+                    new_deps = true;
+                }
                 let s = &self.stages[i];
-                if s.base_stage.is_some() || s.base_name == "scratch" {
+                if s.base_stage.is_some() || s.base_name == "scratch" || s.replaced.is_some() || s.base_context.is_some() {
                     continue;
                 }
                 let reference = normalize_reference(&s.base_name).map_err(|e| Error::at(s.span, e.message))?.full();
@@ -346,6 +374,7 @@ impl<'a> Build<'a> {
                             reference,
                             platform,
                             span: s.span,
+                            oci_store: None,
                         });
                     }
                     Some(img) if !s.onbuild_done => {
@@ -381,6 +410,9 @@ impl<'a> Build<'a> {
             if !need.is_empty() {
                 return Ok(BuildOutcome::Need(need));
             }
+            if !files.is_empty() {
+                return Ok(BuildOutcome::NeedFiles(files));
+            }
             if !new_deps {
                 break;
             }
@@ -388,7 +420,7 @@ impl<'a> Build<'a> {
         self.dispatch_all(resolved)
     }
 
-    fn add_onbuild(&mut self, stage: usize, triggers: &[String]) -> Result<bool> {
+    pub(super) fn add_onbuild(&mut self, stage: usize, triggers: &[String]) -> Result<bool> {
         let span = self.stages[stage].span;
         let mut cmds = Vec::new();
         let mut new_deps = false;
@@ -418,13 +450,15 @@ impl<'a> Build<'a> {
         let reachable = self.reachable();
         // Images named only by `--from` have no commands and depend on nothing: set them up
         // first, so any stage can read them.
+        // Stages a named context replaces are ready as early (the stock frontend marks them
+        // dispatched when it loads them, so `--from` may name them before their position).
         for i in 0..self.stages.len() {
-            if self.stages[i].unregistered && reachable.contains(&i) {
+            if (self.stages[i].unregistered || self.stages[i].replaced.is_some()) && reachable.contains(&i) {
                 self.init_stage(i, resolved)?;
             }
         }
         for i in 0..self.stages.len() {
-            if !reachable.contains(&i) || self.stages[i].unregistered {
+            if !reachable.contains(&i) || self.stages[i].unregistered || self.stages[i].replaced.is_some() {
                 continue;
             }
             self.init_stage(i, resolved)?;
@@ -482,7 +516,12 @@ impl<'a> Build<'a> {
             .count();
         self.stages[i].cmd_total = total;
 
-        let mut st = if let Some(b) = self.stages[i].base_stage {
+        let context = self.stages[i].replaced.clone().or_else(|| self.stages[i].base_context.clone());
+        if let Some(nc) = context {
+            return self.init_context_stage(i, &nc, resolved);
+        }
+        let base_replaced = self.stages[i].base_stage.is_some_and(|b| self.stages[b].replaced.is_some());
+        let st = if let Some(b) = self.stages[i].base_stage {
             let mut st = self.stages[b]
                 .st
                 .clone()
@@ -566,10 +605,19 @@ impl<'a> Build<'a> {
             self.stages[i].st = Some(st);
             return Ok(());
         }
+        self.finish_init(i, st, base_replaced)
+    }
+
+    /// The part of a stage's set-up shared by every kind of base: PATH, and the environment,
+    /// working directory and user taken from the base image's config.
+    pub(super) fn finish_init(&mut self, i: usize, mut st: St, base_replaced: bool) -> Result<()> {
+        let span = self.stages[i].span;
         if st.image.env("PATH").is_none() && st.platform.os != "windows" {
             st.image.config.env.push(format!("PATH={}", crate::image::default_path_env(&st.platform.os)));
         }
-        if self.stages[i].base_stage.is_none() {
+        // A stage built on a replaced stage takes its settings from that image's config, as
+        // the stock frontend re-applies every base config.
+        if self.stages[i].base_stage.is_none() || base_replaced {
             st.env = EnvList::default();
             for kv in &st.image.config.env {
                 let (k, v) = kv.split_once('=').unwrap_or((kv.as_str(), ""));

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use tonic::transport::Channel;
 
+use crate::convert::OciStore;
 use crate::error::Span;
 use crate::proto::fsutil::types::Stat;
 use crate::proto::google::rpc::Status;
@@ -181,6 +182,16 @@ impl Gateway {
         Ok(resp.into_inner().data)
     }
 
+    /// The frontend inputs the build was given (`buildx bake` passes a `target:` context so).
+    pub async fn inputs(&self) -> Result<std::collections::BTreeMap<String, pb::Definition>, GatewayError> {
+        let resp = self
+            .c()
+            .inputs(gw::InputsRequest {})
+            .await
+            .map_err(|s| GatewayError::rpc("failed to get frontend inputs", s))?;
+        Ok(resp.into_inner().definitions.into_iter().collect())
+    }
+
     /// Stat a path in a solved ref (cap `statfile`).
     pub async fn stat_file(&self, ref_id: &str, path: &str) -> Result<Option<Stat>, GatewayError> {
         let req = gw::StatFileRequest { r#ref: ref_id.to_string(), path: path.to_string(), mount_index: 0 };
@@ -213,17 +224,27 @@ impl Gateway {
         platform: Option<&Platform>,
         mode: ResolveMode,
         log_name: &str,
+        oci: Option<&OciStore>,
     ) -> Result<ResolvedConfig, GatewayError> {
         let platform = platform.map(pb_platform);
         if self.caps.gateway.supports(caps::gw::SOURCE_META_RESOLVER) {
+            // An OCI layout image is named `oci-layout://` with the client store's ids, and
+            // carries no resolve mode (as the stock gateway client sends it).
+            let (identifier, attrs, resolve_mode) = match oci {
+                None => (format!("docker-image://{reference}"), Default::default(), mode.as_str().to_string()),
+                Some(o) => (
+                    format!("oci-layout://{reference}"),
+                    [("oci.session".to_string(), o.session_id.clone()), ("oci.store".to_string(), o.store_id.clone())]
+                        .into_iter()
+                        .collect(),
+                    String::new(),
+                ),
+            };
             let req = gw::ResolveSourceMetaRequest {
-                source: Some(pb::SourceOp {
-                    identifier: format!("docker-image://{reference}"),
-                    attrs: Default::default(),
-                }),
+                source: Some(pb::SourceOp { identifier, attrs }),
                 platform,
                 log_name: log_name.to_string(),
-                resolve_mode: mode.as_str().to_string(),
+                resolve_mode,
                 ..Default::default()
             };
             let resp = self
@@ -241,7 +262,9 @@ impl Gateway {
             let resolved = resp
                 .source
                 .map(|s| s.identifier)
-                .and_then(|id| id.strip_prefix("docker-image://").map(str::to_string))
+                .and_then(|id| {
+                    id.strip_prefix("docker-image://").or_else(|| id.strip_prefix("oci-layout://")).map(str::to_string)
+                })
                 .filter(|r| !r.is_empty())
                 .unwrap_or_else(|| reference.to_string());
             return Ok(ResolvedConfig {
@@ -253,9 +276,11 @@ impl Gateway {
         let req = gw::ResolveImageConfigRequest {
             r#ref: reference.to_string(),
             platform,
-            resolve_mode: mode.as_str().to_string(),
+            resolve_mode: if oci.is_some() { String::new() } else { mode.as_str().to_string() },
             log_name: log_name.to_string(),
-            resolver_type: 0,
+            resolver_type: if oci.is_some() { 1 } else { 0 },
+            session_id: oci.map(|o| o.session_id.clone()).unwrap_or_default(),
+            store_id: oci.map(|o| o.store_id.clone()).unwrap_or_default(),
             ..Default::default()
         };
         let resp = self

@@ -20,6 +20,8 @@ pub struct ConvertRequest {
     pub llb_caps: BTreeSet<String>,
     /// Patterns from `.dockerignore` (or `<Dockerfile>.dockerignore`), already parsed.
     pub dockerignore: Vec<String>,
+    /// Frontend inputs, fetched when a named context is `input:<name>`.
+    pub inputs: std::collections::BTreeMap<String, pb::Definition>,
 }
 
 /// A base image the converter wants resolved (the converter's own type).
@@ -107,6 +109,22 @@ pub(crate) fn convert_opts(req: &ConvertRequest) -> crate::convert::ConvertOpts 
             NetworkMode::None => Some("none".into()),
         },
         all_stages: false,
+        named_contexts: crate::convert::NamedContexts {
+            values: o.named_contexts.clone(),
+            shared_keys: o
+                .raw
+                .iter()
+                .filter_map(|(k, v)| Some((k.strip_prefix("sharedkey:localdir:")?.to_string(), v.clone())))
+                .collect(),
+            session_id: o.session_id.clone(),
+            local_sessions: o.local_session_ids.clone(),
+            inputs: req.inputs.clone(),
+            input_metadata: o
+                .raw
+                .iter()
+                .filter_map(|(k, v)| Some((k.strip_prefix("input-metadata:")?.to_string(), v.clone())))
+                .collect(),
+        },
     }
 }
 
@@ -138,5 +156,33 @@ impl Converter for HoardConverter {
                 warnings,
             },
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn named_contexts_reach_the_converter() {
+        let env = [
+            ("BUILDKIT_FRONTEND_OPT_0", "context:src=local:src"),
+            ("BUILDKIT_FRONTEND_OPT_1", "sharedkey:localdir:src=dir:node1"),
+            ("BUILDKIT_FRONTEND_OPT_2", "local-sessionid:src=other"),
+            ("BUILDKIT_FRONTEND_OPT_3", "context:dep=input:k1"),
+            ("BUILDKIT_FRONTEND_OPT_4", r#"input-metadata:k1={"containerimage.config":"e30="}"#),
+            ("BUILDKIT_SESSION_ID", "sess"),
+        ];
+        let opts = BuildOpts::from_env(env).unwrap();
+        let mut req = ConvertRequest { opts, ..Default::default() };
+        req.inputs.insert("k1".into(), pb::Definition::default());
+        let named = convert_opts(&req).named_contexts;
+        assert_eq!(named.values["src"], "local:src");
+        assert_eq!(named.values["dep"], "input:k1");
+        assert_eq!(named.shared_keys["src"], "dir:node1");
+        assert_eq!(named.local_sessions["src"], "other");
+        assert_eq!(named.session_id, "sess");
+        assert_eq!(named.input_metadata["k1"], r#"{"containerimage.config":"e30="}"#);
+        assert!(named.inputs.contains_key("k1"));
     }
 }

@@ -219,6 +219,7 @@ pub async fn convert_all<C: Converter>(
                             Some(&need.platform),
                             req.opts.image_resolve_mode,
                             &need.log_name,
+                            need.oci_store.as_ref(),
                         )
                         .await
                         .map_err(|e| match e {
@@ -293,8 +294,14 @@ pub(super) async fn send_warnings(gw: &Gateway, df: &LoadedDockerfile, warnings:
     }
 }
 
-fn convert_request(gw: &Gateway, opts: &BuildOpts, dockerignore: Vec<String>) -> ConvertRequest {
-    ConvertRequest { opts: opts.clone(), llb_caps: gw.caps().llb.ids().clone(), dockerignore }
+async fn convert_request(gw: &Gateway, opts: &BuildOpts, dockerignore: Vec<String>) -> Result<ConvertRequest, GatewayError> {
+    // Frontend inputs are only asked for when a named context uses one.
+    let inputs = if opts.named_contexts.values().any(|v| v.starts_with("input:")) {
+        gw.inputs().await?
+    } else {
+        Default::default()
+    };
+    Ok(ConvertRequest { opts: opts.clone(), llb_caps: gw.caps().llb.ids().clone(), dockerignore, inputs })
 }
 
 /// Everything after connecting: returns the result to `Return`, or the error.
@@ -324,11 +331,11 @@ async fn flow<C: Converter>(
             return Ok(subrequests::targets_result(&df.source, &targets));
         }
         Some(REQUEST_OUTLINE) => {
-            let req = convert_request(gw, &super::outline::outline_build_opts(&opts), Vec::new());
+            let req = convert_request(gw, &super::outline::outline_build_opts(&opts), Vec::new()).await?;
             return super::outline::outline_request(gw, conv, &df, &text, &req).await;
         }
         Some(REQUEST_LINT) => {
-            let req = convert_request(gw, &opts, Vec::new());
+            let req = convert_request(gw, &opts, Vec::new()).await?;
             return match convert_all(gw, conv, &text, &req).await {
                 Ok((_, warnings)) => Ok(subrequests::lint_result(&df.source, &warnings, None)),
                 Err(GatewayError::Frontend(e)) => Ok(subrequests::lint_result(&df.source, &[], Some(&e))),
@@ -339,7 +346,7 @@ async fn flow<C: Converter>(
     }
 
     let dockerignore = dockerignore_patterns(gw, &opts, &df).await?;
-    let req = convert_request(gw, &opts, dockerignore);
+    let req = convert_request(gw, &opts, dockerignore).await?;
     let (builds, warnings) = convert_all(gw, conv, &text, &req).await?;
     send_warnings(gw, &df, &warnings).await;
     if builds.is_empty() {
