@@ -13,7 +13,11 @@
 //! * `target`: the `--target` stage;
 //! * `buildflags`: extra buildx flags, whitespace-separated (paths are relative to the case dir);
 //! * `setup`: lines `DIR TAG`: build `DIR` (relative to the case dir) with the stock frontend
-//!   and load it as `TAG` before the case (for images with ONBUILD triggers, say).
+//!   and load it as `TAG` before the case (for images with ONBUILD triggers, say); and, for
+//!   named contexts, `oci-layout DIR OUT` (build `DIR` into an OCI layout directory `OUT` in the
+//!   scratch dir) and `git DIR` (commit `DIR`'s files to a repository `DIR.git` served by
+//!   `git daemon` on 127.0.0.1). `buildflags` may use `{SCRATCH}` and `{GIT}`
+//!   (`git://127.0.0.1:<port>`).
 //!
 //! `testdata/errors/<name>/` holds a failing `Dockerfile` and an `expected` file: line 1 is a
 //! substring the build output must contain, line 2 the `Dockerfile:N` reference, and an optional
@@ -83,6 +87,11 @@ cases! {
     heredocs,
     label_expose_volume,
     maintainer_stopsignal,
+    named_context_git,
+    named_context_image,
+    named_context_local,
+    named_context_oci,
+    named_context_stage,
     onbuild_declare,
     onbuild_trigger,
     platform_stages,
@@ -102,6 +111,7 @@ errors! {
     unknown_flag,
     unknown_instruction,
     bad_continuation,
+    named_context_bad_ref,
 }
 
 /// Cases also built through a Dockerfile copy whose first line is `# syntax=$HOARD_IMAGE`.
@@ -167,24 +177,110 @@ fn frontend_args(dir: &Path, fe: Frontend, scratch: &Path) -> Vec<String> {
     args
 }
 
-/// Builds the images a case's `setup` file names (with the stock frontend).
-fn run_setup(dir: &Path) {
-    for line in read_lines(&dir.join("setup")) {
-        let mut it = line.split_whitespace();
-        let (sub, tag) = match (it.next(), it.next()) {
-            (Some(s), Some(t)) => (s, t),
-            _ => panic!("bad setup line {line:?} in {}: want `DIR TAG`", dir.display()),
-        };
-        let args: Vec<String> = vec!["--load".into(), "-t".into(), tag.into(), sub.into()];
-        let out = buildx(dir, &args);
-        assert!(out.status.success(), "setup build of {sub} as {tag} failed:\n{}", tail(&output_text(&out), 60));
+/// What a case's `setup` made or started: the `{NAME}` values its `buildflags` may use, and the
+/// servers (stopped on drop).
+struct Setup {
+    vars: Vec<(String, String)>,
+    servers: Vec<std::process::Child>,
+}
+
+impl Setup {
+    fn expand(&self, arg: &str) -> String {
+        self.vars.iter().fold(arg.to_string(), |s, (k, v)| s.replace(&format!("{{{k}}}"), v))
     }
 }
 
+impl Drop for Setup {
+    fn drop(&mut self) {
+        for c in &mut self.servers {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Start a server and wait until it accepts connections on `port`.
+fn start_server(cmd: &mut std::process::Command, port: u16) -> std::process::Child {
+    let mut child = cmd.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().expect("start server");
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return child;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let _ = child.kill();
+    panic!("server {cmd:?} did not listen on port {port}");
+}
+
+fn run(cmd: &mut std::process::Command) {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    assert!(out.status.success(), "{cmd:?} failed:\n{}", output_text(&out));
+}
+
+/// Runs a case's `setup` lines (see the module comment).
+fn run_setup(dir: &Path, scratch: &Path) -> Setup {
+    use std::process::Command;
+    let mut setup = Setup { vars: vec![("SCRATCH".into(), scratch.display().to_string())], servers: Vec::new() };
+    for line in read_lines(&dir.join("setup")) {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        match words.as_slice() {
+            ["oci-layout", sub, out] => {
+                let dest = scratch.join(out);
+                let args: Vec<String> =
+                    vec!["--output".into(), format!("type=oci,dest={},tar=false", dest.display()), sub.to_string()];
+                let o = buildx(dir, &args);
+                assert!(o.status.success(), "setup build of {sub} as an OCI layout failed:\n{}", tail(&output_text(&o), 60));
+            }
+            ["git", sub] => {
+                let work = scratch.join("git-work").join(sub);
+                let repos = scratch.join("git");
+                fs::create_dir_all(&work).unwrap();
+                fs::create_dir_all(&repos).unwrap();
+                run(Command::new("cp").arg("-a").arg(dir.join(sub).join(".")).arg(&work));
+                let git = |args: &[&str]| {
+                    let mut c = Command::new("git");
+                    c.current_dir(&work)
+                        .args(["-c", "user.name=e2e", "-c", "user.email=e2e@example.com", "-c", "init.defaultBranch=main"])
+                        .args(args)
+                        .env("GIT_AUTHOR_DATE", "2024-01-01T00:00:00Z")
+                        .env("GIT_COMMITTER_DATE", "2024-01-01T00:00:00Z");
+                    c
+                };
+                run(&mut git(&["init", "-q"]));
+                run(&mut git(&["add", "-A"]));
+                run(&mut git(&["commit", "-q", "-m", "e2e"]));
+                run(Command::new("git").args(["clone", "-q", "--bare"]).arg(&work).arg(repos.join(format!("{sub}.git"))));
+                let port = free_port();
+                let child = start_server(
+                    Command::new("git")
+                        .args(["daemon", "--reuseaddr", "--export-all", "--listen=127.0.0.1"])
+                        .arg(format!("--port={port}"))
+                        .arg(format!("--base-path={}", repos.display()))
+                        .arg(&repos),
+                    port,
+                );
+                setup.servers.push(child);
+                setup.vars.push(("GIT".into(), format!("git://127.0.0.1:{port}")));
+            }
+            [sub, tag] => {
+                let args: Vec<String> = vec!["--load".into(), "-t".into(), tag.to_string(), sub.to_string()];
+                let out = buildx(dir, &args);
+                assert!(out.status.success(), "setup build of {sub} as {tag} failed:\n{}", tail(&output_text(&out), 60));
+            }
+            _ => panic!("bad setup line {line:?} in {}: want `DIR TAG`, `oci-layout DIR OUT` or `git DIR`", dir.display()),
+        }
+    }
+    setup
+}
+
 /// Builds a case into an OCI tarball; Err carries the end of the build output.
-fn build_oci(dir: &Path, fe: Frontend, scratch: &Path, dest: &Path) -> Result<(), String> {
+fn build_oci(dir: &Path, fe: Frontend, scratch: &Path, dest: &Path, setup: &Setup) -> Result<(), String> {
     let mut args = frontend_args(dir, fe, scratch);
-    args.extend(case_flags(dir));
+    args.extend(case_flags(dir).iter().map(|a| setup.expand(a)));
     if fe != Frontend::Stock && std::env::var("HOARD_E2E_NO_CACHE").map(|v| v == "1").unwrap_or(false) {
         args.push("--no-cache".into());
     }
@@ -217,10 +313,10 @@ fn run_case(name: &str) {
     let dir = cases_dir().join(name);
     assert!(dir.join("Dockerfile").is_file(), "{} has no Dockerfile", dir.display());
     let mut scratch = Scratch::new(name);
-    run_setup(&dir);
+    let setup = run_setup(&dir, &scratch.path);
 
     let stock_tar = scratch.path.join("stock.tar");
-    if let Err(e) = build_oci(&dir, Frontend::Stock, &scratch.path, &stock_tar) {
+    if let Err(e) = build_oci(&dir, Frontend::Stock, &scratch.path, &stock_tar, &setup) {
         panic!("{name}: the case does not build with the stock frontend (fix the case):\n{e}");
     }
     let stock = load_oci(&stock_tar).unwrap_or_else(|e| panic!("{name}: reading the stock image: {e}"));
@@ -242,7 +338,7 @@ fn run_case(name: &str) {
     let mut failures = Vec::new();
     for fe in variants {
         let dest = scratch.path.join(format!("{fe:?}.tar").to_lowercase());
-        match build_oci(&dir, fe, &scratch.path, &dest).and_then(|_| load_oci(&dest)) {
+        match build_oci(&dir, fe, &scratch.path, &dest, &setup).and_then(|_| load_oci(&dest)) {
             Err(e) => failures.push(format!("{name}: {e}")),
             Ok(img) => {
                 let mut diffs = compare_images(&stock, &img);
@@ -358,6 +454,43 @@ fn every_case_is_listed() {
 
     for s in SYNTAX_LINE_CASES {
         assert!(CASES.contains(s), "SYNTAX_LINE_CASES names {s}, which is not a case");
+    }
+}
+
+/// `buildx bake` with a `target:` context, which reaches the frontend as the named context
+/// `input:dep` plus a frontend input: hoard's image must equal the stock frontend's.
+#[test]
+fn bake_target_context() {
+    if !e2e_enabled("bake_target_context") {
+        return;
+    }
+    let dir = root().join("testdata/bake/target_context");
+    let mut scratch = Scratch::new("bake-target-context");
+    let mut images = Vec::new();
+    for (who, syntax) in [("stock", String::new()), ("hoard", if selftest() { String::new() } else { hoard_image() })] {
+        let out = scratch.path.join(format!("{who}.tar"));
+        let o = std::process::Command::new("docker")
+            .current_dir(&dir)
+            .args(["buildx", "bake", "--builder", "default", "--progress=plain"])
+            .arg(format!("--allow=fs.write={}", scratch.path.display()))
+            .arg("main")
+            .env("OUT", &out)
+            .env("SYNTAX", &syntax)
+            .env("BUILDX_NO_DEFAULT_ATTESTATIONS", "1")
+            .env_remove("BUILDX_BUILDER")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("run docker buildx bake");
+        if !o.status.success() {
+            scratch.keep = true;
+            panic!("{who} bake failed:\n{}", tail(&output_text(&o), 60));
+        }
+        images.push(load_oci(&out).unwrap_or_else(|e| panic!("{who}: {e}")));
+    }
+    let diffs = compare_images(&images[0], &images[1]);
+    if !diffs.is_empty() {
+        scratch.keep = true;
+        panic!("{}", report("bake_target_context", "stock", "hoard", &diffs));
     }
 }
 

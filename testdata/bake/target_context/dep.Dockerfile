@@ -1,0 +1,3 @@
+FROM hoard-test/busybox:latest
+RUN echo built by the dep target > /dep.txt
+ENV FROM_DEP=1
