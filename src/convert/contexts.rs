@@ -220,6 +220,31 @@ fn input_image_config(metadata: &str) -> std::result::Result<Option<ImageConfig>
 }
 
 impl Build<'_> {
+    /// Record that `p` of stage `i` is read (`/`: anything). Stages share the record with the
+    /// stage their base chain starts at, as the stock frontend's `paths` maps are shared.
+    pub(super) fn mark_read(&mut self, i: usize, p: &str) {
+        let mut root = i;
+        while let Some(b) = self.stages[root].base_stage {
+            root = b;
+        }
+        let p = super::dispatch::normalize_path("/", p, false);
+        self.read_paths.entry(root).or_default().insert(p);
+    }
+
+    /// The follow paths of every stage whose reads are known and partial: relative, sorted
+    /// (`normalizeContextPaths`); a stage read at `/` sends everything.
+    pub(super) fn follow_hint_from_reads(&self) -> BTreeMap<usize, Vec<String>> {
+        self.read_paths
+            .iter()
+            .filter(|(_, paths)| !paths.contains("/"))
+            .map(|(i, paths)| {
+                let mut v: Vec<String> = paths.iter().map(|p| p.trim_start_matches('/').to_string()).collect();
+                v.sort();
+                (*i, v)
+            })
+            .collect()
+    }
+
     /// Look up the named context a stage's base name refers to (once; reachable stages only,
     /// as the stock frontend looks them up while resolving base images).
     pub(super) fn find_base_context(&mut self, i: usize) -> Result<()> {
@@ -355,10 +380,13 @@ impl Build<'_> {
                     Some(Some(data)) => crate::gateway::local::parse_dockerignore(data),
                     _ => Vec::new(),
                 };
+                self.local_contexts = true;
+                let follow_paths = self.follow_hint.as_ref().and_then(|h| h.get(&i)).cloned().unwrap_or_default();
                 let opts = llb::LocalOpts {
                     session_id: Some(session_id.clone()).filter(|s| !s.is_empty()),
                     unique_id: format!("hoard-context-{key}"),
                     exclude_patterns: excludes,
+                    follow_paths,
                     shared_key_hint: Some(format!("context:{key}-{shared_key}")),
                     ..Default::default()
                 };
@@ -640,6 +668,25 @@ mod tests {
         // Without a .dockerignore nothing is excluded.
         let (r, _) = run(text, &o, &[], &[("named-context:src", None)]);
         assert!(!ops(&r).0[0].1.contains_key("local.excludepatterns"));
+    }
+
+    #[test]
+    fn a_named_local_context_sends_only_what_is_read() {
+        let o = opts(&[("src", "local:src")]);
+        let files: &[(&str, Option<&[u8]>)] = &[("named-context:src", None)];
+        let follow = |text: &str| {
+            let (r, _) = run(text, &o, &[("docker.io/library/busybox:latest", image_config(&["PATH=/bin"], ""))], files);
+            let (sources, _) = ops(&r);
+            let local = sources.iter().find(|s| s.0 == "local://src").expect("local source");
+            local.1.get("local.followpaths").cloned()
+        };
+        assert_eq!(
+            follow("FROM busybox\nCOPY --from=src ./sub/b.txt a.txt /d/\nRUN --mount=from=src,source=/x/../y,target=/m true\n").as_deref(),
+            Some(r#"["a.txt","sub/b.txt","y"]"#)
+        );
+        // Read whole: a mount of its root, or a stage built on it.
+        assert_eq!(follow("FROM busybox\nRUN --mount=from=src,target=/m true\n"), None);
+        assert_eq!(follow("FROM src\nCOPY --from=busybox /bin/sh /sh\n"), None);
     }
 
     #[test]

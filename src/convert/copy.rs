@@ -154,6 +154,12 @@ impl Build<'_> {
             _ => None,
         };
         let from_context = from_output.is_none();
+        // What COPY reads of another stage (a named local context sends only that).
+        if let Some(Some(s)) = cmd.sources.first() {
+            for src in &spec.sources {
+                self.mark_read(*s, src);
+            }
+        }
 
         let pg_name = self.progress_name(i, &name, &st.platform);
         // A copy of `src` from `from` to the destination with this instruction's flags; the

@@ -206,7 +206,15 @@ pub fn convert(text: &str, opts: &ConvertOpts, resolved: &Resolved) -> Result<Ou
     let mut results = Vec::new();
     let mut warnings = Vec::new();
     for platform in &platforms {
-        match stages::Build::new(text, opts, platform.clone(), opts.target_platforms.is_empty())?.run(resolved)? {
+        let build = || stages::Build::new(text, opts, platform.clone(), opts.target_platforms.is_empty());
+        let mut outcome = build()?.run(resolved)?;
+        if let stages::BuildOutcome::Retry(hint) = outcome {
+            let mut b = build()?;
+            b.follow_hint = Some(hint);
+            outcome = b.run(resolved)?;
+        }
+        match outcome {
+            stages::BuildOutcome::Retry(_) => return Err(Error::new("internal error: conversion asked twice for a second pass")),
             stages::BuildOutcome::Need(reqs) => {
                 for r in reqs {
                     if !needed.contains(&r) {

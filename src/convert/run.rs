@@ -11,6 +11,8 @@ use crate::llb;
 impl Build<'_> {
     pub(super) fn dispatch_run(&mut self, i: usize, c: &RunCommand, cmd: &Cmd) -> Result<()> {
         let st = self.stages[i].st.clone().expect("stage initialised");
+        // A command can read anything of its own filesystem.
+        self.mark_read(i, "/");
         let mut args = c.cmd.args();
         let mut custom = c.original.clone();
         let mut mounts: Vec<ExecMount> = Vec::new();
@@ -105,6 +107,9 @@ impl Build<'_> {
             }
             if target == "/" {
                 return Err(Error::new(format!("invalid mount target \"{target}\"")));
+            }
+            if let Some(s) = source {
+                self.mark_read(*s, &m.source);
             }
             let input = match source {
                 Some(s) => {

@@ -73,6 +73,9 @@ pub(super) enum BuildOutcome {
     Need(Vec<ImageRequest>),
     NeedFiles(Vec<super::FileRequest>),
     Done(PlatformResult, Vec<Warning>),
+    /// Convert again with these follow paths for the named local contexts: which paths are
+    /// read is only known once every stage is dispatched, and the local source comes first.
+    Retry(BTreeMap<usize, Vec<String>>),
 }
 
 /// One platform's conversion.
@@ -96,6 +99,13 @@ pub(super) struct Build<'a> {
     pub hoard_arg: Vec<crate::cache::dialect::Setting>,
     /// What the cache planner did for each RUN, for `hoard explain`.
     pub plans: Vec<super::RunPlan>,
+    /// Paths read from each stage (by the stage its base chain starts at), as the stock
+    /// frontend records them to send only those of a named local context.
+    pub read_paths: BTreeMap<usize, BTreeSet<String>>,
+    /// The follow paths of each named local context, from a first pass (see [`BuildOutcome::Retry`]).
+    pub follow_hint: Option<BTreeMap<usize, Vec<String>>>,
+    /// A named local context was set up in this pass.
+    pub local_contexts: bool,
 }
 
 impl<'a> Build<'a> {
@@ -140,6 +150,9 @@ impl<'a> Build<'a> {
             dialect,
             hoard_arg,
             plans: Vec::new(),
+            read_paths: BTreeMap::new(),
+            follow_hint: None,
+            local_contexts: false,
         };
         for (i, stage) in stages.into_iter().enumerate() {
             b.add_stage(i, stage)?;
@@ -473,6 +486,10 @@ impl<'a> Build<'a> {
             }
         }
         let target = self.target;
+        self.mark_read(target, "/");
+        if self.local_contexts && self.follow_hint.is_none() {
+            return Ok(BuildOutcome::Retry(self.follow_hint_from_reads()));
+        }
         let mut st = self.stages[target].st.clone().expect("target dispatched");
         for (k, v) in &self.opts.labels {
             st.image.config.labels.insert(k.clone(), v.clone());
