@@ -91,6 +91,7 @@ cases! {
     named_context_image,
     named_context_local,
     named_context_oci,
+    named_context_onbuild,
     named_context_stage,
     onbuild_declare,
     onbuild_trigger,
