@@ -495,6 +495,56 @@ fn bake_target_context() {
     }
 }
 
+/// `--build-context page=http://.../page.txt`. The daemon's own stock frontend (BuildKit v0.25)
+/// fails on a plain http(s) context ("invalid argument"; fixed upstream, which also names the
+/// file `context`), so hoard's image is checked on its own: the file arrives as `/context`.
+#[test]
+fn named_context_http() {
+    if !e2e_enabled("named_context_http") || selftest() {
+        return;
+    }
+    let mut scratch = Scratch::new("named-context-http");
+    let served = scratch.path.join("served");
+    let ctx = scratch.path.join("ctx");
+    fs::create_dir_all(&served).unwrap();
+    fs::create_dir_all(&ctx).unwrap();
+    let page = b"a page served over http\n";
+    fs::write(served.join("page.txt"), page).unwrap();
+    fs::write(
+        ctx.join("Dockerfile"),
+        "FROM hoard-test/busybox:latest\nRUN --mount=from=page,target=/p cp /p/context /mounted.txt\nCOPY --from=page /context /copied.txt\n",
+    )
+    .unwrap();
+    let port = free_port();
+    let mut server = start_server(
+        std::process::Command::new("python3")
+            .args(["-m", "http.server", &port.to_string(), "--bind", "127.0.0.1", "--directory"])
+            .arg(&served),
+        port,
+    );
+    let dest = scratch.path.join("hoard.tar");
+    let mut args = frontend_args(&ctx, Frontend::Hoard, &scratch.path);
+    args.extend([
+        "--build-context".to_string(),
+        format!("page=http://127.0.0.1:{port}/page.txt"),
+        "--output".into(),
+        format!("type=oci,dest={},compression=uncompressed,force-compression=true", dest.display()),
+        ".".into(),
+    ]);
+    let out = buildx(&ctx, &args);
+    let _ = server.kill();
+    let _ = server.wait();
+    if !out.status.success() {
+        scratch.keep = true;
+        panic!("hoard build failed:\n{}", tail(&output_text(&out), 60));
+    }
+    let img = load_oci(&dest).unwrap();
+    let want = hex(&<sha2::Sha256 as sha2::Digest>::digest(page));
+    for f in ["/mounted.txt", "/copied.txt"] {
+        assert_eq!(img.fs.get(f).map(|n| n.hash.as_str()), Some(want.as_str()), "{f}");
+    }
+}
+
 // ------------------------------------------------------------------------------------------
 // The comparator's own tests
 
