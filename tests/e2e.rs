@@ -93,6 +93,7 @@ cases! {
     named_context_oci,
     named_context_onbuild,
     named_context_stage,
+    named_context_target,
     onbuild_declare,
     onbuild_trigger,
     platform_stages,
