@@ -11,8 +11,7 @@
 //! * `local:<name>`: a directory the client sends (its own `.dockerignore` applies);
 //! * a git URL (`git@…`, `git://…`, `https://….git#ref`), or another `http(s)://` URL (a single
 //!   file named `context`);
-//! * `oci-layout://<store>:<tag>@<digest>`: an image from an OCI layout the client sends.
-//!
+//! * `oci-layout://<store>:<tag>@<digest>`: an image from an OCI layout the client sends;
 //! * `input:<name>`: a frontend input (`buildx bake` passes the result of another target this
 //!   way for a `target:` context), with the image config from `input-metadata:<name>` if any.
 //!
