@@ -72,13 +72,14 @@ pub static RECIPES: &[Recipe] = &[Recipe {
 
 #[cfg(test)]
 mod tests {
-    use super::super::apt::check::*;
+    use super::super::testkit::*;
     use super::*;
     use crate::cache::planner::plan_shell;
 
     #[test]
     fn data_invariants() {
-        invariants(RECIPES, Sharing::Locked);
+        check(RECIPES);
+        assert_sharing(RECIPES, Sharing::Locked);
         // The static fallback dir users wipe is never the mount.
         assert!(RECIPES[0].caches.iter().all(|c| !matches!(c.location, Location::Fixed(p) if p.starts_with("/var/cache/apk"))));
     }
@@ -91,21 +92,15 @@ mod tests {
 
     #[test]
     fn no_cache_becomes_update_cache() {
-        if !shell_ready() {
-            return;
-        }
         let p = plan_shell("apk add --no-cache curl git && rm -rf /var/cache/apk/*");
         assert!(detected(&p, "apk"));
         assert_eq!(p.script.as_deref(), Some("apk add --update-cache curl git && rm -rf /var/cache/apk/*"));
-        let c = caches(&p, "apk");
+        let c = mounts(&p, "apk");
         assert_eq!(c, vec![("/etc/apk/cache".into(), "hoard/apk/cache/linux-amd64/debian-bookworm".into(), Sharing::Locked, 0)]);
     }
 
     #[test]
     fn spellings() {
-        if !shell_ready() {
-            return;
-        }
         for cmd in ["apk add curl", "apk --no-cache add curl", "apk -U upgrade", "apk update", "/sbin/apk add --virtual .deps gcc"] {
             assert!(detected(&plan_shell(cmd), "apk"), "{cmd}");
         }

@@ -215,189 +215,16 @@ pub static RECIPES: &[Recipe] = &[Recipe {
     root_only: true,
 }];
 
-/// Shared checks for the recipe files of this group (apt, apk, dnf, zypper, pip, uv, poetry,
-/// pipenv, pdm, conda).
-#[cfg(test)]
-pub(super) mod check {
-    use crate::cache::planner::{EnvChange, MountKind, Plan};
-    use crate::cache::recipe::{Location, Recipe};
-    use crate::instructions::Sharing;
-    use std::collections::BTreeSet;
-
-    /// Directories whose contents are the product: a cache mount on or under them would take
-    /// the installed software out of the image.
-    const PRODUCT: &[&str] = &[
-        "/usr",
-        "/bin",
-        "/sbin",
-        "/lib",
-        "/lib64",
-        "/var/lib/dpkg",
-        "/var/lib/apt",
-        "/var/lib/rpm",
-        "/lib/apk",
-        "/opt/conda",
-        "/app",
-    ];
-    /// Path components that mark a product directory wherever they are.
-    const PRODUCT_PARTS: &[&str] =
-        &["site-packages", "dist-packages", ".venv", "venv", "virtualenvs", "envs", "bin", "node_modules"];
-
-    fn is_product(path: &str) -> bool {
-        PRODUCT.iter().any(|p| path == *p || path.starts_with(&format!("{p}/")))
-            || path.split('/').any(|part| PRODUCT_PARTS.contains(&part))
-    }
-
-    /// The cache dir a location names when nothing in the step overrides it.
-    fn default_path(loc: &Location) -> String {
-        match *loc {
-            Location::Fixed(p) => p.to_string(),
-            Location::Redirect { var, path } => {
-                assert!(!var.is_empty() && var.chars().all(|c| c.is_ascii_uppercase() || c == '_'), "{var}");
-                path.to_string()
-            }
-            Location::UnderEnv { default, sub, .. } => {
-                assert!(!sub.starts_with('/'), "{sub}");
-                format!("{}/{sub}", default.replace("~/", "/root/"))
-            }
-            Location::Home(p) => {
-                assert!(!p.starts_with('/'), "{p}");
-                format!("/root/{p}")
-            }
-        }
-    }
-
-    /// Data invariants every recipe of this group keeps.
-    pub fn invariants(recipes: &[Recipe], sharing: Sharing) {
-        assert!(!recipes.is_empty());
-        for r in recipes {
-            assert!(!r.name.is_empty() && r.name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()), "{}", r.name);
-            assert!(!r.about.is_empty());
-            assert!(!r.triggers.is_empty(), "{}: no triggers", r.name);
-            for t in r.triggers {
-                assert!(!t.programs.is_empty() || t.python_module.is_some(), "{}", r.name);
-                for p in t.programs {
-                    assert!(!p.contains('/'), "{}: program {p} must be a basename", r.name);
-                }
-                for o in t.options_with_value {
-                    assert!(o.starts_with('-'), "{}: {o}", r.name);
-                }
-            }
-            assert!(!r.caches.is_empty(), "{}: no caches", r.name);
-            let mut kinds = BTreeSet::new();
-            let mut paths = BTreeSet::new();
-            for c in r.caches {
-                assert!(kinds.insert(c.kind), "{}: kind {} twice", r.name, c.kind);
-                assert!(!c.kind.is_empty() && !c.kind.contains('/'), "{}: {}", r.name, c.kind);
-                assert_eq!(c.sharing, sharing, "{}: {}", r.name, c.kind);
-                let p = default_path(&c.location);
-                assert!(p.starts_with("/") && !p.ends_with('/') && !p.contains("//"), "{}: {p}", r.name);
-                assert!(!is_product(&p), "{}: {p} is a product directory", r.name);
-                assert!(paths.insert(p.clone()), "{}: {p} twice", r.name);
-                if r.root_only {
-                    assert!(matches!(c.location, Location::Fixed(_)), "{}: system caches are fixed paths", r.name);
-                    assert!(c.scope.platform && c.scope.distro, "{}: system caches are per platform and distro", r.name);
-                }
-            }
-            for t in r.tmpfs {
-                assert!(default_path(t).starts_with('/'));
-            }
-            for f in r.files {
-                assert!(f.target.starts_with('/') && !f.target.ends_with('/'), "{}", f.target);
-            }
-            let programs: BTreeSet<&str> = r.triggers.iter().flat_map(|t| t.programs.iter().copied()).collect();
-            for s in r.shims {
-                let covered = programs.iter().any(|p| match p.strip_suffix('*') {
-                    Some(stem) => s.name.strip_prefix(stem).is_some_and(|v| v.chars().all(|c| c.is_ascii_digit() || c == '.')),
-                    None => *p == s.name,
-                });
-                assert!(covered, "{}: shim {} for a program it does not trigger on", r.name, s.name);
-                assert!(s.script.contains(&format!("hoard_real {} ", s.name)), "{}", s.name);
-                assert!(s.script.trim_end().ends_with("exit $?"), "{}: shim must exit with the tool's status", s.name);
-            }
-            for f in r.flag_edits {
-                assert!(f.flag.starts_with('-'), "{}", f.flag);
-            }
-        }
-    }
-
-    /// True once `shell::analyze` finds commands (it is being written in parallel); planner-level
-    /// tests return early before that, so they start checking as soon as it lands.
-    pub fn shell_ready() -> bool {
-        !crate::cache::shell::analyze("true").is_empty()
-    }
-
-    /// Run a shell script from a shim the way the step would: the prelude plus the script, with
-    /// a fake tool first on PATH that prints its arguments. Returns what the tool printed.
-    pub fn run_shim(script: &str, name: &str, args: &[&str]) -> String {
-        use std::os::unix::fs::PermissionsExt;
-        let dir = std::env::temp_dir().join(format!(
-            "hoard-recipe-shim-{}-{name}-{}",
-            std::process::id(),
-            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()
-        ));
-        let bin = dir.join("bin");
-        std::fs::create_dir_all(&bin).unwrap();
-        let tool = bin.join(name);
-        std::fs::write(&tool, "#!/bin/sh\necho \"$@\"\nexit 3\n").unwrap();
-        std::fs::set_permissions(&tool, std::fs::Permissions::from_mode(0o755)).unwrap();
-        let shim = dir.join("shim");
-        std::fs::write(&shim, format!("{}{}", crate::cache::planner::shim_prelude(), script)).unwrap();
-        let out = std::process::Command::new("/bin/sh")
-            .arg(&shim)
-            .args(args)
-            .env("PATH", format!("{}:{}:/usr/bin:/bin", crate::cache::planner::SHIM_DIR, bin.display()))
-            .output()
-            .unwrap();
-        std::fs::remove_dir_all(&dir).ok();
-        assert_eq!(out.status.code(), Some(3), "shim must pass the tool's status through");
-        String::from_utf8_lossy(&out.stdout).trim_end().to_string()
-    }
-
-    /// (target, id, sharing, uid) of the cache mounts a recipe contributed.
-    pub fn caches(plan: &Plan, recipe: &str) -> Vec<(String, String, Sharing, u32)> {
-        plan.mounts
-            .iter()
-            .filter(|m| m.recipe == recipe)
-            .filter_map(|m| match &m.kind {
-                MountKind::Cache { id, sharing, uid, .. } => Some((m.target.clone(), id.clone(), *sharing, *uid)),
-                _ => None,
-            })
-            .collect()
-    }
-
-    pub fn sets(plan: &Plan, var: &str) -> Option<String> {
-        plan.env.iter().find_map(|e| match e {
-            EnvChange::Set(k, v) if k == var => Some(v.clone()),
-            _ => None,
-        })
-    }
-
-    pub fn unsets(plan: &Plan, var: &str) -> bool {
-        plan.env.contains(&EnvChange::Unset(var.to_string()))
-    }
-
-    pub fn detected(plan: &Plan, tool: &str) -> bool {
-        plan.tools.iter().any(|d| d.tool == tool)
-    }
-
-    pub fn file(plan: &Plan, target: &str) -> Option<String> {
-        plan.mounts.iter().find(|m| m.target == target).and_then(|m| match &m.kind {
-            MountKind::File { content, .. } => Some(content.clone()),
-            _ => None,
-        })
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::check::*;
+    use super::super::testkit::*;
     use super::*;
     use crate::cache::planner::{plan_shell, plan_shell_with};
 
     #[test]
     fn data_invariants() {
-        invariants(RECIPES, Sharing::Locked);
+        check(RECIPES);
+        assert_sharing(RECIPES, Sharing::Locked);
         let r = &RECIPES[0];
         assert!(r.root_only);
         assert!(r.tmpfs.is_empty(), "partial/ must stay on the cache filesystem (rename, EXDEV)");
@@ -442,12 +269,9 @@ mod tests {
 
     #[test]
     fn plans_locked_distro_platform_caches() {
-        if !shell_ready() {
-            return;
-        }
         let p = plan_shell("apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/*");
         assert!(detected(&p, "apt"));
-        let c = caches(&p, "apt");
+        let c = mounts(&p, "apt");
         assert_eq!(c.len(), 2, "{c:?}");
         assert_eq!(c[0].0, "/var/cache/hoard/apt/cache");
         assert_eq!(c[0].1, "hoard/apt/archives/linux-amd64/debian-bookworm");
@@ -459,9 +283,6 @@ mod tests {
 
     #[test]
     fn spellings() {
-        if !shell_ready() {
-            return;
-        }
         for cmd in [
             "apt-get -y install curl",
             "apt-get -o Acquire::Retries=3 install -y curl",
@@ -481,10 +302,7 @@ mod tests {
 
     #[test]
     fn not_as_another_user() {
-        if !shell_ready() {
-            return;
-        }
         let p = plan_shell_with("apt-get install -y curl", &[], 1000, "/home/app");
-        assert!(caches(&p, "apt").is_empty());
+        assert!(mounts(&p, "apt").is_empty());
     }
 }

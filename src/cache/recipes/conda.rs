@@ -81,13 +81,14 @@ pub static RECIPES: &[Recipe] = &[Recipe {
 
 #[cfg(test)]
 mod tests {
-    use super::super::apt::check::*;
+    use super::super::testkit::*;
     use super::*;
     use crate::cache::planner::{plan_shell, plan_shell_with};
 
     #[test]
     fn data_invariants() {
-        invariants(RECIPES, Sharing::Locked);
+        check(RECIPES);
+        assert_sharing(RECIPES, Sharing::Locked);
         assert!(RECIPES[0].caches[0].scope.platform);
         for s in RECIPES[0].shims {
             assert!(s.script.contains(PKGS));
@@ -96,42 +97,27 @@ mod tests {
 
     #[test]
     fn shim_cleans_the_image_cache() {
-        use std::os::unix::fs::PermissionsExt;
         // The fake tool prints the variable it sees.
         let s = &RECIPES[0].shims[0];
-        let dir = std::env::temp_dir().join(format!("hoard-conda-shim-{}", std::process::id()));
-        let bin = dir.join("bin");
-        std::fs::create_dir_all(&bin).unwrap();
-        std::fs::write(bin.join("conda"), "#!/bin/sh\necho \"${CONDA_PKGS_DIRS:-unset} $*\"\n").unwrap();
-        std::fs::set_permissions(bin.join("conda"), std::fs::Permissions::from_mode(0o755)).unwrap();
-        std::fs::write(dir.join("shim"), format!("{}{}", crate::cache::planner::shim_prelude(), s.script)).unwrap();
         let run = |pkgs: &str, args: &[&str]| {
-            let out = std::process::Command::new("/bin/sh")
-                .arg(dir.join("shim"))
-                .args(args)
-                .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
-                .env("CONDA_PKGS_DIRS", pkgs)
-                .output()
-                .unwrap();
-            String::from_utf8_lossy(&out.stdout).trim_end().to_string()
+            let fake = "echo \"${CONDA_PKGS_DIRS:-unset} $*\"\n";
+            let (status, out) = run_shim_with(s.script, s.name, fake, args, &[("CONDA_PKGS_DIRS", pkgs)]);
+            assert_eq!(status, Some(0));
+            out
         };
         assert_eq!(run(PKGS, &["clean", "-afy"]), "unset clean -afy");
         assert_eq!(run(PKGS, &["install", "-y", "numpy"]), format!("{PKGS} install -y numpy"));
         assert_eq!(run("/mine", &["clean", "-a"]), "/mine clean -a");
-        std::fs::remove_dir_all(&dir).ok();
     }
 
     #[test]
     fn plans_platform_scoped_locked_cache() {
-        if !shell_ready() {
-            return;
-        }
         let p = plan_shell_with("micromamba install -y -n base -f /tmp/env.yaml", &[], 57439, "/home/mambauser");
         assert_eq!(
-            caches(&p, "conda"),
+            mounts(&p, "conda"),
             vec![(PKGS.to_string(), "hoard/conda/pkgs/linux-amd64/u57439".to_string(), Sharing::Locked, 57439)]
         );
-        assert_eq!(sets(&p, "CONDA_PKGS_DIRS").as_deref(), Some(PKGS));
+        assert_eq!(set(&p, "CONDA_PKGS_DIRS").as_deref(), Some(PKGS));
         for cmd in ["conda install -y numpy", "mamba env create -f environment.yml", "conda create -n app python=3.12"] {
             assert!(detected(&plan_shell(cmd), "conda"), "{cmd}");
         }

@@ -156,13 +156,14 @@ pub static RECIPES: &[Recipe] = &[Recipe {
 
 #[cfg(test)]
 mod tests {
-    use super::super::apt::check::*;
+    use super::super::testkit::*;
     use super::*;
     use crate::cache::planner::plan_shell;
 
     #[test]
     fn data_invariants() {
-        invariants(RECIPES, Sharing::Locked);
+        check(RECIPES);
+        assert_sharing(RECIPES, Sharing::Locked);
         for s in RECIPES[0].shims {
             assert!(s.script.contains(&format!("--setopt=cachedir={CACHE} ")), "{}", s.name);
             assert!(s.script.contains("--setopt=keepcache=1"), "{}", s.name);
@@ -181,23 +182,17 @@ mod tests {
 
     #[test]
     fn plans_one_locked_cache() {
-        if !shell_ready() {
-            return;
-        }
         let p = plan_shell("dnf -y install gcc && dnf clean all && rm -rf /var/cache/dnf");
         assert!(detected(&p, "dnf"));
         assert_eq!(
-            caches(&p, "dnf"),
+            mounts(&p, "dnf"),
             vec![(CACHE.to_string(), "hoard/dnf/cache/linux-amd64/debian-bookworm".to_string(), Sharing::Locked, 0)]
         );
-        assert!(sets(&p, "PATH").is_some_and(|v| v.starts_with("/run/hoard/shims:")));
+        assert!(set(&p, "PATH").is_some_and(|v| v.starts_with("/run/hoard/shims:")));
     }
 
     #[test]
     fn spellings() {
-        if !shell_ready() {
-            return;
-        }
         for cmd in [
             "dnf -y install gcc",
             "dnf install -y --setopt=install_weak_deps=False gcc",

@@ -53,7 +53,7 @@ pub static RECIPES: &[Recipe] = &[Recipe {
 
 #[cfg(test)]
 mod tests {
-    use super::super::cargo::testkit::*;
+    use super::super::testkit::*;
     use crate::cache::planner::{plan_shell, plan_shell_with};
     use super::*;
 

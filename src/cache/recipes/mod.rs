@@ -23,6 +23,8 @@ mod pipenv;
 mod pnpm;
 mod poetry;
 mod sccache;
+#[cfg(test)]
+mod testkit;
 mod uv;
 mod yarn;
 mod zig;

@@ -44,26 +44,24 @@ pub static RECIPES: &[Recipe] = &[Recipe {
 
 #[cfg(test)]
 mod tests {
-    use super::super::apt::check::*;
+    use super::super::testkit::*;
     use super::*;
     use crate::cache::planner::{plan_shell, plan_shell_with};
 
     #[test]
     fn data_invariants() {
-        invariants(RECIPES, Sharing::Shared);
+        check(RECIPES);
+        assert_sharing(RECIPES, Sharing::Shared);
     }
 
     #[test]
     fn plans_cache_without_install_cache() {
-        if !shell_ready() {
-            return;
-        }
         let p = plan_shell_with("pdm install --prod --frozen-lockfile", &[("PDM_INSTALL_CACHE", "true")], 0, "/root");
         assert_eq!(
-            caches(&p, "pdm"),
+            mounts(&p, "pdm"),
             vec![("/var/cache/hoard/pdm".into(), "hoard/pdm/cache/linux-amd64/debian-bookworm".into(), Sharing::Shared, 0)]
         );
-        assert_eq!(sets(&p, "PDM_INSTALL_CACHE").as_deref(), Some("false"));
+        assert_eq!(set(&p, "PDM_INSTALL_CACHE").as_deref(), Some("false"));
         assert!(detected(&plan_shell("python -m pdm sync"), "pdm"));
         assert!(!detected(&plan_shell("pdm run app"), "pdm"));
     }

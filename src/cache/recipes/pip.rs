@@ -110,31 +110,19 @@ pub static RECIPES: &[Recipe] = &[Recipe {
 
 #[cfg(test)]
 mod tests {
-    use super::super::apt::check::*;
+    use super::super::testkit::*;
     use super::*;
     use crate::cache::planner::{plan_shell, plan_shell_with};
 
-    /// Run the planned `pip` shim with a fake pip of the given version; what the fake received.
+    /// Run the `pip` shim with a fake pip of the given version; what the fake received.
     fn shim_passes(version: &str, args: &[&str]) -> String {
-        use std::os::unix::fs::PermissionsExt;
-        let dir = std::env::temp_dir().join(format!("hoard-pip-shim-{}-{version}", std::process::id()));
-        let bin = dir.join("bin");
-        std::fs::create_dir_all(&bin).unwrap();
         let fake = format!(
-            "#!/bin/sh\nif [ \"$1\" = --version ]; then echo 'pip {version} from /usr/lib/python3/dist-packages/pip (python 3.11)'; exit 0; fi\necho \"$@\"\n"
+            "if [ \"$1\" = --version ]; then echo 'pip {version} from /usr/lib/python3/dist-packages/pip (python 3.11)'; exit 0; fi\necho \"$@\"\n"
         );
-        std::fs::write(bin.join("pip"), fake).unwrap();
-        std::fs::set_permissions(bin.join("pip"), std::fs::Permissions::from_mode(0o755)).unwrap();
         let shim = RECIPES[0].shims.iter().find(|s| s.name == "pip").unwrap();
-        std::fs::write(dir.join("shim"), format!("{}{}", crate::cache::planner::shim_prelude(), shim.script)).unwrap();
-        let out = std::process::Command::new("/bin/sh")
-            .arg(dir.join("shim"))
-            .args(args)
-            .env("PATH", format!("{}:{}:/usr/bin:/bin", crate::cache::planner::SHIM_DIR, bin.display()))
-            .output()
-            .unwrap();
-        std::fs::remove_dir_all(&dir).ok();
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
+        let (status, out) = run_shim_with(shim.script, "pip", &fake, args, &[]);
+        assert_eq!(status, Some(0));
+        out
     }
 
     #[test]
@@ -150,15 +138,13 @@ mod tests {
 
     #[test]
     fn data_invariants() {
-        invariants(RECIPES, Sharing::Shared);
+        check(RECIPES);
+        assert_sharing(RECIPES, Sharing::Shared);
         assert!(!RECIPES[0].root_only);
     }
 
     #[test]
     fn spellings() {
-        if !shell_ready() {
-            return;
-        }
         for cmd in [
             "pip install flask",
             "pip3 install -r requirements.txt",
@@ -180,26 +166,20 @@ mod tests {
 
     #[test]
     fn root_redirects_the_cache() {
-        if !shell_ready() {
-            return;
-        }
         let p = plan_shell("pip install flask");
         assert_eq!(
-            caches(&p, "pip"),
+            mounts(&p, "pip"),
             vec![("/var/cache/hoard/pip".into(), "hoard/pip/cache/linux-amd64/debian-bookworm".into(), Sharing::Shared, 0)]
         );
-        assert_eq!(sets(&p, "PIP_CACHE_DIR").as_deref(), Some("/var/cache/hoard/pip"));
+        assert_eq!(set(&p, "PIP_CACHE_DIR").as_deref(), Some("/var/cache/hoard/pip"));
     }
 
     #[test]
     fn non_root_without_cache_disablers() {
-        if !shell_ready() {
-            return;
-        }
         let p = plan_shell_with("pip install --no-cache-dir x", &[("PIP_NO_CACHE_DIR", "1")], 1000, "/home/app");
         assert!(unsets(&p, "PIP_NO_CACHE_DIR"));
         assert_eq!(p.script.as_deref(), Some("pip install x"));
-        let c = caches(&p, "pip");
+        let c = mounts(&p, "pip");
         assert_eq!(c.len(), 1);
         assert_eq!(c[0].0, "/var/cache/hoard/pip");
         assert_eq!(c[0].1, "hoard/pip/cache/linux-amd64/debian-bookworm/u1000");
@@ -208,11 +188,8 @@ mod tests {
 
     #[test]
     fn user_cache_dir_is_respected() {
-        if !shell_ready() {
-            return;
-        }
         let p = plan_shell_with("pip install x", &[("PIP_CACHE_DIR", "/opt/pipcache")], 0, "/root");
-        assert_eq!(caches(&p, "pip")[0].0, "/opt/pipcache");
-        assert!(sets(&p, "PIP_CACHE_DIR").is_none());
+        assert_eq!(mounts(&p, "pip")[0].0, "/opt/pipcache");
+        assert!(set(&p, "PIP_CACHE_DIR").is_none());
     }
 }

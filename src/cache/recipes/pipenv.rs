@@ -51,13 +51,14 @@ pub static RECIPES: &[Recipe] = &[Recipe {
 
 #[cfg(test)]
 mod tests {
-    use super::super::apt::check::*;
+    use super::super::testkit::*;
     use super::*;
     use crate::cache::planner::{plan_shell, plan_shell_with};
 
     #[test]
     fn data_invariants() {
-        invariants(RECIPES, Sharing::Shared);
+        check(RECIPES);
+        assert_sharing(RECIPES, Sharing::Shared);
         // Shares pip's path so both recipes in one step agree.
         let pip = &super::super::pip::RECIPES[0].caches[0];
         assert!(matches!((pip.location, RECIPES[0].caches[1].location),
@@ -67,11 +68,8 @@ mod tests {
 
     #[test]
     fn plans_both_caches() {
-        if !shell_ready() {
-            return;
-        }
         let p = plan_shell_with("pipenv install --system --deploy", &[("PIP_NO_CACHE_DIR", "off")], 1000, "/home/app");
-        let c = caches(&p, "pipenv");
+        let c = mounts(&p, "pipenv");
         assert_eq!(c.len(), 2, "{c:?}");
         assert_eq!(c[0].0, "/var/cache/hoard/pipenv");
         assert_eq!(c[1].0, "/var/cache/hoard/pip");

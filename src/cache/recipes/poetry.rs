@@ -53,13 +53,14 @@ pub static RECIPES: &[Recipe] = &[Recipe {
 
 #[cfg(test)]
 mod tests {
-    use super::super::apt::check::*;
+    use super::super::testkit::*;
     use super::*;
     use crate::cache::planner::{plan_shell, plan_shell_with};
 
     #[test]
     fn data_invariants() {
-        invariants(RECIPES, Sharing::Locked);
+        check(RECIPES);
+        assert_sharing(RECIPES, Sharing::Locked);
         // The venv stays where Poetry puts it without hoard, outside the mount.
         let EnvTweak::Default(_, venvs) = RECIPES[0].env[0] else { panic!() };
         let Location::Redirect { path, .. } = RECIPES[0].caches[0].location else { panic!() };
@@ -68,19 +69,16 @@ mod tests {
 
     #[test]
     fn plans_cache_and_pins_the_venv_path() {
-        if !shell_ready() {
-            return;
-        }
         let p = plan_shell_with("poetry install --no-root --no-cache", &[], 1000, "/home/app");
         assert!(detected(&p, "poetry"));
         assert_eq!(
-            caches(&p, "poetry"),
+            mounts(&p, "poetry"),
             vec![("/var/cache/hoard/poetry".into(), "hoard/poetry/cache/linux-amd64/debian-bookworm/u1000".into(), Sharing::Locked, 1000)]
         );
-        assert_eq!(sets(&p, "POETRY_VIRTUALENVS_PATH").as_deref(), Some("~/.cache/pypoetry/virtualenvs"));
+        assert_eq!(set(&p, "POETRY_VIRTUALENVS_PATH").as_deref(), Some("~/.cache/pypoetry/virtualenvs"));
         assert_eq!(p.script.as_deref(), Some("poetry install --no-root"));
         let p = plan_shell_with("poetry install", &[("POETRY_VIRTUALENVS_PATH", "/venvs")], 0, "/root");
-        assert!(sets(&p, "POETRY_VIRTUALENVS_PATH").is_none());
+        assert!(set(&p, "POETRY_VIRTUALENVS_PATH").is_none());
         for cmd in ["python -m poetry install", "poetry -C /app sync", "poetry lock"] {
             assert!(detected(&plan_shell(cmd), "poetry"), "{cmd}");
         }

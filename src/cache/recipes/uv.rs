@@ -75,20 +75,18 @@ pub static RECIPES: &[Recipe] = &[Recipe {
 
 #[cfg(test)]
 mod tests {
-    use super::super::apt::check::*;
+    use super::super::testkit::*;
     use super::*;
     use crate::cache::planner::{plan_shell, plan_shell_with};
 
     #[test]
     fn data_invariants() {
-        invariants(RECIPES, Sharing::Shared);
+        check(RECIPES);
+        assert_sharing(RECIPES, Sharing::Shared);
     }
 
     #[test]
     fn spellings() {
-        if !shell_ready() {
-            return;
-        }
         for cmd in [
             "uv pip install -r requirements.txt",
             "uv pip install --system flask",
@@ -108,18 +106,15 @@ mod tests {
 
     #[test]
     fn redirects_and_copies() {
-        if !shell_ready() {
-            return;
-        }
         let p = plan_shell_with("uv sync --no-cache --locked", &[("UV_NO_CACHE", "1")], 1000, "/home/app");
         assert!(unsets(&p, "UV_NO_CACHE"));
-        assert_eq!(sets(&p, "UV_CACHE_DIR").as_deref(), Some("/var/cache/hoard/uv"));
-        assert_eq!(sets(&p, "UV_LINK_MODE").as_deref(), Some("copy"));
+        assert_eq!(set(&p, "UV_CACHE_DIR").as_deref(), Some("/var/cache/hoard/uv"));
+        assert_eq!(set(&p, "UV_LINK_MODE").as_deref(), Some("copy"));
         assert_eq!(p.script.as_deref(), Some("uv sync --locked"));
-        let c = caches(&p, "uv");
+        let c = mounts(&p, "uv");
         assert_eq!(c, vec![("/var/cache/hoard/uv".into(), "hoard/uv/cache/linux-amd64/debian-bookworm/u1000".into(), Sharing::Shared, 1000)]);
         // The user's link mode stays.
         let p = plan_shell_with("uv sync", &[("UV_LINK_MODE", "symlink")], 0, "/root");
-        assert!(sets(&p, "UV_LINK_MODE").is_none());
+        assert!(set(&p, "UV_LINK_MODE").is_none());
     }
 }

@@ -91,7 +91,7 @@ pub static RECIPES: &[Recipe] = &[
 
 #[cfg(test)]
 mod tests {
-    use super::super::cargo::testkit::*;
+    use super::super::testkit::*;
     use crate::cache::planner::plan_shell;
     use super::*;
 

@@ -101,13 +101,14 @@ pub static RECIPES: &[Recipe] = &[Recipe {
 
 #[cfg(test)]
 mod tests {
-    use super::super::apt::check::*;
+    use super::super::testkit::*;
     use super::*;
     use crate::cache::planner::plan_shell;
 
     #[test]
     fn data_invariants() {
-        invariants(RECIPES, Sharing::Locked);
+        check(RECIPES);
+        assert_sharing(RECIPES, Sharing::Locked);
         assert!(RECIPES[0].shims[0].script.contains(&format!("--cache-dir {CACHE} ")));
     }
 
@@ -121,13 +122,10 @@ mod tests {
 
     #[test]
     fn plans_one_locked_cache() {
-        if !shell_ready() {
-            return;
-        }
         for cmd in ["zypper -n in gcc", "zypper --non-interactive install -y gcc", "zypper ref", "zypper -n --gpg-auto-import-keys refresh"] {
             let p = plan_shell(cmd);
             assert_eq!(
-                caches(&p, "zypper"),
+                mounts(&p, "zypper"),
                 vec![(CACHE.to_string(), "hoard/zypper/cache/linux-amd64/debian-bookworm".to_string(), Sharing::Locked, 0)],
                 "{cmd}"
             );
