@@ -187,6 +187,17 @@ fn match_trigger(trigger: &Trigger, inv: &Invocation) -> Option<String> {
     }
 }
 
+/// Whether an environment value switches a tool on (see `EnvTrigger::contains`).
+fn env_value_matches(value: &str, needle: &str) -> bool {
+    if needle.is_empty() {
+        return false;
+    }
+    let word_start = needle.starts_with(|c: char| c.is_ascii_alphanumeric());
+    value.match_indices(needle).any(|(at, _)| {
+        !word_start || !value[..at].ends_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
+    })
+}
+
 fn env_get<'e>(env: &'e [(String, String)], key: &str) -> Option<&'e str> {
     env.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v.as_str()).filter(|v| !v.is_empty())
 }
@@ -340,7 +351,7 @@ pub fn plan(step: &Step) -> Plan {
                     .iter()
                     .any(|t| {
                         (t.programs.contains(&basename(prog)) || t.programs.contains(&prog))
-                            && seen(t.var).is_some_and(|v| v.contains(t.contains))
+                            && t.vars.iter().any(|var| seen(var).is_some_and(|v| env_value_matches(v, t.contains)))
                     })
                     .then(String::new)
             });
@@ -607,6 +618,17 @@ mod tests {
         assert_eq!(match_trigger(&T, &inv(&["pipx", "install", "x"])), None);
         assert_eq!(match_trigger(&T, &inv(&["pip", "freeze"])), None);
         assert_eq!(match_trigger(&T, &inv(&["python3", "-m", "venv", "x"])), None);
+    }
+
+    #[test]
+    fn environment_words() {
+        assert!(env_value_matches("ccache gcc", "ccache"));
+        assert!(env_value_matches("/usr/bin/ccache", "ccache"));
+        assert!(!env_value_matches("sccache gcc", "ccache"));
+        assert!(!env_value_matches("/usr/local/bin/sccache", "ccache"));
+        assert!(env_value_matches("/usr/local/bin/sccache", "sccache"));
+        assert!(env_value_matches("/usr/lib/ccache:/usr/bin", "/ccache"));
+        assert!(!env_value_matches("anything", ""));
     }
 
     #[test]

@@ -57,9 +57,12 @@ pub struct Trigger {
 /// A tool switched on through a variable rather than named on the command line.
 #[derive(Debug)]
 pub struct EnvTrigger {
-    /// The variable (`RUSTC_WRAPPER`, `CC`, `CMAKE_C_COMPILER_LAUNCHER`).
-    pub var: &'static str,
-    /// A word its value must contain (`sccache`).
+    /// The variables, any of which may switch it on (`RUSTC_WRAPPER`, `CC`,
+    /// `CMAKE_C_COMPILER_LAUNCHER`).
+    pub vars: &'static [&'static str],
+    /// What the value must contain (`sccache`, `/ccache`). When it starts with a letter or
+    /// digit it must start a word of the value (not follow a letter, digit or `_`), so `ccache`
+    /// is not found in `sccache`.
     pub contains: &'static str,
     /// Programs (basenames) whose invocation in the step then counts (`cargo`, `make`).
     pub programs: &'static [&'static str],

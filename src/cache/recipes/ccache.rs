@@ -4,8 +4,8 @@
 //! followed by `RUN make` never names ccache in the step: the environment triggers cover
 //! those, besides steps that run `ccache` itself (`ccache -M 2G && make`).
 
+use super::sccache::{c_launcher, C_BUILDS};
 use crate::cache::recipe::{CacheDir, Defeater, EnvTrigger, Location, Recipe, Scope, Trigger};
-use super::sccache::C_BUILDS;
 use crate::instructions::Sharing;
 
 pub static RECIPES: &[Recipe] = &[Recipe {
@@ -19,11 +19,10 @@ pub static RECIPES: &[Recipe] = &[Recipe {
         options_with_value: &[],
     }],
     env_triggers: &[
-        EnvTrigger { var: "CC", contains: "ccache", programs: C_BUILDS },
-        EnvTrigger { var: "CXX", contains: "ccache", programs: C_BUILDS },
-        EnvTrigger { var: "CMAKE_C_COMPILER_LAUNCHER", contains: "ccache", programs: C_BUILDS },
-        EnvTrigger { var: "CMAKE_CXX_COMPILER_LAUNCHER", contains: "ccache", programs: C_BUILDS },
-        EnvTrigger { var: "PATH", contains: "/ccache", programs: C_BUILDS },
+        // `ccache` starts a word of the value, so `CC="sccache gcc"` is sccache's, not ours.
+        c_launcher("ccache"),
+        // Debian's masquerade dir (`/usr/lib/ccache`) first on PATH.
+        EnvTrigger { vars: &["PATH"], contains: "/ccache", programs: C_BUILDS },
     ],
     caches: &[CacheDir {
         kind: "cache",
@@ -61,6 +60,11 @@ mod tests {
         let p = plan_shell_with("make", &[("PATH", "/usr/lib/ccache:/usr/bin:/bin")], 0, "/root");
         assert!(detected(&p, "ccache"), "{:?}", p.tools);
         assert!(!detected(&plan_shell("make"), "ccache"));
+        for cmd in ["CMAKE_CXX_COMPILER_LAUNCHER=ccache cmake --build b", "CXX=\"/usr/bin/ccache g++\" make", "CMAKE_CUDA_COMPILER_LAUNCHER=ccache ninja"] {
+            let p = plan_shell(cmd);
+            assert!(detected(&p, "ccache") && !detected(&p, "sccache"), "{cmd}: {:?}", p.tools);
+        }
+        assert!(!detected(&plan_shell("CC=\"sccache gcc\" make"), "ccache"));
     }
 
     #[test]

@@ -17,6 +17,18 @@ pub(super) const C_BUILDS: &[&str] = &[
     "configure", "./configure", "pip", "pip3", "python", "python3", "cargo",
 ];
 
+/// The variables that put a compiler launcher in front of the C/C++ (and CUDA) compilers of the
+/// programs in [`C_BUILDS`]: `CC="ccache gcc"`, `CMAKE_CXX_COMPILER_LAUNCHER=sccache`. Both
+/// ccache and sccache are launched this way (both wrap nvcc too).
+pub(super) const C_LAUNCHER_VARS: &[&str] =
+    &["CC", "CXX", "CMAKE_C_COMPILER_LAUNCHER", "CMAKE_CXX_COMPILER_LAUNCHER", "CMAKE_CUDA_COMPILER_LAUNCHER"];
+
+/// `tool` (`ccache`, `sccache`) used as a C launcher by a build in the step: the one definition
+/// both recipes use, so their environment triggers stay in step.
+pub(super) const fn c_launcher(tool: &'static str) -> EnvTrigger {
+    EnvTrigger { vars: C_LAUNCHER_VARS, contains: tool, programs: C_BUILDS }
+}
+
 pub static RECIPES: &[Recipe] = &[Recipe {
     name: "sccache",
     about: "sccache local disk cache (SCCACHE_DIR), per platform",
@@ -28,12 +40,8 @@ pub static RECIPES: &[Recipe] = &[Recipe {
         options_with_value: &[],
     }],
     env_triggers: &[
-        EnvTrigger { var: "RUSTC_WRAPPER", contains: "sccache", programs: RUST_BUILDS },
-        EnvTrigger { var: "CARGO_BUILD_RUSTC_WRAPPER", contains: "sccache", programs: RUST_BUILDS },
-        EnvTrigger { var: "CMAKE_C_COMPILER_LAUNCHER", contains: "sccache", programs: C_BUILDS },
-        EnvTrigger { var: "CMAKE_CXX_COMPILER_LAUNCHER", contains: "sccache", programs: C_BUILDS },
-        EnvTrigger { var: "CC", contains: "sccache", programs: C_BUILDS },
-        EnvTrigger { var: "CXX", contains: "sccache", programs: C_BUILDS },
+        EnvTrigger { vars: &["RUSTC_WRAPPER", "CARGO_BUILD_RUSTC_WRAPPER"], contains: "sccache", programs: RUST_BUILDS },
+        c_launcher("sccache"),
     ],
     caches: &[CacheDir {
         kind: "cache",
@@ -74,6 +82,25 @@ mod tests {
         assert!(!detected(&plan_shell("cargo build"), "sccache"));
         // The variable alone, with nothing that compiles, is not a use.
         assert!(!detected(&plan_shell_with("echo hi", &[("RUSTC_WRAPPER", "sccache")], 0, "/root"), "sccache"));
+        // As a C launcher: sccache's, never ccache's (`ccache` is inside the word `sccache`).
+        for cmd in [
+            "CC=\"sccache gcc\" make -j4",
+            "export CMAKE_C_COMPILER_LAUNCHER=sccache && cmake --build build",
+            "CMAKE_CUDA_COMPILER_LAUNCHER=/usr/local/bin/sccache cmake --build build",
+        ] {
+            let p = plan_shell(cmd);
+            assert!(detected(&p, "sccache") && !detected(&p, "ccache"), "{cmd}: {:?}", p.tools);
+        }
+    }
+
+    #[test]
+    fn c_launchers_are_one_definition_with_ccache() {
+        let ccache = super::super::ccache::RECIPES[0].env_triggers;
+        for (r, tool) in [(RECIPES[0].env_triggers, "sccache"), (ccache, "ccache")] {
+            let t = r.iter().find(|t| t.vars.contains(&"CC")).unwrap();
+            assert!(t.vars == C_LAUNCHER_VARS && t.programs == C_BUILDS, "{tool}");
+            assert_eq!(t.contains, tool);
+        }
     }
 
     #[test]

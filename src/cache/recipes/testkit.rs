@@ -143,7 +143,7 @@ pub fn check_recipe(r: &Recipe) {
         }
     }
     for t in r.env_triggers {
-        assert!(is_var(t.var), "{name}: {}", t.var);
+        assert!(!t.vars.is_empty() && t.vars.iter().all(|v| is_var(v)), "{name}: {:?}", t.vars);
         assert!(!t.contains.is_empty() && !t.programs.is_empty(), "{name}");
     }
 
