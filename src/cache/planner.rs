@@ -146,6 +146,16 @@ fn program_matches(pattern: &str, name: &str) -> bool {
     }
 }
 
+/// A `Trigger::prefix` word: exact, or `name@*` for `name` with an optional `@<version>`.
+fn prefix_matches(pattern: &str, word: &str) -> bool {
+    match pattern.strip_suffix("@*") {
+        Some(name) => {
+            word == name || word.strip_prefix(name).and_then(|v| v.strip_prefix('@')).is_some_and(|v| !v.is_empty())
+        }
+        None => pattern == word,
+    }
+}
+
 /// If `inv` invokes the tool `trigger` describes, the subcommand (or "" when it has none).
 fn match_trigger(trigger: &Trigger, inv: &Invocation) -> Option<String> {
     let words: Vec<&str> = inv.argv.iter().map(|w| w.text.as_str()).collect();
@@ -173,7 +183,7 @@ fn match_trigger(trigger: &Trigger, inv: &Invocation) -> Option<String> {
     };
     skip_opts(&mut i);
     for p in trigger.prefix {
-        if rest.get(i) != Some(p) {
+        if !rest.get(i).is_some_and(|w| prefix_matches(p, w)) {
             return None;
         }
         i += 1;
@@ -609,15 +619,50 @@ mod tests {
         options_with_value: &["--log"],
     };
 
+    fn sub(t: &Trigger, words: &[&str]) -> Option<String> {
+        match_trigger(t, &inv(words))
+    }
+
     #[test]
     fn triggers_match_spellings() {
-        assert_eq!(match_trigger(&T, &inv(&["pip", "install", "x"])), Some("install".into()));
-        assert_eq!(match_trigger(&T, &inv(&["/usr/local/bin/pip3.12", "-q", "install", "x"])), Some("install".into()));
-        assert_eq!(match_trigger(&T, &inv(&["python3", "-m", "pip", "install", "x"])), Some("install".into()));
-        assert_eq!(match_trigger(&T, &inv(&["pip", "--log", "f", "install"])), Some("install".into()));
-        assert_eq!(match_trigger(&T, &inv(&["pipx", "install", "x"])), None);
-        assert_eq!(match_trigger(&T, &inv(&["pip", "freeze"])), None);
-        assert_eq!(match_trigger(&T, &inv(&["python3", "-m", "venv", "x"])), None);
+        assert_eq!(sub(&T, &["pip", "install", "x"]), Some("install".into()));
+        assert_eq!(sub(&T, &["/usr/local/bin/pip3.12", "-q", "install", "x"]), Some("install".into()));
+        assert_eq!(sub(&T, &["python3", "-m", "pip", "install", "x"]), Some("install".into()));
+        assert_eq!(sub(&T, &["pip", "--log", "f", "install"]), Some("install".into()));
+        assert_eq!(sub(&T, &["pipx", "install", "x"]), None);
+        assert_eq!(sub(&T, &["pip", "freeze"]), None);
+        assert_eq!(sub(&T, &["python3", "-m", "venv", "x"]), None);
+    }
+
+    static VERSIONED: Trigger = Trigger {
+        programs: &["corepack", "npx"],
+        python_module: None,
+        prefix: &["yarn@*"],
+        subcommands: &["", "install"],
+        options_with_value: &["--cwd"],
+    };
+
+    #[test]
+    fn versioned_prefix_words() {
+        for words in [
+            &["corepack", "yarn", "install"][..],
+            &["corepack", "yarn@4.1.0", "install"],
+            &["corepack", "yarn@stable", "--cwd", "web", "install"],
+            &["npx", "-y", "yarn@1", "install"],
+            &["npx", "yarn@^1.22.0"],
+        ] {
+            assert!(sub(&VERSIONED, words).is_some(), "{words:?}");
+        }
+        for words in [
+            &["corepack", "yarn@", "install"][..],
+            &["corepack", "yarnpkg", "install"],
+            &["npx", "yarn-deduplicate"],
+            &["corepack", "pnpm@9", "install"],
+            &["corepack", "yarn@4", "run", "build"],
+        ] {
+            assert_eq!(sub(&VERSIONED, words), None, "{words:?}");
+        }
+        assert!(prefix_matches("pnpm@*", "pnpm@latest-9") && prefix_matches("pip", "pip") && !prefix_matches("pip", "pip@1"));
     }
 
     #[test]

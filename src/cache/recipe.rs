@@ -45,6 +45,8 @@ pub struct Trigger {
     /// Module name for `python[3[.x]] -m <module>` invocations (`Some("pip")`).
     pub python_module: Option<&'static str>,
     /// Leading words after the program that select the tool (`uv pip install` has `["pip"]`).
+    /// A word ending in `@*` also matches with a version spec attached: `yarn@*` matches `yarn`,
+    /// `yarn@4.1.0` and `yarn@stable` (`corepack yarn@4.1.0 install`, `npx pnpm@8 install`).
     pub prefix: &'static [&'static str],
     /// Subcommands (first word after the program, its `prefix` and its global options) that
     /// use the cache. Empty: any invocation counts.

@@ -24,7 +24,7 @@ pub static RECIPES: &[Recipe] = &[Recipe {
         Trigger {
             programs: &["corepack"],
             python_module: None,
-            prefix: &["npm"],
+            prefix: &["npm@*"],
             subcommands: INSTALLS,
             options_with_value: NPM_OPTS,
         },
@@ -65,7 +65,7 @@ mod tests {
 
     #[test]
     fn spellings() {
-        for cmd in ["npm ci", "npm install", "npm i --omit=dev", "npm --prefix /app ci", "npx -y create-react-app x", "corepack npm install", "npm install -g serve"] {
+        for cmd in ["npm ci", "npm install", "npm i --omit=dev", "npm --prefix /app ci", "npx -y create-react-app x", "corepack npm install", "corepack npm@10 ci", "npm install -g serve"] {
             assert!(detected(&plan_shell(cmd), "npm"), "{cmd}");
         }
         for cmd in ["npm run build", "npm start", "npm --version", "node index.js"] {

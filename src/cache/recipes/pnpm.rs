@@ -16,19 +16,18 @@ pub static RECIPES: &[Recipe] = &[Recipe {
     triggers: &[
         Trigger { programs: &["pnpm"], python_module: None, prefix: &[], subcommands: INSTALLS, options_with_value: PNPM_OPTS },
         Trigger { programs: &["pnpx"], python_module: None, prefix: &[], subcommands: &[], options_with_value: &[] },
-        // NEEDS: versioned prefixes (`corepack pnpm@9 install`, `npx pnpm@8 install`) — a
-        // prefix word matches only exactly.
+        // `corepack pnpm install`, `corepack pnpm@9 install`, `npx pnpm@8 install`.
         Trigger {
             programs: &["corepack"],
             python_module: None,
-            prefix: &["pnpm"],
+            prefix: &["pnpm@*"],
             subcommands: INSTALLS,
             options_with_value: PNPM_OPTS,
         },
         Trigger {
             programs: &["npx"],
             python_module: None,
-            prefix: &["pnpm"],
+            prefix: &["pnpm@*"],
             subcommands: INSTALLS,
             options_with_value: PNPM_OPTS,
         },
@@ -77,10 +76,10 @@ mod tests {
 
     #[test]
     fn spellings() {
-        for cmd in ["pnpm install --frozen-lockfile", "pnpm i", "pnpm --filter web install", "pnpm fetch --prod", "pnpm deploy --filter=api /out", "corepack pnpm install", "npx pnpm install", "pnpx create-vite"] {
+        for cmd in ["pnpm install --frozen-lockfile", "pnpm i", "pnpm --filter web install", "pnpm fetch --prod", "pnpm deploy --filter=api /out", "corepack pnpm install", "npx pnpm install", "pnpx create-vite", "corepack pnpm@9 install", "npx pnpm@8 install", "npx -y pnpm@latest-9 i --frozen-lockfile"] {
             assert!(detected(&plan_shell(cmd), "pnpm"), "{cmd}");
         }
-        for cmd in ["pnpm run build", "pnpm build", "pnpm --version"] {
+        for cmd in ["pnpm run build", "pnpm build", "pnpm --version", "corepack pnpm@9 run build", "corepack pnpm@ install"] {
             assert!(!detected(&plan_shell(cmd), "pnpm"), "{cmd}");
         }
     }

@@ -136,7 +136,8 @@ pub fn check_recipe(r: &Recipe) {
             assert!(o.starts_with('-'), "{name}: {o}");
         }
         for w in t.prefix {
-            assert!(!w.is_empty() && !w.starts_with('-'), "{name}: prefix {w}");
+            let word = w.strip_suffix("@*").unwrap_or(w);
+            assert!(!word.is_empty() && !word.starts_with('-') && !word.contains(['*', '@']), "{name}: prefix {w}");
         }
         for s in t.subcommands {
             assert!(!s.starts_with('-'), "{name}: subcommand {s} looks like an option");

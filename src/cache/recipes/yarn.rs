@@ -32,18 +32,18 @@ pub static RECIPES: &[Recipe] = &[Recipe {
     about: "yarn classic cache and yarn berry global mirror; PnP zips stay in the project",
     triggers: &[
         Trigger { programs: &["yarn", "yarnpkg"], python_module: None, prefix: &[], subcommands: INSTALLS, options_with_value: YARN_OPTS },
-        // NEEDS: versioned prefixes (`corepack yarn@4.1.0 install`).
+        // `corepack yarn install`, `corepack yarn@4.1.0 install`, `npx -y yarn@1 install`.
         Trigger {
             programs: &["corepack"],
             python_module: None,
-            prefix: &["yarn"],
+            prefix: &["yarn@*"],
             subcommands: INSTALLS,
             options_with_value: YARN_OPTS,
         },
         Trigger {
             programs: &["npx"],
             python_module: None,
-            prefix: &["yarn"],
+            prefix: &["yarn@*"],
             subcommands: INSTALLS,
             options_with_value: YARN_OPTS,
         },
@@ -107,12 +107,12 @@ mod tests {
 
     #[test]
     fn spellings() {
-        for cmd in ["yarn", "yarn install", "yarn --frozen-lockfile", "yarn install --immutable", "yarn add left-pad", "yarn workspaces focus --production", "corepack yarn install", "yarn --cwd web install"] {
+        for cmd in ["yarn", "yarn install", "yarn --frozen-lockfile", "yarn install --immutable", "yarn add left-pad", "yarn workspaces focus --production", "corepack yarn install", "yarn --cwd web install", "corepack yarn@4.1.0 install", "npx -y yarn@1 install", "npx yarn@stable"] {
             assert!(detected(&plan_shell(cmd), "yarn"), "{cmd}");
         }
         // A bare `yarn` installs, so `yarn --version` (options only) counts too: a harmless
         // false positive (empty mounts), accepted to catch `yarn --frozen-lockfile`.
-        for cmd in ["yarn build", "yarn run build", "yarn test", "yarn version"] {
+        for cmd in ["yarn build", "yarn run build", "yarn test", "yarn version", "corepack yarn@4 run build", "corepack yarnpkg install"] {
             assert!(!detected(&plan_shell(cmd), "yarn"), "{cmd}");
         }
     }
