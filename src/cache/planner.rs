@@ -156,23 +156,34 @@ fn prefix_matches(pattern: &str, word: &str) -> bool {
     }
 }
 
-/// If `inv` invokes the tool `trigger` describes, the subcommand (or "" when it has none).
-fn match_trigger(trigger: &Trigger, inv: &Invocation) -> Option<String> {
+/// A trigger's match on one invocation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct TriggerMatch {
+    /// The subcommand ("" when it has none).
+    sub: String,
+    /// The tool's own words are `argv[1..own_end]`: not `--` or what follows it, nor a program
+    /// the tool runs with its arguments (`Trigger::runs_program`).
+    own_end: usize,
+}
+
+/// If `inv` invokes the tool `trigger` describes, the subcommand and the extent of its words.
+fn match_trigger(trigger: &Trigger, inv: &Invocation) -> Option<TriggerMatch> {
     let words: Vec<&str> = inv.argv.iter().map(|w| w.text.as_str()).collect();
     let prog = basename(words.first()?);
-    let rest: &[&str] = if let Some(module) = trigger.python_module {
+    let offset = if let Some(module) = trigger.python_module {
         if program_matches("python*", prog) && words.get(1) == Some(&"-m") && words.get(2) == Some(&module) {
-            &words[3..]
+            3
         } else if trigger.programs.iter().any(|p| program_matches(p, prog)) {
-            &words[1..]
+            1
         } else {
             return None;
         }
     } else if trigger.programs.iter().any(|p| program_matches(p, prog)) {
-        &words[1..]
+        1
     } else {
         return None;
     };
+    let rest: &[&str] = &words[offset..];
     let mut i = 0;
     // Global options before the prefix/subcommand, and `+toolchain` words.
     let skip_opts = |i: &mut usize| {
@@ -190,11 +201,25 @@ fn match_trigger(trigger: &Trigger, inv: &Invocation) -> Option<String> {
         skip_opts(&mut i);
     }
     let sub = rest.get(i).copied().unwrap_or("");
-    if trigger.subcommands.is_empty() || trigger.subcommands.contains(&sub) {
-        Some(sub.to_string())
-    } else {
-        None
+    if !(trigger.subcommands.is_empty() || trigger.subcommands.contains(&sub)) {
+        return None;
     }
+    let mut own_end = rest.iter().position(|w| *w == "--").unwrap_or(rest.len());
+    for path in trigger.runs_program {
+        let mut j = i;
+        let follows = path.iter().all(|step| {
+            skip_opts(&mut j);
+            let hit = rest.get(j) == Some(step);
+            j += 1;
+            hit
+        });
+        if follows {
+            skip_opts(&mut j);
+            own_end = own_end.min(j);
+            break;
+        }
+    }
+    Some(TriggerMatch { sub: sub.to_string(), own_end: offset + own_end.min(rest.len()) })
 }
 
 /// Whether an environment value switches a tool on (see `EnvTrigger::contains`).
@@ -321,7 +346,8 @@ pub fn shim_prelude() -> String {
 struct Matched {
     recipe: &'static Recipe,
     subcommands: BTreeSet<String>,
-    invocations: Vec<usize>,
+    /// (index into the step's invocations, end of the tool's own words in its argv).
+    invocations: Vec<(usize, usize)>,
 }
 
 /// Plan one step.
@@ -350,8 +376,9 @@ pub fn plan(step: &Step) -> Plan {
     let mut matched: Vec<Matched> = Vec::new();
     for (n, inv) in invocations.iter().enumerate() {
         for recipe in recipes::all() {
-            let sub = recipe.triggers.iter().find_map(|t| match_trigger(t, inv)).or_else(|| {
+            let found = recipe.triggers.iter().find_map(|t| match_trigger(t, inv)).or_else(|| {
                 // Switched on through the environment (`RUSTC_WRAPPER=sccache` + `cargo build`).
+                // The tool is then not named in the invocation: none of its words are the tool's.
                 let prog = inv.argv.first().map(|w| w.text.as_str()).unwrap_or("");
                 let seen = |var: &str| {
                     details[n].env.iter().rev().find(|(k, _)| k == var).map(|(_, v)| v.as_str()).or_else(|| env_get(step.env, var))
@@ -363,9 +390,9 @@ pub fn plan(step: &Step) -> Plan {
                         (t.programs.contains(&basename(prog)) || t.programs.contains(&prog))
                             && t.vars.iter().any(|var| seen(var).is_some_and(|v| env_value_matches(v, t.contains)))
                     })
-                    .then(String::new)
+                    .then(|| TriggerMatch { sub: String::new(), own_end: 1 })
             });
-            let Some(sub) = sub else { continue };
+            let Some(TriggerMatch { sub, own_end }) = found else { continue };
             if !step.selection.allows(recipe.name) {
                 plan.notes.push(format!("{}: detected but turned off for this step", recipe.name));
                 continue;
@@ -377,9 +404,9 @@ pub fn plan(step: &Step) -> Plan {
             match matched.iter_mut().find(|m| m.recipe.name == recipe.name) {
                 Some(m) => {
                     m.subcommands.insert(sub);
-                    m.invocations.push(n);
+                    m.invocations.push((n, own_end));
                 }
-                None => matched.push(Matched { recipe, subcommands: BTreeSet::from([sub]), invocations: vec![n] }),
+                None => matched.push(Matched { recipe, subcommands: BTreeSet::from([sub]), invocations: vec![(n, own_end)] }),
             }
         }
     }
@@ -404,7 +431,7 @@ pub fn plan(step: &Step) -> Plan {
     for m in &matched {
         let r = m.recipe;
         // `sudo apt-get ...` from a non-root USER runs the tool as root.
-        let via_root = m.invocations.iter().all(|&i| matches!(details[i].user.as_deref(), Some("root" | "0")));
+        let via_root = m.invocations.iter().all(|&(i, _)| matches!(details[i].user.as_deref(), Some("root" | "0")));
         let root = UserInfo::root();
         let user = if via_root && step.user.uid != 0 { &root } else { step.user };
         let (uid, gid) = (user.uid, user.gid);
@@ -414,13 +441,13 @@ pub fn plan(step: &Step) -> Plan {
         }
         // The variables this tool sees: the step's, then those the script exports or sets for it.
         let mut tool_env = env.clone();
-        if let Some(&first) = m.invocations.first() {
+        if let Some(&(first, _)) = m.invocations.first() {
             tool_env.extend(details[first].env.iter().cloned());
         }
         let cwd = m
             .invocations
             .first()
-            .and_then(|&i| invocations[i].cwd.clone())
+            .and_then(|&(i, _)| invocations[i].cwd.clone())
             .map(|c| join(step.cwd, &c))
             .unwrap_or_else(|| step.cwd.to_string());
 
@@ -488,11 +515,12 @@ pub fn plan(step: &Step) -> Plan {
         for s in r.shims {
             shims.push((s.name, s.script));
         }
-        // Flag edits, only in words the shell analysis can locate in the script.
-        for &i in &m.invocations {
+        // Flag edits, only in the tool's own words and only where the shell analysis can
+        // locate them in the script.
+        for &(i, own_end) in &m.invocations {
             let inv = &invocations[i];
             for fe in r.flag_edits {
-                for w in inv.argv.iter().skip(1).filter(|w| w.text == fe.flag) {
+                for w in inv.argv[..own_end.min(inv.argv.len())].iter().skip(1).filter(|w| w.text == fe.flag) {
                     match (step.shell_form && !inv.nested, w.span) {
                         (true, Some((s, e))) => {
                             if !edits.iter().any(|&(es, _, _)| es == s) {
@@ -617,10 +645,15 @@ mod tests {
         prefix: &[],
         subcommands: &["install", "wheel"],
         options_with_value: &["--log"],
+        runs_program: &[],
     };
 
     fn sub(t: &Trigger, words: &[&str]) -> Option<String> {
-        match_trigger(t, &inv(words))
+        match_trigger(t, &inv(words)).map(|m| m.sub)
+    }
+
+    fn own_end(t: &Trigger, words: &[&str]) -> usize {
+        match_trigger(t, &inv(words)).expect("matches").own_end
     }
 
     #[test]
@@ -640,6 +673,7 @@ mod tests {
         prefix: &["yarn@*"],
         subcommands: &["", "install"],
         options_with_value: &["--cwd"],
+        runs_program: &[],
     };
 
     #[test]
@@ -663,6 +697,40 @@ mod tests {
             assert_eq!(sub(&VERSIONED, words), None, "{words:?}");
         }
         assert!(prefix_matches("pnpm@*", "pnpm@latest-9") && prefix_matches("pip", "pip") && !prefix_matches("pip", "pip@1"));
+    }
+
+    static RUNNER: Trigger = Trigger {
+        programs: &["uv", "uvx"],
+        python_module: Some("uv"),
+        prefix: &[],
+        subcommands: &[],
+        options_with_value: &["--python", "--from"],
+        runs_program: &[&["run"], &["tool", "run"]],
+    };
+
+    static FIRST_IS_PROGRAM: Trigger = Trigger {
+        programs: &["uvx"],
+        python_module: None,
+        prefix: &[],
+        subcommands: &[],
+        options_with_value: &["--from"],
+        runs_program: &[&[]],
+    };
+
+    #[test]
+    fn a_tools_own_words_end_where_the_program_it_runs_starts() {
+        // Nothing run: every word is the tool's.
+        assert_eq!(own_end(&RUNNER, &["uv", "sync", "--no-cache"]), 3);
+        assert_eq!(own_end(&RUNNER, &["uv", "run", "--no-cache", "--python", "3.12", "pytest", "-n", "4"]), 5);
+        assert_eq!(own_end(&RUNNER, &["uv", "--no-cache", "tool", "--from", "x", "run", "ruff", "check"]), 6);
+        assert_eq!(own_end(&RUNNER, &["python", "-m", "uv", "run", "pytest"]), 4);
+        assert_eq!(own_end(&FIRST_IS_PROGRAM, &["uvx", "ruff", "check", "--no-cache"]), 1);
+        assert_eq!(own_end(&FIRST_IS_PROGRAM, &["uvx", "--no-cache", "--from", "ruff==0.5", "ruff", "check"]), 4);
+        // `--` ends the tool's options.
+        assert_eq!(own_end(&T, &["pip", "install", "x", "--", "--no-cache-dir"]), 3);
+        // `run` alone, or a path that does not follow: up to the end.
+        assert_eq!(own_end(&RUNNER, &["uv", "run"]), 2);
+        assert_eq!(own_end(&RUNNER, &["uv", "tool", "install", "ruff", "--no-cache"]), 5);
     }
 
     #[test]

@@ -54,6 +54,13 @@ pub struct Trigger {
     /// Global options that take a separate value word, so the value is not read as the
     /// subcommand (`apt-get -o Foo=bar install`, `cargo +nightly build`'s `+x` needs none).
     pub options_with_value: &'static [&'static str],
+    /// Where the tool starts another program: subcommand paths (from the subcommand position,
+    /// options skipped in between) after which the next non-option word is a program the tool
+    /// runs (`uv run pytest`: `&["run"]`); `&[]` means the first word at the subcommand
+    /// position is already that program (`uvx ruff`). That program and its arguments are not
+    /// the tool's words, so [`FlagEdit`]s never touch them (`uvx ruff check --no-cache` keeps
+    /// ruff's flag). Words after `--` are never the tool's options either.
+    pub runs_program: &'static [&'static [&'static str]],
 }
 
 /// A tool switched on through a variable rather than named on the command line.

@@ -48,6 +48,7 @@ pub static RECIPES: &[Recipe] = &[Recipe {
             "--timeout",
             "--from",
         ],
+        runs_program: &[],
     }],
     env_triggers: &[],
     caches: &[CacheDir {

@@ -123,6 +123,7 @@ pub static RECIPES: &[Recipe] = &[Recipe {
                 "indextargets",
             ],
             options_with_value: OPTS,
+            runs_program: &[],
         },
         Trigger {
             programs: &["apt"],
@@ -155,6 +156,7 @@ pub static RECIPES: &[Recipe] = &[Recipe {
                 "madison",
             ],
             options_with_value: OPTS,
+            runs_program: &[],
         },
         Trigger {
             programs: &["aptitude"],
@@ -182,9 +184,10 @@ pub static RECIPES: &[Recipe] = &[Recipe {
                 "why-not",
             ],
             options_with_value: &["-o", "-t", "--target-release", "-F", "--display-format", "-w", "--width", "-S"],
+            runs_program: &[],
         },
         // Reads the lists only; any subcommand (it has no cleaning one).
-        Trigger { programs: &["apt-cache"], python_module: None, prefix: &[], subcommands: &[], options_with_value: OPTS },
+        Trigger { programs: &["apt-cache"], python_module: None, prefix: &[], subcommands: &[], options_with_value: OPTS, runs_program: &[] },
     ],
     env_triggers: &[],
     caches: &[

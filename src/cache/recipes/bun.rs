@@ -14,8 +14,9 @@ pub static RECIPES: &[Recipe] = &[Recipe {
             prefix: &[],
             subcommands: &["install", "i", "add", "a", "update", "ci", "x", "pm"],
             options_with_value: &["--cwd", "--config", "-c"],
+            runs_program: &[],
         },
-        Trigger { programs: &["bunx"], python_module: None, prefix: &[], subcommands: &[], options_with_value: &[] },
+        Trigger { programs: &["bunx"], python_module: None, prefix: &[], subcommands: &[], options_with_value: &[], runs_program: &[] },
     ],
     env_triggers: &[],
     caches: &[CacheDir {

@@ -17,6 +17,7 @@ pub static RECIPES: &[Recipe] = &[Recipe {
         prefix: &[],
         subcommands: &["install", "update", "package", "pack", "cache", "lock"],
         options_with_value: &["--gemfile"],
+        runs_program: &[],
     }],
     env_triggers: &[],
     caches: &[CacheDir {

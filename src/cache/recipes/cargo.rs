@@ -247,6 +247,7 @@ pub static RECIPES: &[Recipe] = &[Recipe {
             subcommands: USES_REGISTRY,
             // `+nightly` is skipped by the planner without a value.
             options_with_value: &["--color", "--config", "-Z", "-C", "--explain"],
+            runs_program: &[],
         },
         // cargo-zigbuild run directly; it calls `cargo` from PATH, i.e. the shim.
         Trigger {
@@ -255,6 +256,7 @@ pub static RECIPES: &[Recipe] = &[Recipe {
             prefix: &[],
             subcommands: &["build", "b", "check", "run", "test", "rustc", "clippy", "install"],
             options_with_value: &[],
+            runs_program: &[],
         },
     ],
     env_triggers: &[],

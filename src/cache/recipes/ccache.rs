@@ -17,6 +17,7 @@ pub static RECIPES: &[Recipe] = &[Recipe {
         prefix: &[],
         subcommands: &[],
         options_with_value: &[],
+        runs_program: &[],
     }],
     env_triggers: &[
         // `ccache` starts a word of the value, so `CC="sccache gcc"` is sccache's, not ours.

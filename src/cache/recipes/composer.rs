@@ -17,6 +17,7 @@ pub static RECIPES: &[Recipe] = &[Recipe {
             prefix: &[],
             subcommands: INSTALLS,
             options_with_value: COMPOSER_OPTS,
+            runs_program: &[],
         },
         // `php composer.phar install`, `php8.2 composer.phar install`.
         Trigger {
@@ -25,6 +26,7 @@ pub static RECIPES: &[Recipe] = &[Recipe {
             prefix: &["composer.phar"],
             subcommands: INSTALLS,
             options_with_value: COMPOSER_OPTS,
+            runs_program: &[],
         },
     ],
     env_triggers: &[],

@@ -61,6 +61,7 @@ pub static RECIPES: &[Recipe] = &[Recipe {
         // `env` covers `env create|update`.
         subcommands: &["install", "create", "update", "upgrade", "env", "remove", "uninstall"],
         options_with_value: &["-r", "--root-prefix", "--rc-file", "--log-level"],
+        runs_program: &[],
     }],
     env_triggers: &[],
     caches: &[CacheDir {

@@ -124,6 +124,7 @@ pub static RECIPES: &[Recipe] = &[Recipe {
         prefix: &[],
         subcommands: SUBCOMMANDS,
         options_with_value: OPTS,
+        runs_program: &[],
     }],
     env_triggers: &[],
     caches: &[CacheDir {

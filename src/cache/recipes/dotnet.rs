@@ -16,6 +16,7 @@ pub static RECIPES: &[Recipe] = &[Recipe {
             prefix: &[],
             subcommands: &["restore", "build", "publish", "test", "pack", "run", "tool", "add", "msbuild", "workload", "new"],
             options_with_value: &[],
+            runs_program: &[],
         },
         Trigger {
             programs: &["nuget", "nuget.exe"],
@@ -23,9 +24,10 @@ pub static RECIPES: &[Recipe] = &[Recipe {
             prefix: &[],
             subcommands: &["restore", "install"],
             options_with_value: &[],
+            runs_program: &[],
         },
         // `msbuild /t:restore`, `msbuild -restore`: any invocation.
-        Trigger { programs: &["msbuild"], python_module: None, prefix: &[], subcommands: &[], options_with_value: &[] },
+        Trigger { programs: &["msbuild"], python_module: None, prefix: &[], subcommands: &[], options_with_value: &[], runs_program: &[] },
     ],
     env_triggers: &[],
     caches: &[CacheDir {

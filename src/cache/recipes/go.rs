@@ -20,6 +20,7 @@ pub static RECIPES: &[Recipe] = &[Recipe {
         // `mod` covers `go mod download|tidy|vendor|verify|graph|why`; `work` covers `go work sync`.
         subcommands: &["build", "install", "test", "run", "vet", "generate", "get", "list", "mod", "work", "tool"],
         options_with_value: &[],
+        runs_program: &[],
     }],
     env_triggers: &[],
     caches: &[

@@ -19,6 +19,7 @@ pub static RECIPES: &[Recipe] = &[Recipe {
         prefix: &[],
         subcommands: &[],
         options_with_value: &[],
+        runs_program: &[],
     }],
     env_triggers: &[],
     caches: &[

@@ -18,15 +18,16 @@ pub static RECIPES: &[Recipe] = &[Recipe {
     name: "npm",
     about: "npm cache (npm_config_cache); node_modules stays in the image",
     triggers: &[
-        Trigger { programs: &["npm"], python_module: None, prefix: &[], subcommands: INSTALLS, options_with_value: NPM_OPTS },
+        Trigger { programs: &["npm"], python_module: None, prefix: &[], subcommands: INSTALLS, options_with_value: NPM_OPTS, runs_program: &[] },
         // npx downloads into the cache's `_npx/` and runs from there.
-        Trigger { programs: &["npx"], python_module: None, prefix: &[], subcommands: &[], options_with_value: &[] },
+        Trigger { programs: &["npx"], python_module: None, prefix: &[], subcommands: &[], options_with_value: &[], runs_program: &[] },
         Trigger {
             programs: &["corepack"],
             python_module: None,
             prefix: &["npm@*"],
             subcommands: INSTALLS,
             options_with_value: NPM_OPTS,
+            runs_program: &[],
         },
     ],
     env_triggers: &[],

@@ -24,6 +24,7 @@ pub static RECIPES: &[Recipe] = &[Recipe {
         prefix: &[],
         subcommands: &["install", "sync", "add", "update", "lock", "remove", "build"],
         options_with_value: &["-p", "--project", "-c", "--config"],
+        runs_program: &[],
     }],
     env_triggers: &[],
     caches: &[CacheDir {

@@ -73,6 +73,7 @@ pub static RECIPES: &[Recipe] = &[Recipe {
             prefix: &[],
             subcommands: &["install", "download", "wheel"],
             options_with_value: PIP_OPTS,
+            runs_program: &[],
         },
         Trigger {
             programs: &["pipx"],
@@ -80,6 +81,8 @@ pub static RECIPES: &[Recipe] = &[Recipe {
             prefix: &[],
             subcommands: &["install", "install-all", "inject", "upgrade", "upgrade-all", "reinstall", "reinstall-all", "run", "runpip"],
             options_with_value: &[],
+            // `pipx run black ...`: black's words are not pip's.
+            runs_program: &[&["run"]],
         },
     ],
     env_triggers: &[],
@@ -94,9 +97,8 @@ pub static RECIPES: &[Recipe] = &[Recipe {
     env: &[EnvTweak::Unset("PIP_NO_CACHE_DIR")],
     files: &[],
     shims: &[pip_shim!("pip"), pip_shim!("pip3")],
-    // Only the exact spelling: pip also accepts the prefix `--no-cache`, but the planner edits
-    // every matching word of the invocation, and `--no-cache` is a common option of the
-    // programs `pipx run` starts.
+    // Only the exact spelling: pip also accepts the prefix `--no-cache`, but edits apply to all
+    // of the recipe's triggers, and `pipx run --no-cache` is pipx's own option (a fresh venv).
     flag_edits: &[FlagEdit { flag: "--no-cache-dir", replace: None }],
     defeaters: &[
         Defeater::Command { program: "pip", args: &["cache", "purge"] },
@@ -184,6 +186,13 @@ mod tests {
         assert_eq!(c[0].0, "/var/cache/hoard/pip");
         assert_eq!(c[0].1, "hoard/pip/cache/linux-amd64/debian-bookworm/u1000");
         assert_eq!(c[0].3, 1000);
+    }
+
+    #[test]
+    fn flags_of_programs_pipx_runs_are_not_edited() {
+        assert_eq!(plan_shell("pipx run black --no-cache-dir .").script, None);
+        assert_eq!(plan_shell("pipx run --no-cache black .").script, None, "pipx's own --no-cache is not pip's");
+        assert_eq!(plan_shell("pip install x --no-cache-dir -- --no-cache-dir").script.as_deref(), Some("pip install x -- --no-cache-dir"));
     }
 
     #[test]

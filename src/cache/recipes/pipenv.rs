@@ -22,6 +22,7 @@ pub static RECIPES: &[Recipe] = &[Recipe {
         prefix: &[],
         subcommands: &["install", "sync", "lock", "update", "upgrade", "requirements"],
         options_with_value: &["--python"],
+        runs_program: &[],
     }],
     env_triggers: &[],
     caches: &[

@@ -14,8 +14,8 @@ pub static RECIPES: &[Recipe] = &[Recipe {
     name: "pnpm",
     about: "pnpm store (store-dir); node_modules stays in the image",
     triggers: &[
-        Trigger { programs: &["pnpm"], python_module: None, prefix: &[], subcommands: INSTALLS, options_with_value: PNPM_OPTS },
-        Trigger { programs: &["pnpx"], python_module: None, prefix: &[], subcommands: &[], options_with_value: &[] },
+        Trigger { programs: &["pnpm"], python_module: None, prefix: &[], subcommands: INSTALLS, options_with_value: PNPM_OPTS, runs_program: &[] },
+        Trigger { programs: &["pnpx"], python_module: None, prefix: &[], subcommands: &[], options_with_value: &[], runs_program: &[] },
         // `corepack pnpm install`, `corepack pnpm@9 install`, `npx pnpm@8 install`.
         Trigger {
             programs: &["corepack"],
@@ -23,6 +23,7 @@ pub static RECIPES: &[Recipe] = &[Recipe {
             prefix: &["pnpm@*"],
             subcommands: INSTALLS,
             options_with_value: PNPM_OPTS,
+            runs_program: &[],
         },
         Trigger {
             programs: &["npx"],
@@ -30,6 +31,7 @@ pub static RECIPES: &[Recipe] = &[Recipe {
             prefix: &["pnpm@*"],
             subcommands: INSTALLS,
             options_with_value: PNPM_OPTS,
+            runs_program: &[],
         },
     ],
     env_triggers: &[],

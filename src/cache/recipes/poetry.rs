@@ -33,6 +33,7 @@ pub static RECIPES: &[Recipe] = &[Recipe {
         prefix: &[],
         subcommands: &["install", "sync", "add", "update", "lock", "remove", "self"],
         options_with_value: &["-C", "--directory", "-P", "--project"],
+        runs_program: &[],
     }],
     env_triggers: &[],
     caches: &[CacheDir {

@@ -38,6 +38,7 @@ pub static RECIPES: &[Recipe] = &[Recipe {
         prefix: &[],
         subcommands: &[],
         options_with_value: &[],
+        runs_program: &[],
     }],
     env_triggers: &[
         EnvTrigger { vars: &["RUSTC_WRAPPER", "CARGO_BUILD_RUSTC_WRAPPER"], contains: "sccache", programs: RUST_BUILDS },

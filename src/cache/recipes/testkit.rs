@@ -142,6 +142,14 @@ pub fn check_recipe(r: &Recipe) {
         for s in t.subcommands {
             assert!(!s.starts_with('-'), "{name}: subcommand {s} looks like an option");
         }
+        for path in t.runs_program {
+            for w in *path {
+                assert!(!w.is_empty() && !w.starts_with('-'), "{name}: runs_program {path:?}");
+            }
+            if let Some(first) = path.first() {
+                assert!(t.subcommands.is_empty() || t.subcommands.contains(first), "{name}: runs_program {path:?} can never match");
+            }
+        }
     }
     for t in r.env_triggers {
         assert!(!t.vars.is_empty() && t.vars.iter().all(|v| is_var(v)), "{name}: {:?}", t.vars);

@@ -6,11 +6,10 @@
 //!   non-root USER). Never `UV_PYTHON_INSTALL_DIR` or `UV_TOOL_DIR`: those are installations.
 //! - `UV_LINK_MODE=copy` unless the step sets it: the cache is on another filesystem than the
 //!   venv, hard links fail anyway (uv docker guide, astral-sh/uv PR #7510).
-//! - `UV_NO_CACHE` unset; `--no-cache` removed from uv's own words. Caveat: the planner edits
-//!   every matching word of the invocation, including those of the program `uv run`/`uvx`
-//!   starts (`uvx ruff check --no-cache` would lose ruff's flag). NEEDS: flag edits limited to
-//!   the words before the subcommand's positional arguments. `-n` (uv's short `--no-cache`) is
-//!   not edited for that reason (`uv run pytest -n 4`).
+//! - `UV_NO_CACHE` unset; uv's global `--no-cache` (and its spellings `-n` and `--no-cache-dir`,
+//!   uv-cache `CacheArgs`) removed from uv's own words only: the program `uvx`, `uv run` and
+//!   `uv tool run` start, with its arguments, is the trigger's `runs_program` and never edited
+//!   (`uvx ruff check --no-cache` keeps ruff's flag, `uv run pytest -n 4` keeps pytest's).
 //! - Sharing `shared`: uv documents its cache as safe for concurrent use (only `uv cache
 //!   clean/prune` are not, reported as defeaters).
 //! - Scope as pip (platform + base image + uid): built wheels are tagged `linux_<arch>` only.
@@ -30,6 +29,9 @@ const OPTS: &[&str] = &[
     "--python",
     "--python-preference",
     "--allow-insecure-host",
+    // `uvx --from ruff==0.5 ruff`, `uv run --with httpx python`: the value is not the program.
+    "--from",
+    "--with",
 ];
 
 pub static RECIPES: &[Recipe] = &[Recipe {
@@ -42,6 +44,7 @@ pub static RECIPES: &[Recipe] = &[Recipe {
             prefix: &["pip"],
             subcommands: &["install", "sync", "compile", "download"],
             options_with_value: OPTS,
+            runs_program: &[],
         },
         Trigger {
             programs: &["uv"],
@@ -49,8 +52,10 @@ pub static RECIPES: &[Recipe] = &[Recipe {
             prefix: &[],
             subcommands: &["sync", "lock", "add", "remove", "run", "venv", "tool", "python", "build", "export", "tree"],
             options_with_value: OPTS,
+            runs_program: &[&["run"], &["tool", "run"]],
         },
-        Trigger { programs: &["uvx"], python_module: None, prefix: &[], subcommands: &[], options_with_value: OPTS },
+        // `uvx` is `uv tool run`: its first word is the program.
+        Trigger { programs: &["uvx"], python_module: None, prefix: &[], subcommands: &[], options_with_value: OPTS, runs_program: &[&[]] },
     ],
     env_triggers: &[],
     caches: &[CacheDir {
@@ -64,7 +69,11 @@ pub static RECIPES: &[Recipe] = &[Recipe {
     env: &[EnvTweak::Unset("UV_NO_CACHE"), EnvTweak::Default("UV_LINK_MODE", "copy")],
     files: &[],
     shims: &[],
-    flag_edits: &[FlagEdit { flag: "--no-cache", replace: None }],
+    flag_edits: &[
+        FlagEdit { flag: "--no-cache", replace: None },
+        FlagEdit { flag: "--no-cache-dir", replace: None },
+        FlagEdit { flag: "-n", replace: None },
+    ],
     defeaters: &[
         Defeater::Command { program: "uv", args: &["cache", "clean"] },
         Defeater::Command { program: "uv", args: &["cache", "prune"] },
@@ -116,5 +125,27 @@ mod tests {
         // The user's link mode stays.
         let p = plan_shell_with("uv sync", &[("UV_LINK_MODE", "symlink")], 0, "/root");
         assert!(set(&p, "UV_LINK_MODE").is_none());
+    }
+
+    #[test]
+    fn only_uvs_own_no_cache_flags_are_edited() {
+        for (cmd, edited) in [
+            // The program uvx / uv run / uv tool run starts keeps its words.
+            ("uvx ruff check --no-cache .", None),
+            ("uvx --from ruff==0.5.0 ruff check --no-cache", None),
+            ("uv run pytest -n 4", None),
+            ("uv run -- python -m x --no-cache-dir", None),
+            // uv's own spellings of --no-cache, before the program.
+            ("uvx --no-cache ruff check --no-cache", Some("uvx ruff check --no-cache")),
+            ("uv run --no-cache pytest -n 4 --no-cache", Some("uv run pytest -n 4 --no-cache")),
+            ("uv tool run -n ruff --no-cache", Some("uv tool run ruff --no-cache")),
+            ("uv -n tool install ruff --no-cache-dir", Some("uv tool install ruff")),
+            ("uv pip install --no-cache-dir -r r.txt --no-cache", Some("uv pip install -r r.txt")),
+            ("uv sync --frozen -n && uv run app --no-cache", Some("uv sync --frozen && uv run app --no-cache")),
+        ] {
+            let p = plan_shell(cmd);
+            assert!(detected(&p, "uv"), "{cmd}");
+            assert_eq!(p.script.as_deref(), edited, "{cmd}");
+        }
     }
 }

@@ -31,7 +31,7 @@ pub static RECIPES: &[Recipe] = &[Recipe {
     name: "yarn",
     about: "yarn classic cache and yarn berry global mirror; PnP zips stay in the project",
     triggers: &[
-        Trigger { programs: &["yarn", "yarnpkg"], python_module: None, prefix: &[], subcommands: INSTALLS, options_with_value: YARN_OPTS },
+        Trigger { programs: &["yarn", "yarnpkg"], python_module: None, prefix: &[], subcommands: INSTALLS, options_with_value: YARN_OPTS, runs_program: &[] },
         // `corepack yarn install`, `corepack yarn@4.1.0 install`, `npx -y yarn@1 install`.
         Trigger {
             programs: &["corepack"],
@@ -39,6 +39,7 @@ pub static RECIPES: &[Recipe] = &[Recipe {
             prefix: &["yarn@*"],
             subcommands: INSTALLS,
             options_with_value: YARN_OPTS,
+            runs_program: &[],
         },
         Trigger {
             programs: &["npx"],
@@ -46,6 +47,7 @@ pub static RECIPES: &[Recipe] = &[Recipe {
             prefix: &["yarn@*"],
             subcommands: INSTALLS,
             options_with_value: YARN_OPTS,
+            runs_program: &[],
         },
     ],
     env_triggers: &[],

@@ -19,6 +19,7 @@ const CARGO_ZIGBUILD: Trigger = Trigger {
     prefix: &[],
     subcommands: &["zigbuild"],
     options_with_value: &["--color", "--config", "-Z", "-C"],
+    runs_program: &[],
 };
 
 /// `cargo-zigbuild build ...`, the binary called directly.
@@ -28,6 +29,7 @@ const ZIGBUILD_BIN: Trigger = Trigger {
     prefix: &[],
     subcommands: ZIGBUILD_SUBCOMMANDS,
     options_with_value: &[],
+    runs_program: &[],
 };
 
 pub static RECIPES: &[Recipe] = &[
@@ -42,6 +44,7 @@ pub static RECIPES: &[Recipe] = &[
                 prefix: &[],
                 subcommands: ZIG_SUBCOMMANDS,
                 options_with_value: &[],
+                runs_program: &[],
             },
             CARGO_ZIGBUILD,
             ZIGBUILD_BIN,

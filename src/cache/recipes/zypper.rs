@@ -77,6 +77,7 @@ pub static RECIPES: &[Recipe] = &[Recipe {
             "--plus-repo",
             "--installroot",
         ],
+        runs_program: &[],
     }],
     env_triggers: &[],
     caches: &[CacheDir {
