@@ -475,19 +475,25 @@ pub fn plan(step: &Step) -> Plan {
             true
         };
 
+        // Where this recipe's caches ended up mounted, by kind.
+        let mut mounted: Vec<(&str, String)> = Vec::new();
         for c in r.caches.iter().filter(|c: &&CacheDir| {
             c.only_for.is_empty() || c.only_for.iter().any(|s| m.subcommands.contains(*s))
         }) {
             let (target, change) = resolve(&c.location, &tool_env, user, &cwd);
             let id = cache_id(r.name, c.kind, c.scope, step.platform, step.base, uid);
             let kind = MountKind::Cache { id, sharing: c.sharing, uid, gid };
-            if add_mount(&mut plan, target, kind) {
+            if add_mount(&mut plan, target.clone(), kind) {
                 if let Some(ch) = change {
                     if let EnvChange::Set(k, v) = &ch {
                         env.push((k.clone(), v.clone()));
                     }
                     plan.env.push(ch);
                 }
+            }
+            // Also when another recipe of the step mounted a cache there first.
+            if plan.mounts.iter().any(|pm| pm.target == target && matches!(pm.kind, MountKind::Cache { .. })) {
+                mounted.push((c.kind, target));
             }
         }
         for t in r.tmpfs {
@@ -505,6 +511,10 @@ pub fn plan(step: &Step) -> Plan {
                     plan.notes.push(format!("{}: {k} would disable the cache; unset for this step", r.name));
                     EnvChange::Unset(k.into())
                 }),
+                EnvTweak::CachePath { var, kind } => match mounted.iter().find(|(k, _)| *k == kind) {
+                    Some((_, target)) if env_get(&tool_env, var).is_none() => Some(EnvChange::Set(var.into(), target.clone())),
+                    _ => None,
+                },
             };
             if let Some(ch) = change {
                 if !plan.env.contains(&ch) {
@@ -790,6 +800,40 @@ mod tests {
         assert!(p.notes.iter().any(|n| n.contains("deletes /root/.cargo/registry")), "{:?}", p.notes);
         let p = plan_shell_with("composer install", &[("COMPOSER_CACHE_DIR", "/dev/null")], 0, "/root");
         assert!(p.mounts.iter().all(|m| !m.target.starts_with("/dev")), "{:?}", p.mounts);
+    }
+
+    #[test]
+    fn a_second_spelling_follows_the_mount() {
+        // pnpm: npm_config_store_dir is the Redirect, pnpm_config_store_dir follows it.
+        let p = plan_shell("pnpm install");
+        let store = "/var/cache/hoard/pnpm/store";
+        assert!(p.env.contains(&EnvChange::Set("npm_config_store_dir".into(), store.into())), "{:?}", p.env);
+        assert!(p.env.contains(&EnvChange::Set("pnpm_config_store_dir".into(), store.into())), "{:?}", p.env);
+        let p = plan_shell_with("pnpm install", &[("npm_config_store_dir", "/pnpm-store")], 0, "/root");
+        assert!(p.mounts.iter().any(|m| m.target == "/pnpm-store"));
+        assert_eq!(p.env, [EnvChange::Set("pnpm_config_store_dir".into(), "/pnpm-store".into())]);
+        // The step's own value stays.
+        let p = plan_shell_with("pnpm install", &[("pnpm_config_store_dir", "/mine")], 0, "/root");
+        assert!(!p.env.iter().any(|e| matches!(e, EnvChange::Set(k, _) if k == "pnpm_config_store_dir")), "{:?}", p.env);
+        // No mount, no variable: a user's own mount of the store.
+        let sel = Selection::default();
+        let user = UserInfo::root();
+        let platform = Platform::new("linux", "amd64", "");
+        let args = vec!["/bin/sh".to_string(), "-c".into(), "pnpm install".into()];
+        let p = plan(&Step {
+            args: &args,
+            shell_form: true,
+            extra_scripts: &[],
+            env: &[],
+            cwd: "/",
+            user: &user,
+            platform: &platform,
+            base: "docker.io/library/node:20",
+            user_mounts: &[store.to_string()],
+            protected: &[],
+            selection: &sel,
+        });
+        assert!(p.mounts.is_empty() && p.env.is_empty(), "{p:?}");
     }
 
     #[test]

@@ -134,6 +134,11 @@ pub enum EnvTweak {
     Default(&'static str, &'static str),
     /// Remove for this step (`PIP_NO_CACHE_DIR` disables pip's cache whatever its value).
     Unset(&'static str),
+    /// Set to where this recipe's cache of the given kind is mounted, only when the step does
+    /// not set the variable and that cache is mounted: a second spelling of a `Redirect`'s
+    /// variable must follow the mount to wherever the user's value put it (pnpm 11 reads
+    /// `pnpm_config_store_dir`, older pnpm `npm_config_store_dir`).
+    CachePath { var: &'static str, kind: &'static str },
 }
 
 /// A configuration file bind-mounted read-only at `target` for this step. Empty `content`

@@ -49,10 +49,10 @@ pub static RECIPES: &[Recipe] = &[Recipe {
     }],
     tmpfs: &[],
     // pnpm ≥ 11 reads `pnpm_config_*` rather than `npm_config_*` for its own settings; set both.
-    // NEEDS: "set this variable to the resolved mount path" — when the user sets
-    // npm_config_store_dir themselves the mount goes there while this default still points at
-    // STORE (unmounted, so pnpm 11 would write the store into the image).
-    env: &[EnvTweak::Default("pnpm_config_store_dir", STORE)],
+    // The second spelling follows the mount: when the step sets `npm_config_store_dir=/x`, the
+    // store is mounted at /x and `pnpm_config_store_dir` is set to /x too (never to an
+    // unmounted STORE, where pnpm 11 would write the store into the image).
+    env: &[EnvTweak::CachePath { var: "pnpm_config_store_dir", kind: "store" }],
     files: &[],
     shims: &[],
     flag_edits: &[],
@@ -63,7 +63,7 @@ pub static RECIPES: &[Recipe] = &[Recipe {
 #[cfg(test)]
 mod tests {
     use super::super::testkit::*;
-    use crate::cache::planner::plan_shell;
+    use crate::cache::planner::{plan_shell, plan_shell_with};
     use super::*;
 
     #[test]
@@ -72,8 +72,8 @@ mod tests {
         let c = cache(&RECIPES[0], "store");
         assert!(!c.scope.platform && c.sharing == Sharing::Shared);
         // Both variable spellings point at the one mount.
-        let Location::Redirect { path, .. } = c.location else { panic!() };
-        assert!(RECIPES[0].env.iter().any(|e| matches!(e, EnvTweak::Default("pnpm_config_store_dir", p) if *p == path)));
+        assert!(matches!(c.location, Location::Redirect { var: "npm_config_store_dir", path: STORE }));
+        assert!(RECIPES[0].env.iter().any(|e| matches!(e, EnvTweak::CachePath { var: "pnpm_config_store_dir", kind: "store" })));
     }
 
     #[test]
@@ -93,5 +93,10 @@ mod tests {
         assert_eq!(set(&p, "npm_config_store_dir").as_deref(), Some(STORE));
         assert_eq!(set(&p, "pnpm_config_store_dir").as_deref(), Some(STORE));
         assert_eq!(set(&p, "PNPM_HOME"), None);
+        // A store-dir of the user's: the mount and both spellings go there.
+        let p = plan_shell_with("corepack pnpm@9 install", &[("npm_config_store_dir", "/pnpm/store")], 0, "/root");
+        assert_eq!(mount_at(&p, "/pnpm/store").0, "hoard/pnpm/store");
+        assert_eq!(set(&p, "npm_config_store_dir"), None);
+        assert_eq!(set(&p, "pnpm_config_store_dir").as_deref(), Some("/pnpm/store"));
     }
 }

@@ -186,6 +186,10 @@ pub fn check_recipe(r: &Recipe) {
         match *e {
             EnvTweak::Set(k, v) | EnvTweak::Default(k, v) => assert!(is_var(k) && !v.is_empty(), "{name}: {e:?}"),
             EnvTweak::Unset(k) => assert!(is_var(k), "{name}: {k}"),
+            EnvTweak::CachePath { var, kind } => {
+                assert!(is_var(var), "{name}: {var}");
+                assert!(kinds.contains(kind), "{name}: CachePath names no cache of kind {kind}");
+            }
         }
     }
     for f in r.files {
