@@ -286,6 +286,43 @@ fn deletes(arg: &str, target: &str) -> bool {
     if glob { under } else { under || target == dir }
 }
 
+/// A word with its `$NAME`/`${NAME}` references replaced by `lookup`'s values and a leading
+/// `~` (alone or before `/`) by `home`; `None` when a variable is unknown, its value has
+/// expansions of its own, or the word uses any other expansion (`${X:-y}`, `$(...)`, `$1`).
+fn expand_word(word: &str, lookup: &dyn Fn(&str) -> Option<String>, home: &str) -> Option<String> {
+    let mut out = String::new();
+    let mut rest = word;
+    if rest == "~" || rest.starts_with("~/") {
+        out.push_str(home.trim_end_matches('/'));
+        rest = &rest[1..];
+    }
+    while let Some(at) = rest.find(['$', '`']) {
+        out.push_str(&rest[..at]);
+        let after = rest[at..].strip_prefix('$')?;
+        let (name, tail) = match after.strip_prefix('{') {
+            Some(inner) => {
+                let close = inner.find('}')?;
+                (&inner[..close], &inner[close + 1..])
+            }
+            None => {
+                let len = after.find(|c: char| !(c == '_' || c.is_ascii_alphanumeric())).unwrap_or(after.len());
+                (&after[..len], &after[len..])
+            }
+        };
+        if !super::shell::is_name(name) {
+            return None;
+        }
+        let value = lookup(name).filter(|v| !v.is_empty())?;
+        if value.contains(['$', '`', '~']) {
+            return None;
+        }
+        out.push_str(&value);
+        rest = tail;
+    }
+    out.push_str(rest);
+    Some(out)
+}
+
 /// Not a device, a kernel filesystem, the root or a relative path (a user's
 /// `COMPOSER_CACHE_DIR=/dev/null` means "no cache", not "mount here").
 fn usable_target(t: &str) -> bool {
@@ -413,15 +450,22 @@ pub fn plan(step: &Step) -> Plan {
 
     // Directories the step deletes: a mount point inside one would make `rm -rf` fail with
     // EBUSY where the stock build succeeds.
-    let removed: Vec<String> = invocations
+    // `$VAR`, `${VAR}` and `~` are expanded from what the step and the script set; words with
+    // other expansions are skipped.
+    let removed: Vec<String> = details
         .iter()
-        .filter(|inv| inv.argv.first().is_some_and(|w| basename(&w.text) == "rm"))
-        .flat_map(|inv| {
-            let cwd = inv.cwd.clone().map(|c| join(step.cwd, &c)).unwrap_or_else(|| step.cwd.to_string());
-            inv.argv[1..]
+        .filter(|a| a.inv.argv.first().is_some_and(|w| basename(&w.text) == "rm"))
+        .flat_map(|a| {
+            let cwd = a.inv.cwd.clone().map(|c| join(step.cwd, &c)).unwrap_or_else(|| step.cwd.to_string());
+            let lookup = |name: &str| {
+                let find = |vars: &[(String, String)]| vars.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+                find(&a.env).or_else(|| find(&a.shell_vars)).or_else(|| find(step.env))
+            };
+            a.inv.argv[1..]
                 .iter()
-                .filter(|w| !w.text.starts_with('-') && !w.text.contains('$'))
-                .map(move |w| join(&cwd, &w.text))
+                .filter(|w| !w.text.starts_with('-'))
+                .filter_map(|w| expand_word(&w.text, &lookup, &step.user.home))
+                .map(|t| join(&cwd, &t))
                 .collect::<Vec<_>>()
         })
         .collect();
@@ -585,7 +629,7 @@ pub fn plan(step: &Step) -> Plan {
     if !edits.is_empty() {
         if let Some(script) = step.args.last() {
             let mut s = script.clone();
-            edits.sort_by(|a, b| b.0.cmp(&a.0));
+            edits.sort_by_key(|e| std::cmp::Reverse(e.0));
             for (start, end, replace) in edits {
                 if start > end || end > s.len() || !s.is_char_boundary(start) || !s.is_char_boundary(end) {
                     continue;
@@ -755,6 +799,25 @@ mod tests {
     }
 
     #[test]
+    fn rm_words_expand_known_variables_and_home() {
+        let vars = |n: &str| match n {
+            "CARGO_HOME" => Some("/usr/local/cargo".to_string()),
+            "EMPTY" => Some(String::new()),
+            "SELF" => Some("$SELF".to_string()),
+            _ => None,
+        };
+        assert_eq!(expand_word("$CARGO_HOME/registry", &vars, "/root").as_deref(), Some("/usr/local/cargo/registry"));
+        assert_eq!(expand_word("${CARGO_HOME}/git/db", &vars, "/root").as_deref(), Some("/usr/local/cargo/git/db"));
+        assert_eq!(expand_word("~/.cache/pip", &vars, "/home/app").as_deref(), Some("/home/app/.cache/pip"));
+        assert_eq!(expand_word("~", &vars, "/home/app").as_deref(), Some("/home/app"));
+        assert_eq!(expand_word("/var/lib/apt/lists/*", &vars, "/root").as_deref(), Some("/var/lib/apt/lists/*"));
+        for w in ["$UNKNOWN/x", "$EMPTY/x", "$SELF", "${CARGO_HOME:-/x}/registry", "$(pwd)/x", "`pwd`/x", "$1", "x$", "~app/x"] {
+            let got = expand_word(w, &vars, "/root");
+            assert!(got.is_none() || w == "~app/x" && got.as_deref() == Some("~app/x"), "{w}: {got:?}");
+        }
+    }
+
+    #[test]
     fn ids_are_scoped() {
         let p = Platform::new("linux", "arm", "v7");
         assert_eq!(cache_id("pip", "wheels", Scope::PLATFORM_USER, &p, "", 1000), "hoard/pip/wheels/linux-arm-v7/u1000");
@@ -800,6 +863,26 @@ mod tests {
         assert!(p.notes.iter().any(|n| n.contains("deletes /root/.cargo/registry")), "{:?}", p.notes);
         let p = plan_shell_with("composer install", &[("COMPOSER_CACHE_DIR", "/dev/null")], 0, "/root");
         assert!(p.mounts.iter().all(|m| !m.target.starts_with("/dev")), "{:?}", p.mounts);
+        // Spelled with the variable (from the image, or set in the script) or with `~`.
+        for (cmd, env) in [
+            ("cargo build --release && rm -rf $CARGO_HOME/registry", &[("CARGO_HOME", "/usr/local/cargo")][..]),
+            ("export CARGO_HOME=/usr/local/cargo && cargo build && rm -rf \"${CARGO_HOME}/registry\"", &[]),
+            ("CARGO_HOME=/usr/local/cargo; export CARGO_HOME; cargo build; rm -rf $CARGO_HOME/registry/", &[]),
+        ] {
+            let p = plan_shell_with(cmd, env, 0, "/root");
+            let targets: Vec<&str> = p.mounts.iter().map(|m| m.target.as_str()).collect();
+            assert!(targets.contains(&"/usr/local/cargo/git/db"), "{cmd}: {targets:?}");
+            assert!(!targets.iter().any(|t| t.starts_with("/usr/local/cargo/registry")), "{cmd}: {targets:?}");
+            assert!(!p.notes.iter().any(|n| n.contains("empties the cache")), "{cmd}: {:?}", p.notes);
+        }
+        let caches = |p: &Plan| -> Vec<String> {
+            p.mounts.iter().filter(|m| matches!(m.kind, MountKind::Cache { .. })).map(|m| m.target.clone()).collect()
+        };
+        let p = plan_shell_with("cargo fetch && rm -rf ~/.cargo/git", &[], 1000, "/home/app");
+        assert_eq!(caches(&p), ["/home/app/.cargo/registry/index", "/home/app/.cargo/registry/cache"]);
+        // An unknown variable: nothing known is deleted, the mounts stay.
+        let p = plan_shell("cargo fetch && rm -rf $SOMEWHERE/registry");
+        assert_eq!(caches(&p).len(), 3, "{:?}", p.mounts);
     }
 
     #[test]

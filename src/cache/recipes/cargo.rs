@@ -22,12 +22,18 @@
 //! Per-app scoping: the sub-directory key is the stock target path (`/app/target` →
 //! `_app_target`), so two workspaces in different directories of one Dockerfile never share
 //! artifacts. Two *different* projects built at the same path on one builder (every repo uses
-//! `WORKDIR /app`) do share, and cargo's mtime freshness can then hand one project's binary to the
-//! other when sources are older than the fingerprints (notes §0.9, rust-lang/cargo#7181, #12370,
-//! tensorzero/tensorzero#1860). NEEDS: a per-project component in the id (e.g. `Scope.context`:
-//! a digest of the build context's identity or of the workspace's `Cargo.toml` package names),
-//! which the planner can compute and the shim cannot. Until then this is the same risk a
-//! hand-written `--mount=type=cache,target=/app/target` carries.
+//! `WORKDIR /app`) do share one directory, where cargo's mtime freshness could hand one project's
+//! binary to the other when sources are older than the fingerprints (notes §0.9,
+//! rust-lang/cargo#7181, #12370, tensorzero/tensorzero#1860). The shim rules that out for the
+//! workspace's own packages: it deletes their fingerprints before every build, so they always
+//! rebuild from the sources in the step, as without hoard. Registry and git dependencies are
+//! keyed by version and revision and never go stale. What remains at risk is a *path*
+//! dependency outside the workspace (`foo = { path = "../foo" }`, not a member): its
+//! fingerprint survives, and an older checkout of it next to a newer cached build is not
+//! rebuilt. NEEDS: drop those fingerprints too (they are the `Cargo.lock` packages without a
+//! `source`), or a per-project component in the id (a digest of the build context's identity,
+//! which the planner can compute and the shim cannot). Until then, for such path dependencies,
+//! this is the same risk a hand-written `--mount=type=cache,target=/app/target` carries.
 
 use crate::cache::recipe::{CacheDir, Location, Recipe, Scope, Shim, Trigger};
 use crate::instructions::Sharing;
@@ -286,13 +292,10 @@ pub static RECIPES: &[Recipe] = &[Recipe {
     shims: &[Shim { name: "cargo", script: SHIM }],
     flag_edits: &[],
     // `cargo clean` is not one: it runs unshimmed-through (unknown subcommand) and cleans the
-    // workspace's own target/, not the cache. `rm -rf $CARGO_HOME/registry` empties the mounts
-    // and then fails on the mount points (EBUSY), which the planner should know about.
-    // NEEDS: a planner rule "don't mount under a directory the same step deletes".
-    defeaters: &[
-        crate::cache::recipe::Defeater::Command { program: "rm", args: &["/usr/local/cargo/registry"] },
-        crate::cache::recipe::Defeater::Command { program: "rm", args: &["$CARGO_HOME/registry"] },
-    ],
+    // workspace's own target/, not the cache. `rm -rf $CARGO_HOME/registry` in the same step
+    // is not one either: the planner mounts nothing under a directory the step deletes (it
+    // would fail with EBUSY on the mount points), so that step builds as without hoard.
+    defeaters: &[],
     root_only: false,
 }];
 

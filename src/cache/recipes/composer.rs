@@ -33,9 +33,9 @@ pub static RECIPES: &[Recipe] = &[Recipe {
     caches: &[CacheDir {
         kind: "cache",
         // The composer image sets COMPOSER_HOME=/tmp; php images with a copied composer fall back
-        // to ~/.composer/cache or ~/.cache/composer. The variable beats all of them.
-        // NEEDS: the planner must not mount at a user's value like `/dev/null`
-        // (`COMPOSER_CACHE_DIR=/dev/null composer install` is a known way to disable the cache).
+        // to ~/.composer/cache or ~/.cache/composer. The variable beats all of them. A user's
+        // `COMPOSER_CACHE_DIR=/dev/null` (a known way to disable the cache) is left alone: the
+        // planner never mounts on /dev, /proc or /sys.
         location: Location::Redirect { var: "COMPOSER_CACHE_DIR", path: "/var/cache/hoard/composer" },
         // Writes are tmp+rename, but `vcs/` mirrors are updated in place (notes §7.6).
         sharing: Sharing::Locked,

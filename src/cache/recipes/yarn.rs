@@ -10,6 +10,7 @@
 //! - berry: the global mirror, `$YARN_GLOBAL_FOLDER/cache` (default `~/.yarn/berry/cache`). Not by
 //!   redirecting `YARN_GLOBAL_FOLDER`: classic reads it as `global-folder`, where `yarn global
 //!   add` installs packages (a product).
+//!
 //! For root one of the two classic mounts is unused, for non-root the other; an empty mount is
 //! harmless (BuildKit removes the empty mount stubs afterwards).
 //!
