@@ -25,15 +25,12 @@
 //! `WORKDIR /app`) do share one directory, where cargo's mtime freshness could hand one project's
 //! binary to the other when sources are older than the fingerprints (notes §0.9,
 //! rust-lang/cargo#7181, #12370, tensorzero/tensorzero#1860). The shim rules that out for the
-//! workspace's own packages: it deletes their fingerprints before every build, so they always
+//! workspace's own packages and for every other path package (a path dependency outside the
+//! workspace, a `[patch]` pointing at a directory): before every build it deletes the
+//! fingerprints of the members `cargo metadata` names and of every unit whose fingerprint cargo
+//! keeps by mtime (`CheckDepInfo`, which cargo uses for path sources only), so they always
 //! rebuild from the sources in the step, as without hoard. Registry and git dependencies are
-//! keyed by version and revision and never go stale. What remains at risk is a *path*
-//! dependency outside the workspace (`foo = { path = "../foo" }`, not a member): its
-//! fingerprint survives, and an older checkout of it next to a newer cached build is not
-//! rebuilt. NEEDS: drop those fingerprints too (they are the `Cargo.lock` packages without a
-//! `source`), or a per-project component in the id (a digest of the build context's identity,
-//! which the planner can compute and the shim cannot). Until then, for such path dependencies,
-//! this is the same risk a hand-written `--mount=type=cache,target=/app/target` carries.
+//! keyed by version and revision and never go stale; they are what the cache keeps.
 
 use crate::cache::recipe::{CacheDir, Location, Recipe, Scope, Shim, Trigger};
 use crate::instructions::Sharing;
@@ -176,6 +173,12 @@ printf '%s\n' "$hoard_meta" | sed -n 's/.*"workspace_members":\[\([^]]*\)\].*/\1
     [ -n "$hoard_name" ] || continue
     rm -rf "$hoard_dir"/*/.fingerprint/"$hoard_name"-* "$hoard_dir"/*/*/.fingerprint/"$hoard_name"-*
   done
+# Every other path package (a path dependency outside the workspace, a `[patch]` with a path) is
+# fingerprinted by mtime too: cargo writes `{"CheckDepInfo":...}` into the unit's JSON for path
+# sources only (registry and git units record their version or revision: `Precalculated`). Those
+# units rebuild as well.
+grep -l '"CheckDepInfo"' "$hoard_dir"/*/.fingerprint/*/*.json "$hoard_dir"/*/*/.fingerprint/*/*.json 2>/dev/null |
+  while IFS= read -r hoard_f; do rm -rf "${hoard_f%/*}"; done
 CARGO_TARGET_DIR=$hoard_dir
 HOARD_CARGO_ACTIVE=1
 export CARGO_TARGET_DIR HOARD_CARGO_ACTIVE
@@ -667,5 +670,32 @@ exit "${FAKE_STATUS:-0}"
         assert_eq!(sb.run(&["build", "--release"], &[("FAKE_MEMBERS", members)]), 0);
         assert!(!cache.join("release/.fingerprint/renamed-9").exists());
         assert!(fps[2].exists());
+    }
+
+    #[test]
+    fn path_dependency_fingerprints_are_dropped_registry_ones_kept() {
+        let sb = Sandbox::new("pathdeps");
+        let cache = sb.cache_dir(&sb.p("ws/target"));
+        // What cargo writes: path sources are checked by mtime (`CheckDepInfo`), registry and git
+        // units carry their version (`Precalculated`); build-script runs may use RerunIfChanged.
+        let units = [
+            ("release/.fingerprint/sibling-11/lib-sibling.json", r#"{"local":[{"CheckDepInfo":{"dep_info":"d","checksum":false}}]}"#),
+            ("release/.fingerprint/sibling-22/build-script-build-script-build.json", r#"{"local":[{"CheckDepInfo":{"dep_info":"d"}}]}"#),
+            ("x86_64-unknown-linux-musl/release/.fingerprint/sibling-33/lib-sibling.json", r#"{"local":[{"CheckDepInfo":{"dep_info":"d"}}]}"#),
+            ("release/.fingerprint/serde-44/lib-serde.json", r#"{"local":[{"Precalculated":"1.0.200"}]}"#),
+            ("release/.fingerprint/ring-55/run-build-script-build-script-build.json", r#"{"local":[{"RerunIfChanged":{"output":"o","paths":["x.c"]}}]}"#),
+        ];
+        for (path, json) in units {
+            let f = cache.join(path);
+            std::fs::create_dir_all(f.parent().unwrap()).unwrap();
+            std::fs::write(&f, json).unwrap();
+        }
+        assert_eq!(sb.run(&["build", "--release"], &[]), 0);
+        for (path, _) in &units[..3] {
+            assert!(!cache.join(path).parent().unwrap().exists(), "{path}: a path package must rebuild");
+        }
+        for (path, _) in &units[3..] {
+            assert!(cache.join(path).exists(), "{path}: registry units stay cached");
+        }
     }
 }

@@ -1,0 +1,1 @@
+pub const RUN: &str = "r0";

@@ -1,0 +1,5 @@
+mod id;
+
+fn main() {
+    println!("{} {}", id::RUN, words::TEXT);
+}
