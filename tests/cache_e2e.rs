@@ -152,7 +152,7 @@ fn step_log(text: &str, needle: &str) -> Vec<String> {
         .lines()
         .filter(|l| l.starts_with('#') && l.contains(" [") && l.contains(needle))
         .filter_map(|l| l.split_whitespace().next())
-        .last();
+        .next_back();
     let Some(id) = header else { return Vec::new() };
     let prefix = format!("{id} ");
     text.lines()

@@ -215,6 +215,7 @@ fn start_server(cmd: &mut std::process::Command, port: u16) -> std::process::Chi
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
     let _ = child.kill();
+    let _ = child.wait();
     panic!("server {cmd:?} did not listen on port {port}");
 }
 

@@ -602,8 +602,11 @@ mod tests {
         panic!("too many rounds");
     }
 
-    /// (identifier, attrs, custom name) of every source op, and the args of every exec.
-    fn ops(r: &crate::convert::PlatformResult) -> (Vec<(String, BTreeMap<String, String>, String)>, Vec<Vec<String>>) {
+    /// (identifier, attrs, custom name) of a source op.
+    type SourceOp = (String, BTreeMap<String, String>, String);
+
+    /// Every source op, and the args of every exec.
+    fn ops(r: &crate::convert::PlatformResult) -> (Vec<SourceOp>, Vec<Vec<String>>) {
         use prost::Message;
         let d = r.definition.as_pb();
         let mut sources = Vec::new();

@@ -116,7 +116,7 @@ impl Build<'_> {
             Some(c) => parse_chmod(c)?,
             None => (None, None),
         };
-        if let Some(_) = &spec.checksum {
+        if spec.checksum.is_some() {
             if !spec.is_add {
                 return Err(Error::new("checksum can't be specified for COPY"));
             }

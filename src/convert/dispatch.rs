@@ -44,7 +44,7 @@ const SIGNALS: &[&str] = &[
 
 fn check_signal(s: &str) -> Result<()> {
     if let Ok(n) = s.parse::<i64>() {
-        if n == 0 || n > 64 || n < 0 {
+        if !(1..=64).contains(&n) {
             return Err(Error::new(format!("invalid signal: {s}")));
         }
         return Ok(());

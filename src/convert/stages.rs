@@ -69,6 +69,8 @@ pub(super) struct StageState {
     pub context_checked: bool,
 }
 
+// `Done` is much larger than the others, but one value lives briefly per conversion round.
+#[allow(clippy::large_enum_variant)]
 pub(super) enum BuildOutcome {
     Need(Vec<ImageRequest>),
     NeedFiles(Vec<super::FileRequest>),
@@ -574,10 +576,10 @@ impl<'a> Build<'a> {
             let mut platform = platform.clone();
             if self.stages[i].platform.is_none() && self.implicit_target {
                 // autoDetectPlatform: keep the image's own platform if it differs.
-                if !(image.os == platform.os && image.architecture == platform.architecture) && !image.os.is_empty() {
-                    if image.os == self.opts.build_platform.os && image.architecture == self.opts.build_platform.architecture {
-                        platform = self.opts.build_platform.clone();
-                    }
+                let differs = image.os != platform.os || image.architecture != platform.architecture;
+                let is_build = image.os == self.opts.build_platform.os && image.architecture == self.opts.build_platform.architecture;
+                if differs && !image.os.is_empty() && is_build {
+                    platform = self.opts.build_platform.clone();
                 }
             }
             let mut name = match &img.digest {

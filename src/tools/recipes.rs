@@ -1,7 +1,7 @@
 //! `hoard recipes`: every recipe's data as a Markdown table, so the cache ids and locations
 //! hoard uses are documented from the same tables the planner reads.
 
-use crate::cache::recipe::{Location, Recipe, Scope};
+use crate::cache::recipe::{EnvTweak, Location, Recipe, Scope};
 use crate::cache::recipes;
 
 fn location(l: &Location) -> String {
@@ -36,7 +36,16 @@ fn triggers(r: &Recipe) -> String {
         }
         let mut s = progs.join("/");
         if !t.prefix.is_empty() {
-            s += &format!(" {}", t.prefix.join(" "));
+            // `yarn@*` matches `yarn` and `yarn@4.1.0`.
+            let words: Vec<String> = t
+                .prefix
+                .iter()
+                .map(|w| match w.strip_suffix("@*") {
+                    Some(name) => format!("{name}[@<version>]"),
+                    None => w.to_string(),
+                })
+                .collect();
+            s += &format!(" {}", words.join(" "));
         }
         if !t.subcommands.is_empty() {
             s += &format!(" {{{}}}", t.subcommands.join(","));
@@ -44,6 +53,15 @@ fn triggers(r: &Recipe) -> String {
         out.push(format!("`{s}`"));
     }
     out.join("<br>")
+}
+
+fn env_tweak(e: &EnvTweak) -> String {
+    match e {
+        EnvTweak::Set(k, v) => format!("`{k}={v}`"),
+        EnvTweak::Default(k, v) => format!("`{k}={v}` unless the step sets `{k}`"),
+        EnvTweak::Unset(k) => format!("`{k}` removed"),
+        EnvTweak::CachePath { var, kind } => format!("`{var}` = where the `{kind}` cache is mounted, unless the step sets it"),
+    }
 }
 
 /// The Markdown document.
@@ -78,7 +96,7 @@ pub fn markdown() -> String {
             out += &format!("- tmpfs: {}\n", location(t));
         }
         for e in r.env {
-            out += &format!("- env for the step: `{e:?}`\n");
+            out += &format!("- env for the step: {}\n", env_tweak(e));
         }
         for f in r.files {
             out += &format!("- file mounted at `{}` ({} bytes)\n", f.target, f.content.len());

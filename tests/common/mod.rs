@@ -440,14 +440,14 @@ pub fn oci_platforms(path: &Path) -> Result<Vec<String>, String> {
     let index: Value = serde_json::from_slice(&out.stdout).map_err(|e| format!("index.json of {}: {e}", path.display()))?;
     let mut v: Vec<String> = index["manifests"]
         .as_array()
-        .map(|ms| ms.iter().filter_map(|m| platform_of(m)).collect())
+        .map(|ms| ms.iter().filter_map(platform_of).collect())
         .unwrap_or_default();
     if v.is_empty() {
         // One nested index (the exporter's usual shape): read it.
         let d = index["manifests"][0]["digest"].as_str().ok_or("index without manifests")?.replacen(':', "/", 1);
         let out = Command::new("tar").arg("-xOf").arg(path).arg(format!("blobs/{d}")).output().map_err(|e| e.to_string())?;
         let inner: Value = serde_json::from_slice(&out.stdout).map_err(|e| e.to_string())?;
-        v = inner["manifests"].as_array().map(|ms| ms.iter().filter_map(|m| platform_of(m)).collect()).unwrap_or_default();
+        v = inner["manifests"].as_array().map(|ms| ms.iter().filter_map(platform_of).collect()).unwrap_or_default();
     }
     v.sort();
     Ok(v)
