@@ -19,7 +19,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::args::EnvList;
 use super::stages::{Build, St};
 use super::{FileRequest, ImageRequest, OciStore, Resolved};
 use crate::error::{Error, Result};
@@ -417,19 +416,7 @@ impl Build<'_> {
         if !self.stages[i].unregistered {
             image.config.on_build.clear();
         }
-        let mut st = St {
-            output,
-            env: EnvList::default(),
-            dir: "/".into(),
-            user: String::new(),
-            platform,
-            image,
-            build_args: Vec::new(),
-            cmd_set: false,
-            workdir_set: false,
-            written: Vec::new(),
-            base_ref,
-        };
+        let mut st = St::new(output, platform, image, base_ref);
         if self.stages[i].unregistered || replaced {
             // As the stock frontend's state after loading the context: the config's
             // environment, working directory and user, but no PATH added (nothing is dispatched).

@@ -42,6 +42,25 @@ pub(super) struct St {
     pub base_ref: String,
 }
 
+impl St {
+    /// A stage's state before its first instruction: the base's output and image config.
+    pub fn new(output: Option<llb::Output>, platform: Platform, image: ImageConfig, base_ref: String) -> St {
+        St {
+            output,
+            env: EnvList::default(),
+            dir: "/".into(),
+            user: String::new(),
+            platform,
+            image,
+            build_args: Vec::new(),
+            cmd_set: false,
+            workdir_set: false,
+            written: Vec::new(),
+            base_ref,
+        }
+    }
+}
+
 #[derive(Debug)]
 pub(super) struct StageState {
     /// Name used in progress output: the AS name, `stage-N`, or empty for a single stage.
@@ -606,19 +625,7 @@ impl<'a> Build<'a> {
                         .at(span),
                 ))
             };
-            St {
-                output,
-                env: EnvList::default(),
-                dir: "/".into(),
-                user: String::new(),
-                platform,
-                image,
-                build_args: Vec::new(),
-                cmd_set: false,
-                workdir_set: false,
-                written: Vec::new(),
-                base_ref: reference.full(),
-            }
+            St::new(output, platform, image, reference.full())
         };
         if self.stages[i].unregistered {
             self.stages[i].st = Some(st);
