@@ -361,7 +361,8 @@ fn cargo_older_source_is_rebuilt() {
 }
 
 /// The same for a path dependency outside the workspace (`words = { path = "../words" }`, not a
-/// member, so `cargo metadata` does not name it): an older checkout of it must be rebuilt too.
+/// member, so `cargo metadata` does not name it; the app's Cargo.lock lists it without a source):
+/// an older checkout of it must be rebuilt too.
 #[test]
 fn cargo_older_path_dependency_is_rebuilt() {
     if !e2e_enabled("cargo_older_path_dependency_is_rebuilt") {
