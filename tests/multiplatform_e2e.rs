@@ -4,6 +4,8 @@
 //!
 //! - `multi_platform_same_as_stock`: `testdata/multiplatform/same` built for both platforms by
 //!   the stock frontend and by hoard gives the same two images (config with history, files).
+//! - `multi_platform_named_contexts`: the same with `--build-context` (an image index and a
+//!   local directory).
 //! - `multi_platform_cache_ids`: a detected tool's architecture-specific cache (go's build cache)
 //!   is a separate cache per target platform: a rebuild of each platform finds only what that
 //!   platform's earlier build left there.
@@ -31,7 +33,13 @@ fn unique(what: &str) -> String {
 
 /// Builds `dir` for both platforms into `dest` (an OCI tarball); hoard or the stock frontend.
 fn build(dir: &Path, hoard: bool, args: &[(&str, &str)], dest: &Path) {
+    build_with(dir, hoard, args, &[], dest)
+}
+
+/// [`build`] with extra buildx flags.
+fn build_with(dir: &Path, hoard: bool, args: &[(&str, &str)], flags: &[&str], dest: &Path) {
     let mut a: Vec<String> = vec!["--platform".into(), PLATFORMS.join(",")];
+    a.extend(flags.iter().map(|f| f.to_string()));
     if hoard {
         a.extend(["--build-arg".into(), format!("BUILDKIT_SYNTAX={}", hoard_image())]);
     }
@@ -76,6 +84,32 @@ fn multi_platform_same_as_stock() {
     assert_eq!(file_text(&hoard, "linux/amd64", "/etc/elfclass").trim(), "002", "the amd64 image ran the 64-bit busybox");
     assert_eq!(file_text(&hoard, "linux/386", "/etc/platform").trim(), "linux/386 linux 386 [] on amd64");
     assert_eq!(file_text(&hoard, "linux/386", "/etc/tools.txt").trim(), "tools built on linux/amd64 for linux/386 (386)");
+}
+
+/// The same comparison with named contexts: an image index replacing `FROM base` must give
+/// each target its own platform's image, and a local directory is the same for both.
+#[test]
+fn multi_platform_named_contexts() {
+    if !e2e_enabled("multi_platform_named_contexts") {
+        return;
+    }
+    let scratch = Scratch::new("multiplatform-contexts");
+    let dir = case_dir("contexts");
+    let flags = ["--build-context", "base=docker-image://hoard-test/busybox:multi", "--build-context", "files=files"];
+    let (stock, hoard) = (scratch.path.join("stock.tar"), scratch.path.join("hoard.tar"));
+    build_with(&dir, false, &[], &flags, &stock);
+    build_with(&dir, true, &[], &flags, &hoard);
+    let mut failures = Vec::new();
+    for p in PLATFORMS {
+        let diffs = compare_images(&load_oci_platform(&stock, Some(p)).unwrap(), &load_oci_platform(&hoard, Some(p)).unwrap());
+        if !diffs.is_empty() {
+            failures.push(report(&format!("multiplatform contexts {p}"), "stock", "hoard", &diffs));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert_eq!(file_text(&hoard, "linux/386", "/etc/elfclass").trim(), "001", "the 386 image is built on the 386 base");
+    assert_eq!(file_text(&hoard, "linux/amd64", "/etc/elfclass").trim(), "002");
+    assert_eq!(file_text(&hoard, "linux/386", "/etc/greeting.txt").trim(), "hello from a named local context");
 }
 
 #[test]
