@@ -25,8 +25,6 @@ use std::fs;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use common::*;
 use serde_json::Value;
@@ -36,13 +34,6 @@ use serde_json::Value;
 
 fn case_dir(case: &str) -> PathBuf {
     root().join("testdata/cache").join(case)
-}
-
-/// A value no earlier build used (BUST args, cache namespaces, image tags).
-fn unique(what: &str) -> String {
-    static N: AtomicU32 = AtomicU32::new(0);
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
-    format!("{what}-{}-{nanos}-{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst))
 }
 
 /// Copies a directory tree (the build context, so a test can edit it).

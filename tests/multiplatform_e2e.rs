@@ -16,7 +16,6 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use common::*;
 
@@ -24,11 +23,6 @@ const PLATFORMS: &[&str] = &["linux/386", "linux/amd64"];
 
 fn case_dir(case: &str) -> PathBuf {
     root().join("testdata/multiplatform").join(case)
-}
-
-fn unique(what: &str) -> String {
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
-    format!("{what}-{}-{nanos}", std::process::id())
 }
 
 /// Builds `dir` for both platforms into `dest` (an OCI tarball); hoard or the stock frontend.
@@ -53,6 +47,28 @@ fn build_with(dir: &Path, hoard: bool, args: &[(&str, &str)], flags: &[&str], de
     assert_eq!(oci_platforms(dest).unwrap(), PLATFORMS, "{who}: the platforms of the exported index");
 }
 
+/// Builds `case` for both platforms with the stock frontend and with hoard (extra buildx
+/// `flags` for both) and requires each platform's images to be the same, and of that platform.
+/// Returns hoard's OCI tarball.
+fn same_as_stock(scratch: &Scratch, case: &str, flags: &[&str]) -> PathBuf {
+    let dir = case_dir(case);
+    let (stock, hoard) = (scratch.path.join("stock.tar"), scratch.path.join("hoard.tar"));
+    build_with(&dir, false, &[], flags, &stock);
+    build_with(&dir, true, &[], flags, &hoard);
+    let mut failures = Vec::new();
+    for p in PLATFORMS {
+        let a = load_oci_platform(&stock, Some(p)).unwrap();
+        let b = load_oci_platform(&hoard, Some(p)).unwrap();
+        let diffs = compare_images(&a, &b);
+        if !diffs.is_empty() {
+            failures.push(report(&format!("multiplatform {case} {p}"), "stock", "hoard", &diffs));
+        }
+        assert_eq!(a.config["architecture"], p.rsplit('/').next().unwrap(), "{case} {p}: stock image architecture");
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    hoard
+}
+
 /// A regular file's content in one platform's image of an OCI tarball.
 fn file_text(tarball: &Path, platform: &str, path: &str) -> String {
     oci_file(tarball, Some(platform), path).unwrap_or_else(|e| panic!("{platform}: {e}"))
@@ -64,21 +80,7 @@ fn multi_platform_same_as_stock() {
         return;
     }
     let scratch = Scratch::new("multiplatform-same");
-    let dir = case_dir("same");
-    let (stock, hoard) = (scratch.path.join("stock.tar"), scratch.path.join("hoard.tar"));
-    build(&dir, false, &[], &stock);
-    build(&dir, true, &[], &hoard);
-    let mut failures = Vec::new();
-    for p in PLATFORMS {
-        let a = load_oci_platform(&stock, Some(p)).unwrap();
-        let b = load_oci_platform(&hoard, Some(p)).unwrap();
-        let diffs = compare_images(&a, &b);
-        if !diffs.is_empty() {
-            failures.push(report(&format!("multiplatform {p}"), "stock", "hoard", &diffs));
-        }
-        assert_eq!(a.config["architecture"], p.rsplit('/').next().unwrap(), "{p}: stock image architecture");
-    }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    let hoard = same_as_stock(&scratch, "same", &[]);
     // The images really are per platform (not one image twice): each RUN ran on its own base.
     assert_eq!(file_text(&hoard, "linux/386", "/etc/elfclass").trim(), "001", "the 386 image ran the 32-bit busybox");
     assert_eq!(file_text(&hoard, "linux/amd64", "/etc/elfclass").trim(), "002", "the amd64 image ran the 64-bit busybox");
@@ -94,19 +96,8 @@ fn multi_platform_named_contexts() {
         return;
     }
     let scratch = Scratch::new("multiplatform-contexts");
-    let dir = case_dir("contexts");
     let flags = ["--build-context", "base=docker-image://hoard-test/busybox:multi", "--build-context", "files=files"];
-    let (stock, hoard) = (scratch.path.join("stock.tar"), scratch.path.join("hoard.tar"));
-    build_with(&dir, false, &[], &flags, &stock);
-    build_with(&dir, true, &[], &flags, &hoard);
-    let mut failures = Vec::new();
-    for p in PLATFORMS {
-        let diffs = compare_images(&load_oci_platform(&stock, Some(p)).unwrap(), &load_oci_platform(&hoard, Some(p)).unwrap());
-        if !diffs.is_empty() {
-            failures.push(report(&format!("multiplatform contexts {p}"), "stock", "hoard", &diffs));
-        }
-    }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    let hoard = same_as_stock(&scratch, "contexts", &flags);
     assert_eq!(file_text(&hoard, "linux/386", "/etc/elfclass").trim(), "001", "the 386 image is built on the 386 base");
     assert_eq!(file_text(&hoard, "linux/amd64", "/etc/elfclass").trim(), "002");
     assert_eq!(file_text(&hoard, "linux/386", "/etc/greeting.txt").trim(), "hello from a named local context");

@@ -22,6 +22,15 @@ pub fn hoard_image() -> String {
     std::env::var("HOARD_IMAGE").ok().filter(|s| !s.is_empty()).unwrap_or_else(|| "hoard:dev".into())
 }
 
+/// A value no earlier build used (BUST args, cache namespaces, image tags).
+pub fn unique(what: &str) -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use std::time::{SystemTime, UNIX_EPOCH};
+    static N: AtomicU32 = AtomicU32::new(0);
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
+    format!("{what}-{}-{nanos}-{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst))
+}
+
 pub fn selftest() -> bool {
     std::env::var("HOARD_E2E_SELFTEST").map(|v| v == "1").unwrap_or(false)
 }
@@ -390,64 +399,80 @@ pub fn oci_file(path: &Path, platform: Option<&str>, file: &str) -> Result<Strin
 /// The config JSON and the decompressed layer tars of the image in an OCI tarball (for an
 /// index of several platforms: `platform`'s, or the first image manifest when `None`).
 fn oci_layers(path: &Path, platform: Option<&str>) -> Result<(Value, Vec<Vec<u8>>), String> {
-    let file = fs::File::open(path).map_err(|e| format!("open {}: {e}", path.display()))?;
-    let mut files: HashMap<String, Vec<u8>> = HashMap::new();
-    let mut ar = tar::Archive::new(file);
-    for e in ar.entries().map_err(|e| e.to_string())? {
-        let mut e = e.map_err(|e| e.to_string())?;
-        if !e.header().entry_type().is_file() {
-            continue;
-        }
-        let p = e.path().map_err(|e| e.to_string())?.to_string_lossy().trim_start_matches("./").to_string();
-        let mut buf = Vec::new();
-        e.read_to_end(&mut buf).map_err(|e| e.to_string())?;
-        files.insert(p, buf);
-    }
-    let blob = |digest: &str| -> Result<&Vec<u8>, String> {
-        let d = digest.replacen(':', "/", 1);
-        files.get(&format!("blobs/{d}")).ok_or_else(|| format!("blob {digest} missing from {}", path.display()))
-    };
-    let json = |b: &[u8]| -> Result<Value, String> { serde_json::from_slice(b).map_err(|e| e.to_string()) };
+    let oci = OciTar::read(path)?;
     let pick = |index: &Value| match platform {
         None => pick_manifest(index),
         Some(p) => pick_platform(index, p),
     };
-
-    let index = json(files.get("index.json").ok_or("index.json missing")?)?;
-    let mut desc = pick(&index)?;
+    let mut desc = pick(&oci.index()?)?;
     // Nested index (multi-platform or attestations): descend to the image manifest.
     for _ in 0..4 {
         let mt = desc["mediaType"].as_str().unwrap_or("");
         if !mt.contains("index") && !mt.contains("manifest.list") {
             break;
         }
-        let inner = json(blob(desc["digest"].as_str().unwrap_or(""))?)?;
-        desc = pick(&inner)?;
+        desc = pick(&oci.json(desc["digest"].as_str().unwrap_or(""))?)?;
     }
-    let manifest = json(blob(desc["digest"].as_str().ok_or("manifest digest")?)?)?;
-    let config = json(blob(manifest["config"]["digest"].as_str().ok_or("config digest")?)?)?;
+    let manifest = oci.json(desc["digest"].as_str().ok_or("manifest digest")?)?;
+    let config = oci.json(manifest["config"]["digest"].as_str().ok_or("config digest")?)?;
     let mut layers = Vec::new();
     for layer in manifest["layers"].as_array().cloned().unwrap_or_default() {
-        layers.push(decompress(blob(layer["digest"].as_str().ok_or("layer digest")?)?.clone())?);
+        layers.push(decompress(oci.blob(layer["digest"].as_str().ok_or("layer digest")?)?.clone())?);
     }
     Ok((config, layers))
+}
+
+/// The regular files of an OCI image layout tarball, by path.
+struct OciTar {
+    path: PathBuf,
+    files: HashMap<String, Vec<u8>>,
+}
+
+impl OciTar {
+    fn read(path: &Path) -> Result<OciTar, String> {
+        let file = fs::File::open(path).map_err(|e| format!("open {}: {e}", path.display()))?;
+        let mut files = HashMap::new();
+        let mut ar = tar::Archive::new(file);
+        for e in ar.entries().map_err(|e| e.to_string())? {
+            let mut e = e.map_err(|e| e.to_string())?;
+            if !e.header().entry_type().is_file() {
+                continue;
+            }
+            let p = e.path().map_err(|e| e.to_string())?.to_string_lossy().trim_start_matches("./").to_string();
+            let mut buf = Vec::new();
+            e.read_to_end(&mut buf).map_err(|e| e.to_string())?;
+            files.insert(p, buf);
+        }
+        Ok(OciTar { path: path.to_path_buf(), files })
+    }
+
+    fn blob(&self, digest: &str) -> Result<&Vec<u8>, String> {
+        let d = digest.replacen(':', "/", 1);
+        self.files.get(&format!("blobs/{d}")).ok_or_else(|| format!("blob {digest} missing from {}", self.path.display()))
+    }
+
+    fn json(&self, digest: &str) -> Result<Value, String> {
+        serde_json::from_slice(self.blob(digest)?).map_err(|e| format!("blob {digest}: {e}"))
+    }
+
+    fn index(&self) -> Result<Value, String> {
+        let data = self.files.get("index.json").ok_or_else(|| format!("index.json missing from {}", self.path.display()))?;
+        serde_json::from_slice(data).map_err(|e| format!("index.json of {}: {e}", self.path.display()))
+    }
 }
 
 /// The platforms (`os/arch[/variant]`) of the image manifests an OCI index lists, nested
 /// indexes included; what a multi-platform build produced.
 pub fn oci_platforms(path: &Path) -> Result<Vec<String>, String> {
-    let out = Command::new("tar").arg("-xOf").arg(path).arg("index.json").output().map_err(|e| e.to_string())?;
-    let index: Value = serde_json::from_slice(&out.stdout).map_err(|e| format!("index.json of {}: {e}", path.display()))?;
-    let mut v: Vec<String> = index["manifests"]
-        .as_array()
-        .map(|ms| ms.iter().filter_map(platform_of).collect())
-        .unwrap_or_default();
+    let oci = OciTar::read(path)?;
+    let list = |index: &Value| -> Vec<String> {
+        index["manifests"].as_array().map(|ms| ms.iter().filter_map(platform_of).collect()).unwrap_or_default()
+    };
+    let index = oci.index()?;
+    let mut v = list(&index);
     if v.is_empty() {
         // One nested index (the exporter's usual shape): read it.
-        let d = index["manifests"][0]["digest"].as_str().ok_or("index without manifests")?.replacen(':', "/", 1);
-        let out = Command::new("tar").arg("-xOf").arg(path).arg(format!("blobs/{d}")).output().map_err(|e| e.to_string())?;
-        let inner: Value = serde_json::from_slice(&out.stdout).map_err(|e| e.to_string())?;
-        v = inner["manifests"].as_array().map(|ms| ms.iter().filter_map(platform_of).collect()).unwrap_or_default();
+        v = list(&oci.json(index["manifests"][0]["digest"].as_str().ok_or("index without manifests")?)?);
     }
     v.sort();
     Ok(v)
