@@ -160,38 +160,38 @@ fi
 
 hoard_dir=$HOARD_CARGO_TARGET/$(printf '%s' "$hoard_stock" | tr -c 'A-Za-z0-9._-' '_')
 # Cargo trusts file mtimes: a cached fingerprint newer than an older checkout of the sources
-# would ship a stale binary. The workspace's own packages always rebuild, as without hoard;
-# only dependencies (whose sources never change under the same version) come from the cache.
-# workspace_members are `name version (path+file://...)` (old cargo), `path+file://...#name@version`
-# or `path+file:///dir/name#version` (new cargo).
-printf '%s\n' "$hoard_meta" | sed -n 's/.*"workspace_members":\[\([^]]*\)\].*/\1/p' | tr ',' '\n' |
-  sed 's/^"//; s/"$//' | while IFS= read -r hoard_m; do
-    case $hoard_m in
-      *' '*) hoard_name=${hoard_m%% *} ;;
-      *'#'*'@'*) hoard_name=${hoard_m#*#}; hoard_name=${hoard_name%@*} ;;
-      *'#'*) hoard_name=${hoard_m%#*}; hoard_name=${hoard_name##*/} ;;
-      *) continue ;;
-    esac
-    [ -n "$hoard_name" ] || continue
-    rm -rf "$hoard_dir"/*/.fingerprint/"$hoard_name"-* "$hoard_dir"/*/*/.fingerprint/"$hoard_name"-*
-  done
-# Every other path package (a path dependency outside the workspace, a `[patch]` with a path)
-# rebuilds too: they are the packages of the workspace's Cargo.lock without a `source`. (Registry
-# and git sources never change under one version or revision; their extracted sources are cached
-# with stable mtimes.) Without a Cargo.lock, only the members above are known.
-hoard_root=$(printf '%s' "$hoard_meta" | sed -n 's/.*"workspace_root":"\([^"]*\)".*/\1/p')
-if [ -n "$hoard_root" ] && [ -f "$hoard_root/Cargo.lock" ]; then
-  awk '
-    function flush() { if (name != "" && !src) print name; name = ""; src = 0 }
-    /^\[\[package\]\]/ { flush(); next }
-    /^name = "/ { name = $3; gsub(/"/, "", name); next }
-    /^source = / { src = 1; next }
-    END { flush() }
-  ' "$hoard_root/Cargo.lock" 2>/dev/null | while IFS= read -r hoard_name; do
-    case $hoard_name in ''|*/*|.*) continue ;; esac
-    rm -rf "$hoard_dir"/*/.fingerprint/"$hoard_name"-* "$hoard_dir"/*/*/.fingerprint/"$hoard_name"-*
-  done
-fi
+# would ship a stale binary. Every path package therefore rebuilds, as without hoard; only
+# registry and git dependencies (which never change under one version or revision, and whose
+# extracted sources are cached with stable mtimes) come from the cache. The path packages are the
+# workspace members, and any other (a path dependency outside the workspace, a `[patch]` with a
+# path) is a package of the workspace's Cargo.lock without a `source`; without a Cargo.lock only
+# the members are known.
+hoard_path_packages() {
+  # workspace_members are `name version (path+file://...)` (old cargo),
+  # `path+file://...#name@version` or `path+file:///dir/name#version` (new cargo).
+  printf '%s\n' "$hoard_meta" | sed -n 's/.*"workspace_members":\[\([^]]*\)\].*/\1/p' | tr ',' '\n' |
+    sed 's/^"//; s/"$//' | while IFS= read -r hoard_m; do
+      case $hoard_m in
+        *' '*) printf '%s\n' "${hoard_m%% *}" ;;
+        *'#'*'@'*) hoard_m=${hoard_m#*#}; printf '%s\n' "${hoard_m%@*}" ;;
+        *'#'*) hoard_m=${hoard_m%#*}; printf '%s\n' "${hoard_m##*/}" ;;
+      esac
+    done
+  hoard_root=$(printf '%s' "$hoard_meta" | sed -n 's/.*"workspace_root":"\([^"]*\)".*/\1/p')
+  if [ -n "$hoard_root" ] && [ -f "$hoard_root/Cargo.lock" ]; then
+    awk '
+      function flush() { if (name != "" && !src) print name; name = ""; src = 0 }
+      /^\[\[package\]\]/ { flush(); next }
+      /^name = "/ { name = $3; gsub(/"/, "", name); next }
+      /^source = / { src = 1; next }
+      END { flush() }
+    ' "$hoard_root/Cargo.lock" 2>/dev/null
+  fi
+}
+hoard_path_packages | while IFS= read -r hoard_name; do
+  case $hoard_name in ''|*/*|.*) continue ;; esac
+  rm -rf "$hoard_dir"/*/.fingerprint/"$hoard_name"-* "$hoard_dir"/*/*/.fingerprint/"$hoard_name"-*
+done
 CARGO_TARGET_DIR=$hoard_dir
 HOARD_CARGO_ACTIVE=1
 export CARGO_TARGET_DIR HOARD_CARGO_ACTIVE
