@@ -352,42 +352,53 @@ fn cargo_older_source_is_rebuilt() {
 }
 
 /// The same for a path dependency outside the workspace (`words = { path = "../words" }`, not a
-/// member, so `cargo metadata` does not name it; the app's Cargo.lock lists it without a source):
-/// an older checkout of it must be rebuilt too.
+/// member, so `cargo metadata` does not name it): an older checkout of it must be rebuilt too,
+/// whether the app's Cargo.lock names it (without a source) or there is no Cargo.lock and the
+/// shim follows the manifests' `path` dependencies.
 #[test]
 fn cargo_older_path_dependency_is_rebuilt() {
     if !e2e_enabled("cargo_older_path_dependency_is_rebuilt") {
         return;
     }
-    let scratch = Scratch::new("cache-cargo-pathdep");
-    let ctx = scratch.path.join("ctx");
-    copy_tree(&case_dir("cargo-pathdep"), &ctx);
-    let tag = Tag::new("cargo-pathdep");
-    // A fresh id in the app (a member) in both builds, so neither is a layer-cache hit; one
-    // cache namespace so the second build starts from the first one's target cache.
-    let ns = unique("pathdep");
-    let lib = ctx.join("words/src/lib.rs");
-    let old = fs::read_to_string(&lib).unwrap();
-    let (id1, id2, newer) = (unique("a").replace('-', ""), unique("b").replace('-', ""), unique("newer").replace('-', ""));
-    fs::write(ctx.join("app/src/id.rs"), format!("pub const RUN: &str = \"{id1}\";\n")).unwrap();
-    fs::write(&lib, format!("pub const TEXT: &str = \"{newer}\";\n")).unwrap();
-    build(&ctx, Fe::Hoard, None, &[("BUILDKIT_CACHE_MOUNT_NS", &ns)], &["--load", "-t", &tag.0]).must("cargo, newer path dependency");
-    assert_eq!(docker_run(&tag.0, &[]).trim(), format!("{id1} {newer}"));
+    for lockfile in [true, false] {
+        let scratch = Scratch::new(if lockfile { "cache-cargo-pathdep" } else { "cache-cargo-pathdep-nolock" });
+        let ctx = scratch.path.join("ctx");
+        copy_tree(&case_dir("cargo-pathdep"), &ctx);
+        if !lockfile {
+            fs::remove_file(ctx.join("app/Cargo.lock")).unwrap();
+        }
+        let tag = Tag::new("cargo-pathdep");
+        // A fresh id in the app (a member) in both builds, so neither is a layer-cache hit; one
+        // cache namespace so the second build starts from the first one's target cache.
+        let ns = unique("pathdep");
+        let lib = ctx.join("words/src/lib.rs");
+        let old = fs::read_to_string(&lib).unwrap();
+        let (id1, id2, newer) = (unique("a").replace('-', ""), unique("b").replace('-', ""), unique("newer").replace('-', ""));
+        fs::write(ctx.join("app/src/id.rs"), format!("pub const RUN: &str = \"{id1}\";\n")).unwrap();
+        fs::write(&lib, format!("pub const TEXT: &str = \"{newer}\";\n")).unwrap();
+        build(&ctx, Fe::Hoard, None, &[("BUILDKIT_CACHE_MOUNT_NS", &ns)], &["--load", "-t", &tag.0])
+            .must("cargo, newer path dependency");
+        assert_eq!(docker_run(&tag.0, &[]).trim(), format!("{id1} {newer}"));
 
-    fs::write(ctx.join("app/src/id.rs"), format!("pub const RUN: &str = \"{id2}\";\n")).unwrap();
-    fs::write(&lib, &old).unwrap();
-    let st = Command::new("touch").args(["-d", "2024-01-01 00:00:00"]).arg(&lib).status().unwrap();
-    assert!(st.success());
-    let b = build(&ctx, Fe::Hoard, None, &[("BUILDKIT_CACHE_MOUNT_NS", &ns)], &["--load", "-t", &tag.0])
-        .must("cargo, older path dependency");
-    let log = step_log(&b.text, "cargo build");
-    eprintln!("{}", log.join("\n"));
-    assert!(log.iter().any(|l| l.contains("Compiling words")), "the path dependency was not recompiled:\n{}", log.join("\n"));
-    assert_eq!(
-        docker_run(&tag.0, &[]).trim(),
-        format!("{id2} v1"),
-        "the image has the previous build's path dependency, not the one in the context"
-    );
+        fs::write(ctx.join("app/src/id.rs"), format!("pub const RUN: &str = \"{id2}\";\n")).unwrap();
+        fs::write(&lib, &old).unwrap();
+        let st = Command::new("touch").args(["-d", "2024-01-01 00:00:00"]).arg(&lib).status().unwrap();
+        assert!(st.success());
+        let b = build(&ctx, Fe::Hoard, None, &[("BUILDKIT_CACHE_MOUNT_NS", &ns)], &["--load", "-t", &tag.0])
+            .must("cargo, older path dependency");
+        let log = step_log(&b.text, "cargo build");
+        eprintln!("Cargo.lock in the context: {lockfile}\n{}", log.join("\n"));
+        assert!(
+            log.iter().any(|l| l.contains("Compiling words")),
+            "the path dependency was not recompiled (Cargo.lock: {lockfile}):\n{}",
+            log.join("\n")
+        );
+        assert_eq!(
+            docker_run(&tag.0, &[]).trim(),
+            format!("{id2} v1"),
+            "the image has the previous build's path dependency, not the one in the context (Cargo.lock: {lockfile})"
+        );
+    }
 }
 
 // ------------------------------------------------------------------------------------------

@@ -28,11 +28,12 @@
 //! workspace's own packages and for every other path package (a path dependency outside the
 //! workspace, a `[patch]` pointing at a directory): before every build it deletes the
 //! fingerprints of the members `cargo metadata` names and of the packages without a `source` in
-//! the workspace's `Cargo.lock`, so they always rebuild from the sources in the step, as without
-//! hoard. Registry and git dependencies are keyed by version and revision, and their extracted
-//! sources are cached with stable mtimes, so they never go stale; they are what the cache keeps.
-//! Left: a path dependency outside the workspace of a project without a `Cargo.lock` in the
-//! build context (cargo writes one during the build, too late for the shim).
+//! the workspace's `Cargo.lock` (without one: the packages the members' manifests reach through
+//! `path` dependencies, transitively, each asked with `cargo metadata --no-deps`), so they always
+//! rebuild from the sources in the step, as without hoard. Registry and git dependencies are keyed
+//! by version and revision, and their extracted sources are cached with stable mtimes, so they
+//! never go stale; they are what the cache keeps. Left: a `[patch]` with a path in a project
+//! without a `Cargo.lock` in the build context (`cargo metadata --no-deps` does not show patches).
 
 use crate::cache::recipe::{CacheDir, Location, Recipe, Scope, Shim, Trigger};
 use crate::instructions::Sharing;
@@ -163,13 +164,19 @@ hoard_dir=$HOARD_CARGO_TARGET/$(printf '%s' "$hoard_stock" | tr -c 'A-Za-z0-9._-
 # would ship a stale binary. Every path package therefore rebuilds, as without hoard; only
 # registry and git dependencies (which never change under one version or revision, and whose
 # extracted sources are cached with stable mtimes) come from the cache. The path packages are the
-# workspace members, and any other (a path dependency outside the workspace, a `[patch]` with a
-# path) is a package of the workspace's Cargo.lock without a `source`; without a Cargo.lock only
-# the members are known.
-hoard_path_packages() {
-  # workspace_members are `name version (path+file://...)` (old cargo),
-  # `path+file://...#name@version` or `path+file:///dir/name#version` (new cargo).
-  printf '%s\n' "$hoard_meta" | sed -n 's/.*"workspace_members":\[\([^]]*\)\].*/\1/p' | tr ',' '\n' |
+# workspace members and any other package that the workspace's Cargo.lock lists without a
+# `source` (a path dependency outside the workspace, a `[patch]` with a path). Without a
+# Cargo.lock, the path dependencies are followed from the manifests instead, transitively
+# (what that misses: a `[patch]` with a path in a project without a Cargo.lock).
+hoard_tc=
+case ${1:-} in +*) hoard_tc=$1 ;; esac
+hoard_nl='
+'
+# Member names of one `cargo metadata --no-deps` answer ($1). workspace_members are
+# `name version (path+file://...)` (old cargo), `path+file://...#name@version` or
+# `path+file:///dir/name#version` (new cargo).
+hoard_members() {
+  printf '%s\n' "$1" | sed -n 's/.*"workspace_members":\[\([^]]*\)\].*/\1/p' | tr ',' '\n' |
     sed 's/^"//; s/"$//' | while IFS= read -r hoard_m; do
       case $hoard_m in
         *' '*) printf '%s\n' "${hoard_m%% *}" ;;
@@ -177,6 +184,16 @@ hoard_path_packages() {
         *'#'*) hoard_m=${hoard_m%#*}; printf '%s\n' "${hoard_m##*/}" ;;
       esac
     done
+}
+# The directories of $1's members, and those its members depend on by `path`.
+hoard_member_dirs() {
+  printf '%s' "$1" | grep -o '"manifest_path":"[^"]*"' | sed 's/^"manifest_path":"//; s/"$//; s|/[^/]*$||'
+}
+hoard_dep_dirs() {
+  printf '%s' "$1" | grep -o '"path":"[^"]*"' | sed 's/^"path":"//; s/"$//'
+}
+hoard_path_packages() {
+  hoard_members "$hoard_meta"
   hoard_root=$(printf '%s' "$hoard_meta" | sed -n 's/.*"workspace_root":"\([^"]*\)".*/\1/p')
   if [ -n "$hoard_root" ] && [ -f "$hoard_root/Cargo.lock" ]; then
     awk '
@@ -186,7 +203,21 @@ hoard_path_packages() {
       /^source = / { src = 1; next }
       END { flush() }
     ' "$hoard_root/Cargo.lock" 2>/dev/null
+    return 0
   fi
+  hoard_seen=$hoard_nl$(hoard_member_dirs "$hoard_meta")$hoard_nl
+  hoard_more=$(hoard_dep_dirs "$hoard_meta")
+  while [ -n "$hoard_more" ]; do
+    hoard_p=${hoard_more%%"$hoard_nl"*}
+    case $hoard_more in *"$hoard_nl"*) hoard_more=${hoard_more#*"$hoard_nl"} ;; *) hoard_more= ;; esac
+    case $hoard_p in /*) ;; *) continue ;; esac
+    case $hoard_seen in *"$hoard_nl$hoard_p$hoard_nl"*) continue ;; esac
+    hoard_m=$(hoard_real cargo $hoard_tc metadata --no-deps --format-version 1 --manifest-path "$hoard_p/Cargo.toml" 2>/dev/null) ||
+      hoard_m=
+    hoard_seen=$hoard_seen$hoard_p$hoard_nl$(hoard_member_dirs "$hoard_m")$hoard_nl
+    hoard_members "$hoard_m"
+    hoard_more=$hoard_more$hoard_nl$(hoard_dep_dirs "$hoard_m")
+  done
 }
 hoard_path_packages | while IFS= read -r hoard_name; do
   case $hoard_name in ''|*/*|.*) continue ;; esac
@@ -439,7 +470,14 @@ mod tests {
     const FAKE_CARGO: &str = r#"#!/bin/sh
 for a in "$@"; do
   if [ "$a" = metadata ]; then
-    printf '{"packages":[],"workspace_members":[%s],"target_directory":"%s","version":1,"workspace_root":"%s"}\n' "${FAKE_MEMBERS:-}" "${CARGO_TARGET_DIR:-$PWD/target}" "$PWD"
+    m= prev=
+    for b in "$@"; do [ "$prev" = --manifest-path ] && m=${b%/Cargo.toml}; prev=$b; done
+    echo "${m:-$PWD}" >> "$FAKE_LOG.meta"
+    if [ -n "$m" ] && [ "$m" != "$PWD" ]; then
+      cat "$m/meta.json" 2>/dev/null || exit 101
+      exit 0
+    fi
+    printf '{"packages":[%s],"workspace_members":[%s],"target_directory":"%s","version":1,"workspace_root":"%s"}\n' "${FAKE_PACKAGES:-}" "${FAKE_MEMBERS:-}" "${CARGO_TARGET_DIR:-$PWD/target}" "$PWD"
     exit 0
   fi
 done
@@ -716,5 +754,48 @@ exit "${FAKE_STATUS:-0}"
         for d in &dirs[2..] {
             assert!(cache.join(d).exists(), "{d}: registry packages stay cached");
         }
+    }
+    #[test]
+    fn without_a_lockfile_path_dependencies_are_followed_from_the_manifests() {
+        let sb = Sandbox::new("nolock");
+        let cache = sb.cache_dir(&sb.p("ws/target"));
+        let (ws, root) = (sb.p("ws").display().to_string(), sb.root.display().to_string());
+        // ws: members app and util; app needs ../words (outside), util (a member) and serde.
+        let packages = format!(
+            r#"{{"name":"app","manifest_path":"{ws}/Cargo.toml","dependencies":[{{"name":"words","source":null,"path":"{root}/words"}},{{"name":"util","source":null,"path":"{ws}/util"}},{{"name":"serde","source":"registry+https://github.com/rust-lang/crates.io-index"}}],"targets":[{{"src_path":"{ws}/src/main.rs"}}]}},{{"name":"util","manifest_path":"{ws}/util/Cargo.toml","dependencies":[]}}"#
+        );
+        let members = format!(r#""path+file://{ws}#app@0.1.0","path+file://{ws}/util#0.1.0""#);
+        // words (its own workspace) needs ../deep, and points back at util.
+        for (dir, name, deps) in [
+            ("words", "words", format!(r#"{{"name":"deep","path":"{root}/deep"}},{{"name":"util","path":"{ws}/util"}}"#)),
+            ("deep", "deep", String::new()),
+        ] {
+            std::fs::create_dir_all(sb.p(dir)).unwrap();
+            std::fs::write(
+                sb.p(&format!("{dir}/meta.json")),
+                format!(
+                    r#"{{"packages":[{{"name":"{name}","manifest_path":"{root}/{dir}/Cargo.toml","dependencies":[{deps}]}}],"workspace_members":["path+file://{root}/{dir}#0.1.0"],"target_directory":"{root}/{dir}/target","version":1,"workspace_root":"{root}/{dir}"}}"#
+                ),
+            )
+            .unwrap();
+        }
+        let dirs = ["app-1", "util-2", "words-3", "deep-4", "serde-5"];
+        for d in dirs {
+            std::fs::create_dir_all(cache.join("release/.fingerprint").join(d)).unwrap();
+        }
+        assert_eq!(sb.run(&["build", "--release"], &[("FAKE_PACKAGES", &packages), ("FAKE_MEMBERS", &members)]), 0);
+        for d in &dirs[..4] {
+            assert!(!cache.join("release/.fingerprint").join(d).exists(), "{d}: a path package must rebuild");
+        }
+        assert!(cache.join("release/.fingerprint/serde-5").exists(), "registry packages stay cached");
+        // One question per package outside the workspace, none for members or visited ones.
+        let asked = std::fs::read_to_string(sb.p("log.meta")).unwrap();
+        assert_eq!(asked.lines().collect::<Vec<_>>(), [ws.clone(), format!("{root}/words"), format!("{root}/deep")]);
+
+        // With a Cargo.lock, it alone names the path packages: no further questions.
+        std::fs::write(sb.p("ws/Cargo.lock"), "version = 3\n\n[[package]]\nname = \"app\"\nversion = \"0.1.0\"\n").unwrap();
+        std::fs::remove_file(sb.p("log.meta")).unwrap();
+        assert_eq!(sb.run(&["build", "--release"], &[("FAKE_PACKAGES", &packages), ("FAKE_MEMBERS", &members)]), 0);
+        assert_eq!(std::fs::read_to_string(sb.p("log.meta")).unwrap().lines().count(), 1);
     }
 }
