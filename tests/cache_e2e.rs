@@ -442,6 +442,20 @@ fn apt() {
         &["sh", "-c", "find /var/lib/apt/lists -mindepth 1; find /var/cache/apt -name '*.deb' -o -name '*.bin'; git --version >/dev/null && curl --version >/dev/null && echo tools-ok"],
     );
     assert_eq!(leftovers.trim(), "tools-ok", "the hoard image is not clean (or git/curl missing)");
+    // apt's parsed lists (srcpkgcache.bin) are kept in the archives cache, not rebuilt by every
+    // apt command: look into that cache mount by its documented id.
+    let scratch = Scratch::new("cache-apt-srcpkgcache");
+    let df = scratch.path.join("Dockerfile");
+    fs::write(
+        &df,
+        "FROM hoard-test/debian:bookworm\nARG BUST\n\
+         RUN --mount=type=cache,id=hoard/apt/archives/linux-amd64/hoard-test-debian-bookworm,target=/c,sharing=locked \\\n\
+         \x20   echo \"$BUST\" && ls /c\n",
+    )
+    .unwrap();
+    let b = build(&scratch.path, Fe::Stock, Some(&df), &[("BUST", &unique("bust"))], &[]).must("apt, the archives cache");
+    let listing = step_log(&b.text, "ls /c");
+    assert!(listing.iter().any(|l| l.trim() == "srcpkgcache.bin"), "no srcpkgcache.bin in the archives cache:\n{}", listing.join("\n"));
 }
 
 // ------------------------------------------------------------------------------------------
