@@ -104,14 +104,12 @@ impl Build<'_> {
             self.plans.push(record);
             return Ok(());
         }
-        let user = match self.resolve_user(i) {
-            UserLookup::Known(u) => u,
+        // A user hoard cannot resolve gets no caches (their owner would be a guess), but what
+        // the step runs is still detected and reported (planned as root, then dropped).
+        let (user, unknown) = match self.resolve_user(i) {
+            UserLookup::Known(u) => (u, None),
             UserLookup::Pending => return Ok(()),
-            UserLookup::Unknown(why) => {
-                record.plan.notes.push(format!("{why}; no caches injected"));
-                self.plans.push(record);
-                return Ok(());
-            }
+            UserLookup::Unknown(why) => (UserInfo { uid: 0, gid: 0, home: "/root".into() }, Some(why)),
         };
         let st = self.stages[i].st.as_ref().expect("stage initialised");
         let user_mounts: Vec<String> = c
@@ -140,6 +138,11 @@ impl Build<'_> {
             protected: &st.written,
             selection: &selection,
         });
+        if let Some(why) = unknown {
+            record.plan = Plan { tools: plan.tools, notes: vec![format!("{why}; no caches injected")], ..Plan::default() };
+            self.plans.push(record);
+            return Ok(());
+        }
 
         // Cache ids get the build's namespace exactly like a `--mount=type=cache,id=...` the
         // user wrote, so `hoard eject` output shares the same caches.

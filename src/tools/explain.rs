@@ -102,3 +102,23 @@ pub fn to_text(file: &str, text: &str, off: &Offline) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tools::offline::{plans, OfflineOpts};
+
+    /// A user whose uid hoard cannot learn offline (created by an earlier RUN) gets no caches,
+    /// but the report still says what the step runs and why nothing was added.
+    #[test]
+    fn unknown_user_still_shows_what_was_detected() {
+        let df = "FROM scratch\nRUN useradd -m app\nUSER app\nRUN pip install flask\n";
+        let opts = OfflineOpts { no_docker: true, ..OfflineOpts::default() };
+        let off = plans(df, "Dockerfile", &opts).unwrap();
+        let text = to_text("Dockerfile", df, &off);
+        let step = text.split("Dockerfile:4").nth(1).expect("the pip step is reported");
+        assert!(step.contains("detected pip"), "{text}");
+        assert!(step.contains("note    user \"app\" is not in the image's /etc/passwd; no caches injected"), "{text}");
+        assert!(!step.contains("cache   ") && !step.contains("no package manager detected"), "{text}");
+    }
+}
