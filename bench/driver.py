@@ -421,16 +421,16 @@ def write_markdown(data, path):
                  f"`{data['hoard_commit']}` (frontend image `{data['image']}` built from that commit).\n")
         L.append(f"Machine: {data['machine']['cores']} cores, {data['machine']['mem_gb']} GB RAM, "
                  f"{data['machine']['kernel']}, Docker {data['machine']['docker']} (builder `{data['builder']}`, "
-                 "docker driver); load averages per run in the table below; other engineers' builds and tests "
-                 "were running on the same machine, see *Caveats*.\n")
+                 "docker driver); load averages per run in the table below; what else ran on the machine "
+                 "during the runs is said under *Observations and caveats*.\n")
     else:
         L.append(f"Run `{data['run_id']}`, {data['date']}, hoard commit `{data['hoard_commit']}` "
                  f"(frontend image `{data['image']}`), {data['reps']} repetitions per variant.\n")
         L.append(f"Machine: {data['machine']['cores']} cores, {data['machine']['mem_gb']} GB RAM, "
                  f"{data['machine']['kernel']}, Docker {data['machine']['docker']} (builder `{data['builder']}`, "
                  f"docker driver). Load average before / after the run: {data['machine']['load_before']} / "
-                 f"{data['machine']['load_after']}; other engineers' builds and tests were running on the same "
-                 "machine, see *Caveats*.\n")
+                 f"{data['machine']['load_after']}; what else ran on the machine during the run is said under "
+                 "*Observations and caveats*.\n")
     if data.get("case_runs"):
         L.append("This page combines runs; each case's numbers (and every ratio) come from one run only:\n")
         L.append("| case | run | date | hoard commit | repetitions | load average before / after | raw data |")
