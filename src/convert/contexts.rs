@@ -22,7 +22,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::stages::{Build, St};
 use super::{FileRequest, ImageRequest, OciStore, Resolved};
 use crate::error::{Error, Result};
-use crate::image::{normalize_reference, ImageConfig, Platform, Reference};
+use crate::image::{normalize_reference, ImageConfig, Platform};
 use crate::llb::{self, OpMeta};
 use crate::proto::pb;
 
@@ -71,31 +71,11 @@ pub(super) enum ContextSource {
 /// (`reference.FamiliarString` + `TrimSuffix(":latest")`).
 pub(super) fn context_name(name: &str) -> Result<String> {
     let r = normalize_reference(name).map_err(|_| Error::new(format!("invalid context name {name}: invalid reference format")))?;
-    let mut out = familiar_path(&r);
-    if let Some(t) = &r.tag {
-        out.push(':');
-        out.push_str(t);
-    }
-    if let Some(d) = &r.digest {
-        out.push('@');
-        out.push_str(d);
-    }
+    let mut out = r.familiar();
     if let Some(short) = out.strip_suffix(":latest") {
         out = short.to_string();
     }
     Ok(out)
-}
-
-/// `docker.io/library/alpine` -> `alpine`, `docker.io/a/b` -> `a/b`, others unchanged.
-fn familiar_path(r: &Reference) -> String {
-    if r.domain == "docker.io" {
-        match r.path.strip_prefix("library/") {
-            Some(rest) if !rest.contains('/') => rest.to_string(),
-            _ => r.path.clone(),
-        }
-    } else {
-        r.name()
-    }
 }
 
 impl NamedContexts {

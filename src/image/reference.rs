@@ -15,7 +15,23 @@ pub struct Reference {
 impl Reference {
     /// `domain/path[:tag][@digest]`.
     pub fn full(&self) -> String {
-        let mut s = format!("{}/{}", self.domain, self.path);
+        self.name() + &self.suffix()
+    }
+
+    /// The familiar form (`reference.FamiliarString`): `docker.io/library/alpine:3` ->
+    /// `alpine:3`, `docker.io/a/b` -> `a/b`, other registries unchanged.
+    pub fn familiar(&self) -> String {
+        let path = match (self.domain.as_str(), self.path.strip_prefix("library/")) {
+            ("docker.io", Some(rest)) if !rest.contains('/') => rest.to_string(),
+            ("docker.io", _) => self.path.clone(),
+            _ => self.name(),
+        };
+        path + &self.suffix()
+    }
+
+    /// `[:tag][@digest]`.
+    fn suffix(&self) -> String {
+        let mut s = String::new();
         if let Some(t) = &self.tag {
             s.push(':');
             s.push_str(t);

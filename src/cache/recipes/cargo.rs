@@ -212,8 +212,7 @@ hoard_path_packages() {
     case $hoard_more in *"$hoard_nl"*) hoard_more=${hoard_more#*"$hoard_nl"} ;; *) hoard_more= ;; esac
     case $hoard_p in /*) ;; *) continue ;; esac
     case $hoard_seen in *"$hoard_nl$hoard_p$hoard_nl"*) continue ;; esac
-    hoard_m=$(hoard_real cargo $hoard_tc metadata --no-deps --format-version 1 --manifest-path "$hoard_p/Cargo.toml" 2>/dev/null) ||
-      hoard_m=
+    hoard_m=$(hoard_metadata $hoard_tc --manifest-path "$hoard_p/Cargo.toml")
     hoard_seen=$hoard_seen$hoard_p$hoard_nl$(hoard_member_dirs "$hoard_m")$hoard_nl
     hoard_members "$hoard_m"
     hoard_more=$hoard_more$hoard_nl$(hoard_dep_dirs "$hoard_m")

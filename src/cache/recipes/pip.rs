@@ -152,44 +152,23 @@ mod tests {
     /// pip's own `--version` is not run.
     #[test]
     fn pip_version_from_the_interpreter_on_the_shebang() {
-        use std::os::unix::fs::PermissionsExt;
-        let dir = std::env::temp_dir().join(format!("hoard-pip-shebang-{}", std::process::id()));
-        let bin = dir.join("bin");
-        std::fs::create_dir_all(&bin).unwrap();
-        let exe = |path: &std::path::Path, text: &str| {
-            std::fs::write(path, text).unwrap();
-            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
-        };
-        let log = dir.join("log");
         // The "interpreter" (with the `-E` from the `#!` line): answers the version question, or
         // "runs" the pip script (`<script> ARGS`) by printing ARGS and logging a `--version`.
-        exe(
-            &bin.join("python3"),
-            &format!(
-                "#!/bin/sh\n\
-                 [ \"$1\" = -E ] && shift\n\
-                 if [ \"$1 $2\" = '-c import pip; print(pip.__version__)' ]; then echo \"$FAKE_VERSION\"; echo asked >> {log}; exit 0; fi\n\
-                 shift\n\
-                 [ \"$1\" = --version ] && echo ran-version >> {log}\n\
-                 echo \"$@\"\n",
-                log = log.display()
-            ),
-        );
-        exe(&bin.join("pip"), &format!("#!{}/python3 -E\n# a console script\n", bin.display()));
-        let shim = dir.join("shim");
+        let python = "#!/bin/sh\n\
+             [ \"$1\" = -E ] && shift\n\
+             if [ \"$1 $2\" = '-c import pip; print(pip.__version__)' ]; then echo \"$FAKE_VERSION\"; echo asked >> \"$FAKE_LOG\"; exit 0; fi\n\
+             shift\n\
+             [ \"$1\" = --version ] && echo ran-version >> \"$FAKE_LOG\"\n\
+             echo \"$@\"\n";
+        let tools = [("python3", python), ("pip", "#!{bin}/python3 -E\n# a console script\n")];
         let script = RECIPES[0].shims.iter().find(|s| s.name == "pip").unwrap().script;
-        std::fs::write(&shim, format!("{}{script}", crate::cache::planner::shim_prelude())).unwrap();
+        let log = std::env::temp_dir().join(format!("hoard-pip-shebang-{}.log", std::process::id()));
         let run = |version: &str| {
             let _ = std::fs::remove_file(&log);
-            let out = std::process::Command::new("/bin/sh")
-                .arg(&shim)
-                .args(["install", "--no-binary", ":all:", "x"])
-                .env_clear()
-                .env("PATH", format!("{}:{}:/usr/bin:/bin", crate::cache::planner::SHIM_DIR, bin.display()))
-                .env("FAKE_VERSION", version)
-                .output()
-                .unwrap();
-            (String::from_utf8_lossy(&out.stdout).trim_end().to_string(), std::fs::read_to_string(&log).unwrap_or_default())
+            let env = [("FAKE_VERSION", version), ("FAKE_LOG", log.to_str().unwrap())];
+            let (status, passed) = run_shim_with_tools(script, &tools, &["install", "--no-binary", ":all:", "x"], &env);
+            assert_eq!(status, Some(0));
+            (passed, std::fs::read_to_string(&log).unwrap_or_default())
         };
         let (passed, asked) = run("23.0.1");
         assert_eq!(passed, "install --no-binary :all: x --use-feature=no-binary-enable-wheel-cache");
@@ -200,7 +179,7 @@ mod tests {
         // An interpreter that cannot say: `pip --version` decides (the fake's answer is empty).
         let (_, asked) = run("");
         assert!(asked.contains("ran-version"), "{asked}");
-        std::fs::remove_dir_all(&dir).ok();
+        std::fs::remove_file(&log).ok();
     }
 
     #[test]

@@ -320,19 +320,28 @@ pub fn file(p: &Plan, target: &str) -> Option<String> {
 /// in an environment holding only PATH and `env`. Returns the exit status and what was printed
 /// on stdout.
 pub fn run_shim_with(script: &str, name: &str, fake: &str, args: &[&str], env: &[(&str, &str)]) -> (Option<i32>, String) {
+    run_shim_with_tools(script, &[(name, &format!("#!/bin/sh\n{fake}"))], args, env)
+}
+
+/// [`run_shim_with`] several fake tools, each given as its whole file (`#!` line included);
+/// `{bin}` in a file stands for the directory the fakes are in.
+pub fn run_shim_with_tools(script: &str, tools: &[(&str, &str)], args: &[&str], env: &[(&str, &str)]) -> (Option<i32>, String) {
     use std::os::unix::fs::PermissionsExt;
     use std::sync::atomic::{AtomicUsize, Ordering};
     static N: AtomicUsize = AtomicUsize::new(0);
     let dir = std::env::temp_dir().join(format!(
-        "hoard-recipe-shim-{}-{}-{name}",
+        "hoard-recipe-shim-{}-{}-{}",
         std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
+        N.fetch_add(1, Ordering::Relaxed),
+        tools.first().map_or("none", |t| t.0)
     ));
     let bin = dir.join("bin");
     std::fs::create_dir_all(&bin).unwrap();
-    let tool = bin.join(name);
-    std::fs::write(&tool, format!("#!/bin/sh\n{fake}")).unwrap();
-    std::fs::set_permissions(&tool, std::fs::Permissions::from_mode(0o755)).unwrap();
+    for (name, text) in tools {
+        let tool = bin.join(name);
+        std::fs::write(&tool, text.replace("{bin}", &bin.display().to_string())).unwrap();
+        std::fs::set_permissions(&tool, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
     let shim = dir.join("shim");
     std::fs::write(&shim, format!("{}{script}", shim_prelude())).unwrap();
     let mut cmd = std::process::Command::new("/bin/sh");
