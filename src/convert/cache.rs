@@ -5,7 +5,7 @@
 use super::graph::{ExecMount, ExecSpec};
 use super::stages::Build;
 use super::{FileRequest, RunPlan};
-use crate::cache::{self, MountKind, Plan, Step, UserInfo};
+use crate::cache::{self, MountKind, Plan, Selection, Step, UserInfo};
 use crate::error::Result;
 use crate::instructions::{MountType, RunCommand};
 use crate::llb::OpMeta;
@@ -30,6 +30,15 @@ fn group_gid(data: &str, name: &str) -> Option<u32> {
     })
 }
 
+/// What the planner reads of a step besides its stage's state.
+struct StepText<'a> {
+    args: &'a [String],
+    shell_form: bool,
+    extra_scripts: &'a [String],
+    user_mounts: Vec<String>,
+    selection: &'a Selection,
+}
+
 /// The outcome of resolving a `USER` value.
 enum UserLookup {
     Known(UserInfo),
@@ -40,20 +49,43 @@ enum UserLookup {
 }
 
 impl Build<'_> {
+    /// A file of stage `i`'s current state: `Some(content)` once read (`Some(None)`: missing),
+    /// `None` while unknown. Asks for it unless the state is pending: reading a state builds
+    /// it, and a pending one holds a step without its caches.
     fn state_file(&mut self, i: usize, path: &str) -> Option<Option<String>> {
         let st = self.stages[i].st.as_ref().expect("stage initialised");
         let key = st.output.as_ref().map(|o| format!("{}:{}", o.digest(), o.index())).unwrap_or_else(|| "scratch".into());
         if let Some(v) = self.resolved_files.get(&(key.clone(), path.to_string())) {
             return Some(v.as_ref().map(|d| String::from_utf8_lossy(d).into_owned()));
         }
-        if !self.file_requests.iter().any(|r| r.key == key && r.path == path) {
+        if !st.pending && !self.file_requests.iter().any(|r| r.key == key && r.path == path) {
             let definition = self.marshal(st.output.as_ref());
             self.file_requests.push(FileRequest { key, definition, path: path.to_string() });
         }
         None
     }
 
+    /// The step's user when no file must be read for it: root, or numeric uid and gid with
+    /// `HOME` in the environment (the runtime takes `HOME` from `/etc/passwd` only when unset).
+    fn user_without_lookup(&self, i: usize) -> Option<UserInfo> {
+        let st = self.stages[i].st.as_ref().expect("stage initialised");
+        let env_home = st.env.get("HOME").map(str::to_string);
+        let (user, group) = match st.user.split_once(':') {
+            Some((u, g)) => (u, Some(g)),
+            None => (st.user.as_str(), None),
+        };
+        if (user.is_empty() || user == "root" || user == "0") && group.is_none_or(|g| g == "0" || g == "root") {
+            return Some(UserInfo { uid: 0, gid: 0, home: env_home.unwrap_or_else(|| "/root".into()) });
+        }
+        let uid = user.parse::<u32>().ok()?;
+        let gid = group?.parse::<u32>().ok()?;
+        Some(UserInfo { uid, gid, home: env_home? })
+    }
+
     fn resolve_user(&mut self, i: usize) -> UserLookup {
+        if let Some(u) = self.user_without_lookup(i) {
+            return UserLookup::Known(u);
+        }
         let st = self.stages[i].st.as_ref().expect("stage initialised");
         let spec = st.user.clone();
         let env_home = st.env.get("HOME").map(str::to_string);
@@ -61,9 +93,6 @@ impl Build<'_> {
             Some((u, g)) => (u.to_string(), Some(g.to_string())),
             None => (spec.clone(), None),
         };
-        if (user.is_empty() || user == "root" || user == "0") && group.as_deref().is_none_or(|g| g == "0" || g == "root") {
-            return UserLookup::Known(UserInfo { uid: 0, gid: 0, home: env_home.unwrap_or_else(|| "/root".into()) });
-        }
         let Some(passwd) = self.state_file(i, "/etc/passwd") else { return UserLookup::Pending };
         let entries = passwd.as_deref().map(passwd_entries).unwrap_or_default();
         let entry = match user.parse::<u32>() {
@@ -88,7 +117,47 @@ impl Build<'_> {
         UserLookup::Known(UserInfo { uid, gid, home: env_home.unwrap_or(home) })
     }
 
+    /// The planner's answer for this step as `user`.
+    fn plan_step(&self, i: usize, step: &StepText, user: &UserInfo) -> Plan {
+        let st = self.stages[i].st.as_ref().expect("stage initialised");
+        cache::plan(&Step {
+            args: step.args,
+            shell_form: step.shell_form,
+            extra_scripts: step.extra_scripts,
+            env: &st.env.0,
+            cwd: &st.dir,
+            user,
+            platform: &st.platform,
+            base: &st.base_ref,
+            user_mounts: &step.user_mounts,
+            protected: &st.written,
+            selection: step.selection,
+        })
+    }
+
+    /// Targets of the step's own mounts (hoard never mounts on, over or under them).
+    fn user_mount_targets(&self, i: usize, c: &RunCommand) -> Vec<String> {
+        let dir = &self.stages[i].st.as_ref().expect("stage initialised").dir;
+        c.mounts
+            .iter()
+            .filter(|m| !m.target.is_empty() && !matches!(m.kind, MountType::Ssh))
+            .map(|m| {
+                if m.target.starts_with('/') {
+                    super::dispatch::clean_path(&m.target)
+                } else {
+                    super::dispatch::clean_path(&format!("{dir}/{}", m.target))
+                }
+            })
+            .collect()
+    }
+
     /// Plan this RUN's caches and add them to `spec`.
+    ///
+    /// A user named in `USER` is looked up in the `/etc/passwd` of the state before the step,
+    /// which the caller reads between rounds (building that state). Until then the step is
+    /// emitted without caches and the stage is marked pending, so that no later lookup reads a
+    /// state holding it. The lookup is skipped for a step in which the planner finds no tool:
+    /// it would inject nothing whoever the user is.
     pub(super) fn inject_caches(
         &mut self,
         i: usize,
@@ -104,40 +173,26 @@ impl Build<'_> {
             self.plans.push(record);
             return Ok(());
         }
+        let step = StepText { args: &spec.args, shell_form, extra_scripts, user_mounts: self.user_mount_targets(i, c), selection: &selection };
+        if self.user_without_lookup(i).is_none() {
+            let probe = UserInfo { uid: 65534, gid: 65534, home: "/nonexistent".into() };
+            let plan = self.plan_step(i, &step, &probe);
+            if plan.tools.is_empty() && plan.is_empty() {
+                self.plans.push(record);
+                return Ok(());
+            }
+        }
         // A user hoard cannot resolve gets no caches (their owner would be a guess), but what
         // the step runs is still detected and reported (planned as root, then dropped).
         let (user, unknown) = match self.resolve_user(i) {
             UserLookup::Known(u) => (u, None),
-            UserLookup::Pending => return Ok(()),
+            UserLookup::Pending => {
+                self.stages[i].st.as_mut().expect("stage initialised").pending = true;
+                return Ok(());
+            }
             UserLookup::Unknown(why) => (UserInfo { uid: 0, gid: 0, home: "/root".into() }, Some(why)),
         };
-        let st = self.stages[i].st.as_ref().expect("stage initialised");
-        let user_mounts: Vec<String> = c
-            .mounts
-            .iter()
-            .filter(|m| !m.target.is_empty() && !matches!(m.kind, MountType::Ssh))
-            .map(|m| {
-                if m.target.starts_with('/') {
-                    super::dispatch::clean_path(&m.target)
-                } else {
-                    super::dispatch::clean_path(&format!("{}/{}", st.dir, m.target))
-                }
-            })
-            .collect();
-        let env = st.env.0.clone();
-        let plan = cache::plan(&Step {
-            args: &spec.args,
-            shell_form,
-            extra_scripts,
-            env: &env,
-            cwd: &st.dir,
-            user: &user,
-            platform: &st.platform,
-            base: &st.base_ref,
-            user_mounts: &user_mounts,
-            protected: &st.written,
-            selection: &selection,
-        });
+        let plan = self.plan_step(i, &step, &user);
         if let Some(why) = unknown {
             record.plan = Plan { tools: plan.tools, notes: vec![format!("{why}; no caches injected")], ..Plan::default() };
             self.plans.push(record);

@@ -557,7 +557,7 @@ mod tests {
                         resolved.images.insert((n.reference.clone(), n.platform.id()), ResolvedImage { reference: n.reference, digest: None, config });
                     }
                 }
-                Outcome::NeedFiles(needs) => {
+                Outcome::NeedFiles { files: needs, .. } => {
                     for f in needs {
                         seen.push(format!("{} {}", f.key, f.path));
                         let data = files.iter().find(|(k, _)| *k == f.key).unwrap_or_else(|| panic!("unexpected file {}", f.key)).1;

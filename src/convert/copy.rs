@@ -159,6 +159,7 @@ impl Build<'_> {
             for src in &spec.sources {
                 self.mark_read(*s, src);
             }
+            self.inherit_pending(i, *s);
         }
 
         let pg_name = self.progress_name(i, &name, &st.platform);

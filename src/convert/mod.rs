@@ -19,6 +19,7 @@ mod dispatch;
 mod expose;
 mod gofmt;
 mod graph;
+pub mod rounds;
 mod run;
 mod stages;
 
@@ -187,7 +188,10 @@ pub struct RunPlan {
 #[derive(Debug)]
 pub enum Outcome {
     NeedImages(Vec<ImageRequest>),
-    NeedFiles(Vec<FileRequest>),
+    /// Files to read from states; `ready` are states of the final graph that hold no step
+    /// waiting for a file, which the caller may build while it reads (BuildKit then runs the
+    /// stages that do not wait on a lookup in parallel with it, as the stock frontend would).
+    NeedFiles { files: Vec<FileRequest>, ready: Vec<llb::Definition> },
     Done { results: Vec<PlatformResult>, warnings: Vec<Warning> },
 }
 
@@ -203,6 +207,7 @@ pub fn convert(text: &str, opts: &ConvertOpts, resolved: &Resolved) -> Result<Ou
     };
     let mut needed = Vec::new();
     let mut files: Vec<FileRequest> = Vec::new();
+    let mut ready: Vec<llb::Definition> = Vec::new();
     let mut results = Vec::new();
     let mut warnings = Vec::new();
     for platform in &platforms {
@@ -222,10 +227,15 @@ pub fn convert(text: &str, opts: &ConvertOpts, resolved: &Resolved) -> Result<Ou
                     }
                 }
             }
-            stages::BuildOutcome::NeedFiles(reqs) => {
+            stages::BuildOutcome::NeedFiles(reqs, states) => {
                 for r in reqs {
                     if !files.iter().any(|f| f.key == r.key && f.path == r.path) {
                         files.push(r);
+                    }
+                }
+                for d in states {
+                    if !ready.iter().any(|r| r.0.def.last() == d.0.def.last()) {
+                        ready.push(d);
                     }
                 }
             }
@@ -242,7 +252,7 @@ pub fn convert(text: &str, opts: &ConvertOpts, resolved: &Resolved) -> Result<Ou
     if !needed.is_empty() {
         Ok(Outcome::NeedImages(needed))
     } else if !files.is_empty() {
-        Ok(Outcome::NeedFiles(files))
+        Ok(Outcome::NeedFiles { files, ready })
     } else {
         Ok(Outcome::Done { results, warnings })
     }

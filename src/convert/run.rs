@@ -110,6 +110,7 @@ impl Build<'_> {
             }
             if let Some(s) = source {
                 self.mark_read(*s, &m.source);
+                self.inherit_pending(i, *s);
             }
             let input = match source {
                 Some(s) => {

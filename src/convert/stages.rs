@@ -40,6 +40,10 @@ pub(super) struct St {
     pub written: Vec<String>,
     /// The image the stage chain started from (for distro-scoped cache ids).
     pub base_ref: String,
+    /// The state holds a step whose caches wait for a lookup (a `USER` to resolve), directly or
+    /// through a stage it copies or mounts from. Such a state is never read from nor built
+    /// before the final graph: it would run that step without its caches.
+    pub pending: bool,
 }
 
 impl St {
@@ -57,6 +61,7 @@ impl St {
             workdir_set: false,
             written: Vec::new(),
             base_ref,
+            pending: false,
         }
     }
 }
@@ -92,7 +97,8 @@ pub(super) struct StageState {
 #[allow(clippy::large_enum_variant)]
 pub(super) enum BuildOutcome {
     Need(Vec<ImageRequest>),
-    NeedFiles(Vec<super::FileRequest>),
+    /// Files to read, and the final states that may be built meanwhile.
+    NeedFiles(Vec<super::FileRequest>, Vec<llb::Definition>),
     Done(PlatformResult, Vec<Warning>),
     /// Convert again with these follow paths for the named local contexts: which paths are
     /// read is only known once every stage is dispatched, and the local source comes first.
@@ -127,6 +133,9 @@ pub(super) struct Build<'a> {
     pub follow_hint: Option<BTreeMap<usize, Vec<String>>>,
     /// A named local context was set up in this pass.
     pub local_contexts: bool,
+    /// States of the final graph that hold no pending step: the last such state of every stage
+    /// (see [`St::pending`]). While files are read, these may be built.
+    pub ready: Vec<llb::Output>,
 }
 
 impl<'a> Build<'a> {
@@ -174,6 +183,7 @@ impl<'a> Build<'a> {
             read_paths: BTreeMap::new(),
             follow_hint: None,
             local_contexts: false,
+            ready: Vec::new(),
         };
         for (i, stage) in stages.into_iter().enumerate() {
             b.add_stage(i, stage)?;
@@ -445,7 +455,7 @@ impl<'a> Build<'a> {
                 return Ok(BuildOutcome::Need(need));
             }
             if !files.is_empty() {
-                return Ok(BuildOutcome::NeedFiles(files));
+                return Ok(BuildOutcome::NeedFiles(files, Vec::new()));
             }
             if !new_deps {
                 break;
@@ -505,6 +515,12 @@ impl<'a> Build<'a> {
                 self.stages[i].in_onbuild = cmd.onbuild;
                 self.dispatch(i, cmd).map_err(|e| e.or_at(span))?;
             }
+            let st = self.stages[i].st.as_ref().expect("stage dispatched");
+            if !st.pending {
+                if let Some(out) = st.output.clone() {
+                    self.add_ready(out);
+                }
+            }
         }
         let target = self.target;
         self.mark_read(target, "/");
@@ -535,9 +551,30 @@ impl<'a> Build<'a> {
             plans: std::mem::take(&mut self.plans),
         };
         if !self.file_requests.is_empty() {
-            return Ok(BuildOutcome::NeedFiles(self.file_requests));
+            let ready = self.ready.iter().map(|o| self.marshal(Some(o))).collect();
+            return Ok(BuildOutcome::NeedFiles(self.file_requests, ready));
         }
         Ok(BuildOutcome::Done(result, self.warnings))
+    }
+
+    /// Remember a state that holds no pending step (once per state).
+    pub(super) fn add_ready(&mut self, out: llb::Output) {
+        if !self.ready.iter().any(|o| o.digest() == out.digest() && o.index() == out.index()) {
+            self.ready.push(out);
+        }
+    }
+
+    /// Stage `i` is about to take input from stage `from`: if that one is pending, so is `i`
+    /// from here on, and its state so far is ready.
+    pub(super) fn inherit_pending(&mut self, i: usize, from: usize) {
+        let from_pending = self.stages[from].st.as_ref().is_some_and(|s| s.pending);
+        let st = self.stages[i].st.as_mut().expect("stage initialised");
+        if from_pending && !st.pending {
+            st.pending = true;
+            if let Some(out) = st.output.clone() {
+                self.add_ready(out);
+            }
+        }
     }
 
     /// Set up a stage's starting state from its base (a stage, an image or scratch).
@@ -567,19 +604,7 @@ impl<'a> Build<'a> {
             st.image.config.on_build.clear();
             st
         } else if self.stages[i].base_name == "scratch" {
-            St {
-                output: None,
-                env: EnvList::default(),
-                dir: "/".into(),
-                user: String::new(),
-                platform: platform.clone(),
-                image: ImageConfig::empty(&platform),
-                build_args: Vec::new(),
-                cmd_set: false,
-                workdir_set: false,
-                written: Vec::new(),
-                base_ref: "scratch".into(),
-            }
+            St::new(None, platform.clone(), ImageConfig::empty(&platform), "scratch".into())
         } else {
             let reference = normalize_reference(&self.stages[i].base_name).map_err(|e| Error::at(span, e.message))?;
             let img = resolved

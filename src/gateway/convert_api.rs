@@ -1,16 +1,12 @@
-//! What the frontend flow needs from the converter, as a small trait.
-//!
-//! The flow ([`super::frontend`]) is written against [`Converter`]; [`HoardConverter`] adapts
-//! `crate::convert`. The converter is a pure function called in rounds: it answers
-//! [`ConvertOutcome::NeedImages`] until every base image it needs is in [`ResolvedImages`]
-//! (ONBUILD triggers in a resolved base can add more), then [`ConvertOutcome::Done`].
+//! What the converter gets from the gateway: the build options turned into
+//! [`crate::convert::ConvertOpts`] once, with what the flow fetched (caps, `.dockerignore`,
+//! frontend inputs). The rounds themselves are driven by [`crate::convert::rounds`].
 
 use std::collections::BTreeSet;
 
-use crate::error::{Error, Warning};
 use crate::proto::pb;
 
-use super::opts::{BuildOpts, Platform};
+use super::opts::BuildOpts;
 
 /// Everything the converter gets from the gateway.
 #[derive(Clone, Debug, Default)]
@@ -24,57 +20,7 @@ pub struct ConvertRequest {
     pub inputs: std::collections::BTreeMap<String, pb::Definition>,
 }
 
-/// A base image the converter wants resolved (the converter's own type).
-pub type ImageNeed = crate::convert::ImageRequest;
-
-pub use crate::convert::ResolvedImage;
-
-/// What has been resolved so far: images keyed by (requested reference, platform id), and
-/// files read from intermediate states.
-pub type ResolvedImages = crate::convert::Resolved;
-
-/// A file the converter wants read from a state (the definition is already marshalled).
-#[derive(Clone, Debug, PartialEq)]
-pub struct FileNeed {
-    pub key: String,
-    pub definition: pb::Definition,
-    pub path: String,
-}
-
-/// One platform's build, ready to solve.
-#[derive(Clone, Debug, PartialEq)]
-pub struct PlatformBuild {
-    pub platform: Platform,
-    /// Ops already Go-encoded, metadata, source map.
-    pub definition: pb::Definition,
-    /// `containerimage.config` JSON.
-    pub config: Vec<u8>,
-    /// `containerimage.base.config` JSON, when known.
-    pub base_config: Option<Vec<u8>>,
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub enum ConvertOutcome {
-    NeedImages(Vec<ImageNeed>),
-    NeedFiles(Vec<FileNeed>),
-    Done { builds: Vec<PlatformBuild>, warnings: Vec<Warning> },
-}
-
-/// The converter as the frontend flow sees it.
-pub trait Converter {
-    fn convert(
-        &self,
-        dockerfile: &str,
-        req: &ConvertRequest,
-        resolved: &ResolvedImages,
-    ) -> Result<ConvertOutcome, Error>;
-}
-
-/// The real converter: maps the gateway's options onto [`crate::convert::ConvertOpts`] and the
-/// converter's results onto what the flow solves and returns.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct HoardConverter;
-
+/// The gateway's options as the converter's [`crate::convert::ConvertOpts`].
 pub(crate) fn convert_opts(req: &ConvertRequest) -> crate::convert::ConvertOpts {
     use super::opts::{NetworkMode, NoCache};
     let o = &req.opts;
@@ -125,37 +71,6 @@ pub(crate) fn convert_opts(req: &ConvertRequest) -> crate::convert::ConvertOpts 
                 .filter_map(|(k, v)| Some((k.strip_prefix("input-metadata:")?.to_string(), v.clone())))
                 .collect(),
         },
-    }
-}
-
-impl Converter for HoardConverter {
-    fn convert(
-        &self,
-        dockerfile: &str,
-        req: &ConvertRequest,
-        resolved: &ResolvedImages,
-    ) -> Result<ConvertOutcome, Error> {
-        use crate::convert::Outcome;
-        Ok(match crate::convert::convert(dockerfile, &convert_opts(req), resolved)? {
-            Outcome::NeedImages(v) => ConvertOutcome::NeedImages(v),
-            Outcome::NeedFiles(v) => ConvertOutcome::NeedFiles(
-                v.into_iter()
-                    .map(|f| FileNeed { key: f.key, definition: f.definition.into_pb(), path: f.path })
-                    .collect(),
-            ),
-            Outcome::Done { results, warnings } => ConvertOutcome::Done {
-                builds: results
-                    .into_iter()
-                    .map(|r| PlatformBuild {
-                        platform: r.platform,
-                        definition: r.definition.into_pb(),
-                        config: r.config.to_json(),
-                        base_config: None,
-                    })
-                    .collect(),
-                warnings,
-            },
-        })
     }
 }
 

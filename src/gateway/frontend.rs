@@ -19,11 +19,10 @@ use crate::proto::pb;
 
 use super::caps;
 use super::client::{pb_range, Gateway, WarnMessage};
-use super::convert_api::{
-    ConvertOutcome, ConvertRequest, Converter, HoardConverter, PlatformBuild, ResolvedImage,
-    ResolvedImages,
-};
+use super::convert_api::{convert_opts, ConvertRequest};
 use super::errors::{unsupported_subrequest_status, GatewayError, SourceFile};
+use super::resolver::{Files, GatewayResolver};
+use crate::convert::rounds::{self, Converted};
 use super::local::{parse_dockerignore, LocalFiles};
 use super::opts::{BuildOpts, DOCKERIGNORE_NAME};
 use super::result::{build_result, PlatformOutput};
@@ -36,9 +35,6 @@ pub const SUPPORTED_FRONTEND_CAPS: &[&str] = &[
     "moby.buildkit.frontend.subrequests",
     "moby.buildkit.frontend.contexts",
 ];
-
-/// Upper bound on converter rounds (each round may add images from ONBUILD triggers).
-const MAX_CONVERT_ROUNDS: usize = 32;
 
 /// The Dockerfile as loaded from the client.
 #[derive(Clone, Debug)]
@@ -55,11 +51,6 @@ pub struct LoadedDockerfile {
 /// Run the frontend against buildkitd on stdio. Returns the process exit code: 0 once a
 /// `Return` (result or error) was delivered, 1 if the daemon could not be told anything.
 pub async fn run() -> i32 {
-    run_with(&HoardConverter).await
-}
-
-/// [`run`] with a given converter.
-pub async fn run_with<C: Converter>(conv: &C) -> i32 {
     let gw = match Gateway::connect_stdio().await {
         Ok(g) => g,
         Err(e) => {
@@ -68,7 +59,7 @@ pub async fn run_with<C: Converter>(conv: &C) -> i32 {
         }
     };
     let mut src: Option<SourceFile> = None;
-    let sent = match flow(&gw, conv, &mut src).await {
+    let sent = match flow(&gw, &mut src).await {
         Ok(result) => gw.return_result(result).await,
         Err(e) => {
             eprintln!("hoard: {e}");
@@ -195,76 +186,13 @@ async fn dockerignore_patterns(
     Ok(parse_dockerignore(&data))
 }
 
-/// Run the converter to completion, resolving base images between rounds.
-pub async fn convert_all<C: Converter>(
-    gw: &Gateway,
-    conv: &C,
+/// Run the converter to completion through the gateway (see [`rounds`]).
+pub async fn convert_all(
+    resolver: &mut GatewayResolver,
     text: &str,
     req: &ConvertRequest,
-) -> Result<(Vec<PlatformBuild>, Vec<Warning>), GatewayError> {
-    let mut resolved = ResolvedImages::default();
-    for _ in 0..MAX_CONVERT_ROUNDS {
-        match conv.convert(text, req, &resolved)? {
-            ConvertOutcome::Done { builds, warnings } => return Ok((builds, warnings)),
-            ConvertOutcome::NeedImages(needs) => {
-                let before = resolved.images.len();
-                for need in needs {
-                    let key = (need.reference.clone(), need.platform.id());
-                    if resolved.images.contains_key(&key) {
-                        continue;
-                    }
-                    let r = gw
-                        .resolve_image_config(
-                            &need.reference,
-                            Some(&need.platform),
-                            req.opts.image_resolve_mode,
-                            &need.log_name,
-                            need.oci_store.as_ref(),
-                        )
-                        .await
-                        .map_err(|e| match e {
-                            GatewayError::Rpc { context, status, .. } => {
-                                GatewayError::Rpc { context, status, span: Some(need.span) }
-                            }
-                            GatewayError::Frontend(err) => GatewayError::Frontend(err.or_at(need.span)),
-                            other => other,
-                        })?;
-                    resolved.images.insert(
-                        key,
-                        ResolvedImage { reference: r.reference, digest: r.digest, config: r.config },
-                    );
-                }
-                if resolved.images.len() == before {
-                    return Err(GatewayError::Frontend(Error::new(
-                        "internal error: the converter asked again for images it already has",
-                    )));
-                }
-            }
-            ConvertOutcome::NeedFiles(needs) => {
-                let before = resolved.files.len();
-                for need in needs {
-                    let key = (need.key.clone(), need.path.clone());
-                    if resolved.files.contains_key(&key) {
-                        continue;
-                    }
-                    // Reading forces the state to be built; a missing file is an answer too.
-                    let data = if need.definition.def.is_empty() {
-                        None
-                    } else {
-                        let ref_id = gw.solve(need.definition, &[], false).await?;
-                        gw.read_file(&ref_id, &need.path, None).await.ok()
-                    };
-                    resolved.files.insert(key, data);
-                }
-                if resolved.files.len() == before {
-                    return Err(GatewayError::Frontend(Error::new(
-                        "internal error: the converter asked again for files it already has",
-                    )));
-                }
-            }
-        }
-    }
-    Err(GatewayError::Frontend(Error::new("internal error: too many image resolution rounds")))
+) -> Result<Converted, GatewayError> {
+    rounds::drive(text, &convert_opts(req), resolver).await
 }
 
 /// Send the converter's warnings through the `Warn` RPC (failures are only logged).
@@ -305,9 +233,8 @@ async fn convert_request(gw: &Gateway, opts: &BuildOpts, dockerignore: Vec<Strin
 }
 
 /// Everything after connecting: returns the result to `Return`, or the error.
-async fn flow<C: Converter>(
+async fn flow(
     gw: &Gateway,
-    conv: &C,
     src: &mut Option<SourceFile>,
 ) -> Result<gw::Result, GatewayError> {
     gw.caps().check_required()?;
@@ -332,12 +259,14 @@ async fn flow<C: Converter>(
         }
         Some(REQUEST_OUTLINE) => {
             let req = convert_request(gw, &super::outline::outline_build_opts(&opts), Vec::new()).await?;
-            return super::outline::outline_request(gw, conv, &df, &text, &req).await;
+            return super::outline::outline_request(gw, &df, &text, &req).await;
         }
         Some(REQUEST_LINT) => {
+            // Checks never build: files of intermediate states stay unknown.
             let req = convert_request(gw, &opts, Vec::new()).await?;
-            return match convert_all(gw, conv, &text, &req).await {
-                Ok((_, warnings)) => Ok(subrequests::lint_result(&df.source, &warnings, None)),
+            let mut resolver = GatewayResolver::new(gw, &opts, Files::Unknown);
+            return match convert_all(&mut resolver, &text, &req).await {
+                Ok(done) => Ok(subrequests::lint_result(&df.source, &done.warnings, None)),
                 Err(GatewayError::Frontend(e)) => Ok(subrequests::lint_result(&df.source, &[], Some(&e))),
                 Err(e) => Err(e),
             };
@@ -347,21 +276,21 @@ async fn flow<C: Converter>(
 
     let dockerignore = dockerignore_patterns(gw, &opts, &df).await?;
     let req = convert_request(gw, &opts, dockerignore).await?;
-    let (builds, warnings) = convert_all(gw, conv, &text, &req).await?;
-    send_warnings(gw, &df, &warnings).await;
-    if builds.is_empty() {
+    let mut resolver = GatewayResolver::new(gw, &opts, Files::Read);
+    let done = convert_all(&mut resolver, &text, &req).await?;
+    send_warnings(gw, &df, &done.warnings).await;
+    if done.results.is_empty() {
         return Err(GatewayError::Frontend(Error::new("internal error: the converter produced no result")));
     }
-
-    let mut outputs = Vec::with_capacity(builds.len());
-    for b in builds {
-        let ref_id = gw.solve(b.definition, &opts.cache_imports, false).await?;
-        outputs.push(PlatformOutput {
-            platform: b.platform,
-            ref_id,
-            config: b.config,
-            base_config: b.base_config,
-        });
+    let mut definitions = Vec::with_capacity(done.results.len());
+    let mut outputs = Vec::with_capacity(done.results.len());
+    for r in done.results {
+        definitions.push(r.definition);
+        outputs.push(PlatformOutput { platform: r.platform, ref_id: String::new(), config: r.config.to_json(), base_config: None });
+    }
+    let refs = resolver.solve_results(definitions).await?;
+    for (o, r) in outputs.iter_mut().zip(refs) {
+        o.ref_id = r;
     }
     Ok(build_result(
         &outputs,

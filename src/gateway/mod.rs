@@ -13,7 +13,9 @@
 //! * [`result`]: shaping the final `Result` (refs, `containerimage.config`, `refs.platforms`).
 //! * [`subrequests`]: `describe`, `lint`, `targets` and `outline` results.
 //! * [`outline`]: what `--call outline` lists (args, secrets, ssh of the target).
-//! * [`convert_api`]: the [`Converter`] trait the flow drives (adapter to `crate::convert`).
+//! * [`convert_api`]: the build options as the converter's options.
+//! * [`resolver`]: the converter's rounds answered through the daemon (images resolved
+//!   concurrently, files read while the states that wait on no lookup build).
 //! * [`frontend`]: the flow itself, [`frontend::run`].
 //!
 //! **stdout is the wire**: nothing in this module (or the binary) may print to it. Diagnostics go
@@ -28,13 +30,13 @@ pub mod frontend;
 pub mod local;
 pub mod opts;
 pub mod outline;
+pub mod resolver;
 pub mod result;
 pub mod subrequests;
 pub mod transport;
 
 pub use caps::{CapSet, Caps};
 pub use client::Gateway;
-pub use convert_api::Converter;
 pub use errors::GatewayError;
 pub use frontend::run;
 pub use opts::{BuildOpts, Platform};

@@ -24,7 +24,6 @@
 //! errors are a build's errors), then computes the outline from the resolved image configs.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Mutex;
 
 use crate::error::{Error, Result, Span};
 use crate::expand::{Env, Lexer};
@@ -34,7 +33,9 @@ use crate::parser;
 use crate::proto::moby::buildkit::v1::frontend as gw;
 
 use super::client::Gateway;
-use super::convert_api::{ConvertOutcome, ConvertRequest, Converter, ResolvedImages};
+use super::convert_api::ConvertRequest;
+use super::resolver::{Files, GatewayResolver};
+use crate::convert::Resolved as ResolvedImages;
 use super::errors::GatewayError;
 use super::frontend::{convert_all, send_warnings, LoadedDockerfile};
 use super::opts::BuildOpts;
@@ -700,41 +701,6 @@ pub fn compute_outline(text: &str, opts: &OutlineOpts, resolved: &ResolvedImages
     })
 }
 
-/// Drives the converter only as far as base image resolution: once every image is resolved it
-/// stops short of reading files from built states (which would run build steps; the stock
-/// outline never does). The last `Resolved` it was given is kept for the outline.
-struct ImagesOnly<'a, C> {
-    inner: &'a C,
-    resolved: Mutex<Option<ResolvedImages>>,
-}
-
-impl<C: Converter> Converter for ImagesOnly<'_, C> {
-    fn convert(&self, text: &str, req: &ConvertRequest, resolved: &ResolvedImages) -> Result<ConvertOutcome> {
-        if let Ok(mut slot) = self.resolved.lock() {
-            *slot = Some(resolved.clone());
-        }
-        let mut local = resolved.clone();
-        // Files are answered "missing" instead of being read; a conversion that then fails
-        // only loses its warnings (the images it needed are resolved by then).
-        for _ in 0..8 {
-            match self.inner.convert(text, req, &local)? {
-                ConvertOutcome::NeedFiles(needs) => {
-                    for n in needs {
-                        local.files.insert((n.key, n.path), None);
-                    }
-                    match self.inner.convert(text, req, &local) {
-                        Ok(ConvertOutcome::NeedFiles(_)) => continue,
-                        Ok(other) => return Ok(other),
-                        Err(_) => return Ok(ConvertOutcome::Done { builds: Vec::new(), warnings: Vec::new() }),
-                    }
-                }
-                other => return Ok(other),
-            }
-        }
-        Ok(ConvertOutcome::Done { builds: Vec::new(), warnings: Vec::new() })
-    }
-}
-
 /// The options an outline is computed with: the stock frontend outlines for the build
 /// platform, whatever `--platform` says.
 pub fn outline_build_opts(opts: &BuildOpts) -> BuildOpts {
@@ -746,17 +712,17 @@ pub fn outline_build_opts(opts: &BuildOpts) -> BuildOpts {
 
 /// The `frontend.outline` subrequest: resolve the base images as a build would (same errors,
 /// same warnings), then compute and return the outline. `req` carries [`outline_build_opts`].
-pub(super) async fn outline_request<C: Converter>(
+pub(super) async fn outline_request(
     gw: &Gateway,
-    conv: &C,
     df: &LoadedDockerfile,
     text: &str,
     req: &ConvertRequest,
 ) -> Result<gw::Result, GatewayError> {
-    let probe = ImagesOnly { inner: conv, resolved: Mutex::new(None) };
-    let (_, warnings) = convert_all(gw, &probe, text, req).await?;
-    send_warnings(gw, df, &warnings).await;
-    let resolved = probe.resolved.into_inner().ok().flatten().unwrap_or_default();
+    // The outline never builds: files of intermediate states stay unknown.
+    let mut resolver = GatewayResolver::new(gw, &req.opts, Files::Unknown);
+    let done = convert_all(&mut resolver, text, req).await?;
+    send_warnings(gw, df, &done.warnings).await;
+    let resolved = done.resolved;
     let outline = compute_outline(text, &OutlineOpts::from_build_opts(&req.opts), &resolved)?;
     Ok(subrequests::outline_result(&df.source, &outline))
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::process::Command as Process;
 
 use crate::cache::{self, dialect, Selection, Step, UserInfo};
-use crate::convert::{self, ConvertOpts, Outcome, Resolved, ResolvedImage, RunPlan};
+use crate::convert::{rounds, ConvertOpts, FileRequest, ImageRequest, ResolvedImage, RunPlan};
 use crate::instructions::{self, Command};
 use crate::parser;
 use crate::error::{Error, Result};
@@ -149,47 +149,58 @@ pub fn convert(text: &str, filename: &str, opts: &OfflineOpts) -> Result<Offline
         all_stages: opts.target.is_none(),
         ..Default::default()
     };
-    let mut resolved = Resolved::default();
-    let mut assumptions = Vec::new();
-    for _ in 0..20 {
-        match convert::convert(text, &copts, &resolved)? {
-            Outcome::Done { mut results, .. } => {
-                let result = results.pop().ok_or_else(|| Error::new("no result"))?;
-                return Ok(Offline { platform: result.platform, plans: result.plans, assumptions, exact: true });
-            }
-            Outcome::NeedImages(needs) => {
-                for n in needs {
-                    let local = n.reference.strip_prefix("docker.io/library/").or_else(|| n.reference.strip_prefix("docker.io/")).unwrap_or(&n.reference);
-                    let config = (!opts.no_docker).then(|| inspect(local)).flatten().unwrap_or_else(|| {
-                        let note = format!(
-                            "{}: config not available locally; assumed an empty {} image (run `docker pull` for exact paths)",
-                            n.reference,
-                            n.platform.id()
-                        );
-                        if !assumptions.contains(&note) {
-                            assumptions.push(note);
-                        }
-                        ImageConfig::empty(&n.platform).to_json()
-                    });
-                    resolved.images.insert(
-                        (n.reference.clone(), n.platform.id()),
-                        ResolvedImage { reference: n.reference.clone(), digest: None, config },
-                    );
-                }
-            }
-            Outcome::NeedFiles(needs) => {
-                for f in needs {
-                    let note = format!(
-                        "{} of an intermediate stage is only known at build time; steps running as a named non-root user are shown without caches",
-                        f.path
-                    );
-                    if !assumptions.contains(&note) {
-                        assumptions.push(note);
-                    }
-                    resolved.files.insert((f.key, f.path), None);
-                }
-            }
+    let mut resolver = Local { no_docker: opts.no_docker, assumptions: Vec::new() };
+    let mut done = rounds::block_on(rounds::drive(text, &copts, &mut resolver))?;
+    let result = done.results.pop().ok_or_else(|| Error::new("no result"))?;
+    Ok(Offline { platform: result.platform, plans: result.plans, assumptions: resolver.assumptions, exact: true })
+}
+
+/// Answers the converter from the local engine's images, if any; files inside intermediate
+/// states are unknown without a build.
+struct Local {
+    no_docker: bool,
+    /// What had to be assumed, once each.
+    assumptions: Vec<String>,
+}
+
+impl Local {
+    fn assume(&mut self, note: String) {
+        if !self.assumptions.contains(&note) {
+            self.assumptions.push(note);
         }
     }
-    Err(Error::new("too many resolution rounds"))
+}
+
+impl rounds::Resolver for Local {
+    type Error = Error;
+
+    async fn images(&mut self, needs: &[ImageRequest]) -> Result<Vec<ResolvedImage>> {
+        let mut out = Vec::new();
+        for n in needs {
+            let local = n.reference.strip_prefix("docker.io/library/").or_else(|| n.reference.strip_prefix("docker.io/")).unwrap_or(&n.reference);
+            let config = match (!self.no_docker).then(|| inspect(local)).flatten() {
+                Some(c) => c,
+                None => {
+                    self.assume(format!(
+                        "{}: config not available locally; assumed an empty {} image (run `docker pull` for exact paths)",
+                        n.reference,
+                        n.platform.id()
+                    ));
+                    ImageConfig::empty(&n.platform).to_json()
+                }
+            };
+            out.push(ResolvedImage { reference: n.reference.clone(), digest: None, config });
+        }
+        Ok(out)
+    }
+
+    async fn files(&mut self, needs: &[FileRequest], _ready: Vec<crate::llb::Definition>) -> Result<Vec<Option<Vec<u8>>>> {
+        for f in needs {
+            self.assume(format!(
+                "{} of an intermediate stage is only known at build time; steps running as a named non-root user are shown without caches",
+                f.path
+            ));
+        }
+        Ok(vec![None; needs.len()])
+    }
 }

@@ -19,7 +19,10 @@ pub fn root() -> PathBuf {
 }
 
 pub fn hoard_image() -> String {
-    std::env::var("HOARD_IMAGE").ok().filter(|s| !s.is_empty()).unwrap_or_else(|| "hoard:dev".into())
+    std::env::var("HOARD_IMAGE")
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "hoard:dev".into())
 }
 
 /// A value no earlier build used (BUST args, cache namespaces, image tags).
@@ -27,22 +30,36 @@ pub fn unique(what: &str) -> String {
     use std::sync::atomic::{AtomicU32, Ordering};
     use std::time::{SystemTime, UNIX_EPOCH};
     static N: AtomicU32 = AtomicU32::new(0);
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
-    format!("{what}-{}-{nanos}-{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst))
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!(
+        "{what}-{}-{nanos}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    )
 }
 
 pub fn selftest() -> bool {
-    std::env::var("HOARD_E2E_SELFTEST").map(|v| v == "1").unwrap_or(false)
+    std::env::var("HOARD_E2E_SELFTEST")
+        .map(|v| v == "1")
+        .unwrap_or(false)
 }
 
 /// True when the engine tests should run; false (after saying so) under `HOARD_SKIP_E2E=1`.
 /// Panics when the engine or the frontend image is missing: that is a failure, not a skip.
 pub fn e2e_enabled(test: &str) -> bool {
-    if std::env::var("HOARD_SKIP_E2E").map(|v| v == "1").unwrap_or(false) {
+    if std::env::var("HOARD_SKIP_E2E")
+        .map(|v| v == "1")
+        .unwrap_or(false)
+    {
         eprintln!("SKIPPED {test}: HOARD_SKIP_E2E=1 (a skipped test is not a pass)");
         return false;
     }
-    let info = Command::new("docker").args(["info", "--format", "{{.ServerVersion}}"]).output();
+    let info = Command::new("docker")
+        .args(["info", "--format", "{{.ServerVersion}}"])
+        .output();
     match info {
         Ok(o) if o.status.success() => {}
         Ok(o) => panic!(
@@ -50,7 +67,9 @@ pub fn e2e_enabled(test: &str) -> bool {
              or set HOARD_SKIP_E2E=1 to skip (skipped is not passed)",
             String::from_utf8_lossy(&o.stderr).trim()
         ),
-        Err(e) => panic!("cannot run docker ({e}); run scripts/engine.sh, or set HOARD_SKIP_E2E=1 to skip"),
+        Err(e) => panic!(
+            "cannot run docker ({e}); run scripts/engine.sh, or set HOARD_SKIP_E2E=1 to skip"
+        ),
     }
     if !selftest() {
         let img = hoard_image();
@@ -89,7 +108,6 @@ impl Drop for Scratch {
     }
 }
 
-
 pub fn read_lines(path: &Path) -> Vec<String> {
     match fs::read_to_string(path) {
         Ok(s) => s
@@ -121,7 +139,13 @@ pub fn case_flags(dir: &Path) -> Vec<String> {
 pub fn buildx(cwd: &Path, args: &[String]) -> Output {
     let mut cmd = Command::new("docker");
     cmd.current_dir(cwd)
-        .args(["buildx", "build", "--builder", "default", "--progress=plain"])
+        .args([
+            "buildx",
+            "build",
+            "--builder",
+            "default",
+            "--progress=plain",
+        ])
         .args(args)
         .env("DOCKER_BUILDKIT", "1")
         .env("BUILDX_NO_DEFAULT_ATTESTATIONS", "1")
@@ -132,7 +156,11 @@ pub fn buildx(cwd: &Path, args: &[String]) -> Output {
 }
 
 pub fn output_text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }
 
 pub fn tail(s: &str, n: usize) -> String {
@@ -176,9 +204,18 @@ impl fmt::Display for Node {
             Kind::Char(a, b) => format!("char {a}:{b}"),
             Kind::Block(a, b) => format!("block {a}:{b}"),
         };
-        write!(f, "{kind} mode={:04o} owner={}:{}", self.mode, self.uid, self.gid)?;
+        write!(
+            f,
+            "{kind} mode={:04o} owner={}:{}",
+            self.mode, self.uid, self.gid
+        )?;
         if self.kind == Kind::File {
-            write!(f, " size={} sha256={}", self.size, &self.hash[..12.min(self.hash.len())])?;
+            write!(
+                f,
+                " size={} sha256={}",
+                self.size,
+                &self.hash[..12.min(self.hash.len())]
+            )?;
         }
         Ok(())
     }
@@ -228,8 +265,16 @@ pub fn remove_tree(fs: &mut Tree, p: &str, with_self: bool) {
     if with_self {
         fs.remove(p);
     }
-    let (lo, hi) = if p == "/" { ("/".to_string(), "0".to_string()) } else { (format!("{p}/"), format!("{p}0")) };
-    let doomed: Vec<String> = fs.range(lo..hi).map(|(k, _)| k.clone()).filter(|k| k != "/").collect();
+    let (lo, hi) = if p == "/" {
+        ("/".to_string(), "0".to_string())
+    } else {
+        (format!("{p}/"), format!("{p}0"))
+    };
+    let doomed: Vec<String> = fs
+        .range(lo..hi)
+        .map(|(k, _)| k.clone())
+        .filter(|k| k != "/")
+        .collect();
     for k in doomed {
         fs.remove(&k);
     }
@@ -249,7 +294,11 @@ pub fn apply_layer(fs: &mut Tree, layer: &[u8]) -> Result<(), String> {
     let mut ar = tar::Archive::new(layer);
     for e in ar.entries().map_err(|e| format!("layer tar: {e}"))? {
         let mut e = e.map_err(|e| format!("layer tar entry: {e}"))?;
-        let raw = e.path().map_err(|e| format!("entry path: {e}"))?.to_string_lossy().into_owned();
+        let raw = e
+            .path()
+            .map_err(|e| format!("entry path: {e}"))?
+            .to_string_lossy()
+            .into_owned();
         let path = norm_path(&raw);
         let base = path.rsplit('/').next().unwrap_or("").to_string();
         if base == ".wh..wh..opq" {
@@ -266,14 +315,28 @@ pub fn apply_layer(fs: &mut Tree, layer: &[u8]) -> Result<(), String> {
         let gid = h.gid().map_err(|e| e.to_string())?;
         let et = h.entry_type();
         let dev = || -> (u32, u32) {
-            (h.device_major().ok().flatten().unwrap_or(0), h.device_minor().ok().flatten().unwrap_or(0))
+            (
+                h.device_major().ok().flatten().unwrap_or(0),
+                h.device_minor().ok().flatten().unwrap_or(0),
+            )
         };
         let kind = if et.is_dir() {
             Kind::Dir
         } else if et.is_symlink() {
-            Kind::Symlink(e.link_name().ok().flatten().map(|l| l.to_string_lossy().into_owned()).unwrap_or_default())
+            Kind::Symlink(
+                e.link_name()
+                    .ok()
+                    .flatten()
+                    .map(|l| l.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+            )
         } else if et.is_hard_link() {
-            let target = e.link_name().ok().flatten().map(|l| l.to_string_lossy().into_owned()).unwrap_or_default();
+            let target = e
+                .link_name()
+                .ok()
+                .flatten()
+                .map(|l| l.to_string_lossy().into_owned())
+                .unwrap_or_default();
             entries.push(LayerEntry::Hardlink(path, norm_path(&target)));
             continue;
         } else if et.is_fifo() {
@@ -292,12 +355,23 @@ pub fn apply_layer(fs: &mut Tree, layer: &[u8]) -> Result<(), String> {
         };
         let (size, hash) = if kind == Kind::File {
             let mut buf = Vec::new();
-            e.read_to_end(&mut buf).map_err(|e| format!("read {path}: {e}"))?;
+            e.read_to_end(&mut buf)
+                .map_err(|e| format!("read {path}: {e}"))?;
             (buf.len() as u64, hex(&Sha256::digest(&buf)))
         } else {
             (0, String::new())
         };
-        entries.push(LayerEntry::Add(path, Node { kind, mode, uid, gid, size, hash }));
+        entries.push(LayerEntry::Add(
+            path,
+            Node {
+                kind,
+                mode,
+                uid,
+                gid,
+                size,
+                hash,
+            },
+        ));
     }
     // Whiteouts apply to the lower layers only: all of them before any addition.
     for e in &entries {
@@ -317,7 +391,10 @@ pub fn apply_layer(fs: &mut Tree, layer: &[u8]) -> Result<(), String> {
                 fs.insert(p, node);
             }
             LayerEntry::Hardlink(p, target) => {
-                let node = fs.get(&target).cloned().ok_or_else(|| format!("hardlink {p} to missing {target}"))?;
+                let node = fs
+                    .get(&target)
+                    .cloned()
+                    .ok_or_else(|| format!("hardlink {p} to missing {target}"))?;
                 fs.insert(p, node);
             }
             _ => {}
@@ -348,7 +425,10 @@ pub fn decompress(data: Vec<u8>) -> Result<Vec<u8>, String> {
     let mut stdin = child.stdin.take().unwrap();
     let writer = std::thread::spawn(move || stdin.write_all(&data));
     let out = child.wait_with_output().map_err(|e| e.to_string())?;
-    writer.join().unwrap().map_err(|e| format!("{tool} stdin: {e}"))?;
+    writer
+        .join()
+        .unwrap()
+        .map_err(|e| format!("{tool} stdin: {e}"))?;
     if !out.status.success() {
         return Err(format!("{tool} -dc failed"));
     }
@@ -414,10 +494,17 @@ fn oci_layers(path: &Path, platform: Option<&str>) -> Result<(Value, Vec<Vec<u8>
         desc = pick(&oci.json(desc["digest"].as_str().unwrap_or(""))?)?;
     }
     let manifest = oci.json(desc["digest"].as_str().ok_or("manifest digest")?)?;
-    let config = oci.json(manifest["config"]["digest"].as_str().ok_or("config digest")?)?;
+    let config = oci.json(
+        manifest["config"]["digest"]
+            .as_str()
+            .ok_or("config digest")?,
+    )?;
     let mut layers = Vec::new();
     for layer in manifest["layers"].as_array().cloned().unwrap_or_default() {
-        layers.push(decompress(oci.blob(layer["digest"].as_str().ok_or("layer digest")?)?.clone())?);
+        layers.push(decompress(
+            oci.blob(layer["digest"].as_str().ok_or("layer digest")?)?
+                .clone(),
+        )?);
     }
     Ok((config, layers))
 }
@@ -438,17 +525,27 @@ impl OciTar {
             if !e.header().entry_type().is_file() {
                 continue;
             }
-            let p = e.path().map_err(|e| e.to_string())?.to_string_lossy().trim_start_matches("./").to_string();
+            let p = e
+                .path()
+                .map_err(|e| e.to_string())?
+                .to_string_lossy()
+                .trim_start_matches("./")
+                .to_string();
             let mut buf = Vec::new();
             e.read_to_end(&mut buf).map_err(|e| e.to_string())?;
             files.insert(p, buf);
         }
-        Ok(OciTar { path: path.to_path_buf(), files })
+        Ok(OciTar {
+            path: path.to_path_buf(),
+            files,
+        })
     }
 
     fn blob(&self, digest: &str) -> Result<&Vec<u8>, String> {
         let d = digest.replacen(':', "/", 1);
-        self.files.get(&format!("blobs/{d}")).ok_or_else(|| format!("blob {digest} missing from {}", self.path.display()))
+        self.files
+            .get(&format!("blobs/{d}"))
+            .ok_or_else(|| format!("blob {digest} missing from {}", self.path.display()))
     }
 
     fn json(&self, digest: &str) -> Result<Value, String> {
@@ -456,8 +553,12 @@ impl OciTar {
     }
 
     fn index(&self) -> Result<Value, String> {
-        let data = self.files.get("index.json").ok_or_else(|| format!("index.json missing from {}", self.path.display()))?;
-        serde_json::from_slice(data).map_err(|e| format!("index.json of {}: {e}", self.path.display()))
+        let data = self
+            .files
+            .get("index.json")
+            .ok_or_else(|| format!("index.json missing from {}", self.path.display()))?;
+        serde_json::from_slice(data)
+            .map_err(|e| format!("index.json of {}: {e}", self.path.display()))
     }
 }
 
@@ -466,13 +567,22 @@ impl OciTar {
 pub fn oci_platforms(path: &Path) -> Result<Vec<String>, String> {
     let oci = OciTar::read(path)?;
     let list = |index: &Value| -> Vec<String> {
-        index["manifests"].as_array().map(|ms| ms.iter().filter_map(platform_of).collect()).unwrap_or_default()
+        index["manifests"]
+            .as_array()
+            .map(|ms| ms.iter().filter_map(platform_of).collect())
+            .unwrap_or_default()
     };
     let index = oci.index()?;
     let mut v = list(&index);
     if v.is_empty() {
         // One nested index (the exporter's usual shape): read it.
-        v = list(&oci.json(index["manifests"][0]["digest"].as_str().ok_or("index without manifests")?)?);
+        v = list(
+            &oci.json(
+                index["manifests"][0]["digest"]
+                    .as_str()
+                    .ok_or("index without manifests")?,
+            )?,
+        );
     }
     v.sort();
     Ok(v)
@@ -493,18 +603,27 @@ fn platform_of(desc: &Value) -> Option<String> {
 /// The descriptor of `platform`'s image in an index; a nested index is returned as is (the
 /// caller descends into it).
 pub fn pick_platform(index: &Value, platform: &str) -> Result<Value, String> {
-    let ms = index["manifests"].as_array().ok_or("index without manifests")?;
-    if let Some(m) = ms.iter().find(|m| platform_of(m).as_deref() == Some(platform)) {
+    let ms = index["manifests"]
+        .as_array()
+        .ok_or("index without manifests")?;
+    if let Some(m) = ms
+        .iter()
+        .find(|m| platform_of(m).as_deref() == Some(platform))
+    {
         return Ok(m.clone());
     }
     ms.iter()
-        .find(|m| m["platform"].is_null() && m["mediaType"].as_str().is_some_and(|t| t.contains("index")))
+        .find(|m| {
+            m["platform"].is_null() && m["mediaType"].as_str().is_some_and(|t| t.contains("index"))
+        })
         .cloned()
         .ok_or_else(|| format!("no {platform} image in the index"))
 }
 
 pub fn pick_manifest(index: &Value) -> Result<Value, String> {
-    let ms = index["manifests"].as_array().ok_or("index without manifests")?;
+    let ms = index["manifests"]
+        .as_array()
+        .ok_or("index without manifests")?;
     ms.iter()
         .find(|m| m["platform"]["os"].as_str() != Some("unknown"))
         .cloned()
@@ -523,7 +642,11 @@ pub fn normalize_config(config: &mut Value) {
         }
     }
     if let Some(r) = config.get_mut("rootfs").and_then(Value::as_object_mut) {
-        let n = r.get("diff_ids").and_then(Value::as_array).map(|a| a.len()).unwrap_or(0);
+        let n = r
+            .get("diff_ids")
+            .and_then(Value::as_array)
+            .map(|a| a.len())
+            .unwrap_or(0);
         r.insert("diff_ids".into(), Value::String(format!("<{n} layers>")));
     }
 }
@@ -558,7 +681,10 @@ pub fn diff_json(path: &str, a: &Value, b: &Value, out: &mut Vec<String>) {
             for i in 0..x.len().max(y.len()) {
                 let (va, vb) = (x.get(i), y.get(i));
                 if va != vb {
-                    let s = |v: Option<&Value>| v.map(|v| v.to_string()).unwrap_or_else(|| "(absent)".into());
+                    let s = |v: Option<&Value>| {
+                        v.map(|v| v.to_string())
+                            .unwrap_or_else(|| "(absent)".into())
+                    };
                     out.push(format!("{path}[{i}]: {} != {}", s(va), s(vb)));
                 }
             }
@@ -589,7 +715,10 @@ pub fn compare_images(a: &Image, b: &Image) -> Vec<String> {
 }
 
 pub fn report(case: &str, left: &str, right: &str, diffs: &[String]) -> String {
-    let mut s = format!("{case}: {left} and {right} images differ ({} differences; `left != right`):\n", diffs.len());
+    let mut s = format!(
+        "{case}: {left} and {right} images differ ({} differences; `left != right`):\n",
+        diffs.len()
+    );
     for d in diffs.iter().take(MAX_DIFFS) {
         s.push_str("  ");
         s.push_str(d);
