@@ -48,4 +48,9 @@ case ${HOARD_BENCH_BUILD:-archive} in
 esac
 export HOARD_BENCH_COMMIT=$commit
 
+# `bench/run.sh frontend [...]`: what the frontend itself costs (bench/frontend.py).
+if [ "${1:-}" = frontend ]; then
+  shift
+  exec python3 bench/frontend.py "$@"
+fi
 python3 bench/driver.py "$@"

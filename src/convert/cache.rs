@@ -222,13 +222,22 @@ impl Build<'_> {
                 MountKind::Tmpfs => spec.mounts.push(ExecMount::Tmpfs { target: m.target.clone(), size: 0 }),
                 MountKind::File { content, mode } => {
                     let name = m.target.rsplit('/').next().unwrap_or("file").to_string();
-                    let file = self.graph.mkfile(
-                        None,
-                        &format!("/{name}"),
-                        *mode,
-                        content.as_bytes(),
-                        OpMeta::named(format!("[internal] hoard: {} for {}", m.target, m.recipe)),
-                    )?;
+                    // The same file serves every step that mounts it: built (and hashed) once.
+                    let key = (m.target.clone(), m.recipe.clone(), *mode, content.clone());
+                    let file = match self.hoard_files.get(&key) {
+                        Some(f) => f.clone(),
+                        None => {
+                            let f = self.graph.mkfile(
+                                None,
+                                &format!("/{name}"),
+                                *mode,
+                                content.as_bytes(),
+                                OpMeta::named(format!("[internal] hoard: {} for {}", m.target, m.recipe)),
+                            )?;
+                            self.hoard_files.insert(key, f.clone());
+                            f
+                        }
+                    };
                     spec.mounts.push(ExecMount::Bind {
                         target: m.target.clone(),
                         input: Some(file),

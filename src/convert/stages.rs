@@ -136,6 +136,8 @@ pub(super) struct Build<'a> {
     /// States of the final graph that hold no pending step: the last such state of every stage
     /// (see [`St::pending`]). While files are read, these may be built.
     pub ready: Vec<llb::Output>,
+    /// Files hoard mounts into steps (configs, shims), by (target, recipe, mode, content).
+    pub hoard_files: std::collections::HashMap<(String, String, u32, String), llb::Output>,
 }
 
 impl<'a> Build<'a> {
@@ -184,6 +186,7 @@ impl<'a> Build<'a> {
             follow_hint: None,
             local_contexts: false,
             ready: Vec::new(),
+            hoard_files: std::collections::HashMap::new(),
         };
         for (i, stage) in stages.into_iter().enumerate() {
             b.add_stage(i, stage)?;
