@@ -136,6 +136,8 @@ pub(super) struct Build<'a> {
     /// States of the final graph that hold no pending step: the last such state of every stage
     /// (see [`St::pending`]). While files are read, these may be built.
     pub ready: Vec<llb::Output>,
+    /// CI cache seeding/export/clearing (`ci.rs`).
+    pub ci: super::ci::CiState,
 }
 
 impl<'a> Build<'a> {
@@ -184,6 +186,7 @@ impl<'a> Build<'a> {
             follow_hint: None,
             local_contexts: false,
             ready: Vec::new(),
+            ci: super::ci::CiState::new(&opts.build_args)?,
         };
         for (i, stage) in stages.into_iter().enumerate() {
             b.add_stage(i, stage)?;
@@ -549,6 +552,7 @@ impl<'a> Build<'a> {
             definition,
             config: st.image,
             plans: std::mem::take(&mut self.plans),
+            ci: self.ci_result()?,
         };
         if !self.file_requests.is_empty() {
             let ready = self.ready.iter().map(|o| self.marshal(Some(o))).collect();

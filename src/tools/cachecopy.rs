@@ -239,7 +239,11 @@ pub fn export(cache: &Path, dst: &Path, report: &Path, o: &ExportOpts) -> Result
 pub fn probe(out: &Path, dirs: &[PathBuf]) -> io::Result<()> {
     let mut text = String::new();
     for d in dirs {
-        text += if is_empty_dir(d)? { "empty\n" } else { "full\n" };
+        text += if is_empty_dir(d)? {
+            "empty\n"
+        } else {
+            "full\n"
+        };
     }
     if let Some(parent) = out.parent() {
         fs::create_dir_all(parent)?;
@@ -268,7 +272,10 @@ mod tests {
         fs::set_permissions(src.join("a/b/f"), fs::Permissions::from_mode(0o640)).unwrap();
         fs::set_permissions(&src, fs::Permissions::from_mode(0o1777)).unwrap();
         let old = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
-        fs::File::open(src.join("a/b/f")).unwrap().set_times(fs::FileTimes::new().set_modified(old)).unwrap();
+        fs::File::open(src.join("a/b/f"))
+            .unwrap()
+            .set_times(fs::FileTimes::new().set_modified(old))
+            .unwrap();
         let dst = tmp("dst");
         let s = copy_tree(&src, &dst, None).unwrap();
         assert_eq!((s.files, s.links, s.bytes), (1, 2, 5));
@@ -277,8 +284,15 @@ mod tests {
         assert_eq!((f.dev(), f.ino()), (g.dev(), g.ino()), "hard link kept");
         assert_eq!(f.mode() & 0o7777, 0o640);
         assert_eq!(f.modified().unwrap(), old);
-        assert_eq!(fs::read_link(dst.join("a/l")).unwrap(), PathBuf::from("b/f"));
-        assert_eq!(dst.symlink_metadata().unwrap().mode() & 0o7777, 0o1777, "root mode kept");
+        assert_eq!(
+            fs::read_link(dst.join("a/l")).unwrap(),
+            PathBuf::from("b/f")
+        );
+        assert_eq!(
+            dst.symlink_metadata().unwrap().mode() & 0o7777,
+            0o1777,
+            "root mode kept"
+        );
         assert_eq!(measure(&dst).unwrap(), (5, 5));
         fs::remove_dir_all(&src).unwrap();
         fs::remove_dir_all(&dst).unwrap();
@@ -296,19 +310,28 @@ mod tests {
         fs::write(seed.join("x"), b"newer seed").unwrap();
         fs::write(cache.join("x"), b"warm").unwrap();
         prime(&cache, Some(&seed), &marker, "c").unwrap();
-        assert_eq!(fs::read(cache.join("x")).unwrap(), b"warm", "a warm cache is kept");
+        assert_eq!(
+            fs::read(cache.join("x")).unwrap(),
+            b"warm",
+            "a warm cache is kept"
+        );
     }
 
     #[test]
     fn export_fails_on_an_empty_cache_and_skips_over_limit() {
         let cache = tmp("ecache");
         let out = tmp("eout");
-        let o = ExportOpts { id: "ns/x".into(), limit: 3, max_age: None };
+        let o = ExportOpts {
+            id: "ns/x".into(),
+            limit: 3,
+            max_age: None,
+        };
         let e = export(&cache, &out.join("k"), &out.join("r.json"), &o).unwrap_err();
         assert!(e.contains("cache ns/x is empty on this builder"), "{e}");
         fs::write(cache.join("f"), b"12345").unwrap();
         export(&cache, &out.join("k"), &out.join("r.json"), &o).unwrap();
-        let r: serde_json::Value = serde_json::from_slice(&fs::read(out.join("r.json")).unwrap()).unwrap();
+        let r: serde_json::Value =
+            serde_json::from_slice(&fs::read(out.join("r.json")).unwrap()).unwrap();
         assert_eq!(r["skipped"], true);
         assert!(!out.join("k").exists());
         let o = ExportOpts { limit: 100, ..o };
