@@ -363,6 +363,8 @@ fn apt_jobs() {
             remove_tree(&mut img.fs, p, false);
         }
         remove_tree(&mut img.fs, "/var/cache/debconf", false);
+        // ldconfig's aux-cache records file times: it differs between any two builds, stock too.
+        img.fs.remove("/var/cache/ldconfig/aux-cache");
         remove_tree(&mut img.fs, "/var/log", false);
     }
     let diffs = compare_images(&a, &b);
@@ -378,7 +380,7 @@ RUN apt-get update && apt-get install -y python3-venv
 RUN useradd -m app
 USER app
 WORKDIR /home/app
-RUN python3 -m venv venv
+RUN python3 -m venv venv && venv/bin/pip install --upgrade pip
 ARG BUST
 RUN echo \"run $BUST\" && venv/bin/pip install docopt==0.6.2 termcolor==1.1.0 pyperclip==1.8.2
 ";
