@@ -719,6 +719,51 @@ mod tests {
         assert_eq!(parse_size("x"), None);
     }
 
+    fn definition(build_args: &[(&str, &str)], ci: CiInputs) -> Vec<u8> {
+        use prost::Message;
+        let text = "FROM scratch\nRUN --mount=type=cache,target=/c,uid=1000 [\"/bin/true\"]\n";
+        let opts = crate::convert::ConvertOpts {
+            build_args: args(build_args),
+            ci,
+            ..Default::default()
+        };
+        match crate::convert::convert(text, &opts, &Default::default()).unwrap() {
+            crate::convert::Outcome::Done { results, .. } => {
+                results[0].definition.as_pb().encode_to_vec()
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn nothing_changes_without_the_build_args() {
+        let seed = Seed {
+            reference: "r/c@sha256:00".into(),
+            index: SeedIndex {
+                version: 1,
+                caches: vec![],
+            },
+        };
+        let resolved = CiInputs {
+            tool_image: Some("hoard@sha256:11".into()),
+            seed: Some(seed),
+            warm: None,
+            nonce: "n".into(),
+        };
+        let plain = definition(&[], CiInputs::default());
+        assert_eq!(
+            plain,
+            definition(&[], resolved.clone()),
+            "CI inputs without the build args changed the graph"
+        );
+        assert_eq!(
+            plain,
+            definition(&[("HOARD_CACHE_EXPORT", "0")], resolved.clone())
+        );
+        // With seeding asked for, the step gains a primer (so the comparison can fail).
+        assert_ne!(plain, definition(&[("HOARD_CACHE_FROM", "r/c")], resolved));
+    }
+
     #[test]
     fn keys_are_unique_per_owner() {
         let a = cache_key("/hoard/pip/cache", None, None, None);
