@@ -35,6 +35,42 @@ enum Command {
     },
     /// Print every cache recipe (triggers, locations, sharing, ids) as Markdown.
     Recipes,
+    /// (Inside a build) fill an empty cache mount from a seed and write the primer's marker.
+    #[command(hide = true)]
+    CachePrime {
+        #[arg(long)]
+        cache: std::path::PathBuf,
+        #[arg(long)]
+        seed: Option<std::path::PathBuf>,
+        #[arg(long)]
+        marker: std::path::PathBuf,
+        #[arg(long)]
+        label: String,
+    },
+    /// (Inside a build) copy a cache mount into an export layer and report its size.
+    #[command(hide = true)]
+    CacheExport {
+        #[arg(long)]
+        cache: std::path::PathBuf,
+        #[arg(long)]
+        dst: std::path::PathBuf,
+        #[arg(long)]
+        report: std::path::PathBuf,
+        #[arg(long)]
+        id: String,
+        #[arg(long)]
+        limit: u64,
+        /// Leave out files unread for longer than this many days (0: keep all).
+        #[arg(long, default_value_t = 0)]
+        max_age_days: u64,
+    },
+    /// (Inside a build) report, per cache mount, whether it is empty.
+    #[command(hide = true)]
+    CacheProbe {
+        #[arg(long)]
+        out: std::path::PathBuf,
+        dirs: Vec<std::path::PathBuf>,
+    },
 }
 
 #[derive(clap::Args)]
@@ -132,6 +168,26 @@ fn main() {
             }
         }
         Command::Recipes => cli::output(&hoard::tools::recipes::markdown()),
+        Command::CachePrime { cache, seed, marker, label } => {
+            if let Err(e) = hoard::tools::cachecopy::prime(&cache, seed.as_deref(), &marker, &label) {
+                eprintln!("hoard: priming {label}: {e}");
+                std::process::exit(1);
+            }
+        }
+        Command::CacheExport { cache, dst, report, id, limit, max_age_days } => {
+            let max_age = (max_age_days > 0).then(|| std::time::Duration::from_secs(max_age_days * 86400));
+            let o = hoard::tools::cachecopy::ExportOpts { id, limit, max_age };
+            if let Err(e) = hoard::tools::cachecopy::export(&cache, &dst, &report, &o) {
+                eprintln!("hoard: ERROR: {e}");
+                std::process::exit(1);
+            }
+        }
+        Command::CacheProbe { out, dirs } => {
+            if let Err(e) = hoard::tools::cachecopy::probe(&out, &dirs) {
+                eprintln!("hoard: probing caches: {e}");
+                std::process::exit(1);
+            }
+        }
         Command::Eject { opts } => {
             let (text, off) = opts.convert();
             match hoard::tools::eject::eject(&text, &off) {

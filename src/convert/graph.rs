@@ -123,6 +123,34 @@ pub(super) fn git_identifier(url: &str) -> Result<(String, String)> {
     Ok((id, remote.to_string()))
 }
 
+/// The source a cache mount is created from: for `uid`/`gid`/`mode` without a `from=`, the
+/// mkdir step the stock frontend adds (one digest for every mount of the same owner and mode,
+/// so the CI primer and export ops reach the same cache directory as the step).
+pub(super) fn cache_base(
+    base: Option<Output>,
+    selector: String,
+    uid: Option<u32>,
+    gid: Option<u32>,
+    mode: Option<u32>,
+) -> Result<(Option<Output>, String)> {
+    if selector.is_empty() && (uid.is_some() || gid.is_some() || mode.is_some()) {
+        let mut f = FileOp::new(base);
+        let owner = Owner { user: Some(UserRef::Id(uid.unwrap_or(0))), group: Some(UserRef::Id(gid.unwrap_or(0))) };
+        f.mkdir("/cache", mode.unwrap_or(0o755), MkdirOpts { make_parents: false, owner: Some(owner), timestamp: None });
+        Ok((Some(f.build(OpMeta::named("[internal] setting cache mount permissions"))?), "/cache".to_string()))
+    } else {
+        Ok((base, selector))
+    }
+}
+
+pub(super) fn pb_sharing(sharing: Sharing) -> pb::CacheSharingOpt {
+    match sharing {
+        Sharing::Shared => pb::CacheSharingOpt::Shared,
+        Sharing::Private => pb::CacheSharingOpt::Private,
+        Sharing::Locked => pb::CacheSharingOpt::Locked,
+    }
+}
+
 /// Builds graph nodes; remembers the build-context source so it is made once.
 #[derive(Debug, Default)]
 pub(super) struct Graph {
@@ -202,20 +230,8 @@ impl Graph {
                     e.bind(target, input, MountOpts { readonly, selector, no_output: !readonly && rw_no_output, ..Default::default() });
                 }
                 ExecMount::Cache { target, id, sharing, base, selector, readonly, uid, gid, mode } => {
-                    let (base, selector) = if selector.is_empty() && (uid.is_some() || gid.is_some() || mode.is_some()) {
-                        let mut f = FileOp::new(base);
-                        let owner = Owner { user: Some(UserRef::Id(uid.unwrap_or(0))), group: Some(UserRef::Id(gid.unwrap_or(0))) };
-                        f.mkdir("/cache", mode.unwrap_or(0o755), MkdirOpts { make_parents: false, owner: Some(owner), timestamp: None });
-                        (Some(f.build(OpMeta::named("[internal] setting cache mount permissions"))?), "/cache".to_string())
-                    } else {
-                        (base, selector)
-                    };
-                    let sharing = match sharing {
-                        Sharing::Shared => pb::CacheSharingOpt::Shared,
-                        Sharing::Private => pb::CacheSharingOpt::Private,
-                        Sharing::Locked => pb::CacheSharingOpt::Locked,
-                    };
-                    e.cache(target, id, sharing, base, MountOpts { readonly, selector, ..Default::default() });
+                    let (base, selector) = cache_base(base, selector, uid, gid, mode)?;
+                    e.cache(target, id, pb_sharing(sharing), base, MountOpts { readonly, selector, ..Default::default() });
                 }
                 ExecMount::Tmpfs { target, size } => {
                     e.tmpfs(target, size);

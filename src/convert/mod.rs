@@ -13,6 +13,7 @@
 
 mod args;
 mod cache;
+pub mod ci;
 mod contexts;
 mod copy;
 mod dispatch;
@@ -67,6 +68,8 @@ pub struct ConvertOpts {
     pub all_stages: bool,
     /// `--build-context` named contexts.
     pub named_contexts: NamedContexts,
+    /// CI cache seeding and export, as resolved by the gateway (`ci.rs`).
+    pub ci: ci::CiInputs,
 }
 
 impl Default for ConvertOpts {
@@ -91,6 +94,7 @@ impl Default for ConvertOpts {
             force_network: None,
             all_stages: false,
             named_contexts: NamedContexts::default(),
+            ci: ci::CiInputs::default(),
         }
     }
 }
@@ -170,6 +174,8 @@ pub struct PlatformResult {
     pub config: ImageConfig,
     /// The cache plan of every RUN that was converted, in order.
     pub plans: Vec<RunPlan>,
+    /// CI cache seeding (the probe) and export parts.
+    pub ci: ci::CiResult,
 }
 
 /// The cache planner's result for one RUN.

@@ -198,6 +198,7 @@ impl Build<'_> {
             meta,
         };
         self.inject_caches(i, c, &mut spec, shell_form, &extra_scripts)?;
+        self.ci_step(i, &mut spec)?;
         let out = self.graph.exec(spec, &self.opts.llb_caps)?;
         let history = format!("RUN {}", run_command_string(&args, &st.build_args, &st.env));
         let st = self.stages[i].st.as_mut().unwrap();

@@ -138,6 +138,8 @@ pub(super) struct Build<'a> {
     pub ready: Vec<llb::Output>,
     /// Files hoard mounts into steps (configs, shims), by (target, recipe, mode, content).
     pub hoard_files: std::collections::HashMap<(String, String, u32, String), llb::Output>,
+    /// CI cache seeding/export/clearing (`ci.rs`).
+    pub ci: super::ci::CiState,
 }
 
 impl<'a> Build<'a> {
@@ -187,6 +189,7 @@ impl<'a> Build<'a> {
             local_contexts: false,
             ready: Vec::new(),
             hoard_files: std::collections::HashMap::new(),
+            ci: super::ci::CiState::new(&opts.build_args)?,
         };
         for (i, stage) in stages.into_iter().enumerate() {
             b.add_stage(i, stage)?;
@@ -552,6 +555,7 @@ impl<'a> Build<'a> {
             definition,
             config: st.image,
             plans: std::mem::take(&mut self.plans),
+            ci: self.ci_result()?,
         };
         if !self.file_requests.is_empty() {
             let ready = self.ready.iter().map(|o| self.marshal(Some(o))).collect();

@@ -18,6 +18,8 @@ pub struct ConvertRequest {
     pub dockerignore: Vec<String>,
     /// Frontend inputs, fetched when a named context is `input:<name>`.
     pub inputs: std::collections::BTreeMap<String, pb::Definition>,
+    /// CI cache seeding/export, resolved by `gateway::ci`.
+    pub ci: crate::convert::ci::CiInputs,
 }
 
 /// The gateway's options as the converter's [`crate::convert::ConvertOpts`].
@@ -71,6 +73,7 @@ pub(crate) fn convert_opts(req: &ConvertRequest) -> crate::convert::ConvertOpts 
                 .filter_map(|(k, v)| Some((k.strip_prefix("input-metadata:")?.to_string(), v.clone())))
                 .collect(),
         },
+        ci: req.ci.clone(),
     }
 }
 

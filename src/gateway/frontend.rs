@@ -229,7 +229,7 @@ async fn convert_request(gw: &Gateway, opts: &BuildOpts, dockerignore: Vec<Strin
     } else {
         Default::default()
     };
-    Ok(ConvertRequest { opts: opts.clone(), llb_caps: gw.caps().llb.ids().clone(), dockerignore, inputs })
+    Ok(ConvertRequest { opts: opts.clone(), llb_caps: gw.caps().llb.ids().clone(), dockerignore, inputs, ci: Default::default() })
 }
 
 /// Everything after connecting: returns the result to `Return`, or the error.
@@ -275,12 +275,25 @@ async fn flow(
     }
 
     let dockerignore = dockerignore_patterns(gw, &opts, &df).await?;
-    let req = convert_request(gw, &opts, dockerignore).await?;
+    let mut req = convert_request(gw, &opts, dockerignore).await?;
+    let (ci, ci_warnings) = super::ci::prepare(gw, &opts).await?;
+    req.ci = ci;
     let mut resolver = GatewayResolver::new(gw, &opts, Files::Read);
-    let done = convert_all(&mut resolver, &text, &req).await?;
+    let mut done = convert_all(&mut resolver, &text, &req).await?;
+    // Seeding: caches already warm on this builder are not seeded again (nor the seed pulled).
+    if let Some(warm) = super::ci::probe(gw, &opts, &done.results).await? {
+        if !warm.is_empty() {
+            req.ci.warm = Some(warm);
+            done = convert_all(&mut resolver, &text, &req).await?;
+        }
+    }
+    done.warnings.splice(0..0, ci_warnings);
     send_warnings(gw, &df, &done.warnings).await;
     if done.results.is_empty() {
         return Err(GatewayError::Frontend(Error::new("internal error: the converter produced no result")));
+    }
+    if super::ci::exporting(&done.results) {
+        return super::ci::export_result(gw, &opts, &done.results).await;
     }
     let mut definitions = Vec::with_capacity(done.results.len());
     let mut outputs = Vec::with_capacity(done.results.len());

@@ -23,6 +23,7 @@
 //! diagnostics go through the `Warn` RPC or error details.
 
 pub mod caps;
+pub mod ci;
 pub mod client;
 pub mod convert_api;
 pub mod errors;

@@ -6,3 +6,4 @@ pub mod eject;
 pub mod explain;
 pub mod offline;
 pub mod recipes;
+pub mod cachecopy;

@@ -1,0 +1,806 @@
+//! Caches that survive ephemeral CI runners: seeding (`HOARD_CACHE_FROM`), export
+//! (`HOARD_CACHE_EXPORT`) and clearing (`HOARD_CACHE_CLEAR`) of every cache mount a build uses,
+//! hoard's injected ones and the author's own `--mount=type=cache`.
+//!
+//! Seeding never puts the seed into a step's inputs (a seeded cache directory is keyed by id
+//! *and* the seed's record, and the seed would be part of the step's cache key). Instead one
+//! *primer* op per cache, running the frontend's own static binary natively on the build
+//! platform, mounts the cache (same id, sharing and owner mkdir as the step) and the seed's
+//! directory read-only, copies the seed in only when the cache is empty, and writes a constant
+//! marker. The step mounts that marker read-only: its content-based cache key stays the same
+//! whatever the seed, so unchanged steps stay `CACHED` with `--cache-from`.
+//!
+//! The export is a separate build with the same arguments: every application step is a layer
+//! cache hit on the same builder, and one op per cache (never a cache hit: a nonce) copies the
+//! cache into its own layer. The gateway (`gateway::ci`) resolves seeds, probes which caches are
+//! warm, and assembles the export image.
+//!
+//! Without these build arguments nothing here adds anything to the graph.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::graph::{cache_base, pb_platform, pb_sharing, ExecMount, ExecSpec};
+use super::stages::Build;
+use crate::error::{Error, Result};
+use crate::instructions::Sharing;
+use crate::llb::{self, Exec, MountOpts, OpMeta, Output};
+use crate::proto::pb;
+
+/// The image config label that lists a cache image's caches (JSON [`SeedIndex`]).
+pub const INDEX_LABEL: &str = "dev.hoard.caches";
+/// Where the step sees a primer's marker.
+const MARKER_DIR: &str = "/run/hoard-primed";
+/// Default size over which a cache is not exported.
+pub const DEFAULT_EXPORT_LIMIT: u64 = 4 << 30;
+/// Default age (days since last read) after which a file is left out of an export.
+pub const DEFAULT_MAX_AGE_DAYS: u64 = 30;
+
+/// `HOARD_CACHE_EXPORT`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ExportMode {
+    #[default]
+    Off,
+    All,
+    /// Download caches only (no compile caches: cargo `target/`, go build, ccache...).
+    Downloads,
+}
+
+/// One cache in a cache image.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeedEntry {
+    /// The cache id as BuildKit sees it (with `BUILDKIT_CACHE_MOUNT_NS`).
+    pub id: String,
+    /// Its directory in the image (`/<key>`), one layer.
+    pub key: String,
+    /// The recipe that injected it, or empty for the author's own mount.
+    #[serde(default)]
+    pub tool: String,
+    #[serde(default)]
+    pub size: u64,
+    #[serde(default)]
+    pub uid: u32,
+    #[serde(default)]
+    pub gid: u32,
+    #[serde(default)]
+    pub mode: u32,
+}
+
+/// The label's content.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct SeedIndex {
+    pub version: u32,
+    pub caches: Vec<SeedEntry>,
+}
+
+impl SeedIndex {
+    /// Read the index from an image config; `Err` says why it is not a hoard cache image.
+    pub fn from_image_config(config: &[u8]) -> std::result::Result<SeedIndex, String> {
+        let v: serde_json::Value =
+            serde_json::from_slice(config).map_err(|e| format!("unreadable image config: {e}"))?;
+        let label = v
+            .pointer("/config/Labels")
+            .and_then(|l| l.get(INDEX_LABEL))
+            .and_then(|l| l.as_str())
+            .ok_or_else(|| format!("not a hoard cache image (no {INDEX_LABEL} label)"))?;
+        let idx: SeedIndex = serde_json::from_str(label)
+            .map_err(|e| format!("its {INDEX_LABEL} label is corrupt: {e}"))?;
+        if idx.version != 1 {
+            return Err(format!(
+                "cache image format {} is not supported (this hoard reads 1)",
+                idx.version
+            ));
+        }
+        for c in &idx.caches {
+            if c.key.is_empty() || c.key.contains('/') || c.key.starts_with('.') {
+                return Err(format!(
+                    "its {INDEX_LABEL} label is corrupt: bad key {:?}",
+                    c.key
+                ));
+            }
+        }
+        Ok(idx)
+    }
+}
+
+/// A seed image, resolved once to a digest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Seed {
+    /// `name@sha256:...`
+    pub reference: String,
+    pub index: SeedIndex,
+}
+
+/// What the gateway resolved for the CI cache features.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CiInputs {
+    /// The frontend image pinned to a digest: the copy tool of primer and export ops.
+    pub tool_image: Option<String>,
+    pub seed: Option<Seed>,
+    /// Caches (by key) the probe found non-empty on this builder; `None`: not probed yet.
+    pub warm: Option<BTreeSet<String>>,
+    /// Unique per build: export ops never hit the layer cache.
+    pub nonce: String,
+}
+
+/// The CI settings from the build arguments.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CiArgs {
+    pub from: Vec<String>,
+    pub export: ExportMode,
+    pub clear: Vec<String>,
+    pub limit: u64,
+    pub max_age_days: u64,
+}
+
+fn parse_size(v: &str) -> Option<u64> {
+    let v = v.trim();
+    let (num, mult) = match v.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+        None => (v, 1u64),
+        Some((i, _)) => {
+            let mult = match v[i..]
+                .to_ascii_lowercase()
+                .trim_end_matches("ib")
+                .trim_end_matches('b')
+            {
+                "" => 1,
+                "k" => 1 << 10,
+                "m" => 1 << 20,
+                "g" => 1 << 30,
+                "t" => 1 << 40,
+                _ => return None,
+            };
+            (&v[..i], mult)
+        }
+    };
+    num.parse::<u64>().ok()?.checked_mul(mult)
+}
+
+impl CiArgs {
+    pub fn parse(args: &BTreeMap<String, String>) -> Result<CiArgs> {
+        let list = |k: &str| -> Vec<String> {
+            args.get(k)
+                .map(|v| {
+                    v.split(',')
+                        .map(|s| s.trim().to_string())
+                        .filter(|s| !s.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let export = match args.get("HOARD_CACHE_EXPORT").map(|s| s.trim().to_ascii_lowercase()).as_deref() {
+            None | Some("") | Some("0") | Some("false") => ExportMode::Off,
+            Some("1") | Some("true") | Some("all") => ExportMode::All,
+            Some("downloads") => ExportMode::Downloads,
+            Some(other) => {
+                return Err(Error::new(format!(
+                    "--build-arg HOARD_CACHE_EXPORT={other}: expected 1 (every cache) or downloads (download caches only)"
+                )))
+            }
+        };
+        let clear = list("HOARD_CACHE_CLEAR");
+        for t in &clear {
+            if t != "all" && crate::cache::recipes::by_name(t).is_none() {
+                return Err(Error::new(format!(
+                    "--build-arg HOARD_CACHE_CLEAR: unknown tool \"{t}\" (tool names as in `hoard recipes`, or all)"
+                )));
+            }
+        }
+        let limit = match args.get("HOARD_CACHE_EXPORT_LIMIT") {
+            None => DEFAULT_EXPORT_LIMIT,
+            Some(v) => parse_size(v).ok_or_else(|| {
+                Error::new(format!(
+                    "--build-arg HOARD_CACHE_EXPORT_LIMIT={v}: expected a size such as 500M or 4G"
+                ))
+            })?,
+        };
+        let max_age_days = match args.get("HOARD_CACHE_EXPORT_MAX_AGE") {
+            None => DEFAULT_MAX_AGE_DAYS,
+            Some(v) => v.trim().trim_end_matches('d').parse().map_err(|_| {
+                Error::new(format!("--build-arg HOARD_CACHE_EXPORT_MAX_AGE={v}: expected a number of days (0: keep all)"))
+            })?,
+        };
+        Ok(CiArgs {
+            from: list("HOARD_CACHE_FROM"),
+            export,
+            clear,
+            limit,
+            max_age_days,
+        })
+    }
+
+    /// Whether any CI cache feature is asked for.
+    pub fn active(&self) -> bool {
+        !self.from.is_empty() || self.export != ExportMode::Off || !self.clear.is_empty()
+    }
+}
+
+/// A cache's directory name in a cache image: readable, and unique per id and owner.
+pub fn cache_key(id: &str, uid: Option<u32>, gid: Option<u32>, mode: Option<u32>) -> String {
+    let slug: String = id
+        .trim_start_matches('/')
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '.' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(60)
+        .collect();
+    let mut h = Sha256::new();
+    h.update(format!("{id}\0{uid:?}\0{gid:?}\0{mode:?}").as_bytes());
+    let hex: String = h
+        .finalize()
+        .iter()
+        .take(6)
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("{}-{hex}", slug.trim_start_matches('.'))
+}
+
+/// Compile caches, left out by `HOARD_CACHE_EXPORT=downloads`: (recipe, cache id prefix).
+const COMPILE_CACHES: &[&str] = &[
+    "hoard/cargo/target",
+    "hoard/go/build",
+    "hoard/ccache/",
+    "hoard/sccache/",
+    "hoard/zig/cache",
+];
+/// The last path component of an author's own mount that marks a compile cache.
+const COMPILE_DIRS: &[&str] = &[
+    "target", "go-build", ".ccache", "ccache", "sccache", "build", ".gradle",
+];
+
+/// One cache mount the build uses.
+#[derive(Debug, Clone)]
+struct CacheUse {
+    key: String,
+    id: String,
+    tool: String,
+    compile: bool,
+    sharing: Sharing,
+    base: Option<Output>,
+    selector: String,
+    uid: Option<u32>,
+    gid: Option<u32>,
+    mode: Option<u32>,
+    /// The author's mount has its own `from=` source: never seeded.
+    own_source: bool,
+    /// Stages whose final state comes after the steps that use it.
+    stages: BTreeSet<usize>,
+}
+
+/// The per-build state.
+#[derive(Debug, Default)]
+pub(super) struct CiState {
+    args: CiArgs,
+    uses: Vec<CacheUse>,
+    primers: BTreeMap<String, Output>,
+    tool: Option<Output>,
+}
+
+impl CiState {
+    pub fn new(build_args: &BTreeMap<String, String>) -> Result<CiState> {
+        Ok(CiState {
+            args: CiArgs::parse(build_args)?,
+            ..Default::default()
+        })
+    }
+}
+
+/// A cache to export: the layer and the report of its export op.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExportPart {
+    pub entry: SeedEntry,
+    /// The layer (`/<key>/...`).
+    pub layer: pb::Definition,
+    /// The directory holding `<key>.json`, the export's report.
+    pub report: pb::Definition,
+}
+
+/// The CI part of one platform's result.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CiResult {
+    pub args: CiArgs,
+    /// Reads `/probe` (one `empty`/`full` line per key, in this order).
+    pub probe: Option<(pb::Definition, Vec<String>)>,
+    pub export: Vec<ExportPart>,
+}
+
+impl Build<'_> {
+    fn ci_tool(&mut self) -> Option<Output> {
+        if self.ci.tool.is_none() {
+            let name = self.opts.ci.tool_image.clone()?;
+            self.ci.tool = Some(self.graph.image(
+                &name,
+                &self.opts.build_platform,
+                None,
+                OpMeta::named("[internal] hoard: cache tool"),
+            ));
+        }
+        self.ci.tool.clone()
+    }
+
+    fn tool_exec(&mut self, args: Vec<String>) -> Option<Exec> {
+        let tool = self.ci_tool()?;
+        let mut e = Exec::new(Some(tool), args, pb_platform(&self.opts.build_platform));
+        let caps = &self.opts.llb_caps;
+        e.daemon_sets_default_path = if caps.is_empty() {
+            None
+        } else {
+            Some(caps.contains(llb::caps::EXEC_META_SETS_DEFAULT_PATH))
+        };
+        e.network = pb::NetMode::None;
+        Some(e)
+    }
+
+    /// Hook for every `RUN`, after its caches are planned and before its op is made: record
+    /// its cache mounts, put the primers' markers in front of them, mark steps whose caches
+    /// are cleared.
+    pub(super) fn ci_step(&mut self, i: usize, spec: &mut ExecSpec) -> Result<()> {
+        if !self.ci.args.active() {
+            return Ok(());
+        }
+        let injected: Vec<(String, String)> = self
+            .plans
+            .last()
+            .map(|p| {
+                p.plan
+                    .mounts
+                    .iter()
+                    .map(|m| (m.target.clone(), m.recipe.clone()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut markers = Vec::new();
+        let mut clear_step = false;
+        for m in &spec.mounts {
+            let ExecMount::Cache {
+                target,
+                id,
+                sharing,
+                base,
+                selector,
+                uid,
+                gid,
+                mode,
+                ..
+            } = m
+            else {
+                continue;
+            };
+            let tool = injected
+                .iter()
+                .find(|(t, _)| t == target)
+                .map(|(_, r)| r.clone())
+                .unwrap_or_default();
+            let bare = id.split_once('/').map(|(_, rest)| rest).unwrap_or(id);
+            let compile = if tool.is_empty() {
+                COMPILE_DIRS.contains(&target.rsplit('/').next().unwrap_or(""))
+            } else {
+                COMPILE_CACHES.iter().any(|p| bare.starts_with(p))
+            };
+            let key = cache_key(id, *uid, *gid, *mode);
+            let cleared = self
+                .ci
+                .args
+                .clear
+                .iter()
+                .any(|c| c == "all" || (!tool.is_empty() && *c == tool));
+            clear_step |= cleared;
+            match self
+                .ci
+                .uses
+                .iter_mut()
+                .find(|u| u.key == key && u.base == *base && u.selector == *selector)
+            {
+                Some(u) => {
+                    u.stages.insert(i);
+                }
+                None => self.ci.uses.push(CacheUse {
+                    key: key.clone(),
+                    id: id.clone(),
+                    tool: tool.clone(),
+                    compile,
+                    sharing: *sharing,
+                    base: base.clone(),
+                    selector: selector.clone(),
+                    uid: *uid,
+                    gid: *gid,
+                    mode: *mode,
+                    own_source: base.is_some(),
+                    stages: BTreeSet::from([i]),
+                }),
+            }
+            if base.is_some() || (self.opts.ci.seed.is_none() && self.ci.args.from.is_empty()) {
+                continue;
+            }
+            let primer = match self.ci.primers.get(&key) {
+                Some(p) => p.clone(),
+                None => {
+                    let seed = self
+                        .opts
+                        .ci
+                        .seed
+                        .as_ref()
+                        .filter(|_| !cleared)
+                        .and_then(|s| {
+                            let warm = self.opts.ci.warm.as_ref().is_some_and(|w| w.contains(&key));
+                            (!warm && s.index.caches.iter().any(|c| c.key == key))
+                                .then(|| s.reference.clone())
+                        });
+                    let Some(p) = self.primer(
+                        &key,
+                        id,
+                        *sharing,
+                        base.clone(),
+                        selector.clone(),
+                        *uid,
+                        *gid,
+                        *mode,
+                        seed,
+                    )?
+                    else {
+                        continue;
+                    };
+                    self.ci.primers.insert(key.clone(), p.clone());
+                    p
+                }
+            };
+            markers.push(ExecMount::Bind {
+                target: format!("{MARKER_DIR}/{key}"),
+                input: Some(primer),
+                selector: "/hoard-primed".into(),
+                readonly: true,
+            });
+        }
+        spec.mounts.extend(markers);
+        if clear_step && self.ci.args.export == ExportMode::Off {
+            // BuildKit empties every cache an ignore-cache step mounts before the solve, and
+            // runs the step again. Metadata is not part of an op's digest: the export build
+            // (which leaves this out) finds the same steps in the layer cache.
+            spec.meta.ignore_cache = true;
+        }
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn primer(
+        &mut self,
+        key: &str,
+        id: &str,
+        sharing: Sharing,
+        base: Option<Output>,
+        selector: String,
+        uid: Option<u32>,
+        gid: Option<u32>,
+        mode: Option<u32>,
+        seed: Option<String>,
+    ) -> Result<Option<Output>> {
+        let mut args: Vec<String> = [
+            "/hoard",
+            "cache-prime",
+            "--cache",
+            "/hoard-cache",
+            "--marker",
+            "/hoard-primed",
+            "--label",
+        ]
+        .map(String::from)
+        .to_vec();
+        args.push(format!("cache {id}"));
+        if seed.is_some() {
+            args.extend(["--seed".to_string(), "/hoard-seed".to_string()]);
+        }
+        let Some(mut e) = self.tool_exec(args) else {
+            return Ok(None);
+        };
+        let (base, selector) = cache_base(base, selector, uid, gid, mode)?;
+        e.cache(
+            "/hoard-cache",
+            id,
+            pb_sharing(sharing),
+            base,
+            MountOpts {
+                selector,
+                ..Default::default()
+            },
+        );
+        if let Some(seed) = seed {
+            let img = self.graph.image(
+                &seed,
+                &self.opts.build_platform,
+                None,
+                OpMeta::named(format!("[internal] hoard: cache seed {seed}")),
+            );
+            e.bind(
+                "/hoard-seed",
+                Some(img),
+                MountOpts {
+                    readonly: true,
+                    selector: format!("/{key}"),
+                    ..Default::default()
+                },
+            );
+        }
+        let state = e.build(OpMeta::named(format!("[internal] hoard: prime cache {id}")))?;
+        Ok(state.root())
+    }
+
+    /// At the end of a platform's conversion: the probe and the export parts.
+    pub(super) fn ci_result(&mut self) -> Result<CiResult> {
+        let mut out = CiResult {
+            args: self.ci.args.clone(),
+            ..Default::default()
+        };
+        if !self.ci.args.active() {
+            return Ok(out);
+        }
+        let uses = self.ci.uses.clone();
+        // Probe: which seedable caches already hold something on this builder.
+        if self.opts.ci.seed.is_some() && self.opts.ci.warm.is_none() {
+            let probed: Vec<&CacheUse> = uses.iter().filter(|u| !u.own_source).collect();
+            if !probed.is_empty() {
+                let mut args: Vec<String> = ["/hoard", "cache-probe", "--out", "/hoard-out/probe"]
+                    .map(String::from)
+                    .to_vec();
+                args.extend((0..probed.len()).map(|n| format!("/hoard-c/{n}")));
+                if let Some(mut e) = self.tool_exec(args) {
+                    e.env
+                        .push(format!("HOARD_PROBE_NONCE={}", self.opts.ci.nonce));
+                    for (n, u) in probed.iter().enumerate() {
+                        let (base, selector) =
+                            cache_base(u.base.clone(), u.selector.clone(), u.uid, u.gid, u.mode)?;
+                        e.cache(
+                            format!("/hoard-c/{n}"),
+                            &u.id,
+                            pb_sharing(u.sharing),
+                            base,
+                            MountOpts {
+                                selector,
+                                readonly: true,
+                                ..Default::default()
+                            },
+                        );
+                    }
+                    e.bind("/hoard-out", None, MountOpts::default());
+                    let state = e.build(OpMeta::named(
+                        "[internal] hoard: which caches are warm on this builder",
+                    ))?;
+                    let def = self.marshal(state.mount("/hoard-out").as_ref()).into_pb();
+                    out.probe = Some((def, probed.iter().map(|u| u.key.clone()).collect()));
+                }
+            }
+        }
+        if self.ci.args.export == ExportMode::Off {
+            return Ok(out);
+        }
+        if self.ci_tool().is_none() {
+            return Err(Error::new(
+                "HOARD_CACHE_EXPORT needs the frontend's own image (the `source` option BuildKit passes with # syntax= or BUILDKIT_SYNTAX); it was not given",
+            ));
+        }
+        let mut seen = BTreeSet::new();
+        for u in uses {
+            if (self.ci.args.export == ExportMode::Downloads && u.compile)
+                || !seen.insert(u.key.clone())
+            {
+                continue;
+            }
+            let mut args: Vec<String> = ["/hoard", "cache-export", "--cache", "/hoard-cache"]
+                .map(String::from)
+                .to_vec();
+            args.extend([
+                "--dst".into(),
+                format!("/hoard-out/{}", u.key),
+                "--report".into(),
+                format!("/hoard-report/{}.json", u.key),
+                "--id".into(),
+                u.id.clone(),
+                "--limit".into(),
+                self.ci.args.limit.to_string(),
+                "--max-age-days".into(),
+                self.ci.args.max_age_days.to_string(),
+            ]);
+            let Some(mut e) = self.tool_exec(args) else {
+                continue;
+            };
+            e.env
+                .push(format!("HOARD_EXPORT_NONCE={}", self.opts.ci.nonce));
+            // A private cache is read from an existing instance (waiting for one), never from
+            // a fresh empty one; a locked one is held only for this copy.
+            let sharing = if u.sharing == Sharing::Private {
+                Sharing::Locked
+            } else {
+                u.sharing
+            };
+            let (base, selector) =
+                cache_base(u.base.clone(), u.selector.clone(), u.uid, u.gid, u.mode)?;
+            e.cache(
+                "/hoard-cache",
+                &u.id,
+                pb_sharing(sharing),
+                base,
+                MountOpts {
+                    selector,
+                    readonly: true,
+                    ..Default::default()
+                },
+            );
+            // Run after the steps that fill it (layer-cache hits right after the real build).
+            for (n, s) in u.stages.iter().enumerate() {
+                let after = self.stages[*s].st.as_ref().and_then(|st| st.output.clone());
+                if after.is_some() {
+                    e.bind(
+                        format!("/hoard-after/{n}"),
+                        after,
+                        MountOpts {
+                            readonly: true,
+                            content_cache: pb::MountContentCache::Off,
+                            ..Default::default()
+                        },
+                    );
+                }
+            }
+            e.bind("/hoard-out", None, MountOpts::default());
+            e.bind("/hoard-report", None, MountOpts::default());
+            let state = e.build(OpMeta::named(format!(
+                "[internal] hoard: export cache {}",
+                u.id
+            )))?;
+            let layer = self.marshal(state.mount("/hoard-out").as_ref()).into_pb();
+            let report = self
+                .marshal(state.mount("/hoard-report").as_ref())
+                .into_pb();
+            out.export.push(ExportPart {
+                entry: SeedEntry {
+                    id: u.id.clone(),
+                    key: u.key.clone(),
+                    tool: u.tool.clone(),
+                    size: 0,
+                    uid: 0,
+                    gid: 0,
+                    mode: 0,
+                },
+                layer,
+                report,
+            });
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(kv: &[(&str, &str)]) -> BTreeMap<String, String> {
+        kv.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn build_args() {
+        let a = CiArgs::parse(&args(&[])).unwrap();
+        assert!(!a.active());
+        let a = CiArgs::parse(&args(&[
+            ("HOARD_CACHE_FROM", "r/a:pr, r/a:main"),
+            ("HOARD_CACHE_EXPORT", "downloads"),
+        ]))
+        .unwrap();
+        assert_eq!(a.from, ["r/a:pr", "r/a:main"]);
+        assert_eq!(a.export, ExportMode::Downloads);
+        assert_eq!(a.limit, DEFAULT_EXPORT_LIMIT);
+        let e = CiArgs::parse(&args(&[("HOARD_CACHE_EXPORT", "yes")])).unwrap_err();
+        assert!(
+            e.message.contains("HOARD_CACHE_EXPORT=yes"),
+            "{}",
+            e.message
+        );
+        let e = CiArgs::parse(&args(&[("HOARD_CACHE_CLEAR", "pip,nosuch")])).unwrap_err();
+        assert!(
+            e.message.contains("unknown tool \"nosuch\""),
+            "{}",
+            e.message
+        );
+        let a = CiArgs::parse(&args(&[
+            ("HOARD_CACHE_CLEAR", "pip,apt"),
+            ("HOARD_CACHE_EXPORT_LIMIT", "512M"),
+        ]))
+        .unwrap();
+        assert_eq!(a.clear, ["pip", "apt"]);
+        assert_eq!(a.limit, 512 << 20);
+        assert_eq!(parse_size("2GiB"), Some(2 << 30));
+        assert_eq!(parse_size("x"), None);
+    }
+
+    fn definition(build_args: &[(&str, &str)], ci: CiInputs) -> Vec<u8> {
+        use prost::Message;
+        let text = "FROM scratch\nRUN --mount=type=cache,target=/c,uid=1000 [\"/bin/true\"]\n";
+        let opts = crate::convert::ConvertOpts {
+            build_args: args(build_args),
+            ci,
+            ..Default::default()
+        };
+        match crate::convert::convert(text, &opts, &Default::default()).unwrap() {
+            crate::convert::Outcome::Done { results, .. } => {
+                results[0].definition.as_pb().encode_to_vec()
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn nothing_changes_without_the_build_args() {
+        let seed = Seed {
+            reference: "r/c@sha256:00".into(),
+            index: SeedIndex {
+                version: 1,
+                caches: vec![],
+            },
+        };
+        let resolved = CiInputs {
+            tool_image: Some("hoard@sha256:11".into()),
+            seed: Some(seed),
+            warm: None,
+            nonce: "n".into(),
+        };
+        let plain = definition(&[], CiInputs::default());
+        assert_eq!(
+            plain,
+            definition(&[], resolved.clone()),
+            "CI inputs without the build args changed the graph"
+        );
+        assert_eq!(
+            plain,
+            definition(&[("HOARD_CACHE_EXPORT", "0")], resolved.clone())
+        );
+        // With seeding asked for, the step gains a primer (so the comparison can fail).
+        assert_ne!(plain, definition(&[("HOARD_CACHE_FROM", "r/c")], resolved));
+    }
+
+    #[test]
+    fn keys_are_unique_per_owner() {
+        let a = cache_key("/hoard/pip/cache", None, None, None);
+        assert!(a.starts_with("hoard_pip_cache-"), "{a}");
+        assert_ne!(
+            a,
+            cache_key("/hoard/pip/cache", Some(1000), Some(1000), None)
+        );
+        assert!(!cache_key("../x", None, None, None).contains('/'));
+    }
+
+    #[test]
+    fn index_from_config() {
+        let idx = SeedIndex {
+            version: 1,
+            caches: vec![SeedEntry {
+                id: "/x".into(),
+                key: "x-1".into(),
+                tool: "pip".into(),
+                size: 3,
+                uid: 0,
+                gid: 0,
+                mode: 0o755,
+            }],
+        };
+        let cfg = serde_json::json!({"config": {"Labels": {INDEX_LABEL: serde_json::to_string(&idx).unwrap()}}});
+        assert_eq!(
+            SeedIndex::from_image_config(cfg.to_string().as_bytes()).unwrap(),
+            idx
+        );
+        let foreign = serde_json::json!({"config": {"Labels": {}}});
+        assert!(SeedIndex::from_image_config(foreign.to_string().as_bytes())
+            .unwrap_err()
+            .contains("not a hoard cache image"));
+        let corrupt = serde_json::json!({"config": {"Labels": {INDEX_LABEL: "{nope"}}});
+        assert!(SeedIndex::from_image_config(corrupt.to_string().as_bytes())
+            .unwrap_err()
+            .contains("corrupt"));
+    }
+}

@@ -1,0 +1,265 @@
+//! The gateway side of CI caches (see `convert::ci`): resolve the frontend's own image (the
+//! copy tool) and the first readable seed of `HOARD_CACHE_FROM`, once, to digests; probe which
+//! caches are already warm on this builder; and for `HOARD_CACHE_EXPORT`, solve each cache's
+//! export, read its report, and return an image with one layer per cache and its index label.
+
+use std::collections::BTreeSet;
+
+use crate::convert::ci::{CiArgs, CiInputs, ExportMode, Seed, SeedIndex, INDEX_LABEL};
+use crate::error::{Error, Warning};
+use crate::image::ImageConfig;
+use crate::llb::{self, OpMeta};
+use crate::proto::moby::buildkit::v1::frontend as gw;
+
+use super::client::Gateway;
+use super::errors::GatewayError;
+use super::opts::{BuildOpts, ResolveMode};
+use super::result::{build_result, PlatformOutput};
+
+fn warning(message: String) -> Warning {
+    Warning {
+        rule: "HoardCache".into(),
+        message,
+        span: None,
+    }
+}
+
+fn nonce() -> String {
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    format!("{}-{}", t.as_nanos(), std::process::id())
+}
+
+/// Resolve what the converter needs for the CI cache build arguments; warnings say what was
+/// not usable (a missing or foreign seed never fails the build).
+pub async fn prepare(
+    gw: &Gateway,
+    opts: &BuildOpts,
+) -> Result<(CiInputs, Vec<Warning>), GatewayError> {
+    let args = CiArgs::parse(&opts.build_args)?;
+    let mut warnings = Vec::new();
+    if !args.active() {
+        return Ok((CiInputs::default(), warnings));
+    }
+    let platform = &opts.default_platform;
+    let mut inputs = CiInputs {
+        nonce: nonce(),
+        ..Default::default()
+    };
+    match opts.source.as_deref().filter(|s| !s.is_empty()) {
+        Some(source) => {
+            let r = gw.resolve_image_config(source, Some(platform), ResolveMode::Default, "[internal] hoard: resolve cache tool", None).await?;
+            let name = crate::image::normalize_reference(&r.reference).map_err(GatewayError::Frontend)?;
+            inputs.tool_image = Some(match r.digest.filter(|d| !d.is_empty()) {
+                Some(d) => name.with_digest(&d).full(),
+                None => name.full(),
+            });
+        }
+        None if args.export != ExportMode::Off => {
+            return Err(GatewayError::Frontend(Error::new(
+                "HOARD_CACHE_EXPORT needs hoard to be started through `# syntax=<hoard image>` or BUILDKIT_SYNTAX (the image is its copy tool)",
+            )))
+        }
+        None => {
+            warnings.push(warning("HOARD_CACHE_FROM: hoard was not started from an image (# syntax= or BUILDKIT_SYNTAX); caches are not seeded".into()));
+            return Ok((inputs, warnings));
+        }
+    }
+    for reference in &args.from {
+        let log = format!("[internal] hoard: resolve cache seed {reference}");
+        let normalized = match crate::image::normalize_reference(reference) {
+            Ok(n) => n,
+            Err(e) => {
+                warnings.push(warning(format!(
+                    "HOARD_CACHE_FROM: {reference}: {}",
+                    e.message
+                )));
+                continue;
+            }
+        };
+        match gw
+            .resolve_image_config(
+                &normalized.full(),
+                Some(platform),
+                ResolveMode::Pull,
+                &log,
+                None,
+            )
+            .await
+        {
+            Ok(r) => match SeedIndex::from_image_config(&r.config) {
+                Ok(index) => {
+                    let pinned = match r.digest.filter(|d| !d.is_empty()) {
+                        Some(d) => normalized.with_digest(&d).full(),
+                        None => normalized.full(),
+                    };
+                    eprintln!(
+                        "hoard: seeding caches from {pinned} ({} caches)",
+                        index.caches.len()
+                    );
+                    inputs.seed = Some(Seed {
+                        reference: pinned,
+                        index,
+                    });
+                    break;
+                }
+                Err(why) => warnings.push(warning(format!(
+                    "HOARD_CACHE_FROM: {reference}: {why}; not used"
+                ))),
+            },
+            Err(e) => warnings.push(warning(format!(
+                "HOARD_CACHE_FROM: {reference} cannot be read ({}); not used",
+                short(&e)
+            ))),
+        }
+    }
+    if !args.from.is_empty() && inputs.seed.is_none() {
+        warnings.push(warning(format!(
+            "HOARD_CACHE_FROM: none of {} could be used; caches start empty (cold build)",
+            args.from.join(", ")
+        )));
+    }
+    Ok((inputs, warnings))
+}
+
+fn short(e: &GatewayError) -> String {
+    let s = e.to_string();
+    let s = s.trim_start_matches([':', ' ']);
+    let s = s.strip_prefix("Unknown: ").unwrap_or(s);
+    s.lines().next().unwrap_or("").chars().take(200).collect()
+}
+
+/// Run the probes of the builds; `Some(warm keys)` when there was anything to probe.
+pub async fn probe(
+    gw: &Gateway,
+    opts: &BuildOpts,
+    builds: &[crate::convert::PlatformResult],
+) -> Result<Option<BTreeSet<String>>, GatewayError> {
+    let mut warm = BTreeSet::new();
+    let mut probed = false;
+    for b in builds {
+        let Some((def, keys)) = &b.ci.probe else {
+            continue;
+        };
+        probed = true;
+        let r = gw.solve(def.clone(), &opts.cache_imports, false).await?;
+        let data = gw.read_file(&r, "probe", None).await?;
+        let text = String::from_utf8_lossy(&data);
+        for (key, state) in keys.iter().zip(text.lines()) {
+            if state == "full" {
+                warm.insert(key.clone());
+            }
+        }
+    }
+    Ok(probed.then_some(warm))
+}
+
+/// Whether this build's result is the cache image.
+pub fn exporting(builds: &[crate::convert::PlatformResult]) -> bool {
+    builds.iter().any(|b| b.ci.args.export != ExportMode::Off)
+}
+
+/// Solve every cache's export (once per cache over all platforms), read the reports, and
+/// return the cache image: one layer per exported cache, `INDEX_LABEL` listing them.
+pub async fn export_result(
+    gw: &Gateway,
+    opts: &BuildOpts,
+    builds: &[crate::convert::PlatformResult],
+) -> Result<gw::Result, GatewayError> {
+    let mut seen = BTreeSet::new();
+    let mut layers = Vec::new();
+    let mut index = SeedIndex {
+        version: 1,
+        caches: Vec::new(),
+    };
+    let mut total = 0u64;
+    for b in builds {
+        for part in &b.ci.export {
+            if !seen.insert(part.entry.key.clone()) {
+                continue;
+            }
+            let r = gw
+                .solve(part.report.clone(), &opts.cache_imports, false)
+                .await?;
+            let data = gw
+                .read_file(&r, &format!("{}.json", part.entry.key), None)
+                .await?;
+            let rep: serde_json::Value = serde_json::from_slice(&data).map_err(|e| {
+                GatewayError::Frontend(Error::new(format!(
+                    "internal error: export report of {}: {e}",
+                    part.entry.id
+                )))
+            })?;
+            let size = rep["size"].as_u64().unwrap_or(0);
+            if rep["skipped"].as_bool() == Some(true) {
+                eprintln!(
+                    "hoard: cache {} ({size} bytes) is over the export limit; left out",
+                    part.entry.id
+                );
+                continue;
+            }
+            let mut entry = part.entry.clone();
+            entry.size = size;
+            entry.uid = rep["uid"].as_u64().unwrap_or(0) as u32;
+            entry.gid = rep["gid"].as_u64().unwrap_or(0) as u32;
+            entry.mode = rep["mode"].as_u64().unwrap_or(0o755) as u32;
+            total += size;
+            index.caches.push(entry);
+            let layer = llb::definition::from_pb(&part.layer).map_err(|e| {
+                GatewayError::Frontend(Error::new(format!("internal error: export layer: {e}")))
+            })?;
+            layers.push(layer);
+        }
+    }
+    let summary: Vec<String> = index
+        .caches
+        .iter()
+        .map(|c| format!("{} {}", c.id, c.size))
+        .collect();
+    eprintln!(
+        "hoard: cache image: {} caches, {total} bytes: {}",
+        index.caches.len(),
+        summary.join(", ")
+    );
+    let root = if gw.caps().llb.ids().contains(llb::caps::MERGE_OP) {
+        llb::merge(&layers, OpMeta::named("[internal] hoard: cache image"))
+    } else {
+        // Without MergeOp, one layer holding every cache.
+        let mut acc = None;
+        for l in layers.into_iter().flatten() {
+            let mut f = llb::FileOp::new(acc);
+            f.copy(
+                Some(l),
+                "/",
+                "/",
+                llb::CopyOpts {
+                    dir_copy_contents: true,
+                    create_dest_path: true,
+                    ..Default::default()
+                },
+            );
+            acc = Some(f.build(OpMeta::named("[internal] hoard: cache image"))?);
+        }
+        acc
+    };
+    let def = llb::marshal(root.as_ref(), &[]).into_pb();
+    let ref_id = gw.solve(def, &[], false).await?;
+    let platform = opts.default_platform.clone();
+    let mut config = ImageConfig::empty(&platform);
+    config.config.labels.insert(
+        INDEX_LABEL.into(),
+        serde_json::to_string(&index).expect("index json"),
+    );
+    let out = PlatformOutput {
+        platform,
+        ref_id,
+        config: config.to_json(),
+        base_config: None,
+    };
+    Ok(build_result(
+        &[out],
+        false,
+        gw.caps().gateway.supports(super::caps::gw::PROTO_REF_ARRAY),
+    ))
+}

@@ -1,0 +1,704 @@
+//! CI jobs on fresh runners: `HOARD_CACHE_FROM` / `HOARD_CACHE_EXPORT` / `HOARD_CACHE_CLEAR`
+//! with nothing but `docker buildx build` and a registry.
+//!
+//! Every build here runs on a second, throw-away Docker engine that `scripts/ci-engine.sh`
+//! starts (own data root, socket and bridge) next to a registry without auth on
+//! 127.0.0.1:5000, so `docker buildx prune -af` between jobs is a real fresh runner and never
+//! touches the shared engine. The frontend image (`HOARD_IMAGE`) is pushed to that registry and
+//! named in each Dockerfile as `# syntax=localhost:5000/...`, the way a CI pipeline names it.
+//! The tests share that engine and wipe it, so they take turns (one lock).
+//!
+//! Evidence comes from the build output (`CACHED`, the primers' `seeded`/`warm` lines, pip's
+//! `Building wheel`, apt's `Get:`/`Need to get`, cargo's `Compiling`), from the cache image's
+//! index label, and from the images themselves. No timing is asserted.
+//!
+//! `cargo test --test ci_cache_e2e -- --test-threads=1` (the lock serialises anyway).
+
+mod common;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::{Mutex, OnceLock};
+
+use common::*;
+use serde_json::Value;
+
+const REGISTRY: &str = "localhost:5000";
+
+static ENGINE: OnceLock<(String, String)> = OnceLock::new();
+static TURN: Mutex<()> = Mutex::new(());
+
+/// Start the CI engine and registry (once), push the frontend there; returns (DOCKER_HOST,
+/// frontend reference in the registry).
+fn engine() -> &'static (String, String) {
+    ENGINE.get_or_init(|| {
+        let img = hoard_image();
+        let out = Command::new(root().join("scripts/ci-engine.sh"))
+            .args([
+                "hoard-test/debian:bookworm",
+                "hoard-test/busybox:latest",
+                "hoard-test/busybox:multi",
+                &img,
+            ])
+            .stderr(Stdio::inherit())
+            .output()
+            .expect("run scripts/ci-engine.sh");
+        assert!(out.status.success(), "scripts/ci-engine.sh failed");
+        let host = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .find_map(|l| l.strip_prefix("export DOCKER_HOST=").map(str::to_string))
+            .expect("ci-engine.sh prints DOCKER_HOST");
+        let fe = format!(
+            "{REGISTRY}/hoard-ci-e2e/{}",
+            img.replace([':', '/'], "-") + ":fe"
+        );
+        for args in [
+            vec!["tag", img.as_str(), fe.as_str()],
+            vec!["push", "-q", fe.as_str()],
+        ] {
+            let o = Command::new("docker")
+                .env("DOCKER_HOST", &host)
+                .args(&args)
+                .output()
+                .unwrap();
+            assert!(o.status.success(), "docker {args:?}: {}", output_text(&o));
+        }
+        (host, fe)
+    })
+}
+
+fn host() -> &'static str {
+    &engine().0
+}
+
+fn docker(args: &[&str]) -> Output {
+    Command::new("docker")
+        .env("DOCKER_HOST", host())
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run docker")
+}
+
+/// `docker buildx prune -af` on the CI engine: the next job is a fresh runner.
+fn wipe() {
+    let o = docker(&["buildx", "prune", "-af"]);
+    assert!(o.status.success(), "prune: {}", output_text(&o));
+}
+
+struct Job {
+    ok: bool,
+    text: String,
+}
+
+impl Job {
+    fn must(self, what: &str) -> Job {
+        assert!(self.ok, "{what}: build failed:\n{}", tail(&self.text, 60));
+        self
+    }
+    /// The log lines of the step whose progress name contains `needle`.
+    fn step(&self, needle: &str) -> Vec<String> {
+        let ids: Vec<&str> = self
+            .text
+            .lines()
+            .filter(|l| l.starts_with('#') && l.contains(needle))
+            .filter_map(|l| l.split_whitespace().next())
+            .collect();
+        let Some(id) = ids.last() else {
+            return Vec::new();
+        };
+        let prefix = format!("{id} ");
+        self.text
+            .lines()
+            .filter_map(|l| l.strip_prefix(&prefix))
+            .map(str::to_string)
+            .collect()
+    }
+    fn cached(&self, needle: &str) -> bool {
+        self.step(needle).iter().any(|l| l == "CACHED")
+    }
+}
+
+fn build(ctx: &Path, args: &[(&str, &str)], extra: &[&str]) -> Job {
+    let mut cmd = Command::new("docker");
+    cmd.current_dir(ctx)
+        .env("DOCKER_HOST", host())
+        .env("BUILDX_NO_DEFAULT_ATTESTATIONS", "1")
+        .env_remove("BUILDKIT_PROGRESS")
+        .env_remove("BUILDX_BUILDER")
+        .args([
+            "buildx",
+            "build",
+            "--builder",
+            "default",
+            "--progress=plain",
+        ]);
+    for (k, v) in args {
+        cmd.args(["--build-arg", &format!("{k}={v}")]);
+    }
+    cmd.args(extra).arg(".").stdin(Stdio::null());
+    let o = cmd.output().expect("docker buildx build");
+    Job {
+        ok: o.status.success(),
+        text: output_text(&o),
+    }
+}
+
+/// A context directory with `Dockerfile` (after a `# syntax=` line naming the registry's
+/// frontend) and files.
+fn context(name: &str, dockerfile: &str, files: &[(&str, &str)]) -> (Scratch, PathBuf) {
+    let s = Scratch::new(&format!("ci-{name}"));
+    let ctx = s.path.join("ctx");
+    fs::create_dir_all(&ctx).unwrap();
+    fs::write(
+        ctx.join("Dockerfile"),
+        format!("# syntax={}\n{dockerfile}", engine().1),
+    )
+    .unwrap();
+    for (p, c) in files {
+        let f = ctx.join(p);
+        fs::create_dir_all(f.parent().unwrap()).unwrap();
+        fs::write(f, c).unwrap();
+    }
+    (s, ctx)
+}
+
+fn refname(what: &str) -> String {
+    format!(
+        "{REGISTRY}/hoard-ci-e2e/{what}:{}",
+        unique("t").replace('-', "")
+    )
+}
+
+/// The cache image's index (the label), read from the registry.
+fn index(reference: &str) -> Value {
+    let o = docker(&[
+        "buildx",
+        "imagetools",
+        "inspect",
+        "--format",
+        "{{json .Image}}",
+        reference,
+    ]);
+    assert!(
+        o.status.success(),
+        "inspect {reference}: {}",
+        output_text(&o)
+    );
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let label = v
+        .pointer("/config/Labels/dev.hoard.caches")
+        .and_then(Value::as_str)
+        .unwrap_or_else(|| panic!("no index label on {reference}: {v}"));
+    serde_json::from_str(label).unwrap()
+}
+
+fn cache_ids(idx: &Value) -> Vec<String> {
+    idx["caches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn export(ctx: &Path, args: &[(&str, &str)], to: &str) -> Job {
+    let mut a = args.to_vec();
+    a.push(("HOARD_CACHE_EXPORT", "1"));
+    build(
+        ctx,
+        &a,
+        &[
+            "--output",
+            &format!("type=image,name={to},push=true,compression=zstd"),
+        ],
+    )
+}
+
+// ------------------------------------------------------------------------------------------
+
+const APT: &str = "FROM hoard-test/debian:bookworm
+ARG PKGS=jq
+RUN apt-get update && apt-get install -y --no-install-recommends $PKGS
+COPY app.txt /app.txt
+RUN cat /app.txt
+";
+
+/// Jobs 1-4 with apt: a missing seed warns and builds cold; the export carries both apt caches;
+/// after a wipe an edited job keeps the apt step `CACHED` (layer cache) while its caches are
+/// seeded; an unchanged job with a newer seed is all `CACHED`; a changed package list fetches
+/// only the new package; the image equals the stock frontend's outside the cache directories.
+#[test]
+fn apt_jobs() {
+    if !e2e_enabled("apt_jobs") {
+        return;
+    }
+    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+    let (_s, ctx) = context("apt", APT, &[("app.txt", "v1\n")]);
+    let seed = refname("apt-cache");
+    let layers = refname("apt-layers");
+    let from = [("HOARD_CACHE_FROM", seed.as_str())];
+    let cache_to = format!("type=registry,ref={layers},mode=max");
+    let cache_from = format!("type=registry,ref={layers}");
+
+    wipe();
+    let j1 = build(&ctx, &from, &["--cache-to", &cache_to]).must("job 1");
+    assert!(
+        j1.text.contains("caches start empty (cold build)"),
+        "job 1 did not warn about the missing seed:\n{}",
+        tail(&j1.text, 30)
+    );
+    let e1 = export(&ctx, &from, &seed).must("job 1 export");
+    assert!(
+        e1.cached("RUN apt-get update"),
+        "the export ran the apt step again instead of a layer-cache hit"
+    );
+    let idx = index(&seed);
+    let ids = cache_ids(&idx);
+    assert!(
+        ids.iter().any(|i| i.contains("hoard/apt/archives"))
+            && ids.iter().any(|i| i.contains("hoard/apt/lists")),
+        "{ids:?}"
+    );
+    assert!(
+        idx["caches"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["size"].as_u64().unwrap() > 0),
+        "sizes: {idx}"
+    );
+
+    wipe();
+    fs::write(ctx.join("app.txt"), "v2\n").unwrap();
+    let j2 = build(
+        &ctx,
+        &from,
+        &["--cache-from", &cache_from, "--cache-to", &cache_to],
+    )
+    .must("job 2");
+    assert!(
+        j2.cached("RUN apt-get update"),
+        "job 2: the unchanged apt step was not CACHED with a seed:\n{}",
+        tail(&j2.text, 40)
+    );
+    assert!(
+        !j2.cached("RUN cat /app.txt"),
+        "job 2: the edited part did not run"
+    );
+    assert!(
+        j2.text.contains("hoard: seeded cache"),
+        "job 2: caches were not seeded:\n{}",
+        tail(&j2.text, 40)
+    );
+    export(&ctx, &from, &seed).must("job 2 export");
+
+    wipe();
+    let j3 = build(&ctx, &from, &["--cache-from", &cache_from]).must("job 3");
+    for step in ["RUN apt-get update", "RUN cat /app.txt"] {
+        assert!(
+            j3.cached(step),
+            "job 3 (unchanged, newer seed): {step} not CACHED:\n{}",
+            tail(&j3.text, 40)
+        );
+    }
+
+    // A changed package list: the step runs on seeded caches and downloads only the new package.
+    wipe();
+    let j4 = build(
+        &ctx,
+        &[from[0], ("PKGS", "jq tree")],
+        &["--cache-from", &cache_from],
+    )
+    .must("job 4");
+    let log = j4.step("RUN apt-get update");
+    // Package downloads, not index files (`Get:N http://... bookworm/main amd64 tree amd64 ...`).
+    let gets: Vec<&String> = log
+        .iter()
+        .filter(|l| {
+            l.contains("Get:")
+                && !l.contains("InRelease")
+                && !l.contains("Packages")
+                && !l.contains("Translation")
+        })
+        .collect();
+    assert!(
+        !gets.is_empty() && gets.iter().all(|l| l.contains(" tree ")),
+        "job 4 downloaded more than the new package (or nothing): {gets:?}\n{}",
+        log.join("\n")
+    );
+
+    // The image equals the stock frontend's outside the cache directories.
+    let dir = ctx.parent().unwrap();
+    let hoard_oci = dir.join("hoard.tar");
+    let stock_oci = dir.join("stock.tar");
+    build(
+        &ctx,
+        &from,
+        &[
+            "--cache-from",
+            &cache_from,
+            "--output",
+            &format!("type=oci,dest={}", hoard_oci.display()),
+        ],
+    )
+    .must("hoard oci");
+    let body = APT.to_string();
+    fs::write(dir.join("Dockerfile.stock"), body).unwrap();
+    build(
+        &ctx,
+        &[],
+        &[
+            "-f",
+            dir.join("Dockerfile.stock").to_str().unwrap(),
+            "--output",
+            &format!("type=oci,dest={}", stock_oci.display()),
+        ],
+    )
+    .must("stock oci");
+    let (mut a, mut b) = (load_oci(&stock_oci).unwrap(), load_oci(&hoard_oci).unwrap());
+    for img in [&mut a, &mut b] {
+        for p in ["/var/cache/apt", "/var/lib/apt/lists"] {
+            remove_tree(&mut img.fs, p, false);
+        }
+        remove_tree(&mut img.fs, "/var/cache/debconf", false);
+        // ldconfig's aux-cache records file times: it differs between any two builds, stock too.
+        img.fs.remove("/var/cache/ldconfig/aux-cache");
+        remove_tree(&mut img.fs, "/var/log", false);
+    }
+    let diffs = compare_images(&a, &b);
+    assert!(
+        diffs.is_empty(),
+        "{}",
+        report("apt_jobs", "stock", "hoard seeded", &diffs)
+    );
+}
+
+const PIP: &str = "FROM hoard-test/debian:bookworm
+RUN apt-get update && apt-get install -y python3-venv
+RUN useradd -m app
+USER app
+WORKDIR /home/app
+RUN python3 -m venv venv && venv/bin/pip install --upgrade pip
+ARG BUST
+RUN echo \"run $BUST\" && venv/bin/pip install docopt==0.6.2 termcolor==1.1.0 pyperclip==1.8.2
+";
+
+/// A non-root user's pip cache: exported with its owner, seeded on a fresh runner, and written
+/// by the user there: the rerun builds no wheel (the wheels come from the seed).
+#[test]
+fn pip_non_root_jobs() {
+    if !e2e_enabled("pip_non_root_jobs") {
+        return;
+    }
+    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+    let (_s, ctx) = context("pip", PIP, &[]);
+    let seed = refname("pip-cache");
+    let from = [("HOARD_CACHE_FROM", seed.as_str()), ("BUST", "1")];
+    wipe();
+    let j1 = build(&ctx, &from, &[]).must("job 1");
+    assert!(
+        j1.step("pip install")
+            .iter()
+            .any(|l| l.contains("Building wheel")),
+        "job 1 built no wheel: the case proves nothing"
+    );
+    export(&ctx, &from, &seed).must("job 1 export");
+    let idx = index(&seed);
+    let pip = idx["caches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["tool"] == "pip")
+        .unwrap_or_else(|| panic!("no pip cache in {idx}"));
+    assert_eq!(
+        (pip["uid"].as_u64(), pip["gid"].as_u64()),
+        (Some(1000), Some(1000)),
+        "owner of the pip cache: {pip}"
+    );
+
+    wipe();
+    let j2 = build(&ctx, &[from[0], ("BUST", "2")], &[]).must("job 2");
+    let log = j2.step("pip install");
+    assert!(!log.is_empty(), "job 2: the pip step did not run");
+    assert!(
+        !log.iter().any(|l| l.contains("Building wheel")),
+        "job 2 built wheels again:\n{}",
+        log.join("\n")
+    );
+    assert!(
+        !log.iter()
+            .any(|l| l.contains("Permission denied") || l.contains("not writable")),
+        "{}",
+        log.join("\n")
+    );
+}
+
+/// Seeds that cannot be used never fail a build: a missing one, a foreign image, an image with
+/// a corrupt index. The first usable reference wins.
+#[test]
+fn unusable_seeds_warn_and_build() {
+    if !e2e_enabled("unusable_seeds_warn_and_build") {
+        return;
+    }
+    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+    let df = "FROM hoard-test/busybox:latest\nRUN --mount=type=cache,target=/c sh -c 'echo x >> /c/log; wc -l < /c/log'\n";
+    let (_s, ctx) = context("seeds", df, &[]);
+    let foreign = refname("foreign");
+    let o = docker(&["tag", "hoard-test/busybox:latest", &foreign]);
+    assert!(o.status.success());
+    assert!(docker(&["push", "-q", &foreign]).status.success());
+    let corrupt = refname("corrupt");
+    let (_s2, cctx) = context("corrupt", "", &[]);
+    fs::write(
+        cctx.join("Dockerfile"),
+        "FROM scratch\nLABEL dev.hoard.caches=\"{nope\"\nCOPY Dockerfile /\n",
+    )
+    .unwrap();
+    build(
+        &cctx,
+        &[],
+        &["--output", &format!("type=image,name={corrupt},push=true")],
+    )
+    .must("corrupt seed image");
+    let good = refname("good");
+    let missing = refname("missing");
+    wipe();
+    build(&ctx, &[], &[]).must("fill");
+    export(&ctx, &[], &good).must("export");
+
+    wipe();
+    let all = format!("{missing},{foreign},{corrupt}");
+    let j = build(&ctx, &[("HOARD_CACHE_FROM", &all)], &[]).must("unusable seeds");
+    for (r, why) in [
+        (&missing, "cannot be read"),
+        (&foreign, "not a hoard cache image"),
+        (&corrupt, "corrupt"),
+    ] {
+        assert!(
+            j.text.contains(r.as_str()) && j.text.contains(why),
+            "no warning about {r} ({why}):\n{}",
+            tail(&j.text, 20)
+        );
+    }
+    assert!(j.text.contains("caches start empty (cold build)"));
+
+    wipe();
+    let all = format!("{missing},{good},{foreign}");
+    let j = build(&ctx, &[("HOARD_CACHE_FROM", &all)], &[]).must("first usable seed");
+    assert!(
+        j.text.contains("hoard: seeded cache"),
+        "the good seed was not used:\n{}",
+        tail(&j.text, 30)
+    );
+    assert!(
+        j.step("RUN --mount")
+            .iter()
+            .any(|l| l.trim_end().ends_with(" 2")),
+        "the cache did not start from the seed:\n{}",
+        j.step("RUN --mount").join("\n")
+    );
+}
+
+/// An expert Dockerfile's own cache mounts (no injection: `# hoard: off`) are exported and
+/// seeded too; a locked and a private one included; a secret mount never reaches the export.
+/// `HOARD_CACHE_CLEAR` starts a tool's cache empty and its step runs again; two exports at
+/// once both succeed with the same caches.
+#[test]
+fn expert_mounts_clear_and_concurrent_exports() {
+    if !e2e_enabled("expert_mounts_clear_and_concurrent_exports") {
+        return;
+    }
+    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+    let df = "FROM hoard-test/busybox:latest
+# hoard: off
+RUN --mount=type=cache,id=expert-a,target=/a,sharing=locked --mount=type=cache,id=expert-b,target=/b,sharing=private,uid=1000,gid=1000,mode=0750 \\
+    --mount=type=secret,id=tok,required=false \\
+    sh -c 'echo a >> /a/n; echo b >> /b/n; test -s /run/secrets/tok'
+COPY app.txt /
+RUN --mount=type=cache,id=expert-a,target=/a,sharing=locked cat /a/n /app.txt
+";
+    let (s, ctx) = context("expert", df, &[("app.txt", "1\n")]);
+    let secret = s.path.join("tok");
+    fs::write(&secret, "TOPSECRET").unwrap();
+    let sec = format!("id=tok,src={}", secret.display());
+    let seed = refname("expert-cache");
+    wipe();
+    build(&ctx, &[], &["--secret", &sec]).must("job 1");
+    // Two exports at once.
+    let (a, b) = std::thread::scope(|sc| {
+        let t1 = sc.spawn(|| export(&ctx, &[], &seed));
+        let t2 = sc.spawn(|| export(&ctx, &[], &format!("{seed}-twin")));
+        (t1.join().unwrap(), t2.join().unwrap())
+    });
+    a.must("export 1");
+    b.must("export 2 (concurrent)");
+    let idx = index(&seed);
+    let ids = cache_ids(&idx);
+    assert!(
+        ids.iter().any(|i| i.ends_with("expert-a")) && ids.iter().any(|i| i.ends_with("expert-b")),
+        "{ids:?}"
+    );
+    let twin = cache_ids(&index(&format!("{seed}-twin")));
+    assert_eq!(ids, twin);
+    let b_entry = idx["caches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"].as_str().unwrap().ends_with("expert-b"))
+        .unwrap();
+    assert_eq!(
+        (b_entry["uid"].as_u64(), b_entry["mode"].as_u64()),
+        (Some(1000), Some(0o750)),
+        "{b_entry}"
+    );
+    // The secret (mounted by the step, which read it) is nowhere in the cache image.
+    let oci = s.path.join("cache.tar");
+    build(
+        &ctx,
+        &[("HOARD_CACHE_EXPORT", "1")],
+        &["--output", &format!("type=oci,dest={}", oci.display())],
+    )
+    .must("export to oci");
+    let img = load_oci(&oci).unwrap();
+    let secret_hash = {
+        use sha2::Digest;
+        hex(&sha2::Sha256::digest(b"TOPSECRET"))
+    };
+    assert!(
+        !img.fs.keys().any(|k| k.contains("secrets")),
+        "a secret mount path reached the cache image"
+    );
+    assert!(
+        !img.fs.values().any(|n| n.hash == secret_hash),
+        "the secret's content reached the cache image"
+    );
+    assert!(
+        img.fs.keys().any(|k| k.ends_with("/n")),
+        "the cache image holds no cache files: {:?}",
+        img.fs.keys().collect::<Vec<_>>()
+    );
+
+    // Fresh runner, seeded: the caches continue from the seed.
+    wipe();
+    fs::write(ctx.join("app.txt"), "2\n").unwrap();
+    let j = build(&ctx, &[("HOARD_CACHE_FROM", &seed)], &["--secret", &sec]).must("seeded job");
+    let log = j.step("cat /a/n");
+    assert!(
+        log.iter().filter(|l| l.ends_with(" a")).count() >= 2,
+        "cache a did not continue from the seed:\n{}",
+        log.join("\n")
+    );
+
+    // Clearing: with HOARD_CACHE_CLEAR=all the step runs again on empty caches.
+    let j = build(
+        &ctx,
+        &[("HOARD_CACHE_FROM", &seed), ("HOARD_CACHE_CLEAR", "all")],
+        &["--secret", &sec],
+    )
+    .must("cleared job");
+    assert!(
+        !j.cached("sh -c 'echo a"),
+        "the step using the cleared cache did not run again"
+    );
+    let log = j.step("cat /a/n");
+    assert_eq!(
+        log.iter().filter(|l| l.ends_with(" a")).count(),
+        1,
+        "the cleared cache did not start empty:\n{}",
+        log.join("\n")
+    );
+    // The export with the same arguments carries the new contents and reruns nothing.
+    let e = export(
+        &ctx,
+        &[("HOARD_CACHE_FROM", &seed), ("HOARD_CACHE_CLEAR", "all")],
+        &format!("{seed}-cleared"),
+    )
+    .must("export after clear");
+    assert!(
+        e.cached("sh -c 'echo a"),
+        "the export ran the cleared step again"
+    );
+}
+
+/// An export on a builder without the caches (another node, or after a prune) fails loudly.
+#[test]
+fn export_without_caches_fails() {
+    if !e2e_enabled("export_without_caches_fails") {
+        return;
+    }
+    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+    let df = "FROM hoard-test/busybox:latest\nRUN --mount=type=cache,id=gone,target=/c sh -c 'echo x > /c/f'\n";
+    let (_s, ctx) = context("gone", df, &[]);
+    let layers = refname("gone-layers");
+    wipe();
+    build(
+        &ctx,
+        &[],
+        &[
+            "--cache-to",
+            &format!("type=registry,ref={layers},mode=max"),
+        ],
+    )
+    .must("build");
+    wipe();
+    let j = build(
+        &ctx,
+        &[("HOARD_CACHE_EXPORT", "1")],
+        &["--cache-from", &format!("type=registry,ref={layers}")],
+    );
+    assert!(
+        !j.ok && j.text.contains("is empty on this builder"),
+        "no clear error:\n{}",
+        tail(&j.text, 20)
+    );
+}
+
+/// Multi-platform: a per-platform cache is exported per platform, a shared one once, and each
+/// platform's cache is seeded from its own entry; the copy runs natively (`FROM scratch` stage
+/// images would do as well: the copy tool is hoard's own binary).
+#[test]
+fn multi_platform_jobs() {
+    if !e2e_enabled("multi_platform_jobs") {
+        return;
+    }
+    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+    let df = "FROM hoard-test/busybox:multi
+ARG TARGETARCH
+RUN --mount=type=cache,id=arch-$TARGETARCH,target=/p --mount=type=cache,id=shared,target=/s \\
+    sh -c 'uname -m >> /p/n; echo $TARGETARCH >> /s/$TARGETARCH; cat /p/n | wc -l'
+";
+    let (_s, ctx) = context("multi", df, &[]);
+    let seed = refname("multi-cache");
+    let plat = ["--platform", "linux/amd64,linux/386"];
+    wipe();
+    build(&ctx, &[], &plat).must("job 1");
+    let mut args = plat.to_vec();
+    let out = format!("type=image,name={seed},push=true");
+    args.extend(["--output", &out]);
+    build(&ctx, &[("HOARD_CACHE_EXPORT", "1")], &args).must("export");
+    let ids = cache_ids(&index(&seed));
+    assert_eq!(
+        ids.iter()
+            .filter(|i| i.ends_with("/arch-amd64") || i.ends_with("/arch-386"))
+            .count(),
+        2,
+        "{ids:?}"
+    );
+    assert_eq!(
+        ids.iter().filter(|i| i.ends_with("/shared")).count(),
+        1,
+        "the shared cache is exported once: {ids:?}"
+    );
+    wipe();
+    let j = build(&ctx, &[("HOARD_CACHE_FROM", &seed)], &plat).must("seeded job");
+    for p in ["linux/amd64", "linux/386"] {
+        let log = j.step(&format!("[{p} 2/2] RUN"));
+        assert!(
+            log.iter().any(|l| l.trim_end().ends_with(" 2")),
+            "{p}: its cache was not seeded:\n{}",
+            log.join("\n")
+        );
+    }
+}
