@@ -68,7 +68,17 @@ pub async fn drive<R: Resolver>(
     opts: &ConvertOpts,
     resolver: &mut R,
 ) -> Result<Converted, R::Error> {
-    let mut resolved = Resolved::default();
+    drive_from(text, opts, resolver, Resolved::default()).await
+}
+
+/// [`drive`], starting from what an earlier conversion of the same text resolved (its images
+/// and files stay valid when only options that add steps change).
+pub async fn drive_from<R: Resolver>(
+    text: &str,
+    opts: &ConvertOpts,
+    resolver: &mut R,
+    mut resolved: Resolved,
+) -> Result<Converted, R::Error> {
     for round in 1..=MAX_ROUNDS {
         match convert(text, opts, &resolved)? {
             Outcome::Done { results, warnings } => {

@@ -139,7 +139,9 @@ pub async fn load_dockerfile(gw: &Gateway, opts: &BuildOpts) -> Result<LoadedDoc
         .solve(definition.clone(), &[], false)
         .await
         .map_err(|e| with_context(e, "failed to resolve dockerfile"))?;
-    let data = match gw.read_file(&ref_id, &opts.filename, None).await {
+    let ignore_name = opts.dockerfile_dockerignore();
+    let (main, ignore) = tokio::join!(gw.read_file(&ref_id, &opts.filename, None), gw.read_file(&ref_id, &ignore_name, None));
+    let data = match main {
         Ok(d) => d,
         Err(e) => match opts.lowercase_fallback() {
             Some(lower) => match gw.read_file(&ref_id, &lower, None).await {
@@ -149,7 +151,7 @@ pub async fn load_dockerfile(gw: &Gateway, opts: &BuildOpts) -> Result<LoadedDoc
             None => return Err(with_context(e, "failed to read dockerfile")),
         },
     };
-    let dockerignore = gw.read_file(&ref_id, &opts.dockerfile_dockerignore(), None).await.ok();
+    let dockerignore = ignore.ok();
     Ok(LoadedDockerfile {
         source: SourceFile::dockerfile(&opts.filename, &data),
         definition,
@@ -167,23 +169,15 @@ fn with_context(e: GatewayError, context: &str) -> GatewayError {
     }
 }
 
-/// The context's `.dockerignore` patterns, unless `<filename>.dockerignore` was found.
-async fn dockerignore_patterns(
-    gw: &Gateway,
-    opts: &BuildOpts,
-    df: &LoadedDockerfile,
-) -> Result<Vec<String>, GatewayError> {
-    if let Some(d) = &df.dockerignore {
-        return Ok(parse_dockerignore(d));
-    }
+/// The context's `.dockerignore` (empty when missing, and for a remote context).
+async fn context_dockerignore(gw: &Gateway, opts: &BuildOpts) -> Result<Vec<u8>, GatewayError> {
     if remote_context(opts) {
         return Ok(Vec::new());
     }
     let (def, _) = dockerignore_local(opts).definition(&gw.caps().llb);
     let ref_id = gw.solve(def, &[], false).await?;
     // A missing .dockerignore is not an error.
-    let data = gw.read_file(&ref_id, DOCKERIGNORE_NAME, None).await.unwrap_or_default();
-    Ok(parse_dockerignore(&data))
+    Ok(gw.read_file(&ref_id, DOCKERIGNORE_NAME, None).await.unwrap_or_default())
 }
 
 /// Run the converter to completion through the gateway (see [`rounds`]).
@@ -248,6 +242,12 @@ async fn flow(
         Some(other) => return Err(GatewayError::Status(unsupported_subrequest_status(other))),
     }
 
+    // A build also reads the context's .dockerignore: fetched while the Dockerfile loads
+    // (each is a round trip to the client), used unless `<Dockerfile>.dockerignore` exists.
+    let context_ignore = opts.requestid.is_none().then(|| {
+        let (gw, opts) = (gw.clone(), opts.clone());
+        tokio::spawn(async move { context_dockerignore(&gw, &opts).await })
+    });
     let df = load_dockerfile(gw, &opts).await?;
     *src = Some(df.source.clone());
     let text = String::from_utf8_lossy(&df.source.data).into_owned();
@@ -274,7 +274,13 @@ async fn flow(
         _ => {}
     }
 
-    let dockerignore = dockerignore_patterns(gw, &opts, &df).await?;
+    let dockerignore = match (&df.dockerignore, context_ignore) {
+        (Some(d), _) => parse_dockerignore(d),
+        (None, Some(task)) => parse_dockerignore(
+            &task.await.map_err(|e| GatewayError::Frontend(Error::new(format!("internal error: {e}"))))??,
+        ),
+        (None, None) => Vec::new(),
+    };
     let mut req = convert_request(gw, &opts, dockerignore).await?;
     let (ci, ci_warnings) = super::ci::prepare(gw, &opts).await?;
     req.ci = ci;
@@ -284,7 +290,8 @@ async fn flow(
     if let Some(warm) = super::ci::probe(gw, &opts, &done.results).await? {
         if !warm.is_empty() {
             req.ci.warm = Some(warm);
-            done = convert_all(&mut resolver, &text, &req).await?;
+            let resolved = std::mem::take(&mut done.resolved);
+            done = rounds::drive_from(&text, &convert_opts(&req), &mut resolver, resolved).await?;
         }
     }
     done.warnings.splice(0..0, ci_warnings);
