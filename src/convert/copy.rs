@@ -105,7 +105,7 @@ fn parse_chmod(s: &str) -> Result<(Option<i32>, Option<String>)> {
 
 impl Build<'_> {
     pub(super) fn dispatch_copy(&mut self, i: usize, spec: CopySpec, cmd: &Cmd) -> Result<()> {
-        let st = self.stages[i].st.clone().expect("stage initialised");
+        let st = self.snapshot(i);
         let dest = if spec.dest.starts_with('/') {
             super::dispatch::normalize_path("/", &spec.dest, true)
         } else {

@@ -10,7 +10,7 @@ use crate::llb;
 
 impl Build<'_> {
     pub(super) fn dispatch_run(&mut self, i: usize, c: &RunCommand, cmd: &Cmd) -> Result<()> {
-        let st = self.stages[i].st.clone().expect("stage initialised");
+        let st = self.snapshot(i);
         // A command can read anything of its own filesystem.
         self.mark_read(i, "/");
         let mut args = c.cmd.args();

@@ -564,6 +564,19 @@ impl<'a> Build<'a> {
         Ok(BuildOutcome::Done(result, self.warnings))
     }
 
+    /// A copy of stage `i`'s state for reading while an instruction is built: everything but
+    /// the image history and the written paths, which grow with every instruction (copying
+    /// them for each one made long stages quadratic) and are only appended to.
+    pub(super) fn snapshot(&mut self, i: usize) -> St {
+        let st = self.stages[i].st.as_mut().expect("stage initialised");
+        let history = std::mem::take(&mut st.image.history);
+        let written = std::mem::take(&mut st.written);
+        let snap = st.clone();
+        st.image.history = history;
+        st.written = written;
+        snap
+    }
+
     /// Remember a state that holds no pending step (once per state).
     pub(super) fn add_ready(&mut self, out: llb::Output) {
         if !self.ready.iter().any(|o| o.digest() == out.digest() && o.index() == out.index()) {
