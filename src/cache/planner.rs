@@ -574,6 +574,8 @@ enum Mount {
     Added,
     /// The step's own cache mount is there.
     Yours,
+    /// Another tool of the step already mounts a cache there.
+    Shared,
     /// Not added, and why (in words for `explain`).
     Refused(String),
 }
@@ -745,6 +747,7 @@ pub fn plan(step: &Step) -> Plan {
         // Why a planned mount was not added (the first reason per recipe is what explain says).
         let mut refused: Option<String> = None;
         let mut yours = false;
+        let mut shared = false;
         let add_mount = |plan: &mut Plan, target: String, kind: MountKind| -> Mount {
             if let Some(u) = step.user_mounts.iter().find(|u| overlaps(&target, u)) {
                 plan.notes.push(format!("{}: you mount {u} yourself; hoard leaves {target} alone", r.name));
@@ -764,8 +767,12 @@ pub fn plan(step: &Step) -> Plan {
                     ));
                 }
             }
-            if plan.mounts.iter().any(|pm| pm.target == target) {
-                return Mount::Refused(format!("{target} is already mounted for another tool of this step"));
+            if let Some(pm) = plan.mounts.iter().find(|pm| pm.target == target) {
+                return match pm.kind {
+                    // Another tool of the step caches the same directory (pipenv's pip cache).
+                    MountKind::Cache { .. } => Mount::Shared,
+                    _ => Mount::Refused(format!("{target} is already mounted for another tool of this step")),
+                };
             }
             if let Some(r_) = removed.iter().find(|d| deletes(d, &target)) {
                 plan.notes.push(format!("{}: this step deletes {r_}; hoard does not mount {target} there", r.name));
@@ -784,6 +791,10 @@ pub fn plan(step: &Step) -> Plan {
             Mount::Added => true,
             Mount::Yours => {
                 yours = true;
+                false
+            }
+            Mount::Shared => {
+                shared = true;
                 false
             }
             Mount::Refused(why) => {
@@ -828,7 +839,7 @@ pub fn plan(step: &Step) -> Plan {
             }
         }
         let hoards = plan.mounts.iter().any(|pm| pm.recipe == r.name && matches!(pm.kind, MountKind::Cache { .. }));
-        let status = match (hoards, yours, refused) {
+        let status = match (hoards || shared, yours, refused) {
             (true, _, _) => ToolCache::Hoard,
             (false, true, _) => ToolCache::Yours,
             (false, false, Some(why)) => ToolCache::None(why),

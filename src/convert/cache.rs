@@ -206,7 +206,17 @@ impl Build<'_> {
         };
         let plan = self.plan_step(i, &step, &user);
         if let Some(why) = unknown {
-            record.plan = Plan { tools: plan.tools, notes: vec![format!("{why}; no caches injected")], ..Plan::default() };
+            let tools = plan
+                .tools
+                .into_iter()
+                .map(|t| cache::Detected {
+                    cache: cache::ToolCache::None(format!(
+                        "{why}, so hoard cannot tell who would own its cache (use a numeric USER uid:gid, or create the user in the base image)"
+                    )),
+                    ..t
+                })
+                .collect();
+            record.plan = Plan { tools, notes: vec![format!("{why}; no caches injected")], ..Plan::default() };
             self.plans.push(record);
             return Ok(());
         }

@@ -245,7 +245,7 @@ impl Build<'_> {
         };
         let st = self.stages[i].st.as_mut().unwrap();
         st.output = out;
-        let by = shorten(&format!("{} {}", if spec.is_add { "ADD" } else { "COPY" }, spec.original.trim()));
+        let by = shorten(spec.original.trim());
         for path in written_paths(&spec, &dest) {
             st.written.push(crate::cache::Written { path, line: spec.span.start, by: by.clone() });
         }
