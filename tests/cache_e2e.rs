@@ -632,6 +632,147 @@ fn zig() {
 }
 
 // ------------------------------------------------------------------------------------------
+// 7b. detection kinds (issue 11): tools behind wrappers and interpreters, ccache wired through
+// PATH, COPY into `/`, the author's own cache mounts. Each builds twice with hoard and reads
+// what the measured step found at its start, printed by the step itself.
+
+/// The detected tools of the RUN on `line` as `tool:cache` strings (`cache`: hoard/yours/none).
+fn tools_at(report: &Value, line: u64) -> Vec<String> {
+    let run = report["runs"].as_array().unwrap().iter().find(|r| r["line"].as_u64() == Some(line)).cloned();
+    let run = run.unwrap_or_else(|| panic!("no RUN at line {line}: {report}"));
+    let mut t: Vec<String> = run["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| format!("{}:{}", t["tool"].as_str().unwrap(), t["cache"].as_str().unwrap()))
+        .collect();
+    t.dedup();
+    t
+}
+
+/// The number after `<key>: ` that the step matching `needle` printed.
+fn step_number(text: &str, needle: &str, key: &str) -> u64 {
+    let log = step_log(text, needle);
+    let prefix = format!("{key}: ");
+    log.iter()
+        .find_map(|l| l.strip_prefix(prefix.as_str()))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("the `{needle}` step printed no `{key}` line:\n{}", log.join("\n")))
+}
+
+/// A tonistiigi/xx-style `xx-go` (a script that sets GOOS/GOARCH from TARGETPLATFORM and execs
+/// go): hoard runs go's recipe for it, with the build cache keyed by the *target* platform, and
+/// after a change to `main.go` only the main package is compiled again for arm64.
+#[test]
+fn xx_wrapper() {
+    if !e2e_enabled("xx_wrapper") {
+        return;
+    }
+    let scratch = Scratch::new("cache-xx-go");
+    let ctx = scratch.path.join("ctx");
+    copy_tree(&case_dir("xx-go"), &ctx);
+    let report = explain(&ctx.join("Dockerfile"), &[]);
+    assert_eq!(tools_at(&report, 8), ["go:hoard"], "{report}");
+    let caches = planned_caches(&report, 8);
+    assert!(caches.contains(&"hoard/go/build/linux-arm64 /var/cache/hoard/go/build".to_string()), "{caches:?}");
+    let main = fs::read_to_string(ctx.join("main.go")).unwrap();
+    for (n, what) in ["first", "second"].iter().enumerate() {
+        let v = unique(what).replace('-', "");
+        fs::write(ctx.join("main.go"), main.replace("\"v1\"", &format!("\"{v}\""))).unwrap();
+        let built = build(&ctx, Fe::Hoard, None, &[], &[]).must(&format!("xx-go, build {}", n + 1));
+        let log = step_log(&built.text, "xx-go build");
+        eprintln!("xx-go build {}:\n  {}", n + 1, log.join("\n  "));
+        let arm64 = |l: &String| l.split_whitespace().collect::<Vec<_>>() == ["machine:", "b7", "00"];
+        assert!(log.iter().any(arm64), "not an arm64 binary (ELF e_machine):\n{}", log.join("\n"));
+        assert!(log.iter().any(|l| l == "example.com/hello"), "main package not built:\n{}", log.join("\n"));
+        if n == 1 {
+            assert!(
+                !log.iter().any(|l| l == "example.com/hello/greet"),
+                "the unchanged package was compiled again for arm64 (no target build cache):\n{}",
+                log.join("\n")
+            );
+        }
+    }
+}
+
+/// npm reached through its interpreter and script path (`node .../npm-cli.js ci`): hoard mounts
+/// npm's cache, and the re-run starts with it filled.
+#[test]
+fn interpreter_script() {
+    if !e2e_enabled("interpreter_script") {
+        return;
+    }
+    let scratch = Scratch::new("cache-interp");
+    let ctx = scratch.path.join("ctx");
+    copy_tree(&case_dir("npm"), &ctx);
+    fs::copy(case_dir("interp").join("Dockerfile"), ctx.join("Dockerfile")).unwrap();
+    let report = explain(&ctx.join("Dockerfile"), &[]);
+    assert_eq!(tools_at(&report, 8), ["npm:hoard"], "{report}");
+    let tag = Tag::new("interp");
+    let ns = unique("ns");
+    let b1 = unique("bust");
+    let first = build(&ctx, Fe::Hoard, None, &[("BUST", &b1), ("BUILDKIT_CACHE_MOUNT_NS", &ns)], &[]).must("npm-cli.js, first");
+    assert_eq!(step_number(&first.text, "npm-cli.js", "cached-files"), 0, "a fresh namespace starts empty");
+    let b2 = unique("bust");
+    let second =
+        build(&ctx, Fe::Hoard, None, &[("BUST", &b2), ("BUILDKIT_CACHE_MOUNT_NS", &ns)], &["--load", "-t", &tag.0]).must("npm-cli.js, re-run");
+    let n = step_number(&second.text, "npm-cli.js", "cached-files");
+    assert!(n > 0, "the re-run found npm's cache empty");
+    assert_eq!(docker_run(&tag.0, &[]).trim(), "npm ok 1m 5.4.5");
+}
+
+/// ccache's symlink dir first on PATH and a plain `make`: hoard mounts ccache's cache (the
+/// re-run finds the first run's results in it); `ccache --set-config` alone gets nothing.
+#[test]
+fn ccache_through_path() {
+    if !e2e_enabled("ccache_through_path") {
+        return;
+    }
+    let ctx = case_dir("ccache-path");
+    let report = explain(&ctx.join("Dockerfile"), &[]);
+    assert!(tools_at(&report, 4).is_empty(), "configuration only: {report}");
+    assert_eq!(tools_at(&report, 10), ["ccache:hoard"], "{report}");
+    let ns = unique("ns");
+    let tag = Tag::new("ccache");
+    let b1 = unique("bust");
+    build(&ctx, Fe::Hoard, None, &[("BUST", &b1), ("BUILDKIT_CACHE_MOUNT_NS", &ns)], &[]).must("ccache, first");
+    let b2 = unique("bust");
+    let second =
+        build(&ctx, Fe::Hoard, None, &[("BUST", &b2), ("BUILDKIT_CACHE_MOUNT_NS", &ns)], &["--load", "-t", &tag.0]).must("ccache, re-run");
+    let n = step_number(&second.text, "make", "cached-files");
+    assert!(n > 0, "the re-run found no ccache results from the first run");
+    assert!(step_log(&second.text, "make").iter().any(|l| l == "ccache ok"));
+}
+
+/// A `COPY rootfs/ /` no longer keeps apt from hoard's own caches (the re-run starts with the
+/// package lists), and a step with its own `/var/cache/apt` and `/var/lib/apt/lists` cache
+/// mounts keeps using them: its re-run finds the `.deb` it downloaded in *its* archives.
+#[test]
+fn copy_into_root_and_authors_apt_caches() {
+    if !e2e_enabled("copy_into_root_and_authors_apt_caches") {
+        return;
+    }
+    let ctx = case_dir("apt-root");
+    let report = explain(&ctx.join("Dockerfile"), &[]);
+    assert_eq!(tools_at(&report, 6), ["apt:hoard"], "{report}");
+    assert_eq!(tools_at(&report, 9), ["apt:yours"], "{report}");
+    assert!(planned_caches(&report, 9).is_empty(), "{report}");
+    let ns = unique("ns");
+    let tag = Tag::new("aptroot");
+    let b1 = unique("bust");
+    let first = build(&ctx, Fe::Hoard, None, &[("BUST", &b1), ("BUILDKIT_CACHE_MOUNT_NS", &ns)], &[]).must("apt-root, first");
+    assert_eq!(step_number(&first.text, "install -y --no-install-recommends hello", "lists-at-start"), 0);
+    let b2 = unique("bust");
+    let second =
+        build(&ctx, Fe::Hoard, None, &[("BUST", &b2), ("BUILDKIT_CACHE_MOUNT_NS", &ns)], &["--load", "-t", &tag.0]).must("apt-root, re-run");
+    let lists = step_number(&second.text, "install -y --no-install-recommends hello", "lists-at-start");
+    assert!(lists > 0, "after COPY into /, apt's lists were not cached");
+    let debs = step_number(&second.text, "figlet", "debs-at-start");
+    assert!(debs > 0, "the author's /var/cache/apt kept no .deb: hoard pointed apt elsewhere");
+    assert_eq!(docker_run(&tag.0, &[]).trim(), "Hello, world!");
+}
+
+// ------------------------------------------------------------------------------------------
 // 8. planned only (tools that cannot download here)
 
 macro_rules! planned {

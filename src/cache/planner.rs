@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use super::recipe::{CacheDir, ConfFile, Defeater, EnvTweak, Location, Recipe, Scope, Trigger};
+use super::recipe::{CacheDir, ConfFile, CrossWrapper, Defeater, EnvTweak, Location, Recipe, Scope, TargetCache, Trigger};
 use super::recipes;
 use super::shell::{self, Invocation};
 use crate::image::Platform;
@@ -67,9 +67,30 @@ pub struct Step<'a> {
     pub base: &'a str,
     /// Targets of the user's own `--mount`s: hoard never mounts on, over or under them.
     pub user_mounts: &'a [String],
-    /// Paths earlier instructions of the stage wrote (COPY/ADD destinations): never hidden.
-    pub protected: &'a [String],
+    /// Those of [`Step::user_mounts`] that are cache mounts: where they cover a tool's stock
+    /// cache directory, the tool keeps using them and hoard adds nothing for that directory.
+    pub user_caches: &'a [String],
+    /// Paths earlier instructions of the stage wrote: never hidden (hoard's private paths
+    /// excepted, which no instruction can have meant).
+    pub protected: &'a [Written],
     pub selection: &'a Selection,
+}
+
+/// A path an earlier instruction of the stage wrote (with everything under it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Written {
+    pub path: String,
+    /// The instruction's first line.
+    pub line: usize,
+    /// The instruction as the user wrote it, shortened (`COPY . /`).
+    pub by: String,
+}
+
+impl Written {
+    /// An entry without a known origin (tests, approximations).
+    pub fn path(path: &str) -> Self {
+        Written { path: path.to_string(), line: 0, by: String::new() }
+    }
 }
 
 /// A detected tool.
@@ -78,6 +99,31 @@ pub struct Detected {
     pub tool: String,
     /// The invocation, words joined by spaces.
     pub command: String,
+    /// Whether the tool's cache is there for this step, and who provides it.
+    pub cache: ToolCache,
+}
+
+/// How a detected tool's cache is provided in its step.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum ToolCache {
+    /// hoard mounts (at least part of) it.
+    #[default]
+    Hoard,
+    /// The step's own `--mount=type=cache` covers it; hoard adds nothing for it.
+    Yours,
+    /// No cache: why, in words the user can act on.
+    None(String),
+}
+
+impl ToolCache {
+    /// `hoard`, `yours` or `none` (the `cache` field of `hoard explain --json`).
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ToolCache::Hoard => "hoard",
+            ToolCache::Yours => "yours",
+            ToolCache::None(_) => "none",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -136,14 +182,66 @@ fn basename(p: &str) -> &str {
     p.rsplit('/').next().unwrap_or(p)
 }
 
-/// `pip*` matches `pip`, `pip3`, `pip3.12`; other patterns match exactly.
-fn program_matches(pattern: &str, name: &str) -> bool {
+/// `pip*` matches `pip`, `pip3`, `pip3.12` and a version spelled with variables
+/// (`python${PYTHON_VERSION}`, `python3.$MINOR`); other patterns match exactly.
+pub(super) fn program_matches(pattern: &str, name: &str) -> bool {
     match pattern.strip_suffix('*') {
-        Some(stem) => name
-            .strip_prefix(stem)
-            .is_some_and(|rest| rest.chars().all(|c| c.is_ascii_digit() || c == '.')),
+        Some(stem) => name.strip_prefix(stem).is_some_and(version_suffix),
         None => pattern == name,
     }
+}
+
+/// Digits, dots and `$NAME` / `${NAME}` references (a version a build argument supplies).
+fn version_suffix(mut rest: &str) -> bool {
+    while let Some(c) = rest.chars().next() {
+        if c.is_ascii_digit() || c == '.' {
+            rest = &rest[1..];
+        } else if let Some(r) = rest.strip_prefix("${") {
+            let Some(close) = r.find('}') else { return false };
+            if !super::shell::is_name(&r[..close]) {
+                return false;
+            }
+            rest = &r[close + 1..];
+        } else if let Some(r) = rest.strip_prefix('$') {
+            let len = r.find(|c: char| !(c == '_' || c.is_ascii_alphanumeric())).unwrap_or(r.len());
+            if len == 0 || !super::shell::is_name(&r[..len]) {
+                return false;
+            }
+            rest = &r[len..];
+        } else {
+            return false;
+        }
+    }
+    true
+}
+
+/// Words that only ask a tool about itself: with no subcommand, no use of its cache.
+const SELF_QUERIES: &[&str] = &["--version", "-v", "-V", "--help", "-h"];
+
+/// Where the module's own words start in `python [options] -m <module>` / `-m<module>`
+/// (Python's options taking a value: `-W`, `-X`).
+fn python_module_at(words: &[&str], module: &str) -> Option<usize> {
+    let mut i = 1;
+    while let Some(w) = words.get(i) {
+        if *w == "-m" {
+            return (words.get(i + 1) == Some(&module)).then_some(i + 2);
+        }
+        if w.strip_prefix("-m") == Some(module) {
+            return Some(i + 1);
+        }
+        match *w {
+            "-W" | "-X" => i += 2,
+            _ if w.len() > 1
+                && w.starts_with('-')
+                && !w.starts_with("--")
+                && w[1..].chars().all(|c| "bBdEhiIOPqsSuvx".contains(c)) =>
+            {
+                i += 1
+            }
+            _ => return None,
+        }
+    }
+    None
 }
 
 /// A `Trigger::prefix` word: exact, or `name@*` for `name` with an optional `@<version>`.
@@ -171,8 +269,8 @@ fn match_trigger(trigger: &Trigger, inv: &Invocation) -> Option<TriggerMatch> {
     let words: Vec<&str> = inv.argv.iter().map(|w| w.text.as_str()).collect();
     let prog = basename(words.first()?);
     let offset = if let Some(module) = trigger.python_module {
-        if program_matches("python*", prog) && words.get(1) == Some(&"-m") && words.get(2) == Some(&module) {
-            3
+        if let Some(at) = program_matches("python*", prog).then(|| python_module_at(&words, module)).flatten() {
+            at
         } else if trigger.programs.iter().any(|p| program_matches(p, prog)) {
             1
         } else {
@@ -201,7 +299,12 @@ fn match_trigger(trigger: &Trigger, inv: &Invocation) -> Option<TriggerMatch> {
         skip_opts(&mut i);
     }
     let sub = rest.get(i).copied().unwrap_or("");
-    if !(trigger.subcommands.is_empty() || trigger.subcommands.contains(&sub)) {
+    // `*`: any word (a program the tool runs: `ccache gcc`), not options alone (`ccache -M 2G`).
+    let any_word = trigger.subcommands == ["*"] && !sub.is_empty();
+    if !(trigger.subcommands.is_empty() || any_word || trigger.subcommands.contains(&sub)) {
+        return None;
+    }
+    if sub.is_empty() && rest[..i.min(rest.len())].iter().any(|w| SELF_QUERIES.contains(w)) {
         return None;
     }
     let mut own_end = rest.iter().position(|w| *w == "--").unwrap_or(rest.len());
@@ -385,6 +488,96 @@ struct Matched {
     subcommands: BTreeSet<String>,
     /// (index into the step's invocations, end of the tool's own words in its argv).
     invocations: Vec<(usize, usize)>,
+    /// Run through a cross wrapper (the first one seen), for its target platform.
+    cross: Option<(&'static CrossWrapper, Result<Platform, String>)>,
+}
+
+/// Paths only hoard ever uses: its redirected cache directories, its shims and its
+/// configuration files. No instruction of the user's can have written them, so an earlier
+/// `COPY` into `/` never keeps hoard from mounting there.
+fn private(target: &str) -> bool {
+    ["/var/cache/hoard/", "/run/hoard/"].iter().any(|p| target.starts_with(p)) || basename(target).starts_with("zz-hoard")
+}
+
+/// The platform a cross wrapper builds for: `TARGETPAIR`, `TARGETPLATFORM` or
+/// `TARGETOS`/`TARGETARCH`/`TARGETVARIANT` as xx-info reads them, else the exec platform.
+fn target_platform(get: &dyn Fn(&str) -> Option<String>, exec: &Platform) -> Result<Platform, String> {
+    let literal = |name: &str| -> Result<Option<String>, String> {
+        match get(name).filter(|v| !v.is_empty()) {
+            Some(v) if v.contains(['$', '`']) => Err(format!("{name} is `{v}` in this step, which hoard cannot read")),
+            v => Ok(v),
+        }
+    };
+    let parse = |spec: &str, name: &str| {
+        Platform::parse(spec).map(Platform::normalized).map_err(|_| format!("{name}={spec} is not a platform hoard knows"))
+    };
+    if let Some(pair) = literal("TARGETPAIR")? {
+        let (os, arch) = pair.split_once('-').unwrap_or((pair.as_str(), ""));
+        let spec = match arch.strip_prefix("arm").filter(|v| v.starts_with('v')) {
+            Some(v) => format!("{os}/arm/{v}"),
+            None => format!("{os}/{arch}"),
+        };
+        return parse(&spec, "TARGETPAIR");
+    }
+    if let Some(p) = literal("TARGETPLATFORM")? {
+        return parse(&p, "TARGETPLATFORM");
+    }
+    match (literal("TARGETOS")?, literal("TARGETARCH")?) {
+        (Some(os), Some(arch)) => {
+            let variant = literal("TARGETVARIANT")?.unwrap_or_default();
+            let spec = if variant.is_empty() { format!("{os}/{arch}") } else { format!("{os}/{arch}/{variant}") };
+            parse(&spec, "TARGETARCH")
+        }
+        _ => Ok(exec.clone()),
+    }
+}
+
+/// The invocation as the recipes see it: an interpreter running a tool's script is peeled off
+/// (`node bin/npm-cli.js install` is `npm-cli.js install`), and a cross wrapper becomes the
+/// tool it runs (`xx-apk add` is `apk add`), with the wrapper returned. `None`: the wrapper
+/// only configures the step (`xx-go --wrap`).
+fn unwrap(inv: &Invocation) -> Option<(Invocation, Option<&'static CrossWrapper>)> {
+    let mut inv = inv.clone();
+    let prog = inv.program().to_string();
+    if let Some(ip) = recipes::INTERPRETERS.iter().find(|ip| ip.programs.iter().any(|p| program_matches(p, &prog))) {
+        let mut i = 1;
+        let mut script = None;
+        while let Some(w) = inv.argv.get(i) {
+            let t = w.text.as_str();
+            if ip.inline_code.iter().any(|c| t == *c || (c.len() == 2 && t.starts_with(c))) {
+                break;
+            }
+            if ip.options_with_value.contains(&t) {
+                i += 2;
+            } else if t.starts_with('-') {
+                i += 1;
+            } else {
+                script = Some(i);
+                break;
+            }
+        }
+        if let Some(at) = script {
+            inv.argv.drain(..at);
+        }
+    }
+    let prog = inv.program().to_string();
+    let Some(w) = recipes::WRAPPERS.iter().find(|w| w.program == prog) else { return Some((inv, None)) };
+    if inv.args().next().is_some_and(|a| w.config_only.contains(&a)) {
+        return None;
+    }
+    inv.argv[0].text = w.runs.to_string();
+    Some((inv, Some(w)))
+}
+
+/// What became of one mount hoard wanted to add.
+enum Mount {
+    Added,
+    /// The step's own cache mount is there.
+    Yours,
+    /// Another tool of the step already mounts a cache there.
+    Shared,
+    /// Not added, and why (in words for `explain`).
+    Refused(String),
 }
 
 /// Plan one step.
@@ -407,11 +600,19 @@ pub fn plan(step: &Step) -> Plan {
             a
         }));
     }
-    let invocations: Vec<Invocation> = details.iter().map(|a| a.inv.clone()).collect();
+    let unwrapped: Vec<Option<(Invocation, Option<&'static CrossWrapper>)>> =
+        details.iter().map(|a| unwrap(&a.inv)).collect();
+    let invocations: Vec<Invocation> = details
+        .iter()
+        .zip(&unwrapped)
+        .map(|(a, u)| u.as_ref().map(|u| u.0.clone()).unwrap_or_else(|| a.inv.clone()))
+        .collect();
 
     // Detection.
     let mut matched: Vec<Matched> = Vec::new();
+    let mut turned_off: Vec<&str> = Vec::new();
     for (n, inv) in invocations.iter().enumerate() {
+        let Some((_, wrapper)) = &unwrapped[n] else { continue };
         for recipe in recipes::all() {
             let found = recipe.triggers.iter().find_map(|t| match_trigger(t, inv)).or_else(|| {
                 // Switched on through the environment (`RUSTC_WRAPPER=sccache` + `cargo build`).
@@ -430,20 +631,39 @@ pub fn plan(step: &Step) -> Plan {
                     .then(|| TriggerMatch { sub: String::new(), own_end: 1 })
             });
             let Some(TriggerMatch { sub, own_end }) = found else { continue };
-            if !step.selection.allows(recipe.name) {
+            let allowed = step.selection.allows(recipe.name);
+            if !allowed && !turned_off.contains(&recipe.name) {
                 plan.notes.push(format!("{}: detected but turned off for this step", recipe.name));
-                continue;
+                turned_off.push(recipe.name);
             }
             plan.tools.push(Detected {
                 tool: recipe.name.to_string(),
-                command: inv.argv.iter().map(|w| w.text.as_str()).collect::<Vec<_>>().join(" "),
+                command: details[n].inv.argv.iter().map(|w| w.text.as_str()).collect::<Vec<_>>().join(" "),
+                cache: if allowed {
+                    ToolCache::Hoard
+                } else {
+                    ToolCache::None("turned off for this step by a `# hoard:` comment or the HOARD build argument".into())
+                },
+            });
+            if !allowed {
+                continue;
+            }
+            let cross = wrapper.map(|w| {
+                let get = |name: &str| {
+                    let own = details[n].env.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+                    own.or_else(|| env_get(step.env, name).map(String::from))
+                };
+                (w, target_platform(&get, step.platform))
             });
             match matched.iter_mut().find(|m| m.recipe.name == recipe.name) {
                 Some(m) => {
                     m.subcommands.insert(sub);
                     m.invocations.push((n, own_end));
+                    if m.cross.is_none() {
+                        m.cross = cross;
+                    }
                 }
-                None => matched.push(Matched { recipe, subcommands: BTreeSet::from([sub]), invocations: vec![(n, own_end)] }),
+                None => matched.push(Matched { recipe, subcommands: BTreeSet::from([sub]), invocations: vec![(n, own_end)], cross }),
             }
         }
     }
@@ -472,8 +692,11 @@ pub fn plan(step: &Step) -> Plan {
     let mut env: Vec<(String, String)> = step.env.to_vec();
     let mut shims: Vec<(&str, &str)> = Vec::new();
     let mut edits: Vec<(usize, usize, Option<&str>)> = Vec::new();
+    // Per recipe: how its cache ended up (set on its `Detected` entries at the end).
+    let mut outcome: Vec<(&str, ToolCache)> = Vec::new();
     for m in &matched {
         let r = m.recipe;
+        let notes_before = plan.notes.len();
         // `sudo apt-get ...` from a non-root USER runs the tool as root.
         let via_root = m.invocations.iter().all(|&(i, _)| matches!(details[i].user.as_deref(), Some("root" | "0")));
         let root = UserInfo::root();
@@ -481,7 +704,33 @@ pub fn plan(step: &Step) -> Plan {
         let (uid, gid) = (user.uid, user.gid);
         if r.root_only && uid != 0 {
             plan.notes.push(format!("{}: runs as uid {uid}, not root; nothing injected", r.name));
+            let why = format!(
+                "{} runs as uid {uid} here, and a system package manager's cache is only injected for root (run it before `USER`, or with `sudo`)",
+                r.name
+            );
+            outcome.push((r.name, ToolCache::None(why)));
             continue;
+        }
+        // The platform the ids of platform-specific caches name: the exec platform, or the
+        // target of a cross wrapper when the tool's content is the target's.
+        let mut id_platform = step.platform.clone();
+        let mut subdir: Option<(&str, String, Platform)> = None;
+        if let Some((w, target)) = &m.cross {
+            match (target, w.target) {
+                (Err(why), _) => plan.notes.push(format!(
+                    "{}: run through {}, but {why}; cache ids name the platform the step runs on",
+                    r.name, w.program
+                )),
+                (Ok(t), TargetCache::Ids) => id_platform = t.clone(),
+                (Ok(_), TargetCache::Exec) => {}
+                (Ok(t), TargetCache::Subdir { kind, name }) => {
+                    if t.id() != step.platform.id() {
+                        if let Some(dir) = name(t) {
+                            subdir = Some((kind, dir, t.clone()));
+                        }
+                    }
+                }
+            }
         }
         // The variables this tool sees: the step's, then those the script exports or sets for it.
         let mut tool_env = env.clone();
@@ -495,28 +744,63 @@ pub fn plan(step: &Step) -> Plan {
             .map(|c| join(step.cwd, &c))
             .unwrap_or_else(|| step.cwd.to_string());
 
-        let add_mount = |plan: &mut Plan, target: String, kind: MountKind| {
+        // Why a planned mount was not added (the first reason per recipe is what explain says).
+        let mut refused: Option<String> = None;
+        let mut yours = false;
+        let mut shared = false;
+        let add_mount = |plan: &mut Plan, target: String, kind: MountKind| -> Mount {
             if let Some(u) = step.user_mounts.iter().find(|u| overlaps(&target, u)) {
                 plan.notes.push(format!("{}: you mount {u} yourself; hoard leaves {target} alone", r.name));
-                return false;
+                return if step.user_caches.contains(u) {
+                    Mount::Yours
+                } else {
+                    Mount::Refused(format!("your own mount at {u} covers {target}"))
+                };
             }
-            if let Some(p) = step.protected.iter().find(|p| overlaps(&target, p)) {
-                plan.notes.push(format!("{}: {p} was written by an earlier instruction; hoard does not hide {target}", r.name));
-                return false;
+            if !private(&target) {
+                if let Some(w) = step.protected.iter().find(|w| overlaps(&target, &w.path)) {
+                    let shown = if w.path.is_empty() { "/" } else { w.path.as_str() };
+                    let by = if w.line > 0 { format!("`{}` (line {})", w.by, w.line) } else { "an earlier instruction".into() };
+                    plan.notes.push(format!("{}: {by} wrote {shown}; hoard does not hide {target}", r.name));
+                    return Mount::Refused(format!(
+                        "{by} may have put files in {target}, and a cache mount would hide them: copy to a narrower destination than {shown} (or name the files), or mount {target} yourself with `--mount=type=cache`"
+                    ));
+                }
             }
-            if plan.mounts.iter().any(|pm| pm.target == target) {
-                return false;
+            if let Some(pm) = plan.mounts.iter().find(|pm| pm.target == target) {
+                return match pm.kind {
+                    // Another tool of the step caches the same directory (pipenv's pip cache).
+                    MountKind::Cache { .. } => Mount::Shared,
+                    _ => Mount::Refused(format!("{target} is already mounted for another tool of this step")),
+                };
             }
             if let Some(r_) = removed.iter().find(|d| deletes(d, &target)) {
                 plan.notes.push(format!("{}: this step deletes {r_}; hoard does not mount {target} there", r.name));
-                return false;
+                return Mount::Refused(format!(
+                    "this step deletes {r_}, and a cache mount there would make `rm` fail: drop that `rm` (the cache keeps those files out of the image anyway)"
+                ));
             }
             if !usable_target(&target) {
                 plan.notes.push(format!("{}: {target} is not a directory hoard can cache", r.name));
-                return false;
+                return Mount::Refused(format!("its cache location is {target}, which hoard cannot mount a cache at"));
             }
             plan.mounts.push(PlannedMount { recipe: r.name.to_string(), target, kind });
-            true
+            Mount::Added
+        };
+        let mut note_cache = |m: Mount| match m {
+            Mount::Added => true,
+            Mount::Yours => {
+                yours = true;
+                false
+            }
+            Mount::Shared => {
+                shared = true;
+                false
+            }
+            Mount::Refused(why) => {
+                refused.get_or_insert(why);
+                false
+            }
         };
 
         // Where this recipe's caches ended up mounted, by kind.
@@ -524,15 +808,29 @@ pub fn plan(step: &Step) -> Plan {
         for c in r.caches.iter().filter(|c: &&CacheDir| {
             c.only_for.is_empty() || c.only_for.iter().any(|s| m.subcommands.contains(*s))
         }) {
+            // The step's own cache mount on (or above) the tool's stock directory is its cache.
+            if let Some(stock) = c.stock {
+                let covers = |u: &&String| stock == u.as_str() || stock.starts_with(&format!("{}/", u.trim_end_matches('/')));
+                if let Some(u) = step.user_caches.iter().find(covers) {
+                    plan.notes.push(format!("{}: uses your cache mount at {u} for {stock}", r.name));
+                    note_cache(Mount::Yours);
+                    continue;
+                }
+            }
             let (target, change) = resolve(&c.location, &tool_env, user, &cwd);
-            let id = cache_id(r.name, c.kind, c.scope, step.platform, step.base, uid);
+            let id = cache_id(r.name, c.kind, c.scope, &id_platform, step.base, uid);
             let kind = MountKind::Cache { id, sharing: c.sharing, uid, gid };
-            if add_mount(&mut plan, target.clone(), kind) {
+            if note_cache(add_mount(&mut plan, target.clone(), kind)) {
                 if let Some(ch) = change {
                     if let EnvChange::Set(k, v) = &ch {
                         env.push((k.clone(), v.clone()));
                     }
                     plan.env.push(ch);
+                }
+                if let Some((kind, dir, t)) = subdir.as_ref().filter(|s| s.0 == c.kind) {
+                    let id = cache_id(r.name, kind, c.scope, t, step.base, uid);
+                    let sub = MountKind::Cache { id, sharing: c.sharing, uid, gid };
+                    note_cache(add_mount(&mut plan, format!("{target}/{dir}"), sub));
                 }
             }
             // Also when another recipe of the step mounted a cache there first.
@@ -540,12 +838,34 @@ pub fn plan(step: &Step) -> Plan {
                 mounted.push((c.kind, target));
             }
         }
+        let hoards = plan.mounts.iter().any(|pm| pm.recipe == r.name && matches!(pm.kind, MountKind::Cache { .. }));
+        let status = match (hoards || shared, yours, refused) {
+            (true, _, _) => ToolCache::Hoard,
+            (false, true, _) => ToolCache::Yours,
+            (false, false, Some(why)) => ToolCache::None(why),
+            (false, false, None) => ToolCache::None(
+                plan.notes[notes_before..].first().cloned().unwrap_or_else(|| "nothing of it could be mounted in this step".into()),
+            ),
+        };
+        let cached = !matches!(status, ToolCache::None(_));
+        outcome.push((r.name, status));
+        // Without any cache for it, the step runs the tool exactly as written: no tweaks,
+        // configuration, shims or flag edits that only make sense next to a cache.
+        if !cached {
+            continue;
+        }
         for t in r.tmpfs {
             let (target, _) = resolve(t, &tool_env, user, &cwd);
             add_mount(&mut plan, target, MountKind::Tmpfs);
         }
-        for ConfFile { target, content } in r.files {
-            add_mount(&mut plan, target.to_string(), MountKind::File { content: content.to_string(), mode: 0o644 });
+        for ConfFile { target, content, per_cache } in r.files {
+            let mut content = content.to_string();
+            for (kind, line) in per_cache.iter() {
+                if mounted.iter().any(|(k, _)| k == kind) {
+                    content.push_str(line);
+                }
+            }
+            add_mount(&mut plan, target.to_string(), MountKind::File { content, mode: 0o644 });
         }
         for tweak in r.env {
             let change = match *tweak {
@@ -649,7 +969,36 @@ pub fn plan(step: &Step) -> Plan {
             plan.script = Some(s);
         }
     }
+    for d in &mut plan.tools {
+        if let Some((_, status)) = outcome.iter().find(|(name, _)| *name == d.tool) {
+            d.cache = status.clone();
+        }
+    }
     plan
+}
+
+/// [`plan_shell`] with the step's own cache mounts and what earlier instructions wrote (for
+/// tests).
+pub fn plan_step(cmd: &str, env: &[(&str, &str)], user_caches: &[String], protected: &[Written]) -> Plan {
+    let args = vec!["/bin/sh".to_string(), "-c".into(), cmd.to_string()];
+    let env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let user = UserInfo::root();
+    let platform = Platform::new("linux", "amd64", "");
+    let sel = Selection::default();
+    plan(&Step {
+        args: &args,
+        shell_form: true,
+        extra_scripts: &[],
+        env: &env,
+        cwd: "/",
+        user: &user,
+        platform: &platform,
+        base: "docker.io/library/debian:bookworm",
+        user_mounts: user_caches,
+        user_caches,
+        protected,
+        selection: &sel,
+    })
 }
 
 /// Plan a shell-form command as root in `/` on linux/amd64 from Debian bookworm (for tests).
@@ -674,6 +1023,7 @@ pub fn plan_shell_with(cmd: &str, env: &[(&str, &str)], uid: u32, home: &str) ->
         platform: &platform,
         base: "docker.io/library/debian:bookworm",
         user_mounts: &[],
+        user_caches: &[],
         protected: &[],
         selection: &sel,
     })
@@ -913,6 +1263,7 @@ mod tests {
             platform: &platform,
             base: "docker.io/library/node:20",
             user_mounts: &[store.to_string()],
+            user_caches: &[],
             protected: &[],
             selection: &sel,
         });
@@ -971,5 +1322,364 @@ mod tests {
         assert_eq!(String::from_utf8_lossy(&out.stdout), "real a b\n");
         assert_eq!(out.status.code(), Some(4));
         std::fs::remove_dir_all(&dir).ok();
+    }
+}
+
+/// Detection through what stands in front of a tool (cross wrappers, interpreters, versions
+/// spelled with variables), and what becomes of a tool's cache in its step.
+#[cfg(test)]
+mod detection_tests {
+    use super::*;
+
+    fn tools(p: &Plan) -> Vec<&str> {
+        let mut t: Vec<&str> = p.tools.iter().map(|d| d.tool.as_str()).collect();
+        t.dedup();
+        t
+    }
+
+    fn cache_ids(p: &Plan) -> Vec<(String, String)> {
+        p.mounts
+            .iter()
+            .filter_map(|m| match &m.kind {
+                MountKind::Cache { id, .. } => Some((m.target.clone(), id.clone())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Plan as root on linux/amd64 with the given step environment.
+    fn plan_env(cmd: &str, env: &[(&str, &str)]) -> Plan {
+        plan_shell_with(cmd, env, 0, "/root")
+    }
+
+    #[test]
+    fn xx_wrappers_run_the_real_tools() {
+        for (cmd, tool) in [
+            ("xx-apk add musl-dev gcc", "apk"),
+            ("xx-apt-get install -y libc6-dev", "apt"),
+            ("xx-apt install -y gcc", "apt"),
+            ("CGO_ENABLED=0 xx-go build -o /out/app ./cmd/app", "go"),
+            ("xx-go install gotest.tools/gotestsum@v1", "go"),
+            ("xx-cargo build --release --bin app", "cargo"),
+            (
+                "xx-cargo chef cook --profile release --recipe-path recipe.json",
+                "cargo",
+            ),
+            (
+                "PKG_CONFIG=x ${EXTRA:+env A=1} xx-cargo build --release",
+                "cargo",
+            ),
+        ] {
+            assert_eq!(tools(&plan_env(cmd, &[])), [tool], "{cmd}");
+        }
+        // Configuration only.
+        for cmd in [
+            "xx-go --wrap",
+            "xx-cargo --print-target-triple",
+            "xx-cargo --setup-target-triple",
+            "xx-info arch",
+            "xx-verify --static /out/app",
+            "xx-cargo chef prepare --recipe-path r.json",
+        ] {
+            assert!(tools(&plan_env(cmd, &[])).is_empty(), "{cmd}");
+        }
+    }
+
+    #[test]
+    fn xx_cache_ids_follow_the_target_platform() {
+        let arm = [("TARGETPLATFORM", "linux/arm64")];
+        let p = plan_env("xx-go build ./...", &arm);
+        assert!(
+            cache_ids(&p).contains(&(
+                "/var/cache/hoard/go/build".into(),
+                "hoard/go/build/linux-arm64".into()
+            )),
+            "{:?}",
+            p.mounts
+        );
+        assert!(
+            cache_ids(&p).contains(&("/var/cache/hoard/go/mod".into(), "hoard/go/mod".into())),
+            "modules are arch-neutral"
+        );
+        // The same step without the wrapper builds for the exec platform.
+        let p = plan_env("go build ./...", &arm);
+        assert!(cache_ids(&p).contains(&(
+            "/var/cache/hoard/go/build".into(),
+            "hoard/go/build/linux-amd64".into()
+        )));
+        // Other spellings of the target, as xx-info reads them.
+        for env in [
+            &[("TARGETPAIR", "linux-armv7")][..],
+            &[
+                ("TARGETOS", "linux"),
+                ("TARGETARCH", "arm"),
+                ("TARGETVARIANT", "v7"),
+            ],
+        ] {
+            let p = plan_env("xx-cargo build --release", env);
+            let target = cache_ids(&p)
+                .into_iter()
+                .find(|(t, _)| t == "/var/cache/hoard/cargo/target")
+                .map(|(_, id)| id);
+            assert_eq!(
+                target.as_deref(),
+                Some("hoard/cargo/target/linux-arm-v7"),
+                "{env:?}"
+            );
+        }
+        // Set by the script itself.
+        let p = plan_env("export TARGETPLATFORM=linux/386 && xx-go build .", &[]);
+        assert!(
+            cache_ids(&p)
+                .iter()
+                .any(|(_, id)| id == "hoard/go/build/linux-386"),
+            "{:?}",
+            p.mounts
+        );
+        // No target: xx builds for the platform it runs on.
+        let p = plan_env("xx-go build .", &[]);
+        assert!(cache_ids(&p)
+            .iter()
+            .any(|(_, id)| id == "hoard/go/build/linux-amd64"));
+        // A target hoard cannot read: the exec platform, said in a note.
+        let p = plan_env("xx-go build .", &[("TARGETPLATFORM", "$PLATFORM")]);
+        assert!(cache_ids(&p)
+            .iter()
+            .any(|(_, id)| id == "hoard/go/build/linux-amd64"));
+        assert!(
+            p.notes.iter().any(|n| n.contains("cannot read")),
+            "{:?}",
+            p.notes
+        );
+    }
+
+    #[test]
+    fn xx_apk_target_packages_get_the_target_platform_cache() {
+        let p = plan_env(
+            "xx-apk add --no-cache musl-dev gcc",
+            &[("TARGETPLATFORM", "linux/arm64")],
+        );
+        let ids = cache_ids(&p);
+        assert!(
+            ids.contains(&(
+                "/etc/apk/cache".into(),
+                "hoard/apk/cache/linux-amd64/debian-bookworm".into()
+            )),
+            "{ids:?}"
+        );
+        assert!(
+            ids.contains(&(
+                "/etc/apk/cache/_aarch64".into(),
+                "hoard/apk/cache/linux-arm64/debian-bookworm".into()
+            )),
+            "{ids:?}"
+        );
+        assert_eq!(
+            p.script.as_deref(),
+            Some("xx-apk add --update-cache musl-dev gcc")
+        );
+        // Not cross: one cache, the exec platform's.
+        let p = plan_env("xx-apk add gcc", &[("TARGETPLATFORM", "linux/amd64")]);
+        assert_eq!(cache_ids(&p).len(), 1, "{:?}", p.mounts);
+        // apt keeps one lists/archives cache per exec platform (multiarch names by arch).
+        let p = plan_env(
+            "xx-apt-get install -y libc6-dev",
+            &[("TARGETPLATFORM", "linux/arm64")],
+        );
+        assert!(
+            cache_ids(&p)
+                .iter()
+                .all(|(_, id)| id.contains("/linux-amd64/")),
+            "{:?}",
+            p.mounts
+        );
+    }
+
+    #[test]
+    fn tools_reached_through_an_interpreter_or_a_path() {
+        for (cmd, env, tool) in [
+            (
+                "cd package && node bin/npm-cli.js install -g /tmp/npm.tgz",
+                &[][..],
+                "npm",
+            ),
+            (
+                "nodejs --max-old-space-size=4096 /usr/lib/node_modules/npm/bin/npm-cli.js ci",
+                &[],
+                "npm",
+            ),
+            (
+                "node /opt/yarn/bin/yarn.js install --frozen-lockfile",
+                &[],
+                "yarn",
+            ),
+            (
+                "php -d memory_limit=-1 /usr/local/bin/composer.phar install",
+                &[],
+                "composer",
+            ),
+            (
+                "/venv-build/bin/python${PYTHON_VERSION} -m pip install --upgrade pip",
+                &[],
+                "pip",
+            ),
+            (
+                "python${PYTHON_VERSION} -m pip install -r requirements.txt",
+                &[("PYTHON_VERSION", "3.12")],
+                "pip",
+            ),
+            (
+                "/opt/netbox/venv/bin/python3.12 -m pip install x",
+                &[],
+                "pip",
+            ),
+            ("/venv/bin/python3.$MINOR -m pip install x", &[], "pip"),
+            (
+                "/opt/conda/bin/python -mpip install -r requirements.txt",
+                &[],
+                "pip",
+            ),
+            ("python3 -u -m pip install x", &[], "pip"),
+            ("python3 /usr/local/bin/pip3 install x", &[], "pip"),
+            ("/opt/conda/bin/pip install torchelastic", &[], "pip"),
+            (
+                "bash ~/miniconda.sh -b -p /opt/conda && /opt/conda/bin/conda install -y numpy",
+                &[],
+                "conda",
+            ),
+        ] {
+            assert!(
+                tools(&plan_env(cmd, env)).contains(&tool),
+                "{cmd}: {:?}",
+                plan_env(cmd, env).tools
+            );
+        }
+        let p = plan_env("bash ~/miniconda.sh -b -p /opt/conda && /opt/conda/bin/conda install -y numpy && /opt/conda/bin/python -mpip install x", &[]);
+        assert_eq!(tools(&p), ["conda", "pip"]);
+        assert!(
+            p.tools.iter().all(|t| t.cache == ToolCache::Hoard),
+            "{:?}",
+            p.tools
+        );
+        for cmd in [
+            "node index.js",
+            "node -e 'require(\"npm\")'",
+            "python3 setup.py install",
+            "python3 -c 'import pip'",
+            "python${V}x -m pip install y",
+            "php artisan migrate",
+        ] {
+            assert!(tools(&plan_env(cmd, &[])).is_empty(), "{cmd}");
+        }
+    }
+
+    #[test]
+    fn names_that_contain_a_tool_are_no_use() {
+        for cmd in [
+            "apk add --no-cache --virtual .build-deps-yarn curl gnupg tar && apk del .build-deps-yarn",
+            "apt-get install -y python3-pip ccache cargo golang npm yarn",
+            "pip install conda-lock poetry-plugin-export",
+        ] {
+            let p = plan_env(cmd, &[]);
+            assert_eq!(tools(&p).len(), 1, "{cmd}: {:?}", p.tools);
+        }
+        // A smoke test of a tool's version is no use of its cache.
+        for cmd in [
+            "yarn --version",
+            "yarn -v",
+            "npx --version",
+            "ccache --version",
+            "sccache --show-stats",
+        ] {
+            assert!(tools(&plan_env(cmd, &[])).is_empty(), "{cmd}");
+        }
+        assert_eq!(tools(&plan_env("yarn", &[])), ["yarn"]);
+    }
+
+    #[test]
+    fn private_paths_are_never_blocked_by_a_copy_into_an_ancestor() {
+        let root = [Written {
+            path: String::new(),
+            line: 3,
+            by: "COPY --from=xx / /".into(),
+        }];
+        let p = plan_step("apt-get update && apt-get install -y gcc", &[], &[], &root);
+        let targets: Vec<String> = cache_ids(&p).into_iter().map(|m| m.0).collect();
+        assert_eq!(
+            targets,
+            ["/var/cache/hoard/apt/cache", "/var/cache/hoard/apt/lists"]
+        );
+        assert!(p
+            .mounts
+            .iter()
+            .any(|m| m.target == "/etc/apt/apt.conf.d/zz-hoard"));
+        let p = plan_step(
+            "pip install flask && go build . && cargo build --release",
+            &[("CARGO_HOME", "/usr/local/cargo")],
+            &[],
+            &root,
+        );
+        let targets: Vec<String> = cache_ids(&p).into_iter().map(|m| m.0).collect();
+        for t in [
+            "/var/cache/hoard/pip",
+            "/var/cache/hoard/go/build",
+            "/var/cache/hoard/cargo/target",
+        ] {
+            assert!(targets.contains(&t.to_string()), "{t}: {targets:?}");
+        }
+        // The tool's own stock directories may hold what the COPY brought: left alone, and said.
+        assert!(
+            !targets.iter().any(|t| t.starts_with("/usr/local/cargo")),
+            "{targets:?}"
+        );
+        let p = plan_step("apk add curl", &[], &[], &root);
+        assert!(
+            p.mounts.is_empty(),
+            "no cache: no shim, no flag edit either: {:?}",
+            p.mounts
+        );
+        let ToolCache::None(why) = &p.tools[0].cache else {
+            panic!("{:?}", p.tools)
+        };
+        assert!(
+            why.contains("`COPY --from=xx / /` (line 3)") && why.contains("/etc/apk/cache"),
+            "{why}"
+        );
+        // A narrower COPY elsewhere does not matter.
+        let p = plan_step("apk add curl", &[], &[], &[Written::path("/app")]);
+        assert_eq!(p.tools[0].cache, ToolCache::Hoard);
+    }
+
+    #[test]
+    fn every_uncached_tool_says_why() {
+        let p = plan_shell_with("apt-get install -y curl", &[], 1000, "/home/app");
+        let ToolCache::None(why) = &p.tools[0].cache else {
+            panic!("{:?}", p.tools)
+        };
+        assert!(why.contains("uid 1000") && why.contains("USER"), "{why}");
+        let p = plan_shell("go build . && rm -rf /var/cache/hoard");
+        let ToolCache::None(why) = &p.tools[0].cache else {
+            panic!("{:?}", p.tools)
+        };
+        assert!(why.contains("deletes /var/cache/hoard"), "{why}");
+        let p = plan_shell_with(
+            "composer install",
+            &[("COMPOSER_CACHE_DIR", "/dev/null")],
+            0,
+            "/root",
+        );
+        let ToolCache::None(why) = &p.tools[0].cache else {
+            panic!("{:?}", p.tools)
+        };
+        assert!(why.contains("/dev/null"), "{why}");
+        // The step's own cache mount on the tool's directory: reported as the author's.
+        let p = plan_step(
+            "pip install x",
+            &[("PIP_CACHE_DIR", "/root/.cache/pip")],
+            &["/root/.cache".to_string()],
+            &[],
+        );
+        assert_eq!(p.tools[0].cache, ToolCache::Yours);
+        assert!(cache_ids(&p).is_empty(), "{:?}", p.mounts);
     }
 }

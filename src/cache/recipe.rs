@@ -83,6 +83,10 @@ pub struct CacheDir {
     /// Id component naming what is cached (`wheels`, `archives`, `registry-index`).
     pub kind: &'static str,
     pub location: Location,
+    /// Where the tool keeps this without hoard (`/var/lib/apt/lists`), when hoard mounts it
+    /// elsewhere: a step that mounts that directory as a cache itself keeps its own cache, and
+    /// hoard adds none of this kind (nor the [`ConfFile::per_cache`] lines pointing at it).
+    pub stock: Option<&'static str>,
     pub sharing: Sharing,
     /// What goes into the cache id besides `hoard/<recipe>/<kind>`.
     pub scope: Scope,
@@ -147,6 +151,10 @@ pub enum EnvTweak {
 pub struct ConfFile {
     pub target: &'static str,
     pub content: &'static str,
+    /// Lines appended to `content` only when this recipe's cache of `kind` is hoard's mount
+    /// (`Dir::State::Lists` points apt at hoard's lists cache; when the step mounts the stock
+    /// directory as a cache itself, apt keeps using that one).
+    pub per_cache: &'static [(&'static str, &'static str)],
 }
 
 /// A `PATH` wrapper named `name`. `script` is a POSIX sh script; it finds the real tool with
@@ -174,4 +182,49 @@ pub enum Defeater {
     Command { program: &'static str, args: &'static [&'static str] },
     /// An environment variable that disables the cache when set.
     Env(&'static str),
+}
+
+/// A program that runs a tool for another platform than the one the step runs on: the
+/// tonistiigi/xx wrappers (`xx-apk add`, `xx-go build`, `xx-cargo build`), which read the target
+/// from `TARGETPLATFORM` (or `TARGETPAIR`, `TARGETOS`/`TARGETARCH`/`TARGETVARIANT`) and otherwise
+/// build for the platform they run on.
+#[derive(Debug)]
+pub struct CrossWrapper {
+    /// The wrapper's basename (`xx-apt-get`).
+    pub program: &'static str,
+    /// The tool it runs (`apt-get`): the recipes' triggers see this name.
+    pub runs: &'static str,
+    /// Words after which the wrapper only configures the step rather than running the tool
+    /// (`xx-go --wrap`), so they are no use of the tool.
+    pub config_only: &'static [&'static str],
+    pub target: TargetCache,
+}
+
+/// Where a cross wrapper's target-platform content goes, for the tool's platform-scoped caches.
+#[derive(Debug, Clone, Copy)]
+pub enum TargetCache {
+    /// In the tool's usual caches, keyed by the target inside (Go's build cache, cargo's
+    /// `target/<triple>/`): their ids name the target platform instead of the exec platform.
+    Ids,
+    /// In the same cache as the exec platform's content, apart by name (`xx-apt` enables
+    /// dpkg multiarch: `.deb`s and lists are named by architecture), and the cache is shared
+    /// state with the stage's other steps running the tool (apt's lists): ids stay on the exec
+    /// platform.
+    Exec,
+    /// In a subdirectory of the cache of `kind` that the wrapper names after the target
+    /// (`xx-apk` links the target root's cache to `/etc/apk/cache/_<alpine arch>`): that
+    /// subdirectory gets its own mount, with the target platform's id.
+    Subdir { kind: &'static str, name: fn(&crate::image::Platform) -> Option<String> },
+}
+
+/// An interpreter that may run a tool's script (`node .../npm-cli.js install`,
+/// `php composer.phar install`): the script's basename is then the program the triggers see.
+#[derive(Debug)]
+pub struct Interpreter {
+    /// Basenames; a trailing `*` allows a version suffix as in [`Trigger::programs`].
+    pub programs: &'static [&'static str],
+    /// The interpreter's options that take a separate value word.
+    pub options_with_value: &'static [&'static str],
+    /// Options after which no script follows (`node -e '...'`, `python -c`).
+    pub inline_code: &'static [&'static str],
 }

@@ -36,6 +36,8 @@ struct StepText<'a> {
     shell_form: bool,
     extra_scripts: &'a [String],
     user_mounts: Vec<String>,
+    /// Those of `user_mounts` that are cache mounts.
+    user_caches: Vec<String>,
     selection: &'a Selection,
 }
 
@@ -130,17 +132,20 @@ impl Build<'_> {
             platform: &st.platform,
             base: &st.base_ref,
             user_mounts: &step.user_mounts,
+            user_caches: &step.user_caches,
             protected: &st.written,
             selection: step.selection,
         })
     }
 
-    /// Targets of the step's own mounts (hoard never mounts on, over or under them).
-    fn user_mount_targets(&self, i: usize, c: &RunCommand) -> Vec<String> {
+    /// Targets of the step's own mounts (hoard never mounts on, over or under them); with
+    /// `caches_only`, of its cache mounts.
+    fn user_mount_targets(&self, i: usize, c: &RunCommand, caches_only: bool) -> Vec<String> {
         let dir = &self.stages[i].st.as_ref().expect("stage initialised").dir;
         c.mounts
             .iter()
             .filter(|m| !m.target.is_empty() && !matches!(m.kind, MountType::Ssh))
+            .filter(|m| !caches_only || matches!(m.kind, MountType::Cache))
             .map(|m| {
                 if m.target.starts_with('/') {
                     super::dispatch::clean_path(&m.target)
@@ -173,7 +178,14 @@ impl Build<'_> {
             self.plans.push(record);
             return Ok(());
         }
-        let step = StepText { args: &spec.args, shell_form, extra_scripts, user_mounts: self.user_mount_targets(i, c), selection: &selection };
+        let step = StepText {
+            args: &spec.args,
+            shell_form,
+            extra_scripts,
+            user_mounts: self.user_mount_targets(i, c, false),
+            user_caches: self.user_mount_targets(i, c, true),
+            selection: &selection,
+        };
         if self.user_without_lookup(i).is_none() {
             let probe = UserInfo { uid: 65534, gid: 65534, home: "/nonexistent".into() };
             let plan = self.plan_step(i, &step, &probe);
@@ -194,7 +206,17 @@ impl Build<'_> {
         };
         let plan = self.plan_step(i, &step, &user);
         if let Some(why) = unknown {
-            record.plan = Plan { tools: plan.tools, notes: vec![format!("{why}; no caches injected")], ..Plan::default() };
+            let tools = plan
+                .tools
+                .into_iter()
+                .map(|t| cache::Detected {
+                    cache: cache::ToolCache::None(format!(
+                        "{why}, so hoard cannot tell who would own its cache (use a numeric USER uid:gid, or create the user in the base image)"
+                    )),
+                    ..t
+                })
+                .collect();
+            record.plan = Plan { tools, notes: vec![format!("{why}; no caches injected")], ..Plan::default() };
             self.plans.push(record);
             return Ok(());
         }

@@ -245,10 +245,34 @@ impl Build<'_> {
         };
         let st = self.stages[i].st.as_mut().unwrap();
         st.output = out;
-        st.written.push(dest.trim_end_matches('/').to_string());
+        let by = shorten(spec.original.trim());
+        for path in written_paths(&spec, &dest) {
+            st.written.push(crate::cache::Written { path, line: spec.span.start, by: by.clone() });
+        }
         st.image.commit_history(format!("{msg} # buildkit"), true);
         Ok(())
     }
+}
+
+/// An instruction for a one-line message: its first line, at most 60 characters.
+fn shorten(s: &str) -> String {
+    let line = s.lines().next().unwrap_or("").trim_end_matches('\\').trim_end();
+    match line.char_indices().nth(60) {
+        Some((at, _)) => format!("{}...", &line[..at]),
+        None => line.to_string(),
+    }
+}
+
+/// The paths a COPY/ADD writes, as far as the instruction says: each heredoc's file, the
+/// destination itself otherwise (everything under it may have been written). `dest` is
+/// normalised; a directory destination ends with `/`.
+fn written_paths(spec: &CopySpec, dest: &str) -> Vec<String> {
+    let dir = dest.ends_with('/') || spec.sources.len() + spec.contents.len() > 1;
+    let base = dest.trim_end_matches('/').to_string();
+    if !spec.sources.is_empty() || !dir {
+        return vec![base];
+    }
+    spec.contents.iter().map(|(name, _)| format!("{base}/{}", name.trim_start_matches('/'))).collect()
 }
 
 #[cfg(test)]

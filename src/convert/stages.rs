@@ -36,8 +36,8 @@ pub(super) struct St {
     pub build_args: Vec<(String, Option<String>)>,
     pub cmd_set: bool,
     pub workdir_set: bool,
-    /// Destinations of this stage's COPY/ADD: cache mounts never hide them.
-    pub written: Vec<String>,
+    /// What this stage's COPY/ADD wrote: cache mounts never hide it.
+    pub written: Vec<crate::cache::Written>,
     /// The image the stage chain started from (for distro-scoped cache ids).
     pub base_ref: String,
     /// The state holds a step whose caches wait for a lookup (a `USER` to resolve), directly or

@@ -24,6 +24,16 @@ fn mount_json(m: &crate::cache::PlannedMount) -> Value {
     }
 }
 
+/// A detected tool: `cache` is `hoard` (hoard mounts its cache), `yours` (the step's own cache
+/// mount covers it) or `none`, with `why` saying what to change.
+fn tool_json(t: &crate::cache::Detected) -> Value {
+    let mut v = json!({"tool": t.tool, "command": t.command, "cache": t.cache.as_str()});
+    if let crate::cache::ToolCache::None(why) = &t.cache {
+        v["why"] = json!(why);
+    }
+    v
+}
+
 fn run_json(r: &RunPlan) -> Value {
     json!({
         "line": r.span.start,
@@ -31,7 +41,7 @@ fn run_json(r: &RunPlan) -> Value {
         "stage": r.stage,
         "enabled": r.selection.enabled,
         "user": r.user.as_ref().map(|u| json!({"uid": u.uid, "gid": u.gid, "home": u.home})),
-        "tools": r.plan.tools.iter().map(|t| json!({"tool": t.tool, "command": t.command})).collect::<Vec<_>>(),
+        "tools": r.plan.tools.iter().map(tool_json).collect::<Vec<_>>(),
         "mounts": r.plan.mounts.iter().map(mount_json).collect::<Vec<_>>(),
         "env": r.plan.env.iter().map(|e| match e {
             EnvChange::Set(k, v) => json!({"set": k, "value": v}),
@@ -77,6 +87,19 @@ pub fn to_text(file: &str, text: &str, off: &Offline) -> String {
         for t in &r.plan.tools {
             out += &format!("  detected {:<8} {}\n", t.tool, t.command);
         }
+        // Once per tool: what it got, when not hoard's cache.
+        let mut said: Vec<&str> = Vec::new();
+        for t in &r.plan.tools {
+            if said.contains(&t.tool.as_str()) {
+                continue;
+            }
+            said.push(&t.tool);
+            match &t.cache {
+                crate::cache::ToolCache::Hoard => {}
+                crate::cache::ToolCache::Yours => out += &format!("  {:<7} {} uses the step's own cache mount\n", "cache", t.tool),
+                crate::cache::ToolCache::None(why) => out += &format!("  no cache for {}: {why}\n", t.tool),
+            }
+        }
         for m in &r.plan.mounts {
             match &m.kind {
                 MountKind::Cache { id, sharing: sh, uid, gid } => {
@@ -120,5 +143,29 @@ mod tests {
         assert!(step.contains("detected pip"), "{text}");
         assert!(step.contains("note    user \"app\" is not in the image's /etc/passwd; no caches injected"), "{text}");
         assert!(!step.contains("cache   ") && !step.contains("no package manager detected"), "{text}");
+    }
+
+    /// Every detected tool says in the JSON whether it is cached and, when not, why.
+    #[test]
+    fn tools_say_whether_and_why_not_cached() {
+        let df = "FROM scratch\nCOPY --from=busybox / /\nRUN apk add curl && pip install flask\nRUN --mount=type=cache,target=/var/cache/apt --mount=type=cache,target=/var/lib/apt/lists apt-get update\n";
+        let opts = OfflineOpts { no_docker: true, ..OfflineOpts::default() };
+        let off = plans(df, "Dockerfile", &opts).unwrap();
+        let json = to_json("Dockerfile", &off);
+        let tools = |line: u64| -> Vec<Value> {
+            let run = json["runs"].as_array().unwrap().iter().find(|r| r["line"] == line).unwrap().clone();
+            run["tools"].as_array().unwrap().clone()
+        };
+        let t = tools(3);
+        let apk = t.iter().find(|t| t["tool"] == "apk").unwrap();
+        assert_eq!(apk["cache"], "none", "{t:?}");
+        assert!(apk["why"].as_str().unwrap().contains("COPY --from=busybox / /` (line 2)"), "{apk}");
+        let pip = t.iter().find(|t| t["tool"] == "pip").unwrap();
+        assert_eq!(pip["cache"], "hoard", "private paths are never blocked: {pip}");
+        assert!(pip.get("why").is_none());
+        assert!(tools(4).iter().all(|t| t["cache"] == "yours"), "{:?}", tools(4));
+        let text = to_text("Dockerfile", df, &off);
+        assert!(text.contains("no cache for apk: `COPY --from=busybox / /` (line 2) may have put files in /etc/apk/cache"), "{text}");
+        assert!(text.contains("apt uses the step's own cache mount"), "{text}");
     }
 }

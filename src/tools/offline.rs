@@ -95,6 +95,7 @@ pub fn approximate(text: &str, platform: &Platform, build_args: &BTreeMap<String
                         platform,
                         base: &stage.base,
                         user_mounts: &[],
+                        user_caches: &[],
                         protected: &[],
                         selection: &selection,
                     });

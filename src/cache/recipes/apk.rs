@@ -53,6 +53,7 @@ pub static RECIPES: &[Recipe] = &[Recipe {
     env_triggers: &[],
     caches: &[CacheDir {
         kind: "cache",
+        stock: None,
         location: Location::Fixed("/etc/apk/cache"),
         sharing: Sharing::Locked,
         scope: Scope::DISTRO_PLATFORM,

@@ -50,13 +50,18 @@ const OPTS: &[&str] = &[
 /// What apt is told for the step. `//` comments are valid apt.conf syntax.
 pub(super) const CONF: &str = "\
 // Written by hoard for this build step only; not part of the image.
-Dir::Cache \"/var/cache/hoard/apt/cache/\";
 Dir::Cache::pkgcache \"\";
 Dir::Cache::srcpkgcache \"srcpkgcache.bin\";
-Dir::State::Lists \"/var/cache/hoard/apt/lists/\";
 APT::Keep-Downloaded-Packages \"true\";
 Binary::apt::APT::Keep-Downloaded-Packages \"true\";
 ";
+
+/// The lines that point apt at hoard's caches, each only when hoard mounts that cache (a step
+/// mounting `/var/cache/apt` or `/var/lib/apt/lists` as a cache itself keeps apt there).
+const CONF_PER_CACHE: &[(&str, &str)] = &[
+    ("archives", "Dir::Cache \"/var/cache/hoard/apt/cache/\";\n"),
+    ("lists", "Dir::State::Lists \"/var/cache/hoard/apt/lists/\";\n"),
+];
 
 /// Runs the cleaning subcommands against apt's default directories (the image's), everything
 /// else unchanged. Before a subcommand that needs the package lists, an empty lists cache (a
@@ -73,7 +78,7 @@ macro_rules! apt_shim {
                 "hoard_has_lists() { for _f in \"$1\"/*_Packages*; do [ -e \"$_f\" ] && return 0; break; done; return 1; }\n",
                 "case \" $* \" in\n",
                 "  *\" install \"*|*\" reinstall \"*|*\" upgrade \"*|*\" dist-upgrade \"*|*\" full-upgrade \"*|*\" build-dep \"*|*\" satisfy \"*|*\" source \"*|*\" download \"*)\n",
-                "    if ! hoard_has_lists \"$hoard_lists\"; then\n",
+                "    if [ -d \"$hoard_lists\" ] && ! hoard_has_lists \"$hoard_lists\"; then\n",
                 "      if hoard_has_lists /var/lib/apt/lists; then cp -p /var/lib/apt/lists/*_* \"$hoard_lists/\" 2>/dev/null\n",
                 "      else hoard_real ",
                 $name,
@@ -196,6 +201,7 @@ pub static RECIPES: &[Recipe] = &[Recipe {
     caches: &[
         CacheDir {
             kind: "archives",
+            stock: Some("/var/cache/apt"),
             location: Location::Fixed("/var/cache/hoard/apt/cache"),
             sharing: Sharing::Locked,
             scope: Scope::DISTRO_PLATFORM,
@@ -203,6 +209,7 @@ pub static RECIPES: &[Recipe] = &[Recipe {
         },
         CacheDir {
             kind: "lists",
+            stock: Some("/var/lib/apt/lists"),
             location: Location::Fixed("/var/cache/hoard/apt/lists"),
             sharing: Sharing::Locked,
             scope: Scope::DISTRO_PLATFORM,
@@ -211,7 +218,7 @@ pub static RECIPES: &[Recipe] = &[Recipe {
     ],
     tmpfs: &[],
     env: &[],
-    files: &[ConfFile { target: "/etc/apt/apt.conf.d/zz-hoard", content: CONF }],
+    files: &[ConfFile { target: "/etc/apt/apt.conf.d/zz-hoard", content: CONF, per_cache: CONF_PER_CACHE }],
     shims: &[apt_shim!("apt-get"), apt_shim!("apt"), apt_shim!("aptitude")],
     flag_edits: &[],
     // `apt-get clean` & co. are handled by the shims; reporting them would be wrong whenever the
@@ -225,7 +232,7 @@ pub static RECIPES: &[Recipe] = &[Recipe {
 mod tests {
     use super::super::testkit::*;
     use super::*;
-    use crate::cache::planner::{plan_shell, plan_shell_with};
+    use crate::cache::planner::{plan_shell, plan_shell_with, plan_step, ToolCache};
 
     #[test]
     fn data_invariants() {
@@ -247,15 +254,18 @@ mod tests {
                 _ => unreachable!(),
             })
             .collect();
-        assert!(CONF.contains(&format!("Dir::Cache \"{}/\";", paths[0])));
-        assert!(CONF.contains(&format!("Dir::State::Lists \"{}/\";", paths[1])));
+        let lines = |kind: &str| CONF_PER_CACHE.iter().find(|(k, _)| *k == kind).map(|(_, l)| *l).unwrap_or("");
+        assert_eq!(lines("archives"), format!("Dir::Cache \"{}/\";\n", paths[0]));
+        assert_eq!(lines("lists"), format!("Dir::State::Lists \"{}/\";\n", paths[1]));
+        assert!(!CONF.contains("Dir::Cache \"") && !CONF.contains("Dir::State::Lists"), "only with hoard's own mounts");
         // Never the image's state dir, never the default paths users rm -rf.
         for p in &paths {
             assert!(!p.starts_with("/var/lib/apt") && !p.starts_with("/var/cache/apt"), "{p}");
         }
         assert!(CONF.contains("Binary::apt::APT::Keep-Downloaded-Packages \"true\";"));
         // Balanced quotes and every statement terminated.
-        for line in CONF.lines().filter(|l| !l.starts_with("//")) {
+        let all = format!("{CONF}{}", CONF_PER_CACHE.iter().map(|(_, l)| *l).collect::<String>());
+        for line in all.lines().filter(|l| !l.starts_with("//")) {
             assert_eq!(line.matches('"').count() % 2, 0, "{line}");
             assert!(line.ends_with(';'), "{line}");
         }
@@ -283,8 +293,34 @@ mod tests {
         assert_eq!(c[0].1, "hoard/apt/archives/linux-amd64/debian-bookworm");
         assert_eq!(c[1].1, "hoard/apt/lists/linux-amd64/debian-bookworm");
         assert!(c.iter().all(|m| m.2 == Sharing::Locked && m.3 == 0));
-        assert_eq!(file(&p, "/etc/apt/apt.conf.d/zz-hoard").as_deref(), Some(CONF));
+        let conf = format!("{CONF}{}{}", CONF_PER_CACHE[0].1, CONF_PER_CACHE[1].1);
+        assert_eq!(file(&p, "/etc/apt/apt.conf.d/zz-hoard").as_deref(), Some(conf.as_str()));
         assert!(p.script.is_none());
+    }
+
+    /// A step that mounts apt's stock directories as caches itself keeps using them: hoard adds
+    /// no cache of its own for them and does not point apt elsewhere, only what they lack.
+    #[test]
+    fn the_authors_own_apt_caches_are_used() {
+        let with = |caches: &[&str]| {
+            let caches: Vec<String> = caches.iter().map(|c| c.to_string()).collect();
+            plan_step("apt-get update && apt-get install -y curl", &[], &caches, &[])
+        };
+        let p = with(&["/var/lib/apt/lists", "/var/cache/apt"]);
+        assert!(mounts(&p, "apt").is_empty(), "{:?}", p.mounts);
+        let conf = file(&p, "/etc/apt/apt.conf.d/zz-hoard").expect("keep-downloaded configuration still mounted");
+        assert!(!conf.contains("Dir::Cache \"") && !conf.contains("Dir::State::Lists"), "{conf}");
+        assert!(p.tools.iter().all(|t| t.cache == ToolCache::Yours), "{:?}", p.tools);
+        // Only the lists (the Docker reference's `/var/lib/apt` covers them): archives are hoard's.
+        let p = with(&["/var/lib/apt"]);
+        let m = mounts(&p, "apt");
+        assert_eq!(m.len(), 1, "{m:?}");
+        assert_eq!(m[0].0, "/var/cache/hoard/apt/cache");
+        let conf = file(&p, "/etc/apt/apt.conf.d/zz-hoard").unwrap();
+        assert!(conf.contains("Dir::Cache \"/var/cache/hoard/apt/cache/\";") && !conf.contains("Dir::State::Lists"), "{conf}");
+        assert!(p.tools.iter().all(|t| t.cache == ToolCache::Hoard));
+        // The lists fill-in of the shims only runs where hoard's lists cache is mounted.
+        assert!(RECIPES[0].shims[0].script.contains("[ -d \"$hoard_lists\" ] && ! hoard_has_lists"));
     }
 
     #[test]

@@ -21,6 +21,7 @@ pub static RECIPES: &[Recipe] = &[Recipe {
     env_triggers: &[],
     caches: &[CacheDir {
         kind: "cache",
+        stock: None,
         location: Location::Redirect { var: "BUN_INSTALL_CACHE_DIR", path: "/var/cache/hoard/bun" },
         sharing: Sharing::Shared,
         scope: Scope::USER,

@@ -22,6 +22,7 @@ pub static RECIPES: &[Recipe] = &[Recipe {
     env_triggers: &[],
     caches: &[CacheDir {
         kind: "gems",
+        stock: None,
         location: Location::Redirect { var: "BUNDLE_USER_CACHE", path: "/var/cache/hoard/bundler" },
         sharing: Sharing::Locked,
         // Compiled extensions depend on the CPU, the libc and the Ruby ABI: platform plus base

@@ -43,13 +43,13 @@ use crate::instructions::Sharing;
 /// what makes the very common `COPY . . && cargo install --path .` incremental.
 pub(super) const BUILDS: &[&str] = &[
     "build", "b", "check", "c", "clippy", "doc", "d", "run", "r", "test", "t", "bench", "rustc", "rustdoc",
-    "install", "zigbuild", "chef", "auditable", "nextest",
+    "install", "zigbuild", "cook", "auditable", "nextest",
 ];
 
 /// Everything that reads the registry or git sources (downloads, resolution, builds).
 const USES_REGISTRY: &[&str] = &[
     "build", "b", "check", "c", "clippy", "doc", "d", "run", "r", "test", "t", "bench", "rustc", "rustdoc",
-    "install", "zigbuild", "chef", "auditable", "nextest", "fetch", "vendor", "update", "generate-lockfile",
+    "install", "zigbuild", "auditable", "nextest", "fetch", "vendor", "update", "generate-lockfile",
     "metadata", "tree", "package", "fix",
 ];
 
@@ -126,7 +126,7 @@ case $hoard_sub in
   build|b|check|c|clippy|doc|d|run|r|test|t|bench|rustc|rustdoc|zigbuild|nextest) ;;
   install) [ -n "$hoard_path" ] || hoard_copy= ;;
   chef) [ "$hoard_sub2" = cook ] || hoard_off=1; hoard_copy= ;;
-  auditable) [ "$hoard_sub2" = build ] || hoard_off=1 ;;
+  auditable) case $hoard_sub2 in build|zigbuild) ;; *) hoard_off=1 ;; esac ;;
   *) hoard_off=1 ;;
 esac
 
@@ -280,6 +280,7 @@ exit 0
 const fn cargo_home(kind: &'static str, sub: &'static str, only_for: &'static [&'static str]) -> CacheDir {
     CacheDir {
         kind,
+        stock: None,
         location: Location::UnderEnv { var: "CARGO_HOME", default: "~/.cargo", sub },
         // cargo's package-cache lock lives in $CARGO_HOME itself, outside these mounts (§4.11c).
         sharing: Sharing::Locked,
@@ -299,6 +300,15 @@ pub static RECIPES: &[Recipe] = &[Recipe {
             subcommands: USES_REGISTRY,
             // `+nightly` is skipped by the planner without a value.
             options_with_value: &["--color", "--config", "-Z", "-C", "--explain"],
+            runs_program: &[],
+        },
+        // `cargo chef cook` builds the dependencies; `cargo chef prepare` only reads manifests.
+        Trigger {
+            programs: &["cargo"],
+            python_module: None,
+            prefix: &["chef"],
+            subcommands: &["cook"],
+            options_with_value: &["--color", "--config", "-Z", "-C"],
             runs_program: &[],
         },
         // cargo-zigbuild run directly; it calls `cargo` from PATH, i.e. the shim.
@@ -324,6 +334,7 @@ pub static RECIPES: &[Recipe] = &[Recipe {
         cargo_home("git-checkouts", "git/checkouts", BUILDS),
         CacheDir {
             kind: "target",
+            stock: None,
             // A hoard-only variable: the planner never mounts over a user's directory, and the
             // shim decides per invocation whether to use it (see the module docs).
             location: Location::Redirect { var: "HOARD_CARGO_TARGET", path: TARGET_MOUNT },
@@ -379,7 +390,7 @@ mod tests {
         for s in listed.split('|') {
             assert!(BUILDS.contains(&s), "{s}");
         }
-        for s in ["install", "chef", "auditable"] {
+        for s in ["install", "cook", "auditable"] {
             assert!(BUILDS.contains(&s));
         }
     }
@@ -402,7 +413,15 @@ mod tests {
         ] {
             assert!(detected(&plan_shell(cmd), "cargo"), "{cmd}");
         }
-        for cmd in ["cargo --version", "cargo new app", "cargo fmt --check", "rustup target add x"] {
+        for cmd in [
+            "cargo --version",
+            "cargo new app",
+            "cargo fmt --check",
+            "rustup target add x",
+            // Reads the manifests and writes recipe.json: downloads nothing.
+            "cargo chef prepare --recipe-path recipe.json",
+            "cargo chef --version",
+        ] {
             assert!(!detected(&plan_shell(cmd), "cargo"), "{cmd}");
         }
     }

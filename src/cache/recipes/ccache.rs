@@ -11,12 +11,19 @@ use crate::instructions::Sharing;
 pub static RECIPES: &[Recipe] = &[Recipe {
     name: "ccache",
     about: "ccache object cache (CCACHE_DIR), per platform",
+    // `ccache gcc -c x.c` (a compiler follows); options alone only configure or report
+    // (`ccache -M 2G`, `ccache --set-config=cache_dir=/x`, `ccache -s`).
     triggers: &[Trigger {
         programs: &["ccache"],
         python_module: None,
         prefix: &[],
-        subcommands: &[],
-        options_with_value: &[],
+        subcommands: &["*"],
+        options_with_value: &[
+            "-M", "--max-size", "-F", "--max-files", "-o", "--set-config", "-k", "--get-config", "-d", "--dir", "-X",
+            "--recompress", "--recompress-threads", "--evict-older-than", "--evict-namespace", "--trim-dir",
+            "--trim-max-size", "--trim-method", "--checksum-file", "--extract-result", "--inspect", "--dump-manifest",
+            "--dump-result", "--hash-file", "--config-path",
+        ],
         runs_program: &[],
     }],
     env_triggers: &[
@@ -27,6 +34,7 @@ pub static RECIPES: &[Recipe] = &[Recipe {
     ],
     caches: &[CacheDir {
         kind: "cache",
+        stock: None,
         // CCACHE_DIR beats both `~/.ccache` and `$XDG_CACHE_HOME/ccache`.
         location: Location::Redirect { var: "CCACHE_DIR", path: "/var/cache/hoard/ccache" },
         // The manual's "Sharing a local cache" supports concurrent users.
@@ -66,6 +74,38 @@ mod tests {
             assert!(detected(&p, "ccache") && !detected(&p, "sccache"), "{cmd}: {:?}", p.tools);
         }
         assert!(!detected(&plan_shell("CC=\"sccache gcc\" make"), "ccache"));
+        // ccache's symlink dir first on PATH from the image, with cmake, make or ninja.
+        for prog in ["cmake --build build", "make -j4", "ninja -C build", "/usr/bin/make install"] {
+            let p = plan_shell_with(prog, &[("PATH", "/usr/lib/ccache:/usr/local/bin:/usr/bin:/bin")], 0, "/root");
+            assert!(detected(&p, "ccache"), "{prog}: {:?}", p.tools);
+            let p = plan_shell_with(prog, &[("CMAKE_CXX_COMPILER_LAUNCHER", "ccache")], 0, "/root");
+            assert!(detected(&p, "ccache"), "{prog}: {:?}", p.tools);
+        }
+        // Put there by the script itself.
+        for cmd in [
+            "export PATH=/usr/lib/ccache:$PATH && cmake -B b . && cmake --build b",
+            "export CMAKE_C_COMPILER_LAUNCHER=ccache CMAKE_CXX_COMPILER_LAUNCHER=ccache; ninja -C build",
+        ] {
+            assert!(detected(&plan_shell(cmd), "ccache"), "{cmd}");
+        }
+    }
+
+    /// Commands that only configure or report ccache use no cache: nothing is detected.
+    #[test]
+    fn configuration_only_is_no_use() {
+        for cmd in [
+            "ccache -M 2G",
+            "mkdir /opt/ccache && ccache --set-config=cache_dir=/opt/ccache",
+            "ccache -o max_size=5G",
+            "ccache --max-size 5G && ccache -s",
+            "ccache --version",
+            "ccache -z",
+            "/usr/sbin/update-ccache-symlinks",
+            "apt-get install -y ccache",
+        ] {
+            assert!(!detected(&plan_shell(cmd), "ccache"), "{cmd}");
+        }
+        assert!(detected(&plan_shell("ccache -M 2G && ccache g++ -c a.cc"), "ccache"));
     }
 
     #[test]
@@ -78,7 +118,7 @@ mod tests {
 
     #[test]
     fn plans_a_shared_platform_cache() {
-        let p = plan_shell("ccache -M 2G && make -j8");
+        let p = plan_shell("ccache -M 2G && ccache gcc -c x.c");
         assert_eq!(mount_at(&p, "/var/cache/hoard/ccache"), ("hoard/ccache/cache/linux-amd64".into(), Sharing::Shared));
         assert_eq!(set(&p, "CCACHE_DIR").as_deref(), Some("/var/cache/hoard/ccache"));
         let p = plan_shell("make CC='ccache gcc'");

@@ -32,6 +32,7 @@ pub static RECIPES: &[Recipe] = &[Recipe {
     env_triggers: &[],
     caches: &[CacheDir {
         kind: "cache",
+        stock: None,
         // The composer image sets COMPOSER_HOME=/tmp; php images with a copied composer fall back
         // to ~/.composer/cache or ~/.cache/composer. The variable beats all of them. A user's
         // `COMPOSER_CACHE_DIR=/dev/null` (a known way to disable the cache) is left alone: the

@@ -66,6 +66,7 @@ pub static RECIPES: &[Recipe] = &[Recipe {
     env_triggers: &[],
     caches: &[CacheDir {
         kind: "pkgs",
+        stock: None,
         location: Location::Redirect { var: "CONDA_PKGS_DIRS", path: PKGS },
         sharing: Sharing::Locked,
         scope: Scope::PLATFORM_USER,

@@ -129,6 +129,7 @@ pub static RECIPES: &[Recipe] = &[Recipe {
     env_triggers: &[],
     caches: &[CacheDir {
         kind: "cache",
+        stock: None,
         location: Location::Fixed(CACHE),
         sharing: Sharing::Locked,
         scope: Scope::DISTRO_PLATFORM,

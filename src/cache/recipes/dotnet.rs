@@ -32,6 +32,7 @@ pub static RECIPES: &[Recipe] = &[Recipe {
     env_triggers: &[],
     caches: &[CacheDir {
         kind: "packages",
+        stock: None,
         // "The environment variable takes precedence over the configuration setting."
         location: Location::Redirect { var: "NUGET_PACKAGES", path: "/var/cache/hoard/nuget/packages" },
         // NuGet's cross-process locks live outside the folder (a temp `locks` dir), so two

@@ -26,6 +26,7 @@ pub static RECIPES: &[Recipe] = &[Recipe {
     caches: &[
         CacheDir {
             kind: "mod",
+            stock: None,
             location: Location::Redirect { var: "GOMODCACHE", path: "/var/cache/hoard/go/mod" },
             // "Multiple instances of the go command may safely access the same module cache".
             sharing: Sharing::Shared,
@@ -34,6 +35,7 @@ pub static RECIPES: &[Recipe] = &[Recipe {
         },
         CacheDir {
             kind: "build",
+            stock: None,
             location: Location::Redirect { var: "GOCACHE", path: "/var/cache/hoard/go/build" },
             // "The cache is safe for concurrent invocations of the go command."
             sharing: Sharing::Shared,

@@ -25,6 +25,7 @@ pub static RECIPES: &[Recipe] = &[Recipe {
     caches: &[
         CacheDir {
             kind: "caches",
+            stock: None,
             location: Location::UnderEnv { var: "GRADLE_USER_HOME", default: "~/.gradle", sub: "caches" },
             // Gradle's cross-process lock hand-off pings the holder over loopback UDP, which
             // does not reach another container (gradle/gradle#8375).
@@ -36,6 +37,7 @@ pub static RECIPES: &[Recipe] = &[Recipe {
         },
         CacheDir {
             kind: "wrapper",
+            stock: None,
             location: Location::UnderEnv { var: "GRADLE_USER_HOME", default: "~/.gradle", sub: "wrapper/dists" },
             sharing: Sharing::Locked,
             scope: Scope::USER,

@@ -25,6 +25,7 @@ pub static RECIPES: &[Recipe] = &[Recipe {
     caches: &[
         CacheDir {
             kind: "repository",
+            stock: None,
             location: Location::Home(".m2/repository"),
             // Maven 3.9's default named lock is JVM-local (rwlock-local); cross-container use
             // needs `locked` unless the user opted into the file-lock factory.
@@ -34,6 +35,7 @@ pub static RECIPES: &[Recipe] = &[Recipe {
         },
         CacheDir {
             kind: "wrapper",
+            stock: None,
             // Where `./mvnw` unpacks the Maven distribution it downloads.
             location: Location::Home(".m2/wrapper"),
             sharing: Sharing::Locked,

@@ -26,9 +26,12 @@ mod sccache;
 #[cfg(test)]
 mod testkit;
 mod uv;
+mod xx;
 mod yarn;
 mod zig;
 mod zypper;
+
+pub use xx::{INTERPRETERS, WRAPPERS};
 
 /// All recipes, in the order `explain` lists them.
 pub fn all() -> impl Iterator<Item = &'static Recipe> {

@@ -18,7 +18,8 @@ pub static RECIPES: &[Recipe] = &[Recipe {
     name: "npm",
     about: "npm cache (npm_config_cache); node_modules stays in the image",
     triggers: &[
-        Trigger { programs: &["npm"], python_module: None, prefix: &[], subcommands: INSTALLS, options_with_value: NPM_OPTS, runs_program: &[] },
+        // `node .../npm/bin/npm-cli.js install` (an interpreter running npm's script) as well.
+        Trigger { programs: &["npm", "npm-cli.js"], python_module: None, prefix: &[], subcommands: INSTALLS, options_with_value: NPM_OPTS, runs_program: &[] },
         // npx downloads into the cache's `_npx/` and runs from there.
         Trigger { programs: &["npx"], python_module: None, prefix: &[], subcommands: &[], options_with_value: &[], runs_program: &[] },
         Trigger {
@@ -33,6 +34,7 @@ pub static RECIPES: &[Recipe] = &[Recipe {
     env_triggers: &[],
     caches: &[CacheDir {
         kind: "cache",
+        stock: None,
         // npm reads npm_config_* case-insensitively; a user's upper-case NPM_CONFIG_CACHE is not
         // seen by the planner's Redirect (open question in the report).
         location: Location::Redirect { var: "npm_config_cache", path: "/var/cache/hoard/npm" },

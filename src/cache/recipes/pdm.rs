@@ -29,6 +29,7 @@ pub static RECIPES: &[Recipe] = &[Recipe {
     env_triggers: &[],
     caches: &[CacheDir {
         kind: "cache",
+        stock: None,
         location: Location::Redirect { var: "PDM_CACHE_DIR", path: "/var/cache/hoard/pdm" },
         sharing: Sharing::Shared,
         scope: PY_SCOPE,

@@ -98,6 +98,7 @@ pub static RECIPES: &[Recipe] = &[Recipe {
     env_triggers: &[],
     caches: &[CacheDir {
         kind: "cache",
+        stock: None,
         location: Location::Redirect { var: "PIP_CACHE_DIR", path: "/var/cache/hoard/pip" },
         sharing: Sharing::Shared,
         scope: PY_SCOPE,

@@ -28,6 +28,7 @@ pub static RECIPES: &[Recipe] = &[Recipe {
     caches: &[
         CacheDir {
             kind: "cache",
+            stock: None,
             location: Location::Redirect { var: "PIPENV_CACHE_DIR", path: "/var/cache/hoard/pipenv" },
             sharing: Sharing::Shared,
             scope: PY_SCOPE,
@@ -35,6 +36,7 @@ pub static RECIPES: &[Recipe] = &[Recipe {
         },
         CacheDir {
             kind: "pip",
+            stock: None,
             location: Location::Redirect { var: "PIP_CACHE_DIR", path: "/var/cache/hoard/pip" },
             sharing: Sharing::Shared,
             scope: PY_SCOPE,

@@ -14,7 +14,7 @@ pub static RECIPES: &[Recipe] = &[Recipe {
     name: "pnpm",
     about: "pnpm store (store-dir); node_modules stays in the image",
     triggers: &[
-        Trigger { programs: &["pnpm"], python_module: None, prefix: &[], subcommands: INSTALLS, options_with_value: PNPM_OPTS, runs_program: &[] },
+        Trigger { programs: &["pnpm", "pnpm.cjs"], python_module: None, prefix: &[], subcommands: INSTALLS, options_with_value: PNPM_OPTS, runs_program: &[] },
         Trigger { programs: &["pnpx"], python_module: None, prefix: &[], subcommands: &[], options_with_value: &[], runs_program: &[] },
         // `corepack pnpm install`, `corepack pnpm@9 install`, `npx pnpm@8 install`.
         Trigger {
@@ -37,6 +37,7 @@ pub static RECIPES: &[Recipe] = &[Recipe {
     env_triggers: &[],
     caches: &[CacheDir {
         kind: "store",
+        stock: None,
         // An explicit store-dir is used as is; with no store-dir pnpm probes whether it can hard
         // link into its home dir and may pick `<fs root>/.pnpm-store` instead, and a home under
         // a root-owned mount stub fails for non-root users. So: redirect. `PNPM_HOME` is not

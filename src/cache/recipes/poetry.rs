@@ -38,6 +38,7 @@ pub static RECIPES: &[Recipe] = &[Recipe {
     env_triggers: &[],
     caches: &[CacheDir {
         kind: "cache",
+        stock: None,
         location: Location::Redirect { var: "POETRY_CACHE_DIR", path: "/var/cache/hoard/poetry" },
         sharing: Sharing::Locked,
         scope: PY_SCOPE,

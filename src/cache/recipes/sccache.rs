@@ -32,12 +32,14 @@ pub(super) const fn c_launcher(tool: &'static str) -> EnvTrigger {
 pub static RECIPES: &[Recipe] = &[Recipe {
     name: "sccache",
     about: "sccache local disk cache (SCCACHE_DIR), per platform",
+    // `sccache gcc ...` (a compiler follows); `sccache --show-stats` or `--start-server` alone
+    // only reports or manages the server.
     triggers: &[Trigger {
         programs: &["sccache"],
         python_module: None,
         prefix: &[],
-        subcommands: &[],
-        options_with_value: &[],
+        subcommands: &["*"],
+        options_with_value: &["--package-toolchain", "--dist-auth"],
         runs_program: &[],
     }],
     env_triggers: &[
@@ -46,6 +48,7 @@ pub static RECIPES: &[Recipe] = &[Recipe {
     ],
     caches: &[CacheDir {
         kind: "cache",
+        stock: None,
         location: Location::Redirect { var: "SCCACHE_DIR", path: "/var/cache/hoard/sccache" },
         // "The local storage only supports a single sccache server at a time" (sccache
         // docs/Local.md), and every RUN starts its own server.
@@ -114,7 +117,7 @@ mod tests {
 
     #[test]
     fn plans_a_locked_platform_cache() {
-        let p = plan_shell("cargo build --release && sccache --show-stats");
+        let p = plan_shell("RUSTC_WRAPPER=sccache cargo build --release && sccache --show-stats");
         assert_eq!(mount_at(&p, "/var/cache/hoard/sccache"), ("hoard/sccache/cache/linux-amd64".into(), Sharing::Locked));
         assert_eq!(set(&p, "SCCACHE_DIR").as_deref(), Some("/var/cache/hoard/sccache"));
     }

@@ -60,6 +60,7 @@ pub static RECIPES: &[Recipe] = &[Recipe {
     env_triggers: &[],
     caches: &[CacheDir {
         kind: "cache",
+        stock: None,
         location: Location::Redirect { var: "UV_CACHE_DIR", path: "/var/cache/hoard/uv" },
         sharing: Sharing::Shared,
         scope: PY_SCOPE,

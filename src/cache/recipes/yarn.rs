@@ -32,7 +32,7 @@ pub static RECIPES: &[Recipe] = &[Recipe {
     name: "yarn",
     about: "yarn classic cache and yarn berry global mirror; PnP zips stay in the project",
     triggers: &[
-        Trigger { programs: &["yarn", "yarnpkg"], python_module: None, prefix: &[], subcommands: INSTALLS, options_with_value: YARN_OPTS, runs_program: &[] },
+        Trigger { programs: &["yarn", "yarnpkg", "yarn.js", "yarn.cjs"], python_module: None, prefix: &[], subcommands: INSTALLS, options_with_value: YARN_OPTS, runs_program: &[] },
         // `corepack yarn install`, `corepack yarn@4.1.0 install`, `npx -y yarn@1 install`.
         Trigger {
             programs: &["corepack"],
@@ -55,6 +55,7 @@ pub static RECIPES: &[Recipe] = &[Recipe {
     caches: &[
         CacheDir {
             kind: "classic-root",
+            stock: None,
             location: Location::Fixed("/usr/local/share/.cache/yarn"),
             // Concurrent yarn 1 runs corrupt a shared cache (yarnpkg/yarn#683, #4102).
             sharing: Sharing::Locked,
@@ -63,6 +64,7 @@ pub static RECIPES: &[Recipe] = &[Recipe {
         },
         CacheDir {
             kind: "classic",
+            stock: None,
             location: Location::UnderEnv { var: "XDG_CACHE_HOME", default: "~/.cache", sub: "yarn" },
             sharing: Sharing::Locked,
             scope: Scope::USER,
@@ -70,6 +72,7 @@ pub static RECIPES: &[Recipe] = &[Recipe {
         },
         CacheDir {
             kind: "berry",
+            stock: None,
             location: Location::UnderEnv { var: "YARN_GLOBAL_FOLDER", default: "~/.yarn/berry", sub: "cache" },
             // "relatively safe to be shared by multiple projects, even when multiple Yarn
             // instances run at the same time".

@@ -22,6 +22,16 @@ const CARGO_ZIGBUILD: Trigger = Trigger {
     runs_program: &[],
 };
 
+/// `cargo auditable zigbuild ...`: cargo-auditable wrapping cargo-zigbuild.
+const CARGO_AUDITABLE_ZIGBUILD: Trigger = Trigger {
+    programs: &["cargo"],
+    python_module: None,
+    prefix: &["auditable"],
+    subcommands: &["zigbuild"],
+    options_with_value: &["--color", "--config", "-Z", "-C"],
+    runs_program: &[],
+};
+
 /// `cargo-zigbuild build ...`, the binary called directly.
 const ZIGBUILD_BIN: Trigger = Trigger {
     programs: &["cargo-zigbuild"],
@@ -47,11 +57,13 @@ pub static RECIPES: &[Recipe] = &[
                 runs_program: &[],
             },
             CARGO_ZIGBUILD,
+            CARGO_AUDITABLE_ZIGBUILD,
             ZIGBUILD_BIN,
         ],
         env_triggers: &[],
         caches: &[CacheDir {
             kind: "global",
+            stock: None,
             location: Location::Redirect { var: "ZIG_GLOBAL_CACHE_DIR", path: "/var/cache/hoard/zig" },
             // Manifest files are locked by zig itself (Inference, notes §7.5).
             sharing: Sharing::Shared,
@@ -72,11 +84,13 @@ pub static RECIPES: &[Recipe] = &[
         about: "cargo-zigbuild wrapper cache (CARGO_ZIGBUILD_CACHE_DIR), per platform",
         triggers: &[
             CARGO_ZIGBUILD,
+            CARGO_AUDITABLE_ZIGBUILD,
             ZIGBUILD_BIN,
         ],
         env_triggers: &[],
         caches: &[CacheDir {
             kind: "cache",
+            stock: None,
             location: Location::Redirect { var: "CARGO_ZIGBUILD_CACHE_DIR", path: "/var/cache/hoard/cargo-zigbuild" },
             sharing: Sharing::Shared,
             scope: Scope::PLATFORM_USER,
@@ -114,6 +128,13 @@ mod tests {
             assert!(detected(&plan_shell(cmd), "zig"), "{cmd}");
         }
         assert!(!detected(&plan_shell("zig version"), "zig"));
+        // cargo-auditable wrapping cargo-zigbuild: all three tools, and the target cache.
+        let p = plan_shell("cargo auditable zigbuild --bin uv --target x86_64-unknown-linux-musl --release");
+        for tool in ["zig", "cargo-zigbuild", "cargo"] {
+            assert!(detected(&p, tool), "{tool}: {:?}", p.tools);
+        }
+        assert!(set(&p, "HOARD_CARGO_TARGET").is_some());
+        assert!(!detected(&plan_shell("cargo auditable build --release"), "zig"));
         assert!(!detected(&plan_shell("zig build"), "cargo-zigbuild"));
     }
 
