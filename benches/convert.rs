@@ -89,6 +89,15 @@ fn resolved() -> Resolved {
 fn bench(c: &mut Criterion) {
     let write = std::env::var("HOARD_BENCH_WRITE").ok();
     let resolved = resolved();
+    // `HOARD_BENCH_ITERS=N`: convert the 5,000-line file N times and stop, for `perf stat`
+    // (CPU time and instructions do not depend on what else the machine runs).
+    if let Some(n) = std::env::var("HOARD_BENCH_ITERS").ok().and_then(|v| v.parse::<usize>().ok()) {
+        let text = generate(5000);
+        for _ in 0..n {
+            black_box(convert(black_box(&text), &opts(), &resolved).unwrap());
+        }
+        return;
+    }
     for lines in [1000, 2500, 5000] {
         let text = generate(lines);
         if let Some(dir) = &write {

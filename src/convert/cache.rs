@@ -95,6 +95,8 @@ impl Build<'_> {
             Some((u, g)) => (u.to_string(), Some(g.to_string())),
             None => (spec.clone(), None),
         };
+        // Both files of a `USER name:group` are asked for in the same round.
+        let groups = group.as_deref().filter(|g| g.parse::<u32>().is_err()).map(|_| self.state_file(i, "/etc/group"));
         let Some(passwd) = self.state_file(i, "/etc/passwd") else { return UserLookup::Pending };
         let entries = passwd.as_deref().map(passwd_entries).unwrap_or_default();
         let entry = match user.parse::<u32>() {
@@ -108,7 +110,7 @@ impl Build<'_> {
             match g.parse::<u32>() {
                 Ok(n) => gid = n,
                 Err(_) => {
-                    let Some(groups) = self.state_file(i, "/etc/group") else { return UserLookup::Pending };
+                    let Some(Some(groups)) = groups else { return UserLookup::Pending };
                     match groups.as_deref().and_then(|d| group_gid(d, &g)) {
                         Some(n) => gid = n,
                         None => return UserLookup::Unknown(format!("group \"{g}\" is not in the image's /etc/group")),

@@ -184,7 +184,10 @@ mod tests {
                 .iter()
                 .map(|f| {
                     self.asked.push(format!("file {}", f.path));
-                    self.passwd.clone()
+                    match f.path.as_str() {
+                        "/etc/group" => Some(b"root:x:0:\nstaff:x:50:app\n".to_vec()),
+                        _ => self.passwd.clone(),
+                    }
                 })
                 .collect())
         }
@@ -259,5 +262,15 @@ mod tests {
         // Round 2: the last stage's own lookup, after the COPY; stage a is done.
         assert_eq!(t.asked[1..], ["file /etc/passwd", "file /etc/passwd"]);
         assert_eq!(t.ready, [1, 1]);
+    }
+
+    #[test]
+    fn user_and_group_names_are_read_in_one_round() {
+        let mut t = Table { passwd: Some(PASSWD.to_vec()), asked: Vec::new(), ready: Vec::new() };
+        let c = block_on(drive("FROM busybox\nUSER app:staff\nRUN pip install x\n", &opts(), &mut t)).unwrap();
+        assert_eq!(t.asked[1..], ["file /etc/group", "file /etc/passwd"]);
+        assert_eq!(c.rounds, 3);
+        let u = c.results[0].plans[0].user.clone().unwrap();
+        assert_eq!((u.uid, u.gid, u.home.as_str()), (1000, 50, "/home/app"));
     }
 }
