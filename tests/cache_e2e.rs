@@ -873,8 +873,10 @@ fn concurrency() {
     let (mut c2, r2) = spawn_build(&ctx, Fe::Hoard, &df, &[("BUST", &b2)], &[]);
     let s1 = c1.wait().unwrap();
     let s2 = c2.wait().unwrap();
-    let t1: String = r1.try_iter().collect::<Vec<_>>().join("\n");
-    let t2: String = r2.try_iter().collect::<Vec<_>>().join("\n");
+    // `iter`, not `try_iter`: the reader threads may still be forwarding the last lines after
+    // the process has exited (a loaded machine lost whole steps' logs that way).
+    let t1: String = r1.iter().collect::<Vec<_>>().join("\n");
+    let t2: String = r2.iter().collect::<Vec<_>>().join("\n");
     assert!(s1.success(), "first concurrent build failed:\n{}", tail(&t1, 80));
     assert!(s2.success(), "second concurrent build failed:\n{}", tail(&t2, 80));
     for (t, name) in [(&t1, "first"), (&t2, "second")] {
