@@ -51,6 +51,7 @@ pub struct LoadedDockerfile {
 /// Run the frontend against buildkitd on stdio. Returns the process exit code: 0 once a
 /// `Return` (result or error) was delivered, 1 if the daemon could not be told anything.
 pub async fn run() -> i32 {
+    let _ = START.set(std::time::Instant::now());
     let gw = match Gateway::connect_stdio().await {
         Ok(g) => g,
         Err(e) => {
@@ -72,6 +73,17 @@ pub async fn run() -> i32 {
             eprintln!("hoard: {e}");
             1
         }
+    }
+}
+
+static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+
+/// With `--build-arg HOARD_TRACE=1`: the time since the frontend started, and what it reached,
+/// on stderr (buildkitd's log), to see where a build's frontend time goes.
+fn trace(opts: &BuildOpts, what: &str) {
+    if opts.build_args.get("HOARD_TRACE").is_some_and(|v| v == "1") {
+        let ms = START.get().map(|t| t.elapsed().as_secs_f64() * 1000.0).unwrap_or_default();
+        eprintln!("hoard: trace {ms:8.1} ms {what}");
     }
 }
 
@@ -248,7 +260,9 @@ async fn flow(
         let (gw, opts) = (gw.clone(), opts.clone());
         tokio::spawn(async move { context_dockerignore(&gw, &opts).await })
     });
+    trace(&opts, "connected, options read");
     let df = load_dockerfile(gw, &opts).await?;
+    trace(&opts, "Dockerfile read");
     *src = Some(df.source.clone());
     let text = String::from_utf8_lossy(&df.source.data).into_owned();
 
@@ -284,8 +298,10 @@ async fn flow(
     let mut req = convert_request(gw, &opts, dockerignore).await?;
     let (ci, ci_warnings) = super::ci::prepare(gw, &opts).await?;
     req.ci = ci;
+    trace(&opts, ".dockerignore read");
     let mut resolver = GatewayResolver::new(gw, &opts, Files::Read);
     let mut done = convert_all(&mut resolver, &text, &req).await?;
+    trace(&opts, &format!("converted in {} rounds", done.rounds));
     // Seeding: caches already warm on this builder are not seeded again (nor the seed pulled).
     if let Some(warm) = super::ci::probe(gw, &opts, &done.results).await? {
         if !warm.is_empty() {
@@ -309,6 +325,7 @@ async fn flow(
         outputs.push(PlatformOutput { platform: r.platform, ref_id: String::new(), config: r.config.to_json(), base_config: None });
     }
     let refs = resolver.solve_results(definitions).await?;
+    trace(&opts, "solved; returning");
     for (o, r) in outputs.iter_mut().zip(refs) {
         o.ref_id = r;
     }
