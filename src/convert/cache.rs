@@ -93,6 +93,11 @@ impl Build<'_> {
             Some((u, g)) => (u.to_string(), Some(g.to_string())),
             None => (spec.clone(), None),
         };
+        if self.opts.no_reads {
+            // Checks and outlines build nothing: assume the user exists (a `RUN useradd` may
+            // create it), as root's ids (the LLB is not used).
+            return UserLookup::Known(UserInfo { uid: 0, gid: 0, home: env_home.unwrap_or_else(|| "/".into()) });
+        }
         let Some(passwd) = self.state_file(i, "/etc/passwd") else { return UserLookup::Pending };
         let entries = passwd.as_deref().map(passwd_entries).unwrap_or_default();
         let entry = match user.parse::<u32>() {

@@ -70,6 +70,9 @@ pub struct ConvertOpts {
     pub named_contexts: NamedContexts,
     /// CI cache seeding and export, as resolved by the gateway (`ci.rs`).
     pub ci: ci::CiInputs,
+    /// Build checks and outlines: never ask for a file from an intermediate state (that would
+    /// build it); a `USER` that would need `/etc/passwd` is assumed resolvable.
+    pub no_reads: bool,
 }
 
 impl Default for ConvertOpts {
@@ -95,6 +98,7 @@ impl Default for ConvertOpts {
             all_stages: false,
             named_contexts: NamedContexts::default(),
             ci: ci::CiInputs::default(),
+            no_reads: false,
         }
     }
 }
