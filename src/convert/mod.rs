@@ -14,6 +14,7 @@
 mod args;
 mod cache;
 pub mod ci;
+mod checks;
 mod contexts;
 mod copy;
 mod dispatch;
