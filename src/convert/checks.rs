@@ -18,7 +18,10 @@ const NON_ENV_ARGS: [&str; 2] = ["BUILDKIT_SBOM_SCAN_CONTEXT", "BUILDKIT_SBOM_SC
 /// The instruction keyword as written (`CMD`, `cmd`, ...): the stock `Command.Name()`.
 pub(super) fn keyword(cmd: &Command) -> &str {
     let original = cmd.original().trim_start();
-    original.split(|c: char| c.is_whitespace()).next().unwrap_or(original)
+    original
+        .split(|c: char| c.is_whitespace())
+        .next()
+        .unwrap_or(original)
 }
 
 /// `ReservedStageName` and `DuplicateStageName` (stock `validateStageNames`).
@@ -26,7 +29,9 @@ pub(super) fn stage_names(stages: &[Stage]) -> Vec<Warning> {
     let mut out = Vec::new();
     let mut seen: BTreeSet<&str> = BTreeSet::new();
     for s in stages {
-        let Some(name) = s.name.as_deref() else { continue };
+        let Some(name) = s.name.as_deref() else {
+            continue;
+        };
         if name == "context" || name == "scratch" {
             out.push(rules::RESERVED_STAGE_NAME.warn(
                 s.span,
@@ -86,15 +91,26 @@ pub(super) fn command_casing(stages: &[Stage]) -> Vec<Warning> {
 /// ARGs' defaults only (no `--build-arg`), every base name must still be a valid reference.
 /// `defaults` is the global scope built that way, `None` when building it failed (the build
 /// fails later with that error).
-pub(super) fn default_arg_bases(stages: &[Stage], lexer: &Lexer, defaults: Option<&dyn Env>) -> Vec<Warning> {
-    let Some(env) = defaults else { return Vec::new() };
+pub(super) fn default_arg_bases(
+    stages: &[Stage],
+    lexer: &Lexer,
+    defaults: Option<&dyn Env>,
+) -> Vec<Warning> {
+    let Some(env) = defaults else {
+        return Vec::new();
+    };
     let mut out = Vec::new();
     for s in stages {
-        let Ok(name) = lexer.process_word(&s.base, env) else { return out };
+        let Ok(name) = lexer.process_word(&s.base, env) else {
+            return out;
+        };
         if crate::image::normalize_reference(&name).is_err() {
             out.push(rules::INVALID_DEFAULT_ARG_IN_FROM.warn(
                 s.span,
-                format!("Default value for ARG {} results in empty or invalid base image name", s.base),
+                format!(
+                    "Default value for ARG {} results in empty or invalid base image name",
+                    s.base
+                ),
             ));
         }
     }
@@ -103,7 +119,11 @@ pub(super) fn default_arg_bases(stages: &[Stage], lexer: &Lexer, defaults: Optio
 
 /// `UndefinedArgInFrom` (stock `reportUnusedFromArgs`): a variable in `FROM` that is neither a
 /// global ARG (declared, with or without a value) nor an automatic one.
-pub(super) fn undefined_from_args(unmatched: &BTreeSet<String>, declared: &[String], span: Span) -> Vec<Warning> {
+pub(super) fn undefined_from_args(
+    unmatched: &BTreeSet<String>,
+    declared: &[String],
+    span: Span,
+) -> Vec<Warning> {
     let options: Vec<&str> = declared.iter().map(String::as_str).collect();
     unmatched
         .iter()
@@ -181,7 +201,9 @@ pub(super) fn secret_key(instruction: &str, key: &str, span: Span) -> Option<War
     crate::lint::is_secret_name(key).then(|| {
         rules::SECRETS_USED_IN_ARG_OR_ENV.warn(
             span,
-            format!("Do not use ARG or ENV instructions for sensitive data ({instruction} {key:?})"),
+            format!(
+                "Do not use ARG or ENV instructions for sensitive data ({instruction} {key:?})"
+            ),
         )
     })
 }
@@ -197,13 +219,19 @@ pub(super) fn legacy_key_value(cmd: &Command) -> Option<Warning> {
     legacy.then(|| {
         rules::LEGACY_KEY_VALUE_FORMAT.warn(
             cmd.span(),
-            format!("\"{name} key=value\" should be used instead of legacy \"{name} key value\" format"),
+            format!(
+                "\"{name} key=value\" should be used instead of legacy \"{name} key value\" format"
+            ),
         )
     })
 }
 
 /// `JSONArgsRecommended` for a shell-form CMD or ENTRYPOINT without a `SHELL`.
-pub(super) fn json_args(cmd: &Command, shell_form: bool, image_shell: &[String]) -> Option<Warning> {
+pub(super) fn json_args(
+    cmd: &Command,
+    shell_form: bool,
+    image_shell: &[String],
+) -> Option<Warning> {
     (shell_form && image_shell.is_empty()).then(|| {
         let name = keyword(cmd);
         rules::JSON_ARGS_RECOMMENDED.warn(
@@ -264,7 +292,12 @@ pub(super) fn expose_port(raw: &str, span: Span) -> Vec<Warning> {
 
 /// `InvalidBaseImagePlatform`: the base image's config names another OS or architecture than
 /// the stage is built for.
-pub(super) fn base_platform(name: &str, expected: &Platform, actual: &Platform, span: Span) -> Option<Warning> {
+pub(super) fn base_platform(
+    name: &str,
+    expected: &Platform,
+    actual: &Platform,
+    span: Span,
+) -> Option<Warning> {
     (expected.os != actual.os || expected.architecture != actual.architecture).then(|| {
         rules::INVALID_BASE_IMAGE_PLATFORM.warn(
             span,
@@ -283,12 +316,20 @@ mod tests {
 
     #[test]
     fn expose_ports() {
-        let rules = |raw: &str| expose_port(raw, Span::line(1)).into_iter().map(|w| w.rule).collect::<Vec<_>>();
+        let rules = |raw: &str| {
+            expose_port(raw, Span::line(1))
+                .into_iter()
+                .map(|w| w.rule)
+                .collect::<Vec<_>>()
+        };
         assert!(rules("80").is_empty());
         assert!(rules("80/udp").is_empty());
         assert_eq!(rules("80/TCP"), ["ExposeProtoCasing"]);
         assert_eq!(rules("127.0.0.1:80:80"), ["ExposeInvalidFormat"]);
-        assert_eq!(rules("8080:80/UDP"), ["ExposeProtoCasing", "ExposeInvalidFormat"]);
+        assert_eq!(
+            rules("8080:80/UDP"),
+            ["ExposeProtoCasing", "ExposeInvalidFormat"]
+        );
         assert!(rules(":80").is_empty() || rules(":80") == ["ExposeInvalidFormat"]);
     }
 

@@ -66,8 +66,11 @@ impl CheckConfig {
     /// `# check=` directive.
     pub fn for_build(directive: Option<&str>, build_arg: Option<&str>) -> Result<CheckConfig> {
         match build_arg {
-            Some(v) => CheckConfig::parse(v)
-                .map_err(|e| Error::new(format!("failed to parse build-arg:BUILDKIT_DOCKERFILE_CHECK: {e}"))),
+            Some(v) => CheckConfig::parse(v).map_err(|e| {
+                Error::new(format!(
+                    "failed to parse build-arg:BUILDKIT_DOCKERFILE_CHECK: {e}"
+                ))
+            }),
             None => CheckConfig::parse(directive.unwrap_or(""))
                 .map_err(|e| Error::new(format!("failed to parse check options: {e}"))),
         }
@@ -109,8 +112,12 @@ impl CheckConfig {
             }
             kept.push(w);
         }
-        let err = (self.error && !failing.is_empty())
-            .then(|| Error::new(format!("lint violation found for rules: {}", failing.join(", "))));
+        let err = (self.error && !failing.is_empty()).then(|| {
+            Error::new(format!(
+                "lint violation found for rules: {}",
+                failing.join(", ")
+            ))
+        });
         (kept, err)
     }
 }
@@ -127,20 +134,34 @@ mod tests {
 
     #[test]
     fn parses_like_the_stock_frontend() {
-        let c = CheckConfig::parse(" skip=JSONArgsRecommended, StageNameCasing ;error=true").unwrap();
+        let c =
+            CheckConfig::parse(" skip=JSONArgsRecommended, StageNameCasing ;error=true").unwrap();
         assert_eq!(c.skip, ["JSONArgsRecommended", "StageNameCasing"]);
         assert!(c.error && !c.skip_all);
         assert!(CheckConfig::parse("skip=all").unwrap().skip_all);
-        assert!(CheckConfig::parse("experimental=all").unwrap().experimental_all);
+        assert!(
+            CheckConfig::parse("experimental=all")
+                .unwrap()
+                .experimental_all
+        );
         assert_eq!(CheckConfig::parse("").unwrap(), CheckConfig::default());
-        assert_eq!(CheckConfig::parse("skip").unwrap_err(), "invalid check option \"skip\"");
-        assert_eq!(CheckConfig::parse("foo=bar").unwrap_err(), "invalid check option \"foo\"");
+        assert_eq!(
+            CheckConfig::parse("skip").unwrap_err(),
+            "invalid check option \"skip\""
+        );
+        assert_eq!(
+            CheckConfig::parse("foo=bar").unwrap_err(),
+            "invalid check option \"foo\""
+        );
         assert_eq!(
             CheckConfig::parse("error=yes").unwrap_err(),
             "failed to parse check option \"error=yes\": strconv.ParseBool: parsing \"yes\": invalid syntax"
         );
         let e = CheckConfig::for_build(Some("x"), None).unwrap_err();
-        assert_eq!(e.message, "failed to parse check options: invalid check option \"x\"");
+        assert_eq!(
+            e.message,
+            "failed to parse check options: invalid check option \"x\""
+        );
         // The build arg replaces the directive.
         let c = CheckConfig::for_build(Some("error=true"), Some("skip=all")).unwrap();
         assert!(c.skip_all && !c.error);
@@ -148,7 +169,11 @@ mod tests {
 
     #[test]
     fn skips_experimental_and_errors() {
-        let all = vec![w(&rules::STAGE_NAME_CASING), w(&rules::COPY_IGNORED_FILE), w(&rules::HOARD_UNKNOWN_TOOL)];
+        let all = vec![
+            w(&rules::STAGE_NAME_CASING),
+            w(&rules::COPY_IGNORED_FILE),
+            w(&rules::HOARD_UNKNOWN_TOOL),
+        ];
         let (kept, err) = CheckConfig::default().apply(all.clone());
         assert_eq!(kept.len(), 2);
         assert!(err.is_none());
@@ -156,10 +181,15 @@ mod tests {
         let c = CheckConfig::parse("error=true;experimental=CopyIgnoredFile").unwrap();
         let (kept, err) = c.apply(all.clone());
         assert_eq!(kept.len(), 3);
-        assert_eq!(err.unwrap().message, "lint violation found for rules: StageNameCasing, CopyIgnoredFile");
+        assert_eq!(
+            err.unwrap().message,
+            "lint violation found for rules: StageNameCasing, CopyIgnoredFile"
+        );
 
         // A hoard rule alone never fails the build, unless named.
-        let (kept, err) = CheckConfig::parse("error=true").unwrap().apply(vec![w(&rules::HOARD_UNKNOWN_TOOL)]);
+        let (kept, err) = CheckConfig::parse("error=true")
+            .unwrap()
+            .apply(vec![w(&rules::HOARD_UNKNOWN_TOOL)]);
         assert_eq!(kept.len(), 1);
         assert!(err.is_none());
         let c = CheckConfig::parse("error=true;experimental=HoardUnknownTool").unwrap();
@@ -168,7 +198,10 @@ mod tests {
         // skip=all silences everything but enabled experimental rules.
         let c = CheckConfig::parse("skip=all;experimental=all;error=true").unwrap();
         let (kept, err) = c.apply(all);
-        assert_eq!(kept.iter().map(|w| w.rule.as_str()).collect::<Vec<_>>(), ["CopyIgnoredFile"]);
+        assert_eq!(
+            kept.iter().map(|w| w.rule.as_str()).collect::<Vec<_>>(),
+            ["CopyIgnoredFile"]
+        );
         assert!(err.is_some());
     }
 }

@@ -39,7 +39,11 @@ pub struct Rule {
 impl Rule {
     /// A warning of this rule at `span`.
     pub fn warn(&self, span: Span, message: impl Into<String>) -> Warning {
-        Warning { rule: self.name.to_string(), message: message.into(), span: Some(span) }
+        Warning {
+            rule: self.name.to_string(),
+            message: message.into(),
+            span: Some(span),
+        }
     }
 }
 
@@ -50,16 +54,29 @@ pub fn find(name: &str) -> Option<&'static Rule> {
 
 /// `(description, url)` of a warning's rule (empty for a name no rule has).
 pub fn describe(w: &Warning) -> (&'static str, &'static str) {
-    find(&w.rule).map(|r| (r.description, r.url)).unwrap_or(("", ""))
+    find(&w.rule)
+        .map(|r| (r.description, r.url))
+        .unwrap_or(("", ""))
 }
 
 /// `SecretsUsedInArgOrEnv`'s test: an `_`-separated word of the name is one of the stock
 /// frontend's secret words, and none is `public` (both case-insensitive).
 pub fn is_secret_name(key: &str) -> bool {
-    const DENY: [&str; 10] =
-        ["apikey", "auth", "credential", "credentials", "key", "password", "pword", "passwd", "secret", "token"];
+    const DENY: [&str; 10] = [
+        "apikey",
+        "auth",
+        "credential",
+        "credentials",
+        "key",
+        "password",
+        "pword",
+        "passwd",
+        "secret",
+        "token",
+    ];
     let words = || key.split('_');
-    words().any(|w| DENY.iter().any(|d| d.eq_ignore_ascii_case(w))) && !words().any(|w| w.eq_ignore_ascii_case("public"))
+    words().any(|w| DENY.iter().any(|d| d.eq_ignore_ascii_case(w)))
+        && !words().any(|w| w.eq_ignore_ascii_case("public"))
 }
 
 #[cfg(test)]
@@ -68,7 +85,14 @@ mod tests {
 
     #[test]
     fn secret_names() {
-        for k in ["api_key", "DATABASE_PASSWORD", "GITHUB_TOKEN", "secret_MESSAGE", "AUTH", "MY_KEY_NAME"] {
+        for k in [
+            "api_key",
+            "DATABASE_PASSWORD",
+            "GITHUB_TOKEN",
+            "secret_MESSAGE",
+            "AUTH",
+            "MY_KEY_NAME",
+        ] {
             assert!(is_secret_name(k), "{k}");
         }
         for k in ["PUBLIC_KEY", "KEYS", "monkey", "TOKENIZER", "path"] {
@@ -86,6 +110,9 @@ mod tests {
             assert_eq!(r.hoard, r.name.starts_with("Hoard"), "{}", r.name);
             assert!(!r.description.is_empty());
         }
-        assert_eq!(find("UndefinedVar").unwrap().url, "https://docs.docker.com/go/dockerfile/rule/undefined-var/");
+        assert_eq!(
+            find("UndefinedVar").unwrap().url,
+            "https://docs.docker.com/go/dockerfile/rule/undefined-var/"
+        );
     }
 }

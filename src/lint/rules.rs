@@ -6,7 +6,13 @@
 use super::Rule;
 
 const fn stock(name: &'static str, description: &'static str, url: &'static str) -> Rule {
-    Rule { name, description, url, experimental: false, hoard: false }
+    Rule {
+        name,
+        description,
+        url,
+        experimental: false,
+        hoard: false,
+    }
 }
 
 pub const STAGE_NAME_CASING: Rule = stock(
@@ -75,8 +81,11 @@ pub const LEGACY_KEY_VALUE_FORMAT: Rule = stock(
     "https://docs.docker.com/go/dockerfile/rule/legacy-key-value-format/",
 );
 /// The stock rule has no URL.
-pub const INVALID_BASE_IMAGE_PLATFORM: Rule =
-    stock("InvalidBaseImagePlatform", "Base image platform does not match expected target platform", "");
+pub const INVALID_BASE_IMAGE_PLATFORM: Rule = stock(
+    "InvalidBaseImagePlatform",
+    "Base image platform does not match expected target platform",
+    "",
+);
 pub const REDUNDANT_TARGET_PLATFORM: Rule = stock(
     "RedundantTargetPlatform",
     "Setting platform to predefined $TARGETPLATFORM in FROM is redundant as this is the default behavior",
@@ -128,12 +137,21 @@ pub const EXPOSE_INVALID_FORMAT: Rule = stock(
 /// the project. One constant, so that moving the README changes every rule's URL at once.
 macro_rules! hoard_docs {
     ($anchor:literal) => {
-        concat!("https://github.com/hoard-build/hoard/blob/main/README.md#", $anchor)
+        concat!(
+            "https://github.com/hoard-build/hoard/blob/main/README.md#",
+            $anchor
+        )
     };
 }
 
 const fn hoard(name: &'static str, description: &'static str, url: &'static str) -> Rule {
-    Rule { name, description, url, experimental: false, hoard: true }
+    Rule {
+        name,
+        description,
+        url,
+        experimental: false,
+        hoard: true,
+    }
 }
 
 /// A RUN uses a tool hoard recognises, but hoard injects no cache for it (the message says why:
@@ -185,4 +203,3 @@ pub const ALL: &[Rule] = &[
     HOARD_CACHE_DEFEATED,
     HOARD_UNKNOWN_TOOL,
 ];
-
