@@ -339,3 +339,62 @@ mod tests {
         assert!(secret_key("ENV", "PUBLIC_KEY", Span::line(2)).is_none());
     }
 }
+
+/// What a cache-planner note says about a step, for hoard's rules.
+fn note_rule(note: &str) -> Option<&'static crate::lint::Rule> {
+    const UNCACHED: [&str; 6] = [
+        "; nothing injected",
+        "; no caches injected",
+        "yourself; hoard leaves",
+        "; hoard does not mount",
+        "is not a directory hoard can cache",
+        "; hoard does not hide",
+    ];
+    const DEFEATED: [&str; 3] = ["cannot be edited here", "empties the cache (the build still works)", "disables the cache"];
+    if UNCACHED.iter().any(|m| note.contains(m)) {
+        Some(&rules::HOARD_UNCACHED_STEP)
+    } else if DEFEATED.iter().any(|m| note.ends_with(m)) {
+        Some(&rules::HOARD_CACHE_DEFEATED)
+    } else {
+        None
+    }
+}
+
+/// `HoardUncachedStep` and `HoardCacheDefeated` for one planned RUN: each planner note saying
+/// a cache could not be provided, or that something in the step defeats it and was left as is.
+/// (Notes about what hoard neutralised, or a tool turned off on purpose, are no warning.)
+pub(super) fn plan_warnings(p: &super::RunPlan) -> Vec<Warning> {
+    p.plan.notes.iter().filter_map(|n| note_rule(n).map(|r| r.warn(p.span, n.clone()))).collect()
+}
+
+/// `HoardUnknownTool` for each tool a `# hoard:` comment names that hoard does not know.
+pub(super) fn unknown_tools(unknown: &[(usize, String)]) -> Vec<Warning> {
+    let known: Vec<&str> = crate::cache::recipes::all().map(|r| r.name).collect();
+    unknown
+        .iter()
+        .map(|(line, tool)| {
+            rules::HOARD_UNKNOWN_TOOL.warn(
+                Span::line(*line),
+                format!("Unknown tool \"{tool}\" in a # hoard: comment is ignored; known tools: {}", known.join(", ")),
+            )
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod hoard_rule_tests {
+    use super::*;
+
+    #[test]
+    fn planner_notes_map_to_rules() {
+        let name = |n: &str| note_rule(n).map(|r| r.name);
+        assert_eq!(name("apt: this step deletes /var/lib/apt/lists; hoard does not mount /var/lib/apt/lists there"), Some("HoardUncachedStep"));
+        assert_eq!(name("pip: you mount /root/.cache yourself; hoard leaves /root/.cache/pip alone"), Some("HoardUncachedStep"));
+        assert_eq!(name("user \"app\" is not in the image's /etc/passwd; no caches injected"), Some("HoardUncachedStep"));
+        assert_eq!(name("pip: PIP_NO_CACHE_DIR is set and disables the cache"), Some("HoardCacheDefeated"));
+        assert_eq!(name("npm: --prefer-online bypasses the cache and cannot be edited here"), Some("HoardCacheDefeated"));
+        assert_eq!(name("pip: PIP_NO_CACHE_DIR would disable the cache; unset for this step"), None);
+        assert_eq!(name("pip: --no-cache-dir would bypass the cache; edited for this step"), None);
+        assert_eq!(name("apt: detected but turned off for this step"), None);
+    }
+}

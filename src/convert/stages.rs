@@ -181,6 +181,7 @@ impl<'a> Build<'a> {
         }
         let starts: Vec<(usize, String)> = df.nodes.iter().map(|n| (n.span.start, n.keyword.clone())).collect();
         let dialect = crate::cache::dialect::scan(text, &starts)?;
+        all_warnings.extend(super::checks::unknown_tools(&dialect.unknown_tools));
         let hoard_arg = match opts.build_args.get("HOARD") {
             Some(v) => crate::cache::dialect::parse_settings(v, 0)
                 .map_err(|e| Error::new(format!("--build-arg HOARD: {}", e.message.trim_start_matches("hoard: "))))?,
@@ -602,6 +603,8 @@ impl<'a> Build<'a> {
                 st.image.os_version = tp.os_version.clone();
             }
         }
+        let hoard_rules: Vec<Warning> = self.plans.iter().flat_map(super::checks::plan_warnings).collect();
+        self.warnings.extend(hoard_rules);
         let definition = self.marshal(st.output.as_ref());
         let result = PlatformResult {
             platform: st.image.platform().normalized(),
