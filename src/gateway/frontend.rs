@@ -298,6 +298,7 @@ async fn flow(
         _ => {}
     }
 
+    crate::parser::check_utf8(&df.source.data)?;
     let checks = check_config(&opts, &text)?;
     let dockerignore = match (&df.dockerignore, context_ignore) {
         (Some(d), _) => parse_dockerignore(d),

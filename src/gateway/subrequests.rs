@@ -183,7 +183,8 @@ pub fn lint_json(src: &SourceFile, warnings: &[Warning], build_error: Option<&Er
             Value::Object(o)
         })
         .collect();
-    m.insert("warnings".into(), Value::Array(ws));
+    // A Go nil slice: `null` when there is nothing to report.
+    m.insert("warnings".into(), if ws.is_empty() { Value::Null } else { Value::Array(ws) });
     m.insert("sources".into(), json!([source_info_json(src)]));
     if let Some(e) = build_error {
         let loc = match e.span {
@@ -567,7 +568,7 @@ mod tests {
         assert_eq!(r.metadata["result.statuscode"], b"0");
         assert_eq!(r.metadata["version"], b"1.0.0");
         let v: Value = serde_json::from_slice(&r.metadata["result.json"]).unwrap();
-        assert_eq!(v["warnings"], json!([]));
+        assert_eq!(v["warnings"], Value::Null);
         assert_eq!(v["sources"][0]["filename"], "Dockerfile");
         assert_eq!(v["sources"][0]["language"], "Dockerfile");
         assert!(v.get("buildError").is_none());

@@ -26,6 +26,8 @@ mod lines;
 mod node;
 mod shlex;
 
+mod encoding;
+pub use encoding::check_utf8;
 pub use directives::{detect_syntax, find_hash_directive, SyntaxDirective};
 pub use dump::go_quote;
 pub use heredoc::{chomp as chomp_heredoc, parse_marker as parse_heredoc_marker};
@@ -125,10 +127,12 @@ impl<'a> Parser<'a> {
             return Err(Error::at(Span::line(self.current.max(1)), "file with no instructions"));
         }
         if self.lines.too_long {
-            return Err(Error::at(
-                Span::line(self.current + 1),
-                format!("dockerfile line greater than max allowed size of {}", lines::MAX_TOKEN - 1),
-            ));
+            // Located, as in the stock parser, at the last line read before the long one.
+            let message = format!("dockerfile line greater than max allowed size of {}", lines::MAX_TOKEN - 1);
+            return Err(match self.current {
+                0 => Error::new(message),
+                n => Error::at(Span::line(n), message),
+            });
         }
         Ok(())
     }
@@ -371,7 +375,10 @@ mod stock_behaviour_tests {
     #[test]
     fn scanner_limit_is_an_error() {
         let text = format!("\n\t\tFROM image\n\t\tLABEL test={}\n", "a".repeat(lines::MAX_TOKEN));
-        assert_eq!(parse(&text).unwrap_err().message, "dockerfile line greater than max allowed size of 65535");
+        let e = parse(&text).unwrap_err();
+        assert_eq!(e.message, "dockerfile line greater than max allowed size of 65535");
+        // The stock parser points at the last line it read (2), not at the long one.
+        assert_eq!(e.span, Some(Span::line(2)));
     }
 
     #[test]
