@@ -310,21 +310,65 @@ fn hoard_rules() {
     }
     let dir = root().join("testdata/hoard_checks");
     let stock = run_check(&dir, false, &[]).unwrap();
-    assert_eq!(stock, CheckReport { warnings: Vec::new(), error: None }, "the stock frontend reports something");
+    assert_eq!(
+        stock,
+        CheckReport {
+            warnings: Vec::new(),
+            error: None
+        },
+        "the stock frontend reports something"
+    );
 
     let hoard = run_check(&dir, true, &[]).unwrap();
-    let rules: Vec<&str> = hoard.warnings.iter().map(|w| w.split(':').next().unwrap()).collect();
-    assert_eq!(rules, ["HoardUnknownTool 3-3", "HoardCacheDefeated 4-4"], "{:#?}", hoard.warnings);
-    assert!(hoard.warnings[0].contains("Unknown tool \"pipp\""), "{}", hoard.warnings[0]);
-    assert!(hoard.warnings[0].ends_with("README.md#hoardunknowntool"), "{}", hoard.warnings[0]);
-    assert!(hoard.warnings[1].contains("PIP_NO_CACHE_DIR is set and disables the cache"), "{}", hoard.warnings[1]);
-    assert_eq!(hoard.error, None, "a hoard rule failed the check under error=true");
+    let rules: Vec<&str> = hoard
+        .warnings
+        .iter()
+        .map(|w| w.split(':').next().unwrap())
+        .collect();
+    assert_eq!(
+        rules,
+        ["HoardUnknownTool 3-3", "HoardCacheDefeated 4-4"],
+        "{:#?}",
+        hoard.warnings
+    );
+    assert!(
+        hoard.warnings[0].contains("Unknown tool \"pipp\""),
+        "{}",
+        hoard.warnings[0]
+    );
+    assert!(
+        hoard.warnings[0].ends_with("README.md#hoardunknowntool"),
+        "{}",
+        hoard.warnings[0]
+    );
+    assert!(
+        hoard.warnings[1].contains("PIP_NO_CACHE_DIR is set and disables the cache"),
+        "{}",
+        hoard.warnings[1]
+    );
+    assert_eq!(
+        hoard.error, None,
+        "a hoard rule failed the check under error=true"
+    );
 
-    let skip = |arg: &str| vec!["--build-arg".to_string(), format!("BUILDKIT_DOCKERFILE_CHECK={arg}")];
+    let skip = |arg: &str| {
+        vec![
+            "--build-arg".to_string(),
+            format!("BUILDKIT_DOCKERFILE_CHECK={arg}"),
+        ]
+    };
     let skipped = run_check(&dir, true, &skip("skip=HoardUnknownTool")).unwrap();
     assert_eq!(skipped.warnings.len(), 1, "{:#?}", skipped.warnings);
     assert!(skipped.warnings[0].starts_with("HoardCacheDefeated"));
 
-    let named = run_check(&dir, true, &skip("error=true;experimental=HoardCacheDefeated")).unwrap();
-    assert_eq!(named.error.as_deref(), Some("lint violation found for rules: HoardCacheDefeated"));
+    let named = run_check(
+        &dir,
+        true,
+        &skip("error=true;experimental=HoardCacheDefeated"),
+    )
+    .unwrap();
+    assert_eq!(
+        named.error.as_deref(),
+        Some("lint violation found for rules: HoardCacheDefeated")
+    );
 }

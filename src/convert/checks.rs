@@ -350,7 +350,11 @@ fn note_rule(note: &str) -> Option<&'static crate::lint::Rule> {
         "is not a directory hoard can cache",
         "; hoard does not hide",
     ];
-    const DEFEATED: [&str; 3] = ["cannot be edited here", "empties the cache (the build still works)", "disables the cache"];
+    const DEFEATED: [&str; 3] = [
+        "cannot be edited here",
+        "empties the cache (the build still works)",
+        "disables the cache",
+    ];
     if UNCACHED.iter().any(|m| note.contains(m)) {
         Some(&rules::HOARD_UNCACHED_STEP)
     } else if DEFEATED.iter().any(|m| note.ends_with(m)) {
@@ -364,7 +368,11 @@ fn note_rule(note: &str) -> Option<&'static crate::lint::Rule> {
 /// a cache could not be provided, or that something in the step defeats it and was left as is.
 /// (Notes about what hoard neutralised, or a tool turned off on purpose, are no warning.)
 pub(super) fn plan_warnings(p: &super::RunPlan) -> Vec<Warning> {
-    p.plan.notes.iter().filter_map(|n| note_rule(n).map(|r| r.warn(p.span, n.clone()))).collect()
+    p.plan
+        .notes
+        .iter()
+        .filter_map(|n| note_rule(n).map(|r| r.warn(p.span, n.clone())))
+        .collect()
 }
 
 /// `HoardUnknownTool` for each tool a `# hoard:` comment names that hoard does not know.
@@ -375,7 +383,10 @@ pub(super) fn unknown_tools(unknown: &[(usize, String)]) -> Vec<Warning> {
         .map(|(line, tool)| {
             rules::HOARD_UNKNOWN_TOOL.warn(
                 Span::line(*line),
-                format!("Unknown tool \"{tool}\" in a # hoard: comment is ignored; known tools: {}", known.join(", ")),
+                format!(
+                    "Unknown tool \"{tool}\" in a # hoard: comment is ignored; known tools: {}",
+                    known.join(", ")
+                ),
             )
         })
         .collect()
@@ -389,12 +400,30 @@ mod hoard_rule_tests {
     fn planner_notes_map_to_rules() {
         let name = |n: &str| note_rule(n).map(|r| r.name);
         assert_eq!(name("apt: this step deletes /var/lib/apt/lists; hoard does not mount /var/lib/apt/lists there"), Some("HoardUncachedStep"));
-        assert_eq!(name("pip: you mount /root/.cache yourself; hoard leaves /root/.cache/pip alone"), None);
-        assert_eq!(name("user \"app\" is not in the image's /etc/passwd; no caches injected"), Some("HoardUncachedStep"));
-        assert_eq!(name("pip: PIP_NO_CACHE_DIR is set and disables the cache"), Some("HoardCacheDefeated"));
-        assert_eq!(name("npm: --prefer-online bypasses the cache and cannot be edited here"), Some("HoardCacheDefeated"));
-        assert_eq!(name("pip: PIP_NO_CACHE_DIR would disable the cache; unset for this step"), None);
-        assert_eq!(name("pip: --no-cache-dir would bypass the cache; edited for this step"), None);
+        assert_eq!(
+            name("pip: you mount /root/.cache yourself; hoard leaves /root/.cache/pip alone"),
+            None
+        );
+        assert_eq!(
+            name("user \"app\" is not in the image's /etc/passwd; no caches injected"),
+            Some("HoardUncachedStep")
+        );
+        assert_eq!(
+            name("pip: PIP_NO_CACHE_DIR is set and disables the cache"),
+            Some("HoardCacheDefeated")
+        );
+        assert_eq!(
+            name("npm: --prefer-online bypasses the cache and cannot be edited here"),
+            Some("HoardCacheDefeated")
+        );
+        assert_eq!(
+            name("pip: PIP_NO_CACHE_DIR would disable the cache; unset for this step"),
+            None
+        );
+        assert_eq!(
+            name("pip: --no-cache-dir would bypass the cache; edited for this step"),
+            None
+        );
         assert_eq!(name("apt: detected but turned off for this step"), None);
     }
 }

@@ -15,7 +15,10 @@ pub fn check_utf8(data: &[u8]) -> Result<()> {
         if std::str::from_utf8(line).is_ok() {
             continue;
         }
-        let start = line.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(line.len());
+        let start = line
+            .iter()
+            .position(|b| !b.is_ascii_whitespace())
+            .unwrap_or(line.len());
         if line.get(start) == Some(&b'#') {
             continue;
         }
