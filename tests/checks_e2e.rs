@@ -110,15 +110,15 @@ struct CheckReport {
     error: Option<String>,
 }
 
-fn range_lines(w: &Value) -> (i64, i64) {
-    let ranges = &w["location"]["ranges"];
-    let start = ranges[0]["start"]["line"].as_i64().unwrap_or(-1);
-    let end = ranges
-        .as_array()
-        .and_then(|r| r.last())
-        .and_then(|r| r["end"]["line"].as_i64())
-        .unwrap_or(-1);
-    (start, end)
+/// Every range of a warning's location, `start-end` each (the stock frontend gives one per line
+/// of the instruction).
+fn range_lines(w: &Value) -> String {
+    let ranges = w["location"]["ranges"].as_array().cloned().unwrap_or_default();
+    let lines: Vec<String> = ranges
+        .iter()
+        .map(|r| format!("{}-{}", r["start"]["line"].as_i64().unwrap_or(-1), r["end"]["line"].as_i64().unwrap_or(-1)))
+        .collect();
+    lines.join(",")
 }
 
 fn check_report(v: &Value) -> CheckReport {

@@ -217,7 +217,11 @@ pub(super) async fn send_warnings(gw: &Gateway, df: &LoadedDockerfile, warnings:
             detail: if description.is_empty() { Vec::new() } else { vec![description.as_bytes().to_vec()] },
             url: url.to_string(),
             source_info: Some(info.clone()),
-            ranges: w.span.map(pb_range).into_iter().collect(),
+            // One range per line of the instruction, as the stock `Node.Location()`.
+            ranges: w
+                .span
+                .map(|s| (s.start..=s.end.max(s.start)).map(|l| pb_range(crate::error::Span::line(l))).collect())
+                .unwrap_or_default(),
         };
         if let Err(e) = gw.warn(msg).await {
             eprintln!("hoard: sending warning failed: {e}");

@@ -179,7 +179,12 @@ pub fn lint_json(src: &SourceFile, warnings: &[Warning], build_error: Option<&Er
             if !w.message.is_empty() {
                 o.insert("detail".into(), json!(w.message));
             }
-            o.insert("location".into(), location_json(w.span));
+            // One range per line of the instruction, as the stock `Node.Location()`.
+            let location = match w.span {
+                Some(span) => node_location_json(span),
+                None => location_json(None),
+            };
+            o.insert("location".into(), location);
             Value::Object(o)
         })
         .collect();
