@@ -127,11 +127,11 @@ fn check_report(v: &Value) -> CheckReport {
         .map(|ws| {
             ws.iter()
                 .map(|w| {
-                    let (s, e) = range_lines(w);
                     let f = |k: &str| w[k].as_str().unwrap_or("").to_string();
                     format!(
-                        "{} {s}-{e}: {} | {} | {}",
+                        "{} {}: {} | {} | {}",
                         f("ruleName"),
+                        range_lines(w),
                         f("detail"),
                         f("description"),
                         f("url")
