@@ -59,6 +59,10 @@ cases! {
     clean,
     // A child stage sees its parent's ARG and ENV; ARG declared after use; WORKDIR to nothing.
     env_scoping,
+    // A parse error: the warnings found before it are reported with it.
+    parse_error,
+    // A base name blank with the defaults: InvalidDefaultArgInFrom, then the error.
+    blank_base,
 }
 
 fn checks_dir() -> PathBuf {

@@ -223,11 +223,13 @@ pub fn convert(text: &str, opts: &ConvertOpts, resolved: &Resolved) -> Result<Ou
     let mut warnings = Vec::new();
     for platform in &platforms {
         let build = || stages::Build::new(text, opts, platform.clone(), opts.target_platforms.is_empty());
-        let mut outcome = build()?.run(resolved)?;
+        let run = |mut b: stages::Build, hint| {
+            b.follow_hint = hint;
+            b.run(resolved).map_err(|e| e.with_warnings(std::mem::take(&mut b.warnings)))
+        };
+        let mut outcome = run(build()?, None)?;
         if let stages::BuildOutcome::Retry(hint) = outcome {
-            let mut b = build()?;
-            b.follow_hint = Some(hint);
-            outcome = b.run(resolved)?;
+            outcome = run(build()?, Some(hint))?;
         }
         match outcome {
             stages::BuildOutcome::Retry(_) => return Err(Error::new("internal error: conversion asked twice for a second pass")),

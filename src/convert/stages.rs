@@ -149,8 +149,27 @@ pub(super) struct Build<'a> {
 
 impl<'a> Build<'a> {
     pub fn new(text: &'a str, opts: &'a ConvertOpts, target_platform: Platform, implicit_target: bool) -> Result<Self> {
+        // Errors carry the warnings found before them (see `Error::warnings`).
+        let mut found = Vec::new();
+        Self::build(text, opts, target_platform, implicit_target, &mut found)
+            .map_err(|e| e.with_warnings(std::mem::take(&mut found)))
+    }
+
+    fn build(
+        text: &'a str,
+        opts: &'a ConvertOpts,
+        target_platform: Platform,
+        implicit_target: bool,
+        found: &mut Vec<Warning>,
+    ) -> Result<Self> {
         let df = parser::parse(text)?;
-        let ParsedFile { meta_args, stages, warnings } = instructions::parse(&df)?;
+        let ParsedFile { meta_args, stages, warnings } = instructions::parse(&df).map_err(|e| {
+            let mut all = df.warnings.clone();
+            all.extend(e.warnings.iter().cloned());
+            Error { warnings: all, ..e }
+        })?;
+        *found = df.warnings.clone();
+        found.extend(warnings.iter().cloned());
         if stages.is_empty() {
             return Err(Error::new("dockerfile contains no stages to build"));
         }
@@ -172,6 +191,7 @@ impl<'a> Build<'a> {
             &lexer,
             default_globals.as_ref().map(|e| e as &dyn crate::expand::Env),
         ));
+        *found = all_warnings.clone();
         let global_args = args::meta_args(defaults, &lexer, &meta_args, &opts.build_args)?;
         let mut declared_args: Vec<String> = global_args.0.iter().map(|(k, _)| k.clone()).collect();
         for (k, _) in meta_args.iter().flat_map(|a| a.args.iter()) {
@@ -180,6 +200,7 @@ impl<'a> Build<'a> {
             }
         }
         let starts: Vec<(usize, String)> = df.nodes.iter().map(|n| (n.span.start, n.keyword.clone())).collect();
+        *found = all_warnings.clone();
         let dialect = crate::cache::dialect::scan(text, &starts)?;
         all_warnings.extend(super::checks::unknown_tools(&dialect.unknown_tools));
         let hoard_arg = match opts.build_args.get("HOARD") {
@@ -215,8 +236,12 @@ impl<'a> Build<'a> {
             used_once: BTreeMap::new(),
         };
         for (i, stage) in stages.into_iter().enumerate() {
-            b.add_stage(i, stage)?;
+            if let Err(e) = b.add_stage(i, stage) {
+                *found = b.warnings;
+                return Err(e);
+            }
         }
+        *found = b.warnings.clone();
         b.target = match &opts.target {
             None => b.stages.len() - 1,
             Some(t) => *b.by_name.get(&t.to_lowercase()).ok_or_else(|| {
@@ -428,7 +453,8 @@ impl<'a> Build<'a> {
     }
 
     /// Resolve base images and ONBUILD triggers until the reachable set is stable; then dispatch.
-    pub fn run(mut self, resolved: &Resolved) -> Result<BuildOutcome> {
+    /// On an error, `self.warnings` holds the warnings found before it.
+    pub fn run(&mut self, resolved: &Resolved) -> Result<BuildOutcome> {
         loop {
             let reachable = self.reachable();
             let mut need = Vec::new();
@@ -549,7 +575,7 @@ impl<'a> Build<'a> {
         Ok(new_deps)
     }
 
-    fn dispatch_all(mut self, resolved: &Resolved) -> Result<BuildOutcome> {
+    fn dispatch_all(&mut self, resolved: &Resolved) -> Result<BuildOutcome> {
         self.resolved_files = resolved.files.clone();
         let reachable = self.reachable();
         // Images named only by `--from` have no commands and depend on nothing: set them up
@@ -615,9 +641,9 @@ impl<'a> Build<'a> {
         };
         if !self.file_requests.is_empty() {
             let ready = self.ready.iter().map(|o| self.marshal(Some(o))).collect();
-            return Ok(BuildOutcome::NeedFiles(self.file_requests, ready));
+            return Ok(BuildOutcome::NeedFiles(std::mem::take(&mut self.file_requests), ready));
         }
-        Ok(BuildOutcome::Done(result, self.warnings))
+        Ok(BuildOutcome::Done(result, std::mem::take(&mut self.warnings)))
     }
 
     /// Remember a state that holds no pending step (once per state).

@@ -295,7 +295,11 @@ async fn flow(
                     let (warnings, err) = checks.apply(done.warnings);
                     Ok(subrequests::lint_result(&df.source, &warnings, err.as_ref()))
                 }
-                Err(GatewayError::Frontend(e)) => Ok(subrequests::lint_result(&df.source, &[], Some(&e))),
+                Err(GatewayError::Frontend(e)) => {
+                    // The warnings found before the error are reported with it.
+                    let (warnings, _) = checks.apply(e.warnings.clone());
+                    Ok(subrequests::lint_result(&df.source, &warnings, Some(&e)))
+                }
                 Err(e) => Err(e),
             };
         }
@@ -315,15 +319,31 @@ async fn flow(
     let (ci, ci_warnings) = super::ci::prepare(gw, &opts).await?;
     req.ci = ci;
     let mut resolver = GatewayResolver::new(gw, &opts, Files::Read);
-    let mut done = convert_all(&mut resolver, &text, &req).await?;
-    // Seeding: caches already warm on this builder are not seeded again (nor the seed pulled).
-    if let Some(warm) = super::ci::probe(gw, &opts, &done.results).await? {
-        if !warm.is_empty() {
-            req.ci.warm = Some(warm);
-            let resolved = std::mem::take(&mut done.resolved);
-            done = rounds::drive_from(&text, &convert_opts(&req), &mut resolver, resolved).await?;
+    let converted = async {
+        let mut done = convert_all(&mut resolver, &text, &req).await?;
+        // Seeding: caches already warm on this builder are not seeded again (nor the seed pulled).
+        if let Some(warm) = super::ci::probe(gw, &opts, &done.results).await? {
+            if !warm.is_empty() {
+                req.ci.warm = Some(warm);
+                let resolved = std::mem::take(&mut done.resolved);
+                done = rounds::drive_from(&text, &convert_opts(&req), &mut resolver, resolved).await?;
+            }
         }
+        Ok::<_, GatewayError>(done)
     }
+    .await;
+    let mut done = match converted {
+        Ok(done) => done,
+        Err(GatewayError::Frontend(e)) => {
+            // The warnings found before the error reach the user first, as with the stock frontend.
+            let mut found = ci_warnings;
+            found.extend(e.warnings.iter().cloned());
+            let (warnings, _) = checks.apply(found);
+            send_warnings(gw, &df, &warnings).await;
+            return Err(GatewayError::Frontend(e));
+        }
+        Err(e) => return Err(e),
+    };
     done.warnings.splice(0..0, ci_warnings);
     let (warnings, lint_error) = checks.apply(std::mem::take(&mut done.warnings));
     send_warnings(gw, &df, &warnings).await;

@@ -55,21 +55,21 @@ const INSTRUCTIONS: [&str; 18] = [
 pub fn parse(df: &Dockerfile) -> Result<ParsedFile> {
     let mut out = ParsedFile::default();
     for node in &df.nodes {
-        let ins = parse_instruction(node, &mut out.warnings).map_err(|e| {
-            Error::at(
-                node.span,
-                format!(
-                    "dockerfile parse error on line {}: {}",
-                    node.span.start, e.message
-                ),
-            )
-        })?;
+        let ins = match parse_instruction(node, &mut out.warnings) {
+            Ok(ins) => ins,
+            Err(e) => {
+                let message = format!("dockerfile parse error on line {}: {}", node.span.start, e.message);
+                return Err(Error::at(node.span, message).with_warnings(out.warnings));
+            }
+        };
         match ins {
             Instruction::Command(Command::Arg(a)) if out.stages.is_empty() => out.meta_args.push(a),
             Instruction::Stage(s) => out.stages.push(s),
             Instruction::Command(c) => match out.stages.last_mut() {
                 Some(stage) => stage.commands.push(c),
-                None => return Err(Error::at(node.span, "no build stage in current context")),
+                None => {
+                    return Err(Error::at(node.span, "no build stage in current context").with_warnings(out.warnings))
+                }
             },
         }
     }
