@@ -151,11 +151,11 @@ impl<'a> Build<'a> {
     pub fn new(text: &'a str, opts: &'a ConvertOpts, target_platform: Platform, implicit_target: bool) -> Result<Self> {
         // Errors carry the warnings found before them (see `Error::warnings`).
         let mut found = Vec::new();
-        Self::build(text, opts, target_platform, implicit_target, &mut found)
+        Self::new_collecting(text, opts, target_platform, implicit_target, &mut found)
             .map_err(|e| e.with_warnings(std::mem::take(&mut found)))
     }
 
-    fn build(
+    fn new_collecting(
         text: &'a str,
         opts: &'a ConvertOpts,
         target_platform: Platform,
