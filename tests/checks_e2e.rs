@@ -117,10 +117,19 @@ struct CheckReport {
 /// Every range of a warning's location, `start-end` each (the stock frontend gives one per line
 /// of the instruction).
 fn range_lines(w: &Value) -> String {
-    let ranges = w["location"]["ranges"].as_array().cloned().unwrap_or_default();
+    let ranges = w["location"]["ranges"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     let lines: Vec<String> = ranges
         .iter()
-        .map(|r| format!("{}-{}", r["start"]["line"].as_i64().unwrap_or(-1), r["end"]["line"].as_i64().unwrap_or(-1)))
+        .map(|r| {
+            format!(
+                "{}-{}",
+                r["start"]["line"].as_i64().unwrap_or(-1),
+                r["end"]["line"].as_i64().unwrap_or(-1)
+            )
+        })
         .collect();
     lines.join(",")
 }
