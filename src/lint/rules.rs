@@ -175,6 +175,15 @@ pub const HOARD_UNKNOWN_TOOL: Rule = hoard(
     hoard_docs!("hoardunknowntool"),
 );
 
+/// A CI cache build arg (`HOARD_CACHE_FROM`, `HOARD_CACHE_EXPORT`, ...) could not do what it
+/// asks (a seed not found or not usable, a cache too large to export); the build goes on
+/// without it. Raised by the gateway (`gateway::ci`).
+pub const HOARD_CACHE: Rule = hoard(
+    "HoardCache",
+    "A CI cache setting could not be applied; the build goes on without it",
+    hoard_docs!("hoardcache"),
+);
+
 /// Every rule, stock first, in the order of the stock rule set.
 pub const ALL: &[Rule] = &[
     STAGE_NAME_CASING,
@@ -202,4 +211,5 @@ pub const ALL: &[Rule] = &[
     HOARD_UNCACHED_STEP,
     HOARD_CACHE_DEFEATED,
     HOARD_UNKNOWN_TOOL,
+    HOARD_CACHE,
 ];
