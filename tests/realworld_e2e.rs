@@ -134,6 +134,17 @@ fn check_view(v: &Value) -> Value {
             ])
         })
         .collect();
+    // The stock frontend resolves base images concurrently, so its InvalidBaseImagePlatform
+    // warnings come in any order: compare them in line order, in the places they hold.
+    let mut warnings = warnings;
+    let slots: Vec<usize> = (0..warnings.len())
+        .filter(|&i| warnings[i][0] == "InvalidBaseImagePlatform")
+        .collect();
+    let mut platform: Vec<Value> = slots.iter().map(|&i| warnings[i].clone()).collect();
+    platform.sort_by_key(|w| w[1][0]["start"]["line"].as_i64());
+    for (slot, w) in slots.into_iter().zip(platform) {
+        warnings[slot] = w;
+    }
     let mut error = v["buildError"]["message"].clone();
     if let Some(m) = error.as_str() {
         // The stock frontend lists the rules of a lint violation in random order.
