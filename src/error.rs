@@ -38,19 +38,29 @@ impl fmt::Display for Span {
 pub struct Error {
     pub message: String,
     pub span: Option<Span>,
+    /// Build-check warnings found before the error: `--call check` reports them beside it and
+    /// a build sends them before failing, as the stock frontend does.
+    pub warnings: Vec<Warning>,
 }
 
 impl Error {
     pub fn new(message: impl Into<String>) -> Self {
-        Error { message: message.into(), span: None }
+        Error { message: message.into(), span: None, warnings: Vec::new() }
     }
     pub fn at(span: Span, message: impl Into<String>) -> Self {
-        Error { message: message.into(), span: Some(span) }
+        Error { message: message.into(), span: Some(span), warnings: Vec::new() }
     }
     /// Attach a span if the error has none yet.
     pub fn or_at(mut self, span: Span) -> Self {
         if self.span.is_none() {
             self.span = Some(span);
+        }
+        self
+    }
+    /// Record the warnings found before this error (unless it already carries some).
+    pub fn with_warnings(mut self, warnings: Vec<Warning>) -> Self {
+        if self.warnings.is_empty() {
+            self.warnings = warnings;
         }
         self
     }

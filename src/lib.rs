@@ -25,6 +25,7 @@ pub mod expand;
 pub mod gateway;
 pub mod image;
 pub mod instructions;
+pub mod lint;
 pub mod llb;
 pub mod parser;
 pub mod proto;

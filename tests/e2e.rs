@@ -67,6 +67,8 @@ macro_rules! errors {
 }
 
 cases! {
+    // WORKDIR "${HOME}" with HOME unset keeps the working directory (stock NormalizeWorkdir).
+    workdir_empty_var,
     add_tar,
     arg_before_from,
     args_and_expansion,
@@ -106,6 +108,8 @@ cases! {
 }
 
 errors! {
+    // Bytes that are not UTF-8 in an instruction: refused at its line, never built as U+FFFD.
+    non_utf8_instruction,
     hoard_dialect_misplaced,
     hoard_dialect_unknown,
     copy_missing,

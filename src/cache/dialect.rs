@@ -39,12 +39,24 @@ pub struct Dialect {
     pub file: Vec<Setting>,
     /// Settings attached to the instruction starting at a line (FROM: the stage; RUN: the step).
     pub at_line: BTreeMap<usize, (Vec<Setting>, Span)>,
+    /// Tools named in a comment that hoard does not know, with the comment's line: they are
+    /// left out of the setting and reported (`HoardUnknownTool`), never an error, so that a
+    /// Dockerfile written for a newer hoard still builds.
+    pub unknown_tools: Vec<(usize, String)>,
 }
 
-fn tools(list: &str, line: usize) -> Result<BTreeSet<String>> {
+/// The tools of an `only=`/`skip=` list. Unknown names are an error, unless `unknown` collects
+/// them (comments in the Dockerfile).
+fn tools(list: &str, line: usize, mut unknown: Option<&mut Vec<(usize, String)>>) -> Result<BTreeSet<String>> {
     let mut out = BTreeSet::new();
+    let mut named = false;
     for t in list.split(',').map(str::trim).filter(|t| !t.is_empty()) {
+        named = true;
         if recipes::by_name(t).is_none() {
+            if let Some(u) = unknown.as_deref_mut() {
+                u.push((line, t.to_string()));
+                continue;
+            }
             let known: Vec<&str> = recipes::all().map(|r| r.name).collect();
             return Err(Error::at(
                 Span::line(line),
@@ -53,7 +65,7 @@ fn tools(list: &str, line: usize) -> Result<BTreeSet<String>> {
         }
         out.insert(t.to_string());
     }
-    if out.is_empty() {
+    if !named {
         return Err(Error::at(Span::line(line), "hoard: expected a tool list after only= or skip="));
     }
     Ok(out)
@@ -61,14 +73,18 @@ fn tools(list: &str, line: usize) -> Result<BTreeSet<String>> {
 
 /// Parse the words of one setting (`off`, `only=pip,apt`, ...). `line` is for errors.
 pub fn parse_settings(text: &str, line: usize) -> Result<Vec<Setting>> {
+    settings(text, line, None)
+}
+
+fn settings(text: &str, line: usize, mut unknown: Option<&mut Vec<(usize, String)>>) -> Result<Vec<Setting>> {
     let mut out = Vec::new();
     for word in text.split_whitespace() {
         let s = match word {
             "off" | "false" => Setting::Off,
             "on" | "true" => Setting::On,
             w => match w.split_once('=') {
-                Some(("only", list)) => Setting::Only(tools(list, line)?),
-                Some(("skip", list)) => Setting::Skip(tools(list, line)?),
+                Some(("only", list)) => Setting::Only(tools(list, line, unknown.as_deref_mut())?),
+                Some(("skip", list)) => Setting::Skip(tools(list, line, unknown.as_deref_mut())?),
                 _ => {
                     return Err(Error::at(
                         Span::line(line),
@@ -102,7 +118,7 @@ pub fn scan(text: &str, instructions: &[(usize, String)]) -> Result<Dialect> {
     for (idx, raw) in lines.iter().enumerate() {
         let line = idx + 1;
         let Some(body) = dialect_text(raw) else { continue };
-        let settings = parse_settings(body, line)?;
+        let settings = settings(body, line, Some(&mut d.unknown_tools))?;
         // The instruction this comment block sits directly above.
         let mut next = line + 1;
         while next <= lines.len() && lines[next - 1].trim_start().starts_with('#') && !starts.contains_key(&next) {
@@ -220,6 +236,17 @@ mod tests {
         let text = "FROM a\n# hoard: sometimes\nRUN true\n";
         let e = scan(text, &instrs(text)).unwrap_err();
         assert_eq!(e.span, Some(Span::line(2)));
+    }
+
+    #[test]
+    fn unknown_tools_in_comments_are_reported_not_errors() {
+        let text = "FROM a\n# hoard: only=apt,pipp skip=nope\nRUN true\n";
+        let d = scan(text, &instrs(text)).unwrap();
+        assert_eq!(d.unknown_tools, [(2, "pipp".to_string()), (2, "nope".to_string())]);
+        let s = d.selection(1, 3, &[]);
+        assert!(s.allows("apt") && !s.allows("pip"));
+        // The build argument stays strict.
+        assert!(parse_settings("only=pipp", 1).is_err());
     }
 
     #[test]

@@ -95,6 +95,11 @@ impl Build<'_> {
             Some((u, g)) => (u.to_string(), Some(g.to_string())),
             None => (spec.clone(), None),
         };
+        if self.opts.no_reads {
+            // Checks and outlines build nothing: assume the user exists (a `RUN useradd` may
+            // create it), as root's ids (the LLB is not used).
+            return UserLookup::Known(UserInfo { uid: 0, gid: 0, home: env_home.unwrap_or_else(|| "/".into()) });
+        }
         // Both files of a `USER name:group` are asked for in the same round.
         let groups = group.as_deref().filter(|g| g.parse::<u32>().is_err()).map(|_| self.state_file(i, "/etc/group"));
         let Some(passwd) = self.state_file(i, "/etc/passwd") else { return UserLookup::Pending };

@@ -3,6 +3,7 @@
 //! EXPOSE, VOLUME, STOPSIGNAL, SHELL, MAINTAINER and ONBUILD. RUN and COPY/ADD have their own
 //! files.
 
+use super::checks;
 use super::gofmt;
 use super::stages::{Build, Cmd};
 use crate::error::{Error, Result};
@@ -11,9 +12,10 @@ use crate::instructions::Command;
 use crate::llb;
 
 /// `system.NormalizeWorkdir` for Linux: join a relative path to the current one and clean it.
+/// An empty path (`WORKDIR "${HOME}"` with `HOME` unset) keeps the current directory.
 pub fn normalize_workdir(current: &str, requested: &str) -> Result<String> {
     if requested.is_empty() {
-        return Err(Error::new("cannot normalize nothing"));
+        return Ok(clean_path(&format!("/{current}")));
     }
     let joined = if requested.starts_with('/') {
         requested.to_string()
@@ -67,13 +69,31 @@ impl Build<'_> {
         let env = self.stages[i].st.as_ref().expect("stage initialised").env.clone();
         let lexer = self.lexer.clone();
         let mut command = cmd.command.clone();
-        if !matches!(command, Command::Arg(_)) {
-            command.expand(&mut |w: &str| lexer.process_word(w, &env).map_err(Error::from))?;
-        }
+        let span = command.span();
+        // Each expanded word reports its unset variables (`UndefinedVar`), as in the stock
+        // dispatcher, even when the expansion then fails.
+        let stage_args = self.stages[i].st.as_ref().expect("stage initialised").build_args.clone();
+        let mut undefined = Vec::new();
+        let mut expand_with = |lexer: &crate::expand::Lexer, w: &str| {
+            let r = lexer.process(w, &env);
+            if let Ok(r) = &r {
+                undefined.extend(checks::undefined_vars(&r.unmatched, &stage_args, &env, span));
+            }
+            r.map(|r| r.result).map_err(Error::from)
+        };
+        let expanded = if matches!(command, Command::Arg(_)) {
+            Ok(false)
+        } else {
+            command.expand(&mut |w: &str| expand_with(&lexer, w))
+        };
         let mut raw = crate::expand::Lexer::new('\\');
         raw.skip_process_quotes = true;
-        command.expand_raw(&mut |w: &str| raw.process_word(w, &env).map_err(Error::from))?;
-        let span = command.span();
+        let expanded = expanded.and_then(|_| command.expand_raw(&mut |w: &str| expand_with(&raw, w)));
+        self.warnings.extend(undefined);
+        expanded?;
+        if let Some(w) = checks::legacy_key_value(&command) {
+            self.warnings.push(w);
+        }
         let st = self.stages[i].st.as_mut().expect("stage initialised");
         match command {
             Command::Run(r) => return self.dispatch_run(i, &r, cmd),
@@ -83,6 +103,7 @@ impl Build<'_> {
             Command::Env(e) => {
                 let mut msg = String::from("ENV");
                 for (k, v) in &e.pairs {
+                    self.warnings.extend(checks::secret_key("ENV", k, span));
                     msg += &format!(" {k}={v}");
                     st.env.set(k, v);
                     st.image.set_env(k, v);
@@ -108,6 +129,9 @@ impl Build<'_> {
             }
             Command::Onbuild(o) => st.image.config.on_build.push(o.expression.clone()),
             Command::Cmd(c) => {
+                let cmd_ref = Command::Cmd(c.clone());
+                self.warnings.extend(checks::used_once(&cmd_ref, self.used_once.entry((i, "cmd")).or_default()));
+                self.warnings.extend(checks::json_args(&cmd_ref, c.cmd.prepend_shell(), &st.image.config.shell));
                 let args = if c.cmd.prepend_shell() { with_shell(&st.image, &c.cmd.args()) } else { c.cmd.args() };
                 st.image.config.cmd = args.clone();
                 st.image.config.args_escaped = true;
@@ -115,6 +139,9 @@ impl Build<'_> {
                 st.image.commit_history(format!("CMD {}", gofmt::quote_slice(&args)), false);
             }
             Command::Entrypoint(c) => {
+                let cmd_ref = Command::Entrypoint(c.clone());
+                self.warnings.extend(checks::used_once(&cmd_ref, self.used_once.entry((i, "entrypoint")).or_default()));
+                self.warnings.extend(checks::json_args(&cmd_ref, c.cmd.prepend_shell(), &st.image.config.shell));
                 let args = if c.cmd.prepend_shell() { with_shell(&st.image, &c.cmd.args()) } else { c.cmd.args() };
                 st.image.config.entrypoint = args.clone();
                 if !st.cmd_set {
@@ -123,6 +150,8 @@ impl Build<'_> {
                 st.image.commit_history(format!("ENTRYPOINT {}", gofmt::quote_slice(&args)), false);
             }
             Command::Healthcheck(h) => {
+                let cmd_ref = Command::Healthcheck(h.clone());
+                self.warnings.extend(checks::used_once(&cmd_ref, self.used_once.entry((i, "healthcheck")).or_default()));
                 let hc = Healthcheck {
                     test: h.test.clone(),
                     interval: h.interval,
@@ -148,6 +177,7 @@ impl Build<'_> {
                 let mut ports = Vec::new();
                 for p in &e.ports {
                     for word in lexer.process_words(p, &env).map_err(Error::from)? {
+                        self.warnings.extend(checks::expose_port(&word, span));
                         ports.extend(super::expose::parse_port(&word)?);
                     }
                 }
@@ -186,6 +216,7 @@ impl Build<'_> {
         let st = self.stages[i].st.as_mut().expect("stage initialised");
         let mut commit = Vec::new();
         for (key, default) in &a.args {
+            self.warnings.extend(checks::secret_key("ARG", key, a.span));
             let has_value = build_args.contains_key(key);
             let mut value = default.clone();
             if default.is_none() && !has_value {
@@ -196,7 +227,11 @@ impl Build<'_> {
             if has_value {
                 value = build_args.get(key).cloned();
             } else if let Some(d) = default {
-                value = Some(lexer.process_word(d, &st.env).map_err(Error::from)?);
+                let r = lexer.process(d, &st.env);
+                if let Ok(r) = &r {
+                    self.warnings.extend(checks::undefined_vars(&r.unmatched, &st.build_args, &st.env, a.span));
+                }
+                value = Some(r.map_err(Error::from)?.result);
             }
             if let Some(v) = &value {
                 st.env.set(key, v);
@@ -214,6 +249,13 @@ impl Build<'_> {
     pub(super) fn dispatch_workdir(&mut self, i: usize, path: &str, original: &str, span: crate::Span) -> Result<()> {
         let (wd, platform) = {
             let st = self.stages[i].st.as_mut().expect("stage initialised");
+            // Only the first WORKDIR of a stage chain counts: fixing it fixes the others.
+            if !st.workdir_set && !path.starts_with('/') {
+                self.warnings.push(crate::lint::rules::WORKDIR_RELATIVE_PATH.warn(
+                    span,
+                    format!("Relative workdir {path:?} can have unexpected results if the base image changes"),
+                ));
+            }
             let wd = normalize_workdir(&st.image.config.working_dir, path)?;
             st.image.config.working_dir = wd.clone();
             st.dir = wd.clone();
@@ -272,7 +314,8 @@ mod tests {
         assert_eq!(clean_path("/.."), "/");
         assert_eq!(normalize_workdir("/app", "sub").unwrap(), "/app/sub");
         assert_eq!(normalize_workdir("/app", "/x/").unwrap(), "/x");
-        assert!(normalize_workdir("/", "").is_err());
+        assert_eq!(normalize_workdir("/app", "").unwrap(), "/app");
+        assert_eq!(normalize_workdir("", "").unwrap(), "/");
         assert_eq!(normalize_path("/app", "./", true), "/app/");
         assert_eq!(normalize_path("/app", "x/", true), "/app/x/");
         assert_eq!(normalize_path("/app", "/y", true), "/y");

@@ -14,6 +14,7 @@
 mod args;
 mod cache;
 pub mod ci;
+mod checks;
 mod contexts;
 mod copy;
 mod dispatch;
@@ -70,6 +71,9 @@ pub struct ConvertOpts {
     pub named_contexts: NamedContexts,
     /// CI cache seeding and export, as resolved by the gateway (`ci.rs`).
     pub ci: ci::CiInputs,
+    /// Build checks and outlines: never ask for a file from an intermediate state (that would
+    /// build it); a `USER` that would need `/etc/passwd` is assumed resolvable.
+    pub no_reads: bool,
 }
 
 impl Default for ConvertOpts {
@@ -95,6 +99,7 @@ impl Default for ConvertOpts {
             all_stages: false,
             named_contexts: NamedContexts::default(),
             ci: ci::CiInputs::default(),
+            no_reads: false,
         }
     }
 }
@@ -218,11 +223,13 @@ pub fn convert(text: &str, opts: &ConvertOpts, resolved: &Resolved) -> Result<Ou
     let mut warnings = Vec::new();
     for platform in &platforms {
         let build = || stages::Build::new(text, opts, platform.clone(), opts.target_platforms.is_empty());
-        let mut outcome = build()?.run(resolved)?;
+        let run = |mut b: stages::Build, hint| {
+            b.follow_hint = hint;
+            b.run(resolved).map_err(|e| e.with_warnings(std::mem::take(&mut b.warnings)))
+        };
+        let mut outcome = run(build()?, None)?;
         if let stages::BuildOutcome::Retry(hint) = outcome {
-            let mut b = build()?;
-            b.follow_hint = Some(hint);
-            outcome = b.run(resolved)?;
+            outcome = run(build()?, Some(hint))?;
         }
         match outcome {
             stages::BuildOutcome::Retry(_) => return Err(Error::new("internal error: conversion asked twice for a second pass")),

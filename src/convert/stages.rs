@@ -140,27 +140,69 @@ pub(super) struct Build<'a> {
     pub hoard_files: std::collections::HashMap<(String, String, u32, String), llb::Output>,
     /// CI cache seeding/export/clearing (`ci.rs`).
     pub ci: super::ci::CiState,
+    /// The global ARGs declared before the first FROM (with or without a value) and the
+    /// automatic ones: what `FROM` may use without an `UndefinedArgInFrom` warning.
+    pub declared_args: Vec<String>,
+    /// Where each stage last had a CMD, ENTRYPOINT or HEALTHCHECK (`MultipleInstructionsDisallowed`).
+    pub used_once: BTreeMap<(usize, &'static str), Option<Span>>,
 }
 
 impl<'a> Build<'a> {
     pub fn new(text: &'a str, opts: &'a ConvertOpts, target_platform: Platform, implicit_target: bool) -> Result<Self> {
+        // Errors carry the warnings found before them (see `Error::warnings`).
+        let mut found = Vec::new();
+        Self::new_collecting(text, opts, target_platform, implicit_target, &mut found)
+            .map_err(|e| e.with_warnings(std::mem::take(&mut found)))
+    }
+
+    fn new_collecting(
+        text: &'a str,
+        opts: &'a ConvertOpts,
+        target_platform: Platform,
+        implicit_target: bool,
+        found: &mut Vec<Warning>,
+    ) -> Result<Self> {
         let df = parser::parse(text)?;
-        let ParsedFile { meta_args, stages, warnings } = instructions::parse(&df)?;
+        let ParsedFile { meta_args, stages, warnings } = instructions::parse(&df).map_err(|e| {
+            let mut all = df.warnings.clone();
+            all.extend(e.warnings.iter().cloned());
+            Error { warnings: all, ..e }
+        })?;
+        *found = df.warnings.clone();
+        found.extend(warnings.iter().cloned());
         if stages.is_empty() {
             return Err(Error::new("dockerfile contains no stages to build"));
         }
         let lexer = Lexer::new(df.directives.escape);
         let mut all_warnings = df.warnings.clone();
         all_warnings.extend(warnings);
+        all_warnings.extend(super::checks::stage_names(&stages));
+        all_warnings.extend(super::checks::command_casing(&stages));
 
         let target_name = opts
             .target
             .clone()
             .unwrap_or_else(|| stages.last().and_then(|s| s.name.clone()).unwrap_or_default());
         let defaults = args::default_args(&opts.build_platform, &target_platform, &target_name, &opts.build_args);
+        // Base names must stay valid with the global ARGs' defaults alone.
+        let default_globals = args::meta_args(defaults.clone(), &lexer, &meta_args, &BTreeMap::new()).ok();
+        all_warnings.extend(super::checks::default_arg_bases(
+            &stages,
+            &lexer,
+            default_globals.as_ref().map(|e| e as &dyn crate::expand::Env),
+        ));
+        *found = all_warnings.clone();
         let global_args = args::meta_args(defaults, &lexer, &meta_args, &opts.build_args)?;
+        let mut declared_args: Vec<String> = global_args.0.iter().map(|(k, _)| k.clone()).collect();
+        for (k, _) in meta_args.iter().flat_map(|a| a.args.iter()) {
+            if !declared_args.contains(k) {
+                declared_args.push(k.clone());
+            }
+        }
         let starts: Vec<(usize, String)> = df.nodes.iter().map(|n| (n.span.start, n.keyword.clone())).collect();
+        *found = all_warnings.clone();
         let dialect = crate::cache::dialect::scan(text, &starts)?;
+        all_warnings.extend(super::checks::unknown_tools(&dialect.unknown_tools));
         let hoard_arg = match opts.build_args.get("HOARD") {
             Some(v) => crate::cache::dialect::parse_settings(v, 0)
                 .map_err(|e| Error::new(format!("--build-arg HOARD: {}", e.message.trim_start_matches("hoard: "))))?,
@@ -190,10 +232,16 @@ impl<'a> Build<'a> {
             ready: Vec::new(),
             hoard_files: std::collections::HashMap::new(),
             ci: super::ci::CiState::new(&opts.build_args)?,
+            declared_args,
+            used_once: BTreeMap::new(),
         };
         for (i, stage) in stages.into_iter().enumerate() {
-            b.add_stage(i, stage)?;
+            if let Err(e) = b.add_stage(i, stage) {
+                *found = b.warnings;
+                return Err(e);
+            }
         }
+        *found = b.warnings.clone();
         b.target = match &opts.target {
             None => b.stages.len() - 1,
             Some(t) => *b.by_name.get(&t.to_lowercase()).ok_or_else(|| {
@@ -217,20 +265,30 @@ impl<'a> Build<'a> {
     }
 
     fn add_stage(&mut self, i: usize, stage: Stage) -> Result<()> {
-        let base = self
-            .lexer
-            .process_word(&stage.base, &self.global_args)
-            .map_err(|e| Error::at(stage.span, e.message))?;
+        let base = self.lexer.process(&stage.base, &self.global_args).map_err(|e| Error::at(stage.span, e.message))?;
+        self.warnings.extend(super::checks::undefined_from_args(&base.unmatched, &self.declared_args, stage.span));
+        let base = base.result;
         if base.is_empty() {
             return Err(Error::at(stage.span, format!("base name ({}) should not be blank", stage.base)));
         }
         let platform = match &stage.platform {
             None => None,
             Some(p) => {
-                let v = self
+                let r = self
                     .lexer
-                    .process_word(p, &self.global_args)
+                    .process(p, &self.global_args)
                     .map_err(|e| Error::at(stage.span, format!("failed to process arguments for platform {p}: {}", e.message)))?;
+                self.warnings.extend(super::checks::undefined_from_args(&r.unmatched, &self.declared_args, stage.span));
+                self.warnings.extend(super::checks::platform_flag(
+                    p,
+                    &r.result,
+                    &r.matched,
+                    &r.unmatched,
+                    &self.global_args,
+                    stage.name.as_deref(),
+                    stage.span,
+                ));
+                let v = r.result;
                 if v.is_empty() {
                     return Err(Error::at(stage.span, format!("empty platform value from expression {p}")));
                 }
@@ -395,7 +453,8 @@ impl<'a> Build<'a> {
     }
 
     /// Resolve base images and ONBUILD triggers until the reachable set is stable; then dispatch.
-    pub fn run(mut self, resolved: &Resolved) -> Result<BuildOutcome> {
+    /// On an error, `self.warnings` holds the warnings found before it.
+    pub fn run(&mut self, resolved: &Resolved) -> Result<BuildOutcome> {
         loop {
             let reachable = self.reachable();
             let mut need = Vec::new();
@@ -430,6 +489,9 @@ impl<'a> Build<'a> {
                     Some(img) if !s.onbuild_done => {
                         let config = ImageConfig::from_json(&img.config)
                             .map_err(|e| Error::at(s.span, format!("failed to parse image config: {e}")))?;
+                        if let Some(w) = self.base_platform_check(i, &config) {
+                            self.warnings.push(w);
+                        }
                         self.stages[i].onbuild_done = true;
                         if self.add_onbuild(i, &config.config.on_build)? {
                             new_deps = true;
@@ -470,6 +532,24 @@ impl<'a> Build<'a> {
         self.dispatch_all(resolved)
     }
 
+    /// `InvalidBaseImagePlatform` for a stage's resolved base image (checked once, when the
+    /// stock frontend checks it: as the image is resolved, before any stage is dispatched).
+    fn base_platform_check(&self, i: usize, image: &ImageConfig) -> Option<Warning> {
+        let is_scratch = image.rootfs.diff_ids.is_empty() && image.history.iter().all(|h| h.empty_layer);
+        if is_scratch {
+            return None;
+        }
+        let mut expected = self.stage_platform(i);
+        if self.stages[i].platform.is_none() && self.implicit_target {
+            let differs = image.os != expected.os || image.architecture != expected.architecture;
+            let is_build = image.os == self.opts.build_platform.os && image.architecture == self.opts.build_platform.architecture;
+            if differs && !image.os.is_empty() && is_build {
+                expected = self.opts.build_platform.clone();
+            }
+        }
+        super::checks::base_platform(&self.stages[i].base_name, &expected, &image.platform(), self.stages[i].span)
+    }
+
     pub(super) fn add_onbuild(&mut self, stage: usize, triggers: &[String]) -> Result<bool> {
         let span = self.stages[stage].span;
         let mut cmds = Vec::new();
@@ -495,7 +575,7 @@ impl<'a> Build<'a> {
         Ok(new_deps)
     }
 
-    fn dispatch_all(mut self, resolved: &Resolved) -> Result<BuildOutcome> {
+    fn dispatch_all(&mut self, resolved: &Resolved) -> Result<BuildOutcome> {
         self.resolved_files = resolved.files.clone();
         let reachable = self.reachable();
         // Images named only by `--from` have no commands and depend on nothing: set them up
@@ -549,6 +629,8 @@ impl<'a> Build<'a> {
                 st.image.os_version = tp.os_version.clone();
             }
         }
+        let hoard_rules: Vec<Warning> = self.plans.iter().flat_map(super::checks::plan_warnings).collect();
+        self.warnings.extend(hoard_rules);
         let definition = self.marshal(st.output.as_ref());
         let result = PlatformResult {
             platform: st.image.platform().normalized(),
@@ -559,9 +641,9 @@ impl<'a> Build<'a> {
         };
         if !self.file_requests.is_empty() {
             let ready = self.ready.iter().map(|o| self.marshal(Some(o))).collect();
-            return Ok(BuildOutcome::NeedFiles(self.file_requests, ready));
+            return Ok(BuildOutcome::NeedFiles(std::mem::take(&mut self.file_requests), ready));
         }
-        Ok(BuildOutcome::Done(result, self.warnings))
+        Ok(BuildOutcome::Done(result, std::mem::take(&mut self.warnings)))
     }
 
     /// A copy of stage `i`'s state for reading while an instruction is built: everything but

@@ -18,7 +18,7 @@ use super::result::{build_result, PlatformOutput};
 
 fn warning(message: String) -> Warning {
     Warning {
-        rule: "HoardCache".into(),
+        rule: crate::lint::rules::HOARD_CACHE.name.into(),
         message,
         span: None,
     }

@@ -20,6 +20,9 @@ pub struct ConvertRequest {
     pub inputs: std::collections::BTreeMap<String, pb::Definition>,
     /// CI cache seeding/export, resolved by `gateway::ci`.
     pub ci: crate::convert::ci::CiInputs,
+    /// A `--call check` request: every stage is checked when no target is given (as the stock
+    /// frontend does), and nothing is built to answer it (no file is read from a state).
+    pub checks: bool,
 }
 
 /// The gateway's options as the converter's [`crate::convert::ConvertOpts`].
@@ -56,7 +59,8 @@ pub(crate) fn convert_opts(req: &ConvertRequest) -> crate::convert::ConvertOpts 
             NetworkMode::Host => Some("host".into()),
             NetworkMode::None => Some("none".into()),
         },
-        all_stages: false,
+        all_stages: req.checks && o.target.as_deref().is_none_or(str::is_empty),
+        no_reads: req.checks,
         named_contexts: crate::convert::NamedContexts {
             values: o.named_contexts.clone(),
             shared_keys: o

@@ -101,6 +101,14 @@ pub fn check_frontend_caps(requested: &[String]) -> Result<(), Error> {
     Ok(())
 }
 
+/// Which build checks this build reports and whether they fail it: the
+/// `BUILDKIT_DOCKERFILE_CHECK` build arg, else the Dockerfile's `# check=` directive.
+fn check_config(opts: &BuildOpts, text: &str) -> Result<crate::lint::CheckConfig, Error> {
+    let directive = crate::parser::find_hash_directive("check", text).map(|d| d.cmdline);
+    let arg = opts.build_args.get("BUILDKIT_DOCKERFILE_CHECK").map(String::as_str);
+    crate::lint::CheckConfig::for_build(directive.as_deref(), arg)
+}
+
 /// `"<Rule>: <msg> (line N)"` (BuildKit `linter.LintFormatShort`).
 pub fn warn_short(w: &Warning) -> String {
     match w.span {
@@ -213,14 +221,19 @@ pub(super) async fn send_warnings(gw: &Gateway, df: &LoadedDockerfile, warnings:
         language: df.source.language.clone(),
     };
     for w in warnings {
+        let (description, url) = crate::lint::describe(w);
         let msg = WarnMessage {
             vertex_digest: df.vertex_digest.clone(),
             level: 1,
             short: warn_short(w),
-            detail: Vec::new(),
-            url: String::new(),
+            detail: if description.is_empty() { Vec::new() } else { vec![description.as_bytes().to_vec()] },
+            url: url.to_string(),
             source_info: Some(info.clone()),
-            ranges: w.span.map(pb_range).into_iter().collect(),
+            // One range per line of the instruction, as the stock `Node.Location()`.
+            ranges: w
+                .span
+                .map(|s| (s.start..=s.end.max(s.start)).map(|l| pb_range(crate::error::Span::line(l))).collect())
+                .unwrap_or_default(),
         };
         if let Err(e) = gw.warn(msg).await {
             eprintln!("hoard: sending warning failed: {e}");
@@ -235,7 +248,14 @@ async fn convert_request(gw: &Gateway, opts: &BuildOpts, dockerignore: Vec<Strin
     } else {
         Default::default()
     };
-    Ok(ConvertRequest { opts: opts.clone(), llb_caps: gw.caps().llb.ids().clone(), dockerignore, inputs, ci: Default::default() })
+    Ok(ConvertRequest {
+        opts: opts.clone(),
+        llb_caps: gw.caps().llb.ids().clone(),
+        dockerignore,
+        inputs,
+        ci: Default::default(),
+        checks: false,
+    })
 }
 
 /// Everything after connecting: returns the result to `Return`, or the error.
@@ -276,18 +296,32 @@ async fn flow(
             return super::outline::outline_request(gw, &df, &text, &req).await;
         }
         Some(REQUEST_LINT) => {
+            let checks = match check_config(&opts, &text) {
+                Ok(c) => c,
+                Err(e) => return Ok(subrequests::lint_result(&df.source, &[], Some(&e))),
+            };
             // Checks never build: files of intermediate states stay unknown.
-            let req = convert_request(gw, &opts, Vec::new()).await?;
+            let mut req = convert_request(gw, &opts, Vec::new()).await?;
+            req.checks = true;
             let mut resolver = GatewayResolver::new(gw, &opts, Files::Unknown);
             return match convert_all(&mut resolver, &text, &req).await {
-                Ok(done) => Ok(subrequests::lint_result(&df.source, &done.warnings, None)),
-                Err(GatewayError::Frontend(e)) => Ok(subrequests::lint_result(&df.source, &[], Some(&e))),
+                Ok(done) => {
+                    let (warnings, err) = checks.apply(done.warnings);
+                    Ok(subrequests::lint_result(&df.source, &warnings, err.as_ref()))
+                }
+                Err(GatewayError::Frontend(e)) => {
+                    // The warnings found before the error are reported with it.
+                    let (warnings, _) = checks.apply(e.warnings.clone());
+                    Ok(subrequests::lint_result(&df.source, &warnings, Some(&e)))
+                }
                 Err(e) => Err(e),
             };
         }
         _ => {}
     }
 
+    crate::parser::check_utf8(&df.source.data)?;
+    let checks = check_config(&opts, &text)?;
     let dockerignore = match (&df.dockerignore, context_ignore) {
         (Some(d), _) => parse_dockerignore(d),
         (None, Some(task)) => parse_dockerignore(
@@ -300,18 +334,38 @@ async fn flow(
     req.ci = ci;
     trace(&opts, ".dockerignore read");
     let mut resolver = GatewayResolver::new(gw, &opts, Files::Read);
-    let mut done = convert_all(&mut resolver, &text, &req).await?;
-    trace(&opts, &format!("converted in {} rounds", done.rounds));
-    // Seeding: caches already warm on this builder are not seeded again (nor the seed pulled).
-    if let Some(warm) = super::ci::probe(gw, &opts, &done.results).await? {
-        if !warm.is_empty() {
-            req.ci.warm = Some(warm);
-            let resolved = std::mem::take(&mut done.resolved);
-            done = rounds::drive_from(&text, &convert_opts(&req), &mut resolver, resolved).await?;
+    let converted = async {
+        let mut done = convert_all(&mut resolver, &text, &req).await?;
+        trace(&opts, &format!("converted in {} rounds", done.rounds));
+        // Seeding: caches already warm on this builder are not seeded again (nor the seed pulled).
+        if let Some(warm) = super::ci::probe(gw, &opts, &done.results).await? {
+            if !warm.is_empty() {
+                req.ci.warm = Some(warm);
+                let resolved = std::mem::take(&mut done.resolved);
+                done = rounds::drive_from(&text, &convert_opts(&req), &mut resolver, resolved).await?;
+            }
         }
+        Ok::<_, GatewayError>(done)
     }
+    .await;
+    let mut done = match converted {
+        Ok(done) => done,
+        Err(GatewayError::Frontend(e)) => {
+            // The warnings found before the error reach the user first, as with the stock frontend.
+            let mut found = ci_warnings;
+            found.extend(e.warnings.iter().cloned());
+            let (warnings, _) = checks.apply(found);
+            send_warnings(gw, &df, &warnings).await;
+            return Err(GatewayError::Frontend(e));
+        }
+        Err(e) => return Err(e),
+    };
     done.warnings.splice(0..0, ci_warnings);
-    send_warnings(gw, &df, &done.warnings).await;
+    let (warnings, lint_error) = checks.apply(std::mem::take(&mut done.warnings));
+    send_warnings(gw, &df, &warnings).await;
+    if let Some(e) = lint_error {
+        return Err(GatewayError::Frontend(e));
+    }
     if done.results.is_empty() {
         return Err(GatewayError::Frontend(Error::new("internal error: the converter produced no result")));
     }

@@ -166,14 +166,30 @@ pub fn lint_json(src: &SourceFile, warnings: &[Warning], build_error: Option<&Er
     let ws: Vec<Value> = warnings
         .iter()
         .map(|w| {
-            json!({
-                "ruleName": w.rule,
-                "detail": w.message,
-                "location": location_json(w.span),
-            })
+            let (description, url) = crate::lint::describe(w);
+            let mut o = Map::new();
+            o.insert("ruleName".into(), json!(w.rule));
+            // Go's omitempty.
+            if !description.is_empty() {
+                o.insert("description".into(), json!(description));
+            }
+            if !url.is_empty() {
+                o.insert("url".into(), json!(url));
+            }
+            if !w.message.is_empty() {
+                o.insert("detail".into(), json!(w.message));
+            }
+            // One range per line of the instruction, as the stock `Node.Location()`.
+            let location = match w.span {
+                Some(span) => node_location_json(span),
+                None => location_json(None),
+            };
+            o.insert("location".into(), location);
+            Value::Object(o)
         })
         .collect();
-    m.insert("warnings".into(), Value::Array(ws));
+    // A Go nil slice: `null` when there is nothing to report.
+    m.insert("warnings".into(), if ws.is_empty() { Value::Null } else { Value::Array(ws) });
     m.insert("sources".into(), json!([source_info_json(src)]));
     if let Some(e) = build_error {
         let loc = match e.span {
@@ -197,7 +213,12 @@ pub fn lint_result(src: &SourceFile, warnings: &[Warning], build_error: Option<&
     });
     let mut txt = String::new();
     for w in sorted {
-        let _ = write!(txt, "\nWARNING: {}\n{}\n", w.rule, w.message);
+        let (_, url) = crate::lint::describe(w);
+        let _ = write!(txt, "\nWARNING: {}", w.rule);
+        if !url.is_empty() {
+            let _ = write!(txt, " - {url}");
+        }
+        let _ = write!(txt, "\n{}\n", w.message);
         if let Some(s) = w.span {
             txt.push_str(&print_source(src, &[s]));
         }
@@ -222,72 +243,10 @@ pub struct TargetInfo {
     pub span: Option<Span>,
 }
 
-/// The comments of every instruction, keyed by its first line: the stock parser's
-/// `PrevComment`. Comment lines since the previous instruction count, blank lines between them
-/// and the instruction do not matter, an empty `#` line starts over, and parser directives at
-/// the top are not comments. Each comment is the line after its first character, trimmed (so
-/// an indented `  # x` reads `# x`, as in the stock parser).
-pub fn prev_comments(text: &str, nodes: &[crate::parser::Node]) -> BTreeMap<usize, Vec<String>> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let lines: Vec<&str> = text.split('\n').collect();
-    let mut out = BTreeMap::new();
-    let mut prev_end = 0;
-    let mut directives = DirectiveScan::default();
-    for n in nodes {
-        let mut comments: Vec<String> = Vec::new();
-        let hi = n.span.start.saturating_sub(1).min(lines.len());
-        for &line in &lines[prev_end.min(hi)..hi] {
-            let is_directive = prev_end == 0 && directives.is_directive(line);
-            if line.trim_start().starts_with('#') && !is_directive {
-                let c = line.get(1..).unwrap_or("").trim();
-                if c.is_empty() {
-                    comments.clear();
-                } else {
-                    comments.push(c.to_string());
-                }
-            }
-        }
-        if prev_end == 0 {
-            // Directives end at the first instruction.
-            directives.done = true;
-        }
-        out.insert(n.span.start, comments);
-        prev_end = n.span.end.max(n.span.start);
-    }
-    out
-}
-
-/// Recognises the `# key=value` parser directives (syntax, escape, check) at the top of a file.
-#[derive(Default)]
-struct DirectiveScan {
-    done: bool,
-    seen: Vec<String>,
-}
-
-impl DirectiveScan {
-    fn is_directive(&mut self, line: &str) -> bool {
-        if self.done {
-            return false;
-        }
-        let parsed = line.trim_start().strip_prefix('#').and_then(|body| {
-            let body = body.trim_start();
-            let name_len = body.find(|c: char| !c.is_ascii_alphanumeric()).unwrap_or(body.len());
-            let (name, rest) = body.split_at(name_len);
-            let value = rest.trim_start().strip_prefix('=')?;
-            let starts_alpha = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic());
-            (starts_alpha && !value.is_empty()).then(|| name.to_ascii_lowercase())
-        });
-        match parsed {
-            Some(name) if ["syntax", "escape", "check"].contains(&name.as_str()) && !self.seen.contains(&name) => {
-                self.seen.push(name);
-                true
-            }
-            _ => {
-                self.done = true;
-                false
-            }
-        }
-    }
+/// The comments of every instruction (the parser's [`crate::parser::Node::comments`], stock
+/// `PrevComment`), keyed by its first line.
+pub fn prev_comments(_text: &str, nodes: &[crate::parser::Node]) -> BTreeMap<usize, Vec<String>> {
+    nodes.iter().map(|n| (n.span.start, n.comments.clone())).collect()
 }
 
 /// List the stages of a Dockerfile (the last one is the default target).
@@ -614,7 +573,7 @@ mod tests {
         assert_eq!(r.metadata["result.statuscode"], b"0");
         assert_eq!(r.metadata["version"], b"1.0.0");
         let v: Value = serde_json::from_slice(&r.metadata["result.json"]).unwrap();
-        assert_eq!(v["warnings"], json!([]));
+        assert_eq!(v["warnings"], Value::Null);
         assert_eq!(v["sources"][0]["filename"], "Dockerfile");
         assert_eq!(v["sources"][0]["language"], "Dockerfile");
         assert!(v.get("buildError").is_none());
@@ -634,13 +593,22 @@ mod tests {
         let v: Value = serde_json::from_slice(&r.metadata["result.json"]).unwrap();
         assert_eq!(
             v["warnings"][0],
-            json!({"ruleName":"MaintainerDeprecated","detail":"Maintainer instruction is deprecated","location":{"ranges":[{"start":{"line":3},"end":{"line":3}}]}})
+            json!({
+                "ruleName": "MaintainerDeprecated",
+                "description": "The MAINTAINER instruction is deprecated, use a label instead to define an image author",
+                "url": "https://docs.docker.com/go/dockerfile/rule/maintainer-deprecated/",
+                "detail": "Maintainer instruction is deprecated",
+                "location": {"ranges": [{"start": {"line": 3}, "end": {"line": 3}}]}
+            })
         );
         assert_eq!(v["warnings"][1]["location"], json!({"sourceIndex": -1}));
         assert_eq!(v["buildError"]["message"], "boom");
         assert_eq!(v["buildError"]["location"]["ranges"][0]["start"]["line"], 2);
         let txt = String::from_utf8(r.metadata["result.txt"].clone()).unwrap();
-        assert!(txt.starts_with("\nWARNING: Global\nno line\n\nWARNING: MaintainerDeprecated\n"), "{txt}");
+        assert!(
+            txt.starts_with("\nWARNING: Global\nno line\n\nWARNING: MaintainerDeprecated - https://docs.docker.com/go/dockerfile/rule/maintainer-deprecated/\n"),
+            "{txt}"
+        );
         assert!(txt.contains("   3 | >>> MAINTAINER me\n"), "{txt}");
     }
 

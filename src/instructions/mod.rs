@@ -21,7 +21,7 @@ mod goparse;
 pub mod heredoc;
 mod mount;
 mod parse;
-mod suggest;
+pub(crate) mod suggest;
 
 pub use commands::*;
 pub use goparse::{format_duration, parse_duration};

@@ -7,6 +7,7 @@ use super::heredoc::{chomp_heredoc_content, parse_heredoc_marker};
 use super::mount::{mount_from_unexpanded, parse_device, Mount};
 use super::suggest;
 use crate::error::{Error, Result, Warning};
+use crate::lint::rules;
 use crate::parser::{Dockerfile, Node};
 
 /// A parsed Dockerfile.
@@ -54,21 +55,21 @@ const INSTRUCTIONS: [&str; 18] = [
 pub fn parse(df: &Dockerfile) -> Result<ParsedFile> {
     let mut out = ParsedFile::default();
     for node in &df.nodes {
-        let ins = parse_instruction(node, &mut out.warnings).map_err(|e| {
-            Error::at(
-                node.span,
-                format!(
-                    "dockerfile parse error on line {}: {}",
-                    node.span.start, e.message
-                ),
-            )
-        })?;
+        let ins = match parse_instruction(node, &mut out.warnings) {
+            Ok(ins) => ins,
+            Err(e) => {
+                let message = format!("dockerfile parse error on line {}: {}", node.span.start, e.message);
+                return Err(Error::at(node.span, message).with_warnings(out.warnings));
+            }
+        };
         match ins {
             Instruction::Command(Command::Arg(a)) if out.stages.is_empty() => out.meta_args.push(a),
             Instruction::Stage(s) => out.stages.push(s),
             Instruction::Command(c) => match out.stages.last_mut() {
                 Some(stage) => stage.commands.push(c),
-                None => return Err(Error::at(node.span, "no build stage in current context")),
+                None => {
+                    return Err(Error::at(node.span, "no build stage in current context").with_warnings(out.warnings))
+                }
             },
         }
     }
@@ -95,17 +96,15 @@ pub fn parse_instruction(node: &Node, warnings: &mut Vec<Warning>) -> Result<Ins
     let r = match node.keyword.as_str() {
         "from" => {
             lint_from(&req, warnings);
-            return parse_from(&req)
-                .map(Instruction::Stage)
-                .map_err(|m| Error::at(node.span, m));
+            let stage = parse_from(&req).map_err(|m| Error::at(node.span, m))?;
+            if let Some(name) = &stage.name {
+                lint_description("FROM", std::slice::from_ref(name), node, warnings);
+            }
+            return Ok(Instruction::Stage(stage));
         }
         "env" => parse_env(&req).map(Command::Env),
         "maintainer" => {
-            warnings.push(Warning {
-                rule: "MaintainerDeprecated".into(),
-                message: "Maintainer instruction is deprecated in favor of using label".into(),
-                span: Some(node.span),
-            });
+            warnings.push(rules::MAINTAINER_DEPRECATED.warn(node.span, "Maintainer instruction is deprecated in favor of using label"));
             parse_maintainer(&req).map(Command::Maintainer)
         }
         "label" => parse_label(&req).map(Command::Label),
@@ -121,7 +120,11 @@ pub fn parse_instruction(node: &Node, warnings: &mut Vec<Warning>) -> Result<Ins
         "user" => parse_user(&req).map(Command::User),
         "volume" => parse_volume(&req).map(Command::Volume),
         "stopsignal" => parse_stopsignal(&req).map(Command::StopSignal),
-        "arg" => parse_arg(&req).map(Command::Arg),
+        "arg" => parse_arg(&req).map(|a| {
+            let keys: Vec<String> = a.args.iter().map(|(k, _)| k.clone()).collect();
+            lint_description("ARG", &keys, node, warnings);
+            Command::Arg(a)
+        }),
         "shell" => parse_shell(&req).map(Command::Shell),
         _ => {
             let msg = format!("unknown instruction: {}", req.keyword);
@@ -217,13 +220,8 @@ fn blank_names(cmd: &str) -> String {
 }
 
 fn lint_from(req: &Req<'_>, warnings: &mut Vec<Warning>) {
-    let span = Some(req.node.span);
     if req.args.len() == 3 && req.args[2] != req.args[2].to_lowercase() {
-        warnings.push(Warning {
-            rule: "StageNameCasing".into(),
-            message: format!("Stage name '{}' should be lowercase", req.args[2]),
-            span,
-        });
+        warnings.push(rules::STAGE_NAME_CASING.warn(req.node.span, format!("Stage name '{}' should be lowercase", req.args[2])));
     }
     if req.args.len() >= 3 {
         let cmd = &req.keyword;
@@ -238,13 +236,24 @@ fn lint_from(req: &Req<'_>, warnings: &mut Vec<Warning>) {
             true
         };
         if !ok {
-            warnings.push(Warning {
-                rule: "FromAsCasing".into(),
-                message: format!("'{as_}' and '{cmd}' keywords' casing do not match"),
-                span,
-            });
+            warnings.push(rules::FROM_AS_CASING.warn(req.node.span, format!("'{as_}' and '{cmd}' keywords' casing do not match")));
         }
     }
+}
+
+/// `InvalidDefinitionDescription`: the last comment above a named stage or an ARG should start
+/// with the name it describes.
+fn lint_description(instruction: &str, keys: &[String], node: &Node, warnings: &mut Vec<Warning>) {
+    let (Some(last), Some(first)) = (node.comments.last(), keys.first()) else { return };
+    let word = last.split(' ').next().unwrap_or("");
+    if keys.iter().any(|k| k == word) {
+        return;
+    }
+    let example = if keys.len() > 1 { "<arg_key>" } else { first.as_str() };
+    warnings.push(rules::INVALID_DEFINITION_DESCRIPTION.warn(
+        node.span,
+        format!("Comment for {instruction} should follow the format: `# {example} <description>`"),
+    ));
 }
 
 fn valid_stage_name(name: &str) -> bool {

@@ -24,6 +24,7 @@ fn node(line: usize, original: &str, flags: &[&str], args: &[&str]) -> Node {
         original: original.to_string(),
         heredocs: Vec::new(),
         span: Span::line(line),
+        comments: Vec::new(),
     }
 }
 

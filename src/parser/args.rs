@@ -47,6 +47,7 @@ pub(super) fn node_from_line(line: &str, escape: char) -> Result<Node, String> {
         original: line.to_string(),
         heredocs: Vec::new(),
         span: Span::default(),
+        comments: Vec::new(),
     })
 }
 

@@ -26,6 +26,8 @@ mod lines;
 mod node;
 mod shlex;
 
+mod encoding;
+pub use encoding::check_utf8;
 pub use directives::{detect_syntax, find_hash_directive, SyntaxDirective};
 pub use dump::go_quote;
 pub use heredoc::{chomp as chomp_heredoc, parse_marker as parse_heredoc_marker};
@@ -36,7 +38,7 @@ use directives::{escape_token, DirectiveParser, KEY_CHECK, KEY_ESCAPE};
 use lines::{is_comment, is_empty_continuation_line, trim_continuation, trim_newline, PhysicalLines};
 
 /// Rule name of the warning for whitespace-only lines inside a continued instruction.
-pub const RULE_EMPTY_CONTINUATION: &str = "NoEmptyContinuation";
+pub const RULE_EMPTY_CONTINUATION: &str = crate::lint::rules::NO_EMPTY_CONTINUATION.name;
 
 /// Parse a whole Dockerfile.
 pub fn parse(text: &str) -> Result<Dockerfile> {
@@ -48,6 +50,8 @@ pub fn parse(text: &str) -> Result<Dockerfile> {
         directives: DirectiveParser::new("#", 0),
         nodes: Vec::new(),
         warnings: Vec::new(),
+        comments: Vec::new(),
+        was_directive: false,
     };
     parser.run()?;
     let directives = Directives {
@@ -66,12 +70,27 @@ struct Parser<'a> {
     directives: DirectiveParser,
     nodes: Vec<Node>,
     warnings: Vec<Warning>,
+    /// Comments since the last instruction (see [`Node::comments`]).
+    comments: Vec<String>,
+    /// The line `process_line` saw last was a parser directive.
+    was_directive: bool,
 }
 
 impl<'a> Parser<'a> {
     fn run(&mut self) -> Result<()> {
         while let Some(raw) = self.lines.next() {
+            if is_comment(raw) {
+                let comment = raw.trim_start_matches('\u{feff}').get(1..).unwrap_or("").trim();
+                if comment.is_empty() {
+                    self.comments.clear();
+                } else {
+                    self.comments.push(comment.to_string());
+                }
+            }
             let first = self.process_line(raw, true)?;
+            if self.was_directive {
+                self.comments.pop();
+            }
             self.current += 1;
             let start = self.current;
             let (first, mut end_of_line) = trim_continuation(first, self.escape);
@@ -96,23 +115,24 @@ impl<'a> Parser<'a> {
                 line.push_str(part);
             }
             if empty_continuation {
-                self.warnings.push(Warning {
-                    rule: RULE_EMPTY_CONTINUATION.to_string(),
-                    message: format!("Empty continuation line found in: {line}"),
-                    span: Some(Span::line(self.current)),
-                });
+                self.warnings.push(
+                    crate::lint::rules::NO_EMPTY_CONTINUATION.warn(Span::line(self.current), "Empty continuation line"),
+                );
             }
-            let node = self.instruction(&line, start)?;
+            let mut node = self.instruction(&line, start)?;
+            node.comments = std::mem::take(&mut self.comments);
             self.nodes.push(node);
         }
         if self.nodes.is_empty() {
             return Err(Error::at(Span::line(self.current.max(1)), "file with no instructions"));
         }
         if self.lines.too_long {
-            return Err(Error::at(
-                Span::line(self.current + 1),
-                format!("dockerfile line greater than max allowed size of {}", lines::MAX_TOKEN - 1),
-            ));
+            // Located, as in the stock parser, at the last line read before the long one.
+            let message = format!("dockerfile line greater than max allowed size of {}", lines::MAX_TOKEN - 1);
+            return Err(match self.current {
+                0 => Error::new(message),
+                n => Error::at(Span::line(n), message),
+            });
         }
         Ok(())
     }
@@ -125,7 +145,9 @@ impl<'a> Parser<'a> {
             token = token.trim_start();
         }
         let here = Span::line(self.current + 1);
-        if let Some(d) = self.directives.parse_line(token).map_err(|e| Error::at(here, e))? {
+        let directive = self.directives.parse_line(token).map_err(|e| Error::at(here, e))?;
+        self.was_directive = directive.is_some();
+        if let Some(d) = directive {
             if d.name == KEY_ESCAPE {
                 self.escape = escape_token(&d.value).map_err(|e| Error::at(here, e))?;
             }
@@ -344,7 +366,7 @@ mod stock_behaviour_tests {
         let msgs: Vec<_> = df.warnings.iter().map(|w| w.message.as_str()).collect();
         assert_eq!(
             msgs,
-            ["Empty continuation line found in: RUN something     following     more", "Empty continuation line found in: RUN another     thing"]
+            ["Empty continuation line", "Empty continuation line"]
         );
         assert_eq!(df.nodes[4].args, ["x    after"]);
         assert_eq!(df.nodes[5].args, ["y     z"]);
@@ -353,7 +375,10 @@ mod stock_behaviour_tests {
     #[test]
     fn scanner_limit_is_an_error() {
         let text = format!("\n\t\tFROM image\n\t\tLABEL test={}\n", "a".repeat(lines::MAX_TOKEN));
-        assert_eq!(parse(&text).unwrap_err().message, "dockerfile line greater than max allowed size of 65535");
+        let e = parse(&text).unwrap_err();
+        assert_eq!(e.message, "dockerfile line greater than max allowed size of 65535");
+        // The stock parser points at the last line it read (2), not at the long one.
+        assert_eq!(e.span, Some(Span::line(2)));
     }
 
     #[test]

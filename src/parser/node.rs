@@ -54,6 +54,11 @@ pub struct Node {
     pub heredocs: Vec<Heredoc>,
     /// Lines spanned, including continuation lines and heredoc bodies.
     pub span: Span,
+    /// The comment lines since the previous instruction (stock `PrevComment`): each trimmed,
+    /// without its `#`; an empty `#` line starts over; parser directives are not comments.
+    /// Stage and ARG descriptions (`--call outline`, `targets`) and the
+    /// `InvalidDefinitionDescription` check read them.
+    pub comments: Vec<String>,
 }
 
 /// A parsed Dockerfile.
