@@ -8,7 +8,7 @@
 
 use std::hint::black_box;
 
-use criterion::{criterion_group, criterion_main, Criterion};
+use criterion::{criterion_group, Criterion};
 use hoard::convert::{convert, ConvertOpts, Outcome, Resolved, ResolvedImage};
 use hoard::image::{ImageConfig, Platform};
 
@@ -123,4 +123,20 @@ criterion_group! {
     config = Criterion::default().sample_size(20);
     targets = bench
 }
-criterion_main!(benches);
+
+fn main() {
+    // `cargo test --all-targets` runs this without `--bench` and with the test harness's own
+    // arguments (`--test-threads`), which criterion refuses: then convert each file once.
+    if !std::env::args().any(|a| a == "--bench") {
+        let resolved = resolved();
+        for lines in [1000, 2500, 5000] {
+            match convert(&generate(lines), &opts(), &resolved).unwrap() {
+                Outcome::Done { .. } => {}
+                other => panic!("the generated Dockerfile did not convert in one round: {other:?}"),
+            }
+        }
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}
