@@ -4,7 +4,8 @@
 //!
 //! `cargo bench --bench convert`. With `HOARD_BENCH_WRITE=<dir>` the generated Dockerfiles are
 //! also written there (`Dockerfile.<lines>`), for the `--call outline` comparison in
-//! `bench/frontend.py`; `HOARD_BENCH_WRITE_ONLY=1` writes them without benchmarking.
+//! `bench/frontend.py`; `HOARD_BENCH_WRITE_ONLY=1` writes them without benchmarking, and so
+//! does `cargo test --bench convert` (which converts each once).
 
 use std::hint::black_box;
 
@@ -130,7 +131,12 @@ fn main() {
     if !std::env::args().any(|a| a == "--bench") {
         let resolved = resolved();
         for lines in [1000, 2500, 5000] {
-            match convert(&generate(lines), &opts(), &resolved).unwrap() {
+            let text = generate(lines);
+            if let Ok(dir) = std::env::var("HOARD_BENCH_WRITE") {
+                std::fs::create_dir_all(&dir).unwrap();
+                std::fs::write(format!("{dir}/Dockerfile.{lines}"), &text).unwrap();
+            }
+            match convert(&text, &opts(), &resolved).unwrap() {
                 Outcome::Done { .. } => {}
                 other => panic!("the generated Dockerfile did not convert in one round: {other:?}"),
             }

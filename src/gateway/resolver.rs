@@ -42,6 +42,7 @@ pub struct GatewayResolver {
     /// Terminal ops of the states solved in the background so far.
     warmed: HashSet<Vec<u8>>,
     warming: Vec<JoinHandle<Result<String, GatewayError>>>,
+    opts: BuildOpts,
 }
 
 impl GatewayResolver {
@@ -53,6 +54,7 @@ impl GatewayResolver {
             files,
             warmed: HashSet::new(),
             warming: Vec::new(),
+            opts: opts.clone(),
         }
     }
 
@@ -120,6 +122,7 @@ impl Resolver for GatewayResolver {
     type Error = GatewayError;
 
     async fn images(&mut self, needs: &[ImageRequest]) -> Result<Vec<ResolvedImage>, GatewayError> {
+        super::frontend::trace(&self.opts, &format!("resolving {} image(s)", needs.len()));
         let mut tasks = Vec::with_capacity(needs.len());
         for need in needs {
             let gw = self.gw.clone();
@@ -153,7 +156,9 @@ impl Resolver for GatewayResolver {
                 })
             }));
         }
-        join_all(tasks).await
+        let r = join_all(tasks).await;
+        super::frontend::trace(&self.opts, &format!("{} image(s) resolved", needs.len()));
+        r
     }
 
     async fn files(
