@@ -190,10 +190,10 @@ def main():
     if "cold-multi" in cases:
         run.cold("cold-multi", "Dockerfile", ["--build-arg", "BASE=hoard-test/busybox:multi",
                                               "--platform", "linux/amd64,linux/386"])
-    if "noop" in cases:
-        run.noop()
     if "outline" in cases:
         run.outline()
+    if "noop" in cases:
+        run.noop()
     res = summary(run.records)
     meta = {"commit": os.environ.get("HOARD_BENCH_COMMIT", "?"), "image": a.image, "reps": a.reps,
             "load_before": load_before, "load_after": " ".join(open("/proc/loadavg").read().split()[:3]),

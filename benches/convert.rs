@@ -92,7 +92,10 @@ fn bench(c: &mut Criterion) {
     let resolved = resolved();
     // `HOARD_BENCH_ITERS=N`: convert the 5,000-line file N times and stop, for `perf stat`
     // (CPU time and instructions do not depend on what else the machine runs).
-    if let Some(n) = std::env::var("HOARD_BENCH_ITERS").ok().and_then(|v| v.parse::<usize>().ok()) {
+    if let Some(n) = std::env::var("HOARD_BENCH_ITERS")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+    {
         let text = generate(5000);
         for _ in 0..n {
             black_box(convert(black_box(&text), &opts(), &resolved).unwrap());
