@@ -19,11 +19,8 @@ const BASE: &str = "hoard-test/busybox";
 /// real files hold (RUN with package managers, ENV, WORKDIR, COPY from the context and from
 /// earlier stages, LABEL, ARG, USER), and a final stage copying from a sample of the stages.
 pub fn generate(lines: usize) -> String {
-    let mut out = vec![
-        "# syntax=docker/dockerfile:1".to_string(),
-        format!("ARG BASE={BASE}"),
-        "ARG VERSION=1.0".to_string(),
-    ];
+    // No `# syntax=` line: the stock frontend would fetch that frontend from a registry.
+    let mut out = vec![format!("ARG BASE={BASE}"), "ARG VERSION=1.0".to_string()];
     let mut seed: u64 = 1;
     let mut next = move |n: u64| {
         seed = seed
