@@ -13,6 +13,8 @@
 //!   concurrently, and every background solve is awaited before `Return`.
 //! * [`Files::Unknown`] answers every file as unknown without building anything, for
 //!   requests that must not run build steps (`--call outline`, `--call check`).
+//! * [`Files::ReadOnly`] reads the files as [`Files::Read`] does but builds no `ready` state
+//!   meanwhile, for requests that only report the plan (`--call explain`, `--call eject`).
 
 use std::collections::HashSet;
 
@@ -31,6 +33,8 @@ use super::opts::{BuildOpts, CacheImport, ResolveMode};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Files {
     Read,
+    /// Read the files (building the states they are in), nothing else.
+    ReadOnly,
     Unknown,
 }
 
@@ -170,6 +174,7 @@ impl Resolver for GatewayResolver {
             return Ok(vec![None; needs.len()]);
         }
         self.failed_warmup().await?;
+        let ready = if self.files == Files::ReadOnly { Vec::new() } else { ready };
         for d in ready {
             let Some(key) = d.0.def.last().cloned() else {
                 continue;
