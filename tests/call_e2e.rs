@@ -216,3 +216,117 @@ fn describe_lists_lint_explain_and_eject() {
         assert!(txt.contains(want), "{want:?} not in:\n{txt}");
     }
 }
+
+/// `COPY . .` into `/` hides no cache the context does not fill: cargo's registry is cached
+/// while the context has no `root/.cargo`; once it has, that part is left alone and explain
+/// names the context's path; `.dockerignore` brings it back. The real build with the cache
+/// gives the stock frontend's image.
+#[test]
+fn context_copy_blocks_only_what_the_context_holds() {
+    if !e2e_enabled("context_copy_blocks_only_what_the_context_holds") {
+        return;
+    }
+    const INDEX: &str = "/root/.cargo/registry/index";
+    let scratch = Scratch::new("call-context-copy");
+    let dir = scratch.path.join("ctx");
+    fs::create_dir_all(&dir).unwrap();
+    let dockerfile = "FROM hoard-test/debian:bookworm\nWORKDIR /\nCOPY . .\nRUN if command -v cargo >/dev/null; then cargo build --release; fi; ls /Cargo.toml\n";
+    fs::write(dir.join("Dockerfile"), dockerfile).unwrap();
+    fs::write(dir.join("Cargo.toml"), "[package]\nname = \"x\"\n").unwrap();
+    let cargo_step = |dir: &Path| -> (Vec<String>, String) {
+        let o = call(dir, "explain,format=json", &[]);
+        assert!(o.status.success(), "{}", tail(&output_text(&o), 40));
+        let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+        let run = v["runs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["line"] == 4)
+            .unwrap()
+            .clone();
+        assert!(
+            run["tools"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|t| t["tool"] == "cargo"),
+            "{run:#}"
+        );
+        let targets = run["mounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["target"].as_str().unwrap().to_string())
+            .collect();
+        let notes = run["notes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n.as_str().unwrap())
+            .collect::<Vec<_>>()
+            .join("\n");
+        (targets, notes)
+    };
+
+    let (targets, notes) = cargo_step(&dir);
+    assert!(targets.iter().any(|t| t == INDEX), "{targets:?}\n{notes}");
+    assert!(!notes.contains("hoard does not hide"), "{notes}");
+
+    fs::create_dir_all(dir.join("root/.cargo/registry/index")).unwrap();
+    fs::write(dir.join("root/.cargo/registry/index/vendored"), "x").unwrap();
+    let (targets, notes) = cargo_step(&dir);
+    assert!(!targets.iter().any(|t| t == INDEX), "{targets:?}");
+    assert!(
+        targets.iter().any(|t| t == "/root/.cargo/git/db"),
+        "only what the context holds is left alone: {targets:?}"
+    );
+    assert!(
+        notes.contains(
+            "`COPY . .` (line 3) copies root/.cargo/registry/index from the build context"
+        ),
+        "{notes}"
+    );
+
+    fs::write(dir.join(".dockerignore"), "root\n").unwrap();
+    let (targets, notes) = cargo_step(&dir);
+    assert!(targets.iter().any(|t| t == INDEX), "{targets:?}\n{notes}");
+    fs::remove_file(dir.join(".dockerignore")).unwrap();
+    fs::remove_dir_all(dir.join("root")).unwrap();
+
+    // The build itself (which asks the same question) gives the stock image.
+    let mut tars = Vec::new();
+    for hoard in [false, true] {
+        let dest = scratch.path.join(format!("{hoard}.tar"));
+        let mut args = Vec::new();
+        if hoard {
+            args.extend([
+                "--build-arg".to_string(),
+                format!("BUILDKIT_SYNTAX={}", hoard_image()),
+            ]);
+        }
+        args.extend([
+            "--output".into(),
+            format!(
+                "type=oci,dest={},compression=uncompressed,force-compression=true",
+                dest.display()
+            ),
+            ".".into(),
+        ]);
+        let o = buildx(&dir, &args);
+        assert!(o.status.success(), "{}", tail(&output_text(&o), 40));
+        if hoard {
+            assert!(
+                output_text(&o).contains("hoard: look for root/.cargo/"),
+                "the build did not ask the context:\n{}",
+                tail(&output_text(&o), 60)
+            );
+        }
+        tars.push(load_oci(&dest).unwrap());
+    }
+    let diffs = compare_images(&tars[0], &tars[1]);
+    assert!(
+        diffs.is_empty(),
+        "{}",
+        report("context-copy", "stock", "hoard", &diffs)
+    );
+}

@@ -182,8 +182,9 @@ impl Build<'_> {
     /// Conflicts with COPYs from the build context, decided on what the context holds: a cache
     /// such a COPY blocks (its destination is an ancestor of the cache) is blocked only when
     /// the context has something at the cache's path. `None` while the context is asked: one
-    /// local source listing only those paths (their metadata where the daemon can send only
-    /// that). It reads no state of the build, so it is asked even while the stage is pending.
+    /// local source of only those paths (nothing is sent when the context has none of them;
+    /// when it has, the COPY sends the same files anyway). It reads no state of the build, so
+    /// it is asked even while the stage is pending.
     fn context_conflicts(&mut self, i: usize, step: &StepText, user: &UserInfo, plan: Plan) -> Option<Plan> {
         let st = self.stages[i].st.as_ref().expect("stage initialised");
         if !st.written.iter().any(|w| w.context_dir.is_some()) {
@@ -230,7 +231,6 @@ impl Build<'_> {
             include_patterns: rels.to_vec(),
             exclude_patterns: self.opts.dockerignore.clone(),
             shared_key_hint: Some(format!("{}:hoard-probe", self.opts.context_key)),
-            metadata_transfer: self.opts.llb_caps.contains(llb::caps::SOURCE_LOCAL_METADATA_TRANSFER).then(Vec::new),
             ..Default::default()
         };
         llb::local(&self.opts.context_key, &opts, OpMeta::named(format!("[internal] hoard: look for {} in the build context", rels.join(", "))))
