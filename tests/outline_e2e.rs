@@ -9,7 +9,7 @@
 //! An optional `setup` file lists `DIR TAG` lines: `DIR` is built with the stock frontend and
 //! loaded as `TAG` first (a base image with ONBUILD triggers, say).
 //!
-//! Also compared: `--call subrequests.describe` (which lists outline), `--call targets` on a
+//! Also compared: `--call subrequests.describe` (the stock list, then lint, explain and eject), `--call targets` on a
 //! Dockerfile with comments and a multi-line `FROM`, and the error for an unknown `--target`.
 //!
 //! Environment as for `tests/e2e.rs`: `HOARD_IMAGE` (default `hoard:dev`),
@@ -186,17 +186,35 @@ fn outline_lists_args_secrets_and_ssh() {
     }
 }
 
+/// hoard's describe is the stock list (same entries, same order) followed by the requests the
+/// stock frontend does not list: lint (which it answers), explain and eject.
 #[test]
 fn describe_lists_outline_like_stock() {
     if !e2e_enabled("describe_lists_outline_like_stock") {
         return;
     }
     let dir = outline_dir().join("nothing");
-    let mut problems = compare("nothing", &dir, "subrequests.describe", &[], false);
-    problems.extend(compare("nothing", &dir, "subrequests.describe,format=json", &[], true));
-    assert!(problems.is_empty(), "{}", problems.join("\n\n"));
-    let o = call(&dir, true, "subrequests.describe", &[]);
-    assert!(String::from_utf8_lossy(&o.stdout).contains("\noutline "), "{}", output_text(&o));
+    let outs: Vec<Output> = ["subrequests.describe", "subrequests.describe,format=json"]
+        .iter()
+        .flat_map(|what| [call(&dir, false, what, &[]), call(&dir, true, what, &[])])
+        .collect();
+    for (o, h) in outs.iter().zip([false, true, false, true]) {
+        assert!(o.status.success(), "{} failed:\n{}", who(h), tail(&output_text(o), 30));
+    }
+    let text = |o: &Output| String::from_utf8_lossy(&o.stdout).into_owned();
+    let extra = if selftest() { vec![] } else { vec!["frontend.lint", "frontend.explain", "frontend.eject"] };
+    let (stock, hoard) = (text(&outs[0]), text(&outs[1]));
+    assert!(hoard.starts_with(&stock), "--- stock ---\n{stock}--- hoard ---\n{hoard}");
+    let added: Vec<&str> = hoard[stock.len()..].lines().map(|l| l.split_whitespace().next().unwrap_or("")).collect();
+    let short: Vec<&str> = extra.iter().map(|n| n.strip_prefix("frontend.").unwrap()).collect();
+    assert_eq!(added, short, "{hoard}");
+    let json = |o: &Output| serde_json::from_slice::<Value>(&o.stdout).unwrap_or_else(|e| panic!("no JSON ({e}): {}", text(o)));
+    let (stock, hoard) = (json(&outs[2]), json(&outs[3]));
+    let (stock, hoard) = (stock.as_array().unwrap(), hoard.as_array().unwrap());
+    assert_eq!(&hoard[..stock.len()], &stock[..], "the stock entries differ");
+    let names: Vec<&str> = hoard[stock.len()..].iter().map(|r| r["name"].as_str().unwrap()).collect();
+    assert_eq!(names, extra);
+    assert!(text(&outs[1]).contains("\noutline "), "{}", output_text(&outs[1]));
 }
 
 #[test]

@@ -77,19 +77,25 @@ pub struct Step<'a> {
 }
 
 /// A path an earlier instruction of the stage wrote (with everything under it).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Written {
     pub path: String,
     /// The instruction's first line.
     pub line: usize,
     /// The instruction as the user wrote it, shortened (`COPY . /`).
     pub by: String,
+    /// A COPY of one directory of the local build context (`""`: its root) to `path`: what it
+    /// wrote under `path` is what the context holds under that directory, which the converter
+    /// can ask for (`convert/cache.rs`).
+    pub context_dir: Option<String>,
+    /// The context path found at this (narrowed) `path`, once asked.
+    pub found: Option<String>,
 }
 
 impl Written {
     /// An entry without a known origin (tests, approximations).
     pub fn path(path: &str) -> Self {
-        Written { path: path.to_string(), line: 0, by: String::new() }
+        Written { path: path.to_string(), ..Written::default() }
     }
 }
 
@@ -457,7 +463,7 @@ pub fn cache_id(recipe: &str, kind: &str, scope: Scope, platform: &Platform, bas
     id
 }
 
-fn overlaps(a: &str, b: &str) -> bool {
+pub fn overlaps(a: &str, b: &str) -> bool {
     let under = |x: &str, y: &str| x == y || x.starts_with(&format!("{}/", y.trim_end_matches('/')));
     under(a, b) || under(b, a)
 }
@@ -761,6 +767,12 @@ pub fn plan(step: &Step) -> Plan {
                 if let Some(w) = step.protected.iter().find(|w| overlaps(&target, &w.path)) {
                     let shown = if w.path.is_empty() { "/" } else { w.path.as_str() };
                     let by = if w.line > 0 { format!("`{}` (line {})", w.by, w.line) } else { "an earlier instruction".into() };
+                    if let Some(found) = &w.found {
+                        plan.notes.push(format!("{}: {by} copies {found} from the build context; hoard does not hide {target}", r.name));
+                        return Mount::Refused(format!(
+                            "{by} copies {found} from the build context to {target}, and a cache mount would hide it: leave it out with .dockerignore, or mount {target} yourself with `--mount=type=cache`"
+                        ));
+                    }
                     plan.notes.push(format!("{}: {by} wrote {shown}; hoard does not hide {target}", r.name));
                     return Mount::Refused(format!(
                         "{by} may have put files in {target}, and a cache mount would hide them: copy to a narrower destination than {shown} (or name the files), or mount {target} yourself with `--mount=type=cache`"
@@ -1602,6 +1614,7 @@ mod detection_tests {
             path: String::new(),
             line: 3,
             by: "COPY --from=xx / /".into(),
+            ..Written::default()
         }];
         let p = plan_step("apt-get update && apt-get install -y gcc", &[], &[], &root);
         let targets: Vec<String> = cache_ids(&p).into_iter().map(|m| m.0).collect();

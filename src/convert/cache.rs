@@ -8,7 +8,28 @@ use super::{FileRequest, RunPlan};
 use crate::cache::{self, MountKind, Plan, Selection, Step, UserInfo};
 use crate::error::Result;
 use crate::instructions::{MountType, RunCommand};
-use crate::llb::OpMeta;
+use crate::cache::Written;
+use crate::llb::{self, OpMeta};
+
+/// The [`FileRequest::key`] of questions about the build context's file list.
+pub const CONTEXT_PROBE: &str = "hoard-context-probe";
+
+/// Where in the build context the file a context COPY wrote at `target` came from; `None` when
+/// `target` is not under the COPY's destination, or cannot be named as a pattern.
+fn context_path(w: &Written, target: &str) -> Option<String> {
+    let dir = w.context_dir.as_deref()?;
+    let rest = if target == w.path {
+        ""
+    } else {
+        target.strip_prefix(&w.path)?.strip_prefix('/')?
+    };
+    let rel = match (dir, rest) {
+        ("", r) => r.to_string(),
+        (d, "") => d.to_string(),
+        (d, r) => format!("{d}/{r}"),
+    };
+    (!rel.is_empty() && !rel.contains(['*', '?', '[', '\\'])).then_some(rel)
+}
 
 /// A `/etc/passwd` entry: (name, uid, gid, home).
 fn passwd_entries(data: &str) -> Vec<(String, u32, u32, String)> {
@@ -62,7 +83,7 @@ impl Build<'_> {
         }
         if !st.pending && !self.file_requests.iter().any(|r| r.key == key && r.path == path) {
             let definition = self.marshal(st.output.as_ref());
-            self.file_requests.push(FileRequest { key, definition, path: path.to_string() });
+            self.file_requests.push(FileRequest { key, definition, path: path.to_string(), exists: false });
         }
         None
     }
@@ -129,6 +150,12 @@ impl Build<'_> {
     /// The planner's answer for this step as `user`.
     fn plan_step(&self, i: usize, step: &StepText, user: &UserInfo) -> Plan {
         let st = self.stages[i].st.as_ref().expect("stage initialised");
+        self.plan_with(i, step, user, &st.written)
+    }
+
+    /// [`Self::plan_step`] with these paths protected instead of the stage's written ones.
+    fn plan_with(&self, i: usize, step: &StepText, user: &UserInfo, protected: &[Written]) -> Plan {
+        let st = self.stages[i].st.as_ref().expect("stage initialised");
         cache::plan(&Step {
             args: step.args,
             shell_form: step.shell_form,
@@ -140,9 +167,73 @@ impl Build<'_> {
             base: &st.base_ref,
             user_mounts: &step.user_mounts,
             user_caches: &step.user_caches,
-            protected: &st.written,
+            protected,
             selection: step.selection,
         })
+    }
+
+    /// Whether the build context holds `rel` (after `.dockerignore`): `None` until asked,
+    /// `Some(None)` when the question went unanswered.
+    fn context_has(&self, rel: &str) -> Option<Option<bool>> {
+        let v = self.resolved_files.get(&(CONTEXT_PROBE.to_string(), rel.to_string()))?;
+        Some(v.as_ref().map(|d| !d.is_empty()))
+    }
+
+    /// Conflicts with COPYs from the build context, decided on what the context holds: a cache
+    /// such a COPY blocks (its destination is an ancestor of the cache) is blocked only when
+    /// the context has something at the cache's path. `None` while the context is asked: one
+    /// local source of only those paths (nothing is sent when the context has none of them;
+    /// when it has, the COPY sends the same files anyway). It reads no state of the build, so
+    /// it is asked even while the stage is pending.
+    fn context_conflicts(&mut self, i: usize, step: &StepText, user: &UserInfo, plan: Plan) -> Option<Plan> {
+        let st = self.stages[i].st.as_ref().expect("stage initialised");
+        if !st.written.iter().any(|w| w.context_dir.is_some()) {
+            return Some(plan);
+        }
+        let (copies, mut protected): (Vec<Written>, Vec<Written>) = st.written.iter().cloned().partition(|w| w.context_dir.is_some());
+        let free = self.plan_with(i, step, user, &protected);
+        let (mut ask, mut changed) = (Vec::new(), false);
+        for m in free.mounts.iter().filter(|m| !plan.mounts.iter().any(|p| p.target == m.target)) {
+            for w in copies.iter().filter(|w| crate::cache::planner::overlaps(&m.target, &w.path)) {
+                let Some(rel) = context_path(w, &m.target) else {
+                    protected.push(w.clone());
+                    continue;
+                };
+                match self.context_has(&rel) {
+                    None => ask.push(rel),
+                    Some(Some(true)) => protected.push(Written { path: m.target.clone(), found: Some(rel), ..w.clone() }),
+                    Some(None) => protected.push(w.clone()),
+                    Some(Some(false)) => changed = true,
+                }
+            }
+        }
+        let waiting = !ask.is_empty();
+        ask.retain(|rel| !self.file_requests.iter().any(|r| r.key == CONTEXT_PROBE && r.path == *rel));
+        ask.sort();
+        ask.dedup();
+        if !ask.is_empty() {
+            let definition = llb::marshal(Some(&self.context_probe(&ask)), &[]);
+            for rel in ask {
+                self.file_requests.push(FileRequest { key: CONTEXT_PROBE.to_string(), definition: definition.clone(), path: rel, exists: true });
+            }
+        }
+        if waiting {
+            return None;
+        }
+        Some(if changed { self.plan_with(i, step, user, &protected) } else { plan })
+    }
+
+    /// The local source that lists the build context at `rels` only.
+    fn context_probe(&self, rels: &[String]) -> llb::Output {
+        let opts = llb::LocalOpts {
+            session_id: (!self.opts.session_id.is_empty()).then(|| self.opts.session_id.clone()),
+            unique_id: "hoard-context-probe".into(),
+            include_patterns: rels.to_vec(),
+            exclude_patterns: self.opts.dockerignore.clone(),
+            shared_key_hint: Some(format!("{}:hoard-probe", self.opts.context_key)),
+            ..Default::default()
+        };
+        llb::local(&self.opts.context_key, &opts, OpMeta::named(format!("[internal] hoard: look for {} in the build context", rels.join(", "))))
     }
 
     /// Targets of the step's own mounts (hoard never mounts on, over or under them); with
@@ -212,6 +303,17 @@ impl Build<'_> {
             UserLookup::Unknown(why) => (UserInfo { uid: 0, gid: 0, home: "/root".into() }, Some(why)),
         };
         let plan = self.plan_step(i, &step, &user);
+        let plan = if unknown.is_some() {
+            plan
+        } else {
+            match self.context_conflicts(i, &step, &user, plan) {
+                Some(p) => p,
+                None => {
+                    self.stages[i].st.as_mut().expect("stage initialised").pending = true;
+                    return Ok(());
+                }
+            }
+        };
         if let Some(why) = unknown {
             let tools = plan
                 .tools
@@ -303,6 +405,138 @@ impl Build<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::convert::{rounds, ConvertOpts, ImageRequest, ResolvedImage};
+    use crate::error::Error;
+
+    /// A build context holding `paths` (and what is under them); every question recorded.
+    struct Context {
+        paths: Vec<&'static str>,
+        asked: Vec<FileRequest>,
+    }
+
+    impl rounds::Resolver for Context {
+        type Error = Error;
+
+        async fn images(&mut self, needs: &[ImageRequest]) -> std::result::Result<Vec<ResolvedImage>, Error> {
+            Ok(needs
+                .iter()
+                .map(|n| ResolvedImage { reference: n.reference.clone(), digest: None, config: crate::image::ImageConfig::empty(&n.platform).to_json() })
+                .collect())
+        }
+
+        async fn files(&mut self, needs: &[FileRequest], _ready: Vec<llb::Definition>) -> std::result::Result<Vec<Option<Vec<u8>>>, Error> {
+            self.asked.extend(needs.iter().cloned());
+            Ok(needs
+                .iter()
+                .map(|n| {
+                    let has = self.paths.iter().any(|p| *p == n.path || p.starts_with(&format!("{}/", n.path)));
+                    n.exists.then(|| if has { b"yes".to_vec() } else { Vec::new() })
+                })
+                .collect())
+        }
+    }
+
+    fn plans(text: &str, paths: Vec<&'static str>) -> (Vec<RunPlan>, Vec<FileRequest>) {
+        let mut ctx = Context { paths, asked: Vec::new() };
+        let mut done = rounds::block_on(rounds::drive(text, &ConvertOpts::default(), &mut ctx)).unwrap();
+        (done.results.pop().unwrap().plans, ctx.asked)
+    }
+
+    /// cargo's notes and mount targets (its `target/` cache is hoard's own, never blocked).
+    fn cargo_cache(p: &RunPlan) -> (String, Vec<String>) {
+        assert!(p.plan.tools.iter().any(|t| t.tool == "cargo"), "{p:?}");
+        (p.plan.notes.join("\n"), p.plan.mounts.iter().map(|m| m.target.clone()).collect())
+    }
+
+    const INDEX: &str = "/root/.cargo/registry/index";
+
+    const COPY_ALL: &str = "FROM scratch\nWORKDIR /\nCOPY . .\nRUN cargo build --release\n";
+
+    /// `COPY . .` into / blocks nothing the context does not hold: cargo's registry is cached
+    /// when the context has no `root/.cargo`; all of it asked at once.
+    #[test]
+    fn a_copy_of_the_context_blocks_only_what_the_context_holds() {
+        let (p, asked) = plans(COPY_ALL, vec!["Cargo.toml", "src/main.rs"]);
+        let (notes, targets) = cargo_cache(&p[0]);
+        assert!(targets.contains(&INDEX.to_string()) && targets.contains(&"/root/.cargo/git/db".to_string()), "{targets:?}");
+        assert!(notes.is_empty(), "{notes}");
+        let probes: Vec<&str> = asked.iter().map(|r| r.path.as_str()).collect();
+        assert!(probes.contains(&"root/.cargo/registry/index") && probes.contains(&"root/.cargo/git/db"), "{probes:?}");
+        assert!(asked.iter().all(|r| r.exists && r.key == CONTEXT_PROBE), "only the context is asked: {asked:?}");
+        assert!(asked.iter().all(|r| r.definition == asked[0].definition), "one listing for the step");
+
+        // A context holding the registry (vendored by hand) keeps that part out of the cache,
+        // and says why.
+        let (p, _) = plans(COPY_ALL, vec!["Cargo.toml", "root/.cargo/registry/index/x"]);
+        let (notes, targets) = cargo_cache(&p[0]);
+        assert!(!targets.contains(&INDEX.to_string()), "{targets:?}");
+        assert!(targets.contains(&"/root/.cargo/git/db".to_string()), "{targets:?}");
+        assert!(notes.contains("`COPY . .` (line 3) copies root/.cargo/registry/index from the build context; hoard does not hide /root/.cargo/registry/index"), "{notes}");
+    }
+
+    /// The planner's reason for a tool that gets nothing names the context's path.
+    #[test]
+    fn the_reason_names_the_context_path() {
+        let text = "FROM scratch\nWORKDIR /\nCOPY . .\nRUN apk add curl\n";
+        let (p, _) = plans(text, vec!["etc/apk/cache/x.apk"]);
+        let apk = p[0].plan.tools.iter().find(|t| t.tool == "apk").unwrap();
+        match &apk.cache {
+            cache::ToolCache::None(why) => {
+                assert!(why.contains("`COPY . .` (line 3) copies etc/apk/cache from the build context to /etc/apk/cache"), "{why}");
+                assert!(why.contains(".dockerignore"), "{why}");
+            }
+            other => panic!("{other:?}"),
+        }
+        let (p, _) = plans(text, vec!["etc/apk/repositories"]);
+        assert_eq!(p[0].plan.tools[0].cache.as_str(), "hoard", "{:?}", p[0].plan);
+    }
+
+    /// The context path follows the COPY's source directory and destination.
+    #[test]
+    fn context_paths_follow_source_and_destination() {
+        let w = |path: &str, dir: &str| Written { path: path.into(), context_dir: Some(dir.into()), ..Written::default() };
+        assert_eq!(context_path(&w("", ""), "/root/.cargo/registry").as_deref(), Some("root/.cargo/registry"));
+        assert_eq!(context_path(&w("/app", ""), "/app/target").as_deref(), Some("target"));
+        assert_eq!(context_path(&w("/app", "src"), "/app/target").as_deref(), Some("src/target"));
+        assert_eq!(context_path(&w("/app", "src"), "/app").as_deref(), Some("src"));
+        // The COPY wrote inside the cache directory: nothing to ask.
+        assert_eq!(context_path(&w("/root/.cache/x", ""), "/root/.cache"), None);
+        assert_eq!(context_path(&w("/app", ""), "/application/x"), None);
+        assert_eq!(context_path(&Written::path("/"), "/x"), None);
+    }
+
+    /// What the context cannot tell is not asked: a COPY from another stage, several sources,
+    /// wildcards, ADD. Those still block.
+    #[test]
+    fn other_copies_still_block_without_asking() {
+        for copy in ["COPY --from=b / /", "COPY a b /", "COPY *.toml /", "ADD . /"] {
+            let text = format!("FROM scratch AS b\nFROM scratch\n{copy}\nRUN cargo build --release\n");
+            let (p, asked) = plans(&text, vec![]);
+            let (notes, targets) = cargo_cache(&p[0]);
+            assert!(asked.is_empty(), "{copy}: {asked:?}");
+            assert!(!targets.contains(&INDEX.to_string()), "{copy}: {targets:?}");
+            assert!(notes.contains("wrote /; hoard does not hide /root/.cargo/registry/index"), "{copy}: {notes}");
+        }
+    }
+
+    /// No answer from the context (a request that builds nothing) counts as the path being there.
+    #[test]
+    fn unanswered_counts_as_present() {
+        struct Silent;
+        impl rounds::Resolver for Silent {
+            type Error = Error;
+            async fn images(&mut self, _: &[ImageRequest]) -> std::result::Result<Vec<ResolvedImage>, Error> {
+                Ok(Vec::new())
+            }
+            async fn files(&mut self, needs: &[FileRequest], _: Vec<llb::Definition>) -> std::result::Result<Vec<Option<Vec<u8>>>, Error> {
+                Ok(vec![None; needs.len()])
+            }
+        }
+        let mut done = rounds::block_on(rounds::drive(COPY_ALL, &ConvertOpts::default(), &mut Silent)).unwrap();
+        let (notes, targets) = cargo_cache(&done.results.pop().unwrap().plans[0]);
+        assert!(!targets.contains(&INDEX.to_string()), "{targets:?}");
+        assert!(notes.contains("`COPY . .` (line 3) wrote /; hoard does not hide /root/.cargo/registry/index"), "{notes}");
+    }
 
     #[test]
     fn passwd_and_group_parsing() {

@@ -276,7 +276,7 @@ impl Build<'_> {
                         ..Default::default()
                     };
                     let out = llb::local(name, &opts, OpMeta::named(format!("[context {}] load {DOCKERIGNORE}", nc.key)));
-                    files.push(FileRequest { key, definition: llb::marshal(Some(&out), &[]), path: DOCKERIGNORE.to_string() });
+                    files.push(FileRequest { key, definition: llb::marshal(Some(&out), &[]), path: DOCKERIGNORE.to_string(), exists: false });
                 }
                 return Ok(false);
             }

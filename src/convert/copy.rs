@@ -246,8 +246,9 @@ impl Build<'_> {
         let st = self.stages[i].st.as_mut().unwrap();
         st.output = out;
         let by = shorten(spec.original.trim());
+        let context_dir = if from_context { context_dir(&spec) } else { None };
         for path in written_paths(&spec, &dest) {
-            st.written.push(crate::cache::Written { path, line: spec.span.start, by: by.clone() });
+            st.written.push(crate::cache::Written { path, line: spec.span.start, by: by.clone(), context_dir: context_dir.clone(), found: None });
         }
         st.image.commit_history(format!("{msg} # buildkit"), true);
         Ok(())
@@ -261,6 +262,18 @@ fn shorten(s: &str) -> String {
         Some((at, _)) => format!("{}...", &line[..at]),
         None => line.to_string(),
     }
+}
+
+/// For a COPY of one directory (or file) of the build context, its path in the context
+/// (`""`: the root): what it writes under its destination is what the context holds under that
+/// path, after `.dockerignore`. `None` where that does not hold or cannot be asked: ADD
+/// (archives unpack), several sources, wildcards, heredocs, `--parents`, `--exclude`.
+fn context_dir(spec: &CopySpec) -> Option<String> {
+    let [src] = spec.sources.as_slice() else { return None };
+    if spec.is_add || spec.parents || !spec.exclude.is_empty() || !spec.contents.is_empty() || is_git(src) || is_http(src) || src.contains(['*', '?', '[', '\\']) {
+        return None;
+    }
+    Some(super::dispatch::normalize_path("/", src, false).trim_matches('/').to_string())
 }
 
 /// The paths a COPY/ADD writes, as far as the instruction says: each heredoc's file, the

@@ -160,6 +160,9 @@ pub struct FileRequest {
     pub key: String,
     pub definition: llb::Definition,
     pub path: String,
+    /// Only whether `path` exists is asked (a file or a directory): the answer is empty when
+    /// it does not, non-empty when it does; no answer (`None`) counts as existing.
+    pub exists: bool,
 }
 
 /// What the caller has resolved so far.

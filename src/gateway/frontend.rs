@@ -4,7 +4,8 @@
 //!    required capability.
 //! 2. Parse the frontend opts.
 //! 3. Read the Dockerfile through a `local://<dockerfilekey>` solve + `ReadFile`.
-//! 4. Dispatch on `requestid`: a subrequest (describe, lint, targets, outline) returns metadata only;
+//! 4. Dispatch on `requestid`: a subrequest (describe, lint, targets, outline; explain and eject
+//!    after converting as the build would) returns metadata only;
 //!    an unknown one returns the unsupported-subrequest error buildx recognises.
 //! 5. Build: read `.dockerignore`, run the converter in rounds, resolving base images in between,
 //!    send warnings, solve each platform's definition (lazily), and `Return` the shaped result.
@@ -21,6 +22,7 @@ use super::caps;
 use super::client::{pb_range, Gateway, WarnMessage};
 use super::convert_api::{convert_opts, ConvertRequest};
 use super::errors::{unsupported_subrequest_status, GatewayError, SourceFile};
+use super::explain::{self, REQUEST_EJECT, REQUEST_EXPLAIN};
 use super::resolver::{Files, GatewayResolver};
 use crate::convert::rounds::{self, Converted};
 use super::local::{parse_dockerignore, LocalFiles};
@@ -270,13 +272,15 @@ async fn flow(
     // Requests that need no Dockerfile.
     match opts.requestid.as_deref() {
         None | Some(REQUEST_LINT) | Some(REQUEST_TARGETS) | Some(REQUEST_OUTLINE) => {}
+        Some(REQUEST_EXPLAIN) | Some(REQUEST_EJECT) => {}
         Some(REQUEST_DESCRIBE) => return Ok(subrequests::describe_result()),
         Some(other) => return Err(GatewayError::Status(unsupported_subrequest_status(other))),
     }
 
     // A build also reads the context's .dockerignore: fetched while the Dockerfile loads
     // (each is a round trip to the client), used unless `<Dockerfile>.dockerignore` exists.
-    let context_ignore = opts.requestid.is_none().then(|| {
+    let as_build = opts.requestid.is_none() || explain::Kind::from_request(opts.requestid.as_deref()).is_some();
+    let context_ignore = as_build.then(|| {
         let (gw, opts) = (gw.clone(), opts.clone());
         tokio::spawn(async move { context_dockerignore(&gw, &opts).await })
     });
@@ -330,6 +334,9 @@ async fn flow(
         (None, None) => Vec::new(),
     };
     let mut req = convert_request(gw, &opts, dockerignore).await?;
+    if let Some(kind) = explain::Kind::from_request(opts.requestid.as_deref()) {
+        return explain::request(gw, &text, &req, kind).await;
+    }
     let (ci, ci_warnings) = super::ci::prepare(gw, &opts).await?;
     req.ci = ci;
     trace(&opts, ".dockerignore read");

@@ -12,6 +12,8 @@
 //!   parsing.
 //! * [`result`]: shaping the final `Result` (refs, `containerimage.config`, `refs.platforms`).
 //! * [`subrequests`]: `describe`, `lint`, `targets` and `outline` results.
+//! * [`explain`]: `--call explain` / `--call eject`, the command-line tools' reports from the
+//!   build's own conversion.
 //! * [`outline`]: what `--call outline` lists (args, secrets, ssh of the target).
 //! * [`convert_api`]: the build options as the converter's options.
 //! * [`resolver`]: the converter's rounds answered through the daemon (images resolved
@@ -27,6 +29,7 @@ pub mod ci;
 pub mod client;
 pub mod convert_api;
 pub mod errors;
+pub mod explain;
 pub mod frontend;
 pub mod local;
 pub mod opts;

@@ -11,8 +11,12 @@
 //!   still be running then; the frontend must not exit before it ends (its RPC would be
 //!   cancelled with the vertex half run), so the final definitions are then evaluated too,
 //!   concurrently, and every background solve is awaited before `Return`.
+//! * A question whether the build context holds a path ([`FileRequest::exists`]) solves a
+//!   local source of that path alone and stats it.
 //! * [`Files::Unknown`] answers every file as unknown without building anything, for
 //!   requests that must not run build steps (`--call outline`, `--call check`).
+//! * [`Files::ReadOnly`] reads the files as [`Files::Read`] does but builds no `ready` state
+//!   meanwhile, for requests that only report the plan (`--call explain`, `--call eject`).
 
 use std::collections::HashSet;
 
@@ -31,6 +35,8 @@ use super::opts::{BuildOpts, CacheImport, ResolveMode};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Files {
     Read,
+    /// Read the files (building the states they are in), nothing else.
+    ReadOnly,
     Unknown,
 }
 
@@ -170,6 +176,7 @@ impl Resolver for GatewayResolver {
             return Ok(vec![None; needs.len()]);
         }
         self.failed_warmup().await?;
+        let ready = if self.files == Files::ReadOnly { Vec::new() } else { ready };
         for d in ready {
             let Some(key) = d.0.def.last().cloned() else {
                 continue;
@@ -191,6 +198,12 @@ impl Resolver for GatewayResolver {
             tasks.push(tokio::spawn(async move {
                 if need.definition.0.def.is_empty() {
                     return Ok(None);
+                }
+                if need.exists {
+                    // A question about the build context: unanswered (`None`) counts as yes.
+                    let Ok(ref_id) = gw.solve(need.definition.into_pb(), &[], false).await else { return Ok(None) };
+                    let found = matches!(gw.stat_file(&ref_id, &need.path).await, Ok(Some(_)));
+                    return Ok(Some(if found { b"yes".to_vec() } else { Vec::new() }));
                 }
                 let ref_id = gw.solve(need.definition.into_pb(), &imports, false).await?;
                 // A missing file is an answer too.

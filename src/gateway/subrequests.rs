@@ -40,8 +40,9 @@ fn request_def(name: &str, description: &str, opts_empty_list: bool, metadata: &
     })
 }
 
-/// The subrequests this frontend lists, as the stock frontend lists them: outline, targets,
-/// describe. (`frontend.lint` is answered too, but the stock describe does not list it.)
+/// The subrequests this frontend answers: the stock frontend's list (outline, targets,
+/// describe), then `frontend.lint` (answered by the stock frontend too, which does not list it;
+/// BuildKit's definition), `frontend.explain` and `frontend.eject`.
 pub fn describe_json() -> Value {
     let mut outline = request_def(
         REQUEST_OUTLINE,
@@ -54,6 +55,9 @@ pub fn describe_json() -> Value {
         outline,
         request_def(REQUEST_TARGETS, "List all targets current build supports", true, &["result.json", "result.txt"]),
         request_def(REQUEST_DESCRIBE, "List available subrequest types", false, &["result.json", "result.txt"]),
+        request_def(REQUEST_LINT, "Lint a Dockerfile", true, &["result.json", "result.txt", "result.statuscode"]),
+        request_def(super::explain::REQUEST_EXPLAIN, super::explain::EXPLAIN_DESCRIPTION, true, &["result.json", "result.txt"]),
+        request_def(super::explain::REQUEST_EJECT, super::explain::EJECT_DESCRIPTION, true, &["result.json", "result.txt"]),
     ])
 }
 
@@ -451,13 +455,22 @@ mod tests {
         assert!(r.result.is_none());
         let v: Value = serde_json::from_slice(&r.metadata["result.json"]).unwrap();
         let names: Vec<&str> = v.as_array().unwrap().iter().map(|x| x["name"].as_str().unwrap()).collect();
-        // The stock frontend's list (it answers lint too, without listing it).
-        assert_eq!(names, [REQUEST_OUTLINE, REQUEST_TARGETS, REQUEST_DESCRIBE]);
+        // The stock frontend's list, then lint (which the stock frontend answers without
+        // listing it), explain and eject.
+        assert_eq!(
+            names,
+            [REQUEST_OUTLINE, REQUEST_TARGETS, REQUEST_DESCRIBE, REQUEST_LINT, "frontend.explain", "frontend.eject"]
+        );
         assert_eq!(v[0]["type"], "rpc");
         assert_eq!(v[0]["version"], "1.0.0");
         assert_eq!(v[0]["opts"], json!([{"name": "target", "description": "Target build stage"}]));
         assert_eq!(v[1]["opts"], json!([]));
         assert_eq!(v[2]["opts"], Value::Null);
+        assert_eq!(v[3]["description"], "Lint a Dockerfile");
+        assert_eq!(
+            v[3]["metadata"],
+            json!([{"name": "result.json", "description": ""}, {"name": "result.txt", "description": ""}, {"name": "result.statuscode", "description": ""}])
+        );
         assert_eq!(r.metadata["version"], b"1.0.0");
         let txt = String::from_utf8(r.metadata["result.txt"].clone()).unwrap();
         assert_eq!(
@@ -465,7 +478,10 @@ mod tests {
             "NAME                 VERSION DESCRIPTION\n\
              outline              1.0.0   List all parameters current build target supports\n\
              targets              1.0.0   List all targets current build supports\n\
-             subrequests.describe 1.0.0   List available subrequest types\n"
+             subrequests.describe 1.0.0   List available subrequest types\n\
+             lint                 1.0.0   Lint a Dockerfile\n\
+             explain              1.0.0   Show the caches hoard adds to each RUN, and why a tool gets none\n\
+             eject                1.0.0   Print the Dockerfile with hoard's cache mounts written out, for the stock frontend\n"
         );
     }
 

@@ -196,7 +196,14 @@ impl rounds::Resolver for Local {
     }
 
     async fn files(&mut self, needs: &[FileRequest], _ready: Vec<crate::llb::Definition>) -> Result<Vec<Option<Vec<u8>>>> {
-        for f in needs {
+        let context: Vec<&str> = needs.iter().filter(|f| f.exists).map(|f| f.path.as_str()).collect();
+        if !context.is_empty() {
+            self.assume(format!(
+                "whether the build context holds {} is only known to the build (`docker buildx build --call explain`); caches a COPY from the context may hide are shown without it",
+                context.join(", ")
+            ));
+        }
+        for f in needs.iter().filter(|f| !f.exists) {
             self.assume(format!(
                 "{} of an intermediate stage is only known at build time; steps running as a named non-root user are shown without caches",
                 f.path
