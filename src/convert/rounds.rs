@@ -42,6 +42,13 @@ pub trait Resolver {
         needs: &[ImageRequest],
     ) -> impl Future<Output = Result<Vec<ResolvedImage>, Self::Error>>;
 
+    /// Whether [`Resolver::files`] reads anything. A resolver that never does (`--call outline`,
+    /// `--call check`) has the converter assume every `USER` resolvable instead of asking:
+    /// asking would cost one conversion round per lookup of a stage, for nothing.
+    fn reads_files(&self) -> bool {
+        true
+    }
+
     /// Read these files (`None`: the file is missing or is not to be read); the answers in the
     /// same order. `ready` are states of the final graph that wait on no file: they may be
     /// built meanwhile, never any other state.
@@ -79,6 +86,13 @@ pub async fn drive_from<R: Resolver>(
     resolver: &mut R,
     mut resolved: Resolved,
 ) -> Result<Converted, R::Error> {
+    let assumed;
+    let opts = if resolver.reads_files() || opts.no_reads {
+        opts
+    } else {
+        assumed = ConvertOpts { no_reads: true, ..opts.clone() };
+        &assumed
+    };
     for round in 1..=MAX_ROUNDS {
         match convert(text, opts, &resolved)? {
             Outcome::Done { results, warnings } => {
@@ -272,5 +286,30 @@ mod tests {
         assert_eq!(c.rounds, 3);
         let u = c.results[0].plans[0].user.clone().unwrap();
         assert_eq!((u.uid, u.gid, u.home.as_str()), (1000, 50, "/home/app"));
+    }
+
+    /// Answers like [`Table`] but reads nothing.
+    struct NoReads(Table);
+
+    impl Resolver for NoReads {
+        type Error = Error;
+        fn reads_files(&self) -> bool {
+            false
+        }
+        async fn images(&mut self, needs: &[ImageRequest]) -> Result<Vec<ResolvedImage>, Error> {
+            self.0.images(needs).await
+        }
+        async fn files(&mut self, needs: &[FileRequest], ready: Vec<llb::Definition>) -> Result<Vec<Option<Vec<u8>>>, Error> {
+            self.0.files(needs, ready).await
+        }
+    }
+
+    #[test]
+    fn a_resolver_that_reads_nothing_is_never_asked() {
+        let text = "FROM busybox\nUSER app\nRUN pip install x\nRUN pip install y\nRUN npm ci\n";
+        let mut t = NoReads(Table { passwd: None, asked: Vec::new(), ready: Vec::new() });
+        let c = block_on(drive(text, &opts(), &mut t)).unwrap();
+        assert_eq!(t.0.asked, ["image docker.io/library/busybox:latest"]);
+        assert_eq!(c.rounds, 2);
     }
 }

@@ -127,6 +127,10 @@ fn flatten<T>(
 impl Resolver for GatewayResolver {
     type Error = GatewayError;
 
+    fn reads_files(&self) -> bool {
+        self.files != Files::Unknown
+    }
+
     async fn images(&mut self, needs: &[ImageRequest]) -> Result<Vec<ResolvedImage>, GatewayError> {
         super::frontend::trace(&self.opts, &format!("resolving {} image(s)", needs.len()));
         let mut tasks = Vec::with_capacity(needs.len());
