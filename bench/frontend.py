@@ -118,6 +118,7 @@ def summary(records):
     return res
 
 
+CONVERT_MARK = "<!-- converter -->"
 TARGETS = {"cold": 1.1, "cold-multi": 1.1, "noop": 1.2, "outline": None}
 LABELS = {
     "cold": "cold multi-stage build, non-root user (linux/amd64)",
@@ -148,12 +149,19 @@ def write(run, res, meta):
                  f"{'≤ %.1fx' % t if t else 'none'} | {verdict} |")
     L.append("")
     L.append("Parse and convert of generated Dockerfiles (criterion, `cargo bench --bench convert`): see "
-             "the table in `RESULTS.md` under *The converter's own time*.\n")
+             "*The converter's own time* below.\n")
     L.append("![frontend costs](results/frontend.png)\n")
     for n in meta.get("notes", []):
         L.append(f"- {n}")
-    with open(os.path.join(BENCH, "FRONTEND.md"), "w") as f:
-        f.write("\n".join(L) + "\n")
+    # The converter's section is written by hand from `cargo bench --bench convert`: kept as it is.
+    page = os.path.join(BENCH, "FRONTEND.md")
+    kept = ""
+    if os.path.exists(page):
+        old = open(page).read()
+        if CONVERT_MARK in old:
+            kept = old[old.index(CONVERT_MARK):]
+    with open(page, "w") as f:
+        f.write("\n".join(L) + "\n" + kept)
     try:
         import matplotlib
         matplotlib.use("Agg")
