@@ -160,6 +160,10 @@ fn check_report(v: &Value) -> CheckReport {
 /// An error message with the rule list of "lint violation found for rules: ..." sorted: the
 /// stock frontend lists them in Go's random map order.
 fn sorted_rules(msg: &str) -> String {
+    // buildx words the same failed request either way, also for the stock frontend alone
+    // (seen on one engine: "failed to run Build function: X" in one run, "failed to solve: X"
+    // in the next).
+    let msg = &msg.replace("failed to run Build function: ", "failed to solve: ");
     const MARK: &str = "lint violation found for rules: ";
     match msg.find(MARK) {
         Some(i) => {
