@@ -280,12 +280,12 @@ exit 0
 const fn cargo_home(kind: &'static str, sub: &'static str, only_for: &'static [&'static str]) -> CacheDir {
     CacheDir {
         kind,
-        stock: None,
         location: Location::UnderEnv { var: "CARGO_HOME", default: "~/.cargo", sub },
         // cargo's package-cache lock lives in $CARGO_HOME itself, outside these mounts (§4.11c).
         sharing: Sharing::Locked,
         scope: Scope::USER,
         only_for,
+        ..CacheDir::NONE
     }
 }
 
@@ -295,33 +295,26 @@ pub static RECIPES: &[Recipe] = &[Recipe {
     triggers: &[
         Trigger {
             programs: &["cargo"],
-            python_module: None,
-            prefix: &[],
             subcommands: USES_REGISTRY,
             // `+nightly` is skipped by the planner without a value.
             options_with_value: &["--color", "--config", "-Z", "-C", "--explain"],
-            runs_program: &[],
+            ..Trigger::NONE
         },
         // `cargo chef cook` builds the dependencies; `cargo chef prepare` only reads manifests.
         Trigger {
             programs: &["cargo"],
-            python_module: None,
             prefix: &["chef"],
             subcommands: &["cook"],
             options_with_value: &["--color", "--config", "-Z", "-C"],
-            runs_program: &[],
+            ..Trigger::NONE
         },
         // cargo-zigbuild run directly; it calls `cargo` from PATH, i.e. the shim.
         Trigger {
             programs: &["cargo-zigbuild"],
-            python_module: None,
-            prefix: &[],
             subcommands: &["build", "b", "check", "run", "test", "rustc", "clippy", "install"],
-            options_with_value: &[],
-            runs_program: &[],
+            ..Trigger::NONE
         },
     ],
-    env_triggers: &[],
     caches: &[
         cargo_home("registry-index", "registry/index", &[]),
         cargo_home("registry-cache", "registry/cache", &[]),
@@ -334,26 +327,22 @@ pub static RECIPES: &[Recipe] = &[Recipe {
         cargo_home("git-checkouts", "git/checkouts", BUILDS),
         CacheDir {
             kind: "target",
-            stock: None,
             // A hoard-only variable: the planner never mounts over a user's directory, and the
             // shim decides per invocation whether to use it (see the module docs).
             location: Location::Redirect { var: "HOARD_CARGO_TARGET", path: TARGET_MOUNT },
             sharing: Sharing::Locked,
             scope: Scope::PLATFORM_USER,
             only_for: BUILDS,
+            ..CacheDir::NONE
         },
     ],
-    tmpfs: &[],
-    env: &[],
-    files: &[],
     shims: &[Shim { name: "cargo", script: SHIM }],
-    flag_edits: &[],
     // `cargo clean` is not one: it runs unshimmed-through (unknown subcommand) and cleans the
     // workspace's own target/, not the cache. `rm -rf $CARGO_HOME/registry` in the same step
     // is not one either: the planner mounts nothing under a directory the step deletes (it
     // would fail with EBUSY on the mount points), so that step builds as without hoard.
     defeaters: &[],
-    root_only: false,
+    ..Recipe::NONE
 }];
 
 #[cfg(test)]
