@@ -11,6 +11,8 @@ use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
 use sha2::{Digest, Sha256};
+
+pub mod corpus;
 // ------------------------------------------------------------------------------------------
 // Environment
 
