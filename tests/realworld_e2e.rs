@@ -29,13 +29,6 @@ use serde_json::Value;
 
 const LOCAL_BASE: &str = "hoard-test/debian:bookworm";
 
-fn corpus_dir() -> PathBuf {
-    match std::env::var("HOARD_REAL_WORLD") {
-        Ok(p) if !p.is_empty() => PathBuf::from(p),
-        _ => root().join("../shared/corpus/real-world"),
-    }
-}
-
 /// The Dockerfile without its `# syntax=` line (same line count, other directives kept).
 fn neutralise_syntax(text: &str) -> String {
     let lines: Vec<&str> = text.split('\n').collect();
@@ -233,7 +226,7 @@ fn real_world_dockerfiles_agree() {
     if !e2e_enabled("real_world_dockerfiles_agree") {
         return;
     }
-    let dir = corpus_dir();
+    let dir = corpus::real_world_dir();
     let mut entries: Vec<PathBuf> = fs::read_dir(&dir)
         .unwrap_or_else(|e| {
             panic!(

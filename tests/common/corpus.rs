@@ -20,15 +20,19 @@ pub fn dir(sub: &str) -> PathBuf {
 pub fn real_world_dir() -> PathBuf {
     match std::env::var("HOARD_REAL_WORLD") {
         Ok(p) if !p.is_empty() => PathBuf::from(p),
-        _ => dir("real-world"),
+        _ => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/real-world"),
     }
 }
 
 /// The real-world Dockerfiles, sorted by case name: (case directory name, Dockerfile text).
 pub fn real_world() -> Vec<(String, String)> {
     let dir = real_world_dir();
-    let entries = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("reference corpus missing at {}: {e}", dir.display()));
+    let entries = std::fs::read_dir(&dir).unwrap_or_else(|e| {
+        panic!(
+            "reference corpus missing at {}: {e}; set HOARD_REAL_WORLD",
+            dir.display()
+        )
+    });
     let mut out: Vec<(String, String)> = entries
         .map(|e| e.unwrap().path())
         .filter(|p| p.join("Dockerfile").is_file())
