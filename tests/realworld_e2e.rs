@@ -65,21 +65,10 @@ fn neutralise_syntax(text: &str) -> String {
     out.join("\n")
 }
 
-fn frontend_args(hoard: bool) -> Vec<String> {
-    if hoard && !selftest() {
-        vec![
-            "--build-arg".into(),
-            format!("BUILDKIT_SYNTAX={}", hoard_image()),
-        ]
-    } else {
-        Vec::new()
-    }
-}
-
 /// `--call <call>` in `dir`: the JSON printed, or the `ERROR:` line.
 fn call(dir: &Path, hoard: bool, what: &str) -> Result<Value, String> {
     let mut args = vec!["--call".to_string(), format!("{what},format=json")];
-    args.extend(frontend_args(hoard));
+    args.extend(frontend(hoard));
     args.push(".".into());
     let o = buildx(dir, &args);
     match serde_json::from_slice::<Value>(&o.stdout) {
