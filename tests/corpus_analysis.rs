@@ -3,9 +3,9 @@
 //! valid when read literally, and the shell analysis finds what a reader finds in their RUNs.
 //! They lived in the unit tests, which must pass in a clone with nothing beside it.
 
-mod common;
+#[path = "common/corpus.rs"]
+mod corpus;
 
-use common::corpus;
 use hoard::cache::shell::{analyze_detailed, analyze_exec_detailed, Analysed};
 use hoard::instructions::{chomp_heredoc_content, parse_heredoc_marker, Command, ShellOrExec};
 

@@ -2,11 +2,11 @@
 //! (501 RUNs): every one is explained without error, every RUN appears, and the tools a reader
 //! finds in them are detected. The corpus is reference data read at test time, never copied.
 
-mod common;
+#[path = "common/corpus.rs"]
+mod corpus;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use common::corpus;
 use hoard::tools::{explain, offline};
 
 #[test]

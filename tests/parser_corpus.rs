@@ -2,12 +2,12 @@
 //! stock `Dump()` in `result`, plus files that must fail) and a set of real-world Dockerfiles,
 //! read from `../shared/corpus/` at test time. Plus fuzzing: `parse` must never panic.
 
-mod common;
+#[path = "common/corpus.rs"]
+mod corpus;
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use common::corpus;
 use hoard::parser::parse;
 use proptest::prelude::*;
 

@@ -1,6 +1,9 @@
 //! The reference corpus the engine-free corpus tests read where it lives, beside the repository
 //! (`../shared/corpus/`): buildkit's parser corpus and 65 real-world Dockerfiles. Never copied.
 
+// Each binary that includes this uses part of it.
+#![allow(dead_code)]
+
 use std::path::PathBuf;
 
 /// `../shared/corpus/<sub>`, asserted to exist.
