@@ -82,7 +82,7 @@ impl Built {
 fn build_args(fe: Fe, dockerfile: &Path, args: &[(&str, &str)], extra: &[&str]) -> Vec<String> {
     let mut v: Vec<String> = vec!["-f".into(), dockerfile.display().to_string()];
     if fe != Fe::Stock {
-        v.extend(["--build-arg".into(), format!("BUILDKIT_SYNTAX={}", hoard_image())]);
+        v.extend(hoard_frontend());
     }
     if fe == Fe::HoardOff {
         v.extend(["--build-arg".into(), "HOARD=off".into()]);

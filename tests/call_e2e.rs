@@ -25,10 +25,7 @@ fn case_dir() -> std::path::PathBuf {
 /// `docker buildx build --call <what>` through hoard in `dir`.
 fn call(dir: &Path, what: &str, flags: &[&str]) -> Output {
     let mut args = vec!["--call".to_string(), what.to_string()];
-    args.extend([
-        "--build-arg".into(),
-        format!("BUILDKIT_SYNTAX={}", hoard_image()),
-    ]);
+    args.extend(hoard_frontend());
     args.extend(flags.iter().map(|s| s.to_string()));
     args.push(".".into());
     buildx(dir, &args)
@@ -154,10 +151,7 @@ fn call_eject_builds_the_same_image_with_the_stock_frontend() {
     let oci = |dockerfile: &Path, dest: &Path, hoard: bool| {
         let mut args = vec!["-f".to_string(), dockerfile.display().to_string()];
         if hoard {
-            args.extend([
-                "--build-arg".into(),
-                format!("BUILDKIT_SYNTAX={}", hoard_image()),
-            ]);
+            args.extend(hoard_frontend());
         }
         args.push("--output".into());
         args.push(format!(
@@ -299,10 +293,7 @@ fn context_copy_blocks_only_what_the_context_holds() {
         let dest = scratch.path.join(format!("{hoard}.tar"));
         let mut args = Vec::new();
         if hoard {
-            args.extend([
-                "--build-arg".to_string(),
-                format!("BUILDKIT_SYNTAX={}", hoard_image()),
-            ]);
+            args.extend(hoard_frontend());
         }
         args.extend([
             "--output".into(),

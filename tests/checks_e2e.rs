@@ -69,25 +69,6 @@ fn checks_dir() -> PathBuf {
     root().join("testdata/checks")
 }
 
-fn frontend_args(hoard: bool) -> Vec<String> {
-    if hoard && !selftest() {
-        vec![
-            "--build-arg".into(),
-            format!("BUILDKIT_SYNTAX={}", hoard_image()),
-        ]
-    } else {
-        Vec::new()
-    }
-}
-
-fn who(hoard: bool) -> &'static str {
-    match (hoard, selftest()) {
-        (false, _) => "stock",
-        (true, false) => "hoard",
-        (true, true) => "hoard(selftest: stock)",
-    }
-}
-
 /// The variants of a case: one flag list per line of `variants` (`-` = none).
 fn variants(dir: &Path) -> Vec<Vec<String>> {
     let lines = read_lines(&dir.join("variants"));
@@ -177,7 +158,7 @@ fn sorted_rules(msg: &str) -> String {
 
 fn run_check(dir: &Path, hoard: bool, flags: &[String]) -> Result<CheckReport, String> {
     let mut args = vec!["--call".to_string(), "check,format=json".to_string()];
-    args.extend(frontend_args(hoard));
+    args.extend(frontend(hoard));
     args.extend(flags.iter().cloned());
     args.push(".".into());
     let o = buildx(dir, &args);
@@ -238,7 +219,7 @@ fn build_report(o: &Output) -> BuildReport {
 }
 
 fn run_build(dir: &Path, hoard: bool, flags: &[String]) -> BuildReport {
-    let mut args = frontend_args(hoard);
+    let mut args = frontend(hoard);
     args.extend(flags.iter().cloned());
     args.push(".".into());
     build_report(&buildx(dir, &args))

@@ -162,7 +162,7 @@ fn frontend_args(dir: &Path, fe: Frontend, scratch: &Path) -> Vec<String> {
         Frontend::Stock => args.extend(["-f".into(), dockerfile.display().to_string()]),
         Frontend::Hoard | Frontend::HoardOff => {
             if !selftest() {
-                args.extend(["--build-arg".into(), format!("BUILDKIT_SYNTAX={}", hoard_image())]);
+                args.extend(hoard_frontend());
                 if fe == Frontend::HoardOff {
                     args.extend(["--build-arg".into(), "HOARD=off".into()]);
                 }

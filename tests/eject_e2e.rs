@@ -12,7 +12,7 @@ use common::*;
 fn oci_args(dockerfile: &str, dest: &std::path::Path, hoard: bool) -> Vec<String> {
     let mut args = vec!["-f".to_string(), dockerfile.to_string()];
     if hoard {
-        args.extend(["--build-arg".into(), format!("BUILDKIT_SYNTAX={}", hoard_image())]);
+        args.extend(hoard_frontend());
     }
     args.push("--output".into());
     args.push(format!("type=oci,dest={},compression=uncompressed,force-compression=true", dest.display()));

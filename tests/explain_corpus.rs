@@ -2,30 +2,16 @@
 //! (501 RUNs): every one is explained without error, every RUN appears, and the tools a reader
 //! finds in them are detected. The corpus is reference data read at test time, never copied.
 
+#[path = "common/corpus.rs"]
+mod corpus;
+
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
 
 use hoard::tools::{explain, offline};
 
-fn corpus() -> Vec<(String, String)> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/real-world");
-    let entries = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("reference corpus missing at {}: {e}", dir.display()));
-    let mut out: Vec<(String, String)> = entries
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.join("Dockerfile").is_file())
-        .map(|p| {
-            let name = p.file_name().unwrap().to_string_lossy().into_owned();
-            (name, std::fs::read_to_string(p.join("Dockerfile")).unwrap())
-        })
-        .collect();
-    out.sort();
-    out
-}
-
 #[test]
 fn every_real_world_run_is_explained() {
-    let files = corpus();
+    let files = corpus::real_world();
     assert_eq!(files.len(), 65, "expected the 65 real-world Dockerfiles");
     let opts = offline::OfflineOpts { no_docker: true, ..Default::default() };
     let mut runs = 0;

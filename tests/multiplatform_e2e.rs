@@ -35,7 +35,7 @@ fn build_with(dir: &Path, hoard: bool, args: &[(&str, &str)], flags: &[&str], de
     let mut a: Vec<String> = vec!["--platform".into(), PLATFORMS.join(",")];
     a.extend(flags.iter().map(|f| f.to_string()));
     if hoard {
-        a.extend(["--build-arg".into(), format!("BUILDKIT_SYNTAX={}", hoard_image())]);
+        a.extend(hoard_frontend());
     }
     for (k, v) in args {
         a.extend(["--build-arg".into(), format!("{k}={v}")]);

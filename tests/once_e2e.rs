@@ -46,10 +46,7 @@ fn build(fe: Fe, args: &[(&str, &str)], extra: &[&str]) -> Run {
     let ctx = root().join("testdata/once");
     let mut v: Vec<String> = Vec::new();
     if fe == Fe::Hoard {
-        v.extend([
-            "--build-arg".into(),
-            format!("BUILDKIT_SYNTAX={}", hoard_image()),
-        ]);
+        v.extend(hoard_frontend());
     }
     for (k, val) in args {
         v.extend(["--build-arg".into(), format!("{k}={val}")]);

@@ -61,20 +61,10 @@ fn outline_dir() -> PathBuf {
 /// `docker buildx build --call <call> [hoard] <flags> .` in `dir`.
 fn call(dir: &Path, hoard: bool, call: &str, flags: &[String]) -> Output {
     let mut args = vec!["--call".to_string(), call.to_string()];
-    if hoard && !selftest() {
-        args.extend(["--build-arg".into(), format!("BUILDKIT_SYNTAX={}", hoard_image())]);
-    }
+    args.extend(frontend(hoard));
     args.extend(flags.iter().cloned());
     args.push(".".into());
     buildx(dir, &args)
-}
-
-fn who(hoard: bool) -> &'static str {
-    match (hoard, selftest()) {
-        (false, _) => "stock",
-        (true, false) => "hoard",
-        (true, true) => "hoard(selftest: stock)",
-    }
 }
 
 /// Ask both frontends for `call` and compare their stdout (as JSON values when `json`).

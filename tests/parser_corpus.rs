@@ -2,21 +2,14 @@
 //! stock `Dump()` in `result`, plus files that must fail) and a set of real-world Dockerfiles,
 //! read from `../shared/corpus/` at test time. Plus fuzzing: `parse` must never panic.
 
+#[path = "common/corpus.rs"]
+mod corpus;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use hoard::parser::parse;
 use proptest::prelude::*;
-
-fn corpus(sub: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus").join(sub);
-    assert!(
-        dir.is_dir(),
-        "reference corpus missing: {} (the parser tests need the shared corpus next to the repo)",
-        dir.display()
-    );
-    dir
-}
 
 /// Sub-directories (or files) of `dir`, sorted, with at least one entry.
 fn entries(dir: &Path) -> Vec<PathBuf> {
@@ -38,7 +31,7 @@ fn read(path: &Path) -> String {
 #[test]
 fn buildkit_positive_cases_dump_like_stock() {
     let mut failures = Vec::new();
-    let cases = entries(&corpus("buildkit-parser/testfiles"));
+    let cases = entries(&corpus::dir("buildkit-parser/testfiles"));
     for case in &cases {
         let name = case.file_name().unwrap().to_string_lossy().into_owned();
         let text = read(&case.join("Dockerfile"));
@@ -59,7 +52,7 @@ fn buildkit_positive_cases_dump_like_stock() {
 
 #[test]
 fn buildkit_negative_cases_fail() {
-    let cases = entries(&corpus("buildkit-parser/testfiles-negative"));
+    let cases = entries(&corpus::dir("buildkit-parser/testfiles-negative"));
     for case in &cases {
         let text = read(&case.join("Dockerfile"));
         let result = parse(&text);
@@ -71,7 +64,7 @@ fn buildkit_negative_cases_fail() {
 fn real_world_dockerfiles_parse() {
     // One folder per file: `<case>/Dockerfile` (plus a SOURCE note); a README sits beside them.
     let files: Vec<PathBuf> =
-        entries(&corpus("real-world")).into_iter().filter(|d| d.is_dir()).map(|d| d.join("Dockerfile")).collect();
+        entries(&corpus::dir("real-world")).into_iter().filter(|d| d.is_dir()).map(|d| d.join("Dockerfile")).collect();
     assert!(files.len() >= 60, "expected the real-world corpus, found {} files", files.len());
     for file in &files {
         let text = read(file);

@@ -29,13 +29,6 @@ use serde_json::Value;
 
 const LOCAL_BASE: &str = "hoard-test/debian:bookworm";
 
-fn corpus_dir() -> PathBuf {
-    match std::env::var("HOARD_REAL_WORLD") {
-        Ok(p) if !p.is_empty() => PathBuf::from(p),
-        _ => root().join("../shared/corpus/real-world"),
-    }
-}
-
 /// The Dockerfile without its `# syntax=` line (same line count, other directives kept).
 fn neutralise_syntax(text: &str) -> String {
     let lines: Vec<&str> = text.split('\n').collect();
@@ -72,21 +65,10 @@ fn neutralise_syntax(text: &str) -> String {
     out.join("\n")
 }
 
-fn frontend_args(hoard: bool) -> Vec<String> {
-    if hoard && !selftest() {
-        vec![
-            "--build-arg".into(),
-            format!("BUILDKIT_SYNTAX={}", hoard_image()),
-        ]
-    } else {
-        Vec::new()
-    }
-}
-
 /// `--call <call>` in `dir`: the JSON printed, or the `ERROR:` line.
 fn call(dir: &Path, hoard: bool, what: &str) -> Result<Value, String> {
     let mut args = vec!["--call".to_string(), format!("{what},format=json")];
-    args.extend(frontend_args(hoard));
+    args.extend(frontend(hoard));
     args.push(".".into());
     let o = buildx(dir, &args);
     match serde_json::from_slice::<Value>(&o.stdout) {
@@ -233,7 +215,7 @@ fn real_world_dockerfiles_agree() {
     if !e2e_enabled("real_world_dockerfiles_agree") {
         return;
     }
-    let dir = corpus_dir();
+    let dir = corpus::real_world_dir();
     let mut entries: Vec<PathBuf> = fs::read_dir(&dir)
         .unwrap_or_else(|e| {
             panic!(

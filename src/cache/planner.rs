@@ -1058,10 +1058,9 @@ mod tests {
     static T: Trigger = Trigger {
         programs: &["pip*"],
         python_module: Some("pip"),
-        prefix: &[],
         subcommands: &["install", "wheel"],
         options_with_value: &["--log"],
-        runs_program: &[],
+        ..Trigger::NONE
     };
 
     fn sub(t: &Trigger, words: &[&str]) -> Option<String> {
@@ -1085,11 +1084,10 @@ mod tests {
 
     static VERSIONED: Trigger = Trigger {
         programs: &["corepack", "npx"],
-        python_module: None,
         prefix: &["yarn@*"],
         subcommands: &["", "install"],
         options_with_value: &["--cwd"],
-        runs_program: &[],
+        ..Trigger::NONE
     };
 
     #[test]
@@ -1118,19 +1116,16 @@ mod tests {
     static RUNNER: Trigger = Trigger {
         programs: &["uv", "uvx"],
         python_module: Some("uv"),
-        prefix: &[],
-        subcommands: &[],
         options_with_value: &["--python", "--from"],
         runs_program: &[&["run"], &["tool", "run"]],
+        ..Trigger::NONE
     };
 
     static FIRST_IS_PROGRAM: Trigger = Trigger {
         programs: &["uvx"],
-        python_module: None,
-        prefix: &[],
-        subcommands: &[],
         options_with_value: &["--from"],
         runs_program: &[&[]],
+        ..Trigger::NONE
     };
 
     #[test]

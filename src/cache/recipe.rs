@@ -36,6 +36,25 @@ pub struct Recipe {
     pub root_only: bool,
 }
 
+impl Recipe {
+    /// A recipe that detects nothing and adds nothing: recipes start from it with struct-update
+    /// syntax (`..Recipe::NONE`) and spell out only what they add.
+    pub const NONE: Recipe = Recipe {
+        name: "",
+        about: "",
+        triggers: &[],
+        env_triggers: &[],
+        caches: &[],
+        tmpfs: &[],
+        env: &[],
+        files: &[],
+        shims: &[],
+        flag_edits: &[],
+        defeaters: &[],
+        root_only: false,
+    };
+}
+
 /// How a tool is invoked: `pip install`, `python3 -m pip install`, `/usr/bin/apt-get -y install`.
 #[derive(Debug)]
 pub struct Trigger {
@@ -61,6 +80,18 @@ pub struct Trigger {
     /// the tool's words, so [`FlagEdit`]s never touch them (`uvx ruff check --no-cache` keeps
     /// ruff's flag). Words after `--` are never the tool's options either.
     pub runs_program: &'static [&'static [&'static str]],
+}
+
+impl Trigger {
+    /// No program, no module, no restriction: triggers start from it (`..Trigger::NONE`).
+    pub const NONE: Trigger = Trigger {
+        programs: &[],
+        python_module: None,
+        prefix: &[],
+        subcommands: &[],
+        options_with_value: &[],
+        runs_program: &[],
+    };
 }
 
 /// A tool switched on through a variable rather than named on the command line.
@@ -93,6 +124,20 @@ pub struct CacheDir {
     /// Only for these subcommands (empty: whenever the recipe triggers). Cargo's `target/`
     /// is cached for `build`, not for `fetch`.
     pub only_for: &'static [&'static str],
+}
+
+impl CacheDir {
+    /// The optional parts of a cache directory (no stock directory, every subcommand); a
+    /// `CacheDir` names its kind, location, sharing and scope and takes the rest from here
+    /// (`..CacheDir::NONE`).
+    pub const NONE: CacheDir = CacheDir {
+        kind: "",
+        location: Location::Fixed(""),
+        stock: None,
+        sharing: Sharing::Shared,
+        scope: Scope::NONE,
+        only_for: &[],
+    };
 }
 
 /// Where a directory is, resolved against the step's environment, user and working dir.

@@ -11,6 +11,8 @@ use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
 use sha2::{Digest, Sha256};
+
+pub mod corpus;
 // ------------------------------------------------------------------------------------------
 // Environment
 
@@ -23,6 +25,31 @@ pub fn hoard_image() -> String {
         .ok()
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| "hoard:dev".into())
+}
+
+/// The buildx arguments that build through hoard rather than the stock frontend:
+/// `--build-arg BUILDKIT_SYNTAX=$HOARD_IMAGE`.
+pub fn hoard_frontend() -> [String; 2] {
+    ["--build-arg".into(), format!("BUILDKIT_SYNTAX={}", hoard_image())]
+}
+
+/// The frontend arguments of a build through hoard (`hoard`) or the stock frontend; in a
+/// selftest run ([`selftest`]) both are the stock frontend.
+pub fn frontend(hoard: bool) -> Vec<String> {
+    if hoard && !selftest() {
+        hoard_frontend().into()
+    } else {
+        Vec::new()
+    }
+}
+
+/// Which frontend [`frontend`] selected, for messages.
+pub fn who(hoard: bool) -> &'static str {
+    match (hoard, selftest()) {
+        (false, _) => "stock",
+        (true, false) => "hoard",
+        (true, true) => "hoard(selftest: stock)",
+    }
 }
 
 /// A value no earlier build used (BUST args, cache namespaces, image tags).

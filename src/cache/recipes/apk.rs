@@ -26,8 +26,6 @@ pub static RECIPES: &[Recipe] = &[Recipe {
     about: "Alpine packages and indexes in apk's own cache dir (/etc/apk/cache), kept out of the image",
     triggers: &[Trigger {
         programs: &["apk"],
-        python_module: None,
-        prefix: &[],
         // Everything that downloads or reads indexes; not `cache` (`apk cache clean` alone in a
         // step must not empty hoard's cache).
         subcommands: &[
@@ -48,20 +46,15 @@ pub static RECIPES: &[Recipe] = &[Recipe {
             "--timeout",
             "--from",
         ],
-        runs_program: &[],
+        ..Trigger::NONE
     }],
-    env_triggers: &[],
     caches: &[CacheDir {
         kind: "cache",
-        stock: None,
         location: Location::Fixed("/etc/apk/cache"),
         sharing: Sharing::Locked,
         scope: Scope::DISTRO_PLATFORM,
-        only_for: &[],
+        ..CacheDir::NONE
     }],
-    tmpfs: &[],
-    env: &[],
-    files: &[],
     shims: &[Shim { name: "apk", script: "hoard_real apk --update-cache \"$@\"\nexit $?\n" }],
     flag_edits: &[FlagEdit { flag: "--no-cache", replace: Some("--update-cache") }],
     defeaters: &[
@@ -70,6 +63,7 @@ pub static RECIPES: &[Recipe] = &[Recipe {
         Defeater::Command { program: "rm", args: &["/etc/apk/cache/*"] },
     ],
     root_only: true,
+    ..Recipe::NONE
 }];
 
 #[cfg(test)]

@@ -106,8 +106,6 @@ pub static RECIPES: &[Recipe] = &[Recipe {
     triggers: &[
         Trigger {
             programs: &["apt-get"],
-            python_module: None,
-            prefix: &[],
             // Everything that downloads or reads the lists; not clean/autoclean/dist-clean.
             subcommands: &[
                 "update",
@@ -131,12 +129,10 @@ pub static RECIPES: &[Recipe] = &[Recipe {
                 "indextargets",
             ],
             options_with_value: OPTS,
-            runs_program: &[],
+            ..Trigger::NONE
         },
         Trigger {
             programs: &["apt"],
-            python_module: None,
-            prefix: &[],
             subcommands: &[
                 "update",
                 "upgrade",
@@ -164,12 +160,10 @@ pub static RECIPES: &[Recipe] = &[Recipe {
                 "madison",
             ],
             options_with_value: OPTS,
-            runs_program: &[],
+            ..Trigger::NONE
         },
         Trigger {
             programs: &["aptitude"],
-            python_module: None,
-            prefix: &[],
             subcommands: &[
                 "update",
                 "install",
@@ -192,12 +186,11 @@ pub static RECIPES: &[Recipe] = &[Recipe {
                 "why-not",
             ],
             options_with_value: &["-o", "-t", "--target-release", "-F", "--display-format", "-w", "--width", "-S"],
-            runs_program: &[],
+            ..Trigger::NONE
         },
         // Reads the lists only; any subcommand (it has no cleaning one).
-        Trigger { programs: &["apt-cache"], python_module: None, prefix: &[], subcommands: &[], options_with_value: OPTS, runs_program: &[] },
+        Trigger { programs: &["apt-cache"], options_with_value: OPTS, ..Trigger::NONE },
     ],
-    env_triggers: &[],
     caches: &[
         CacheDir {
             kind: "archives",
@@ -205,7 +198,7 @@ pub static RECIPES: &[Recipe] = &[Recipe {
             location: Location::Fixed("/var/cache/hoard/apt/cache"),
             sharing: Sharing::Locked,
             scope: Scope::DISTRO_PLATFORM,
-            only_for: &[],
+            ..CacheDir::NONE
         },
         CacheDir {
             kind: "lists",
@@ -213,19 +206,17 @@ pub static RECIPES: &[Recipe] = &[Recipe {
             location: Location::Fixed("/var/cache/hoard/apt/lists"),
             sharing: Sharing::Locked,
             scope: Scope::DISTRO_PLATFORM,
-            only_for: &[],
+            ..CacheDir::NONE
         },
     ],
-    tmpfs: &[],
-    env: &[],
     files: &[ConfFile { target: "/etc/apt/apt.conf.d/zz-hoard", content: CONF, per_cache: CONF_PER_CACHE }],
     shims: &[apt_shim!("apt-get"), apt_shim!("apt"), apt_shim!("aptitude")],
-    flag_edits: &[],
     // `apt-get clean` & co. are handled by the shims; reporting them would be wrong whenever the
     // shim runs. (Only an absolute `/usr/bin/apt-get clean` in the same step would still empty
     // the archives cache.)
     defeaters: &[],
     root_only: true,
+    ..Recipe::NONE
 }];
 
 #[cfg(test)]

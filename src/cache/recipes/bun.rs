@@ -10,30 +10,21 @@ pub static RECIPES: &[Recipe] = &[Recipe {
     triggers: &[
         Trigger {
             programs: &["bun"],
-            python_module: None,
-            prefix: &[],
             subcommands: &["install", "i", "add", "a", "update", "ci", "x", "pm"],
             options_with_value: &["--cwd", "--config", "-c"],
-            runs_program: &[],
+            ..Trigger::NONE
         },
-        Trigger { programs: &["bunx"], python_module: None, prefix: &[], subcommands: &[], options_with_value: &[], runs_program: &[] },
+        Trigger { programs: &["bunx"], ..Trigger::NONE },
     ],
-    env_triggers: &[],
     caches: &[CacheDir {
         kind: "cache",
-        stock: None,
         location: Location::Redirect { var: "BUN_INSTALL_CACHE_DIR", path: "/var/cache/hoard/bun" },
         sharing: Sharing::Shared,
         scope: Scope::USER,
-        only_for: &[],
+        ..CacheDir::NONE
     }],
-    tmpfs: &[],
-    env: &[],
-    files: &[],
-    shims: &[],
-    flag_edits: &[],
     defeaters: &[Defeater::Command { program: "bun", args: &["pm", "cache", "rm"] }],
-    root_only: false,
+    ..Recipe::NONE
 }];
 
 #[cfg(test)]

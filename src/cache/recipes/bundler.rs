@@ -13,31 +13,23 @@ pub static RECIPES: &[Recipe] = &[Recipe {
     about: "Bundler global gem cache with compiled extensions (BUNDLE_USER_CACHE), per platform and base image",
     triggers: &[Trigger {
         programs: &["bundle", "bundler"],
-        python_module: None,
-        prefix: &[],
         subcommands: &["install", "update", "package", "pack", "cache", "lock"],
         options_with_value: &["--gemfile"],
-        runs_program: &[],
+        ..Trigger::NONE
     }],
-    env_triggers: &[],
     caches: &[CacheDir {
         kind: "gems",
-        stock: None,
         location: Location::Redirect { var: "BUNDLE_USER_CACHE", path: "/var/cache/hoard/bundler" },
         sharing: Sharing::Locked,
         // Compiled extensions depend on the CPU, the libc and the Ruby ABI: platform plus base
         // image (which pins the Ruby version and distro).
         scope: Scope { platform: true, distro: true, user: true },
-        only_for: &[],
+        ..CacheDir::NONE
     }],
-    tmpfs: &[],
     // Without this the global cache is not used and gems are cached only in the install path.
     env: &[EnvTweak::Set("BUNDLE_GLOBAL_GEM_CACHE", "true")],
-    files: &[],
-    shims: &[],
-    flag_edits: &[],
     defeaters: &[Defeater::Command { program: "bundle", args: &["clean", "--force"] }],
-    root_only: false,
+    ..Recipe::NONE
 }];
 
 #[cfg(test)]

@@ -15,8 +15,6 @@ pub static RECIPES: &[Recipe] = &[Recipe {
     // (`ccache -M 2G`, `ccache --set-config=cache_dir=/x`, `ccache -s`).
     triggers: &[Trigger {
         programs: &["ccache"],
-        python_module: None,
-        prefix: &[],
         subcommands: &["*"],
         options_with_value: &[
             "-M", "--max-size", "-F", "--max-files", "-o", "--set-config", "-k", "--get-config", "-d", "--dir", "-X",
@@ -24,7 +22,7 @@ pub static RECIPES: &[Recipe] = &[Recipe {
             "--trim-max-size", "--trim-method", "--checksum-file", "--extract-result", "--inspect", "--dump-manifest",
             "--dump-result", "--hash-file", "--config-path",
         ],
-        runs_program: &[],
+        ..Trigger::NONE
     }],
     env_triggers: &[
         // `ccache` starts a word of the value, so `CC="sccache gcc"` is sccache's, not ours.
@@ -34,7 +32,6 @@ pub static RECIPES: &[Recipe] = &[Recipe {
     ],
     caches: &[CacheDir {
         kind: "cache",
-        stock: None,
         // CCACHE_DIR beats both `~/.ccache` and `$XDG_CACHE_HOME/ccache`.
         location: Location::Redirect { var: "CCACHE_DIR", path: "/var/cache/hoard/ccache" },
         // The manual's "Sharing a local cache" supports concurrent users.
@@ -42,19 +39,14 @@ pub static RECIPES: &[Recipe] = &[Recipe {
         // Hashes include the compiler, so cross-arch hits are unlikely to be wrong, but mixing
         // wastes space and `compiler_check=none` would make it unsafe (§4.13f).
         scope: Scope::PLATFORM_USER,
-        only_for: &[],
+        ..CacheDir::NONE
     }],
-    tmpfs: &[],
-    env: &[],
-    files: &[],
-    shims: &[],
-    flag_edits: &[],
     defeaters: &[
         Defeater::Command { program: "ccache", args: &["-C"] },
         Defeater::Command { program: "ccache", args: &["--clear"] },
         Defeater::Env("CCACHE_DISABLE"),
     ],
-    root_only: false,
+    ..Recipe::NONE
 }];
 
 #[cfg(test)]

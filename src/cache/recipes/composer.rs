@@ -13,26 +13,21 @@ pub static RECIPES: &[Recipe] = &[Recipe {
     triggers: &[
         Trigger {
             programs: &["composer", "composer.phar"],
-            python_module: None,
-            prefix: &[],
             subcommands: INSTALLS,
             options_with_value: COMPOSER_OPTS,
-            runs_program: &[],
+            ..Trigger::NONE
         },
         // `php composer.phar install`, `php8.2 composer.phar install`.
         Trigger {
             programs: &["php*"],
-            python_module: None,
             prefix: &["composer.phar"],
             subcommands: INSTALLS,
             options_with_value: COMPOSER_OPTS,
-            runs_program: &[],
+            ..Trigger::NONE
         },
     ],
-    env_triggers: &[],
     caches: &[CacheDir {
         kind: "cache",
-        stock: None,
         // The composer image sets COMPOSER_HOME=/tmp; php images with a copied composer fall back
         // to ~/.composer/cache or ~/.cache/composer. The variable beats all of them. A user's
         // `COMPOSER_CACHE_DIR=/dev/null` (a known way to disable the cache) is left alone: the
@@ -41,12 +36,8 @@ pub static RECIPES: &[Recipe] = &[Recipe {
         // Writes are tmp+rename, but `vcs/` mirrors are updated in place (notes §7.6).
         sharing: Sharing::Locked,
         scope: Scope::USER,
-        only_for: &[],
+        ..CacheDir::NONE
     }],
-    tmpfs: &[],
-    env: &[],
-    files: &[],
-    shims: &[],
     // The user's intent (no cache in the image) is what the mount already gives.
     flag_edits: &[FlagEdit { flag: "--no-cache", replace: None }],
     defeaters: &[
@@ -54,7 +45,7 @@ pub static RECIPES: &[Recipe] = &[Recipe {
         Defeater::Command { program: "composer", args: &["clearcache"] },
         Defeater::Command { program: "composer", args: &["cc"] },
     ],
-    root_only: false,
+    ..Recipe::NONE
 }];
 
 #[cfg(test)]

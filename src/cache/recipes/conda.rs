@@ -57,28 +57,21 @@ pub static RECIPES: &[Recipe] = &[Recipe {
     triggers: &[Trigger {
         programs: &["conda", "mamba", "micromamba"],
         python_module: Some("conda"),
-        prefix: &[],
         // `env` covers `env create|update`.
         subcommands: &["install", "create", "update", "upgrade", "env", "remove", "uninstall"],
         options_with_value: &["-r", "--root-prefix", "--rc-file", "--log-level"],
-        runs_program: &[],
+        ..Trigger::NONE
     }],
-    env_triggers: &[],
     caches: &[CacheDir {
         kind: "pkgs",
-        stock: None,
         location: Location::Redirect { var: "CONDA_PKGS_DIRS", path: PKGS },
         sharing: Sharing::Locked,
         scope: Scope::PLATFORM_USER,
-        only_for: &[],
+        ..CacheDir::NONE
     }],
-    tmpfs: &[],
-    env: &[],
-    files: &[],
     shims: &[conda_shim!("conda"), conda_shim!("mamba"), conda_shim!("micromamba")],
-    flag_edits: &[],
     defeaters: &[Defeater::Command { program: "micromamba", args: &["clean"] }],
-    root_only: false,
+    ..Recipe::NONE
 }];
 
 #[cfg(test)]

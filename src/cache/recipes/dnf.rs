@@ -120,24 +120,17 @@ pub static RECIPES: &[Recipe] = &[Recipe {
     about: "rpm repositories (dnf, dnf5, yum, microdnf, tdnf): metadata and downloaded rpms, kept out of the image",
     triggers: &[Trigger {
         programs: &["dnf", "dnf-3", "dnf4", "dnf5", "yum", "microdnf", "tdnf"],
-        python_module: None,
-        prefix: &[],
         subcommands: SUBCOMMANDS,
         options_with_value: OPTS,
-        runs_program: &[],
+        ..Trigger::NONE
     }],
-    env_triggers: &[],
     caches: &[CacheDir {
         kind: "cache",
-        stock: None,
         location: Location::Fixed(CACHE),
         sharing: Sharing::Locked,
         scope: Scope::DISTRO_PLATFORM,
-        only_for: &[],
+        ..CacheDir::NONE
     }],
-    tmpfs: &[],
-    env: &[],
-    files: &[],
     shims: &[
         libdnf_shim!("dnf"),
         libdnf_shim!("dnf-3"),
@@ -150,10 +143,10 @@ pub static RECIPES: &[Recipe] = &[Recipe {
             script: "case \" $* \" in\n  *\" clean \"*) hoard_real tdnf \"$@\" ;;\n  *) hoard_real tdnf --setopt=cachedir=/var/cache/hoard/dnf --setopt=keepcache=1 \"$@\" ;;\nesac\nexit $?\n",
         },
     ],
-    flag_edits: &[],
     // `clean` is handled by the shims (it cleans the image's default dir, not the cache).
     defeaters: &[],
     root_only: true,
+    ..Recipe::NONE
 }];
 
 #[cfg(test)]

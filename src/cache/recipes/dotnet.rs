@@ -12,27 +12,19 @@ pub static RECIPES: &[Recipe] = &[Recipe {
     triggers: &[
         Trigger {
             programs: &["dotnet"],
-            python_module: None,
-            prefix: &[],
             subcommands: &["restore", "build", "publish", "test", "pack", "run", "tool", "add", "msbuild", "workload", "new"],
-            options_with_value: &[],
-            runs_program: &[],
+            ..Trigger::NONE
         },
         Trigger {
             programs: &["nuget", "nuget.exe"],
-            python_module: None,
-            prefix: &[],
             subcommands: &["restore", "install"],
-            options_with_value: &[],
-            runs_program: &[],
+            ..Trigger::NONE
         },
         // `msbuild /t:restore`, `msbuild -restore`: any invocation.
-        Trigger { programs: &["msbuild"], python_module: None, prefix: &[], subcommands: &[], options_with_value: &[], runs_program: &[] },
+        Trigger { programs: &["msbuild"], ..Trigger::NONE },
     ],
-    env_triggers: &[],
     caches: &[CacheDir {
         kind: "packages",
-        stock: None,
         // "The environment variable takes precedence over the configuration setting."
         location: Location::Redirect { var: "NUGET_PACKAGES", path: "/var/cache/hoard/nuget/packages" },
         // NuGet's cross-process locks live outside the folder (a temp `locks` dir), so two
@@ -40,18 +32,13 @@ pub static RECIPES: &[Recipe] = &[Recipe {
         sharing: Sharing::Locked,
         // RID-specific runtime packs are separate packages: arch-neutral.
         scope: Scope::USER,
-        only_for: &[],
+        ..CacheDir::NONE
     }],
-    tmpfs: &[],
-    env: &[],
-    files: &[],
-    shims: &[],
-    flag_edits: &[],
     defeaters: &[
         Defeater::Command { program: "dotnet", args: &["nuget", "locals", "--clear"] },
         Defeater::Command { program: "dotnet", args: &["nuget", "locals", "-c"] },
     ],
-    root_only: false,
+    ..Recipe::NONE
 }];
 
 #[cfg(test)]

@@ -15,27 +15,21 @@ pub static RECIPES: &[Recipe] = &[Recipe {
     about: "Go module cache (GOMODCACHE) and build cache (GOCACHE, per platform)",
     triggers: &[Trigger {
         programs: &["go"],
-        python_module: None,
-        prefix: &[],
         // `mod` covers `go mod download|tidy|vendor|verify|graph|why`; `work` covers `go work sync`.
         subcommands: &["build", "install", "test", "run", "vet", "generate", "get", "list", "mod", "work", "tool"],
-        options_with_value: &[],
-        runs_program: &[],
+        ..Trigger::NONE
     }],
-    env_triggers: &[],
     caches: &[
         CacheDir {
             kind: "mod",
-            stock: None,
             location: Location::Redirect { var: "GOMODCACHE", path: "/var/cache/hoard/go/mod" },
             // "Multiple instances of the go command may safely access the same module cache".
             sharing: Sharing::Shared,
             scope: Scope::USER,
-            only_for: &[],
+            ..CacheDir::NONE
         },
         CacheDir {
             kind: "build",
-            stock: None,
             location: Location::Redirect { var: "GOCACHE", path: "/var/cache/hoard/go/build" },
             // "The cache is safe for concurrent invocations of the go command."
             sharing: Sharing::Shared,
@@ -43,19 +37,14 @@ pub static RECIPES: &[Recipe] = &[Recipe {
             // were built against (`go help cache`); keeping platforms apart is the cheap half of
             // that. Open: add the distro scope when CGO_ENABLED is not 0.
             scope: Scope::PLATFORM_USER,
-            only_for: &[],
+            ..CacheDir::NONE
         },
     ],
-    tmpfs: &[],
-    env: &[],
-    files: &[],
-    shims: &[],
-    flag_edits: &[],
     defeaters: &[
         Defeater::Command { program: "go", args: &["clean", "-modcache"] },
         Defeater::Command { program: "go", args: &["clean", "-cache"] },
     ],
-    root_only: false,
+    ..Recipe::NONE
 }];
 
 #[cfg(test)]

@@ -15,17 +15,11 @@ pub static RECIPES: &[Recipe] = &[Recipe {
     triggers: &[Trigger {
         // `./gradlew` has the basename `gradlew`.
         programs: &["gradle", "gradlew"],
-        python_module: None,
-        prefix: &[],
-        subcommands: &[],
-        options_with_value: &[],
-        runs_program: &[],
+        ..Trigger::NONE
     }],
-    env_triggers: &[],
     caches: &[
         CacheDir {
             kind: "caches",
-            stock: None,
             location: Location::UnderEnv { var: "GRADLE_USER_HOME", default: "~/.gradle", sub: "caches" },
             // Gradle's cross-process lock hand-off pings the holder over loopback UDP, which
             // does not reach another container (gradle/gradle#8375).
@@ -33,25 +27,19 @@ pub static RECIPES: &[Recipe] = &[Recipe {
             // Mostly jars; the notes recommend the platform only for `native/` and `jdks/`,
             // which are not mounted.
             scope: Scope::USER,
-            only_for: &[],
+            ..CacheDir::NONE
         },
         CacheDir {
             kind: "wrapper",
-            stock: None,
             location: Location::UnderEnv { var: "GRADLE_USER_HOME", default: "~/.gradle", sub: "wrapper/dists" },
             sharing: Sharing::Locked,
             scope: Scope::USER,
-            only_for: &[],
+            ..CacheDir::NONE
         },
     ],
-    tmpfs: &[],
     // The daemon dies with the step's container; `--no-daemon` would not change the image.
     env: &[],
-    files: &[],
-    shims: &[],
-    flag_edits: &[],
-    defeaters: &[],
-    root_only: false,
+    ..Recipe::NONE
 }];
 
 #[cfg(test)]

@@ -15,41 +15,29 @@ pub static RECIPES: &[Recipe] = &[Recipe {
     triggers: &[Trigger {
         // `./mvnw` has the basename `mvnw`.
         programs: &["mvn", "mvnw", "mvnd"],
-        python_module: None,
-        prefix: &[],
-        subcommands: &[],
-        options_with_value: &[],
-        runs_program: &[],
+        ..Trigger::NONE
     }],
-    env_triggers: &[],
     caches: &[
         CacheDir {
             kind: "repository",
-            stock: None,
             location: Location::Home(".m2/repository"),
             // Maven 3.9's default named lock is JVM-local (rwlock-local); cross-container use
             // needs `locked` unless the user opted into the file-lock factory.
             sharing: Sharing::Locked,
             scope: Scope::USER,
-            only_for: &[],
+            ..CacheDir::NONE
         },
         CacheDir {
             kind: "wrapper",
-            stock: None,
             // Where `./mvnw` unpacks the Maven distribution it downloads.
             location: Location::Home(".m2/wrapper"),
             sharing: Sharing::Locked,
             scope: Scope::USER,
-            only_for: &[],
+            ..CacheDir::NONE
         },
     ],
-    tmpfs: &[],
-    env: &[],
-    files: &[],
-    shims: &[],
-    flag_edits: &[],
     defeaters: &[Defeater::Command { program: "mvn", args: &["dependency:purge-local-repository"] }],
-    root_only: false,
+    ..Recipe::NONE
 }];
 
 #[cfg(test)]

@@ -19,22 +19,19 @@ pub static RECIPES: &[Recipe] = &[Recipe {
     about: "npm cache (npm_config_cache); node_modules stays in the image",
     triggers: &[
         // `node .../npm/bin/npm-cli.js install` (an interpreter running npm's script) as well.
-        Trigger { programs: &["npm", "npm-cli.js"], python_module: None, prefix: &[], subcommands: INSTALLS, options_with_value: NPM_OPTS, runs_program: &[] },
+        Trigger { programs: &["npm", "npm-cli.js"], subcommands: INSTALLS, options_with_value: NPM_OPTS, ..Trigger::NONE },
         // npx downloads into the cache's `_npx/` and runs from there.
-        Trigger { programs: &["npx"], python_module: None, prefix: &[], subcommands: &[], options_with_value: &[], runs_program: &[] },
+        Trigger { programs: &["npx"], ..Trigger::NONE },
         Trigger {
             programs: &["corepack"],
-            python_module: None,
             prefix: &["npm@*"],
             subcommands: INSTALLS,
             options_with_value: NPM_OPTS,
-            runs_program: &[],
+            ..Trigger::NONE
         },
     ],
-    env_triggers: &[],
     caches: &[CacheDir {
         kind: "cache",
-        stock: None,
         // npm reads npm_config_* case-insensitively; a user's upper-case NPM_CONFIG_CACHE is not
         // seen by the planner's Redirect (open question in the report).
         location: Location::Redirect { var: "npm_config_cache", path: "/var/cache/hoard/npm" },
@@ -42,15 +39,10 @@ pub static RECIPES: &[Recipe] = &[Recipe {
         sharing: Sharing::Shared,
         // Tarballs: arch-neutral.
         scope: Scope::USER,
-        only_for: &[],
+        ..CacheDir::NONE
     }],
-    tmpfs: &[],
-    env: &[],
-    files: &[],
-    shims: &[],
-    flag_edits: &[],
     defeaters: &[Defeater::Command { program: "npm", args: &["cache", "clean"] }],
-    root_only: false,
+    ..Recipe::NONE
 }];
 
 #[cfg(test)]

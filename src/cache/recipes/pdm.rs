@@ -21,27 +21,20 @@ pub static RECIPES: &[Recipe] = &[Recipe {
     triggers: &[Trigger {
         programs: &["pdm"],
         python_module: Some("pdm"),
-        prefix: &[],
         subcommands: &["install", "sync", "add", "update", "lock", "remove", "build"],
         options_with_value: &["-p", "--project", "-c", "--config"],
-        runs_program: &[],
+        ..Trigger::NONE
     }],
-    env_triggers: &[],
     caches: &[CacheDir {
         kind: "cache",
-        stock: None,
         location: Location::Redirect { var: "PDM_CACHE_DIR", path: "/var/cache/hoard/pdm" },
         sharing: Sharing::Shared,
         scope: PY_SCOPE,
-        only_for: &[],
+        ..CacheDir::NONE
     }],
-    tmpfs: &[],
     env: &[EnvTweak::Set("PDM_INSTALL_CACHE", "false")],
-    files: &[],
-    shims: &[],
-    flag_edits: &[],
     defeaters: &[Defeater::Command { program: "pdm", args: &["cache", "clear"] }],
-    root_only: false,
+    ..Recipe::NONE
 }];
 
 #[cfg(test)]

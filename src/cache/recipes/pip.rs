@@ -80,33 +80,27 @@ pub static RECIPES: &[Recipe] = &[Recipe {
         Trigger {
             programs: &["pip*"],
             python_module: Some("pip"),
-            prefix: &[],
             subcommands: &["install", "download", "wheel"],
             options_with_value: PIP_OPTS,
-            runs_program: &[],
+            ..Trigger::NONE
         },
         Trigger {
             programs: &["pipx"],
             python_module: Some("pipx"),
-            prefix: &[],
             subcommands: &["install", "install-all", "inject", "upgrade", "upgrade-all", "reinstall", "reinstall-all", "run", "runpip"],
-            options_with_value: &[],
             // `pipx run black ...`: black's words are not pip's.
             runs_program: &[&["run"]],
+            ..Trigger::NONE
         },
     ],
-    env_triggers: &[],
     caches: &[CacheDir {
         kind: "cache",
-        stock: None,
         location: Location::Redirect { var: "PIP_CACHE_DIR", path: "/var/cache/hoard/pip" },
         sharing: Sharing::Shared,
         scope: PY_SCOPE,
-        only_for: &[],
+        ..CacheDir::NONE
     }],
-    tmpfs: &[],
     env: &[EnvTweak::Unset("PIP_NO_CACHE_DIR")],
-    files: &[],
     shims: &[pip_shim!("pip"), pip_shim!("pip3")],
     // Only the exact spelling: pip also accepts the prefix `--no-cache`, but edits apply to all
     // of the recipe's triggers, and `pipx run --no-cache` is pipx's own option (a fresh venv).
@@ -118,7 +112,7 @@ pub static RECIPES: &[Recipe] = &[Recipe {
         Defeater::Command { program: "pip3", args: &["cache", "remove"] },
         Defeater::Env("PIP_NO_CACHE_DIR"),
     ],
-    root_only: false,
+    ..Recipe::NONE
 }];
 
 #[cfg(test)]

@@ -19,37 +19,29 @@ pub static RECIPES: &[Recipe] = &[Recipe {
     triggers: &[Trigger {
         programs: &["pipenv"],
         python_module: Some("pipenv"),
-        prefix: &[],
         subcommands: &["install", "sync", "lock", "update", "upgrade", "requirements"],
         options_with_value: &["--python"],
-        runs_program: &[],
+        ..Trigger::NONE
     }],
-    env_triggers: &[],
     caches: &[
         CacheDir {
             kind: "cache",
-            stock: None,
             location: Location::Redirect { var: "PIPENV_CACHE_DIR", path: "/var/cache/hoard/pipenv" },
             sharing: Sharing::Shared,
             scope: PY_SCOPE,
-            only_for: &[],
+            ..CacheDir::NONE
         },
         CacheDir {
             kind: "pip",
-            stock: None,
             location: Location::Redirect { var: "PIP_CACHE_DIR", path: "/var/cache/hoard/pip" },
             sharing: Sharing::Shared,
             scope: PY_SCOPE,
-            only_for: &[],
+            ..CacheDir::NONE
         },
     ],
-    tmpfs: &[],
     env: &[EnvTweak::Unset("PIP_NO_CACHE_DIR")],
-    files: &[],
-    shims: &[],
-    flag_edits: &[],
     defeaters: &[Defeater::Command { program: "pipenv", args: &["--clear"] }, Defeater::Env("PIP_NO_CACHE_DIR")],
-    root_only: false,
+    ..Recipe::NONE
 }];
 
 #[cfg(test)]

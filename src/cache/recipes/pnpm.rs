@@ -14,30 +14,26 @@ pub static RECIPES: &[Recipe] = &[Recipe {
     name: "pnpm",
     about: "pnpm store (store-dir); node_modules stays in the image",
     triggers: &[
-        Trigger { programs: &["pnpm", "pnpm.cjs"], python_module: None, prefix: &[], subcommands: INSTALLS, options_with_value: PNPM_OPTS, runs_program: &[] },
-        Trigger { programs: &["pnpx"], python_module: None, prefix: &[], subcommands: &[], options_with_value: &[], runs_program: &[] },
+        Trigger { programs: &["pnpm", "pnpm.cjs"], subcommands: INSTALLS, options_with_value: PNPM_OPTS, ..Trigger::NONE },
+        Trigger { programs: &["pnpx"], ..Trigger::NONE },
         // `corepack pnpm install`, `corepack pnpm@9 install`, `npx pnpm@8 install`.
         Trigger {
             programs: &["corepack"],
-            python_module: None,
             prefix: &["pnpm@*"],
             subcommands: INSTALLS,
             options_with_value: PNPM_OPTS,
-            runs_program: &[],
+            ..Trigger::NONE
         },
         Trigger {
             programs: &["npx"],
-            python_module: None,
             prefix: &["pnpm@*"],
             subcommands: INSTALLS,
             options_with_value: PNPM_OPTS,
-            runs_program: &[],
+            ..Trigger::NONE
         },
     ],
-    env_triggers: &[],
     caches: &[CacheDir {
         kind: "store",
-        stock: None,
         // An explicit store-dir is used as is; with no store-dir pnpm probes whether it can hard
         // link into its home dir and may pick `<fs root>/.pnpm-store` instead, and a home under
         // a root-owned mount stub fails for non-root users. So: redirect. `PNPM_HOME` is not
@@ -46,19 +42,15 @@ pub static RECIPES: &[Recipe] = &[Recipe {
         // Content-addressed; side-effects cache keyed by platform+arch+node major.
         sharing: Sharing::Shared,
         scope: Scope::USER,
-        only_for: &[],
+        ..CacheDir::NONE
     }],
-    tmpfs: &[],
     // pnpm ≥ 11 reads `pnpm_config_*` rather than `npm_config_*` for its own settings; set both.
     // The second spelling follows the mount: when the step sets `npm_config_store_dir=/x`, the
     // store is mounted at /x and `pnpm_config_store_dir` is set to /x too (never to an
     // unmounted STORE, where pnpm 11 would write the store into the image).
     env: &[EnvTweak::CachePath { var: "pnpm_config_store_dir", kind: "store" }],
-    files: &[],
-    shims: &[],
-    flag_edits: &[],
     defeaters: &[Defeater::Command { program: "pnpm", args: &["store", "prune"] }],
-    root_only: false,
+    ..Recipe::NONE
 }];
 
 #[cfg(test)]

@@ -30,27 +30,21 @@ pub static RECIPES: &[Recipe] = &[Recipe {
     triggers: &[Trigger {
         programs: &["poetry"],
         python_module: Some("poetry"),
-        prefix: &[],
         subcommands: &["install", "sync", "add", "update", "lock", "remove", "self"],
         options_with_value: &["-C", "--directory", "-P", "--project"],
-        runs_program: &[],
+        ..Trigger::NONE
     }],
-    env_triggers: &[],
     caches: &[CacheDir {
         kind: "cache",
-        stock: None,
         location: Location::Redirect { var: "POETRY_CACHE_DIR", path: "/var/cache/hoard/poetry" },
         sharing: Sharing::Locked,
         scope: PY_SCOPE,
-        only_for: &[],
+        ..CacheDir::NONE
     }],
-    tmpfs: &[],
     env: &[EnvTweak::Default("POETRY_VIRTUALENVS_PATH", "~/.cache/pypoetry/virtualenvs")],
-    files: &[],
-    shims: &[],
     flag_edits: &[FlagEdit { flag: "--no-cache", replace: None }],
     defeaters: &[Defeater::Command { program: "poetry", args: &["cache", "clear"] }],
-    root_only: false,
+    ..Recipe::NONE
 }];
 
 #[cfg(test)]

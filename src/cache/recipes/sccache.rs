@@ -36,11 +36,9 @@ pub static RECIPES: &[Recipe] = &[Recipe {
     // only reports or manages the server.
     triggers: &[Trigger {
         programs: &["sccache"],
-        python_module: None,
-        prefix: &[],
         subcommands: &["*"],
         options_with_value: &["--package-toolchain", "--dist-auth"],
-        runs_program: &[],
+        ..Trigger::NONE
     }],
     env_triggers: &[
         EnvTrigger { vars: &["RUSTC_WRAPPER", "CARGO_BUILD_RUSTC_WRAPPER"], contains: "sccache", programs: RUST_BUILDS },
@@ -48,27 +46,22 @@ pub static RECIPES: &[Recipe] = &[Recipe {
     ],
     caches: &[CacheDir {
         kind: "cache",
-        stock: None,
         location: Location::Redirect { var: "SCCACHE_DIR", path: "/var/cache/hoard/sccache" },
         // "The local storage only supports a single sccache server at a time" (sccache
         // docs/Local.md), and every RUN starts its own server.
         sharing: Sharing::Locked,
         // Compiled objects for the exec platform's compilers.
         scope: Scope::PLATFORM_USER,
-        only_for: &[],
+        ..CacheDir::NONE
     }],
-    tmpfs: &[],
     // CARGO_INCREMENTAL=0 would let sccache cache workspace crates in debug builds too, but it
     // changes how the user's build runs; not injected.
     env: &[],
-    files: &[],
-    shims: &[],
-    flag_edits: &[],
     defeaters: &[
         Defeater::Command { program: "sccache", args: &["--zero-stats"] },
         Defeater::Env("SCCACHE_DISABLE"),
     ],
-    root_only: false,
+    ..Recipe::NONE
 }];
 
 #[cfg(test)]

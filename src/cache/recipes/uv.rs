@@ -44,32 +44,27 @@ pub static RECIPES: &[Recipe] = &[Recipe {
             prefix: &["pip"],
             subcommands: &["install", "sync", "compile", "download"],
             options_with_value: OPTS,
-            runs_program: &[],
+            ..Trigger::NONE
         },
         Trigger {
             programs: &["uv"],
             python_module: Some("uv"),
-            prefix: &[],
             subcommands: &["sync", "lock", "add", "remove", "run", "venv", "tool", "python", "build", "export", "tree"],
             options_with_value: OPTS,
             runs_program: &[&["run"], &["tool", "run"]],
+            ..Trigger::NONE
         },
         // `uvx` is `uv tool run`: its first word is the program.
-        Trigger { programs: &["uvx"], python_module: None, prefix: &[], subcommands: &[], options_with_value: OPTS, runs_program: &[&[]] },
+        Trigger { programs: &["uvx"], options_with_value: OPTS, runs_program: &[&[]], ..Trigger::NONE },
     ],
-    env_triggers: &[],
     caches: &[CacheDir {
         kind: "cache",
-        stock: None,
         location: Location::Redirect { var: "UV_CACHE_DIR", path: "/var/cache/hoard/uv" },
         sharing: Sharing::Shared,
         scope: PY_SCOPE,
-        only_for: &[],
+        ..CacheDir::NONE
     }],
-    tmpfs: &[],
     env: &[EnvTweak::Unset("UV_NO_CACHE"), EnvTweak::Default("UV_LINK_MODE", "copy")],
-    files: &[],
-    shims: &[],
     flag_edits: &[
         FlagEdit { flag: "--no-cache", replace: None },
         FlagEdit { flag: "--no-cache-dir", replace: None },
@@ -80,7 +75,7 @@ pub static RECIPES: &[Recipe] = &[Recipe {
         Defeater::Command { program: "uv", args: &["cache", "prune"] },
         Defeater::Env("UV_NO_CACHE"),
     ],
-    root_only: false,
+    ..Recipe::NONE
 }];
 
 #[cfg(test)]

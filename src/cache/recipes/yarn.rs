@@ -32,62 +32,52 @@ pub static RECIPES: &[Recipe] = &[Recipe {
     name: "yarn",
     about: "yarn classic cache and yarn berry global mirror; PnP zips stay in the project",
     triggers: &[
-        Trigger { programs: &["yarn", "yarnpkg", "yarn.js", "yarn.cjs"], python_module: None, prefix: &[], subcommands: INSTALLS, options_with_value: YARN_OPTS, runs_program: &[] },
+        Trigger { programs: &["yarn", "yarnpkg", "yarn.js", "yarn.cjs"], subcommands: INSTALLS, options_with_value: YARN_OPTS, ..Trigger::NONE },
         // `corepack yarn install`, `corepack yarn@4.1.0 install`, `npx -y yarn@1 install`.
         Trigger {
             programs: &["corepack"],
-            python_module: None,
             prefix: &["yarn@*"],
             subcommands: INSTALLS,
             options_with_value: YARN_OPTS,
-            runs_program: &[],
+            ..Trigger::NONE
         },
         Trigger {
             programs: &["npx"],
-            python_module: None,
             prefix: &["yarn@*"],
             subcommands: INSTALLS,
             options_with_value: YARN_OPTS,
-            runs_program: &[],
+            ..Trigger::NONE
         },
     ],
-    env_triggers: &[],
     caches: &[
         CacheDir {
             kind: "classic-root",
-            stock: None,
             location: Location::Fixed("/usr/local/share/.cache/yarn"),
             // Concurrent yarn 1 runs corrupt a shared cache (yarnpkg/yarn#683, #4102).
             sharing: Sharing::Locked,
             scope: Scope::USER,
-            only_for: &[],
+            ..CacheDir::NONE
         },
         CacheDir {
             kind: "classic",
-            stock: None,
             location: Location::UnderEnv { var: "XDG_CACHE_HOME", default: "~/.cache", sub: "yarn" },
             sharing: Sharing::Locked,
             scope: Scope::USER,
-            only_for: &[],
+            ..CacheDir::NONE
         },
         CacheDir {
             kind: "berry",
-            stock: None,
             location: Location::UnderEnv { var: "YARN_GLOBAL_FOLDER", default: "~/.yarn/berry", sub: "cache" },
             // "relatively safe to be shared by multiple projects, even when multiple Yarn
             // instances run at the same time".
             sharing: Sharing::Shared,
             scope: Scope::USER,
-            only_for: &[],
+            ..CacheDir::NONE
         },
     ],
-    tmpfs: &[],
     env: &[EnvTweak::Set("YARN_ENABLE_GLOBAL_CACHE", "false")],
-    files: &[],
-    shims: &[],
-    flag_edits: &[],
     defeaters: &[Defeater::Command { program: "yarn", args: &["cache", "clean"] }],
-    root_only: false,
+    ..Recipe::NONE
 }];
 
 #[cfg(test)]

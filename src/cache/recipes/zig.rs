@@ -15,31 +15,25 @@ const ZIGBUILD_SUBCOMMANDS: &[&str] = &["build", "b", "check", "run", "test", "r
 /// `cargo zigbuild ...`: runs zig and cargo-zigbuild (both recipes trigger on it).
 const CARGO_ZIGBUILD: Trigger = Trigger {
     programs: &["cargo"],
-    python_module: None,
-    prefix: &[],
     subcommands: &["zigbuild"],
     options_with_value: &["--color", "--config", "-Z", "-C"],
-    runs_program: &[],
+    ..Trigger::NONE
 };
 
 /// `cargo auditable zigbuild ...`: cargo-auditable wrapping cargo-zigbuild.
 const CARGO_AUDITABLE_ZIGBUILD: Trigger = Trigger {
     programs: &["cargo"],
-    python_module: None,
     prefix: &["auditable"],
     subcommands: &["zigbuild"],
     options_with_value: &["--color", "--config", "-Z", "-C"],
-    runs_program: &[],
+    ..Trigger::NONE
 };
 
 /// `cargo-zigbuild build ...`, the binary called directly.
 const ZIGBUILD_BIN: Trigger = Trigger {
     programs: &["cargo-zigbuild"],
-    python_module: None,
-    prefix: &[],
     subcommands: ZIGBUILD_SUBCOMMANDS,
-    options_with_value: &[],
-    runs_program: &[],
+    ..Trigger::NONE
 };
 
 pub static RECIPES: &[Recipe] = &[
@@ -51,33 +45,23 @@ pub static RECIPES: &[Recipe] = &[
                 programs: &["zig"],
                 // PyPI's `ziglang` package runs zig as `python3 -m ziglang cc ...`.
                 python_module: Some("ziglang"),
-                prefix: &[],
                 subcommands: ZIG_SUBCOMMANDS,
-                options_with_value: &[],
-                runs_program: &[],
+                ..Trigger::NONE
             },
             CARGO_ZIGBUILD,
             CARGO_AUDITABLE_ZIGBUILD,
             ZIGBUILD_BIN,
         ],
-        env_triggers: &[],
         caches: &[CacheDir {
             kind: "global",
-            stock: None,
             location: Location::Redirect { var: "ZIG_GLOBAL_CACHE_DIR", path: "/var/cache/hoard/zig" },
             // Manifest files are locked by zig itself (Inference, notes §7.5).
             sharing: Sharing::Shared,
             // Contents are keyed by target, but the zig compiler running is the host's.
             scope: Scope::PLATFORM_USER,
-            only_for: &[],
+            ..CacheDir::NONE
         }],
-        tmpfs: &[],
-        env: &[],
-        files: &[],
-        shims: &[],
-        flag_edits: &[],
-        defeaters: &[],
-        root_only: false,
+        ..Recipe::NONE
     },
     Recipe {
         name: "cargo-zigbuild",
@@ -87,22 +71,14 @@ pub static RECIPES: &[Recipe] = &[
             CARGO_AUDITABLE_ZIGBUILD,
             ZIGBUILD_BIN,
         ],
-        env_triggers: &[],
         caches: &[CacheDir {
             kind: "cache",
-            stock: None,
             location: Location::Redirect { var: "CARGO_ZIGBUILD_CACHE_DIR", path: "/var/cache/hoard/cargo-zigbuild" },
             sharing: Sharing::Shared,
             scope: Scope::PLATFORM_USER,
-            only_for: &[],
+            ..CacheDir::NONE
         }],
-        tmpfs: &[],
-        env: &[],
-        files: &[],
-        shims: &[],
-        flag_edits: &[],
-        defeaters: &[],
-        root_only: false,
+        ..Recipe::NONE
     },
 ];
 

@@ -26,8 +26,6 @@ pub static RECIPES: &[Recipe] = &[Recipe {
     about: "openSUSE/SLE repositories: raw and solv metadata (and rpms for keeppackages repos), kept out of the image",
     triggers: &[Trigger {
         programs: &["zypper"],
-        python_module: None,
-        prefix: &[],
         // Everything that refreshes or reads repository metadata; not clean/cc.
         subcommands: &[
             "in",
@@ -77,28 +75,23 @@ pub static RECIPES: &[Recipe] = &[Recipe {
             "--plus-repo",
             "--installroot",
         ],
-        runs_program: &[],
+        ..Trigger::NONE
     }],
-    env_triggers: &[],
     caches: &[CacheDir {
         kind: "cache",
-        stock: None,
         location: Location::Fixed(CACHE),
         sharing: Sharing::Locked,
         scope: Scope::DISTRO_PLATFORM,
-        only_for: &[],
+        ..CacheDir::NONE
     }],
-    tmpfs: &[],
-    env: &[],
-    files: &[],
     shims: &[Shim {
         name: "zypper",
         script: "case \" $* \" in\n  *\" clean \"*|*\" cc \"*) hoard_real zypper \"$@\" ;;\n  *) hoard_real zypper --cache-dir /var/cache/hoard/zypp \"$@\" ;;\nesac\nexit $?\n",
     }],
-    flag_edits: &[],
     // `zypper clean` is handled by the shim.
     defeaters: &[],
     root_only: true,
+    ..Recipe::NONE
 }];
 
 #[cfg(test)]

@@ -44,6 +44,8 @@
 mod command;
 mod parse;
 #[cfg(test)]
+mod dequote;
+#[cfg(test)]
 mod tests;
 
 /// One simple command found in the script.
