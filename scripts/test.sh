@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# THE test command: engine, base images, frontend image, then every cargo test target
-# (unit tests, corpus tests and the end-to-end comparison against the stock frontend).
+# THE test command: engine, `cargo fmt --check` and clippy (warnings are errors), base images,
+# frontend image, then every cargo test target (unit tests, corpus tests and the end-to-end
+# comparison against the stock frontend).
 # Exits non-zero on any failure. Extra arguments go to the test binaries (after `--`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +17,10 @@ if [ "$free_gb" -lt "$min_free_gb" ]; then
   echo "test: only ${free_gb} GB free on /; pruning the BuildKit cache" >&2
   docker builder prune -af >/dev/null || true
 fi
+
+# The habits first, before anything slow: formatting and lints (warnings are errors).
+cargo fmt --check
+cargo clippy --all-targets -- -D warnings
 
 scripts/bases.sh
 scripts/image.sh
