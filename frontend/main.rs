@@ -10,7 +10,11 @@ mod cli;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "hoard", version, about = "A BuildKit Dockerfile frontend that adds package-manager cache mounts")]
+#[command(
+    name = "hoard",
+    version,
+    about = "A BuildKit Dockerfile frontend that adds package-manager cache mounts"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -133,7 +137,10 @@ impl OfflineArgs {
 /// Run the frontend on a single-threaded runtime and exit right after `Return`: the build waits
 /// for this process to exit.
 fn run_frontend() -> ! {
-    let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("hoard: cannot start the async runtime: {e}");
@@ -146,7 +153,11 @@ fn run_frontend() -> ! {
 
 fn main() {
     let no_args = std::env::args_os().len() <= 1;
-    if no_args && hoard::gateway::started_by_buildkit(std::env::vars_os().filter_map(|(k, _)| k.into_string().ok())) {
+    if no_args
+        && hoard::gateway::started_by_buildkit(
+            std::env::vars_os().filter_map(|(k, _)| k.into_string().ok()),
+        )
+    {
         run_frontend();
     }
     let cli = match Cli::try_parse() {
@@ -168,14 +179,28 @@ fn main() {
             }
         }
         Command::Recipes => cli::output(&hoard::tools::recipes::markdown()),
-        Command::CachePrime { cache, seed, marker, label } => {
-            if let Err(e) = hoard::tools::cachecopy::prime(&cache, seed.as_deref(), &marker, &label) {
+        Command::CachePrime {
+            cache,
+            seed,
+            marker,
+            label,
+        } => {
+            if let Err(e) = hoard::tools::cachecopy::prime(&cache, seed.as_deref(), &marker, &label)
+            {
                 eprintln!("hoard: priming {label}: {e}");
                 std::process::exit(1);
             }
         }
-        Command::CacheExport { cache, dst, report, id, limit, max_age_days } => {
-            let max_age = (max_age_days > 0).then(|| std::time::Duration::from_secs(max_age_days * 86400));
+        Command::CacheExport {
+            cache,
+            dst,
+            report,
+            id,
+            limit,
+            max_age_days,
+        } => {
+            let max_age =
+                (max_age_days > 0).then(|| std::time::Duration::from_secs(max_age_days * 86400));
             let o = hoard::tools::cachecopy::ExportOpts { id, limit, max_age };
             if let Err(e) = hoard::tools::cachecopy::export(&cache, &dst, &report, &o) {
                 eprintln!("hoard: ERROR: {e}");

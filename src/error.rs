@@ -18,7 +18,10 @@ impl Span {
         Span { start, end }
     }
     pub fn line(line: usize) -> Self {
-        Span { start: line, end: line }
+        Span {
+            start: line,
+            end: line,
+        }
     }
 }
 
@@ -45,10 +48,18 @@ pub struct Error {
 
 impl Error {
     pub fn new(message: impl Into<String>) -> Self {
-        Error { message: message.into(), span: None, warnings: Vec::new() }
+        Error {
+            message: message.into(),
+            span: None,
+            warnings: Vec::new(),
+        }
     }
     pub fn at(span: Span, message: impl Into<String>) -> Self {
-        Error { message: message.into(), span: Some(span), warnings: Vec::new() }
+        Error {
+            message: message.into(),
+            span: Some(span),
+            warnings: Vec::new(),
+        }
     }
     /// Attach a span if the error has none yet.
     pub fn or_at(mut self, span: Span) -> Self {

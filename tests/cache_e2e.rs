@@ -61,7 +61,11 @@ enum Fe {
 /// Bytes the build containers received so far (all traffic into docker0's containers).
 fn docker0_rx() -> u64 {
     let p = "/sys/class/net/docker0/statistics/tx_bytes";
-    fs::read_to_string(p).unwrap_or_else(|e| panic!("{p}: {e}")).trim().parse().unwrap()
+    fs::read_to_string(p)
+        .unwrap_or_else(|e| panic!("{p}: {e}"))
+        .trim()
+        .parse()
+        .unwrap()
 }
 
 struct Built {
@@ -96,20 +100,44 @@ fn build_args(fe: Fe, dockerfile: &Path, args: &[(&str, &str)], extra: &[&str]) 
 }
 
 /// One build in `ctx` (the Dockerfile defaults to `ctx/Dockerfile`).
-fn build(ctx: &Path, fe: Fe, dockerfile: Option<&Path>, args: &[(&str, &str)], extra: &[&str]) -> Built {
-    let df = dockerfile.map(Path::to_path_buf).unwrap_or_else(|| ctx.join("Dockerfile"));
+fn build(
+    ctx: &Path,
+    fe: Fe,
+    dockerfile: Option<&Path>,
+    args: &[(&str, &str)],
+    extra: &[&str],
+) -> Built {
+    let df = dockerfile
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| ctx.join("Dockerfile"));
     let before = docker0_rx();
     let out = buildx(ctx, &build_args(fe, &df, args, extra));
     let bytes = docker0_rx().saturating_sub(before);
-    Built { ok: out.status.success(), text: output_text(&out), bytes }
+    Built {
+        ok: out.status.success(),
+        text: output_text(&out),
+        bytes,
+    }
 }
 
 /// A `docker buildx build` running in the background, its progress output streamed to a
 /// channel line by line (both stdout and stderr).
-fn spawn_build(ctx: &Path, fe: Fe, dockerfile: &Path, args: &[(&str, &str)], extra: &[&str]) -> (Child, std::sync::mpsc::Receiver<String>) {
+fn spawn_build(
+    ctx: &Path,
+    fe: Fe,
+    dockerfile: &Path,
+    args: &[(&str, &str)],
+    extra: &[&str],
+) -> (Child, std::sync::mpsc::Receiver<String>) {
     let mut cmd = Command::new("docker");
     cmd.current_dir(ctx)
-        .args(["buildx", "build", "--builder", "default", "--progress=plain"])
+        .args([
+            "buildx",
+            "build",
+            "--builder",
+            "default",
+            "--progress=plain",
+        ])
         .args(build_args(fe, dockerfile, args, extra))
         .env("DOCKER_BUILDKIT", "1")
         .env("BUILDX_NO_DEFAULT_ATTESTATIONS", "1")
@@ -167,7 +195,11 @@ fn docker_run_as(image: &str, user: Option<&str>, args: &[&str]) -> String {
         cmd.args(["--user", u]);
     }
     let out = cmd.arg(image).args(args).output().expect("docker run");
-    assert!(out.status.success(), "docker run {image} {args:?} failed: {}", output_text(&out));
+    assert!(
+        out.status.success(),
+        "docker run {image} {args:?} failed: {}",
+        output_text(&out)
+    );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -176,13 +208,19 @@ struct Tag(String);
 
 impl Tag {
     fn new(what: &str) -> Tag {
-        Tag(format!("hoard-cache-e2e/{}:{}", what, unique("t").replace('-', "")))
+        Tag(format!(
+            "hoard-cache-e2e/{}:{}",
+            what,
+            unique("t").replace('-', "")
+        ))
     }
 }
 
 impl Drop for Tag {
     fn drop(&mut self) {
-        let _ = Command::new("docker").args(["image", "rm", "-f", &self.0]).output();
+        let _ = Command::new("docker")
+            .args(["image", "rm", "-f", &self.0])
+            .output();
     }
 }
 
@@ -195,8 +233,14 @@ fn explain(dockerfile: &Path, build_args: &[&str]) -> Value {
         cmd.args(["--build-arg", a]);
     }
     let out = cmd.arg(dockerfile).output().expect("run hoard explain");
-    assert!(out.status.success(), "hoard explain {} failed: {}", dockerfile.display(), output_text(&out));
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("explain output is not JSON ({e}): {}", output_text(&out)))
+    assert!(
+        out.status.success(),
+        "hoard explain {} failed: {}",
+        dockerfile.display(),
+        output_text(&out)
+    );
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("explain output is not JSON ({e}): {}", output_text(&out)))
 }
 
 /// The cache mounts `explain` planned for the RUN on `line`, as `id target` strings.
@@ -208,7 +252,13 @@ fn planned_caches(report: &Value, line: u64) -> Vec<String> {
         .filter(|r| r["line"].as_u64() == Some(line))
         .flat_map(|r| r["mounts"].as_array().cloned().unwrap_or_default())
         .filter(|m| m["type"] == "cache")
-        .map(|m| format!("{} {}", m["id"].as_str().unwrap(), m["target"].as_str().unwrap()))
+        .map(|m| {
+            format!(
+                "{} {}",
+                m["id"].as_str().unwrap(),
+                m["target"].as_str().unwrap()
+            )
+        })
         .collect()
 }
 
@@ -216,7 +266,9 @@ fn planned_caches(report: &Value, line: u64) -> Vec<String> {
 /// bytes: (to download, total).
 fn apt_need_to_get(lines: &[String]) -> Option<(u64, u64)> {
     let l = lines.iter().find(|l| l.starts_with("Need to get "))?;
-    let amount = l.strip_prefix("Need to get ")?.strip_suffix(" of archives.")?;
+    let amount = l
+        .strip_prefix("Need to get ")?
+        .strip_suffix(" of archives.")?;
     let parse = |s: &str| -> Option<u64> {
         let (n, unit) = s.trim().split_once(' ')?;
         let n: f64 = n.replace(',', "").parse().ok()?;
@@ -246,7 +298,12 @@ fn step_rx(text: &str, needle: &str) -> u64 {
     log.iter()
         .find_map(|l| l.strip_prefix("rx-bytes: "))
         .and_then(|n| n.trim().parse().ok())
-        .unwrap_or_else(|| panic!("the `{needle}` step printed no rx-bytes line:\n{}", log.join("\n")))
+        .unwrap_or_else(|| {
+            panic!(
+                "the `{needle}` step printed no rx-bytes line:\n{}",
+                log.join("\n")
+            )
+        })
 }
 
 fn mb(b: u64) -> String {
@@ -273,15 +330,24 @@ fn cargo_multi_stage() {
 
     // Unique messages: an earlier run's identical context would make the step a layer-cache hit.
     let msg = ctx.join("src/message.rs");
-    let (w1, w2) = (unique("first").replace('-', ""), unique("second").replace('-', ""));
+    let (w1, w2) = (
+        unique("first").replace('-', ""),
+        unique("second").replace('-', ""),
+    );
     fs::write(&msg, format!("pub const TEXT: &str = \"{w1}\";\n")).unwrap();
-    let first = build(&ctx, Fe::Hoard, None, &[], &["--load", "-t", &tag.0]).must("cargo, first hoard build");
-    assert_eq!(docker_run(&tag.0, &[]).trim(), format!("{w1} 42 6869 4"), "first build's binary");
+    let first = build(&ctx, Fe::Hoard, None, &[], &["--load", "-t", &tag.0])
+        .must("cargo, first hoard build");
+    assert_eq!(
+        docker_run(&tag.0, &[]).trim(),
+        format!("{w1} 42 6869 4"),
+        "first build's binary"
+    );
     let log1 = step_log(&first.text, "cargo build");
     eprintln!("first build, cargo step:\n  {}", log1.join("\n  "));
 
     fs::write(&msg, format!("pub const TEXT: &str = \"{w2}\";\n")).unwrap();
-    let second = build(&ctx, Fe::Hoard, None, &[], &["--load", "-t", &tag.0]).must("cargo, rebuild after a source change");
+    let second = build(&ctx, Fe::Hoard, None, &[], &["--load", "-t", &tag.0])
+        .must("cargo, rebuild after a source change");
     let log = step_log(&second.text, "cargo build");
     eprintln!("rebuild, cargo step:\n  {}", log.join("\n  "));
     assert!(
@@ -289,12 +355,31 @@ fn cargo_multi_stage() {
         "the rebuild did not compile the changed crate (did the step run?):\n{}",
         log.join("\n")
     );
-    let recompiled: Vec<&String> =
-        log.iter().filter(|l| CARGO_DEPS.iter().any(|d| l.trim_start().starts_with(&format!("Compiling {d} ")))).collect();
-    assert!(recompiled.is_empty(), "dependencies were compiled again after a source change: {recompiled:?}");
-    let downloads: Vec<&String> = log.iter().filter(|l| l.contains("Downloaded ") || l.contains("Downloading ")).collect();
-    assert!(downloads.is_empty(), "crates were downloaded again: {downloads:?}");
-    assert_eq!(docker_run(&tag.0, &[]).trim(), format!("{w2} 42 6869 4"), "the rebuilt binary is the new one");
+    let recompiled: Vec<&String> = log
+        .iter()
+        .filter(|l| {
+            CARGO_DEPS
+                .iter()
+                .any(|d| l.trim_start().starts_with(&format!("Compiling {d} ")))
+        })
+        .collect();
+    assert!(
+        recompiled.is_empty(),
+        "dependencies were compiled again after a source change: {recompiled:?}"
+    );
+    let downloads: Vec<&String> = log
+        .iter()
+        .filter(|l| l.contains("Downloaded ") || l.contains("Downloading "))
+        .collect();
+    assert!(
+        downloads.is_empty(),
+        "crates were downloaded again: {downloads:?}"
+    );
+    assert_eq!(
+        docker_run(&tag.0, &[]).trim(),
+        format!("{w2} 42 6869 4"),
+        "the rebuilt binary is the new one"
+    );
 }
 
 /// `cargo build --release && cp target/release/demo /usr/local/bin/` in one RUN.
@@ -307,15 +392,23 @@ fn cargo_same_run() {
     let ctx = scratch.path.join("ctx");
     copy_tree(&case_dir("cargo"), &ctx);
     let word = unique("same-run").replace('-', "");
-    fs::write(ctx.join("src/message.rs"), format!("pub const TEXT: &str = \"{word}\";\n")).unwrap();
+    fs::write(
+        ctx.join("src/message.rs"),
+        format!("pub const TEXT: &str = \"{word}\";\n"),
+    )
+    .unwrap();
     let tag = Tag::new("cargo-same-run");
     let df = ctx.join("Dockerfile.samerun");
-    let b = build(&ctx, Fe::Hoard, Some(&df), &[], &["--load", "-t", &tag.0]).must("cargo build && cp in one RUN");
+    let b = build(&ctx, Fe::Hoard, Some(&df), &[], &["--load", "-t", &tag.0])
+        .must("cargo build && cp in one RUN");
     eprintln!("{}", step_log(&b.text, "cargo build").join("\n"));
     assert_eq!(docker_run(&tag.0, &[]).trim(), format!("{word} 42 6869 4"));
     let report = explain(&df, &[]);
     let caches = planned_caches(&report, 6);
-    assert!(caches.iter().any(|c| c.starts_with("hoard/cargo/target")), "no target cache planned for the cargo step: {caches:?}");
+    assert!(
+        caches.iter().any(|c| c.starts_with("hoard/cargo/target")),
+        "no target cache planned for the cargo step: {caches:?}"
+    );
 }
 
 /// Build the crate with a new `message.rs`, then with the old one again, whose mtime is older
@@ -340,9 +433,14 @@ fn cargo_older_source_is_rebuilt() {
     build(&ctx, Fe::Hoard, Some(&df), &[], &["--load", "-t", &tag.0]).must("cargo, newer source");
     assert_eq!(docker_run(&tag.0, &[]).trim(), format!("{newer} 42 6869 4"));
     fs::write(&msg, &old).unwrap();
-    let st = Command::new("touch").args(["-d", "2024-01-01 00:00:00"]).arg(&msg).status().unwrap();
+    let st = Command::new("touch")
+        .args(["-d", "2024-01-01 00:00:00"])
+        .arg(&msg)
+        .status()
+        .unwrap();
     assert!(st.success());
-    let b = build(&ctx, Fe::Hoard, Some(&df), &[], &["--load", "-t", &tag.0]).must("cargo, older source");
+    let b = build(&ctx, Fe::Hoard, Some(&df), &[], &["--load", "-t", &tag.0])
+        .must("cargo, older source");
     eprintln!("{}", step_log(&b.text, "cargo build").join("\n"));
     assert_eq!(
         docker_run(&tag.0, &[]).trim(),
@@ -361,7 +459,11 @@ fn cargo_older_path_dependency_is_rebuilt() {
         return;
     }
     for lockfile in [true, false] {
-        let scratch = Scratch::new(if lockfile { "cache-cargo-pathdep" } else { "cache-cargo-pathdep-nolock" });
+        let scratch = Scratch::new(if lockfile {
+            "cache-cargo-pathdep"
+        } else {
+            "cache-cargo-pathdep-nolock"
+        });
         let ctx = scratch.path.join("ctx");
         copy_tree(&case_dir("cargo-pathdep"), &ctx);
         if !lockfile {
@@ -373,19 +475,47 @@ fn cargo_older_path_dependency_is_rebuilt() {
         let ns = unique("pathdep");
         let lib = ctx.join("words/src/lib.rs");
         let old = fs::read_to_string(&lib).unwrap();
-        let (id1, id2, newer) = (unique("a").replace('-', ""), unique("b").replace('-', ""), unique("newer").replace('-', ""));
-        fs::write(ctx.join("app/src/id.rs"), format!("pub const RUN: &str = \"{id1}\";\n")).unwrap();
+        let (id1, id2, newer) = (
+            unique("a").replace('-', ""),
+            unique("b").replace('-', ""),
+            unique("newer").replace('-', ""),
+        );
+        fs::write(
+            ctx.join("app/src/id.rs"),
+            format!("pub const RUN: &str = \"{id1}\";\n"),
+        )
+        .unwrap();
         fs::write(&lib, format!("pub const TEXT: &str = \"{newer}\";\n")).unwrap();
-        build(&ctx, Fe::Hoard, None, &[("BUILDKIT_CACHE_MOUNT_NS", &ns)], &["--load", "-t", &tag.0])
-            .must("cargo, newer path dependency");
+        build(
+            &ctx,
+            Fe::Hoard,
+            None,
+            &[("BUILDKIT_CACHE_MOUNT_NS", &ns)],
+            &["--load", "-t", &tag.0],
+        )
+        .must("cargo, newer path dependency");
         assert_eq!(docker_run(&tag.0, &[]).trim(), format!("{id1} {newer}"));
 
-        fs::write(ctx.join("app/src/id.rs"), format!("pub const RUN: &str = \"{id2}\";\n")).unwrap();
+        fs::write(
+            ctx.join("app/src/id.rs"),
+            format!("pub const RUN: &str = \"{id2}\";\n"),
+        )
+        .unwrap();
         fs::write(&lib, &old).unwrap();
-        let st = Command::new("touch").args(["-d", "2024-01-01 00:00:00"]).arg(&lib).status().unwrap();
+        let st = Command::new("touch")
+            .args(["-d", "2024-01-01 00:00:00"])
+            .arg(&lib)
+            .status()
+            .unwrap();
         assert!(st.success());
-        let b = build(&ctx, Fe::Hoard, None, &[("BUILDKIT_CACHE_MOUNT_NS", &ns)], &["--load", "-t", &tag.0])
-            .must("cargo, older path dependency");
+        let b = build(
+            &ctx,
+            Fe::Hoard,
+            None,
+            &[("BUILDKIT_CACHE_MOUNT_NS", &ns)],
+            &["--load", "-t", &tag.0],
+        )
+        .must("cargo, older path dependency");
         let log = step_log(&b.text, "cargo build");
         eprintln!("Cargo.lock in the context: {lockfile}\n{}", log.join("\n"));
         assert!(
@@ -415,8 +545,18 @@ fn apt() {
     let tag = Tag::new("apt");
     let stock = build(&ctx, Fe::Stock, None, &[("BUST", &unique("bust"))], &[]).must("apt, stock");
     build(&ctx, Fe::Hoard, None, &[("BUST", &unique("bust"))], &[]).must("apt, hoard warm-up");
-    let hoard = build(&ctx, Fe::Hoard, None, &[("BUST", &unique("bust"))], &["--load", "-t", &tag.0]).must("apt, hoard re-run");
-    let (stock_rx, hoard_rx) = (step_rx(&stock.text, "apt-get install"), step_rx(&hoard.text, "apt-get install"));
+    let hoard = build(
+        &ctx,
+        Fe::Hoard,
+        None,
+        &[("BUST", &unique("bust"))],
+        &["--load", "-t", &tag.0],
+    )
+    .must("apt, hoard re-run");
+    let (stock_rx, hoard_rx) = (
+        step_rx(&stock.text, "apt-get install"),
+        step_rx(&hoard.text, "apt-get install"),
+    );
     let log = step_log(&hoard.text, "apt-get install");
     eprintln!(
         "apt re-run: step received stock {} hoard {} (docker0, all containers: stock {} hoard {})",
@@ -425,11 +565,25 @@ fn apt() {
         mb(stock.bytes),
         mb(hoard.bytes)
     );
-    let quiet = ["Get:", "Selecting", "Preparing", "Unpacking", "Setting up", "(Reading database"];
-    let shown: Vec<String> = log.iter().filter(|l| !quiet.iter().any(|q| l.starts_with(q))).cloned().collect();
+    let quiet = [
+        "Get:",
+        "Selecting",
+        "Preparing",
+        "Unpacking",
+        "Setting up",
+        "(Reading database",
+    ];
+    let shown: Vec<String> = log
+        .iter()
+        .filter(|l| !quiet.iter().any(|q| l.starts_with(q)))
+        .cloned()
+        .collect();
     eprintln!("hoard apt step:\n  {}", shown.join("\n  "));
     let need = apt_need_to_get(&log);
-    assert!(matches!(need, Some((0, total)) if total > 0), "apt had to download packages again: {need:?}");
+    assert!(
+        matches!(need, Some((0, total)) if total > 0),
+        "apt had to download packages again: {need:?}"
+    );
     assert!(
         hoard_rx * 10 < stock_rx,
         "hoard's re-run received {}, not under 10% of the stock re-run's {}",
@@ -441,7 +595,11 @@ fn apt() {
         &tag.0,
         &["sh", "-c", "find /var/lib/apt/lists -mindepth 1; find /var/cache/apt -name '*.deb' -o -name '*.bin'; git --version >/dev/null && curl --version >/dev/null && echo tools-ok"],
     );
-    assert_eq!(leftovers.trim(), "tools-ok", "the hoard image is not clean (or git/curl missing)");
+    assert_eq!(
+        leftovers.trim(),
+        "tools-ok",
+        "the hoard image is not clean (or git/curl missing)"
+    );
     // apt's parsed lists (srcpkgcache.bin) are kept in the archives cache, not rebuilt by every
     // apt command: look into that cache mount by its documented id.
     let scratch = Scratch::new("cache-apt-srcpkgcache");
@@ -453,9 +611,20 @@ fn apt() {
          \x20   echo \"$BUST\" && ls /c\n",
     )
     .unwrap();
-    let b = build(&scratch.path, Fe::Stock, Some(&df), &[("BUST", &unique("bust"))], &[]).must("apt, the archives cache");
+    let b = build(
+        &scratch.path,
+        Fe::Stock,
+        Some(&df),
+        &[("BUST", &unique("bust"))],
+        &[],
+    )
+    .must("apt, the archives cache");
     let listing = step_log(&b.text, "ls /c");
-    assert!(listing.iter().any(|l| l.trim() == "srcpkgcache.bin"), "no srcpkgcache.bin in the archives cache:\n{}", listing.join("\n"));
+    assert!(
+        listing.iter().any(|l| l.trim() == "srcpkgcache.bin"),
+        "no srcpkgcache.bin in the archives cache:\n{}",
+        listing.join("\n")
+    );
 }
 
 // ------------------------------------------------------------------------------------------
@@ -472,29 +641,59 @@ fn pip_sdists_non_root() {
     }
     let ctx = case_dir("pip");
     let tag = Tag::new("pip");
-    let first = build(&ctx, Fe::Hoard, None, &[("BUST", &unique("bust"))], &[]).must("pip, first hoard build");
-    eprintln!("first pip step:\n  {}", step_log(&first.text, "pip install docopt").join("\n  "));
-    let second = build(&ctx, Fe::Hoard, None, &[("BUST", &unique("bust"))], &["--load", "-t", &tag.0]).must("pip, re-run");
+    let first = build(&ctx, Fe::Hoard, None, &[("BUST", &unique("bust"))], &[])
+        .must("pip, first hoard build");
+    eprintln!(
+        "first pip step:\n  {}",
+        step_log(&first.text, "pip install docopt").join("\n  ")
+    );
+    let second = build(
+        &ctx,
+        Fe::Hoard,
+        None,
+        &[("BUST", &unique("bust"))],
+        &["--load", "-t", &tag.0],
+    )
+    .must("pip, re-run");
     let log = step_log(&second.text, "pip install docopt");
     eprintln!("re-run pip step:\n  {}", log.join("\n  "));
-    assert!(log.iter().any(|l| l.starts_with("Successfully installed")), "the pip step did not run:\n{}", log.join("\n"));
+    assert!(
+        log.iter().any(|l| l.starts_with("Successfully installed")),
+        "the pip step did not run:\n{}",
+        log.join("\n")
+    );
     let built: Vec<&String> = log
         .iter()
         .filter(|l| {
             let l = l.trim_start();
-            l.starts_with("Building wheel for") || l.starts_with("Created wheel for") || l.starts_with("Running setup.py install")
+            l.starts_with("Building wheel for")
+                || l.starts_with("Created wheel for")
+                || l.starts_with("Running setup.py install")
         })
         .collect();
-    assert!(built.is_empty(), "the re-run built the sdists again instead of reusing the wheels: {built:?}");
+    assert!(
+        built.is_empty(),
+        "the re-run built the sdists again instead of reusing the wheels: {built:?}"
+    );
     for p in PIP_SDISTS {
         assert!(
-            log.iter().any(|l| l.trim_start().starts_with(&format!("Using cached {p}-")) && l.ends_with(".whl")),
+            log.iter().any(
+                |l| l.trim_start().starts_with(&format!("Using cached {p}-"))
+                    && l.ends_with(".whl")
+            ),
             "no `Using cached {p}-...whl` line: the wheel built earlier was not reused"
         );
     }
     assert_eq!(docker_run(&tag.0, &[]).trim(), "pip ok 0.6.2");
-    let foreign = docker_run_as(&tag.0, Some("0"), &["sh", "-c", "find /home/app ! -user app -printf '%u %p\\n'"]);
-    assert!(foreign.trim().is_empty(), "files under /home/app not owned by app:\n{foreign}");
+    let foreign = docker_run_as(
+        &tag.0,
+        Some("0"),
+        &["sh", "-c", "find /home/app ! -user app -printf '%u %p\\n'"],
+    );
+    assert!(
+        foreign.trim().is_empty(),
+        "files under /home/app not owned by app:\n{foreign}"
+    );
 }
 
 // ------------------------------------------------------------------------------------------
@@ -510,9 +709,19 @@ fn uv() {
     let tag = Tag::new("uv");
     let stock = build(&ctx, Fe::Stock, None, &[("BUST", &unique("bust"))], &[]).must("uv, stock");
     build(&ctx, Fe::Hoard, None, &[("BUST", &unique("bust"))], &[]).must("uv, hoard warm-up");
-    let hoard = build(&ctx, Fe::Hoard, None, &[("BUST", &unique("bust"))], &["--load", "-t", &tag.0]).must("uv, hoard re-run");
+    let hoard = build(
+        &ctx,
+        Fe::Hoard,
+        None,
+        &[("BUST", &unique("bust"))],
+        &["--load", "-t", &tag.0],
+    )
+    .must("uv, hoard re-run");
     let log = step_log(&hoard.text, "uv pip install");
-    let (stock_rx, hoard_rx) = (step_rx(&stock.text, "uv pip install"), step_rx(&hoard.text, "uv pip install"));
+    let (stock_rx, hoard_rx) = (
+        step_rx(&stock.text, "uv pip install"),
+        step_rx(&hoard.text, "uv pip install"),
+    );
     eprintln!(
         "uv re-run: step received stock {} hoard {} (docker0: stock {} hoard {})\nhoard uv step:\n  {}",
         mb(stock_rx),
@@ -521,7 +730,11 @@ fn uv() {
         mb(hoard.bytes),
         log.join("\n  ")
     );
-    assert!(log.iter().any(|l| l.starts_with("Installed ")), "the uv step did not install anything:\n{}", log.join("\n"));
+    assert!(
+        log.iter().any(|l| l.starts_with("Installed ")),
+        "the uv step did not install anything:\n{}",
+        log.join("\n")
+    );
     assert!(
         hoard_rx * 4 < stock_rx,
         "uv re-run received {}, not under 25% of the stock re-run's {}",
@@ -545,9 +758,19 @@ fn npm() {
     let tag = Tag::new("npm");
     let stock = build(&ctx, Fe::Stock, None, &[("BUST", &unique("bust"))], &[]).must("npm, stock");
     build(&ctx, Fe::Hoard, None, &[("BUST", &unique("bust"))], &[]).must("npm, hoard warm-up");
-    let hoard = build(&ctx, Fe::Hoard, None, &[("BUST", &unique("bust"))], &["--load", "-t", &tag.0]).must("npm, hoard re-run");
+    let hoard = build(
+        &ctx,
+        Fe::Hoard,
+        None,
+        &[("BUST", &unique("bust"))],
+        &["--load", "-t", &tag.0],
+    )
+    .must("npm, hoard re-run");
     let log = step_log(&hoard.text, "npm ci");
-    let (stock_rx, hoard_rx) = (step_rx(&stock.text, "npm ci"), step_rx(&hoard.text, "npm ci"));
+    let (stock_rx, hoard_rx) = (
+        step_rx(&stock.text, "npm ci"),
+        step_rx(&hoard.text, "npm ci"),
+    );
     eprintln!(
         "npm re-run: step received stock {} hoard {} (docker0: stock {} hoard {})\nhoard npm step:\n  {}",
         mb(stock_rx),
@@ -556,7 +779,11 @@ fn npm() {
         mb(hoard.bytes),
         log.join("\n  ")
     );
-    assert!(log.iter().any(|l| l.contains("added ")), "npm ci did not run:\n{}", log.join("\n"));
+    assert!(
+        log.iter().any(|l| l.contains("added ")),
+        "npm ci did not run:\n{}",
+        log.join("\n")
+    );
     assert!(
         hoard_rx * 4 < stock_rx,
         "npm re-run received {}, not under 25% of the stock re-run's {}",
@@ -582,20 +809,42 @@ fn go() {
     let tag = Tag::new("go");
     let report = explain(&ctx.join("Dockerfile"), &[]);
     let caches = planned_caches(&report, 5);
-    assert!(caches.iter().any(|c| c.starts_with("hoard/go/build")), "no go build cache planned: {caches:?}");
+    assert!(
+        caches.iter().any(|c| c.starts_with("hoard/go/build")),
+        "no go build cache planned: {caches:?}"
+    );
 
     // Unique versions: an earlier run's identical context would make the step a layer-cache hit.
     let main = fs::read_to_string(ctx.join("main.go")).unwrap();
-    let (v1, v2) = (unique("first").replace('-', ""), unique("second").replace('-', ""));
-    fs::write(ctx.join("main.go"), main.replace("\"v1\"", &format!("\"{v1}\""))).unwrap();
-    let first = build(&ctx, Fe::Hoard, None, &[], &["--load", "-t", &tag.0]).must("go, first build");
-    eprintln!("first go step:\n  {}", step_log(&first.text, "go build").join("\n  "));
+    let (v1, v2) = (
+        unique("first").replace('-', ""),
+        unique("second").replace('-', ""),
+    );
+    fs::write(
+        ctx.join("main.go"),
+        main.replace("\"v1\"", &format!("\"{v1}\"")),
+    )
+    .unwrap();
+    let first =
+        build(&ctx, Fe::Hoard, None, &[], &["--load", "-t", &tag.0]).must("go, first build");
+    eprintln!(
+        "first go step:\n  {}",
+        step_log(&first.text, "go build").join("\n  ")
+    );
     assert_eq!(docker_run(&tag.0, &[]).trim(), format!("hello GO {v1}"));
-    fs::write(ctx.join("main.go"), main.replace("\"v1\"", &format!("\"{v2}\""))).unwrap();
+    fs::write(
+        ctx.join("main.go"),
+        main.replace("\"v1\"", &format!("\"{v2}\"")),
+    )
+    .unwrap();
     let second = build(&ctx, Fe::Hoard, None, &[], &["--load", "-t", &tag.0]).must("go, rebuild");
     let log = step_log(&second.text, "go build");
     eprintln!("rebuild go step:\n  {}", log.join("\n  "));
-    assert!(log.iter().any(|l| l == "example.com/hello"), "go build -v did not build the main package:\n{}", log.join("\n"));
+    assert!(
+        log.iter().any(|l| l == "example.com/hello"),
+        "go build -v did not build the main package:\n{}",
+        log.join("\n")
+    );
     assert!(
         !log.iter().any(|l| l == "example.com/hello/greet"),
         "the unchanged package was compiled again (no build cache):\n{}",
@@ -617,9 +866,19 @@ fn zig() {
     let tag = Tag::new("zig");
     let report = explain(&ctx.join("Dockerfile"), &[]);
     let caches = planned_caches(&report, 9);
-    assert!(caches.iter().any(|c| c.starts_with("hoard/zig/")), "no zig cache planned: {caches:?}");
+    assert!(
+        caches.iter().any(|c| c.starts_with("hoard/zig/")),
+        "no zig cache planned: {caches:?}"
+    );
     build(&ctx, Fe::Hoard, None, &[("BUST", &unique("bust"))], &[]).must("zig, first build");
-    let second = build(&ctx, Fe::Hoard, None, &[("BUST", &unique("bust"))], &["--load", "-t", &tag.0]).must("zig, re-run");
+    let second = build(
+        &ctx,
+        Fe::Hoard,
+        None,
+        &[("BUST", &unique("bust"))],
+        &["--load", "-t", &tag.0],
+    )
+    .must("zig, re-run");
     let log = step_log(&second.text, "ziglang cc");
     eprintln!("re-run zig step:\n  {}", log.join("\n  "));
     let entries: u64 = log
@@ -627,7 +886,10 @@ fn zig() {
         .find_map(|l| l.strip_prefix("zig-cache-entries: "))
         .and_then(|n| n.trim().parse().ok())
         .unwrap_or_else(|| panic!("the zig step printed no cache count:\n{}", log.join("\n")));
-    assert!(entries > 0, "zig's global cache was empty when the re-run started");
+    assert!(
+        entries > 0,
+        "zig's global cache was empty when the re-run started"
+    );
     assert_eq!(docker_run(&tag.0, &[]).trim(), "zig ok");
 }
 
@@ -638,13 +900,24 @@ fn zig() {
 
 /// The detected tools of the RUN on `line` as `tool:cache` strings (`cache`: hoard/yours/none).
 fn tools_at(report: &Value, line: u64) -> Vec<String> {
-    let run = report["runs"].as_array().unwrap().iter().find(|r| r["line"].as_u64() == Some(line)).cloned();
+    let run = report["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["line"].as_u64() == Some(line))
+        .cloned();
     let run = run.unwrap_or_else(|| panic!("no RUN at line {line}: {report}"));
     let mut t: Vec<String> = run["tools"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|t| format!("{}:{}", t["tool"].as_str().unwrap(), t["cache"].as_str().unwrap()))
+        .map(|t| {
+            format!(
+                "{}:{}",
+                t["tool"].as_str().unwrap(),
+                t["cache"].as_str().unwrap()
+            )
+        })
         .collect();
     t.dedup();
     t
@@ -657,7 +930,12 @@ fn step_number(text: &str, needle: &str, key: &str) -> u64 {
     log.iter()
         .find_map(|l| l.strip_prefix(prefix.as_str()))
         .and_then(|n| n.trim().parse().ok())
-        .unwrap_or_else(|| panic!("the `{needle}` step printed no `{key}` line:\n{}", log.join("\n")))
+        .unwrap_or_else(|| {
+            panic!(
+                "the `{needle}` step printed no `{key}` line:\n{}",
+                log.join("\n")
+            )
+        })
 }
 
 /// A tonistiigi/xx-style `xx-go` (a script that sets GOOS/GOARCH from TARGETPLATFORM and execs
@@ -674,17 +952,33 @@ fn xx_wrapper() {
     let report = explain(&ctx.join("Dockerfile"), &[]);
     assert_eq!(tools_at(&report, 8), ["go:hoard"], "{report}");
     let caches = planned_caches(&report, 8);
-    assert!(caches.contains(&"hoard/go/build/linux-arm64 /var/cache/hoard/go/build".to_string()), "{caches:?}");
+    assert!(
+        caches.contains(&"hoard/go/build/linux-arm64 /var/cache/hoard/go/build".to_string()),
+        "{caches:?}"
+    );
     let main = fs::read_to_string(ctx.join("main.go")).unwrap();
     for (n, what) in ["first", "second"].iter().enumerate() {
         let v = unique(what).replace('-', "");
-        fs::write(ctx.join("main.go"), main.replace("\"v1\"", &format!("\"{v}\""))).unwrap();
+        fs::write(
+            ctx.join("main.go"),
+            main.replace("\"v1\"", &format!("\"{v}\"")),
+        )
+        .unwrap();
         let built = build(&ctx, Fe::Hoard, None, &[], &[]).must(&format!("xx-go, build {}", n + 1));
         let log = step_log(&built.text, "xx-go build");
         eprintln!("xx-go build {}:\n  {}", n + 1, log.join("\n  "));
-        let arm64 = |l: &String| l.split_whitespace().collect::<Vec<_>>() == ["machine:", "b7", "00"];
-        assert!(log.iter().any(arm64), "not an arm64 binary (ELF e_machine):\n{}", log.join("\n"));
-        assert!(log.iter().any(|l| l == "example.com/hello"), "main package not built:\n{}", log.join("\n"));
+        let arm64 =
+            |l: &String| l.split_whitespace().collect::<Vec<_>>() == ["machine:", "b7", "00"];
+        assert!(
+            log.iter().any(arm64),
+            "not an arm64 binary (ELF e_machine):\n{}",
+            log.join("\n")
+        );
+        assert!(
+            log.iter().any(|l| l == "example.com/hello"),
+            "main package not built:\n{}",
+            log.join("\n")
+        );
         if n == 1 {
             assert!(
                 !log.iter().any(|l| l == "example.com/hello/greet"),
@@ -705,17 +999,38 @@ fn interpreter_script() {
     let scratch = Scratch::new("cache-interp");
     let ctx = scratch.path.join("ctx");
     copy_tree(&case_dir("npm"), &ctx);
-    fs::copy(case_dir("interp").join("Dockerfile"), ctx.join("Dockerfile")).unwrap();
+    fs::copy(
+        case_dir("interp").join("Dockerfile"),
+        ctx.join("Dockerfile"),
+    )
+    .unwrap();
     let report = explain(&ctx.join("Dockerfile"), &[]);
     assert_eq!(tools_at(&report, 8), ["npm:hoard"], "{report}");
     let tag = Tag::new("interp");
     let ns = unique("ns");
     let b1 = unique("bust");
-    let first = build(&ctx, Fe::Hoard, None, &[("BUST", &b1), ("BUILDKIT_CACHE_MOUNT_NS", &ns)], &[]).must("npm-cli.js, first");
-    assert_eq!(step_number(&first.text, "npm-cli.js", "cached-files"), 0, "a fresh namespace starts empty");
+    let first = build(
+        &ctx,
+        Fe::Hoard,
+        None,
+        &[("BUST", &b1), ("BUILDKIT_CACHE_MOUNT_NS", &ns)],
+        &[],
+    )
+    .must("npm-cli.js, first");
+    assert_eq!(
+        step_number(&first.text, "npm-cli.js", "cached-files"),
+        0,
+        "a fresh namespace starts empty"
+    );
     let b2 = unique("bust");
-    let second =
-        build(&ctx, Fe::Hoard, None, &[("BUST", &b2), ("BUILDKIT_CACHE_MOUNT_NS", &ns)], &["--load", "-t", &tag.0]).must("npm-cli.js, re-run");
+    let second = build(
+        &ctx,
+        Fe::Hoard,
+        None,
+        &[("BUST", &b2), ("BUILDKIT_CACHE_MOUNT_NS", &ns)],
+        &["--load", "-t", &tag.0],
+    )
+    .must("npm-cli.js, re-run");
     let n = step_number(&second.text, "npm-cli.js", "cached-files");
     assert!(n > 0, "the re-run found npm's cache empty");
     assert_eq!(docker_run(&tag.0, &[]).trim(), "npm ok 1m 5.4.5");
@@ -730,18 +1045,39 @@ fn ccache_through_path() {
     }
     let ctx = case_dir("ccache-path");
     let report = explain(&ctx.join("Dockerfile"), &[]);
-    assert!(tools_at(&report, 4).is_empty(), "configuration only: {report}");
+    assert!(
+        tools_at(&report, 4).is_empty(),
+        "configuration only: {report}"
+    );
     assert_eq!(tools_at(&report, 10), ["ccache:hoard"], "{report}");
     let ns = unique("ns");
     let tag = Tag::new("ccache");
     let b1 = unique("bust");
-    build(&ctx, Fe::Hoard, None, &[("BUST", &b1), ("BUILDKIT_CACHE_MOUNT_NS", &ns)], &[]).must("ccache, first");
+    build(
+        &ctx,
+        Fe::Hoard,
+        None,
+        &[("BUST", &b1), ("BUILDKIT_CACHE_MOUNT_NS", &ns)],
+        &[],
+    )
+    .must("ccache, first");
     let b2 = unique("bust");
-    let second =
-        build(&ctx, Fe::Hoard, None, &[("BUST", &b2), ("BUILDKIT_CACHE_MOUNT_NS", &ns)], &["--load", "-t", &tag.0]).must("ccache, re-run");
+    let second = build(
+        &ctx,
+        Fe::Hoard,
+        None,
+        &[("BUST", &b2), ("BUILDKIT_CACHE_MOUNT_NS", &ns)],
+        &["--load", "-t", &tag.0],
+    )
+    .must("ccache, re-run");
     let n = step_number(&second.text, "make", "cached-files");
-    assert!(n > 0, "the re-run found no ccache results from the first run");
-    assert!(step_log(&second.text, "make").iter().any(|l| l == "ccache ok"));
+    assert!(
+        n > 0,
+        "the re-run found no ccache results from the first run"
+    );
+    assert!(step_log(&second.text, "make")
+        .iter()
+        .any(|l| l == "ccache ok"));
 }
 
 /// A `COPY rootfs/ /` no longer keeps apt from hoard's own caches (the re-run starts with the
@@ -760,15 +1096,42 @@ fn copy_into_root_and_authors_apt_caches() {
     let ns = unique("ns");
     let tag = Tag::new("aptroot");
     let b1 = unique("bust");
-    let first = build(&ctx, Fe::Hoard, None, &[("BUST", &b1), ("BUILDKIT_CACHE_MOUNT_NS", &ns)], &[]).must("apt-root, first");
-    assert_eq!(step_number(&first.text, "install -y --no-install-recommends hello", "lists-at-start"), 0);
+    let first = build(
+        &ctx,
+        Fe::Hoard,
+        None,
+        &[("BUST", &b1), ("BUILDKIT_CACHE_MOUNT_NS", &ns)],
+        &[],
+    )
+    .must("apt-root, first");
+    assert_eq!(
+        step_number(
+            &first.text,
+            "install -y --no-install-recommends hello",
+            "lists-at-start"
+        ),
+        0
+    );
     let b2 = unique("bust");
-    let second =
-        build(&ctx, Fe::Hoard, None, &[("BUST", &b2), ("BUILDKIT_CACHE_MOUNT_NS", &ns)], &["--load", "-t", &tag.0]).must("apt-root, re-run");
-    let lists = step_number(&second.text, "install -y --no-install-recommends hello", "lists-at-start");
+    let second = build(
+        &ctx,
+        Fe::Hoard,
+        None,
+        &[("BUST", &b2), ("BUILDKIT_CACHE_MOUNT_NS", &ns)],
+        &["--load", "-t", &tag.0],
+    )
+    .must("apt-root, re-run");
+    let lists = step_number(
+        &second.text,
+        "install -y --no-install-recommends hello",
+        "lists-at-start",
+    );
     assert!(lists > 0, "after COPY into /, apt's lists were not cached");
     let debs = step_number(&second.text, "figlet", "debs-at-start");
-    assert!(debs > 0, "the author's /var/cache/apt kept no .deb: hoard pointed apt elsewhere");
+    assert!(
+        debs > 0,
+        "the author's /var/cache/apt kept no .deb: hoard pointed apt elsewhere"
+    );
     assert_eq!(docker_run(&tag.0, &[]).trim(), "Hello, world!");
 }
 
@@ -837,10 +1200,18 @@ fn every_planned_case_is_listed() {
     let on_disk: BTreeSet<String> = fs::read_dir(case_dir("planned"))
         .unwrap()
         .filter_map(|e| e.ok())
-        .filter_map(|e| e.file_name().to_string_lossy().strip_suffix(".Dockerfile").map(String::from))
+        .filter_map(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .strip_suffix(".Dockerfile")
+                .map(String::from)
+        })
         .collect();
     let listed: BTreeSet<String> = PLANNED.iter().map(|s| s.to_string()).collect();
-    assert_eq!(on_disk, listed, "testdata/cache/planned/*.Dockerfile and the planned! list differ");
+    assert_eq!(
+        on_disk, listed,
+        "testdata/cache/planned/*.Dockerfile and the planned! list differ"
+    );
 }
 
 /// `hoard explain` on a Dockerfile whose base image is in the local engine reads its config
@@ -851,10 +1222,23 @@ fn explain_reads_local_base_image() {
         return;
     }
     let df = case_dir("apt").join("Dockerfile");
-    let out = Command::new(env!("CARGO_BIN_EXE_hoard")).args(["explain", "--json"]).arg(&df).output().expect("run hoard explain");
-    assert!(out.status.success(), "hoard explain {} failed: {}", df.display(), output_text(&out));
+    let out = Command::new(env!("CARGO_BIN_EXE_hoard"))
+        .args(["explain", "--json"])
+        .arg(&df)
+        .output()
+        .expect("run hoard explain");
+    assert!(
+        out.status.success(),
+        "hoard explain {} failed: {}",
+        df.display(),
+        output_text(&out)
+    );
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(report["assumptions"].as_array().map(Vec::len), Some(0), "the local image was not used: {report}");
+    assert_eq!(
+        report["assumptions"].as_array().map(Vec::len),
+        Some(0),
+        "the local image was not used: {report}"
+    );
 }
 
 // ------------------------------------------------------------------------------------------
@@ -877,10 +1261,22 @@ fn concurrency() {
     // the process has exited (a loaded machine lost whole steps' logs that way).
     let t1: String = r1.iter().collect::<Vec<_>>().join("\n");
     let t2: String = r2.iter().collect::<Vec<_>>().join("\n");
-    assert!(s1.success(), "first concurrent build failed:\n{}", tail(&t1, 80));
-    assert!(s2.success(), "second concurrent build failed:\n{}", tail(&t2, 80));
+    assert!(
+        s1.success(),
+        "first concurrent build failed:\n{}",
+        tail(&t1, 80)
+    );
+    assert!(
+        s2.success(),
+        "second concurrent build failed:\n{}",
+        tail(&t2, 80)
+    );
     for (t, name) in [(&t1, "first"), (&t2, "second")] {
-        for (needle, proof) in [("apt-get install", "Setting up"), ("pip install", "Successfully installed"), ("cargo build", "Finished")] {
+        for (needle, proof) in [
+            ("apt-get install", "Setting up"),
+            ("pip install", "Successfully installed"),
+            ("cargo build", "Finished"),
+        ] {
             let log = step_log(t, needle);
             assert!(
                 log.iter().any(|l| l.contains(proof)),
@@ -904,7 +1300,10 @@ fn cancellation() {
     let ctx = case_dir("cancel");
     let df = ctx.join("Dockerfile");
     let ns = unique("hoard-e2e-cancel");
-    let args = [("BUST", unique("bust")), ("BUILDKIT_CACHE_MOUNT_NS", ns.clone())];
+    let args = [
+        ("BUST", unique("bust")),
+        ("BUILDKIT_CACHE_MOUNT_NS", ns.clone()),
+    ];
     let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let (mut child, rx) = spawn_build(&ctx, Fe::Hoard, &df, &args, &[]);
     let mut seen = Vec::new();
@@ -920,20 +1319,53 @@ fn cancellation() {
     }
     let _ = child.wait();
     let text = seen.join("\n");
-    assert!(killed, "the build ended before apt started unpacking:\n{}", tail(&text, 60));
+    assert!(
+        killed,
+        "the build ended before apt started unpacking:\n{}",
+        tail(&text, 60)
+    );
     let cold = apt_need_to_get(&step_log(&text, "apt-get install"));
-    let Some((cold_get, _)) = cold else { panic!("no `Need to get` line before the kill:\n{}", tail(&text, 60)) };
-    assert!(cold_get > 0, "the first (cold) run had nothing to download: {cold:?}");
+    let Some((cold_get, _)) = cold else {
+        panic!(
+            "no `Need to get` line before the kill:\n{}",
+            tail(&text, 60)
+        )
+    };
+    assert!(
+        cold_get > 0,
+        "the first (cold) run had nothing to download: {cold:?}"
+    );
 
-    let args2 = [("BUST", unique("bust")), ("BUILDKIT_CACHE_MOUNT_NS", ns.clone())];
+    let args2 = [
+        ("BUST", unique("bust")),
+        ("BUILDKIT_CACHE_MOUNT_NS", ns.clone()),
+    ];
     let args2: Vec<(&str, &str)> = args2.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let again = build(&ctx, Fe::Hoard, Some(&df), &args2, &[]).must("the build after the cancelled one");
+    let again =
+        build(&ctx, Fe::Hoard, Some(&df), &args2, &[]).must("the build after the cancelled one");
     let need = apt_need_to_get(&step_log(&again.text, "apt-get install"));
     let rx = step_rx(&again.text, "apt-get install");
-    eprintln!("cold run needed {cold:?}; after the kill: {need:?}, step received {} (docker0 {})", mb(rx), mb(again.bytes));
-    let Some((get, _)) = need else { panic!("no `Need to get` line in the rebuild:\n{}", tail(&again.text, 60)) };
-    assert!(get < cold_get, "the rebuild downloaded as much as the cold run ({get} >= {cold_get} bytes)");
-    assert!(rx < cold_get, "the rebuild's step received {}, not less than the cold run's archives {}", mb(rx), mb(cold_get));
+    eprintln!(
+        "cold run needed {cold:?}; after the kill: {need:?}, step received {} (docker0 {})",
+        mb(rx),
+        mb(again.bytes)
+    );
+    let Some((get, _)) = need else {
+        panic!(
+            "no `Need to get` line in the rebuild:\n{}",
+            tail(&again.text, 60)
+        )
+    };
+    assert!(
+        get < cold_get,
+        "the rebuild downloaded as much as the cold run ({get} >= {cold_get} bytes)"
+    );
+    assert!(
+        rx < cold_get,
+        "the rebuild's step received {}, not less than the cold run's archives {}",
+        mb(rx),
+        mb(cold_get)
+    );
 }
 
 // ------------------------------------------------------------------------------------------
@@ -942,7 +1374,9 @@ fn cancellation() {
 /// Files whose content differs between any two builds (timestamps inside): tolerated when
 /// only their content differs (type, mode, owner and size equal).
 fn volatile(path: &str) -> bool {
-    path.starts_with("/var/log/") || path == "/var/cache/ldconfig/aux-cache" || (path.contains("/__pycache__/") && path.ends_with(".pyc"))
+    path.starts_with("/var/log/")
+        || path == "/var/cache/ldconfig/aux-cache"
+        || (path.contains("/__pycache__/") && path.ends_with(".pyc"))
 }
 
 /// The package caches Debian leaves in a stock image (hoard keeps them in cache mounts).
@@ -952,38 +1386,65 @@ const APT_DIRS: &[&str] = &["/var/cache/apt", "/var/lib/apt/lists"];
 /// them; differences under `allowed` paths (plus [`APT_DIRS`]) are printed, not failed, and so
 /// are content-only differences of [`volatile`] files. `must_equal` paths inside an allowed
 /// tree must still be equal.
-fn same_image(case: &str, dockerfile: &Path, target: Option<&str>, allowed: &[&str], must_equal: &[&str]) {
+fn same_image(
+    case: &str,
+    dockerfile: &Path,
+    target: Option<&str>,
+    allowed: &[&str],
+    must_equal: &[&str],
+) {
     let scratch = Scratch::new(&format!("cache-same-{case}"));
     let ctx = case_dir(case);
     let bust = unique("bust");
     let mut images = Vec::new();
     for fe in [Fe::Stock, Fe::Hoard] {
         let dest = scratch.path.join(format!("{fe:?}.tar"));
-        let out = format!("type=oci,dest={},compression=uncompressed,force-compression=true", dest.display());
+        let out = format!(
+            "type=oci,dest={},compression=uncompressed,force-compression=true",
+            dest.display()
+        );
         let mut extra = vec!["--output", out.as_str()];
         if let Some(t) = target {
             extra.extend(["--target", t]);
         }
-        build(&ctx, fe, Some(dockerfile), &[("BUST", &bust)], &extra).must(&format!("{case}, {fe:?}"));
-        images.push(load_oci(&dest).unwrap_or_else(|e| panic!("{case}: reading the {fe:?} image: {e}")));
+        build(&ctx, fe, Some(dockerfile), &[("BUST", &bust)], &extra)
+            .must(&format!("{case}, {fe:?}"));
+        images.push(
+            load_oci(&dest).unwrap_or_else(|e| panic!("{case}: reading the {fe:?} image: {e}")),
+        );
     }
     let under = |p: &str, root: &str| p == root || p.starts_with(&format!("{root}/"));
-    let strip_hash = |side: &str| side.split_whitespace().filter(|w| !w.starts_with("sha256=")).collect::<Vec<_>>().join(" ");
+    let strip_hash = |side: &str| {
+        side.split_whitespace()
+            .filter(|w| !w.starts_with("sha256="))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
     let diffs = compare_images(&images[0], &images[1]);
     let (mut tolerated, mut real) = (Vec::new(), Vec::new());
     for d in diffs {
         let (path, rest) = d.split_once(": ").unwrap_or((&d, ""));
-        let in_cache = allowed.iter().chain(APT_DIRS).any(|a| under(path, a)) && !must_equal.contains(&path);
+        let in_cache =
+            allowed.iter().chain(APT_DIRS).any(|a| under(path, a)) && !must_equal.contains(&path);
         let content_only = volatile(path)
-            && rest.split_once(" != ").is_some_and(|(l, r)| l.starts_with("file ") && strip_hash(l) == strip_hash(r));
+            && rest
+                .split_once(" != ")
+                .is_some_and(|(l, r)| l.starts_with("file ") && strip_hash(l) == strip_hash(r));
         if in_cache || content_only {
             tolerated.push(d);
         } else {
             real.push(d);
         }
     }
-    eprintln!("{case}: {} tolerated differences (cache directories, timestamps inside files)", tolerated.len());
-    for d in tolerated.iter().filter(|d| !d.starts_with("/var/cache/apt/archives/")).take(15) {
+    eprintln!(
+        "{case}: {} tolerated differences (cache directories, timestamps inside files)",
+        tolerated.len()
+    );
+    for d in tolerated
+        .iter()
+        .filter(|d| !d.starts_with("/var/cache/apt/archives/"))
+        .take(15)
+    {
         eprintln!("  {d}");
     }
     if !real.is_empty() {
@@ -1005,7 +1466,13 @@ fn same_image_cargo() {
     // The builder stage: hoard's /app/target holds only the final artifacts (the rest is in
     // the cache); ~/.cargo's registry is in the cache. The binary must be the same.
     let df = case_dir("cargo").join("Dockerfile");
-    same_image("cargo", &df, Some("builder"), &["/app/target", "/root/.cargo"], &["/app/target/release/demo"]);
+    same_image(
+        "cargo",
+        &df,
+        Some("builder"),
+        &["/app/target", "/root/.cargo"],
+        &["/app/target/release/demo"],
+    );
 }
 
 #[test]

@@ -121,7 +121,12 @@ errors! {
 }
 
 /// Cases also built through a Dockerfile copy whose first line is `# syntax=$HOARD_IMAGE`.
-const SYNTAX_LINE_CASES: &[&str] = &["copy_basic", "args_and_expansion", "everything", "onbuild_trigger"];
+const SYNTAX_LINE_CASES: &[&str] = &[
+    "copy_basic",
+    "args_and_expansion",
+    "everything",
+    "onbuild_trigger",
+];
 
 // ------------------------------------------------------------------------------------------
 // Building
@@ -172,7 +177,11 @@ fn frontend_args(dir: &Path, fe: Frontend, scratch: &Path) -> Vec<String> {
         Frontend::SyntaxLine => {
             let text = fs::read_to_string(&dockerfile).unwrap();
             // Lines shift by one: only used for comparing images, never for error positions.
-            let copy = if selftest() { text } else { format!("# syntax={}\n{text}", hoard_image()) };
+            let copy = if selftest() {
+                text
+            } else {
+                format!("# syntax={}\n{text}", hoard_image())
+            };
             let sub = scratch.join("syntax-line");
             fs::create_dir_all(&sub).unwrap();
             let path = sub.join("Dockerfile");
@@ -192,7 +201,9 @@ struct Setup {
 
 impl Setup {
     fn expand(&self, arg: &str) -> String {
-        self.vars.iter().fold(arg.to_string(), |s, (k, v)| s.replace(&format!("{{{k}}}"), v))
+        self.vars.iter().fold(arg.to_string(), |s, (k, v)| {
+            s.replace(&format!("{{{k}}}"), v)
+        })
     }
 }
 
@@ -206,12 +217,20 @@ impl Drop for Setup {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// Start a server and wait until it accepts connections on `port`.
 fn start_server(cmd: &mut std::process::Command, port: u16) -> std::process::Child {
-    let mut child = cmd.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().expect("start server");
+    let mut child = cmd
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start server");
     for _ in 0..100 {
         if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
             return child;
@@ -225,33 +244,57 @@ fn start_server(cmd: &mut std::process::Command, port: u16) -> std::process::Chi
 
 fn run(cmd: &mut std::process::Command) {
     let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-    assert!(out.status.success(), "{cmd:?} failed:\n{}", output_text(&out));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed:\n{}",
+        output_text(&out)
+    );
 }
 
 /// Runs a case's `setup` lines (see the module comment).
 fn run_setup(dir: &Path, scratch: &Path) -> Setup {
     use std::process::Command;
-    let mut setup = Setup { vars: vec![("SCRATCH".into(), scratch.display().to_string())], servers: Vec::new() };
+    let mut setup = Setup {
+        vars: vec![("SCRATCH".into(), scratch.display().to_string())],
+        servers: Vec::new(),
+    };
     for line in read_lines(&dir.join("setup")) {
         let words: Vec<&str> = line.split_whitespace().collect();
         match words.as_slice() {
             ["oci-layout", sub, out] => {
                 let dest = scratch.join(out);
-                let args: Vec<String> =
-                    vec!["--output".into(), format!("type=oci,dest={},tar=false", dest.display()), sub.to_string()];
+                let args: Vec<String> = vec![
+                    "--output".into(),
+                    format!("type=oci,dest={},tar=false", dest.display()),
+                    sub.to_string(),
+                ];
                 let o = buildx(dir, &args);
-                assert!(o.status.success(), "setup build of {sub} as an OCI layout failed:\n{}", tail(&output_text(&o), 60));
+                assert!(
+                    o.status.success(),
+                    "setup build of {sub} as an OCI layout failed:\n{}",
+                    tail(&output_text(&o), 60)
+                );
             }
             ["git", sub] => {
                 let work = scratch.join("git-work").join(sub);
                 let repos = scratch.join("git");
                 fs::create_dir_all(&work).unwrap();
                 fs::create_dir_all(&repos).unwrap();
-                run(Command::new("cp").arg("-a").arg(dir.join(sub).join(".")).arg(&work));
+                run(Command::new("cp")
+                    .arg("-a")
+                    .arg(dir.join(sub).join("."))
+                    .arg(&work));
                 let git = |args: &[&str]| {
                     let mut c = Command::new("git");
                     c.current_dir(&work)
-                        .args(["-c", "user.name=e2e", "-c", "user.email=e2e@example.com", "-c", "init.defaultBranch=main"])
+                        .args([
+                            "-c",
+                            "user.name=e2e",
+                            "-c",
+                            "user.email=e2e@example.com",
+                            "-c",
+                            "init.defaultBranch=main",
+                        ])
                         .args(args)
                         .env("GIT_AUTHOR_DATE", "2024-01-01T00:00:00Z")
                         .env("GIT_COMMITTER_DATE", "2024-01-01T00:00:00Z");
@@ -260,45 +303,84 @@ fn run_setup(dir: &Path, scratch: &Path) -> Setup {
                 run(&mut git(&["init", "-q"]));
                 run(&mut git(&["add", "-A"]));
                 run(&mut git(&["commit", "-q", "-m", "e2e"]));
-                run(Command::new("git").args(["clone", "-q", "--bare"]).arg(&work).arg(repos.join(format!("{sub}.git"))));
+                run(Command::new("git")
+                    .args(["clone", "-q", "--bare"])
+                    .arg(&work)
+                    .arg(repos.join(format!("{sub}.git"))));
                 let port = free_port();
                 let child = start_server(
                     Command::new("git")
-                        .args(["daemon", "--reuseaddr", "--export-all", "--listen=127.0.0.1"])
+                        .args([
+                            "daemon",
+                            "--reuseaddr",
+                            "--export-all",
+                            "--listen=127.0.0.1",
+                        ])
                         .arg(format!("--port={port}"))
                         .arg(format!("--base-path={}", repos.display()))
                         .arg(&repos),
                     port,
                 );
                 setup.servers.push(child);
-                setup.vars.push(("GIT".into(), format!("git://127.0.0.1:{port}")));
+                setup
+                    .vars
+                    .push(("GIT".into(), format!("git://127.0.0.1:{port}")));
             }
             [sub, tag] => {
-                let args: Vec<String> = vec!["--load".into(), "-t".into(), tag.to_string(), sub.to_string()];
+                let args: Vec<String> = vec![
+                    "--load".into(),
+                    "-t".into(),
+                    tag.to_string(),
+                    sub.to_string(),
+                ];
                 let out = buildx(dir, &args);
-                assert!(out.status.success(), "setup build of {sub} as {tag} failed:\n{}", tail(&output_text(&out), 60));
+                assert!(
+                    out.status.success(),
+                    "setup build of {sub} as {tag} failed:\n{}",
+                    tail(&output_text(&out), 60)
+                );
             }
-            _ => panic!("bad setup line {line:?} in {}: want `DIR TAG`, `oci-layout DIR OUT` or `git DIR`", dir.display()),
+            _ => panic!(
+                "bad setup line {line:?} in {}: want `DIR TAG`, `oci-layout DIR OUT` or `git DIR`",
+                dir.display()
+            ),
         }
     }
     setup
 }
 
 /// Builds a case into an OCI tarball; Err carries the end of the build output.
-fn build_oci(dir: &Path, fe: Frontend, scratch: &Path, dest: &Path, setup: &Setup) -> Result<(), String> {
+fn build_oci(
+    dir: &Path,
+    fe: Frontend,
+    scratch: &Path,
+    dest: &Path,
+    setup: &Setup,
+) -> Result<(), String> {
     let mut args = frontend_args(dir, fe, scratch);
     args.extend(case_flags(dir).iter().map(|a| setup.expand(a)));
-    if fe != Frontend::Stock && std::env::var("HOARD_E2E_NO_CACHE").map(|v| v == "1").unwrap_or(false) {
+    if fe != Frontend::Stock
+        && std::env::var("HOARD_E2E_NO_CACHE")
+            .map(|v| v == "1")
+            .unwrap_or(false)
+    {
         args.push("--no-cache".into());
     }
     args.push("--output".into());
-    args.push(format!("type=oci,dest={},compression=uncompressed,force-compression=true", dest.display()));
+    args.push(format!(
+        "type=oci,dest={},compression=uncompressed,force-compression=true",
+        dest.display()
+    ));
     args.push(".".into());
     let out = buildx(dir, &args);
     if out.status.success() {
         Ok(())
     } else {
-        Err(format!("{fe} build failed ({}):\n{}", out.status, tail(&output_text(&out), 60)))
+        Err(format!(
+            "{fe} build failed ({}):\n{}",
+            out.status,
+            tail(&output_text(&out), 60)
+        ))
     }
 }
 
@@ -318,7 +400,11 @@ fn run_case(name: &str) {
         return;
     }
     let dir = cases_dir().join(name);
-    assert!(dir.join("Dockerfile").is_file(), "{} has no Dockerfile", dir.display());
+    assert!(
+        dir.join("Dockerfile").is_file(),
+        "{} has no Dockerfile",
+        dir.display()
+    );
     let mut scratch = Scratch::new(name);
     let setup = run_setup(&dir, &scratch.path);
 
@@ -326,7 +412,8 @@ fn run_case(name: &str) {
     if let Err(e) = build_oci(&dir, Frontend::Stock, &scratch.path, &stock_tar, &setup) {
         panic!("{name}: the case does not build with the stock frontend (fix the case):\n{e}");
     }
-    let stock = load_oci(&stock_tar).unwrap_or_else(|e| panic!("{name}: reading the stock image: {e}"));
+    let stock =
+        load_oci(&stock_tar).unwrap_or_else(|e| panic!("{name}: reading the stock image: {e}"));
 
     // Directories hoard caches in this case (one per line, each with a `#` reason): with
     // injection on, their contents may differ from the stock image; with it off, nothing may.
@@ -352,7 +439,9 @@ fn run_case(name: &str) {
                 if fe != Frontend::HoardOff {
                     diffs.retain(|d| {
                         let path = d.split(": ").next().unwrap_or("");
-                        !cache_dirs.iter().any(|c| path == c || path.starts_with(&format!("{c}/")))
+                        !cache_dirs
+                            .iter()
+                            .any(|c| path == c || path.starts_with(&format!("{c}/")))
                     });
                 }
                 if !diffs.is_empty() {
@@ -365,7 +454,10 @@ fn run_case(name: &str) {
         scratch.keep = true;
         panic!("{}", failures.join("\n"));
     }
-    eprintln!("{name}: {} files, config and filesystem equal", stock.fs.len());
+    eprintln!(
+        "{name}: {} files, config and filesystem equal",
+        stock.fs.len()
+    );
 }
 
 /// True when `text` has `reference` (say `Dockerfile:3`) not followed by another digit.
@@ -382,15 +474,26 @@ fn check_error_output(name: &str, who: &str, out: &Output, expected: &[String]) 
         return problems;
     }
     if !text.contains(&expected[0]) {
-        problems.push(format!("{name}: the {who} output lacks the message {:?}", expected[0]));
+        problems.push(format!(
+            "{name}: the {who} output lacks the message {:?}",
+            expected[0]
+        ));
     }
     if !has_line_ref(&text, &expected[1]) {
-        problems.push(format!("{name}: the {who} output lacks the line reference {:?}", expected[1]));
+        problems.push(format!(
+            "{name}: the {who} output lacks the line reference {:?}",
+            expected[1]
+        ));
     }
     if let Some(snippet) = expected.get(2) {
-        let snippet_line = |l: &str| l.split_once(">>>").is_some_and(|(_, rest)| rest.trim() == snippet.as_str());
+        let snippet_line = |l: &str| {
+            l.split_once(">>>")
+                .is_some_and(|(_, rest)| rest.trim() == snippet.as_str())
+        };
         if !text.lines().any(snippet_line) {
-            problems.push(format!("{name}: the {who} output has no `>>> {snippet}` snippet line"));
+            problems.push(format!(
+                "{name}: the {who} output has no `>>> {snippet}` snippet line"
+            ));
         }
     }
     if !problems.is_empty() {
@@ -410,7 +513,10 @@ fn run_error(name: &str) {
         .map(|l| l.trim().to_string())
         .filter(|l| !l.is_empty())
         .collect();
-    assert!(expected.len() >= 2, "{name}/expected needs a message line and a `Dockerfile:N` line");
+    assert!(
+        expected.len() >= 2,
+        "{name}/expected needs a message line and a `Dockerfile:N` line"
+    );
     let scratch = Scratch::new(&format!("err-{name}"));
 
     let mut args = frontend_args(&dir, Frontend::Hoard, &scratch.path);
@@ -426,7 +532,10 @@ fn run_error(name: &str) {
         let stock = buildx(&dir, &args);
         problems.extend(check_error_output(name, "stock", &stock, &expected));
         if stock.status.code() != hoard.status.code() {
-            problems.push(format!("{name}: exit status stock {} != hoard {}", stock.status, hoard.status));
+            problems.push(format!(
+                "{name}: exit status stock {} != hoard {}",
+                stock.status, hoard.status
+            ));
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
@@ -449,18 +558,33 @@ fn every_case_is_listed() {
     let on_disk = list_dirs(&cases_dir());
     let unlisted: Vec<_> = on_disk.difference(&listed).collect();
     let missing: Vec<_> = listed.difference(&on_disk).collect();
-    assert!(unlisted.is_empty(), "testdata/cases dirs not listed in cases! in tests/e2e.rs: {unlisted:?}");
-    assert!(missing.is_empty(), "cases! lists cases with no testdata/cases dir: {missing:?}");
+    assert!(
+        unlisted.is_empty(),
+        "testdata/cases dirs not listed in cases! in tests/e2e.rs: {unlisted:?}"
+    );
+    assert!(
+        missing.is_empty(),
+        "cases! lists cases with no testdata/cases dir: {missing:?}"
+    );
 
     let listed: BTreeSet<String> = ERRORS.iter().map(|s| s.to_string()).collect();
     let on_disk = list_dirs(&errors_dir());
     let unlisted: Vec<_> = on_disk.difference(&listed).collect();
     let missing: Vec<_> = listed.difference(&on_disk).collect();
-    assert!(unlisted.is_empty(), "testdata/errors dirs not listed in errors! in tests/e2e.rs: {unlisted:?}");
-    assert!(missing.is_empty(), "errors! lists cases with no testdata/errors dir: {missing:?}");
+    assert!(
+        unlisted.is_empty(),
+        "testdata/errors dirs not listed in errors! in tests/e2e.rs: {unlisted:?}"
+    );
+    assert!(
+        missing.is_empty(),
+        "errors! lists cases with no testdata/errors dir: {missing:?}"
+    );
 
     for s in SYNTAX_LINE_CASES {
-        assert!(CASES.contains(s), "SYNTAX_LINE_CASES names {s}, which is not a case");
+        assert!(
+            CASES.contains(s),
+            "SYNTAX_LINE_CASES names {s}, which is not a case"
+        );
     }
 }
 
@@ -474,7 +598,17 @@ fn bake_target_context() {
     let dir = root().join("testdata/bake/target_context");
     let mut scratch = Scratch::new("bake-target-context");
     let mut images = Vec::new();
-    for (who, syntax) in [("stock", String::new()), ("hoard", if selftest() { String::new() } else { hoard_image() })] {
+    for (who, syntax) in [
+        ("stock", String::new()),
+        (
+            "hoard",
+            if selftest() {
+                String::new()
+            } else {
+                hoard_image()
+            },
+        ),
+    ] {
         let out = scratch.path.join(format!("{who}.tar"));
         let o = std::process::Command::new("docker")
             .current_dir(&dir)
@@ -497,7 +631,10 @@ fn bake_target_context() {
     let diffs = compare_images(&images[0], &images[1]);
     if !diffs.is_empty() {
         scratch.keep = true;
-        panic!("{}", report("bake_target_context", "stock", "hoard", &diffs));
+        panic!(
+            "{}",
+            report("bake_target_context", "stock", "hoard", &diffs)
+        );
     }
 }
 
@@ -524,7 +661,14 @@ fn named_context_http() {
     let port = free_port();
     let mut server = start_server(
         std::process::Command::new("python3")
-            .args(["-m", "http.server", &port.to_string(), "--bind", "127.0.0.1", "--directory"])
+            .args([
+                "-m",
+                "http.server",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--directory",
+            ])
             .arg(&served),
         port,
     );
@@ -534,7 +678,10 @@ fn named_context_http() {
         "--build-context".to_string(),
         format!("page=http://127.0.0.1:{port}/page.txt"),
         "--output".into(),
-        format!("type=oci,dest={},compression=uncompressed,force-compression=true", dest.display()),
+        format!(
+            "type=oci,dest={},compression=uncompressed,force-compression=true",
+            dest.display()
+        ),
         ".".into(),
     ]);
     let out = buildx(&ctx, &args);
@@ -547,7 +694,11 @@ fn named_context_http() {
     let img = load_oci(&dest).unwrap();
     let want = hex(&<sha2::Sha256 as sha2::Digest>::digest(page));
     for f in ["/mounted.txt", "/copied.txt"] {
-        assert_eq!(img.fs.get(f).map(|n| n.hash.as_str()), Some(want.as_str()), "{f}");
+        assert_eq!(
+            img.fs.get(f).map(|n| n.hash.as_str()),
+            Some(want.as_str()),
+            "{f}"
+        );
     }
 }
 
@@ -560,7 +711,14 @@ fn tar_of(build: impl FnOnce(&mut tar::Builder<Vec<u8>>)) -> Vec<u8> {
     b.into_inner().unwrap()
 }
 
-fn add(b: &mut tar::Builder<Vec<u8>>, path: &str, kind: tar::EntryType, mode: u32, data: &[u8], link: Option<&str>) {
+fn add(
+    b: &mut tar::Builder<Vec<u8>>,
+    path: &str,
+    kind: tar::EntryType,
+    mode: u32,
+    data: &[u8],
+    link: Option<&str>,
+) {
     let mut h = tar::Header::new_gnu();
     h.set_entry_type(kind);
     h.set_mode(mode);
@@ -604,8 +762,14 @@ fn flatten_honours_whiteouts_and_hardlinks() {
     apply_layer(&mut tree, &lower).unwrap();
     apply_layer(&mut tree, &upper).unwrap();
     let paths: Vec<&str> = tree.keys().map(String::as_str).collect();
-    assert_eq!(paths, ["/a", "/a/y", "/c", "/d", "/d-sibling", "/d/new", "/e"]);
-    assert_eq!(tree["/c"], tree["/a/y"], "a hardlink has its target's content and metadata");
+    assert_eq!(
+        paths,
+        ["/a", "/a/y", "/c", "/d", "/d-sibling", "/d/new", "/e"]
+    );
+    assert_eq!(
+        tree["/c"], tree["/a/y"],
+        "a hardlink has its target's content and metadata"
+    );
     assert_eq!(tree["/d"].mode, 0o700);
     assert_eq!(tree["/e"].kind, Kind::Symlink("a".into()));
 }
@@ -648,11 +812,23 @@ fn comparator_detects_differences() {
     let variants: &[(&str, &str, &str)] = &[
         ("base", "COPY f /f\nENV X=1", ""),
         ("base_again", "COPY f /f\nENV X=1", ""),
-        ("mode", "COPY --chmod=0755 f /f\nENV X=1", "/f: file mode=0644"),
-        ("owner", "COPY --chown=1000:1000 f /f\nENV X=1", "owner=0:0 size=5"),
+        (
+            "mode",
+            "COPY --chmod=0755 f /f\nENV X=1",
+            "/f: file mode=0644",
+        ),
+        (
+            "owner",
+            "COPY --chown=1000:1000 f /f\nENV X=1",
+            "owner=0:0 size=5",
+        ),
         ("content", "COPY g /f\nENV X=1", "/f: file"),
         ("config", "COPY f /f\nENV X=2", "config.config.Env"),
-        ("extra_file", "COPY f /f\nCOPY g /g\nENV X=1", "/g: (absent)"),
+        (
+            "extra_file",
+            "COPY f /f\nCOPY g /g\nENV X=1",
+            "/g: (absent)",
+        ),
     ];
     let mut images = BTreeMap::new();
     for (name, body, _) in variants {
@@ -663,19 +839,32 @@ fn comparator_detects_differences() {
             "-f".into(),
             df.display().to_string(),
             "--output".into(),
-            format!("type=oci,dest={},compression=uncompressed,force-compression=true", dest.display()),
+            format!(
+                "type=oci,dest={},compression=uncompressed,force-compression=true",
+                dest.display()
+            ),
             ".".into(),
         ];
         let out = buildx(&ctx, &args);
-        assert!(out.status.success(), "{name}: {}", tail(&output_text(&out), 30));
+        assert!(
+            out.status.success(),
+            "{name}: {}",
+            tail(&output_text(&out), 30)
+        );
         images.insert(*name, load_oci(&dest).unwrap());
     }
     let base = &images["base"];
     let same = compare_images(base, &images["base_again"]);
-    assert!(same.is_empty(), "an image must equal its own rebuild: {same:?}");
+    assert!(
+        same.is_empty(),
+        "an image must equal its own rebuild: {same:?}"
+    );
     for (name, _, expect) in &variants[2..] {
         let diffs = compare_images(base, &images[name]);
-        assert!(!diffs.is_empty(), "{name}: the comparator found no difference");
+        assert!(
+            !diffs.is_empty(),
+            "{name}: the comparator found no difference"
+        );
         assert!(
             diffs.iter().any(|d| d.contains(expect)),
             "{name}: no difference mentions {expect:?}: {diffs:?}"

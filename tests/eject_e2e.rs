@@ -15,7 +15,10 @@ fn oci_args(dockerfile: &str, dest: &std::path::Path, hoard: bool) -> Vec<String
         args.extend(hoard_frontend());
     }
     args.push("--output".into());
-    args.push(format!("type=oci,dest={},compression=uncompressed,force-compression=true", dest.display()));
+    args.push(format!(
+        "type=oci,dest={},compression=uncompressed,force-compression=true",
+        dest.display()
+    ));
     args.push(".".into());
     args
 }
@@ -30,18 +33,39 @@ fn check(case: &str) {
         .args(["eject", dir.join("Dockerfile").to_str().unwrap()])
         .output()
         .expect("run hoard eject");
-    assert!(out.status.success(), "hoard eject failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "hoard eject failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let ejected = String::from_utf8(out.stdout).unwrap();
-    assert!(ejected.contains("--mount=type=cache,id=hoard/"), "eject wrote no cache mount:\n{ejected}");
+    assert!(
+        ejected.contains("--mount=type=cache,id=hoard/"),
+        "eject wrote no cache mount:\n{ejected}"
+    );
     let ejected_path = scratch.path.join("Dockerfile.ejected");
     fs::write(&ejected_path, &ejected).unwrap();
 
     let stock_tar = scratch.path.join("ejected-stock.tar");
-    let o = buildx(&dir, &oci_args(ejected_path.to_str().unwrap(), &stock_tar, false));
-    assert!(o.status.success(), "stock build of the ejected Dockerfile failed:\n{}\n{ejected}", tail(&output_text(&o), 40));
+    let o = buildx(
+        &dir,
+        &oci_args(ejected_path.to_str().unwrap(), &stock_tar, false),
+    );
+    assert!(
+        o.status.success(),
+        "stock build of the ejected Dockerfile failed:\n{}\n{ejected}",
+        tail(&output_text(&o), 40)
+    );
     let hoard_tar = scratch.path.join("hoard.tar");
-    let o = buildx(&dir, &oci_args(dir.join("Dockerfile").to_str().unwrap(), &hoard_tar, true));
-    assert!(o.status.success(), "hoard build failed:\n{}", tail(&output_text(&o), 40));
+    let o = buildx(
+        &dir,
+        &oci_args(dir.join("Dockerfile").to_str().unwrap(), &hoard_tar, true),
+    );
+    assert!(
+        o.status.success(),
+        "hoard build failed:\n{}",
+        tail(&output_text(&o), 40)
+    );
 
     let a = load_oci(&stock_tar).unwrap();
     let b = load_oci(&hoard_tar).unwrap();
@@ -49,7 +73,11 @@ fn check(case: &str) {
         .into_iter()
         .filter(|d| !(d.starts_with("config.history[") && d.contains("].created_by:")))
         .collect();
-    assert!(diffs.is_empty(), "{}", report(case, "ejected+stock", "hoard", &diffs));
+    assert!(
+        diffs.is_empty(),
+        "{}",
+        report(case, "ejected+stock", "hoard", &diffs)
+    );
 }
 
 /// apt: cache mounts, a configuration file and PATH shims from the `hoard-files` stage, and an

@@ -13,26 +13,42 @@ use hoard::tools::{explain, offline};
 fn every_real_world_run_is_explained() {
     let files = corpus::real_world();
     assert_eq!(files.len(), 65, "expected the 65 real-world Dockerfiles");
-    let opts = offline::OfflineOpts { no_docker: true, ..Default::default() };
+    let opts = offline::OfflineOpts {
+        no_docker: true,
+        ..Default::default()
+    };
     let mut runs = 0;
     let mut tools: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for (name, text) in &files {
-        let off = offline::plans(text, "Dockerfile", &opts).unwrap_or_else(|e| panic!("{name}: {}", e.render("Dockerfile")));
+        let off = offline::plans(text, "Dockerfile", &opts)
+            .unwrap_or_else(|e| panic!("{name}: {}", e.render("Dockerfile")));
         let json = explain::to_json("Dockerfile", &off);
         let list = json["runs"].as_array().unwrap();
         runs += list.len();
         for r in list {
             assert!(r["line"].as_u64().unwrap() >= 1, "{name}: {r}");
             for m in r["mounts"].as_array().unwrap() {
-                assert!(m["target"].as_str().unwrap().starts_with('/'), "{name}: {m}");
+                assert!(
+                    m["target"].as_str().unwrap().starts_with('/'),
+                    "{name}: {m}"
+                );
                 if m["type"] == "cache" {
-                    assert!(m["id"].as_str().unwrap().starts_with("hoard/"), "{name}: {m}");
-                    assert!(["shared", "private", "locked"].contains(&m["sharing"].as_str().unwrap()), "{name}: {m}");
+                    assert!(
+                        m["id"].as_str().unwrap().starts_with("hoard/"),
+                        "{name}: {m}"
+                    );
+                    assert!(
+                        ["shared", "private", "locked"].contains(&m["sharing"].as_str().unwrap()),
+                        "{name}: {m}"
+                    );
                     assert!(m["uid"].is_u64() && m["gid"].is_u64(), "{name}: {m}");
                 }
             }
             for t in r["tools"].as_array().unwrap() {
-                tools.entry(name.clone()).or_default().insert(t["tool"].as_str().unwrap().to_string());
+                tools
+                    .entry(name.clone())
+                    .or_default()
+                    .insert(t["tool"].as_str().unwrap().to_string());
             }
         }
         // The text form renders too.
@@ -41,8 +57,14 @@ fn every_real_world_run_is_explained() {
     assert_eq!(runs, 501, "every RUN of every stage is explained");
 
     let expect: &[(&str, &[&str])] = &[
-        ("02-astral-sh__ruff", &["apt", "cargo", "cargo-zigbuild", "pip", "zig"]),
-        ("04-huggingface__text-generation-inference__Dockerfile_trtllm", &["apt", "cargo", "pip", "sccache"]),
+        (
+            "02-astral-sh__ruff",
+            &["apt", "cargo", "cargo-zigbuild", "pip", "zig"],
+        ),
+        (
+            "04-huggingface__text-generation-inference__Dockerfile_trtllm",
+            &["apt", "cargo", "pip", "sccache"],
+        ),
         ("05-fastapi", &["bun", "uv"]),
         ("08-paperless", &["apt", "pnpm", "uv"]),
         ("10-postmanlabs", &["apt", "pip", "pipenv"]),

@@ -40,11 +40,24 @@ fn build_with(dir: &Path, hoard: bool, args: &[(&str, &str)], flags: &[&str], de
     for (k, v) in args {
         a.extend(["--build-arg".into(), format!("{k}={v}")]);
     }
-    a.extend(["--output".into(), format!("type=oci,dest={}", dest.display()), ".".into()]);
+    a.extend([
+        "--output".into(),
+        format!("type=oci,dest={}", dest.display()),
+        ".".into(),
+    ]);
     let out = buildx(dir, &a);
     let who = if hoard { "hoard" } else { "stock" };
-    assert!(out.status.success(), "{who} multi-platform build of {} failed:\n{}", dir.display(), tail(&output_text(&out), 60));
-    assert_eq!(oci_platforms(dest).unwrap(), PLATFORMS, "{who}: the platforms of the exported index");
+    assert!(
+        out.status.success(),
+        "{who} multi-platform build of {} failed:\n{}",
+        dir.display(),
+        tail(&output_text(&out), 60)
+    );
+    assert_eq!(
+        oci_platforms(dest).unwrap(),
+        PLATFORMS,
+        "{who}: the platforms of the exported index"
+    );
 }
 
 /// Builds `case` for both platforms with the stock frontend and with hoard (extra buildx
@@ -52,7 +65,10 @@ fn build_with(dir: &Path, hoard: bool, args: &[(&str, &str)], flags: &[&str], de
 /// Returns hoard's OCI tarball.
 fn same_as_stock(scratch: &Scratch, case: &str, flags: &[&str]) -> PathBuf {
     let dir = case_dir(case);
-    let (stock, hoard) = (scratch.path.join("stock.tar"), scratch.path.join("hoard.tar"));
+    let (stock, hoard) = (
+        scratch.path.join("stock.tar"),
+        scratch.path.join("hoard.tar"),
+    );
     build_with(&dir, false, &[], flags, &stock);
     build_with(&dir, true, &[], flags, &hoard);
     let mut failures = Vec::new();
@@ -61,9 +77,18 @@ fn same_as_stock(scratch: &Scratch, case: &str, flags: &[&str]) -> PathBuf {
         let b = load_oci_platform(&hoard, Some(p)).unwrap();
         let diffs = compare_images(&a, &b);
         if !diffs.is_empty() {
-            failures.push(report(&format!("multiplatform {case} {p}"), "stock", "hoard", &diffs));
+            failures.push(report(
+                &format!("multiplatform {case} {p}"),
+                "stock",
+                "hoard",
+                &diffs,
+            ));
         }
-        assert_eq!(a.config["architecture"], p.rsplit('/').next().unwrap(), "{case} {p}: stock image architecture");
+        assert_eq!(
+            a.config["architecture"],
+            p.rsplit('/').next().unwrap(),
+            "{case} {p}: stock image architecture"
+        );
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     hoard
@@ -82,10 +107,24 @@ fn multi_platform_same_as_stock() {
     let scratch = Scratch::new("multiplatform-same");
     let hoard = same_as_stock(&scratch, "same", &[]);
     // The images really are per platform (not one image twice): each RUN ran on its own base.
-    assert_eq!(file_text(&hoard, "linux/386", "/etc/elfclass").trim(), "001", "the 386 image ran the 32-bit busybox");
-    assert_eq!(file_text(&hoard, "linux/amd64", "/etc/elfclass").trim(), "002", "the amd64 image ran the 64-bit busybox");
-    assert_eq!(file_text(&hoard, "linux/386", "/etc/platform").trim(), "linux/386 linux 386 [] on amd64");
-    assert_eq!(file_text(&hoard, "linux/386", "/etc/tools.txt").trim(), "tools built on linux/amd64 for linux/386 (386)");
+    assert_eq!(
+        file_text(&hoard, "linux/386", "/etc/elfclass").trim(),
+        "001",
+        "the 386 image ran the 32-bit busybox"
+    );
+    assert_eq!(
+        file_text(&hoard, "linux/amd64", "/etc/elfclass").trim(),
+        "002",
+        "the amd64 image ran the 64-bit busybox"
+    );
+    assert_eq!(
+        file_text(&hoard, "linux/386", "/etc/platform").trim(),
+        "linux/386 linux 386 [] on amd64"
+    );
+    assert_eq!(
+        file_text(&hoard, "linux/386", "/etc/tools.txt").trim(),
+        "tools built on linux/amd64 for linux/386 (386)"
+    );
 }
 
 /// The same comparison with named contexts: an image index replacing `FROM base` must give
@@ -96,11 +135,26 @@ fn multi_platform_named_contexts() {
         return;
     }
     let scratch = Scratch::new("multiplatform-contexts");
-    let flags = ["--build-context", "base=docker-image://hoard-test/busybox:multi", "--build-context", "files=files"];
+    let flags = [
+        "--build-context",
+        "base=docker-image://hoard-test/busybox:multi",
+        "--build-context",
+        "files=files",
+    ];
     let hoard = same_as_stock(&scratch, "contexts", &flags);
-    assert_eq!(file_text(&hoard, "linux/386", "/etc/elfclass").trim(), "001", "the 386 image is built on the 386 base");
-    assert_eq!(file_text(&hoard, "linux/amd64", "/etc/elfclass").trim(), "002");
-    assert_eq!(file_text(&hoard, "linux/386", "/etc/greeting.txt").trim(), "hello from a named local context");
+    assert_eq!(
+        file_text(&hoard, "linux/386", "/etc/elfclass").trim(),
+        "001",
+        "the 386 image is built on the 386 base"
+    );
+    assert_eq!(
+        file_text(&hoard, "linux/amd64", "/etc/elfclass").trim(),
+        "002"
+    );
+    assert_eq!(
+        file_text(&hoard, "linux/386", "/etc/greeting.txt").trim(),
+        "hello from a named local context"
+    );
 }
 
 #[test]
@@ -111,13 +165,34 @@ fn multi_platform_cache_ids() {
     let scratch = Scratch::new("multiplatform-cache");
     let dir = case_dir("cache");
     let ns = unique("mp");
-    let (first, second) = (scratch.path.join("first.tar"), scratch.path.join("second.tar"));
-    build(&dir, true, &[("BUILDKIT_CACHE_MOUNT_NS", &ns), ("BUST", &unique("one"))], &first);
-    build(&dir, true, &[("BUILDKIT_CACHE_MOUNT_NS", &ns), ("BUST", &unique("two"))], &second);
+    let (first, second) = (
+        scratch.path.join("first.tar"),
+        scratch.path.join("second.tar"),
+    );
+    build(
+        &dir,
+        true,
+        &[("BUILDKIT_CACHE_MOUNT_NS", &ns), ("BUST", &unique("one"))],
+        &first,
+    );
+    build(
+        &dir,
+        true,
+        &[("BUILDKIT_CACHE_MOUNT_NS", &ns), ("BUST", &unique("two"))],
+        &second,
+    );
     for p in PLATFORMS {
         let arch = p.rsplit('/').next().unwrap();
-        assert_eq!(file_text(&first, p, "/gocache").trim(), "/var/cache/hoard/go/build", "{p}: hoard set GOCACHE for the step");
-        assert_eq!(file_text(&first, p, "/seen").trim(), "", "{p}: the first build starts with an empty cache");
+        assert_eq!(
+            file_text(&first, p, "/gocache").trim(),
+            "/var/cache/hoard/go/build",
+            "{p}: hoard set GOCACHE for the step"
+        );
+        assert_eq!(
+            file_text(&first, p, "/seen").trim(),
+            "",
+            "{p}: the first build starts with an empty cache"
+        );
         assert_eq!(
             file_text(&second, p, "/seen").trim(),
             format!("marker-{arch}"),
@@ -125,7 +200,14 @@ fn multi_platform_cache_ids() {
         );
         // The cache stays out of the image.
         let img = load_oci_platform(&second, Some(p)).unwrap();
-        let leaked: Vec<&String> = img.fs.keys().filter(|k| k.starts_with("/var/cache/hoard")).collect();
-        assert!(leaked.is_empty(), "{p}: cache contents in the image: {leaked:?}");
+        let leaked: Vec<&String> = img
+            .fs
+            .keys()
+            .filter(|k| k.starts_with("/var/cache/hoard"))
+            .collect();
+        assert!(
+            leaked.is_empty(),
+            "{p}: cache contents in the image: {leaked:?}"
+        );
     }
 }

@@ -70,33 +70,50 @@ fn call(dir: &Path, hoard: bool, call: &str, flags: &[String]) -> Output {
 /// Ask both frontends for `call` and compare their stdout (as JSON values when `json`).
 fn compare(name: &str, dir: &Path, what: &str, flags: &[String], json: bool) -> Vec<String> {
     let label = format!("{name} --call {what} {}", flags.join(" "));
-    let outs: Vec<Output> = [false, true].iter().map(|&h| call(dir, h, what, flags)).collect();
+    let outs: Vec<Output> = [false, true]
+        .iter()
+        .map(|&h| call(dir, h, what, flags))
+        .collect();
     let mut problems = Vec::new();
     for (o, h) in outs.iter().zip([false, true]) {
         if !o.status.success() {
-            problems.push(format!("{label}: {} failed ({}):\n{}", who(h), o.status, tail(&output_text(o), 30)));
+            problems.push(format!(
+                "{label}: {} failed ({}):\n{}",
+                who(h),
+                o.status,
+                tail(&output_text(o), 30)
+            ));
         }
     }
     if !problems.is_empty() {
         return problems;
     }
-    let (stock, hoard) = (String::from_utf8_lossy(&outs[0].stdout), String::from_utf8_lossy(&outs[1].stdout));
+    let (stock, hoard) = (
+        String::from_utf8_lossy(&outs[0].stdout),
+        String::from_utf8_lossy(&outs[1].stdout),
+    );
     if json {
         let parse = |s: &str, h: bool| {
-            serde_json::from_str::<Value>(s).map_err(|e| format!("{label}: {} printed no JSON ({e}):\n{s}", who(h)))
+            serde_json::from_str::<Value>(s)
+                .map_err(|e| format!("{label}: {} printed no JSON ({e}):\n{s}", who(h)))
         };
         match (parse(&stock, false), parse(&hoard, true)) {
             (Ok(a), Ok(b)) => {
                 let mut diffs = Vec::new();
                 diff_json("", &a, &b, &mut diffs);
                 if !diffs.is_empty() {
-                    problems.push(format!("{label}: JSON differs (stock vs hoard):\n{}", diffs.join("\n")));
+                    problems.push(format!(
+                        "{label}: JSON differs (stock vs hoard):\n{}",
+                        diffs.join("\n")
+                    ));
                 }
             }
             (a, b) => problems.extend([a.err(), b.err()].into_iter().flatten()),
         }
     } else if stock != hoard {
-        problems.push(format!("{label}: output differs\n--- stock ---\n{stock}--- hoard ---\n{hoard}--- end ---"));
+        problems.push(format!(
+            "{label}: output differs\n--- stock ---\n{stock}--- hoard ---\n{hoard}--- end ---"
+        ));
     }
     problems
 }
@@ -109,7 +126,13 @@ fn variants(dir: &Path) -> Vec<Vec<String>> {
     }
     lines
         .iter()
-        .map(|l| if l == "-" { Vec::new() } else { l.split_whitespace().map(String::from).collect() })
+        .map(|l| {
+            if l == "-" {
+                Vec::new()
+            } else {
+                l.split_whitespace().map(String::from).collect()
+            }
+        })
         .collect()
 }
 
@@ -117,11 +140,23 @@ fn run_setup(dir: &Path) {
     for line in read_lines(&dir.join("setup")) {
         let words: Vec<&str> = line.split_whitespace().collect();
         let [sub, tag] = words.as_slice() else {
-            panic!("bad setup line {line:?} in {}: want `DIR TAG`", dir.display())
+            panic!(
+                "bad setup line {line:?} in {}: want `DIR TAG`",
+                dir.display()
+            )
         };
-        let args: Vec<String> = vec!["--load".into(), "-t".into(), tag.to_string(), sub.to_string()];
+        let args: Vec<String> = vec![
+            "--load".into(),
+            "-t".into(),
+            tag.to_string(),
+            sub.to_string(),
+        ];
         let out = buildx(dir, &args);
-        assert!(out.status.success(), "setup build of {sub} as {tag} failed:\n{}", tail(&output_text(&out), 60));
+        assert!(
+            out.status.success(),
+            "setup build of {sub} as {tag} failed:\n{}",
+            tail(&output_text(&out), 60)
+        );
     }
 }
 
@@ -130,7 +165,11 @@ fn run_case(name: &str) {
         return;
     }
     let dir = outline_dir().join(name);
-    assert!(dir.join("Dockerfile").exists(), "{}/Dockerfile is missing", dir.display());
+    assert!(
+        dir.join("Dockerfile").exists(),
+        "{}/Dockerfile is missing",
+        dir.display()
+    );
     run_setup(&dir);
     let mut problems = Vec::new();
     for flags in variants(&dir) {
@@ -149,7 +188,10 @@ fn every_case_is_listed() {
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .collect();
     let listed: BTreeSet<String> = CASES.iter().map(|s| s.to_string()).collect();
-    assert_eq!(on_disk, listed, "testdata/outline and the cases! list differ");
+    assert_eq!(
+        on_disk, listed,
+        "testdata/outline and the cases! list differ"
+    );
 }
 
 /// The outlines are not trivially empty: the table lists what the Dockerfile declares.
@@ -189,22 +231,54 @@ fn describe_lists_outline_like_stock() {
         .flat_map(|what| [call(&dir, false, what, &[]), call(&dir, true, what, &[])])
         .collect();
     for (o, h) in outs.iter().zip([false, true, false, true]) {
-        assert!(o.status.success(), "{} failed:\n{}", who(h), tail(&output_text(o), 30));
+        assert!(
+            o.status.success(),
+            "{} failed:\n{}",
+            who(h),
+            tail(&output_text(o), 30)
+        );
     }
     let text = |o: &Output| String::from_utf8_lossy(&o.stdout).into_owned();
-    let extra = if selftest() { vec![] } else { vec!["frontend.lint", "frontend.explain", "frontend.eject"] };
+    let extra = if selftest() {
+        vec![]
+    } else {
+        vec!["frontend.lint", "frontend.explain", "frontend.eject"]
+    };
     let (stock, hoard) = (text(&outs[0]), text(&outs[1]));
-    assert!(hoard.starts_with(&stock), "--- stock ---\n{stock}--- hoard ---\n{hoard}");
-    let added: Vec<&str> = hoard[stock.len()..].lines().map(|l| l.split_whitespace().next().unwrap_or("")).collect();
-    let short: Vec<&str> = extra.iter().map(|n| n.strip_prefix("frontend.").unwrap()).collect();
+    assert!(
+        hoard.starts_with(&stock),
+        "--- stock ---\n{stock}--- hoard ---\n{hoard}"
+    );
+    let added: Vec<&str> = hoard[stock.len()..]
+        .lines()
+        .map(|l| l.split_whitespace().next().unwrap_or(""))
+        .collect();
+    let short: Vec<&str> = extra
+        .iter()
+        .map(|n| n.strip_prefix("frontend.").unwrap())
+        .collect();
     assert_eq!(added, short, "{hoard}");
-    let json = |o: &Output| serde_json::from_slice::<Value>(&o.stdout).unwrap_or_else(|e| panic!("no JSON ({e}): {}", text(o)));
+    let json = |o: &Output| {
+        serde_json::from_slice::<Value>(&o.stdout)
+            .unwrap_or_else(|e| panic!("no JSON ({e}): {}", text(o)))
+    };
     let (stock, hoard) = (json(&outs[2]), json(&outs[3]));
     let (stock, hoard) = (stock.as_array().unwrap(), hoard.as_array().unwrap());
-    assert_eq!(&hoard[..stock.len()], &stock[..], "the stock entries differ");
-    let names: Vec<&str> = hoard[stock.len()..].iter().map(|r| r["name"].as_str().unwrap()).collect();
+    assert_eq!(
+        &hoard[..stock.len()],
+        &stock[..],
+        "the stock entries differ"
+    );
+    let names: Vec<&str> = hoard[stock.len()..]
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
     assert_eq!(names, extra);
-    assert!(text(&outs[1]).contains("\noutline "), "{}", output_text(&outs[1]));
+    assert!(
+        text(&outs[1]).contains("\noutline "),
+        "{}",
+        output_text(&outs[1])
+    );
 }
 
 #[test]
@@ -227,8 +301,17 @@ fn unknown_target_fails_like_stock() {
     let flags = vec!["--target".to_string(), "nope".to_string()];
     for hoard in [false, true] {
         let o = call(&dir, hoard, "outline", &flags);
-        assert!(!o.status.success(), "{} succeeded with an unknown target", who(hoard));
+        assert!(
+            !o.status.success(),
+            "{} succeeded with an unknown target",
+            who(hoard)
+        );
         let text = output_text(&o);
-        assert!(text.contains("target stage \"nope\" could not be found"), "{}:\n{}", who(hoard), tail(&text, 20));
+        assert!(
+            text.contains("target stage \"nope\" could not be found"),
+            "{}:\n{}",
+            who(hoard),
+            tail(&text, 20)
+        );
     }
 }

@@ -46,8 +46,18 @@ fn buildkit_positive_cases_dump_like_stock() {
             Err(e) => failures.push(format!("{name}: unexpected error {e:?}")),
         }
     }
-    assert!(failures.is_empty(), "{} of {} cases differ:\n{}", failures.len(), cases.len(), failures.join("\n"));
-    assert!(cases.len() >= 30, "expected the full corpus, found {} cases", cases.len());
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases differ:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
+    assert!(
+        cases.len() >= 30,
+        "expected the full corpus, found {} cases",
+        cases.len()
+    );
 }
 
 #[test]
@@ -56,25 +66,48 @@ fn buildkit_negative_cases_fail() {
     for case in &cases {
         let text = read(&case.join("Dockerfile"));
         let result = parse(&text);
-        assert!(result.is_err(), "{} should not parse, got {:?}", case.display(), result);
+        assert!(
+            result.is_err(),
+            "{} should not parse, got {:?}",
+            case.display(),
+            result
+        );
     }
 }
 
 #[test]
 fn real_world_dockerfiles_parse() {
     // One folder per file: `<case>/Dockerfile` (plus a SOURCE note); a README sits beside them.
-    let files: Vec<PathBuf> =
-        entries(&corpus::dir("real-world")).into_iter().filter(|d| d.is_dir()).map(|d| d.join("Dockerfile")).collect();
-    assert!(files.len() >= 60, "expected the real-world corpus, found {} files", files.len());
+    let files: Vec<PathBuf> = entries(&corpus::dir("real-world"))
+        .into_iter()
+        .filter(|d| d.is_dir())
+        .map(|d| d.join("Dockerfile"))
+        .collect();
+    assert!(
+        files.len() >= 60,
+        "expected the real-world corpus, found {} files",
+        files.len()
+    );
     for file in &files {
         let text = read(file);
-        let df = parse(&text).unwrap_or_else(|e| panic!("{}: {}", file.display(), e.render("Dockerfile")));
+        let df = parse(&text)
+            .unwrap_or_else(|e| panic!("{}: {}", file.display(), e.render("Dockerfile")));
         assert!(!df.nodes.is_empty());
         let lines = text.lines().count().max(1);
         let mut last_end = 0;
         for node in &df.nodes {
-            assert!(node.span.start > last_end && node.span.start <= node.span.end, "{}: {:?}", file.display(), node.span);
-            assert!(node.span.end <= lines, "{}: span {:?} past the end", file.display(), node.span);
+            assert!(
+                node.span.start > last_end && node.span.start <= node.span.end,
+                "{}: {:?}",
+                file.display(),
+                node.span
+            );
+            assert!(
+                node.span.end <= lines,
+                "{}: span {:?} past the end",
+                file.display(),
+                node.span
+            );
             last_end = node.span.end;
         }
     }

@@ -155,7 +155,9 @@ fn outline_view(v: &Value) -> Value {
     for key in ["secrets", "ssh"] {
         if let Some(list) = v.get_mut(key).and_then(Value::as_array_mut) {
             list.sort_by_key(|m| {
-                let line = m["location"]["ranges"][0]["start"]["line"].as_i64().unwrap_or(0);
+                let line = m["location"]["ranges"][0]["start"]["line"]
+                    .as_i64()
+                    .unwrap_or(0);
                 (line, m["name"].as_str().unwrap_or("").to_string())
             });
         }

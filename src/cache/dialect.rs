@@ -47,7 +47,11 @@ pub struct Dialect {
 
 /// The tools of an `only=`/`skip=` list. Unknown names are an error, unless `unknown` collects
 /// them (comments in the Dockerfile).
-fn tools(list: &str, line: usize, mut unknown: Option<&mut Vec<(usize, String)>>) -> Result<BTreeSet<String>> {
+fn tools(
+    list: &str,
+    line: usize,
+    mut unknown: Option<&mut Vec<(usize, String)>>,
+) -> Result<BTreeSet<String>> {
     let mut out = BTreeSet::new();
     let mut named = false;
     for t in list.split(',').map(str::trim).filter(|t| !t.is_empty()) {
@@ -60,13 +64,19 @@ fn tools(list: &str, line: usize, mut unknown: Option<&mut Vec<(usize, String)>>
             let known: Vec<&str> = recipes::all().map(|r| r.name).collect();
             return Err(Error::at(
                 Span::line(line),
-                format!("hoard: unknown tool \"{t}\"; known tools: {}", known.join(", ")),
+                format!(
+                    "hoard: unknown tool \"{t}\"; known tools: {}",
+                    known.join(", ")
+                ),
             ));
         }
         out.insert(t.to_string());
     }
     if !named {
-        return Err(Error::at(Span::line(line), "hoard: expected a tool list after only= or skip="));
+        return Err(Error::at(
+            Span::line(line),
+            "hoard: expected a tool list after only= or skip=",
+        ));
     }
     Ok(out)
 }
@@ -76,7 +86,11 @@ pub fn parse_settings(text: &str, line: usize) -> Result<Vec<Setting>> {
     settings(text, line, None)
 }
 
-fn settings(text: &str, line: usize, mut unknown: Option<&mut Vec<(usize, String)>>) -> Result<Vec<Setting>> {
+fn settings(
+    text: &str,
+    line: usize,
+    mut unknown: Option<&mut Vec<(usize, String)>>,
+) -> Result<Vec<Setting>> {
     let mut out = Vec::new();
     for word in text.split_whitespace() {
         let s = match word {
@@ -96,7 +110,10 @@ fn settings(text: &str, line: usize, mut unknown: Option<&mut Vec<(usize, String
         out.push(s);
     }
     if out.is_empty() {
-        return Err(Error::at(Span::line(line), "hoard: empty setting; expected off, on, only=<tools> or skip=<tools>"));
+        return Err(Error::at(
+            Span::line(line),
+            "hoard: empty setting; expected off, on, only=<tools> or skip=<tools>",
+        ));
     }
     Ok(out)
 }
@@ -113,35 +130,45 @@ fn dialect_text(line: &str) -> Option<&str> {
 pub fn scan(text: &str, instructions: &[(usize, String)]) -> Result<Dialect> {
     let mut d = Dialect::default();
     let first = instructions.first().map(|(l, _)| *l).unwrap_or(usize::MAX);
-    let starts: BTreeMap<usize, &str> = instructions.iter().map(|(l, k)| (*l, k.as_str())).collect();
+    let starts: BTreeMap<usize, &str> =
+        instructions.iter().map(|(l, k)| (*l, k.as_str())).collect();
     let lines: Vec<&str> = text.lines().collect();
     for (idx, raw) in lines.iter().enumerate() {
         let line = idx + 1;
-        let Some(body) = dialect_text(raw) else { continue };
+        let Some(body) = dialect_text(raw) else {
+            continue;
+        };
         let settings = settings(body, line, Some(&mut d.unknown_tools))?;
         // The instruction this comment block sits directly above.
         let mut next = line + 1;
-        while next <= lines.len() && lines[next - 1].trim_start().starts_with('#') && !starts.contains_key(&next) {
+        while next <= lines.len()
+            && lines[next - 1].trim_start().starts_with('#')
+            && !starts.contains_key(&next)
+        {
             next += 1;
         }
         match starts.get(&next) {
             Some(&"from") | Some(&"run") => {
-                let entry = d.at_line.entry(next).or_insert_with(|| (Vec::new(), Span::line(line)));
+                let entry = d
+                    .at_line
+                    .entry(next)
+                    .or_insert_with(|| (Vec::new(), Span::line(line)));
                 entry.0.extend(settings);
             }
             Some(kw) => {
                 return Err(Error::at(
                     Span::line(line),
-                    format!("hoard: a \"# hoard:\" comment applies to FROM or RUN, not {}", kw.to_uppercase()),
+                    format!(
+                        "hoard: a \"# hoard:\" comment applies to FROM or RUN, not {}",
+                        kw.to_uppercase()
+                    ),
                 ))
             }
             None if line < first => d.file.extend(settings),
-            None => {
-                return Err(Error::at(
-                    Span::line(line),
-                    "hoard: a \"# hoard:\" comment must be directly above a FROM or RUN instruction",
-                ))
-            }
+            None => return Err(Error::at(
+                Span::line(line),
+                "hoard: a \"# hoard:\" comment must be directly above a FROM or RUN instruction",
+            )),
         }
     }
     Ok(d)
@@ -168,7 +195,12 @@ fn apply(sel: &mut Selection, settings: &[Setting]) {
 impl Dialect {
     /// The selection for a RUN at `run_line` in the stage whose FROM is at `stage_line`, with
     /// the `HOARD` build argument (already parsed) applied last.
-    pub fn selection(&self, stage_line: usize, run_line: usize, build_arg: &[Setting]) -> Selection {
+    pub fn selection(
+        &self,
+        stage_line: usize,
+        run_line: usize,
+        build_arg: &[Setting],
+    ) -> Selection {
         let mut sel = Selection::default();
         apply(&mut sel, &self.file);
         if let Some((s, _)) = self.at_line.get(&stage_line) {
@@ -187,7 +219,12 @@ mod tests {
     use super::*;
 
     fn instrs(text: &str) -> Vec<(usize, String)> {
-        crate::parser::parse(text).unwrap().nodes.iter().map(|n| (n.span.start, n.keyword.clone())).collect()
+        crate::parser::parse(text)
+            .unwrap()
+            .nodes
+            .iter()
+            .map(|n| (n.span.start, n.keyword.clone()))
+            .collect()
     }
 
     #[test]
@@ -202,7 +239,11 @@ mod tests {
         );
         let e = parse_settings("frobnicate", 7).unwrap_err();
         assert_eq!(e.span, Some(Span::line(7)));
-        assert!(e.message.contains("unknown setting \"frobnicate\""), "{}", e.message);
+        assert!(
+            e.message.contains("unknown setting \"frobnicate\""),
+            "{}",
+            e.message
+        );
         let e = parse_settings("only=pipp", 2).unwrap_err();
         assert!(e.message.contains("unknown tool \"pipp\""), "{}", e.message);
         assert!(parse_settings("", 1).is_err());
@@ -212,7 +253,10 @@ mod tests {
     fn scopes() {
         let text = "# hoard: skip=npm\n\nFROM a AS x\n# hoard: only=apt\nFROM b\n# just a comment\n# hoard: off\nRUN apt-get install y\nRUN pip install z\n";
         let d = scan(text, &instrs(text)).unwrap();
-        assert_eq!(d.file, vec![Setting::Skip(BTreeSet::from(["npm".to_string()]))]);
+        assert_eq!(
+            d.file,
+            vec![Setting::Skip(BTreeSet::from(["npm".to_string()]))]
+        );
         // stage b (line 5) is apt-only; the RUN on line 8 is off; the RUN on line 9 inherits.
         let s = d.selection(5, 8, &[]);
         assert!(!s.enabled);
@@ -242,7 +286,10 @@ mod tests {
     fn unknown_tools_in_comments_are_reported_not_errors() {
         let text = "FROM a\n# hoard: only=apt,pipp skip=nope\nRUN true\n";
         let d = scan(text, &instrs(text)).unwrap();
-        assert_eq!(d.unknown_tools, [(2, "pipp".to_string()), (2, "nope".to_string())]);
+        assert_eq!(
+            d.unknown_tools,
+            [(2, "pipp".to_string()), (2, "nope".to_string())]
+        );
         let s = d.selection(1, 3, &[]);
         assert!(s.allows("apt") && !s.allows("pip"));
         // The build argument stays strict.

@@ -10,4 +10,7 @@ pub mod recipe;
 pub mod recipes;
 pub mod shell;
 
-pub use planner::{plan, plan_shell, plan_shell_with, Detected, EnvChange, MountKind, Plan, PlannedMount, Selection, Step, ToolCache, UserInfo, Written};
+pub use planner::{
+    plan, plan_shell, plan_shell_with, Detected, EnvChange, MountKind, Plan, PlannedMount,
+    Selection, Step, ToolCache, UserInfo, Written,
+};

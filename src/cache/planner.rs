@@ -4,12 +4,15 @@
 
 use std::collections::BTreeSet;
 
-use super::recipe::{CacheDir, ConfFile, CrossWrapper, Defeater, EnvTweak, Location, Recipe, Scope, TargetCache, Trigger};
+use super::recipe::{
+    CacheDir, ConfFile, CrossWrapper, Defeater, EnvTweak, Location, Recipe, Scope, TargetCache,
+    Trigger,
+};
 use super::recipes;
 use super::shell::{self, Invocation};
 use crate::image::Platform;
-use crate::llb::file::clean;
 use crate::instructions::Sharing;
+use crate::llb::file::clean;
 
 /// Where PATH shims are mounted.
 pub const SHIM_DIR: &str = "/run/hoard/shims";
@@ -24,7 +27,11 @@ pub struct UserInfo {
 
 impl UserInfo {
     pub fn root() -> Self {
-        UserInfo { uid: 0, gid: 0, home: "/root".into() }
+        UserInfo {
+            uid: 0,
+            gid: 0,
+            home: "/root".into(),
+        }
     }
 }
 
@@ -39,13 +46,19 @@ pub struct Selection {
 
 impl Default for Selection {
     fn default() -> Self {
-        Selection { enabled: true, only: None, skip: BTreeSet::new() }
+        Selection {
+            enabled: true,
+            only: None,
+            skip: BTreeSet::new(),
+        }
     }
 }
 
 impl Selection {
     pub fn allows(&self, recipe: &str) -> bool {
-        self.enabled && !self.skip.contains(recipe) && self.only.as_ref().is_none_or(|o| o.contains(recipe))
+        self.enabled
+            && !self.skip.contains(recipe)
+            && self.only.as_ref().is_none_or(|o| o.contains(recipe))
     }
 }
 
@@ -95,7 +108,10 @@ pub struct Written {
 impl Written {
     /// An entry without a known origin (tests, approximations).
     pub fn path(path: &str) -> Self {
-        Written { path: path.to_string(), ..Written::default() }
+        Written {
+            path: path.to_string(),
+            ..Written::default()
+        }
     }
 }
 
@@ -134,10 +150,18 @@ impl ToolCache {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MountKind {
-    Cache { id: String, sharing: Sharing, uid: u32, gid: u32 },
+    Cache {
+        id: String,
+        sharing: Sharing,
+        uid: u32,
+        gid: u32,
+    },
     Tmpfs,
     /// A file bind-mounted read-only.
-    File { content: String, mode: u32 },
+    File {
+        content: String,
+        mode: u32,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -203,13 +227,17 @@ fn version_suffix(mut rest: &str) -> bool {
         if c.is_ascii_digit() || c == '.' {
             rest = &rest[1..];
         } else if let Some(r) = rest.strip_prefix("${") {
-            let Some(close) = r.find('}') else { return false };
+            let Some(close) = r.find('}') else {
+                return false;
+            };
             if !super::shell::is_name(&r[..close]) {
                 return false;
             }
             rest = &r[close + 1..];
         } else if let Some(r) = rest.strip_prefix('$') {
-            let len = r.find(|c: char| !(c == '_' || c.is_ascii_alphanumeric())).unwrap_or(r.len());
+            let len = r
+                .find(|c: char| !(c == '_' || c.is_ascii_alphanumeric()))
+                .unwrap_or(r.len());
             if len == 0 || !super::shell::is_name(&r[..len]) {
                 return false;
             }
@@ -254,7 +282,11 @@ fn python_module_at(words: &[&str], module: &str) -> Option<usize> {
 fn prefix_matches(pattern: &str, word: &str) -> bool {
     match pattern.strip_suffix("@*") {
         Some(name) => {
-            word == name || word.strip_prefix(name).and_then(|v| v.strip_prefix('@')).is_some_and(|v| !v.is_empty())
+            word == name
+                || word
+                    .strip_prefix(name)
+                    .and_then(|v| v.strip_prefix('@'))
+                    .is_some_and(|v| !v.is_empty())
         }
         None => pattern == word,
     }
@@ -275,7 +307,10 @@ fn match_trigger(trigger: &Trigger, inv: &Invocation) -> Option<TriggerMatch> {
     let words: Vec<&str> = inv.argv.iter().map(|w| w.text.as_str()).collect();
     let prog = basename(words.first()?);
     let offset = if let Some(module) = trigger.python_module {
-        if let Some(at) = program_matches("python*", prog).then(|| python_module_at(&words, module)).flatten() {
+        if let Some(at) = program_matches("python*", prog)
+            .then(|| python_module_at(&words, module))
+            .flatten()
+        {
             at
         } else if trigger.programs.iter().any(|p| program_matches(p, prog)) {
             1
@@ -310,7 +345,11 @@ fn match_trigger(trigger: &Trigger, inv: &Invocation) -> Option<TriggerMatch> {
     if !(trigger.subcommands.is_empty() || any_word || trigger.subcommands.contains(&sub)) {
         return None;
     }
-    if sub.is_empty() && rest[..i.min(rest.len())].iter().any(|w| SELF_QUERIES.contains(w)) {
+    if sub.is_empty()
+        && rest[..i.min(rest.len())]
+            .iter()
+            .any(|w| SELF_QUERIES.contains(w))
+    {
         return None;
     }
     let mut own_end = rest.iter().position(|w| *w == "--").unwrap_or(rest.len());
@@ -328,7 +367,10 @@ fn match_trigger(trigger: &Trigger, inv: &Invocation) -> Option<TriggerMatch> {
             break;
         }
     }
-    Some(TriggerMatch { sub: sub.to_string(), own_end: offset + own_end.min(rest.len()) })
+    Some(TriggerMatch {
+        sub: sub.to_string(),
+        own_end: offset + own_end.min(rest.len()),
+    })
 }
 
 /// Whether an environment value switches a tool on (see `EnvTrigger::contains`).
@@ -343,7 +385,11 @@ fn env_value_matches(value: &str, needle: &str) -> bool {
 }
 
 fn env_get<'e>(env: &'e [(String, String)], key: &str) -> Option<&'e str> {
-    env.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v.as_str()).filter(|v| !v.is_empty())
+    env.iter()
+        .rev()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
+        .filter(|v| !v.is_empty())
 }
 
 fn join(base: &str, rel: &str) -> String {
@@ -362,12 +408,20 @@ fn expand_home(p: &str, home: &str) -> String {
 }
 
 /// Resolve a location: the mount target and the env change it needs, if any.
-fn resolve(loc: &Location, env: &[(String, String)], user: &UserInfo, cwd: &str) -> (String, Option<EnvChange>) {
+fn resolve(
+    loc: &Location,
+    env: &[(String, String)],
+    user: &UserInfo,
+    cwd: &str,
+) -> (String, Option<EnvChange>) {
     match *loc {
         Location::Fixed(p) => (p.to_string(), None),
         Location::Redirect { var, path } => match env_get(env, var) {
             Some(v) => (join(cwd, v), None),
-            None => (path.to_string(), Some(EnvChange::Set(var.into(), path.into()))),
+            None => (
+                path.to_string(),
+                Some(EnvChange::Set(var.into(), path.into())),
+            ),
         },
         Location::UnderEnv { var, default, sub } => {
             let base = match env_get(env, var) {
@@ -392,7 +446,11 @@ fn deletes(arg: &str, target: &str) -> bool {
         return false;
     }
     let under = target.starts_with(&format!("{}/", dir.trim_end_matches('/')));
-    if glob { under } else { under || target == dir }
+    if glob {
+        under
+    } else {
+        under || target == dir
+    }
 }
 
 /// A word with its `$NAME`/`${NAME}` references replaced by `lookup`'s values and a leading
@@ -414,7 +472,9 @@ fn expand_word(word: &str, lookup: &dyn Fn(&str) -> Option<String>, home: &str) 
                 (&inner[..close], &inner[close + 1..])
             }
             None => {
-                let len = after.find(|c: char| !(c == '_' || c.is_ascii_alphanumeric())).unwrap_or(after.len());
+                let len = after
+                    .find(|c: char| !(c == '_' || c.is_ascii_alphanumeric()))
+                    .unwrap_or(after.len());
                 (&after[..len], &after[len..])
             }
         };
@@ -437,23 +497,41 @@ fn expand_word(word: &str, lookup: &dyn Fn(&str) -> Option<String>, home: &str) 
 fn usable_target(t: &str) -> bool {
     t.starts_with('/')
         && t != "/"
-        && !["/dev", "/proc", "/sys"].iter().any(|p| t == *p || t.starts_with(&format!("{p}/")))
+        && !["/dev", "/proc", "/sys"]
+            .iter()
+            .any(|p| t == *p || t.starts_with(&format!("{p}/")))
 }
 
 fn id_component(s: &str) -> String {
     s.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '_' || c == '-' { c } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '_' || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
         .collect()
 }
 
 /// `hoard/<recipe>/<kind>[/<platform>][/<distro>][/u<uid>]`.
-pub fn cache_id(recipe: &str, kind: &str, scope: Scope, platform: &Platform, base: &str, uid: u32) -> String {
+pub fn cache_id(
+    recipe: &str,
+    kind: &str,
+    scope: Scope,
+    platform: &Platform,
+    base: &str,
+    uid: u32,
+) -> String {
     let mut id = format!("hoard/{recipe}/{kind}");
     if scope.platform {
         id += &format!("/{}", id_component(&platform.id()));
     }
     if scope.distro {
-        let b = base.strip_prefix("docker.io/library/").or_else(|| base.strip_prefix("docker.io/")).unwrap_or(base);
+        let b = base
+            .strip_prefix("docker.io/library/")
+            .or_else(|| base.strip_prefix("docker.io/"))
+            .unwrap_or(base);
         let b = b.split('@').next().unwrap_or(b);
         id += &format!("/{}", id_component(b));
     }
@@ -464,7 +542,8 @@ pub fn cache_id(recipe: &str, kind: &str, scope: Scope, platform: &Platform, bas
 }
 
 pub fn overlaps(a: &str, b: &str) -> bool {
-    let under = |x: &str, y: &str| x == y || x.starts_with(&format!("{}/", y.trim_end_matches('/')));
+    let under =
+        |x: &str, y: &str| x == y || x.starts_with(&format!("{}/", y.trim_end_matches('/')));
     under(a, b) || under(b, a)
 }
 
@@ -502,20 +581,30 @@ struct Matched {
 /// configuration files. No instruction of the user's can have written them, so an earlier
 /// `COPY` into `/` never keeps hoard from mounting there.
 fn private(target: &str) -> bool {
-    ["/var/cache/hoard/", "/run/hoard/"].iter().any(|p| target.starts_with(p)) || basename(target).starts_with("zz-hoard")
+    ["/var/cache/hoard/", "/run/hoard/"]
+        .iter()
+        .any(|p| target.starts_with(p))
+        || basename(target).starts_with("zz-hoard")
 }
 
 /// The platform a cross wrapper builds for: `TARGETPAIR`, `TARGETPLATFORM` or
 /// `TARGETOS`/`TARGETARCH`/`TARGETVARIANT` as xx-info reads them, else the exec platform.
-fn target_platform(get: &dyn Fn(&str) -> Option<String>, exec: &Platform) -> Result<Platform, String> {
+fn target_platform(
+    get: &dyn Fn(&str) -> Option<String>,
+    exec: &Platform,
+) -> Result<Platform, String> {
     let literal = |name: &str| -> Result<Option<String>, String> {
         match get(name).filter(|v| !v.is_empty()) {
-            Some(v) if v.contains(['$', '`']) => Err(format!("{name} is `{v}` in this step, which hoard cannot read")),
+            Some(v) if v.contains(['$', '`']) => Err(format!(
+                "{name} is `{v}` in this step, which hoard cannot read"
+            )),
             v => Ok(v),
         }
     };
     let parse = |spec: &str, name: &str| {
-        Platform::parse(spec).map(Platform::normalized).map_err(|_| format!("{name}={spec} is not a platform hoard knows"))
+        Platform::parse(spec)
+            .map(Platform::normalized)
+            .map_err(|_| format!("{name}={spec} is not a platform hoard knows"))
     };
     if let Some(pair) = literal("TARGETPAIR")? {
         let (os, arch) = pair.split_once('-').unwrap_or((pair.as_str(), ""));
@@ -531,7 +620,11 @@ fn target_platform(get: &dyn Fn(&str) -> Option<String>, exec: &Platform) -> Res
     match (literal("TARGETOS")?, literal("TARGETARCH")?) {
         (Some(os), Some(arch)) => {
             let variant = literal("TARGETVARIANT")?.unwrap_or_default();
-            let spec = if variant.is_empty() { format!("{os}/{arch}") } else { format!("{os}/{arch}/{variant}") };
+            let spec = if variant.is_empty() {
+                format!("{os}/{arch}")
+            } else {
+                format!("{os}/{arch}/{variant}")
+            };
             parse(&spec, "TARGETARCH")
         }
         _ => Ok(exec.clone()),
@@ -545,12 +638,19 @@ fn target_platform(get: &dyn Fn(&str) -> Option<String>, exec: &Platform) -> Res
 fn unwrap(inv: &Invocation) -> Option<(Invocation, Option<&'static CrossWrapper>)> {
     let mut inv = inv.clone();
     let prog = inv.program().to_string();
-    if let Some(ip) = recipes::INTERPRETERS.iter().find(|ip| ip.programs.iter().any(|p| program_matches(p, &prog))) {
+    if let Some(ip) = recipes::INTERPRETERS
+        .iter()
+        .find(|ip| ip.programs.iter().any(|p| program_matches(p, &prog)))
+    {
         let mut i = 1;
         let mut script = None;
         while let Some(w) = inv.argv.get(i) {
             let t = w.text.as_str();
-            if ip.inline_code.iter().any(|c| t == *c || (c.len() == 2 && t.starts_with(c))) {
+            if ip
+                .inline_code
+                .iter()
+                .any(|c| t == *c || (c.len() == 2 && t.starts_with(c)))
+            {
                 break;
             }
             if ip.options_with_value.contains(&t) {
@@ -567,8 +667,14 @@ fn unwrap(inv: &Invocation) -> Option<(Invocation, Option<&'static CrossWrapper>
         }
     }
     let prog = inv.program().to_string();
-    let Some(w) = recipes::WRAPPERS.iter().find(|w| w.program == prog) else { return Some((inv, None)) };
-    if inv.args().next().is_some_and(|a| w.config_only.contains(&a)) {
+    let Some(w) = recipes::WRAPPERS.iter().find(|w| w.program == prog) else {
+        return Some((inv, None));
+    };
+    if inv
+        .args()
+        .next()
+        .is_some_and(|a| w.config_only.contains(&a))
+    {
         return None;
     }
     inv.argv[0].text = w.runs.to_string();
@@ -593,7 +699,10 @@ pub fn plan(step: &Step) -> Plan {
         return plan;
     }
     let mut details = if step.shell_form {
-        step.args.last().map(|s| shell::analyze_detailed(s)).unwrap_or_default()
+        step.args
+            .last()
+            .map(|s| shell::analyze_detailed(s))
+            .unwrap_or_default()
     } else {
         shell::analyze_exec_detailed(step.args)
     };
@@ -611,35 +720,61 @@ pub fn plan(step: &Step) -> Plan {
     let invocations: Vec<Invocation> = details
         .iter()
         .zip(&unwrapped)
-        .map(|(a, u)| u.as_ref().map(|u| u.0.clone()).unwrap_or_else(|| a.inv.clone()))
+        .map(|(a, u)| {
+            u.as_ref()
+                .map(|u| u.0.clone())
+                .unwrap_or_else(|| a.inv.clone())
+        })
         .collect();
 
     // Detection.
     let mut matched: Vec<Matched> = Vec::new();
     let mut turned_off: Vec<&str> = Vec::new();
     for (n, inv) in invocations.iter().enumerate() {
-        let Some((_, wrapper)) = &unwrapped[n] else { continue };
+        let Some((_, wrapper)) = &unwrapped[n] else {
+            continue;
+        };
         for recipe in recipes::all() {
-            let found = recipe.triggers.iter().find_map(|t| match_trigger(t, inv)).or_else(|| {
-                // Switched on through the environment (`RUSTC_WRAPPER=sccache` + `cargo build`).
-                // The tool is then not named in the invocation: none of its words are the tool's.
-                let prog = inv.argv.first().map(|w| w.text.as_str()).unwrap_or("");
-                let seen = |var: &str| {
-                    details[n].env.iter().rev().find(|(k, _)| k == var).map(|(_, v)| v.as_str()).or_else(|| env_get(step.env, var))
-                };
-                recipe
-                    .env_triggers
-                    .iter()
-                    .any(|t| {
-                        (t.programs.contains(&basename(prog)) || t.programs.contains(&prog))
-                            && t.vars.iter().any(|var| seen(var).is_some_and(|v| env_value_matches(v, t.contains)))
-                    })
-                    .then(|| TriggerMatch { sub: String::new(), own_end: 1 })
-            });
-            let Some(TriggerMatch { sub, own_end }) = found else { continue };
+            let found = recipe
+                .triggers
+                .iter()
+                .find_map(|t| match_trigger(t, inv))
+                .or_else(|| {
+                    // Switched on through the environment (`RUSTC_WRAPPER=sccache` + `cargo build`).
+                    // The tool is then not named in the invocation: none of its words are the tool's.
+                    let prog = inv.argv.first().map(|w| w.text.as_str()).unwrap_or("");
+                    let seen = |var: &str| {
+                        details[n]
+                            .env
+                            .iter()
+                            .rev()
+                            .find(|(k, _)| k == var)
+                            .map(|(_, v)| v.as_str())
+                            .or_else(|| env_get(step.env, var))
+                    };
+                    recipe
+                        .env_triggers
+                        .iter()
+                        .any(|t| {
+                            (t.programs.contains(&basename(prog)) || t.programs.contains(&prog))
+                                && t.vars.iter().any(|var| {
+                                    seen(var).is_some_and(|v| env_value_matches(v, t.contains))
+                                })
+                        })
+                        .then(|| TriggerMatch {
+                            sub: String::new(),
+                            own_end: 1,
+                        })
+                });
+            let Some(TriggerMatch { sub, own_end }) = found else {
+                continue;
+            };
             let allowed = step.selection.allows(recipe.name);
             if !allowed && !turned_off.contains(&recipe.name) {
-                plan.notes.push(format!("{}: detected but turned off for this step", recipe.name));
+                plan.notes.push(format!(
+                    "{}: detected but turned off for this step",
+                    recipe.name
+                ));
                 turned_off.push(recipe.name);
             }
             plan.tools.push(Detected {
@@ -656,7 +791,12 @@ pub fn plan(step: &Step) -> Plan {
             }
             let cross = wrapper.map(|w| {
                 let get = |name: &str| {
-                    let own = details[n].env.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+                    let own = details[n]
+                        .env
+                        .iter()
+                        .rev()
+                        .find(|(k, _)| k == name)
+                        .map(|(_, v)| v.clone());
                     own.or_else(|| env_get(step.env, name).map(String::from))
                 };
                 (w, target_platform(&get, step.platform))
@@ -669,7 +809,12 @@ pub fn plan(step: &Step) -> Plan {
                         m.cross = cross;
                     }
                 }
-                None => matched.push(Matched { recipe, subcommands: BTreeSet::from([sub]), invocations: vec![(n, own_end)], cross }),
+                None => matched.push(Matched {
+                    recipe,
+                    subcommands: BTreeSet::from([sub]),
+                    invocations: vec![(n, own_end)],
+                    cross,
+                }),
             }
         }
     }
@@ -680,12 +825,29 @@ pub fn plan(step: &Step) -> Plan {
     // other expansions are skipped.
     let removed: Vec<String> = details
         .iter()
-        .filter(|a| a.inv.argv.first().is_some_and(|w| basename(&w.text) == "rm"))
+        .filter(|a| {
+            a.inv
+                .argv
+                .first()
+                .is_some_and(|w| basename(&w.text) == "rm")
+        })
         .flat_map(|a| {
-            let cwd = a.inv.cwd.clone().map(|c| join(step.cwd, &c)).unwrap_or_else(|| step.cwd.to_string());
+            let cwd = a
+                .inv
+                .cwd
+                .clone()
+                .map(|c| join(step.cwd, &c))
+                .unwrap_or_else(|| step.cwd.to_string());
             let lookup = |name: &str| {
-                let find = |vars: &[(String, String)]| vars.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.clone());
-                find(&a.env).or_else(|| find(&a.shell_vars)).or_else(|| find(step.env))
+                let find = |vars: &[(String, String)]| {
+                    vars.iter()
+                        .rev()
+                        .find(|(k, _)| k == name)
+                        .map(|(_, v)| v.clone())
+                };
+                find(&a.env)
+                    .or_else(|| find(&a.shell_vars))
+                    .or_else(|| find(step.env))
             };
             a.inv.argv[1..]
                 .iter()
@@ -704,12 +866,22 @@ pub fn plan(step: &Step) -> Plan {
         let r = m.recipe;
         let notes_before = plan.notes.len();
         // `sudo apt-get ...` from a non-root USER runs the tool as root.
-        let via_root = m.invocations.iter().all(|&(i, _)| matches!(details[i].user.as_deref(), Some("root" | "0")));
+        let via_root = m
+            .invocations
+            .iter()
+            .all(|&(i, _)| matches!(details[i].user.as_deref(), Some("root" | "0")));
         let root = UserInfo::root();
-        let user = if via_root && step.user.uid != 0 { &root } else { step.user };
+        let user = if via_root && step.user.uid != 0 {
+            &root
+        } else {
+            step.user
+        };
         let (uid, gid) = (user.uid, user.gid);
         if r.root_only && uid != 0 {
-            plan.notes.push(format!("{}: runs as uid {uid}, not root; nothing injected", r.name));
+            plan.notes.push(format!(
+                "{}: runs as uid {uid}, not root; nothing injected",
+                r.name
+            ));
             let why = format!(
                 "{} runs as uid {uid} here, and a system package manager's cache is only injected for root (run it before `USER`, or with `sudo`)",
                 r.name
@@ -756,7 +928,10 @@ pub fn plan(step: &Step) -> Plan {
         let mut shared = false;
         let add_mount = |plan: &mut Plan, target: String, kind: MountKind| -> Mount {
             if let Some(u) = step.user_mounts.iter().find(|u| overlaps(&target, u)) {
-                plan.notes.push(format!("{}: you mount {u} yourself; hoard leaves {target} alone", r.name));
+                plan.notes.push(format!(
+                    "{}: you mount {u} yourself; hoard leaves {target} alone",
+                    r.name
+                ));
                 return if step.user_caches.contains(u) {
                     Mount::Yours
                 } else {
@@ -765,15 +940,26 @@ pub fn plan(step: &Step) -> Plan {
             }
             if !private(&target) {
                 if let Some(w) = step.protected.iter().find(|w| overlaps(&target, &w.path)) {
-                    let shown = if w.path.is_empty() { "/" } else { w.path.as_str() };
-                    let by = if w.line > 0 { format!("`{}` (line {})", w.by, w.line) } else { "an earlier instruction".into() };
+                    let shown = if w.path.is_empty() {
+                        "/"
+                    } else {
+                        w.path.as_str()
+                    };
+                    let by = if w.line > 0 {
+                        format!("`{}` (line {})", w.by, w.line)
+                    } else {
+                        "an earlier instruction".into()
+                    };
                     if let Some(found) = &w.found {
                         plan.notes.push(format!("{}: {by} copies {found} from the build context; hoard does not hide {target}", r.name));
                         return Mount::Refused(format!(
                             "{by} copies {found} from the build context to {target}, and a cache mount would hide it: leave it out with .dockerignore, or mount {target} yourself with `--mount=type=cache`"
                         ));
                     }
-                    plan.notes.push(format!("{}: {by} wrote {shown}; hoard does not hide {target}", r.name));
+                    plan.notes.push(format!(
+                        "{}: {by} wrote {shown}; hoard does not hide {target}",
+                        r.name
+                    ));
                     return Mount::Refused(format!(
                         "{by} may have put files in {target}, and a cache mount would hide them: copy to a narrower destination than {shown} (or name the files), or mount {target} yourself with `--mount=type=cache`"
                     ));
@@ -783,20 +969,34 @@ pub fn plan(step: &Step) -> Plan {
                 return match pm.kind {
                     // Another tool of the step caches the same directory (pipenv's pip cache).
                     MountKind::Cache { .. } => Mount::Shared,
-                    _ => Mount::Refused(format!("{target} is already mounted for another tool of this step")),
+                    _ => Mount::Refused(format!(
+                        "{target} is already mounted for another tool of this step"
+                    )),
                 };
             }
             if let Some(r_) = removed.iter().find(|d| deletes(d, &target)) {
-                plan.notes.push(format!("{}: this step deletes {r_}; hoard does not mount {target} there", r.name));
+                plan.notes.push(format!(
+                    "{}: this step deletes {r_}; hoard does not mount {target} there",
+                    r.name
+                ));
                 return Mount::Refused(format!(
                     "this step deletes {r_}, and a cache mount there would make `rm` fail: drop that `rm` (the cache keeps those files out of the image anyway)"
                 ));
             }
             if !usable_target(&target) {
-                plan.notes.push(format!("{}: {target} is not a directory hoard can cache", r.name));
-                return Mount::Refused(format!("its cache location is {target}, which hoard cannot mount a cache at"));
+                plan.notes.push(format!(
+                    "{}: {target} is not a directory hoard can cache",
+                    r.name
+                ));
+                return Mount::Refused(format!(
+                    "its cache location is {target}, which hoard cannot mount a cache at"
+                ));
             }
-            plan.mounts.push(PlannedMount { recipe: r.name.to_string(), target, kind });
+            plan.mounts.push(PlannedMount {
+                recipe: r.name.to_string(),
+                target,
+                kind,
+            });
             Mount::Added
         };
         let mut note_cache = |m: Mount| match m {
@@ -822,16 +1022,27 @@ pub fn plan(step: &Step) -> Plan {
         }) {
             // The step's own cache mount on (or above) the tool's stock directory is its cache.
             if let Some(stock) = c.stock {
-                let covers = |u: &&String| stock == u.as_str() || stock.starts_with(&format!("{}/", u.trim_end_matches('/')));
+                let covers = |u: &&String| {
+                    stock == u.as_str()
+                        || stock.starts_with(&format!("{}/", u.trim_end_matches('/')))
+                };
                 if let Some(u) = step.user_caches.iter().find(covers) {
-                    plan.notes.push(format!("{}: uses your cache mount at {u} for {stock}", r.name));
+                    plan.notes.push(format!(
+                        "{}: uses your cache mount at {u} for {stock}",
+                        r.name
+                    ));
                     note_cache(Mount::Yours);
                     continue;
                 }
             }
             let (target, change) = resolve(&c.location, &tool_env, user, &cwd);
             let id = cache_id(r.name, c.kind, c.scope, &id_platform, step.base, uid);
-            let kind = MountKind::Cache { id, sharing: c.sharing, uid, gid };
+            let kind = MountKind::Cache {
+                id,
+                sharing: c.sharing,
+                uid,
+                gid,
+            };
             if note_cache(add_mount(&mut plan, target.clone(), kind)) {
                 if let Some(ch) = change {
                     if let EnvChange::Set(k, v) = &ch {
@@ -841,22 +1052,37 @@ pub fn plan(step: &Step) -> Plan {
                 }
                 if let Some((kind, dir, t)) = subdir.as_ref().filter(|s| s.0 == c.kind) {
                     let id = cache_id(r.name, kind, c.scope, t, step.base, uid);
-                    let sub = MountKind::Cache { id, sharing: c.sharing, uid, gid };
+                    let sub = MountKind::Cache {
+                        id,
+                        sharing: c.sharing,
+                        uid,
+                        gid,
+                    };
                     note_cache(add_mount(&mut plan, format!("{target}/{dir}"), sub));
                 }
             }
             // Also when another recipe of the step mounted a cache there first.
-            if plan.mounts.iter().any(|pm| pm.target == target && matches!(pm.kind, MountKind::Cache { .. })) {
+            if plan
+                .mounts
+                .iter()
+                .any(|pm| pm.target == target && matches!(pm.kind, MountKind::Cache { .. }))
+            {
                 mounted.push((c.kind, target));
             }
         }
-        let hoards = plan.mounts.iter().any(|pm| pm.recipe == r.name && matches!(pm.kind, MountKind::Cache { .. }));
+        let hoards = plan
+            .mounts
+            .iter()
+            .any(|pm| pm.recipe == r.name && matches!(pm.kind, MountKind::Cache { .. }));
         let status = match (hoards || shared, yours, refused) {
             (true, _, _) => ToolCache::Hoard,
             (false, true, _) => ToolCache::Yours,
             (false, false, Some(why)) => ToolCache::None(why),
             (false, false, None) => ToolCache::None(
-                plan.notes[notes_before..].first().cloned().unwrap_or_else(|| "nothing of it could be mounted in this step".into()),
+                plan.notes[notes_before..]
+                    .first()
+                    .cloned()
+                    .unwrap_or_else(|| "nothing of it could be mounted in this step".into()),
             ),
         };
         let cached = !matches!(status, ToolCache::None(_));
@@ -870,25 +1096,45 @@ pub fn plan(step: &Step) -> Plan {
             let (target, _) = resolve(t, &tool_env, user, &cwd);
             add_mount(&mut plan, target, MountKind::Tmpfs);
         }
-        for ConfFile { target, content, per_cache } in r.files {
+        for ConfFile {
+            target,
+            content,
+            per_cache,
+        } in r.files
+        {
             let mut content = content.to_string();
             for (kind, line) in per_cache.iter() {
                 if mounted.iter().any(|(k, _)| k == kind) {
                     content.push_str(line);
                 }
             }
-            add_mount(&mut plan, target.to_string(), MountKind::File { content, mode: 0o644 });
+            add_mount(
+                &mut plan,
+                target.to_string(),
+                MountKind::File {
+                    content,
+                    mode: 0o644,
+                },
+            );
         }
         for tweak in r.env {
             let change = match *tweak {
                 EnvTweak::Set(k, v) => Some(EnvChange::Set(k.into(), v.into())),
-                EnvTweak::Default(k, v) => env_get(&tool_env, k).is_none().then(|| EnvChange::Set(k.into(), v.into())),
+                EnvTweak::Default(k, v) => env_get(&tool_env, k)
+                    .is_none()
+                    .then(|| EnvChange::Set(k.into(), v.into())),
                 EnvTweak::Unset(k) => env.iter().any(|(kk, _)| kk == k).then(|| {
-                    plan.notes.push(format!("{}: {k} would disable the cache; unset for this step", r.name));
+                    plan.notes.push(format!(
+                        "{}: {k} would disable the cache; unset for this step",
+                        r.name
+                    ));
                     EnvChange::Unset(k.into())
                 }),
-                EnvTweak::CachePath { var, kind } => match mounted.iter().find(|(k, _)| *k == kind) {
-                    Some((_, target)) if env_get(&tool_env, var).is_none() => Some(EnvChange::Set(var.into(), target.clone())),
+                EnvTweak::CachePath { var, kind } => match mounted.iter().find(|(k, _)| *k == kind)
+                {
+                    Some((_, target)) if env_get(&tool_env, var).is_none() => {
+                        Some(EnvChange::Set(var.into(), target.clone()))
+                    }
                     _ => None,
                 },
             };
@@ -906,15 +1152,25 @@ pub fn plan(step: &Step) -> Plan {
         for &(i, own_end) in &m.invocations {
             let inv = &invocations[i];
             for fe in r.flag_edits {
-                for w in inv.argv[..own_end.min(inv.argv.len())].iter().skip(1).filter(|w| w.text == fe.flag) {
+                for w in inv.argv[..own_end.min(inv.argv.len())]
+                    .iter()
+                    .skip(1)
+                    .filter(|w| w.text == fe.flag)
+                {
                     match (step.shell_form && !inv.nested, w.span) {
                         (true, Some((s, e))) => {
                             if !edits.iter().any(|&(es, _, _)| es == s) {
                                 edits.push((s, e, fe.replace));
-                                plan.notes.push(format!("{}: {} would bypass the cache; edited for this step", r.name, fe.flag));
+                                plan.notes.push(format!(
+                                    "{}: {} would bypass the cache; edited for this step",
+                                    r.name, fe.flag
+                                ));
                             }
                         }
-                        _ => plan.notes.push(format!("{}: {} bypasses the cache and cannot be edited here", r.name, fe.flag)),
+                        _ => plan.notes.push(format!(
+                            "{}: {} bypasses the cache and cannot be edited here",
+                            r.name, fe.flag
+                        )),
                     }
                 }
             }
@@ -929,13 +1185,22 @@ pub fn plan(step: &Step) -> Plan {
                             && args.iter().all(|a| words[1..].contains(a))
                     });
                     if hit {
-                        let what = std::iter::once(*program).chain(args.iter().copied()).collect::<Vec<_>>().join(" ");
-                        plan.notes.push(format!("{}: `{what}` in this step empties the cache (the build still works)", r.name));
+                        let what = std::iter::once(*program)
+                            .chain(args.iter().copied())
+                            .collect::<Vec<_>>()
+                            .join(" ");
+                        plan.notes.push(format!(
+                            "{}: `{what}` in this step empties the cache (the build still works)",
+                            r.name
+                        ));
                     }
                 }
                 Defeater::Env(var) => {
-                    if env_get(&tool_env, var).is_some() && !plan.env.contains(&EnvChange::Unset(var.to_string())) {
-                        plan.notes.push(format!("{}: {var} is set and disables the cache", r.name));
+                    if env_get(&tool_env, var).is_some()
+                        && !plan.env.contains(&EnvChange::Unset(var.to_string()))
+                    {
+                        plan.notes
+                            .push(format!("{}: {var} is set and disables the cache", r.name));
                     }
                 }
             }
@@ -951,11 +1216,17 @@ pub fn plan(step: &Step) -> Plan {
             plan.mounts.push(PlannedMount {
                 recipe: name.to_string(),
                 target,
-                kind: MountKind::File { content: format!("{}{}", shim_prelude(), script), mode: 0o755 },
+                kind: MountKind::File {
+                    content: format!("{}{}", shim_prelude(), script),
+                    mode: 0o755,
+                },
             });
         }
-        let path = env_get(&env, "PATH").unwrap_or(crate::image::default_path_env(&step.platform.os)).to_string();
-        plan.env.push(EnvChange::Set("PATH".into(), format!("{SHIM_DIR}:{path}")));
+        let path = env_get(&env, "PATH")
+            .unwrap_or(crate::image::default_path_env(&step.platform.os))
+            .to_string();
+        plan.env
+            .push(EnvChange::Set("PATH".into(), format!("{SHIM_DIR}:{path}")));
     }
 
     if !edits.is_empty() {
@@ -963,7 +1234,11 @@ pub fn plan(step: &Step) -> Plan {
             let mut s = script.clone();
             edits.sort_by_key(|e| std::cmp::Reverse(e.0));
             for (start, end, replace) in edits {
-                if start > end || end > s.len() || !s.is_char_boundary(start) || !s.is_char_boundary(end) {
+                if start > end
+                    || end > s.len()
+                    || !s.is_char_boundary(start)
+                    || !s.is_char_boundary(end)
+                {
                     continue;
                 }
                 match replace {
@@ -991,9 +1266,17 @@ pub fn plan(step: &Step) -> Plan {
 
 /// [`plan_shell`] with the step's own cache mounts and what earlier instructions wrote (for
 /// tests).
-pub fn plan_step(cmd: &str, env: &[(&str, &str)], user_caches: &[String], protected: &[Written]) -> Plan {
+pub fn plan_step(
+    cmd: &str,
+    env: &[(&str, &str)],
+    user_caches: &[String],
+    protected: &[Written],
+) -> Plan {
     let args = vec!["/bin/sh".to_string(), "-c".into(), cmd.to_string()];
-    let env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let env: Vec<(String, String)> = env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
     let user = UserInfo::root();
     let platform = Platform::new("linux", "amd64", "");
     let sel = Selection::default();
@@ -1021,8 +1304,15 @@ pub fn plan_shell(cmd: &str) -> Plan {
 /// Plan a shell-form command with the given environment and user (gid = uid).
 pub fn plan_shell_with(cmd: &str, env: &[(&str, &str)], uid: u32, home: &str) -> Plan {
     let args = vec!["/bin/sh".to_string(), "-c".into(), cmd.to_string()];
-    let env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-    let user = UserInfo { uid, gid: uid, home: home.to_string() };
+    let env: Vec<(String, String)> = env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let user = UserInfo {
+        uid,
+        gid: uid,
+        home: home.to_string(),
+    };
     let platform = Platform::new("linux", "amd64", "");
     let sel = Selection::default();
     plan(&Step {
@@ -1048,7 +1338,13 @@ mod tests {
 
     fn inv(words: &[&str]) -> Invocation {
         Invocation {
-            argv: words.iter().map(|w| Word { text: w.to_string(), span: None }).collect(),
+            argv: words
+                .iter()
+                .map(|w| Word {
+                    text: w.to_string(),
+                    span: None,
+                })
+                .collect(),
             assignments: vec![],
             cwd: None,
             nested: false,
@@ -1074,9 +1370,18 @@ mod tests {
     #[test]
     fn triggers_match_spellings() {
         assert_eq!(sub(&T, &["pip", "install", "x"]), Some("install".into()));
-        assert_eq!(sub(&T, &["/usr/local/bin/pip3.12", "-q", "install", "x"]), Some("install".into()));
-        assert_eq!(sub(&T, &["python3", "-m", "pip", "install", "x"]), Some("install".into()));
-        assert_eq!(sub(&T, &["pip", "--log", "f", "install"]), Some("install".into()));
+        assert_eq!(
+            sub(&T, &["/usr/local/bin/pip3.12", "-q", "install", "x"]),
+            Some("install".into())
+        );
+        assert_eq!(
+            sub(&T, &["python3", "-m", "pip", "install", "x"]),
+            Some("install".into())
+        );
+        assert_eq!(
+            sub(&T, &["pip", "--log", "f", "install"]),
+            Some("install".into())
+        );
         assert_eq!(sub(&T, &["pipx", "install", "x"]), None);
         assert_eq!(sub(&T, &["pip", "freeze"]), None);
         assert_eq!(sub(&T, &["python3", "-m", "venv", "x"]), None);
@@ -1110,7 +1415,11 @@ mod tests {
         ] {
             assert_eq!(sub(&VERSIONED, words), None, "{words:?}");
         }
-        assert!(prefix_matches("pnpm@*", "pnpm@latest-9") && prefix_matches("pip", "pip") && !prefix_matches("pip", "pip@1"));
+        assert!(
+            prefix_matches("pnpm@*", "pnpm@latest-9")
+                && prefix_matches("pip", "pip")
+                && !prefix_matches("pip", "pip@1")
+        );
     }
 
     static RUNNER: Trigger = Trigger {
@@ -1132,16 +1441,64 @@ mod tests {
     fn a_tools_own_words_end_where_the_program_it_runs_starts() {
         // Nothing run: every word is the tool's.
         assert_eq!(own_end(&RUNNER, &["uv", "sync", "--no-cache"]), 3);
-        assert_eq!(own_end(&RUNNER, &["uv", "run", "--no-cache", "--python", "3.12", "pytest", "-n", "4"]), 5);
-        assert_eq!(own_end(&RUNNER, &["uv", "--no-cache", "tool", "--from", "x", "run", "ruff", "check"]), 6);
-        assert_eq!(own_end(&RUNNER, &["python", "-m", "uv", "run", "pytest"]), 4);
-        assert_eq!(own_end(&FIRST_IS_PROGRAM, &["uvx", "ruff", "check", "--no-cache"]), 1);
-        assert_eq!(own_end(&FIRST_IS_PROGRAM, &["uvx", "--no-cache", "--from", "ruff==0.5", "ruff", "check"]), 4);
+        assert_eq!(
+            own_end(
+                &RUNNER,
+                &[
+                    "uv",
+                    "run",
+                    "--no-cache",
+                    "--python",
+                    "3.12",
+                    "pytest",
+                    "-n",
+                    "4"
+                ]
+            ),
+            5
+        );
+        assert_eq!(
+            own_end(
+                &RUNNER,
+                &[
+                    "uv",
+                    "--no-cache",
+                    "tool",
+                    "--from",
+                    "x",
+                    "run",
+                    "ruff",
+                    "check"
+                ]
+            ),
+            6
+        );
+        assert_eq!(
+            own_end(&RUNNER, &["python", "-m", "uv", "run", "pytest"]),
+            4
+        );
+        assert_eq!(
+            own_end(&FIRST_IS_PROGRAM, &["uvx", "ruff", "check", "--no-cache"]),
+            1
+        );
+        assert_eq!(
+            own_end(
+                &FIRST_IS_PROGRAM,
+                &["uvx", "--no-cache", "--from", "ruff==0.5", "ruff", "check"]
+            ),
+            4
+        );
         // `--` ends the tool's options.
-        assert_eq!(own_end(&T, &["pip", "install", "x", "--", "--no-cache-dir"]), 3);
+        assert_eq!(
+            own_end(&T, &["pip", "install", "x", "--", "--no-cache-dir"]),
+            3
+        );
         // `run` alone, or a path that does not follow: up to the end.
         assert_eq!(own_end(&RUNNER, &["uv", "run"]), 2);
-        assert_eq!(own_end(&RUNNER, &["uv", "tool", "install", "ruff", "--no-cache"]), 5);
+        assert_eq!(
+            own_end(&RUNNER, &["uv", "tool", "install", "ruff", "--no-cache"]),
+            5
+        );
     }
 
     #[test]
@@ -1163,41 +1520,126 @@ mod tests {
             "SELF" => Some("$SELF".to_string()),
             _ => None,
         };
-        assert_eq!(expand_word("$CARGO_HOME/registry", &vars, "/root").as_deref(), Some("/usr/local/cargo/registry"));
-        assert_eq!(expand_word("${CARGO_HOME}/git/db", &vars, "/root").as_deref(), Some("/usr/local/cargo/git/db"));
-        assert_eq!(expand_word("~/.cache/pip", &vars, "/home/app").as_deref(), Some("/home/app/.cache/pip"));
-        assert_eq!(expand_word("~", &vars, "/home/app").as_deref(), Some("/home/app"));
-        assert_eq!(expand_word("/var/lib/apt/lists/*", &vars, "/root").as_deref(), Some("/var/lib/apt/lists/*"));
-        for w in ["$UNKNOWN/x", "$EMPTY/x", "$SELF", "${CARGO_HOME:-/x}/registry", "$(pwd)/x", "`pwd`/x", "$1", "x$", "~app/x"] {
+        assert_eq!(
+            expand_word("$CARGO_HOME/registry", &vars, "/root").as_deref(),
+            Some("/usr/local/cargo/registry")
+        );
+        assert_eq!(
+            expand_word("${CARGO_HOME}/git/db", &vars, "/root").as_deref(),
+            Some("/usr/local/cargo/git/db")
+        );
+        assert_eq!(
+            expand_word("~/.cache/pip", &vars, "/home/app").as_deref(),
+            Some("/home/app/.cache/pip")
+        );
+        assert_eq!(
+            expand_word("~", &vars, "/home/app").as_deref(),
+            Some("/home/app")
+        );
+        assert_eq!(
+            expand_word("/var/lib/apt/lists/*", &vars, "/root").as_deref(),
+            Some("/var/lib/apt/lists/*")
+        );
+        for w in [
+            "$UNKNOWN/x",
+            "$EMPTY/x",
+            "$SELF",
+            "${CARGO_HOME:-/x}/registry",
+            "$(pwd)/x",
+            "`pwd`/x",
+            "$1",
+            "x$",
+            "~app/x",
+        ] {
             let got = expand_word(w, &vars, "/root");
-            assert!(got.is_none() || w == "~app/x" && got.as_deref() == Some("~app/x"), "{w}: {got:?}");
+            assert!(
+                got.is_none() || w == "~app/x" && got.as_deref() == Some("~app/x"),
+                "{w}: {got:?}"
+            );
         }
     }
 
     #[test]
     fn ids_are_scoped() {
         let p = Platform::new("linux", "arm", "v7");
-        assert_eq!(cache_id("pip", "wheels", Scope::PLATFORM_USER, &p, "", 1000), "hoard/pip/wheels/linux-arm-v7/u1000");
-        assert_eq!(cache_id("pip", "wheels", Scope::PLATFORM_USER, &p, "", 0), "hoard/pip/wheels/linux-arm-v7");
         assert_eq!(
-            cache_id("apt", "archives", Scope::DISTRO_PLATFORM, &p, "docker.io/library/debian:bookworm", 0),
+            cache_id("pip", "wheels", Scope::PLATFORM_USER, &p, "", 1000),
+            "hoard/pip/wheels/linux-arm-v7/u1000"
+        );
+        assert_eq!(
+            cache_id("pip", "wheels", Scope::PLATFORM_USER, &p, "", 0),
+            "hoard/pip/wheels/linux-arm-v7"
+        );
+        assert_eq!(
+            cache_id(
+                "apt",
+                "archives",
+                Scope::DISTRO_PLATFORM,
+                &p,
+                "docker.io/library/debian:bookworm",
+                0
+            ),
             "hoard/apt/archives/linux-arm-v7/debian-bookworm"
         );
     }
 
     #[test]
     fn locations_resolve() {
-        let user = UserInfo { uid: 1000, gid: 1000, home: "/home/app".into() };
+        let user = UserInfo {
+            uid: 1000,
+            gid: 1000,
+            home: "/home/app".into(),
+        };
         let env = vec![("CARGO_HOME".to_string(), "/usr/local/cargo".to_string())];
-        let (t, c) = resolve(&Location::UnderEnv { var: "CARGO_HOME", default: "~/.cargo", sub: "registry/index" }, &env, &user, "/");
+        let (t, c) = resolve(
+            &Location::UnderEnv {
+                var: "CARGO_HOME",
+                default: "~/.cargo",
+                sub: "registry/index",
+            },
+            &env,
+            &user,
+            "/",
+        );
         assert_eq!((t.as_str(), c), ("/usr/local/cargo/registry/index", None));
-        let (t, _) = resolve(&Location::UnderEnv { var: "X", default: "~/.cargo", sub: "git/db" }, &[], &user, "/");
+        let (t, _) = resolve(
+            &Location::UnderEnv {
+                var: "X",
+                default: "~/.cargo",
+                sub: "git/db",
+            },
+            &[],
+            &user,
+            "/",
+        );
         assert_eq!(t, "/home/app/.cargo/git/db");
-        let (t, c) = resolve(&Location::Redirect { var: "PIP_CACHE_DIR", path: "/var/cache/hoard/pip" }, &[], &user, "/");
+        let (t, c) = resolve(
+            &Location::Redirect {
+                var: "PIP_CACHE_DIR",
+                path: "/var/cache/hoard/pip",
+            },
+            &[],
+            &user,
+            "/",
+        );
         assert_eq!(t, "/var/cache/hoard/pip");
-        assert_eq!(c, Some(EnvChange::Set("PIP_CACHE_DIR".into(), "/var/cache/hoard/pip".into())));
+        assert_eq!(
+            c,
+            Some(EnvChange::Set(
+                "PIP_CACHE_DIR".into(),
+                "/var/cache/hoard/pip".into()
+            ))
+        );
         let env = vec![("PIP_CACHE_DIR".to_string(), "cache".to_string())];
-        let (t, c) = resolve(&Location::Redirect { var: "PIP_CACHE_DIR", path: "/x" }, &env, &user, "/app");
+        let (t, c) = resolve(
+            &Location::Redirect {
+                var: "PIP_CACHE_DIR",
+                path: "/x",
+            },
+            &env,
+            &user,
+            "/app",
+        );
         assert_eq!((t.as_str(), c), ("/app/cache", None));
     }
 
@@ -1206,20 +1648,48 @@ mod tests {
         assert!(deletes("/var/lib/apt/lists", "/var/lib/apt/lists"));
         assert!(deletes("/var/lib/apt/lists", "/var/lib/apt/lists/partial"));
         assert!(!deletes("/var/lib/apt/lists/*", "/var/lib/apt/lists"));
-        assert!(deletes("/var/lib/apt/lists/*", "/var/lib/apt/lists/partial"));
+        assert!(deletes(
+            "/var/lib/apt/lists/*",
+            "/var/lib/apt/lists/partial"
+        ));
         assert!(!deletes("/root/.cache2", "/root/.cache"));
-        assert!(usable_target("/var/cache/x") && !usable_target("/dev/null") && !usable_target("/") && !usable_target("x"));
+        assert!(
+            usable_target("/var/cache/x")
+                && !usable_target("/dev/null")
+                && !usable_target("/")
+                && !usable_target("x")
+        );
     }
 
     #[test]
     fn no_mounts_where_the_step_deletes_or_at_device_paths() {
         let p = plan_shell("cargo build --release && rm -rf /root/.cargo/registry");
         let targets: Vec<&str> = p.mounts.iter().map(|m| m.target.as_str()).collect();
-        assert!(!targets.iter().any(|t| t.starts_with("/root/.cargo/registry")), "{targets:?}");
+        assert!(
+            !targets
+                .iter()
+                .any(|t| t.starts_with("/root/.cargo/registry")),
+            "{targets:?}"
+        );
         assert!(targets.contains(&"/root/.cargo/git/db"), "{targets:?}");
-        assert!(p.notes.iter().any(|n| n.contains("deletes /root/.cargo/registry")), "{:?}", p.notes);
-        let p = plan_shell_with("composer install", &[("COMPOSER_CACHE_DIR", "/dev/null")], 0, "/root");
-        assert!(p.mounts.iter().all(|m| !m.target.starts_with("/dev")), "{:?}", p.mounts);
+        assert!(
+            p.notes
+                .iter()
+                .any(|n| n.contains("deletes /root/.cargo/registry")),
+            "{:?}",
+            p.notes
+        );
+        let p = plan_shell_with(
+            "composer install",
+            &[("COMPOSER_CACHE_DIR", "/dev/null")],
+            0,
+            "/root",
+        );
+        assert!(
+            p.mounts.iter().all(|m| !m.target.starts_with("/dev")),
+            "{:?}",
+            p.mounts
+        );
         // Spelled with the variable (from the image, or set in the script) or with `~`.
         for (cmd, env) in [
             ("cargo build --release && rm -rf $CARGO_HOME/registry", &[("CARGO_HOME", "/usr/local/cargo")][..]),
@@ -1233,10 +1703,20 @@ mod tests {
             assert!(!p.notes.iter().any(|n| n.contains("empties the cache")), "{cmd}: {:?}", p.notes);
         }
         let caches = |p: &Plan| -> Vec<String> {
-            p.mounts.iter().filter(|m| matches!(m.kind, MountKind::Cache { .. })).map(|m| m.target.clone()).collect()
+            p.mounts
+                .iter()
+                .filter(|m| matches!(m.kind, MountKind::Cache { .. }))
+                .map(|m| m.target.clone())
+                .collect()
         };
         let p = plan_shell_with("cargo fetch && rm -rf ~/.cargo/git", &[], 1000, "/home/app");
-        assert_eq!(caches(&p), ["/home/app/.cargo/registry/index", "/home/app/.cargo/registry/cache"]);
+        assert_eq!(
+            caches(&p),
+            [
+                "/home/app/.cargo/registry/index",
+                "/home/app/.cargo/registry/cache"
+            ]
+        );
         // An unknown variable: nothing known is deleted, the mounts stay.
         let p = plan_shell("cargo fetch && rm -rf $SOMEWHERE/registry");
         assert_eq!(caches(&p).len(), 3, "{:?}", p.mounts);
@@ -1247,14 +1727,48 @@ mod tests {
         // pnpm: npm_config_store_dir is the Redirect, pnpm_config_store_dir follows it.
         let p = plan_shell("pnpm install");
         let store = "/var/cache/hoard/pnpm/store";
-        assert!(p.env.contains(&EnvChange::Set("npm_config_store_dir".into(), store.into())), "{:?}", p.env);
-        assert!(p.env.contains(&EnvChange::Set("pnpm_config_store_dir".into(), store.into())), "{:?}", p.env);
-        let p = plan_shell_with("pnpm install", &[("npm_config_store_dir", "/pnpm-store")], 0, "/root");
+        assert!(
+            p.env
+                .contains(&EnvChange::Set("npm_config_store_dir".into(), store.into())),
+            "{:?}",
+            p.env
+        );
+        assert!(
+            p.env.contains(&EnvChange::Set(
+                "pnpm_config_store_dir".into(),
+                store.into()
+            )),
+            "{:?}",
+            p.env
+        );
+        let p = plan_shell_with(
+            "pnpm install",
+            &[("npm_config_store_dir", "/pnpm-store")],
+            0,
+            "/root",
+        );
         assert!(p.mounts.iter().any(|m| m.target == "/pnpm-store"));
-        assert_eq!(p.env, [EnvChange::Set("pnpm_config_store_dir".into(), "/pnpm-store".into())]);
+        assert_eq!(
+            p.env,
+            [EnvChange::Set(
+                "pnpm_config_store_dir".into(),
+                "/pnpm-store".into()
+            )]
+        );
         // The step's own value stays.
-        let p = plan_shell_with("pnpm install", &[("pnpm_config_store_dir", "/mine")], 0, "/root");
-        assert!(!p.env.iter().any(|e| matches!(e, EnvChange::Set(k, _) if k == "pnpm_config_store_dir")), "{:?}", p.env);
+        let p = plan_shell_with(
+            "pnpm install",
+            &[("pnpm_config_store_dir", "/mine")],
+            0,
+            "/root",
+        );
+        assert!(
+            !p.env
+                .iter()
+                .any(|e| matches!(e, EnvChange::Set(k, _) if k == "pnpm_config_store_dir")),
+            "{:?}",
+            p.env
+        );
         // No mount, no variable: a user's own mount of the store.
         let sel = Selection::default();
         let user = UserInfo::root();
@@ -1280,13 +1794,29 @@ mod tests {
     #[test]
     fn exports_and_sudo_are_followed() {
         let p = plan_shell("export CARGO_HOME=/opt/cargo && cargo fetch");
-        assert!(p.mounts.iter().any(|m| m.target == "/opt/cargo/registry/index"), "{:?}", p.mounts);
+        assert!(
+            p.mounts
+                .iter()
+                .any(|m| m.target == "/opt/cargo/registry/index"),
+            "{:?}",
+            p.mounts
+        );
         let p = plan_shell_with("sudo apt-get update", &[], 1000, "/home/app");
-        let apt: Vec<_> = p.mounts.iter().filter(|m| matches!(m.kind, MountKind::Cache { .. })).collect();
+        let apt: Vec<_> = p
+            .mounts
+            .iter()
+            .filter(|m| matches!(m.kind, MountKind::Cache { .. }))
+            .collect();
         assert!(!apt.is_empty(), "{:?} {:?}", p.mounts, p.notes);
-        assert!(apt.iter().all(|m| matches!(m.kind, MountKind::Cache { uid: 0, gid: 0, .. })));
+        assert!(apt
+            .iter()
+            .all(|m| matches!(m.kind, MountKind::Cache { uid: 0, gid: 0, .. })));
         let p = plan_shell_with("apt-get update", &[], 1000, "/home/app");
-        assert!(p.mounts.is_empty() && p.notes.iter().any(|n| n.contains("not root")), "{:?}", p.notes);
+        assert!(
+            p.mounts.is_empty() && p.notes.iter().any(|n| n.contains("not root")),
+            "{:?}",
+            p.notes
+        );
     }
 
     #[test]
@@ -1323,7 +1853,10 @@ mod tests {
         let out = std::process::Command::new("/bin/sh")
             .arg(&shim)
             .arg("a b")
-            .env("PATH", format!("{SHIM_DIR}:{}:/usr/bin:/bin", bin.display()))
+            .env(
+                "PATH",
+                format!("{SHIM_DIR}:{}:/usr/bin:/bin", bin.display()),
+            )
             .output()
             .unwrap();
         assert_eq!(String::from_utf8_lossy(&out.stdout), "real a b\n");

@@ -147,10 +147,17 @@ pub enum Location {
     Fixed(&'static str),
     /// Set `var` to `path` for this step and mount there; when the step's environment already
     /// sets `var`, mount at its value instead and leave it alone.
-    Redirect { var: &'static str, path: &'static str },
+    Redirect {
+        var: &'static str,
+        path: &'static str,
+    },
     /// `$var/sub`; when `var` is unset, `default/sub`, where a `default` starting with `~/` is
     /// relative to the user's home (`CARGO_HOME` defaults to `~/.cargo`).
-    UnderEnv { var: &'static str, default: &'static str, sub: &'static str },
+    UnderEnv {
+        var: &'static str,
+        default: &'static str,
+        sub: &'static str,
+    },
     /// A path under the user's home (`~/.npm` is `Home(".npm")`).
     Home(&'static str),
 }
@@ -168,11 +175,31 @@ pub struct Scope {
 
 /// Same scopes, spelled as constants for readable tables.
 impl Scope {
-    pub const NONE: Scope = Scope { platform: false, distro: false, user: false };
-    pub const PLATFORM: Scope = Scope { platform: true, distro: false, user: false };
-    pub const PLATFORM_USER: Scope = Scope { platform: true, distro: false, user: true };
-    pub const USER: Scope = Scope { platform: false, distro: false, user: true };
-    pub const DISTRO_PLATFORM: Scope = Scope { platform: true, distro: true, user: false };
+    pub const NONE: Scope = Scope {
+        platform: false,
+        distro: false,
+        user: false,
+    };
+    pub const PLATFORM: Scope = Scope {
+        platform: true,
+        distro: false,
+        user: false,
+    };
+    pub const PLATFORM_USER: Scope = Scope {
+        platform: true,
+        distro: false,
+        user: true,
+    };
+    pub const USER: Scope = Scope {
+        platform: false,
+        distro: false,
+        user: true,
+    };
+    pub const DISTRO_PLATFORM: Scope = Scope {
+        platform: true,
+        distro: true,
+        user: false,
+    };
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -187,7 +214,10 @@ pub enum EnvTweak {
     /// not set the variable and that cache is mounted: a second spelling of a `Redirect`'s
     /// variable must follow the mount to wherever the user's value put it (pnpm 11 reads
     /// `pnpm_config_store_dir`, older pnpm `npm_config_store_dir`).
-    CachePath { var: &'static str, kind: &'static str },
+    CachePath {
+        var: &'static str,
+        kind: &'static str,
+    },
 }
 
 /// A configuration file bind-mounted read-only at `target` for this step. Empty `content`
@@ -224,7 +254,10 @@ pub struct FlagEdit {
 pub enum Defeater {
     /// A command: program basename and the words that must follow it (`apt-get clean`,
     /// `rm -rf /var/lib/apt/lists/*` is `("rm", &["/var/lib/apt/lists/*"])` matched anywhere).
-    Command { program: &'static str, args: &'static [&'static str] },
+    Command {
+        program: &'static str,
+        args: &'static [&'static str],
+    },
     /// An environment variable that disables the cache when set.
     Env(&'static str),
 }
@@ -259,7 +292,10 @@ pub enum TargetCache {
     /// In a subdirectory of the cache of `kind` that the wrapper names after the target
     /// (`xx-apk` links the target root's cache to `/etc/apk/cache/_<alpine arch>`): that
     /// subdirectory gets its own mount, with the target platform's id.
-    Subdir { kind: &'static str, name: fn(&crate::image::Platform) -> Option<String> },
+    Subdir {
+        kind: &'static str,
+        name: fn(&crate::image::Platform) -> Option<String>,
+    },
 }
 
 /// An interpreter that may run a tool's script (`node .../npm-cli.js install`,

@@ -14,7 +14,10 @@ pub struct EnvList(pub Vec<(String, String)>);
 
 impl EnvList {
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
     }
     pub fn set(&mut self, key: &str, value: &str) {
         match self.0.iter_mut().find(|(k, _)| k == key) {
@@ -43,7 +46,11 @@ pub fn default_args(
     target_stage: &str,
     overrides: &BTreeMap<String, String>,
 ) -> EnvList {
-    let stage = if target_stage.is_empty() { "default" } else { target_stage };
+    let stage = if target_stage.is_empty() {
+        "default"
+    } else {
+        target_stage
+    };
     let pairs = [
         ("BUILDPLATFORM", build.id()),
         ("BUILDOS", build.os.clone()),

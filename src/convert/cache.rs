@@ -5,10 +5,10 @@
 use super::graph::{ExecMount, ExecSpec};
 use super::stages::Build;
 use super::{FileRequest, RunPlan};
+use crate::cache::Written;
 use crate::cache::{self, MountKind, Plan, Selection, Step, UserInfo};
 use crate::error::Result;
 use crate::instructions::{MountType, RunCommand};
-use crate::cache::Written;
 use crate::llb::{self, OpMeta};
 
 /// The [`FileRequest::key`] of questions about the build context's file list.
@@ -39,7 +39,12 @@ fn passwd_entries(data: &str) -> Vec<(String, u32, u32, String)> {
             if f.len() < 6 {
                 return None;
             }
-            Some((f[0].to_string(), f[2].parse().ok()?, f[3].parse().ok()?, f[5].to_string()))
+            Some((
+                f[0].to_string(),
+                f[2].parse().ok()?,
+                f[3].parse().ok()?,
+                f[5].to_string(),
+            ))
         })
         .collect()
 }
@@ -47,7 +52,9 @@ fn passwd_entries(data: &str) -> Vec<(String, u32, u32, String)> {
 fn group_gid(data: &str, name: &str) -> Option<u32> {
     data.lines().find_map(|l| {
         let f: Vec<&str> = l.split(':').collect();
-        (f.len() >= 3 && f[0] == name).then(|| f[2].parse().ok()).flatten()
+        (f.len() >= 3 && f[0] == name)
+            .then(|| f[2].parse().ok())
+            .flatten()
     })
 }
 
@@ -77,13 +84,27 @@ impl Build<'_> {
     /// it, and a pending one holds a step without its caches.
     fn state_file(&mut self, i: usize, path: &str) -> Option<Option<String>> {
         let st = self.stages[i].st.as_ref().expect("stage initialised");
-        let key = st.output.as_ref().map(|o| format!("{}:{}", o.digest(), o.index())).unwrap_or_else(|| "scratch".into());
+        let key = st
+            .output
+            .as_ref()
+            .map(|o| format!("{}:{}", o.digest(), o.index()))
+            .unwrap_or_else(|| "scratch".into());
         if let Some(v) = self.resolved_files.get(&(key.clone(), path.to_string())) {
             return Some(v.as_ref().map(|d| String::from_utf8_lossy(d).into_owned()));
         }
-        if !st.pending && !self.file_requests.iter().any(|r| r.key == key && r.path == path) {
+        if !st.pending
+            && !self
+                .file_requests
+                .iter()
+                .any(|r| r.key == key && r.path == path)
+        {
             let definition = self.marshal(st.output.as_ref());
-            self.file_requests.push(FileRequest { key, definition, path: path.to_string(), exists: false });
+            self.file_requests.push(FileRequest {
+                key,
+                definition,
+                path: path.to_string(),
+                exists: false,
+            });
         }
         None
     }
@@ -97,12 +118,22 @@ impl Build<'_> {
             Some((u, g)) => (u, Some(g)),
             None => (st.user.as_str(), None),
         };
-        if (user.is_empty() || user == "root" || user == "0") && group.is_none_or(|g| g == "0" || g == "root") {
-            return Some(UserInfo { uid: 0, gid: 0, home: env_home.unwrap_or_else(|| "/root".into()) });
+        if (user.is_empty() || user == "root" || user == "0")
+            && group.is_none_or(|g| g == "0" || g == "root")
+        {
+            return Some(UserInfo {
+                uid: 0,
+                gid: 0,
+                home: env_home.unwrap_or_else(|| "/root".into()),
+            });
         }
         let uid = user.parse::<u32>().ok()?;
         let gid = group?.parse::<u32>().ok()?;
-        Some(UserInfo { uid, gid, home: env_home? })
+        Some(UserInfo {
+            uid,
+            gid,
+            home: env_home?,
+        })
     }
 
     fn resolve_user(&mut self, i: usize) -> UserLookup {
@@ -119,32 +150,58 @@ impl Build<'_> {
         if self.opts.no_reads {
             // Checks and outlines build nothing: assume the user exists (a `RUN useradd` may
             // create it), as root's ids (the LLB is not used).
-            return UserLookup::Known(UserInfo { uid: 0, gid: 0, home: env_home.unwrap_or_else(|| "/".into()) });
+            return UserLookup::Known(UserInfo {
+                uid: 0,
+                gid: 0,
+                home: env_home.unwrap_or_else(|| "/".into()),
+            });
         }
         // Both files of a `USER name:group` are asked for in the same round.
-        let groups = group.as_deref().filter(|g| g.parse::<u32>().is_err()).map(|_| self.state_file(i, "/etc/group"));
-        let Some(passwd) = self.state_file(i, "/etc/passwd") else { return UserLookup::Pending };
+        let groups = group
+            .as_deref()
+            .filter(|g| g.parse::<u32>().is_err())
+            .map(|_| self.state_file(i, "/etc/group"));
+        let Some(passwd) = self.state_file(i, "/etc/passwd") else {
+            return UserLookup::Pending;
+        };
         let entries = passwd.as_deref().map(passwd_entries).unwrap_or_default();
         let entry = match user.parse::<u32>() {
-            Ok(uid) => entries.iter().find(|e| e.1 == uid).cloned().or(Some((user.clone(), uid, 0, "/".into()))),
+            Ok(uid) => entries.iter().find(|e| e.1 == uid).cloned().or(Some((
+                user.clone(),
+                uid,
+                0,
+                "/".into(),
+            ))),
             Err(_) => entries.iter().find(|e| e.0 == user).cloned(),
         };
         let Some((_, uid, mut gid, home)) = entry else {
-            return UserLookup::Unknown(format!("user \"{user}\" is not in the image's /etc/passwd"));
+            return UserLookup::Unknown(format!(
+                "user \"{user}\" is not in the image's /etc/passwd"
+            ));
         };
         if let Some(g) = group {
             match g.parse::<u32>() {
                 Ok(n) => gid = n,
                 Err(_) => {
-                    let Some(Some(groups)) = groups else { return UserLookup::Pending };
+                    let Some(Some(groups)) = groups else {
+                        return UserLookup::Pending;
+                    };
                     match groups.as_deref().and_then(|d| group_gid(d, &g)) {
                         Some(n) => gid = n,
-                        None => return UserLookup::Unknown(format!("group \"{g}\" is not in the image's /etc/group")),
+                        None => {
+                            return UserLookup::Unknown(format!(
+                                "group \"{g}\" is not in the image's /etc/group"
+                            ))
+                        }
                     }
                 }
             }
         }
-        UserLookup::Known(UserInfo { uid, gid, home: env_home.unwrap_or(home) })
+        UserLookup::Known(UserInfo {
+            uid,
+            gid,
+            home: env_home.unwrap_or(home),
+        })
     }
 
     /// The planner's answer for this step as `user`.
@@ -175,7 +232,9 @@ impl Build<'_> {
     /// Whether the build context holds `rel` (after `.dockerignore`): `None` until asked,
     /// `Some(None)` when the question went unanswered.
     fn context_has(&self, rel: &str) -> Option<Option<bool>> {
-        let v = self.resolved_files.get(&(CONTEXT_PROBE.to_string(), rel.to_string()))?;
+        let v = self
+            .resolved_files
+            .get(&(CONTEXT_PROBE.to_string(), rel.to_string()))?;
         Some(v.as_ref().map(|d| !d.is_empty()))
     }
 
@@ -185,42 +244,77 @@ impl Build<'_> {
     /// local source of only those paths (nothing is sent when the context has none of them;
     /// when it has, the COPY sends the same files anyway). It reads no state of the build, so
     /// it is asked even while the stage is pending.
-    fn context_conflicts(&mut self, i: usize, step: &StepText, user: &UserInfo, plan: Plan) -> Option<Plan> {
+    fn context_conflicts(
+        &mut self,
+        i: usize,
+        step: &StepText,
+        user: &UserInfo,
+        plan: Plan,
+    ) -> Option<Plan> {
         let st = self.stages[i].st.as_ref().expect("stage initialised");
         if !st.written.iter().any(|w| w.context_dir.is_some()) {
             return Some(plan);
         }
-        let (copies, mut protected): (Vec<Written>, Vec<Written>) = st.written.iter().cloned().partition(|w| w.context_dir.is_some());
+        let (copies, mut protected): (Vec<Written>, Vec<Written>) = st
+            .written
+            .iter()
+            .cloned()
+            .partition(|w| w.context_dir.is_some());
         let free = self.plan_with(i, step, user, &protected);
         let (mut ask, mut changed) = (Vec::new(), false);
-        for m in free.mounts.iter().filter(|m| !plan.mounts.iter().any(|p| p.target == m.target)) {
-            for w in copies.iter().filter(|w| crate::cache::planner::overlaps(&m.target, &w.path)) {
+        for m in free
+            .mounts
+            .iter()
+            .filter(|m| !plan.mounts.iter().any(|p| p.target == m.target))
+        {
+            for w in copies
+                .iter()
+                .filter(|w| crate::cache::planner::overlaps(&m.target, &w.path))
+            {
                 let Some(rel) = context_path(w, &m.target) else {
                     protected.push(w.clone());
                     continue;
                 };
                 match self.context_has(&rel) {
                     None => ask.push(rel),
-                    Some(Some(true)) => protected.push(Written { path: m.target.clone(), found: Some(rel), ..w.clone() }),
+                    Some(Some(true)) => protected.push(Written {
+                        path: m.target.clone(),
+                        found: Some(rel),
+                        ..w.clone()
+                    }),
                     Some(None) => protected.push(w.clone()),
                     Some(Some(false)) => changed = true,
                 }
             }
         }
         let waiting = !ask.is_empty();
-        ask.retain(|rel| !self.file_requests.iter().any(|r| r.key == CONTEXT_PROBE && r.path == *rel));
+        ask.retain(|rel| {
+            !self
+                .file_requests
+                .iter()
+                .any(|r| r.key == CONTEXT_PROBE && r.path == *rel)
+        });
         ask.sort();
         ask.dedup();
         if !ask.is_empty() {
             let definition = llb::marshal(Some(&self.context_probe(&ask)), &[]);
             for rel in ask {
-                self.file_requests.push(FileRequest { key: CONTEXT_PROBE.to_string(), definition: definition.clone(), path: rel, exists: true });
+                self.file_requests.push(FileRequest {
+                    key: CONTEXT_PROBE.to_string(),
+                    definition: definition.clone(),
+                    path: rel,
+                    exists: true,
+                });
             }
         }
         if waiting {
             return None;
         }
-        Some(if changed { self.plan_with(i, step, user, &protected) } else { plan })
+        Some(if changed {
+            self.plan_with(i, step, user, &protected)
+        } else {
+            plan
+        })
     }
 
     /// The local source that lists the build context at `rels` only.
@@ -233,7 +327,14 @@ impl Build<'_> {
             shared_key_hint: Some(format!("{}:hoard-probe", self.opts.context_key)),
             ..Default::default()
         };
-        llb::local(&self.opts.context_key, &opts, OpMeta::named(format!("[internal] hoard: look for {} in the build context", rels.join(", "))))
+        llb::local(
+            &self.opts.context_key,
+            &opts,
+            OpMeta::named(format!(
+                "[internal] hoard: look for {} in the build context",
+                rels.join(", ")
+            )),
+        )
     }
 
     /// Targets of the step's own mounts (hoard never mounts on, over or under them); with
@@ -269,9 +370,17 @@ impl Build<'_> {
         shell_form: bool,
         extra_scripts: &[String],
     ) -> Result<()> {
-        let selection = self.dialect.selection(self.stages[i].span.start, c.span.start, &self.hoard_arg);
+        let selection =
+            self.dialect
+                .selection(self.stages[i].span.start, c.span.start, &self.hoard_arg);
         let stage = self.stages[i].stage_name.clone();
-        let mut record = RunPlan { span: c.span, stage, selection: selection.clone(), user: None, plan: Plan::default() };
+        let mut record = RunPlan {
+            span: c.span,
+            stage,
+            selection: selection.clone(),
+            user: None,
+            plan: Plan::default(),
+        };
         if !selection.enabled {
             self.plans.push(record);
             return Ok(());
@@ -285,7 +394,11 @@ impl Build<'_> {
             selection: &selection,
         };
         if self.user_without_lookup(i).is_none() {
-            let probe = UserInfo { uid: 65534, gid: 65534, home: "/nonexistent".into() };
+            let probe = UserInfo {
+                uid: 65534,
+                gid: 65534,
+                home: "/nonexistent".into(),
+            };
             let plan = self.plan_step(i, &step, &probe);
             if plan.tools.is_empty() && plan.is_empty() {
                 self.plans.push(record);
@@ -297,10 +410,21 @@ impl Build<'_> {
         let (user, unknown) = match self.resolve_user(i) {
             UserLookup::Known(u) => (u, None),
             UserLookup::Pending => {
-                self.stages[i].st.as_mut().expect("stage initialised").pending = true;
+                self.stages[i]
+                    .st
+                    .as_mut()
+                    .expect("stage initialised")
+                    .pending = true;
                 return Ok(());
             }
-            UserLookup::Unknown(why) => (UserInfo { uid: 0, gid: 0, home: "/root".into() }, Some(why)),
+            UserLookup::Unknown(why) => (
+                UserInfo {
+                    uid: 0,
+                    gid: 0,
+                    home: "/root".into(),
+                },
+                Some(why),
+            ),
         };
         let plan = self.plan_step(i, &step, &user);
         let plan = if unknown.is_some() {
@@ -309,7 +433,11 @@ impl Build<'_> {
             match self.context_conflicts(i, &step, &user, plan) {
                 Some(p) => p,
                 None => {
-                    self.stages[i].st.as_mut().expect("stage initialised").pending = true;
+                    self.stages[i]
+                        .st
+                        .as_mut()
+                        .expect("stage initialised")
+                        .pending = true;
                     return Ok(());
                 }
             }
@@ -325,17 +453,31 @@ impl Build<'_> {
                     ..t
                 })
                 .collect();
-            record.plan = Plan { tools, notes: vec![format!("{why}; no caches injected")], ..Plan::default() };
+            record.plan = Plan {
+                tools,
+                notes: vec![format!("{why}; no caches injected")],
+                ..Plan::default()
+            };
             self.plans.push(record);
             return Ok(());
         }
 
         // Cache ids get the build's namespace exactly like a `--mount=type=cache,id=...` the
         // user wrote, so `hoard eject` output shares the same caches.
-        let ns = self.opts.build_args.get("BUILDKIT_CACHE_MOUNT_NS").cloned().unwrap_or_default();
+        let ns = self
+            .opts
+            .build_args
+            .get("BUILDKIT_CACHE_MOUNT_NS")
+            .cloned()
+            .unwrap_or_default();
         for m in &plan.mounts {
             match &m.kind {
-                MountKind::Cache { id, sharing, uid, gid } => {
+                MountKind::Cache {
+                    id,
+                    sharing,
+                    uid,
+                    gid,
+                } => {
                     let id = &format!("{ns}/{id}");
                     let non_root = *uid != 0 || *gid != 0;
                     spec.mounts.push(ExecMount::Cache {
@@ -350,7 +492,10 @@ impl Build<'_> {
                         mode: None,
                     });
                 }
-                MountKind::Tmpfs => spec.mounts.push(ExecMount::Tmpfs { target: m.target.clone(), size: 0 }),
+                MountKind::Tmpfs => spec.mounts.push(ExecMount::Tmpfs {
+                    target: m.target.clone(),
+                    size: 0,
+                }),
                 MountKind::File { content, mode } => {
                     let name = m.target.rsplit('/').next().unwrap_or("file").to_string();
                     // The same file serves every step that mounts it: built (and hashed) once.
@@ -363,7 +508,10 @@ impl Build<'_> {
                                 &format!("/{name}"),
                                 *mode,
                                 content.as_bytes(),
-                                OpMeta::named(format!("[internal] hoard: {} for {}", m.target, m.recipe)),
+                                OpMeta::named(format!(
+                                    "[internal] hoard: {} for {}",
+                                    m.target, m.recipe
+                                )),
                             )?;
                             self.hoard_files.insert(key, f.clone());
                             f
@@ -417,35 +565,57 @@ mod tests {
     impl rounds::Resolver for Context {
         type Error = Error;
 
-        async fn images(&mut self, needs: &[ImageRequest]) -> std::result::Result<Vec<ResolvedImage>, Error> {
+        async fn images(
+            &mut self,
+            needs: &[ImageRequest],
+        ) -> std::result::Result<Vec<ResolvedImage>, Error> {
             Ok(needs
                 .iter()
-                .map(|n| ResolvedImage { reference: n.reference.clone(), digest: None, config: crate::image::ImageConfig::empty(&n.platform).to_json() })
+                .map(|n| ResolvedImage {
+                    reference: n.reference.clone(),
+                    digest: None,
+                    config: crate::image::ImageConfig::empty(&n.platform).to_json(),
+                })
                 .collect())
         }
 
-        async fn files(&mut self, needs: &[FileRequest], _ready: Vec<llb::Definition>) -> std::result::Result<Vec<Option<Vec<u8>>>, Error> {
+        async fn files(
+            &mut self,
+            needs: &[FileRequest],
+            _ready: Vec<llb::Definition>,
+        ) -> std::result::Result<Vec<Option<Vec<u8>>>, Error> {
             self.asked.extend(needs.iter().cloned());
             Ok(needs
                 .iter()
                 .map(|n| {
-                    let has = self.paths.iter().any(|p| *p == n.path || p.starts_with(&format!("{}/", n.path)));
-                    n.exists.then(|| if has { b"yes".to_vec() } else { Vec::new() })
+                    let has = self
+                        .paths
+                        .iter()
+                        .any(|p| *p == n.path || p.starts_with(&format!("{}/", n.path)));
+                    n.exists
+                        .then(|| if has { b"yes".to_vec() } else { Vec::new() })
                 })
                 .collect())
         }
     }
 
     fn plans(text: &str, paths: Vec<&'static str>) -> (Vec<RunPlan>, Vec<FileRequest>) {
-        let mut ctx = Context { paths, asked: Vec::new() };
-        let mut done = rounds::block_on(rounds::drive(text, &ConvertOpts::default(), &mut ctx)).unwrap();
+        let mut ctx = Context {
+            paths,
+            asked: Vec::new(),
+        };
+        let mut done =
+            rounds::block_on(rounds::drive(text, &ConvertOpts::default(), &mut ctx)).unwrap();
         (done.results.pop().unwrap().plans, ctx.asked)
     }
 
     /// cargo's notes and mount targets (its `target/` cache is hoard's own, never blocked).
     fn cargo_cache(p: &RunPlan) -> (String, Vec<String>) {
         assert!(p.plan.tools.iter().any(|t| t.tool == "cargo"), "{p:?}");
-        (p.plan.notes.join("\n"), p.plan.mounts.iter().map(|m| m.target.clone()).collect())
+        (
+            p.plan.notes.join("\n"),
+            p.plan.mounts.iter().map(|m| m.target.clone()).collect(),
+        )
     }
 
     const INDEX: &str = "/root/.cargo/registry/index";
@@ -458,19 +628,36 @@ mod tests {
     fn a_copy_of_the_context_blocks_only_what_the_context_holds() {
         let (p, asked) = plans(COPY_ALL, vec!["Cargo.toml", "src/main.rs"]);
         let (notes, targets) = cargo_cache(&p[0]);
-        assert!(targets.contains(&INDEX.to_string()) && targets.contains(&"/root/.cargo/git/db".to_string()), "{targets:?}");
+        assert!(
+            targets.contains(&INDEX.to_string())
+                && targets.contains(&"/root/.cargo/git/db".to_string()),
+            "{targets:?}"
+        );
         assert!(notes.is_empty(), "{notes}");
         let probes: Vec<&str> = asked.iter().map(|r| r.path.as_str()).collect();
-        assert!(probes.contains(&"root/.cargo/registry/index") && probes.contains(&"root/.cargo/git/db"), "{probes:?}");
-        assert!(asked.iter().all(|r| r.exists && r.key == CONTEXT_PROBE), "only the context is asked: {asked:?}");
-        assert!(asked.iter().all(|r| r.definition == asked[0].definition), "one listing for the step");
+        assert!(
+            probes.contains(&"root/.cargo/registry/index")
+                && probes.contains(&"root/.cargo/git/db"),
+            "{probes:?}"
+        );
+        assert!(
+            asked.iter().all(|r| r.exists && r.key == CONTEXT_PROBE),
+            "only the context is asked: {asked:?}"
+        );
+        assert!(
+            asked.iter().all(|r| r.definition == asked[0].definition),
+            "one listing for the step"
+        );
 
         // A context holding the registry (vendored by hand) keeps that part out of the cache,
         // and says why.
         let (p, _) = plans(COPY_ALL, vec!["Cargo.toml", "root/.cargo/registry/index/x"]);
         let (notes, targets) = cargo_cache(&p[0]);
         assert!(!targets.contains(&INDEX.to_string()), "{targets:?}");
-        assert!(targets.contains(&"/root/.cargo/git/db".to_string()), "{targets:?}");
+        assert!(
+            targets.contains(&"/root/.cargo/git/db".to_string()),
+            "{targets:?}"
+        );
         assert!(notes.contains("`COPY . .` (line 3) copies root/.cargo/registry/index from the build context; hoard does not hide /root/.cargo/registry/index"), "{notes}");
     }
 
@@ -488,17 +675,38 @@ mod tests {
             other => panic!("{other:?}"),
         }
         let (p, _) = plans(text, vec!["etc/apk/repositories"]);
-        assert_eq!(p[0].plan.tools[0].cache.as_str(), "hoard", "{:?}", p[0].plan);
+        assert_eq!(
+            p[0].plan.tools[0].cache.as_str(),
+            "hoard",
+            "{:?}",
+            p[0].plan
+        );
     }
 
     /// The context path follows the COPY's source directory and destination.
     #[test]
     fn context_paths_follow_source_and_destination() {
-        let w = |path: &str, dir: &str| Written { path: path.into(), context_dir: Some(dir.into()), ..Written::default() };
-        assert_eq!(context_path(&w("", ""), "/root/.cargo/registry").as_deref(), Some("root/.cargo/registry"));
-        assert_eq!(context_path(&w("/app", ""), "/app/target").as_deref(), Some("target"));
-        assert_eq!(context_path(&w("/app", "src"), "/app/target").as_deref(), Some("src/target"));
-        assert_eq!(context_path(&w("/app", "src"), "/app").as_deref(), Some("src"));
+        let w = |path: &str, dir: &str| Written {
+            path: path.into(),
+            context_dir: Some(dir.into()),
+            ..Written::default()
+        };
+        assert_eq!(
+            context_path(&w("", ""), "/root/.cargo/registry").as_deref(),
+            Some("root/.cargo/registry")
+        );
+        assert_eq!(
+            context_path(&w("/app", ""), "/app/target").as_deref(),
+            Some("target")
+        );
+        assert_eq!(
+            context_path(&w("/app", "src"), "/app/target").as_deref(),
+            Some("src/target")
+        );
+        assert_eq!(
+            context_path(&w("/app", "src"), "/app").as_deref(),
+            Some("src")
+        );
         // The COPY wrote inside the cache directory: nothing to ask.
         assert_eq!(context_path(&w("/root/.cache/x", ""), "/root/.cache"), None);
         assert_eq!(context_path(&w("/app", ""), "/application/x"), None);
@@ -509,13 +717,22 @@ mod tests {
     /// wildcards, ADD. Those still block.
     #[test]
     fn other_copies_still_block_without_asking() {
-        for copy in ["COPY --from=b / /", "COPY a b /", "COPY *.toml /", "ADD . /"] {
-            let text = format!("FROM scratch AS b\nFROM scratch\n{copy}\nRUN cargo build --release\n");
+        for copy in [
+            "COPY --from=b / /",
+            "COPY a b /",
+            "COPY *.toml /",
+            "ADD . /",
+        ] {
+            let text =
+                format!("FROM scratch AS b\nFROM scratch\n{copy}\nRUN cargo build --release\n");
             let (p, asked) = plans(&text, vec![]);
             let (notes, targets) = cargo_cache(&p[0]);
             assert!(asked.is_empty(), "{copy}: {asked:?}");
             assert!(!targets.contains(&INDEX.to_string()), "{copy}: {targets:?}");
-            assert!(notes.contains("wrote /; hoard does not hide /root/.cargo/registry/index"), "{copy}: {notes}");
+            assert!(
+                notes.contains("wrote /; hoard does not hide /root/.cargo/registry/index"),
+                "{copy}: {notes}"
+            );
         }
     }
 
@@ -525,17 +742,34 @@ mod tests {
         struct Silent;
         impl rounds::Resolver for Silent {
             type Error = Error;
-            async fn images(&mut self, _: &[ImageRequest]) -> std::result::Result<Vec<ResolvedImage>, Error> {
+            async fn images(
+                &mut self,
+                _: &[ImageRequest],
+            ) -> std::result::Result<Vec<ResolvedImage>, Error> {
                 Ok(Vec::new())
             }
-            async fn files(&mut self, needs: &[FileRequest], _: Vec<llb::Definition>) -> std::result::Result<Vec<Option<Vec<u8>>>, Error> {
+            async fn files(
+                &mut self,
+                needs: &[FileRequest],
+                _: Vec<llb::Definition>,
+            ) -> std::result::Result<Vec<Option<Vec<u8>>>, Error> {
                 Ok(vec![None; needs.len()])
             }
         }
-        let mut done = rounds::block_on(rounds::drive(COPY_ALL, &ConvertOpts::default(), &mut Silent)).unwrap();
+        let mut done = rounds::block_on(rounds::drive(
+            COPY_ALL,
+            &ConvertOpts::default(),
+            &mut Silent,
+        ))
+        .unwrap();
         let (notes, targets) = cargo_cache(&done.results.pop().unwrap().plans[0]);
         assert!(!targets.contains(&INDEX.to_string()), "{targets:?}");
-        assert!(notes.contains("`COPY . .` (line 3) wrote /; hoard does not hide /root/.cargo/registry/index"), "{notes}");
+        assert!(
+            notes.contains(
+                "`COPY . .` (line 3) wrote /; hoard does not hide /root/.cargo/registry/index"
+            ),
+            "{notes}"
+        );
     }
 
     #[test]
@@ -543,7 +777,10 @@ mod tests {
         let p = "root:x:0:0:root:/root:/bin/sh\napp:x:1000:1001::/home/app:/bin/sh\nbroken\n";
         let e = passwd_entries(p);
         assert_eq!(e.len(), 2);
-        assert_eq!(e[1], ("app".to_string(), 1000, 1001, "/home/app".to_string()));
+        assert_eq!(
+            e[1],
+            ("app".to_string(), 1000, 1001, "/home/app".to_string())
+        );
         assert_eq!(group_gid("root:x:0:\nstaff:x:50:app\n", "staff"), Some(50));
         assert_eq!(group_gid("root:x:0:\n", "nope"), None);
     }

@@ -32,7 +32,11 @@ impl CopySpec {
         CopySpec {
             is_add: false,
             sources: c.sources.clone(),
-            contents: c.contents.iter().map(|f| (f.path.clone(), f.data.clone())).collect(),
+            contents: c
+                .contents
+                .iter()
+                .map(|f| (f.path.clone(), f.data.clone()))
+                .collect(),
             dest: c.dest.clone(),
             chown: c.chown.clone().filter(|s| !s.is_empty()),
             chmod: c.chmod.clone().filter(|s| !s.is_empty()),
@@ -51,7 +55,11 @@ impl CopySpec {
         CopySpec {
             is_add: true,
             sources: c.sources.clone(),
-            contents: c.contents.iter().map(|f| (f.path.clone(), f.data.clone())).collect(),
+            contents: c
+                .contents
+                .iter()
+                .map(|f| (f.path.clone(), f.data.clone()))
+                .collect(),
             dest: c.dest.clone(),
             chown: c.chown.clone().filter(|s| !s.is_empty()),
             chmod: c.chmod.clone().filter(|s| !s.is_empty()),
@@ -81,7 +89,11 @@ pub(super) fn is_git(s: &str) -> bool {
 
 /// Parse `--chmod`: octal up to 07777, or a symbolic mode string.
 fn parse_chmod(s: &str) -> Result<(Option<i32>, Option<String>)> {
-    let err = || Error::new(format!("invalid chmod parameter: '{s}'. it should be octal string and between 0 and 07777"));
+    let err = || {
+        Error::new(format!(
+            "invalid chmod parameter: '{s}'. it should be octal string and between 0 and 07777"
+        ))
+    };
     if s.bytes().all(|b| b.is_ascii_digit()) {
         let v = i64::from_str_radix(s, 8).map_err(|_| err())?;
         if v > 0o7777 {
@@ -109,7 +121,11 @@ impl Build<'_> {
         let dest = if spec.dest.starts_with('/') {
             super::dispatch::normalize_path("/", &spec.dest, true)
         } else {
-            let p = if spec.dest.is_empty() || spec.dest == "." { "./" } else { spec.dest.as_str() };
+            let p = if spec.dest.is_empty() || spec.dest == "." {
+                "./"
+            } else {
+                spec.dest.as_str()
+            };
             super::dispatch::normalize_path(&st.dir, p, true)
         };
         let (mode, mode_str) = match &spec.chmod {
@@ -121,7 +137,9 @@ impl Build<'_> {
                 return Err(Error::new("checksum can't be specified for COPY"));
             }
             if spec.sources.len() != 1 {
-                return Err(Error::new("checksum can't be specified for multiple sources"));
+                return Err(Error::new(
+                    "checksum can't be specified for multiple sources",
+                ));
             }
             if !is_http(&spec.sources[0]) && !is_git(&spec.sources[0]) {
                 return Err(Error::new("checksum requires HTTP(S) or Git sources"));
@@ -137,7 +155,10 @@ impl Build<'_> {
         if let Some(c) = &spec.chmod {
             msg += &format!(" --chmod={c}");
         }
-        let shown = self.lexer.process_word(&spec.original, &st.env).unwrap_or_else(|_| spec.original.clone());
+        let shown = self
+            .lexer
+            .process_word(&spec.original, &st.env)
+            .unwrap_or_else(|_| spec.original.clone());
         let name = super::dispatch::uppercase_cmd(&shown);
 
         // Where non-URL sources come from: the named stage/image or the build context.
@@ -186,7 +207,12 @@ impl Build<'_> {
                 if !spec.is_add {
                     return Err(Error::new("source can't be a git ref for COPY"));
                 }
-                let git = self.graph.git(src, spec.keep_git_dir.unwrap_or(false), spec.checksum.as_deref(), llb::OpMeta::named(pg_name.clone()))?;
+                let git = self.graph.git(
+                    src,
+                    spec.keep_git_dir.unwrap_or(false),
+                    spec.checksum.as_deref(),
+                    llb::OpMeta::named(pg_name.clone()),
+                )?;
                 actions.push(action(CopyFrom::State(Some(git)), "/".into()));
             } else if is_http(src) {
                 if !spec.is_add {
@@ -194,8 +220,18 @@ impl Build<'_> {
                 }
                 let path = src.split(['?', '#']).next().unwrap_or(src);
                 let base = path.trim_end_matches('/').rsplit('/').next().unwrap_or("");
-                let f = if base.is_empty() || path.ends_with("//") || base.contains(':') { "__unnamed__" } else { base };
-                let http = self.graph.http(src, f, spec.checksum.as_deref(), llb::OpMeta::named(pg_name.clone()).with_description("com.docker.dockerfile.v1.command", &spec.original));
+                let f = if base.is_empty() || path.ends_with("//") || base.contains(':') {
+                    "__unnamed__"
+                } else {
+                    base
+                };
+                let http = self.graph.http(
+                    src,
+                    f,
+                    spec.checksum.as_deref(),
+                    llb::OpMeta::named(pg_name.clone())
+                        .with_description("com.docker.dockerfile.v1.command", &spec.original),
+                );
                 actions.push(CopyAction {
                     attempt_unpack: spec.unpack.unwrap_or(false),
                     ..action(CopyFrom::State(Some(http)), format!("/{f}"))
@@ -203,8 +239,18 @@ impl Build<'_> {
             } else {
                 let (src_path, include) = if spec.parents {
                     match src.split_once("/./") {
-                        Some((parent, pattern)) => (parent.to_string(), vec![super::dispatch::normalize_path("/", pattern, false).trim_start_matches('/').to_string()]),
-                        None => ("/".to_string(), vec![super::dispatch::normalize_path("/", src, false).trim_start_matches('/').to_string()]),
+                        Some((parent, pattern)) => (
+                            parent.to_string(),
+                            vec![super::dispatch::normalize_path("/", pattern, false)
+                                .trim_start_matches('/')
+                                .to_string()],
+                        ),
+                        None => (
+                            "/".to_string(),
+                            vec![super::dispatch::normalize_path("/", src, false)
+                                .trim_start_matches('/')
+                                .to_string()],
+                        ),
                     }
                 } else {
                     (src.clone(), Vec::new())
@@ -225,8 +271,17 @@ impl Build<'_> {
         }
         for (path, data) in &spec.contents {
             msg += &format!(" <<{path}");
-            let file = self.graph.mkfile(None, &format!("/{}", path.trim_start_matches('/')), 0o644, data.as_bytes(), llb::OpMeta::named("[internal] preparing inline document"))?;
-            actions.push(action(CopyFrom::State(Some(file)), format!("/{}", path.trim_start_matches('/'))));
+            let file = self.graph.mkfile(
+                None,
+                &format!("/{}", path.trim_start_matches('/')),
+                0o644,
+                data.as_bytes(),
+                llb::OpMeta::named("[internal] preparing inline document"),
+            )?;
+            actions.push(action(
+                CopyFrom::State(Some(file)),
+                format!("/{}", path.trim_start_matches('/')),
+            ));
         }
         msg += &format!(" {}", spec.dest);
         let _ = from_context;
@@ -238,17 +293,33 @@ impl Build<'_> {
         let out = if use_merge {
             let layer = self.graph.copy(None, &actions, &context, meta.clone())?;
             let mut link_meta = meta;
-            link_meta.custom_name = Some(format!("LINK {}", link_meta.custom_name.clone().unwrap_or_default()));
+            link_meta.custom_name = Some(format!(
+                "LINK {}",
+                link_meta.custom_name.clone().unwrap_or_default()
+            ));
             self.graph.merge(st.output.clone(), layer, link_meta)
         } else {
-            Some(self.graph.copy(st.output.clone(), &actions, &context, meta)?)
+            Some(
+                self.graph
+                    .copy(st.output.clone(), &actions, &context, meta)?,
+            )
         };
         let st = self.stages[i].st.as_mut().unwrap();
         st.output = out;
         let by = shorten(spec.original.trim());
-        let context_dir = if from_context { context_dir(&spec) } else { None };
+        let context_dir = if from_context {
+            context_dir(&spec)
+        } else {
+            None
+        };
         for path in written_paths(&spec, &dest) {
-            st.written.push(crate::cache::Written { path, line: spec.span.start, by: by.clone(), context_dir: context_dir.clone(), found: None });
+            st.written.push(crate::cache::Written {
+                path,
+                line: spec.span.start,
+                by: by.clone(),
+                context_dir: context_dir.clone(),
+                found: None,
+            });
         }
         st.image.commit_history(format!("{msg} # buildkit"), true);
         Ok(())
@@ -257,7 +328,12 @@ impl Build<'_> {
 
 /// An instruction for a one-line message: its first line, at most 60 characters.
 fn shorten(s: &str) -> String {
-    let line = s.lines().next().unwrap_or("").trim_end_matches('\\').trim_end();
+    let line = s
+        .lines()
+        .next()
+        .unwrap_or("")
+        .trim_end_matches('\\')
+        .trim_end();
     match line.char_indices().nth(60) {
         Some((at, _)) => format!("{}...", &line[..at]),
         None => line.to_string(),
@@ -269,11 +345,24 @@ fn shorten(s: &str) -> String {
 /// path, after `.dockerignore`. `None` where that does not hold or cannot be asked: ADD
 /// (archives unpack), several sources, wildcards, heredocs, `--parents`, `--exclude`.
 fn context_dir(spec: &CopySpec) -> Option<String> {
-    let [src] = spec.sources.as_slice() else { return None };
-    if spec.is_add || spec.parents || !spec.exclude.is_empty() || !spec.contents.is_empty() || is_git(src) || is_http(src) || src.contains(['*', '?', '[', '\\']) {
+    let [src] = spec.sources.as_slice() else {
+        return None;
+    };
+    if spec.is_add
+        || spec.parents
+        || !spec.exclude.is_empty()
+        || !spec.contents.is_empty()
+        || is_git(src)
+        || is_http(src)
+        || src.contains(['*', '?', '[', '\\'])
+    {
         return None;
     }
-    Some(super::dispatch::normalize_path("/", src, false).trim_matches('/').to_string())
+    Some(
+        super::dispatch::normalize_path("/", src, false)
+            .trim_matches('/')
+            .to_string(),
+    )
 }
 
 /// The paths a COPY/ADD writes, as far as the instruction says: each heredoc's file, the
@@ -285,7 +374,10 @@ fn written_paths(spec: &CopySpec, dest: &str) -> Vec<String> {
     if !spec.sources.is_empty() || !dir {
         return vec![base];
     }
-    spec.contents.iter().map(|(name, _)| format!("{base}/{}", name.trim_start_matches('/'))).collect()
+    spec.contents
+        .iter()
+        .map(|(name, _)| format!("{base}/{}", name.trim_start_matches('/')))
+        .collect()
 }
 
 #[cfg(test)]

@@ -20,7 +20,11 @@ pub fn normalize_workdir(current: &str, requested: &str) -> Result<String> {
     let joined = if requested.starts_with('/') {
         requested.to_string()
     } else {
-        format!("{}/{}", if current.is_empty() { "/" } else { current }, requested)
+        format!(
+            "{}/{}",
+            if current.is_empty() { "/" } else { current },
+            requested
+        )
     };
     Ok(clean_path(&joined))
 }
@@ -29,7 +33,11 @@ pub use crate::llb::file::clean as clean_path;
 
 /// `system.NormalizePath(parent, p, keepSlash)` for Linux.
 pub fn normalize_path(parent: &str, p: &str, keep_slash: bool) -> String {
-    let joined = if p.starts_with('/') { clean_path(p) } else { clean_path(&format!("{parent}/{p}")) };
+    let joined = if p.starts_with('/') {
+        clean_path(p)
+    } else {
+        clean_path(&format!("{parent}/{p}"))
+    };
     if keep_slash && (p.ends_with('/') || p.ends_with("/.")) && !joined.ends_with('/') {
         format!("{joined}/")
     } else {
@@ -39,9 +47,9 @@ pub fn normalize_path(parent: &str, p: &str, keep_slash: bool) -> String {
 
 /// The signals `signal.ParseSignal` accepts on Linux.
 const SIGNALS: &[&str] = &[
-    "ABRT", "ALRM", "BUS", "CHLD", "CLD", "CONT", "FPE", "HUP", "ILL", "INT", "IO", "IOT", "KILL", "PIPE",
-    "POLL", "PROF", "PWR", "QUIT", "SEGV", "STKFLT", "STOP", "SYS", "TERM", "TRAP", "TSTP", "TTIN", "TTOU",
-    "URG", "USR1", "USR2", "VTALRM", "WINCH", "XCPU", "XFSZ",
+    "ABRT", "ALRM", "BUS", "CHLD", "CLD", "CONT", "FPE", "HUP", "ILL", "INT", "IO", "IOT", "KILL",
+    "PIPE", "POLL", "PROF", "PWR", "QUIT", "SEGV", "STKFLT", "STOP", "SYS", "TERM", "TRAP", "TSTP",
+    "TTIN", "TTOU", "URG", "USR1", "USR2", "VTALRM", "WINCH", "XCPU", "XFSZ",
 ];
 
 fn check_signal(s: &str) -> Result<()> {
@@ -56,7 +64,9 @@ fn check_signal(s: &str) -> Result<()> {
         || name
             .strip_prefix("RTMIN")
             .or_else(|| name.strip_prefix("RTMAX"))
-            .is_some_and(|r| r.is_empty() || r.trim_start_matches(['+', '-']).parse::<u32>().is_ok());
+            .is_some_and(|r| {
+                r.is_empty() || r.trim_start_matches(['+', '-']).parse::<u32>().is_ok()
+            });
     if ok {
         Ok(())
     } else {
@@ -66,18 +76,33 @@ fn check_signal(s: &str) -> Result<()> {
 
 impl Build<'_> {
     pub(super) fn dispatch(&mut self, i: usize, cmd: &Cmd) -> Result<()> {
-        let env = self.stages[i].st.as_ref().expect("stage initialised").env.clone();
+        let env = self.stages[i]
+            .st
+            .as_ref()
+            .expect("stage initialised")
+            .env
+            .clone();
         let lexer = self.lexer.clone();
         let mut command = cmd.command.clone();
         let span = command.span();
         // Each expanded word reports its unset variables (`UndefinedVar`), as in the stock
         // dispatcher, even when the expansion then fails.
-        let stage_args = self.stages[i].st.as_ref().expect("stage initialised").build_args.clone();
+        let stage_args = self.stages[i]
+            .st
+            .as_ref()
+            .expect("stage initialised")
+            .build_args
+            .clone();
         let mut undefined = Vec::new();
         let mut expand_with = |lexer: &crate::expand::Lexer, w: &str| {
             let r = lexer.process(w, &env);
             if let Ok(r) = &r {
-                undefined.extend(checks::undefined_vars(&r.unmatched, &stage_args, &env, span));
+                undefined.extend(checks::undefined_vars(
+                    &r.unmatched,
+                    &stage_args,
+                    &env,
+                    span,
+                ));
             }
             r.map(|r| r.result).map_err(Error::from)
         };
@@ -88,7 +113,8 @@ impl Build<'_> {
         };
         let mut raw = crate::expand::Lexer::new('\\');
         raw.skip_process_quotes = true;
-        let expanded = expanded.and_then(|_| command.expand_raw(&mut |w: &str| expand_with(&raw, w)));
+        let expanded =
+            expanded.and_then(|_| command.expand_raw(&mut |w: &str| expand_with(&raw, w)));
         self.warnings.extend(undefined);
         expanded?;
         if let Some(w) = checks::legacy_key_value(&command) {
@@ -97,8 +123,12 @@ impl Build<'_> {
         let st = self.stages[i].st.as_mut().expect("stage initialised");
         match command {
             Command::Run(r) => return self.dispatch_run(i, &r, cmd),
-            Command::Copy(c) => return self.dispatch_copy(i, super::copy::CopySpec::from_copy(&c), cmd),
-            Command::Add(a) => return self.dispatch_copy(i, super::copy::CopySpec::from_add(&a), cmd),
+            Command::Copy(c) => {
+                return self.dispatch_copy(i, super::copy::CopySpec::from_copy(&c), cmd)
+            }
+            Command::Add(a) => {
+                return self.dispatch_copy(i, super::copy::CopySpec::from_add(&a), cmd)
+            }
             Command::Workdir(w) => return self.dispatch_workdir(i, &w.path, &w.original, span),
             Command::Env(e) => {
                 let mut msg = String::from("ENV");
@@ -120,7 +150,8 @@ impl Build<'_> {
             }
             Command::Maintainer(m) => {
                 st.image.author = m.maintainer.clone();
-                st.image.commit_history(format!("MAINTAINER {}", m.maintainer), false);
+                st.image
+                    .commit_history(format!("MAINTAINER {}", m.maintainer), false);
             }
             Command::User(u) => {
                 st.user = u.user.clone();
@@ -130,28 +161,55 @@ impl Build<'_> {
             Command::Onbuild(o) => st.image.config.on_build.push(o.expression.clone()),
             Command::Cmd(c) => {
                 let cmd_ref = Command::Cmd(c.clone());
-                self.warnings.extend(checks::used_once(&cmd_ref, self.used_once.entry((i, "cmd")).or_default()));
-                self.warnings.extend(checks::json_args(&cmd_ref, c.cmd.prepend_shell(), &st.image.config.shell));
-                let args = if c.cmd.prepend_shell() { with_shell(&st.image, &c.cmd.args()) } else { c.cmd.args() };
+                self.warnings.extend(checks::used_once(
+                    &cmd_ref,
+                    self.used_once.entry((i, "cmd")).or_default(),
+                ));
+                self.warnings.extend(checks::json_args(
+                    &cmd_ref,
+                    c.cmd.prepend_shell(),
+                    &st.image.config.shell,
+                ));
+                let args = if c.cmd.prepend_shell() {
+                    with_shell(&st.image, &c.cmd.args())
+                } else {
+                    c.cmd.args()
+                };
                 st.image.config.cmd = args.clone();
                 st.image.config.args_escaped = true;
                 st.cmd_set = true;
-                st.image.commit_history(format!("CMD {}", gofmt::quote_slice(&args)), false);
+                st.image
+                    .commit_history(format!("CMD {}", gofmt::quote_slice(&args)), false);
             }
             Command::Entrypoint(c) => {
                 let cmd_ref = Command::Entrypoint(c.clone());
-                self.warnings.extend(checks::used_once(&cmd_ref, self.used_once.entry((i, "entrypoint")).or_default()));
-                self.warnings.extend(checks::json_args(&cmd_ref, c.cmd.prepend_shell(), &st.image.config.shell));
-                let args = if c.cmd.prepend_shell() { with_shell(&st.image, &c.cmd.args()) } else { c.cmd.args() };
+                self.warnings.extend(checks::used_once(
+                    &cmd_ref,
+                    self.used_once.entry((i, "entrypoint")).or_default(),
+                ));
+                self.warnings.extend(checks::json_args(
+                    &cmd_ref,
+                    c.cmd.prepend_shell(),
+                    &st.image.config.shell,
+                ));
+                let args = if c.cmd.prepend_shell() {
+                    with_shell(&st.image, &c.cmd.args())
+                } else {
+                    c.cmd.args()
+                };
                 st.image.config.entrypoint = args.clone();
                 if !st.cmd_set {
                     st.image.config.cmd.clear();
                 }
-                st.image.commit_history(format!("ENTRYPOINT {}", gofmt::quote_slice(&args)), false);
+                st.image
+                    .commit_history(format!("ENTRYPOINT {}", gofmt::quote_slice(&args)), false);
             }
             Command::Healthcheck(h) => {
                 let cmd_ref = Command::Healthcheck(h.clone());
-                self.warnings.extend(checks::used_once(&cmd_ref, self.used_once.entry((i, "healthcheck")).or_default()));
+                self.warnings.extend(checks::used_once(
+                    &cmd_ref,
+                    self.used_once.entry((i, "healthcheck")).or_default(),
+                ));
                 let hc = Healthcheck {
                     test: h.test.clone(),
                     interval: h.interval,
@@ -182,27 +240,37 @@ impl Build<'_> {
                     }
                 }
                 for p in &ports {
-                    st.image.config.exposed_ports.insert(p.clone(), serde_json::json!({}));
+                    st.image
+                        .config
+                        .exposed_ports
+                        .insert(p.clone(), serde_json::json!({}));
                 }
-                st.image.commit_history(format!("EXPOSE {}", gofmt::plain_slice(&ports)), false);
+                st.image
+                    .commit_history(format!("EXPOSE {}", gofmt::plain_slice(&ports)), false);
             }
             Command::Volume(v) => {
                 for p in &v.volumes {
                     if p.is_empty() {
                         return Err(Error::new("VOLUME specified can not be an empty string"));
                     }
-                    st.image.config.volumes.insert(p.clone(), serde_json::json!({}));
+                    st.image
+                        .config
+                        .volumes
+                        .insert(p.clone(), serde_json::json!({}));
                 }
-                st.image.commit_history(format!("VOLUME {}", gofmt::plain_slice(&v.volumes)), false);
+                st.image
+                    .commit_history(format!("VOLUME {}", gofmt::plain_slice(&v.volumes)), false);
             }
             Command::StopSignal(s) => {
                 check_signal(&s.signal)?;
                 st.image.config.stop_signal = s.signal.clone();
-                st.image.commit_history(format!("STOPSIGNAL {}", s.signal), false);
+                st.image
+                    .commit_history(format!("STOPSIGNAL {}", s.signal), false);
             }
             Command::Shell(s) => {
                 st.image.config.shell = s.shell.clone();
-                st.image.commit_history(format!("SHELL {}", gofmt::plain_slice(&s.shell)), false);
+                st.image
+                    .commit_history(format!("SHELL {}", gofmt::plain_slice(&s.shell)), false);
             }
             Command::Arg(a) => return self.dispatch_arg(i, &a),
         }
@@ -229,7 +297,12 @@ impl Build<'_> {
             } else if let Some(d) = default {
                 let r = lexer.process(d, &st.env);
                 if let Ok(r) = &r {
-                    self.warnings.extend(checks::undefined_vars(&r.unmatched, &st.build_args, &st.env, a.span));
+                    self.warnings.extend(checks::undefined_vars(
+                        &r.unmatched,
+                        &st.build_args,
+                        &st.env,
+                        a.span,
+                    ));
                 }
                 value = Some(r.map_err(Error::from)?.result);
             }
@@ -242,11 +315,18 @@ impl Build<'_> {
                 None => key.clone(),
             });
         }
-        st.image.commit_history(format!("ARG {}", commit.join(" ")), false);
+        st.image
+            .commit_history(format!("ARG {}", commit.join(" ")), false);
         Ok(())
     }
 
-    pub(super) fn dispatch_workdir(&mut self, i: usize, path: &str, original: &str, span: crate::Span) -> Result<()> {
+    pub(super) fn dispatch_workdir(
+        &mut self,
+        i: usize,
+        path: &str,
+        original: &str,
+        span: crate::Span,
+    ) -> Result<()> {
         let (wd, platform) = {
             let st = self.stages[i].st.as_mut().expect("stage initialised");
             // Only the first WORKDIR of a stage chain counts: fixing it fixes the others.
@@ -265,14 +345,26 @@ impl Build<'_> {
         let mut with_layer = false;
         if wd != "/" {
             let env = self.stages[i].st.as_ref().unwrap().env.clone();
-            let shown = self.lexer.process_word(original, &env).unwrap_or_else(|_| original.to_string());
+            let shown = self
+                .lexer
+                .process_word(original, &env)
+                .unwrap_or_else(|_| original.to_string());
             let name = self.progress_name(i, &uppercase_cmd(&shown), &platform);
             let ignore = self.stages[i].ignore_cache;
             let st = self.stages[i].st.as_mut().unwrap();
             let user = st.image.config.user.clone();
-            let mut meta = llb::OpMeta::named(name).with_description("com.docker.dockerfile.v1.command", original).at(span);
+            let mut meta = llb::OpMeta::named(name)
+                .with_description("com.docker.dockerfile.v1.command", original)
+                .at(span);
             meta.ignore_cache = ignore;
-            st.output = Some(self.graph.mkdir(st.output.clone(), &wd, 0o755, true, (!user.is_empty()).then_some(user.as_str()), meta)?);
+            st.output = Some(self.graph.mkdir(
+                st.output.clone(),
+                &wd,
+                0o755,
+                true,
+                (!user.is_empty()).then_some(user.as_str()),
+                meta,
+            )?);
             with_layer = true;
         }
         let st = self.stages[i].st.as_mut().unwrap();

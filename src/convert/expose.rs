@@ -20,23 +20,36 @@ pub fn parse_port(raw: &str) -> Result<Vec<String>, Error> {
     parse_split(raw, ip, host_port, container)
 }
 
-fn parse_split(raw: &str, ip: &str, host_port: &str, container: &str) -> Result<Vec<String>, Error> {
+fn parse_split(
+    raw: &str,
+    ip: &str,
+    host_port: &str,
+    container: &str,
+) -> Result<Vec<String>, Error> {
     let (port, proto) = container.split_once('/').unwrap_or((container, ""));
     if port.is_empty() {
-        return Err(Error::new(format!("invalid port: \"{raw}\": no port specified")));
+        return Err(Error::new(format!(
+            "invalid port: \"{raw}\": no port specified"
+        )));
     }
     let proto = match proto.to_ascii_lowercase().as_str() {
         "" => "tcp".to_string(),
         p @ ("tcp" | "udp" | "sctp") => p.to_string(),
-        _ => return Err(Error::new(format!("invalid port: \"{raw}\": invalid proto: {proto}"))),
+        _ => {
+            return Err(Error::new(format!(
+                "invalid port: \"{raw}\": invalid proto: {proto}"
+            )))
+        }
     };
     let ip = ip.trim_start_matches('[').trim_end_matches(']');
     if !ip.is_empty() && ip.parse::<std::net::IpAddr>().is_err() {
         return Err(Error::new(format!("invalid IP address: {ip}")));
     }
-    let (start, end) = port_range(port).map_err(|_| Error::new(format!("invalid containerPort: {port}")))?;
+    let (start, end) =
+        port_range(port).map_err(|_| Error::new(format!("invalid containerPort: {port}")))?;
     if !host_port.is_empty() {
-        let (hs, he) = port_range(host_port).map_err(|_| Error::new(format!("invalid hostPort: {host_port}")))?;
+        let (hs, he) = port_range(host_port)
+            .map_err(|_| Error::new(format!("invalid hostPort: {host_port}")))?;
         if end - start != he - hs && end != start {
             return Err(Error::new(format!(
                 "invalid ranges specified for container and host Ports: {port} and {host_port}"
@@ -77,7 +90,10 @@ mod tests {
     fn ports() {
         assert_eq!(parse_port("80").unwrap(), vec!["80/tcp"]);
         assert_eq!(parse_port("53/UDP").unwrap(), vec!["53/udp"]);
-        assert_eq!(parse_port("8000-8002/tcp").unwrap(), vec!["8000/tcp", "8001/tcp", "8002/tcp"]);
+        assert_eq!(
+            parse_port("8000-8002/tcp").unwrap(),
+            vec!["8000/tcp", "8001/tcp", "8002/tcp"]
+        );
         assert_eq!(parse_port("127.0.0.1:80:8080").unwrap(), vec!["8080/tcp"]);
         assert!(parse_port("abc").is_err());
         assert!(parse_port("80/foo").is_err());

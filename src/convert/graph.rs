@@ -8,7 +8,10 @@ use super::stages::Build;
 use crate::error::Result;
 use crate::image::Platform;
 use crate::instructions::Sharing;
-use crate::llb::{self, Chmod, CopyOpts, Exec, FileOp, MkdirOpts, MkfileOpts, MountOpts, OpMeta, Output, Owner, UserRef};
+use crate::llb::{
+    self, Chmod, CopyOpts, Exec, FileOp, MkdirOpts, MkfileOpts, MountOpts, OpMeta, Output, Owner,
+    UserRef,
+};
 use crate::proto::pb;
 
 pub(crate) fn pb_platform(p: &Platform) -> pb::Platform {
@@ -29,8 +32,14 @@ pub(crate) fn owner(spec: &str) -> Owner {
         Err(_) => UserRef::Name(s.to_string()),
     };
     match spec.split_once(':') {
-        Some((u, g)) => Owner { user: Some(r(u)), group: Some(r(g)) },
-        None => Owner { user: Some(r(spec)), group: None },
+        Some((u, g)) => Owner {
+            user: Some(r(u)),
+            group: Some(r(g)),
+        },
+        None => Owner {
+            user: Some(r(spec)),
+            group: None,
+        },
     }
 }
 
@@ -43,7 +52,12 @@ pub(super) enum Net {
 /// One `RUN` mount, already resolved to its source state.
 #[derive(Debug, Clone)]
 pub(super) enum ExecMount {
-    Bind { target: String, input: Option<Output>, selector: String, readonly: bool },
+    Bind {
+        target: String,
+        input: Option<Output>,
+        selector: String,
+        readonly: bool,
+    },
     Cache {
         target: String,
         id: String,
@@ -55,9 +69,27 @@ pub(super) enum ExecMount {
         gid: Option<u32>,
         mode: Option<u32>,
     },
-    Tmpfs { target: String, size: i64 },
-    Secret { id: String, target: Option<String>, env: Option<String>, optional: bool, uid: u32, gid: u32, mode: u32 },
-    Ssh { id: String, target: Option<String>, optional: bool, uid: u32, gid: u32, mode: u32 },
+    Tmpfs {
+        target: String,
+        size: i64,
+    },
+    Secret {
+        id: String,
+        target: Option<String>,
+        env: Option<String>,
+        optional: bool,
+        uid: u32,
+        gid: u32,
+        mode: u32,
+    },
+    Ssh {
+        id: String,
+        target: Option<String>,
+        optional: bool,
+        uid: u32,
+        gid: u32,
+        mode: u32,
+    },
 }
 
 pub(super) struct ExecSpec {
@@ -106,12 +138,20 @@ pub(super) fn git_identifier(url: &str) -> Result<(String, String)> {
     let (remote, fragment) = url.split_once('#').unwrap_or((url, ""));
     let (reference, subdir) = fragment.split_once(':').unwrap_or((fragment, ""));
     let hostpath = if let Some((_, rest)) = remote.split_once("://") {
-        rest.rsplit_once('@').map(|(_, h)| h).unwrap_or(rest).to_string()
+        rest.rsplit_once('@')
+            .map(|(_, h)| h)
+            .unwrap_or(rest)
+            .to_string()
     } else if let Some((userhost, path)) = remote.split_once(':') {
-        let host = userhost.rsplit_once('@').map(|(_, h)| h).unwrap_or(userhost);
+        let host = userhost
+            .rsplit_once('@')
+            .map(|(_, h)| h)
+            .unwrap_or(userhost);
         format!("{host}/{}", path.trim_start_matches('/'))
     } else {
-        return Err(crate::error::Error::new(format!("invalid git source {url}")));
+        return Err(crate::error::Error::new(format!(
+            "invalid git source {url}"
+        )));
     };
     let mut id = hostpath;
     if !reference.is_empty() || !subdir.is_empty() {
@@ -135,9 +175,23 @@ pub(super) fn cache_base(
 ) -> Result<(Option<Output>, String)> {
     if selector.is_empty() && (uid.is_some() || gid.is_some() || mode.is_some()) {
         let mut f = FileOp::new(base);
-        let owner = Owner { user: Some(UserRef::Id(uid.unwrap_or(0))), group: Some(UserRef::Id(gid.unwrap_or(0))) };
-        f.mkdir("/cache", mode.unwrap_or(0o755), MkdirOpts { make_parents: false, owner: Some(owner), timestamp: None });
-        Ok((Some(f.build(OpMeta::named("[internal] setting cache mount permissions"))?), "/cache".to_string()))
+        let owner = Owner {
+            user: Some(UserRef::Id(uid.unwrap_or(0))),
+            group: Some(UserRef::Id(gid.unwrap_or(0))),
+        };
+        f.mkdir(
+            "/cache",
+            mode.unwrap_or(0o755),
+            MkdirOpts {
+                make_parents: false,
+                owner: Some(owner),
+                timestamp: None,
+            },
+        );
+        Ok((
+            Some(f.build(OpMeta::named("[internal] setting cache mount permissions"))?),
+            "/cache".to_string(),
+        ))
     } else {
         Ok((base, selector))
     }
@@ -158,9 +212,17 @@ pub(super) struct Graph {
 }
 
 impl Graph {
-    pub fn image(&self, name: &str, platform: &Platform, resolve_mode: Option<&str>, meta: OpMeta) -> Output {
+    pub fn image(
+        &self,
+        name: &str,
+        platform: &Platform,
+        resolve_mode: Option<&str>,
+        meta: OpMeta,
+    ) -> Output {
         let opts = llb::ImageOpts {
-            resolve_mode: resolve_mode.and_then(llb::ResolveMode::parse).unwrap_or_default(),
+            resolve_mode: resolve_mode
+                .and_then(llb::ResolveMode::parse)
+                .unwrap_or_default(),
             ..Default::default()
         };
         llb::image(name, &pb_platform(platform), &opts, meta)
@@ -176,9 +238,16 @@ impl Graph {
     }
 
     /// A git repository source from an `ADD` URL (see [`git_identifier`]).
-    pub fn git(&self, url: &str, keep_git_dir: bool, checksum: Option<&str>, meta: OpMeta) -> Result<Output> {
+    pub fn git(
+        &self,
+        url: &str,
+        keep_git_dir: bool,
+        checksum: Option<&str>,
+        meta: OpMeta,
+    ) -> Result<Output> {
         let (id, remote) = git_identifier(url)?;
-        let ssh = (remote.starts_with("git@") || remote.starts_with("ssh://")).then(llb::GitSsh::default);
+        let ssh =
+            (remote.starts_with("git@") || remote.starts_with("ssh://")).then(llb::GitSsh::default);
         let opts = llb::GitOpts {
             full_url: remote,
             keep_git_dir,
@@ -189,13 +258,36 @@ impl Graph {
         Ok(llb::git(&id, &opts, meta))
     }
 
-    pub fn mkdir(&self, base: Option<Output>, path: &str, mode: u32, parents: bool, user: Option<&str>, meta: OpMeta) -> Result<Output> {
+    pub fn mkdir(
+        &self,
+        base: Option<Output>,
+        path: &str,
+        mode: u32,
+        parents: bool,
+        user: Option<&str>,
+        meta: OpMeta,
+    ) -> Result<Output> {
         let mut f = FileOp::new(base);
-        f.mkdir(path, mode, MkdirOpts { make_parents: parents, owner: user.map(owner), timestamp: None });
+        f.mkdir(
+            path,
+            mode,
+            MkdirOpts {
+                make_parents: parents,
+                owner: user.map(owner),
+                timestamp: None,
+            },
+        );
         f.build(meta)
     }
 
-    pub fn mkfile(&self, base: Option<Output>, path: &str, mode: u32, data: &[u8], meta: OpMeta) -> Result<Output> {
+    pub fn mkfile(
+        &self,
+        base: Option<Output>,
+        path: &str,
+        mode: u32,
+        data: &[u8],
+        meta: OpMeta,
+    ) -> Result<Output> {
         let mut f = FileOp::new(base);
         f.mkfile(path, mode, data.to_vec(), MkfileOpts::default());
         f.build(meta)
@@ -217,7 +309,11 @@ impl Graph {
         }
         e.extra_hosts = spec.extra_hosts;
         e.proxy_env = spec.proxy;
-        e.daemon_sets_default_path = if caps.is_empty() { None } else { Some(caps.contains(llb::caps::EXEC_META_SETS_DEFAULT_PATH)) };
+        e.daemon_sets_default_path = if caps.is_empty() {
+            None
+        } else {
+            Some(caps.contains(llb::caps::EXEC_META_SETS_DEFAULT_PATH))
+        };
         if let Some(size) = spec.shm_size.filter(|s| *s > 0) {
             if caps.contains(llb::caps::EXEC_MOUNT_TMPFS_SIZE) {
                 e.tmpfs("/dev/shm", size);
@@ -226,21 +322,85 @@ impl Graph {
         let rw_no_output = caps.contains(llb::caps::EXEC_MOUNT_BIND_READWRITE_NO_OUTPUT);
         for m in spec.mounts {
             match m {
-                ExecMount::Bind { target, input, selector, readonly } => {
-                    e.bind(target, input, MountOpts { readonly, selector, no_output: !readonly && rw_no_output, ..Default::default() });
+                ExecMount::Bind {
+                    target,
+                    input,
+                    selector,
+                    readonly,
+                } => {
+                    e.bind(
+                        target,
+                        input,
+                        MountOpts {
+                            readonly,
+                            selector,
+                            no_output: !readonly && rw_no_output,
+                            ..Default::default()
+                        },
+                    );
                 }
-                ExecMount::Cache { target, id, sharing, base, selector, readonly, uid, gid, mode } => {
+                ExecMount::Cache {
+                    target,
+                    id,
+                    sharing,
+                    base,
+                    selector,
+                    readonly,
+                    uid,
+                    gid,
+                    mode,
+                } => {
                     let (base, selector) = cache_base(base, selector, uid, gid, mode)?;
-                    e.cache(target, id, pb_sharing(sharing), base, MountOpts { readonly, selector, ..Default::default() });
+                    e.cache(
+                        target,
+                        id,
+                        pb_sharing(sharing),
+                        base,
+                        MountOpts {
+                            readonly,
+                            selector,
+                            ..Default::default()
+                        },
+                    );
                 }
                 ExecMount::Tmpfs { target, size } => {
                     e.tmpfs(target, size);
                 }
-                ExecMount::Secret { id, target, env, optional, uid, gid, mode } => {
-                    e.secret(llb::SecretMount { id, target, env, uid, gid, mode, optional });
+                ExecMount::Secret {
+                    id,
+                    target,
+                    env,
+                    optional,
+                    uid,
+                    gid,
+                    mode,
+                } => {
+                    e.secret(llb::SecretMount {
+                        id,
+                        target,
+                        env,
+                        uid,
+                        gid,
+                        mode,
+                        optional,
+                    });
                 }
-                ExecMount::Ssh { id, target, optional, uid, gid, mode } => {
-                    e.ssh(llb::SshMount { id, target, uid, gid, mode, optional });
+                ExecMount::Ssh {
+                    id,
+                    target,
+                    optional,
+                    uid,
+                    gid,
+                    mode,
+                } => {
+                    e.ssh(llb::SshMount {
+                        id,
+                        target,
+                        uid,
+                        gid,
+                        mode,
+                        optional,
+                    });
                 }
             }
         }
@@ -248,7 +408,13 @@ impl Graph {
         Ok(state.root().expect("exec root has an output"))
     }
 
-    pub fn copy(&self, base: Option<Output>, actions: &[CopyAction], context: &Output, meta: OpMeta) -> Result<Output> {
+    pub fn copy(
+        &self,
+        base: Option<Output>,
+        actions: &[CopyAction],
+        context: &Output,
+        meta: OpMeta,
+    ) -> Result<Output> {
         let mut f = FileOp::new(base);
         for a in actions {
             let src = match &a.from {
@@ -300,7 +466,11 @@ impl Build<'_> {
             shared_key_hint: Some(self.opts.context_key.clone()),
             ..Default::default()
         };
-        let out = llb::local(&self.opts.context_key, &opts, OpMeta::named("[internal] load build context"));
+        let out = llb::local(
+            &self.opts.context_key,
+            &opts,
+            OpMeta::named("[internal] load build context"),
+        );
         self.graph.context = Some(out.clone());
         out
     }
@@ -324,16 +494,37 @@ mod tests {
     fn git_ids() {
         assert_eq!(
             git_identifier("https://github.com/moby/buildkit.git#v0.10.1:docs").unwrap(),
-            ("github.com/moby/buildkit.git#v0.10.1:docs".to_string(), "https://github.com/moby/buildkit.git".to_string())
+            (
+                "github.com/moby/buildkit.git#v0.10.1:docs".to_string(),
+                "https://github.com/moby/buildkit.git".to_string()
+            )
         );
-        assert_eq!(git_identifier("git@github.com:a/b.git#main").unwrap().0, "github.com/a/b.git#main");
-        assert_eq!(git_identifier("https://host/r.git").unwrap().0, "host/r.git");
+        assert_eq!(
+            git_identifier("git@github.com:a/b.git#main").unwrap().0,
+            "github.com/a/b.git#main"
+        );
+        assert_eq!(
+            git_identifier("https://host/r.git").unwrap().0,
+            "host/r.git"
+        );
         assert!(git_identifier("nonsense").is_err());
     }
 
     #[test]
     fn owners() {
-        assert_eq!(owner("1000:1000"), Owner { user: Some(UserRef::Id(1000)), group: Some(UserRef::Id(1000)) });
-        assert_eq!(owner("app"), Owner { user: Some(UserRef::Name("app".into())), group: None });
+        assert_eq!(
+            owner("1000:1000"),
+            Owner {
+                user: Some(UserRef::Id(1000)),
+                group: Some(UserRef::Id(1000))
+            }
+        );
+        assert_eq!(
+            owner("app"),
+            Owner {
+                user: Some(UserRef::Name("app".into())),
+                group: None
+            }
+        );
     }
 }

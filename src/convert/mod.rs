@@ -13,8 +13,8 @@
 
 mod args;
 mod cache;
-pub mod ci;
 mod checks;
+pub mod ci;
 mod contexts;
 mod copy;
 mod dispatch;
@@ -116,7 +116,9 @@ impl NoCache {
         match self {
             NoCache::None => false,
             NoCache::All => true,
-            NoCache::Stages(names) => stage.is_some_and(|s| names.iter().any(|n| n.eq_ignore_ascii_case(s))),
+            NoCache::Stages(names) => {
+                stage.is_some_and(|s| names.iter().any(|n| n.eq_ignore_ascii_case(s)))
+            }
         }
     }
 }
@@ -205,8 +207,14 @@ pub enum Outcome {
     /// Files to read from states; `ready` are states of the final graph that hold no step
     /// waiting for a file, which the caller may build while it reads (BuildKit then runs the
     /// stages that do not wait on a lookup in parallel with it, as the stock frontend would).
-    NeedFiles { files: Vec<FileRequest>, ready: Vec<llb::Definition> },
-    Done { results: Vec<PlatformResult>, warnings: Vec<Warning> },
+    NeedFiles {
+        files: Vec<FileRequest>,
+        ready: Vec<llb::Definition>,
+    },
+    Done {
+        results: Vec<PlatformResult>,
+        warnings: Vec<Warning>,
+    },
 }
 
 /// Convert a Dockerfile for every requested platform.
@@ -225,17 +233,29 @@ pub fn convert(text: &str, opts: &ConvertOpts, resolved: &Resolved) -> Result<Ou
     let mut results = Vec::new();
     let mut warnings = Vec::new();
     for platform in &platforms {
-        let build = || stages::Build::new(text, opts, platform.clone(), opts.target_platforms.is_empty());
+        let build = || {
+            stages::Build::new(
+                text,
+                opts,
+                platform.clone(),
+                opts.target_platforms.is_empty(),
+            )
+        };
         let run = |mut b: stages::Build, hint| {
             b.follow_hint = hint;
-            b.run(resolved).map_err(|e| e.with_warnings(std::mem::take(&mut b.warnings)))
+            b.run(resolved)
+                .map_err(|e| e.with_warnings(std::mem::take(&mut b.warnings)))
         };
         let mut outcome = run(build()?, None)?;
         if let stages::BuildOutcome::Retry(hint) = outcome {
             outcome = run(build()?, Some(hint))?;
         }
         match outcome {
-            stages::BuildOutcome::Retry(_) => return Err(Error::new("internal error: conversion asked twice for a second pass")),
+            stages::BuildOutcome::Retry(_) => {
+                return Err(Error::new(
+                    "internal error: conversion asked twice for a second pass",
+                ))
+            }
             stages::BuildOutcome::Need(reqs) => {
                 for r in reqs {
                     if !needed.contains(&r) {

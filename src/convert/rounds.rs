@@ -90,7 +90,10 @@ pub async fn drive_from<R: Resolver>(
     let opts = if resolver.reads_files() || opts.no_reads {
         opts
     } else {
-        assumed = ConvertOpts { no_reads: true, ..opts.clone() };
+        assumed = ConvertOpts {
+            no_reads: true,
+            ..opts.clone()
+        };
         &assumed
     };
     for round in 1..=MAX_ROUNDS {
@@ -280,8 +283,17 @@ mod tests {
 
     #[test]
     fn user_and_group_names_are_read_in_one_round() {
-        let mut t = Table { passwd: Some(PASSWD.to_vec()), asked: Vec::new(), ready: Vec::new() };
-        let c = block_on(drive("FROM busybox\nUSER app:staff\nRUN pip install x\n", &opts(), &mut t)).unwrap();
+        let mut t = Table {
+            passwd: Some(PASSWD.to_vec()),
+            asked: Vec::new(),
+            ready: Vec::new(),
+        };
+        let c = block_on(drive(
+            "FROM busybox\nUSER app:staff\nRUN pip install x\n",
+            &opts(),
+            &mut t,
+        ))
+        .unwrap();
         assert_eq!(t.asked[1..], ["file /etc/group", "file /etc/passwd"]);
         assert_eq!(c.rounds, 3);
         let u = c.results[0].plans[0].user.clone().unwrap();
@@ -299,7 +311,11 @@ mod tests {
         async fn images(&mut self, needs: &[ImageRequest]) -> Result<Vec<ResolvedImage>, Error> {
             self.0.images(needs).await
         }
-        async fn files(&mut self, needs: &[FileRequest], ready: Vec<llb::Definition>) -> Result<Vec<Option<Vec<u8>>>, Error> {
+        async fn files(
+            &mut self,
+            needs: &[FileRequest],
+            ready: Vec<llb::Definition>,
+        ) -> Result<Vec<Option<Vec<u8>>>, Error> {
             self.0.files(needs, ready).await
         }
     }
@@ -307,7 +323,11 @@ mod tests {
     #[test]
     fn a_resolver_that_reads_nothing_is_never_asked() {
         let text = "FROM busybox\nUSER app\nRUN pip install x\nRUN pip install y\nRUN npm ci\n";
-        let mut t = NoReads(Table { passwd: None, asked: Vec::new(), ready: Vec::new() });
+        let mut t = NoReads(Table {
+            passwd: None,
+            asked: Vec::new(),
+            ready: Vec::new(),
+        });
         let c = block_on(drive(text, &opts(), &mut t)).unwrap();
         assert_eq!(t.0.asked, ["image docker.io/library/busybox:latest"]);
         assert_eq!(c.rounds, 2);

@@ -21,7 +21,9 @@ impl Build<'_> {
 
         if !c.files.is_empty() {
             if args.len() != 1 || !c.cmd.prepend_shell() {
-                return Err(Error::new(format!("parsing produced an invalid run command: {args:?}")));
+                return Err(Error::new(format!(
+                    "parsing produced an invalid run command: {args:?}"
+                )));
             }
             if let Some(marker) = crate::instructions::heredoc::parse_heredoc_marker(&args[0]) {
                 let _ = marker;
@@ -31,8 +33,19 @@ impl Build<'_> {
                     data = crate::instructions::heredoc::chomp_heredoc_content(&data);
                 }
                 if st.image.os != "windows" && data.starts_with("#!") {
-                    let script = self.graph.mkfile(None, &format!("/{}", file.name), 0o755, data.as_bytes(), llb::OpMeta::named("[internal] preparing inline document"))?;
-                    mounts.push(ExecMount::Bind { target: "/dev/pipes/".into(), input: Some(script), selector: "/".into(), readonly: true });
+                    let script = self.graph.mkfile(
+                        None,
+                        &format!("/{}", file.name),
+                        0o755,
+                        data.as_bytes(),
+                        llb::OpMeta::named("[internal] preparing inline document"),
+                    )?;
+                    mounts.push(ExecMount::Bind {
+                        target: "/dev/pipes/".into(),
+                        input: Some(script),
+                        selector: "/".into(),
+                        readonly: true,
+                    });
                     args = vec![format!("/dev/pipes/{}", file.name)];
                     extra_scripts.push(data.clone());
                 } else {
@@ -94,7 +107,11 @@ impl Build<'_> {
                         return Err(Error::new("ssh does not support source"));
                     }
                     mounts.push(ExecMount::Ssh {
-                        id: if m.id.is_empty() { "default".into() } else { m.id.clone() },
+                        id: if m.id.is_empty() {
+                            "default".into()
+                        } else {
+                            m.id.clone()
+                        },
                         target: (!m.target.is_empty()).then(|| m.target.clone()),
                         optional: !m.required,
                         uid: m.uid.unwrap_or(0),
@@ -130,13 +147,29 @@ impl Build<'_> {
             };
             let selector = {
                 let s = super::dispatch::clean_path(&format!("/{}", m.source));
-                if s == "/" { String::new() } else { s }
+                if s == "/" {
+                    String::new()
+                } else {
+                    s
+                }
             };
             match m.kind {
-                MountType::Tmpfs => mounts.push(ExecMount::Tmpfs { target, size: m.size_limit }),
+                MountType::Tmpfs => mounts.push(ExecMount::Tmpfs {
+                    target,
+                    size: m.size_limit,
+                }),
                 MountType::Cache => {
-                    let id = if m.id.is_empty() { super::dispatch::clean_path(&m.target) } else { m.id.clone() };
-                    let ns = self.opts.build_args.get("BUILDKIT_CACHE_MOUNT_NS").cloned().unwrap_or_default();
+                    let id = if m.id.is_empty() {
+                        super::dispatch::clean_path(&m.target)
+                    } else {
+                        m.id.clone()
+                    };
+                    let ns = self
+                        .opts
+                        .build_args
+                        .get("BUILDKIT_CACHE_MOUNT_NS")
+                        .cloned()
+                        .unwrap_or_default();
                     mounts.push(ExecMount::Cache {
                         target,
                         id: format!("{ns}/{id}"),
@@ -164,9 +197,15 @@ impl Build<'_> {
                 env_for_name.set(e, "****");
             }
         }
-        let shown = self.lexer.raw_quotes_skip_unset().process_word(&custom, &env_for_name).unwrap_or(custom.clone());
+        let shown = self
+            .lexer
+            .raw_quotes_skip_unset()
+            .process_word(&custom, &env_for_name)
+            .unwrap_or(custom.clone());
         let name = self.progress_name(i, &super::dispatch::uppercase_cmd(&shown), &st.platform);
-        let mut meta = llb::OpMeta::named(name).with_description("com.docker.dockerfile.v1.command", &c.original).at(c.span);
+        let mut meta = llb::OpMeta::named(name)
+            .with_description("com.docker.dockerfile.v1.command", &c.original)
+            .at(c.span);
         meta.ignore_cache = self.stages[i].ignore_cache;
 
         let network = match c.network {
@@ -203,14 +242,19 @@ impl Build<'_> {
         let history = format!("RUN {}", run_command_string(&args, &st.build_args, &st.env));
         let st = self.stages[i].st.as_mut().unwrap();
         st.output = Some(out);
-        st.image.commit_history(format!("{history} # buildkit"), true);
+        st.image
+            .commit_history(format!("{history} # buildkit"), true);
         Ok(())
     }
 }
 
 fn basename(p: &str) -> String {
     let c = super::dispatch::clean_path(p);
-    c.rsplit('/').next().filter(|s| !s.is_empty()).unwrap_or("/").to_string()
+    c.rsplit('/')
+        .next()
+        .filter(|s| !s.is_empty())
+        .unwrap_or("/")
+        .to_string()
 }
 
 fn summarize_heredoc(doc: &str) -> String {
@@ -226,10 +270,17 @@ fn summarize_heredoc(doc: &str) -> String {
 }
 
 /// `runCommandString`: `|N K=V ... args`, with the stage's ARGs as the stock frontend records them.
-fn run_command_string(args: &[String], build_args: &[(String, Option<String>)], env: &super::args::EnvList) -> String {
+fn run_command_string(
+    args: &[String],
+    build_args: &[(String, Option<String>)],
+    env: &super::args::EnvList,
+) -> String {
     let mut tmp: Vec<(String, String)> = Vec::new();
     for (k, v) in build_args {
-        let value = env.get(k).map(str::to_string).unwrap_or_else(|| v.clone().unwrap_or_default());
+        let value = env
+            .get(k)
+            .map(str::to_string)
+            .unwrap_or_else(|| v.clone().unwrap_or_default());
         match tmp.iter_mut().find(|(kk, _)| kk == k) {
             Some(slot) => slot.1 = value,
             None => tmp.push((k.clone(), value)),
@@ -247,7 +298,9 @@ fn run_command_string(args: &[String], build_args: &[(String, Option<String>)], 
 
 /// Proxy settings from the standard proxy build args, which the stock frontend passes to
 /// every RUN without putting them in the image or the cache key.
-fn proxy_env(args: &std::collections::BTreeMap<String, String>) -> Option<crate::proto::pb::ProxyEnv> {
+fn proxy_env(
+    args: &std::collections::BTreeMap<String, String>,
+) -> Option<crate::proto::pb::ProxyEnv> {
     let mut p = crate::proto::pb::ProxyEnv::default();
     let mut set = false;
     for (k, v) in args {
@@ -275,7 +328,10 @@ mod tests {
         let args = vec!["/bin/sh".to_string(), "-c".into(), "echo".into()];
         assert_eq!(run_command_string(&args, &[], &env), "/bin/sh -c echo");
         let ba = vec![("A".to_string(), Some("0".to_string())), ("B".into(), None)];
-        assert_eq!(run_command_string(&args, &ba, &env), "|2 A=1 B= /bin/sh -c echo");
+        assert_eq!(
+            run_command_string(&args, &ba, &env),
+            "|2 A=1 B= /bin/sh -c echo"
+        );
     }
 
     #[test]

@@ -48,7 +48,12 @@ pub(super) struct St {
 
 impl St {
     /// A stage's state before its first instruction: the base's output and image config.
-    pub fn new(output: Option<llb::Output>, platform: Platform, image: ImageConfig, base_ref: String) -> St {
+    pub fn new(
+        output: Option<llb::Output>,
+        platform: Platform,
+        image: ImageConfig,
+        base_ref: String,
+    ) -> St {
         St {
             output,
             env: EnvList::default(),
@@ -148,7 +153,12 @@ pub(super) struct Build<'a> {
 }
 
 impl<'a> Build<'a> {
-    pub fn new(text: &'a str, opts: &'a ConvertOpts, target_platform: Platform, implicit_target: bool) -> Result<Self> {
+    pub fn new(
+        text: &'a str,
+        opts: &'a ConvertOpts,
+        target_platform: Platform,
+        implicit_target: bool,
+    ) -> Result<Self> {
         // Errors carry the warnings found before them (see `Error::warnings`).
         let mut found = Vec::new();
         Self::new_collecting(text, opts, target_platform, implicit_target, &mut found)
@@ -163,7 +173,11 @@ impl<'a> Build<'a> {
         found: &mut Vec<Warning>,
     ) -> Result<Self> {
         let df = parser::parse(text)?;
-        let ParsedFile { meta_args, stages, warnings } = instructions::parse(&df).map_err(|e| {
+        let ParsedFile {
+            meta_args,
+            stages,
+            warnings,
+        } = instructions::parse(&df).map_err(|e| {
             let mut all = df.warnings.clone();
             all.extend(e.warnings.iter().cloned());
             Error { warnings: all, ..e }
@@ -179,17 +193,27 @@ impl<'a> Build<'a> {
         all_warnings.extend(super::checks::stage_names(&stages));
         all_warnings.extend(super::checks::command_casing(&stages));
 
-        let target_name = opts
-            .target
-            .clone()
-            .unwrap_or_else(|| stages.last().and_then(|s| s.name.clone()).unwrap_or_default());
-        let defaults = args::default_args(&opts.build_platform, &target_platform, &target_name, &opts.build_args);
+        let target_name = opts.target.clone().unwrap_or_else(|| {
+            stages
+                .last()
+                .and_then(|s| s.name.clone())
+                .unwrap_or_default()
+        });
+        let defaults = args::default_args(
+            &opts.build_platform,
+            &target_platform,
+            &target_name,
+            &opts.build_args,
+        );
         // Base names must stay valid with the global ARGs' defaults alone.
-        let default_globals = args::meta_args(defaults.clone(), &lexer, &meta_args, &BTreeMap::new()).ok();
+        let default_globals =
+            args::meta_args(defaults.clone(), &lexer, &meta_args, &BTreeMap::new()).ok();
         all_warnings.extend(super::checks::default_arg_bases(
             &stages,
             &lexer,
-            default_globals.as_ref().map(|e| e as &dyn crate::expand::Env),
+            default_globals
+                .as_ref()
+                .map(|e| e as &dyn crate::expand::Env),
         ));
         *found = all_warnings.clone();
         let global_args = args::meta_args(defaults, &lexer, &meta_args, &opts.build_args)?;
@@ -199,13 +223,21 @@ impl<'a> Build<'a> {
                 declared_args.push(k.clone());
             }
         }
-        let starts: Vec<(usize, String)> = df.nodes.iter().map(|n| (n.span.start, n.keyword.clone())).collect();
+        let starts: Vec<(usize, String)> = df
+            .nodes
+            .iter()
+            .map(|n| (n.span.start, n.keyword.clone()))
+            .collect();
         *found = all_warnings.clone();
         let dialect = crate::cache::dialect::scan(text, &starts)?;
         all_warnings.extend(super::checks::unknown_tools(&dialect.unknown_tools));
         let hoard_arg = match opts.build_args.get("HOARD") {
-            Some(v) => crate::cache::dialect::parse_settings(v, 0)
-                .map_err(|e| Error::new(format!("--build-arg HOARD: {}", e.message.trim_start_matches("hoard: "))))?,
+            Some(v) => crate::cache::dialect::parse_settings(v, 0).map_err(|e| {
+                Error::new(format!(
+                    "--build-arg HOARD: {}",
+                    e.message.trim_start_matches("hoard: ")
+                ))
+            })?,
             None => Vec::new(),
         };
 
@@ -244,9 +276,10 @@ impl<'a> Build<'a> {
         *found = b.warnings.clone();
         b.target = match &opts.target {
             None => b.stages.len() - 1,
-            Some(t) => *b.by_name.get(&t.to_lowercase()).ok_or_else(|| {
-                Error::new(format!("target stage \"{t}\" could not be found"))
-            })?,
+            Some(t) => *b
+                .by_name
+                .get(&t.to_lowercase())
+                .ok_or_else(|| Error::new(format!("target stage \"{t}\" could not be found")))?,
         };
         // Resolve the sources of every command now that all names are known.
         for i in 0..b.stages.len() {
@@ -265,20 +298,39 @@ impl<'a> Build<'a> {
     }
 
     fn add_stage(&mut self, i: usize, stage: Stage) -> Result<()> {
-        let base = self.lexer.process(&stage.base, &self.global_args).map_err(|e| Error::at(stage.span, e.message))?;
-        self.warnings.extend(super::checks::undefined_from_args(&base.unmatched, &self.declared_args, stage.span));
+        let base = self
+            .lexer
+            .process(&stage.base, &self.global_args)
+            .map_err(|e| Error::at(stage.span, e.message))?;
+        self.warnings.extend(super::checks::undefined_from_args(
+            &base.unmatched,
+            &self.declared_args,
+            stage.span,
+        ));
         let base = base.result;
         if base.is_empty() {
-            return Err(Error::at(stage.span, format!("base name ({}) should not be blank", stage.base)));
+            return Err(Error::at(
+                stage.span,
+                format!("base name ({}) should not be blank", stage.base),
+            ));
         }
         let platform = match &stage.platform {
             None => None,
             Some(p) => {
-                let r = self
-                    .lexer
-                    .process(p, &self.global_args)
-                    .map_err(|e| Error::at(stage.span, format!("failed to process arguments for platform {p}: {}", e.message)))?;
-                self.warnings.extend(super::checks::undefined_from_args(&r.unmatched, &self.declared_args, stage.span));
+                let r = self.lexer.process(p, &self.global_args).map_err(|e| {
+                    Error::at(
+                        stage.span,
+                        format!(
+                            "failed to process arguments for platform {p}: {}",
+                            e.message
+                        ),
+                    )
+                })?;
+                self.warnings.extend(super::checks::undefined_from_args(
+                    &r.unmatched,
+                    &self.declared_args,
+                    stage.span,
+                ));
                 self.warnings.extend(super::checks::platform_flag(
                     p,
                     &r.result,
@@ -290,17 +342,34 @@ impl<'a> Build<'a> {
                 ));
                 let v = r.result;
                 if v.is_empty() {
-                    return Err(Error::at(stage.span, format!("empty platform value from expression {p}")));
+                    return Err(Error::at(
+                        stage.span,
+                        format!("empty platform value from expression {p}"),
+                    ));
                 }
-                Some(Platform::parse(&v).map_err(|e| Error::at(stage.span, format!("failed to parse platform {p}: {}", e.message)))?)
+                Some(Platform::parse(&v).map_err(|e| {
+                    Error::at(
+                        stage.span,
+                        format!("failed to parse platform {p}: {}", e.message),
+                    )
+                })?)
             }
         };
-        let mut base_stage = self.by_name.get(&base.to_lowercase()).copied().filter(|_| self.by_name.contains_key(&base));
+        let mut base_stage = self
+            .by_name
+            .get(&base.to_lowercase())
+            .copied()
+            .filter(|_| self.by_name.contains_key(&base));
         // `--build-context <stage name>=...` replaces the stage: it no longer depends on its base.
         let replaced = match &stage.name {
             Some(name) => {
-                let p = platform.clone().unwrap_or_else(|| self.target_platform.clone());
-                self.opts.named_contexts.lookup(name, &p).map_err(|e| Error::at(stage.span, e.message))?
+                let p = platform
+                    .clone()
+                    .unwrap_or_else(|| self.target_platform.clone());
+                self.opts
+                    .named_contexts
+                    .lookup(name, &p)
+                    .map_err(|e| Error::at(stage.span, e.message))?
             }
             None => None,
         };
@@ -318,7 +387,11 @@ impl<'a> Build<'a> {
             commands: stage
                 .commands
                 .into_iter()
-                .map(|c| Cmd { command: c, sources: Vec::new(), onbuild: false })
+                .map(|c| Cmd {
+                    command: c,
+                    sources: Vec::new(),
+                    onbuild: false,
+                })
                 .collect(),
             deps: BTreeSet::new(),
             unregistered: false,
@@ -350,13 +423,19 @@ impl<'a> Build<'a> {
             return Ok(i);
         }
         if let Ok(n) = from.parse::<usize>() {
-            let registered: Vec<usize> = (0..self.stages.len()).filter(|&i| !self.stages[i].unregistered).collect();
+            let registered: Vec<usize> = (0..self.stages.len())
+                .filter(|&i| !self.stages[i].unregistered)
+                .collect();
             return registered
                 .get(n)
                 .copied()
                 .ok_or_else(|| Error::at(span, format!("invalid stage index {n}")));
         }
-        if let Some(i) = self.stages.iter().position(|s| s.unregistered && s.base_name == from) {
+        if let Some(i) = self
+            .stages
+            .iter()
+            .position(|s| s.unregistered && s.base_name == from)
+        {
             return Ok(i);
         }
         self.stages.push(StageState {
@@ -382,12 +461,20 @@ impl<'a> Build<'a> {
         Ok(self.stages.len() - 1)
     }
 
-    pub(super) fn link_command(&mut self, stage: usize, command: Command, onbuild: bool) -> Result<Cmd> {
+    pub(super) fn link_command(
+        &mut self,
+        stage: usize,
+        command: Command,
+        onbuild: bool,
+    ) -> Result<Cmd> {
         let mut sources = Vec::new();
         match &command {
             Command::Copy(c) => {
                 if let Some(from) = &c.from {
-                    let expanded = self.lexer.process_word(from, &crate::expand::NoEnv).unwrap_or_default();
+                    let expanded = self
+                        .lexer
+                        .process_word(from, &crate::expand::NoEnv)
+                        .unwrap_or_default();
                     if &expanded != from {
                         return Err(Error::at(c.span, "variable expansion is not supported for --from, define a new stage with FROM using ARG from global scope as a workaround"));
                     }
@@ -396,7 +483,8 @@ impl<'a> Build<'a> {
             }
             Command::Run(r) => {
                 for spec in &r.mount_specs {
-                    let from = instructions::mount_from_unexpanded(spec).map_err(|e| Error::at(r.span, e))?;
+                    let from = instructions::mount_from_unexpanded(spec)
+                        .map_err(|e| Error::at(r.span, e))?;
                     match from.filter(|f| !f.is_empty()) {
                         None => sources.push(None),
                         Some(from) => sources.push(Some(self.source_stage(&from, r.span)?)),
@@ -408,16 +496,28 @@ impl<'a> Build<'a> {
         for s in sources.iter().flatten() {
             self.stages[stage].deps.insert(*s);
         }
-        Ok(Cmd { command, sources, onbuild })
+        Ok(Cmd {
+            command,
+            sources,
+            onbuild,
+        })
     }
 
     fn check_cycles(&self) -> Result<()> {
-        fn visit(b: &Build, i: usize, path: &mut Vec<usize>, done: &mut BTreeSet<usize>) -> Result<()> {
+        fn visit(
+            b: &Build,
+            i: usize,
+            path: &mut Vec<usize>,
+            done: &mut BTreeSet<usize>,
+        ) -> Result<()> {
             if done.contains(&i) {
                 return Ok(());
             }
             if path.contains(&i) {
-                return Err(Error::at(b.stages[i].span, "circular dependency detected on stage: ".to_string() + &b.stages[i].stage_name));
+                return Err(Error::at(
+                    b.stages[i].span,
+                    "circular dependency detected on stage: ".to_string() + &b.stages[i].stage_name,
+                ));
             }
             path.push(i);
             for &d in &b.stages[i].deps {
@@ -449,7 +549,10 @@ impl<'a> Build<'a> {
     }
 
     pub(super) fn stage_platform(&self, i: usize) -> Platform {
-        self.stages[i].platform.clone().unwrap_or_else(|| self.target_platform.clone())
+        self.stages[i]
+            .platform
+            .clone()
+            .unwrap_or_else(|| self.target_platform.clone())
     }
 
     /// Resolve base images and ONBUILD triggers until the reachable set is stable; then dispatch.
@@ -466,10 +569,16 @@ impl<'a> Build<'a> {
                     new_deps = true;
                 }
                 let s = &self.stages[i];
-                if s.base_stage.is_some() || s.base_name == "scratch" || s.replaced.is_some() || s.base_context.is_some() {
+                if s.base_stage.is_some()
+                    || s.base_name == "scratch"
+                    || s.replaced.is_some()
+                    || s.base_context.is_some()
+                {
                     continue;
                 }
-                let reference = normalize_reference(&s.base_name).map_err(|e| Error::at(s.span, e.message))?.full();
+                let reference = normalize_reference(&s.base_name)
+                    .map_err(|e| Error::at(s.span, e.message))?
+                    .full();
                 let platform = self.stage_platform(i);
                 let key = (reference.clone(), platform.id());
                 match resolved.images.get(&key) {
@@ -487,8 +596,9 @@ impl<'a> Build<'a> {
                         });
                     }
                     Some(img) if !s.onbuild_done => {
-                        let config = ImageConfig::from_json(&img.config)
-                            .map_err(|e| Error::at(s.span, format!("failed to parse image config: {e}")))?;
+                        let config = ImageConfig::from_json(&img.config).map_err(|e| {
+                            Error::at(s.span, format!("failed to parse image config: {e}"))
+                        })?;
                         if let Some(w) = self.base_platform_check(i, &config) {
                             self.warnings.push(w);
                         }
@@ -535,19 +645,26 @@ impl<'a> Build<'a> {
     /// `InvalidBaseImagePlatform` for a stage's resolved base image (checked once, when the
     /// stock frontend checks it: as the image is resolved, before any stage is dispatched).
     fn base_platform_check(&self, i: usize, image: &ImageConfig) -> Option<Warning> {
-        let is_scratch = image.rootfs.diff_ids.is_empty() && image.history.iter().all(|h| h.empty_layer);
+        let is_scratch =
+            image.rootfs.diff_ids.is_empty() && image.history.iter().all(|h| h.empty_layer);
         if is_scratch {
             return None;
         }
         let mut expected = self.stage_platform(i);
         if self.stages[i].platform.is_none() && self.implicit_target {
             let differs = image.os != expected.os || image.architecture != expected.architecture;
-            let is_build = image.os == self.opts.build_platform.os && image.architecture == self.opts.build_platform.architecture;
+            let is_build = image.os == self.opts.build_platform.os
+                && image.architecture == self.opts.build_platform.architecture;
             if differs && !image.os.is_empty() && is_build {
                 expected = self.opts.build_platform.clone();
             }
         }
-        super::checks::base_platform(&self.stages[i].base_name, &expected, &image.platform(), self.stages[i].span)
+        super::checks::base_platform(
+            &self.stages[i].base_name,
+            &expected,
+            &image.platform(),
+            self.stages[i].span,
+        )
     }
 
     pub(super) fn add_onbuild(&mut self, stage: usize, triggers: &[String]) -> Result<bool> {
@@ -557,11 +674,15 @@ impl<'a> Build<'a> {
         for trigger in triggers {
             let df = parser::parse(trigger).map_err(|e| Error::at(span, e.message))?;
             if df.nodes.len() != 1 {
-                return Err(Error::at(span, "onbuild trigger should be a single expression"));
+                return Err(Error::at(
+                    span,
+                    "onbuild trigger should be a single expression",
+                ));
             }
             let mut node = df.nodes[0].clone();
             node.span = span;
-            let command = instructions::parse_command(&node).map_err(|e| Error::at(span, e.message))?;
+            let command =
+                instructions::parse_command(&node).map_err(|e| Error::at(span, e.message))?;
             let before = self.stages[stage].deps.len();
             let cmd = self.link_command(stage, command, true)?;
             if self.stages[stage].deps.len() != before {
@@ -583,12 +704,17 @@ impl<'a> Build<'a> {
         // Stages a named context replaces are ready as early (the stock frontend marks them
         // dispatched when it loads them, so `--from` may name them before their position).
         for i in 0..self.stages.len() {
-            if (self.stages[i].unregistered || self.stages[i].replaced.is_some()) && reachable.contains(&i) {
+            if (self.stages[i].unregistered || self.stages[i].replaced.is_some())
+                && reachable.contains(&i)
+            {
                 self.init_stage(i, resolved)?;
             }
         }
         for i in 0..self.stages.len() {
-            if !reachable.contains(&i) || self.stages[i].unregistered || self.stages[i].replaced.is_some() {
+            if !reachable.contains(&i)
+                || self.stages[i].unregistered
+                || self.stages[i].replaced.is_some()
+            {
                 continue;
             }
             self.init_stage(i, resolved)?;
@@ -629,7 +755,11 @@ impl<'a> Build<'a> {
                 st.image.os_version = tp.os_version.clone();
             }
         }
-        let hoard_rules: Vec<Warning> = self.plans.iter().flat_map(super::checks::plan_warnings).collect();
+        let hoard_rules: Vec<Warning> = self
+            .plans
+            .iter()
+            .flat_map(super::checks::plan_warnings)
+            .collect();
         self.warnings.extend(hoard_rules);
         let definition = self.marshal(st.output.as_ref());
         let result = PlatformResult {
@@ -641,9 +771,15 @@ impl<'a> Build<'a> {
         };
         if !self.file_requests.is_empty() {
             let ready = self.ready.iter().map(|o| self.marshal(Some(o))).collect();
-            return Ok(BuildOutcome::NeedFiles(std::mem::take(&mut self.file_requests), ready));
+            return Ok(BuildOutcome::NeedFiles(
+                std::mem::take(&mut self.file_requests),
+                ready,
+            ));
         }
-        Ok(BuildOutcome::Done(result, std::mem::take(&mut self.warnings)))
+        Ok(BuildOutcome::Done(
+            result,
+            std::mem::take(&mut self.warnings),
+        ))
     }
 
     /// A copy of stage `i`'s state for reading while an instruction is built: everything but
@@ -661,7 +797,11 @@ impl<'a> Build<'a> {
 
     /// Remember a state that holds no pending step (once per state).
     pub(super) fn add_ready(&mut self, out: llb::Output) {
-        if !self.ready.iter().any(|o| o.digest() == out.digest() && o.index() == out.index()) {
+        if !self
+            .ready
+            .iter()
+            .any(|o| o.digest() == out.digest() && o.index() == out.index())
+        {
             self.ready.push(out);
         }
     }
@@ -685,19 +825,33 @@ impl<'a> Build<'a> {
         let s = &self.stages[i];
         let span = s.span;
         // progress counter: FROM (for images) + RUN/COPY/ADD/WORKDIR
-        let mut total = if s.base_stage.is_none() && s.base_name != "scratch" { 1 } else { 0 };
+        let mut total = if s.base_stage.is_none() && s.base_name != "scratch" {
+            1
+        } else {
+            0
+        };
         total += s
             .commands
             .iter()
-            .filter(|c| matches!(c.command, Command::Run(_) | Command::Copy(_) | Command::Add(_) | Command::Workdir(_)))
+            .filter(|c| {
+                matches!(
+                    c.command,
+                    Command::Run(_) | Command::Copy(_) | Command::Add(_) | Command::Workdir(_)
+                )
+            })
             .count();
         self.stages[i].cmd_total = total;
 
-        let context = self.stages[i].replaced.clone().or_else(|| self.stages[i].base_context.clone());
+        let context = self.stages[i]
+            .replaced
+            .clone()
+            .or_else(|| self.stages[i].base_context.clone());
         if let Some(nc) = context {
             return self.init_context_stage(i, &nc, resolved);
         }
-        let base_replaced = self.stages[i].base_stage.is_some_and(|b| self.stages[b].replaced.is_some());
+        let base_replaced = self.stages[i]
+            .base_stage
+            .is_some_and(|b| self.stages[b].replaced.is_some());
         let st = if let Some(b) = self.stages[i].base_stage {
             let mut st = self.stages[b]
                 .st
@@ -706,12 +860,21 @@ impl<'a> Build<'a> {
             st.image.config.on_build.clear();
             st
         } else if self.stages[i].base_name == "scratch" {
-            St::new(None, platform.clone(), ImageConfig::empty(&platform), "scratch".into())
+            St::new(
+                None,
+                platform.clone(),
+                ImageConfig::empty(&platform),
+                "scratch".into(),
+            )
         } else {
-            let reference = normalize_reference(&self.stages[i].base_name).map_err(|e| Error::at(span, e.message))?;
+            let reference = normalize_reference(&self.stages[i].base_name)
+                .map_err(|e| Error::at(span, e.message))?;
             let img = resolved
-                .images.get(&(reference.full(), platform.id()))
-                .ok_or_else(|| Error::at(span, format!("image {} was not resolved", reference.full())))?;
+                .images
+                .get(&(reference.full(), platform.id()))
+                .ok_or_else(|| {
+                    Error::at(span, format!("image {} was not resolved", reference.full()))
+                })?;
             let mut image = ImageConfig::from_json(&img.config)
                 .map_err(|e| Error::at(span, format!("failed to parse image config: {e}")))?;
             image.created = None;
@@ -722,8 +885,10 @@ impl<'a> Build<'a> {
             let mut platform = platform.clone();
             if self.stages[i].platform.is_none() && self.implicit_target {
                 // autoDetectPlatform: keep the image's own platform if it differs.
-                let differs = image.os != platform.os || image.architecture != platform.architecture;
-                let is_build = image.os == self.opts.build_platform.os && image.architecture == self.opts.build_platform.architecture;
+                let differs =
+                    image.os != platform.os || image.architecture != platform.architecture;
+                let is_build = image.os == self.opts.build_platform.os
+                    && image.architecture == self.opts.build_platform.architecture;
                 if differs && !image.os.is_empty() && is_build {
                     platform = self.opts.build_platform.clone();
                 }
@@ -733,24 +898,32 @@ impl<'a> Build<'a> {
                     let r = normalize_reference(&img.reference).unwrap_or(reference.clone());
                     r.with_digest(d).full()
                 }
-                _ => normalize_reference(&img.reference).map(|r| r.full()).unwrap_or_else(|_| reference.full()),
+                _ => normalize_reference(&img.reference)
+                    .map(|r| r.full())
+                    .unwrap_or_else(|_| reference.full()),
             };
             if name.is_empty() {
                 name = reference.full();
             }
-            let is_scratch = image.rootfs.diff_ids.is_empty() && image.history.iter().all(|h| h.empty_layer);
+            let is_scratch =
+                image.rootfs.diff_ids.is_empty() && image.history.iter().all(|h| h.empty_layer);
             let output = if is_scratch {
                 None
             } else {
                 let label = self.progress_name(i, &format!("FROM {name}"), &platform);
-                Some(self.graph.image(
-                    &name,
-                    &platform,
-                    self.opts.image_resolve_mode.as_deref(),
-                    llb::OpMeta::named(label)
-                        .with_description("com.docker.dockerfile.v1.command", &self.stages[i].original)
-                        .at(span),
-                ))
+                Some(
+                    self.graph.image(
+                        &name,
+                        &platform,
+                        self.opts.image_resolve_mode.as_deref(),
+                        llb::OpMeta::named(label)
+                            .with_description(
+                                "com.docker.dockerfile.v1.command",
+                                &self.stages[i].original,
+                            )
+                            .at(span),
+                    ),
+                )
             };
             St::new(output, platform, image, reference.full())
         };
@@ -766,7 +939,10 @@ impl<'a> Build<'a> {
     pub(super) fn finish_init(&mut self, i: usize, mut st: St, base_replaced: bool) -> Result<()> {
         let span = self.stages[i].span;
         if st.image.env("PATH").is_none() && st.platform.os != "windows" {
-            st.image.config.env.push(format!("PATH={}", crate::image::default_path_env(&st.platform.os)));
+            st.image.config.env.push(format!(
+                "PATH={}",
+                crate::image::default_path_env(&st.platform.os)
+            ));
         }
         // A stage built on a replaced stage takes its settings from that image's config, as
         // the stock frontend re-applies every base config.
@@ -778,7 +954,8 @@ impl<'a> Build<'a> {
             }
             let wd = st.image.config.working_dir.clone();
             if !wd.is_empty() {
-                st.dir = super::dispatch::normalize_workdir(&st.dir, &wd).map_err(|e| e.or_at(span))?;
+                st.dir =
+                    super::dispatch::normalize_workdir(&st.dir, &wd).map_err(|e| e.or_at(span))?;
             }
             st.user = st.image.config.user.clone();
         }

@@ -45,8 +45,12 @@ pub mod llb {
 
 /// The gateway caps an old daemon that sends no list is assumed to have (frozen in BuildKit's
 /// `grpcclient.defaultCaps`).
-pub const DEFAULT_GATEWAY_CAPS: &[&str] =
-    &[gw::SOLVE_BASE, gw::SOLVE_INLINE_RETURN, gw::RESOLVE_IMAGE, gw::READ_FILE];
+pub const DEFAULT_GATEWAY_CAPS: &[&str] = &[
+    gw::SOLVE_BASE,
+    gw::SOLVE_INLINE_RETURN,
+    gw::RESOLVE_IMAGE,
+    gw::READ_FILE,
+];
 
 /// The LLB caps assumed when the daemon sends no list (frozen in `grpcclient.defaultLLBCaps`).
 pub const DEFAULT_LLB_CAPS: &[&str] = &[
@@ -83,8 +87,12 @@ pub const DEFAULT_LLB_CAPS: &[&str] = &[
 ];
 
 /// Gateway caps without which this frontend cannot work at all.
-pub const REQUIRED_GATEWAY_CAPS: &[&str] =
-    &[gw::SOLVE_BASE, gw::RESOLVE_IMAGE, gw::READ_FILE, gw::RETURN_RESULT];
+pub const REQUIRED_GATEWAY_CAPS: &[&str] = &[
+    gw::SOLVE_BASE,
+    gw::RESOLVE_IMAGE,
+    gw::READ_FILE,
+    gw::RETURN_RESULT,
+];
 
 /// LLB caps without which this frontend cannot work at all.
 pub const REQUIRED_LLB_CAPS: &[&str] = &[llb::FILE_BASE, llb::SOURCE_LOCAL];
@@ -122,7 +130,9 @@ impl CapSet {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        CapSet { enabled: ids.into_iter().map(Into::into).collect() }
+        CapSet {
+            enabled: ids.into_iter().map(Into::into).collect(),
+        }
     }
 
     pub fn supports(&self, id: &str) -> bool {
@@ -184,7 +194,11 @@ mod tests {
     #[test]
     fn only_enabled_caps_count() {
         let s = CapSet::from_ping(
-            vec![("mergeop", false), ("exec.meta.cdi", true), ("diffop", false)],
+            vec![
+                ("mergeop", false),
+                ("exec.meta.cdi", true),
+                ("diffop", false),
+            ],
             DEFAULT_LLB_CAPS,
         );
         assert!(s.supports("exec.meta.cdi"));
@@ -198,7 +212,12 @@ mod tests {
         let g = CapSet::from_ping(Vec::<(String, bool)>::new(), DEFAULT_GATEWAY_CAPS);
         assert_eq!(
             g.ids().iter().map(String::as_str).collect::<Vec<_>>(),
-            ["readfile", "resolveimage", "solve.base", "solve.inlinereturn"]
+            [
+                "readfile",
+                "resolveimage",
+                "solve.base",
+                "solve.inlinereturn"
+            ]
         );
         let l = CapSet::from_ping(Vec::<(String, bool)>::new(), DEFAULT_LLB_CAPS);
         assert_eq!(l.len(), DEFAULT_LLB_CAPS.len());

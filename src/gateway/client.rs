@@ -65,13 +65,25 @@ pub fn pb_platform(p: &Platform) -> pb::Platform {
 
 /// `pb.Range` for a 1-based inclusive line span.
 pub fn pb_range(span: Span) -> pb::Range {
-    let line = |l: usize| Some(pb::Position { line: l as i32, character: 0 });
-    pb::Range { start: line(span.start), end: line(span.end.max(span.start)) }
+    let line = |l: usize| {
+        Some(pb::Position {
+            line: l as i32,
+            character: 0,
+        })
+    };
+    pb::Range {
+        start: line(span.start),
+        end: line(span.end.max(span.start)),
+    }
 }
 
 /// The cap sets from a Ping response: enabled caps only, frozen defaults for missing lists.
 pub fn caps_from_pong(pong: &gw::PongResponse) -> Caps {
-    let list = |l: &[ApiCap]| l.iter().map(|c| (c.id.clone(), c.enabled)).collect::<Vec<_>>();
+    let list = |l: &[ApiCap]| {
+        l.iter()
+            .map(|c| (c.id.clone(), c.enabled))
+            .collect::<Vec<_>>()
+    };
     Caps {
         gateway: CapSet::from_ping(list(&pong.frontend_api_caps), caps::DEFAULT_GATEWAY_CAPS),
         llb: CapSet::from_ping(list(&pong.llb_caps), caps::DEFAULT_LLB_CAPS),
@@ -115,9 +127,9 @@ impl Gateway {
 
     /// Connect over stdin/stdout and Ping.
     pub async fn connect_stdio() -> Result<Gateway, GatewayError> {
-        let ch = transport::connect_stdio()
-            .await
-            .map_err(|e| GatewayError::Transport(format!("connecting to buildkitd over stdio: {e}")))?;
+        let ch = transport::connect_stdio().await.map_err(|e| {
+            GatewayError::Transport(format!("connecting to buildkitd over stdio: {e}"))
+        })?;
         let mut g = Gateway::new(ch);
         g.ping().await?;
         Ok(g)
@@ -136,8 +148,14 @@ impl Gateway {
         let mut client = self.c();
         let fut = client.ping(gw::PingRequest {});
         let pong = match tokio::time::timeout(PING_TIMEOUT, fut).await {
-            Ok(r) => r.map_err(|s| GatewayError::rpc("failed to ping buildkitd", s))?.into_inner(),
-            Err(_) => return Err(GatewayError::Transport("timed out pinging buildkitd".into())),
+            Ok(r) => r
+                .map_err(|s| GatewayError::rpc("failed to ping buildkitd", s))?
+                .into_inner(),
+            Err(_) => {
+                return Err(GatewayError::Transport(
+                    "timed out pinging buildkitd".into(),
+                ))
+            }
         };
         self.caps = caps_from_pong(&pong);
         Ok(self.caps.clone())
@@ -156,12 +174,20 @@ impl Gateway {
             allow_result_array_ref: self.caps.gateway.supports(caps::gw::PROTO_REF_ARRAY),
             cache_imports: cache_imports
                 .iter()
-                .map(|c| gw::CacheOptionsEntry { r#type: c.kind.clone(), attrs: c.attrs.clone() })
+                .map(|c| gw::CacheOptionsEntry {
+                    r#type: c.kind.clone(),
+                    attrs: c.attrs.clone(),
+                })
                 .collect(),
             evaluate: evaluate && self.caps.gateway.supports(caps::gw::GATEWAY_SOLVE_EVALUATE),
             ..Default::default()
         };
-        let resp = self.c().solve(req).await.map_err(|s| GatewayError::rpc("", s))?.into_inner();
+        let resp = self
+            .c()
+            .solve(req)
+            .await
+            .map_err(|s| GatewayError::rpc("", s))?
+            .into_inner();
         ref_id_from_solve(&resp)
     }
 
@@ -178,12 +204,18 @@ impl Gateway {
             range: range.map(|(offset, length)| gw::FileRange { offset, length }),
             mount_index: 0,
         };
-        let resp = self.c().read_file(req).await.map_err(|s| GatewayError::rpc("", s))?;
+        let resp = self
+            .c()
+            .read_file(req)
+            .await
+            .map_err(|s| GatewayError::rpc("", s))?;
         Ok(resp.into_inner().data)
     }
 
     /// The frontend inputs the build was given (`buildx bake` passes a `target:` context so).
-    pub async fn inputs(&self) -> Result<std::collections::BTreeMap<String, pb::Definition>, GatewayError> {
+    pub async fn inputs(
+        &self,
+    ) -> Result<std::collections::BTreeMap<String, pb::Definition>, GatewayError> {
         let resp = self
             .c()
             .inputs(gw::InputsRequest {})
@@ -194,8 +226,16 @@ impl Gateway {
 
     /// Stat a path in a solved ref (cap `statfile`).
     pub async fn stat_file(&self, ref_id: &str, path: &str) -> Result<Option<Stat>, GatewayError> {
-        let req = gw::StatFileRequest { r#ref: ref_id.to_string(), path: path.to_string(), mount_index: 0 };
-        let resp = self.c().stat_file(req).await.map_err(|s| GatewayError::rpc("", s))?;
+        let req = gw::StatFileRequest {
+            r#ref: ref_id.to_string(),
+            path: path.to_string(),
+            mount_index: 0,
+        };
+        let resp = self
+            .c()
+            .stat_file(req)
+            .await
+            .map_err(|s| GatewayError::rpc("", s))?;
         Ok(resp.into_inner().stat)
     }
 
@@ -212,7 +252,11 @@ impl Gateway {
             include_pattern: include_pattern.to_string(),
             mount_index: 0,
         };
-        let resp = self.c().read_dir(req).await.map_err(|s| GatewayError::rpc("", s))?;
+        let resp = self
+            .c()
+            .read_dir(req)
+            .await
+            .map_err(|s| GatewayError::rpc("", s))?;
         Ok(resp.into_inner().entries)
     }
 
@@ -231,12 +275,19 @@ impl Gateway {
             // An OCI layout image is named `oci-layout://` with the client store's ids, and
             // carries no resolve mode (as the stock gateway client sends it).
             let (identifier, attrs, resolve_mode) = match oci {
-                None => (format!("docker-image://{reference}"), Default::default(), mode.as_str().to_string()),
+                None => (
+                    format!("docker-image://{reference}"),
+                    Default::default(),
+                    mode.as_str().to_string(),
+                ),
                 Some(o) => (
                     format!("oci-layout://{reference}"),
-                    [("oci.session".to_string(), o.session_id.clone()), ("oci.store".to_string(), o.store_id.clone())]
-                        .into_iter()
-                        .collect(),
+                    [
+                        ("oci.session".to_string(), o.session_id.clone()),
+                        ("oci.store".to_string(), o.store_id.clone()),
+                    ]
+                    .into_iter()
+                    .collect(),
                     String::new(),
                 ),
             };
@@ -263,7 +314,9 @@ impl Gateway {
                 .source
                 .map(|s| s.identifier)
                 .and_then(|id| {
-                    id.strip_prefix("docker-image://").or_else(|| id.strip_prefix("oci-layout://")).map(str::to_string)
+                    id.strip_prefix("docker-image://")
+                        .or_else(|| id.strip_prefix("oci-layout://"))
+                        .map(str::to_string)
                 })
                 .filter(|r| !r.is_empty())
                 .unwrap_or_else(|| reference.to_string());
@@ -276,7 +329,11 @@ impl Gateway {
         let req = gw::ResolveImageConfigRequest {
             r#ref: reference.to_string(),
             platform,
-            resolve_mode: if oci.is_some() { String::new() } else { mode.as_str().to_string() },
+            resolve_mode: if oci.is_some() {
+                String::new()
+            } else {
+                mode.as_str().to_string()
+            },
             log_name: log_name.to_string(),
             resolver_type: if oci.is_some() { 1 } else { 0 },
             session_id: oci.map(|o| o.session_id.clone()).unwrap_or_default(),
@@ -292,7 +349,11 @@ impl Gateway {
         Ok(ResolvedConfig {
             digest: Some(resp.digest).filter(|d| !d.is_empty()),
             config: resp.config,
-            reference: if resp.r#ref.is_empty() { reference.to_string() } else { resp.r#ref },
+            reference: if resp.r#ref.is_empty() {
+                reference.to_string()
+            } else {
+                resp.r#ref
+            },
         })
     }
 
@@ -311,21 +372,36 @@ impl Gateway {
             info: w.source_info,
             ranges: w.ranges,
         };
-        self.c().warn(req).await.map_err(|s| GatewayError::rpc("", s))?;
+        self.c()
+            .warn(req)
+            .await
+            .map_err(|s| GatewayError::rpc("", s))?;
         Ok(())
     }
 
     /// Return a successful result. The process should exit right after.
     pub async fn return_result(&self, result: gw::Result) -> Result<(), GatewayError> {
-        let req = gw::ReturnRequest { result: Some(result), error: None };
-        self.c().r#return(req).await.map_err(|s| GatewayError::rpc("failed to return", s))?;
+        let req = gw::ReturnRequest {
+            result: Some(result),
+            error: None,
+        };
+        self.c()
+            .r#return(req)
+            .await
+            .map_err(|s| GatewayError::rpc("failed to return", s))?;
         Ok(())
     }
 
     /// Return an error. The process should exit right after.
     pub async fn return_error(&self, status: Status) -> Result<(), GatewayError> {
-        let req = gw::ReturnRequest { result: None, error: Some(status) };
-        self.c().r#return(req).await.map_err(|s| GatewayError::rpc("failed to return", s))?;
+        let req = gw::ReturnRequest {
+            result: None,
+            error: Some(status),
+        };
+        self.c()
+            .r#return(req)
+            .await
+            .map_err(|s| GatewayError::rpc("failed to return", s))?;
         Ok(())
     }
 }
@@ -335,7 +411,11 @@ mod tests {
     use super::*;
 
     fn cap(id: &str, enabled: bool) -> ApiCap {
-        ApiCap { id: id.into(), enabled, ..Default::default() }
+        ApiCap {
+            id: id.into(),
+            enabled,
+            ..Default::default()
+        }
     }
 
     #[test]
@@ -363,11 +443,20 @@ mod tests {
         use gw::result::Result as R;
         let mk = |r: Option<R>| gw::SolveResponse {
             r#ref: "legacy".into(),
-            result: Some(gw::Result { result: r, ..Default::default() }),
+            result: Some(gw::Result {
+                result: r,
+                ..Default::default()
+            }),
         };
-        let new = mk(Some(R::Ref(gw::Ref { id: "abc".into(), def: None })));
+        let new = mk(Some(R::Ref(gw::Ref {
+            id: "abc".into(),
+            def: None,
+        })));
         assert_eq!(ref_id_from_solve(&new).unwrap(), "abc");
-        assert_eq!(ref_id_from_solve(&mk(Some(R::RefDeprecated("old".into())))).unwrap(), "old");
+        assert_eq!(
+            ref_id_from_solve(&mk(Some(R::RefDeprecated("old".into())))).unwrap(),
+            "old"
+        );
         assert_eq!(ref_id_from_solve(&mk(None)).unwrap(), "legacy");
         assert!(ref_id_from_solve(&mk(Some(R::Refs(Default::default())))).is_err());
     }
@@ -378,6 +467,9 @@ mod tests {
         assert_eq!(r.start.unwrap().line, 3);
         assert_eq!(r.end.unwrap().line, 5);
         let p = pb_platform(&Platform::new("linux", "arm", "v7"));
-        assert_eq!((p.os.as_str(), p.architecture.as_str(), p.variant.as_str()), ("linux", "arm", "v7"));
+        assert_eq!(
+            (p.os.as_str(), p.architecture.as_str(), p.variant.as_str()),
+            ("linux", "arm", "v7")
+        );
     }
 }

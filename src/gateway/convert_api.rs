@@ -31,7 +31,9 @@ pub(crate) fn convert_opts(req: &ConvertRequest) -> crate::convert::ConvertOpts 
     let o = &req.opts;
     let mut build_args = o.build_args.clone();
     if let Some(ns) = &o.cache_mount_ns {
-        build_args.entry("BUILDKIT_CACHE_MOUNT_NS".into()).or_insert_with(|| ns.clone());
+        build_args
+            .entry("BUILDKIT_CACHE_MOUNT_NS".into())
+            .or_insert_with(|| ns.clone());
     }
     crate::convert::ConvertOpts {
         filename: o.filename.clone(),
@@ -51,7 +53,11 @@ pub(crate) fn convert_opts(req: &ConvertRequest) -> crate::convert::ConvertOpts 
         context_key: o.context_key.clone(),
         dockerignore: req.dockerignore.clone(),
         llb_caps: req.llb_caps.clone(),
-        extra_hosts: o.add_hosts.iter().map(|h| (h.host.clone(), h.ip.clone())).collect(),
+        extra_hosts: o
+            .add_hosts
+            .iter()
+            .map(|h| (h.host.clone(), h.ip.clone()))
+            .collect(),
         hostname: o.hostname.clone().filter(|h| !h.is_empty()),
         shm_size: (o.shm_size > 0).then_some(o.shm_size),
         force_network: match o.force_network_mode {
@@ -66,7 +72,12 @@ pub(crate) fn convert_opts(req: &ConvertRequest) -> crate::convert::ConvertOpts 
             shared_keys: o
                 .raw
                 .iter()
-                .filter_map(|(k, v)| Some((k.strip_prefix("sharedkey:localdir:")?.to_string(), v.clone())))
+                .filter_map(|(k, v)| {
+                    Some((
+                        k.strip_prefix("sharedkey:localdir:")?.to_string(),
+                        v.clone(),
+                    ))
+                })
                 .collect(),
             session_id: o.session_id.clone(),
             local_sessions: o.local_session_ids.clone(),
@@ -74,7 +85,9 @@ pub(crate) fn convert_opts(req: &ConvertRequest) -> crate::convert::ConvertOpts 
             input_metadata: o
                 .raw
                 .iter()
-                .filter_map(|(k, v)| Some((k.strip_prefix("input-metadata:")?.to_string(), v.clone())))
+                .filter_map(|(k, v)| {
+                    Some((k.strip_prefix("input-metadata:")?.to_string(), v.clone()))
+                })
                 .collect(),
         },
         ci: req.ci.clone(),
@@ -89,14 +102,23 @@ mod tests {
     fn named_contexts_reach_the_converter() {
         let env = [
             ("BUILDKIT_FRONTEND_OPT_0", "context:src=local:src"),
-            ("BUILDKIT_FRONTEND_OPT_1", "sharedkey:localdir:src=dir:node1"),
+            (
+                "BUILDKIT_FRONTEND_OPT_1",
+                "sharedkey:localdir:src=dir:node1",
+            ),
             ("BUILDKIT_FRONTEND_OPT_2", "local-sessionid:src=other"),
             ("BUILDKIT_FRONTEND_OPT_3", "context:dep=input:k1"),
-            ("BUILDKIT_FRONTEND_OPT_4", r#"input-metadata:k1={"containerimage.config":"e30="}"#),
+            (
+                "BUILDKIT_FRONTEND_OPT_4",
+                r#"input-metadata:k1={"containerimage.config":"e30="}"#,
+            ),
             ("BUILDKIT_SESSION_ID", "sess"),
         ];
         let opts = BuildOpts::from_env(env).unwrap();
-        let mut req = ConvertRequest { opts, ..Default::default() };
+        let mut req = ConvertRequest {
+            opts,
+            ..Default::default()
+        };
         req.inputs.insert("k1".into(), pb::Definition::default());
         let named = convert_opts(&req).named_contexts;
         assert_eq!(named.values["src"], "local:src");
@@ -104,7 +126,10 @@ mod tests {
         assert_eq!(named.shared_keys["src"], "dir:node1");
         assert_eq!(named.local_sessions["src"], "other");
         assert_eq!(named.session_id, "sess");
-        assert_eq!(named.input_metadata["k1"], r#"{"containerimage.config":"e30="}"#);
+        assert_eq!(
+            named.input_metadata["k1"],
+            r#"{"containerimage.config":"e30="}"#
+        );
         assert!(named.inputs.contains_key("k1"));
     }
 }

@@ -40,7 +40,11 @@ pub struct SourceFile {
 
 impl SourceFile {
     pub fn dockerfile(filename: &str, data: &[u8]) -> SourceFile {
-        SourceFile { filename: filename.to_string(), data: data.to_vec(), language: "Dockerfile".into() }
+        SourceFile {
+            filename: filename.to_string(),
+            data: data.to_vec(),
+            language: "Dockerfile".into(),
+        }
     }
 
     /// `pb.SourceInfo` JSON (Go field order: filename, data, definition, language; omitempty).
@@ -52,7 +56,9 @@ impl SourceFile {
         if !self.data.is_empty() {
             m.insert(
                 "data".into(),
-                base64::engine::general_purpose::STANDARD.encode(&self.data).into(),
+                base64::engine::general_purpose::STANDARD
+                    .encode(&self.data)
+                    .into(),
             );
         }
         if !self.language.is_empty() {
@@ -73,19 +79,29 @@ pub fn source_detail_json(src: &SourceFile, spans: &[Span]) -> Vec<u8> {
     let mut m = Map::new();
     m.insert("info".into(), src.info_json());
     if !spans.is_empty() {
-        m.insert("ranges".into(), Value::Array(spans.iter().copied().map(range_json).collect()));
+        m.insert(
+            "ranges".into(),
+            Value::Array(spans.iter().copied().map(range_json).collect()),
+        );
     }
     serde_json::to_vec(&Value::Object(m)).expect("json")
 }
 
 /// The `Any` detail for a Source error.
 pub fn source_detail(src: &SourceFile, spans: &[Span]) -> Any {
-    Any { type_url: TYPE_URL_SOURCE.into(), value: source_detail_json(src, spans) }
+    Any {
+        type_url: TYPE_URL_SOURCE.into(),
+        value: source_detail_json(src, spans),
+    }
 }
 
 /// A plain status without details.
 pub fn plain_status(code: i32, message: impl Into<String>) -> Status {
-    Status { code, message: message.into(), details: Vec::new() }
+    Status {
+        code,
+        message: message.into(),
+        details: Vec::new(),
+    }
 }
 
 /// Status for a frontend (parse/convert) error: code 2 and, when the error has a span and the
@@ -135,7 +151,11 @@ pub enum GatewayError {
     Frontend(Error),
     /// An RPC to the daemon failed; `status` is kept whole so its details can be forwarded.
     /// `span` locates the instruction that caused it (e.g. the `FROM` of a failed resolve).
-    Rpc { context: String, status: tonic::Status, span: Option<Span> },
+    Rpc {
+        context: String,
+        status: tonic::Status,
+        span: Option<Span>,
+    },
     /// A result that is already a `google.rpc.Status` (e.g. an unsupported subrequest).
     Status(Status),
     /// The connection itself failed (nothing can be returned to the daemon).
@@ -144,12 +164,24 @@ pub enum GatewayError {
 
 impl GatewayError {
     pub fn rpc(context: impl Into<String>, status: tonic::Status) -> GatewayError {
-        GatewayError::Rpc { context: context.into(), status, span: None }
+        GatewayError::Rpc {
+            context: context.into(),
+            status,
+            span: None,
+        }
     }
 
     /// An RPC error caused by the instruction at `span`.
-    pub fn rpc_at(span: Option<Span>, context: impl Into<String>, status: tonic::Status) -> GatewayError {
-        GatewayError::Rpc { context: context.into(), status, span }
+    pub fn rpc_at(
+        span: Option<Span>,
+        context: impl Into<String>,
+        status: tonic::Status,
+    ) -> GatewayError {
+        GatewayError::Rpc {
+            context: context.into(),
+            status,
+            span,
+        }
     }
 
     /// The status to put in `Return.error`. `src` is the Dockerfile, when it was read.
@@ -159,7 +191,11 @@ impl GatewayError {
     pub fn to_status(&self, src: Option<&SourceFile>) -> Status {
         match self {
             GatewayError::Frontend(e) => frontend_error_status(e, src),
-            GatewayError::Rpc { context, status, span } => {
+            GatewayError::Rpc {
+                context,
+                status,
+                span,
+            } => {
                 let mut st = forwarded_status(status);
                 if !context.is_empty() {
                     st.message = format!("{context}: {}", st.message);
@@ -181,7 +217,9 @@ impl std::fmt::Display for GatewayError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             GatewayError::Frontend(e) => write!(f, "{}", e.message),
-            GatewayError::Rpc { context, status, .. } => {
+            GatewayError::Rpc {
+                context, status, ..
+            } => {
                 write!(f, "{context}: {:?}: {}", status.code(), status.message())
             }
             GatewayError::Status(st) => write!(f, "{} (code {})", st.message, st.code),
@@ -211,24 +249,36 @@ mod tests {
             r#"{"info":{"filename":"Dockerfile","data":"RlJPTSBhClJVTiB4Cg==","language":"Dockerfile"},"ranges":[{"start":{"line":2},"end":{"line":2}}]}"#
         );
         let v = source_detail_json(&src, &[Span::new(1, 3)]);
-        assert!(String::from_utf8(v).unwrap().ends_with(r#""ranges":[{"start":{"line":1},"end":{"line":3}}]}"#));
+        assert!(String::from_utf8(v)
+            .unwrap()
+            .ends_with(r#""ranges":[{"start":{"line":1},"end":{"line":3}}]}"#));
     }
 
     #[test]
     fn frontend_error_has_code_2_and_source_detail() {
         let src = SourceFile::dockerfile("sub/Dockerfile", b"FROM a\nBOGUS\n");
-        let st = frontend_error_status(&Error::at(Span::line(2), "unknown instruction: BOGUS"), Some(&src));
+        let st = frontend_error_status(
+            &Error::at(Span::line(2), "unknown instruction: BOGUS"),
+            Some(&src),
+        );
         assert_eq!(st.code, 2);
         assert_eq!(st.message, "unknown instruction: BOGUS");
         assert_eq!(st.details.len(), 1);
-        assert_eq!(st.details[0].type_url, "github.com/moby/buildkit/errdefs.Source+json");
+        assert_eq!(
+            st.details[0].type_url,
+            "github.com/moby/buildkit/errdefs.Source+json"
+        );
         let v: Value = serde_json::from_slice(&st.details[0].value).unwrap();
         assert_eq!(v["info"]["filename"], "sub/Dockerfile");
         assert_eq!(v["ranges"][0]["start"]["line"], 2);
 
         // No span, or no file: no detail.
-        assert!(frontend_error_status(&Error::new("x"), Some(&src)).details.is_empty());
-        assert!(frontend_error_status(&Error::at(Span::line(1), "x"), None).details.is_empty());
+        assert!(frontend_error_status(&Error::new("x"), Some(&src))
+            .details
+            .is_empty());
+        assert!(frontend_error_status(&Error::at(Span::line(1), "x"), None)
+            .details
+            .is_empty());
     }
 
     #[test]
@@ -236,7 +286,10 @@ mod tests {
         let st = unsupported_subrequest_status("frontend.bogus");
         assert_eq!(st.code, 12);
         assert_eq!(st.message, "unsupported request frontend.bogus");
-        assert_eq!(st.details[0].type_url, "github.com/moby/buildkit/errdefs.Subrequest+json");
+        assert_eq!(
+            st.details[0].type_url,
+            "github.com/moby/buildkit/errdefs.Subrequest+json"
+        );
         assert_eq!(st.details[0].value, br#"{"name":"frontend.bogus"}"#);
     }
 
@@ -244,10 +297,17 @@ mod tests {
     fn daemon_status_is_forwarded_unchanged() {
         let inner = Status {
             code: 2,
-            message: "process \"/bin/sh -c false\" did not complete successfully: exit code: 1".into(),
+            message: "process \"/bin/sh -c false\" did not complete successfully: exit code: 1"
+                .into(),
             details: vec![
-                Any { type_url: "github.com/moby/buildkit/stack.Stack+json".into(), value: b"{}".to_vec() },
-                Any { type_url: "github.com/moby/buildkit/errdefs.Vertex+json".into(), value: br#"{"digest":"sha256:ab"}"#.to_vec() },
+                Any {
+                    type_url: "github.com/moby/buildkit/stack.Stack+json".into(),
+                    value: b"{}".to_vec(),
+                },
+                Any {
+                    type_url: "github.com/moby/buildkit/errdefs.Vertex+json".into(),
+                    value: br#"{"digest":"sha256:ab"}"#.to_vec(),
+                },
             ],
         };
         let ts = tonic::Status::with_details(
@@ -275,8 +335,13 @@ mod tests {
         assert_eq!(st.details.len(), 1);
         assert_eq!(st.details[0].type_url, TYPE_URL_SOURCE);
 
-        let inner = Status { code: 2, message: "m".into(), details: vec![source_detail(&src, &[Span::line(1)])] };
-        let ts = tonic::Status::with_details(tonic::Code::Unknown, "m", inner.encode_to_vec().into());
+        let inner = Status {
+            code: 2,
+            message: "m".into(),
+            details: vec![source_detail(&src, &[Span::line(1)])],
+        };
+        let ts =
+            tonic::Status::with_details(tonic::Code::Unknown, "m", inner.encode_to_vec().into());
         let st = GatewayError::rpc_at(Some(Span::line(1)), "", ts).to_status(Some(&src));
         assert_eq!(st, inner);
     }
@@ -284,8 +349,12 @@ mod tests {
     #[test]
     fn daemon_status_without_details_is_rebuilt() {
         let ts = tonic::Status::new(tonic::Code::NotFound, "open Dockerfile: no such file");
-        assert_eq!(forwarded_status(&ts), plain_status(5, "open Dockerfile: no such file"));
-        let ts = tonic::Status::with_details(tonic::Code::Internal, "m", b"\xff\xff".to_vec().into());
+        assert_eq!(
+            forwarded_status(&ts),
+            plain_status(5, "open Dockerfile: no such file")
+        );
+        let ts =
+            tonic::Status::with_details(tonic::Code::Internal, "m", b"\xff\xff".to_vec().into());
         assert_eq!(forwarded_status(&ts), plain_status(13, "m"));
     }
 }

@@ -23,12 +23,12 @@ use super::client::{pb_range, Gateway, WarnMessage};
 use super::convert_api::{convert_opts, ConvertRequest};
 use super::errors::{unsupported_subrequest_status, GatewayError, SourceFile};
 use super::explain::{self, REQUEST_EJECT, REQUEST_EXPLAIN};
-use super::resolver::{Files, GatewayResolver};
-use crate::convert::rounds::{self, Converted};
 use super::local::{parse_dockerignore, LocalFiles};
 use super::opts::{BuildOpts, DOCKERIGNORE_NAME};
+use super::resolver::{Files, GatewayResolver};
 use super::result::{build_result, PlatformOutput};
 use super::subrequests::{self, REQUEST_DESCRIBE, REQUEST_LINT, REQUEST_OUTLINE, REQUEST_TARGETS};
+use crate::convert::rounds::{self, Converted};
 
 /// Frontend-image caps (`moby.buildkit.frontend.*`) this frontend can honour when a client
 /// requests them through the `frontend.caps` opt.
@@ -84,7 +84,10 @@ static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new
 /// on stderr (buildkitd's log), to see where a build's frontend time goes.
 pub(super) fn trace(opts: &BuildOpts, what: &str) {
     if opts.build_args.get("HOARD_TRACE").is_some_and(|v| v == "1") {
-        let ms = START.get().map(|t| t.elapsed().as_secs_f64() * 1000.0).unwrap_or_default();
+        let ms = START
+            .get()
+            .map(|t| t.elapsed().as_secs_f64() * 1000.0)
+            .unwrap_or_default();
         eprintln!("hoard: trace {ms:8.1} ms {what}");
     }
 }
@@ -107,7 +110,10 @@ pub fn check_frontend_caps(requested: &[String]) -> Result<(), Error> {
 /// `BUILDKIT_DOCKERFILE_CHECK` build arg, else the Dockerfile's `# check=` directive.
 fn check_config(opts: &BuildOpts, text: &str) -> Result<crate::lint::CheckConfig, Error> {
     let directive = crate::parser::find_hash_directive("check", text).map(|d| d.cmdline);
-    let arg = opts.build_args.get("BUILDKIT_DOCKERFILE_CHECK").map(String::as_str);
+    let arg = opts
+        .build_args
+        .get("BUILDKIT_DOCKERFILE_CHECK")
+        .map(String::as_str);
     crate::lint::CheckConfig::for_build(directive.as_deref(), arg)
 }
 
@@ -148,21 +154,30 @@ pub fn dockerignore_local(opts: &BuildOpts) -> LocalFiles {
 /// Whether the build context is a remote URL (git / http), which has no local `.dockerignore`.
 fn remote_context(opts: &BuildOpts) -> bool {
     opts.context_source.as_deref().is_some_and(|v| {
-        v.starts_with("http://") || v.starts_with("https://") || v.starts_with("git@")
-            || v.starts_with("git://") || v.starts_with("ssh://")
+        v.starts_with("http://")
+            || v.starts_with("https://")
+            || v.starts_with("git@")
+            || v.starts_with("git://")
+            || v.starts_with("ssh://")
     })
 }
 
 /// Solve the Dockerfile local and read the Dockerfile (lowercase fallback) and its
 /// `<filename>.dockerignore`.
-pub async fn load_dockerfile(gw: &Gateway, opts: &BuildOpts) -> Result<LoadedDockerfile, GatewayError> {
+pub async fn load_dockerfile(
+    gw: &Gateway,
+    opts: &BuildOpts,
+) -> Result<LoadedDockerfile, GatewayError> {
     let (definition, vertex_digest) = dockerfile_local(opts).definition(&gw.caps().llb);
     let ref_id = gw
         .solve(definition.clone(), &[], false)
         .await
         .map_err(|e| with_context(e, "failed to resolve dockerfile"))?;
     let ignore_name = opts.dockerfile_dockerignore();
-    let (main, ignore) = tokio::join!(gw.read_file(&ref_id, &opts.filename, None), gw.read_file(&ref_id, &ignore_name, None));
+    let (main, ignore) = tokio::join!(
+        gw.read_file(&ref_id, &opts.filename, None),
+        gw.read_file(&ref_id, &ignore_name, None)
+    );
     let data = match main {
         Ok(d) => d,
         Err(e) => match opts.lowercase_fallback() {
@@ -184,9 +199,15 @@ pub async fn load_dockerfile(gw: &Gateway, opts: &BuildOpts) -> Result<LoadedDoc
 
 fn with_context(e: GatewayError, context: &str) -> GatewayError {
     match e {
-        GatewayError::Rpc { context: c, status, span } if c.is_empty() => {
-            GatewayError::Rpc { context: context.to_string(), status, span }
-        }
+        GatewayError::Rpc {
+            context: c,
+            status,
+            span,
+        } if c.is_empty() => GatewayError::Rpc {
+            context: context.to_string(),
+            status,
+            span,
+        },
         other => other,
     }
 }
@@ -199,7 +220,10 @@ async fn context_dockerignore(gw: &Gateway, opts: &BuildOpts) -> Result<Vec<u8>,
     let (def, _) = dockerignore_local(opts).definition(&gw.caps().llb);
     let ref_id = gw.solve(def, &[], false).await?;
     // A missing .dockerignore is not an error.
-    Ok(gw.read_file(&ref_id, DOCKERIGNORE_NAME, None).await.unwrap_or_default())
+    Ok(gw
+        .read_file(&ref_id, DOCKERIGNORE_NAME, None)
+        .await
+        .unwrap_or_default())
 }
 
 /// Run the converter to completion through the gateway (see [`rounds`]).
@@ -228,13 +252,21 @@ pub(super) async fn send_warnings(gw: &Gateway, df: &LoadedDockerfile, warnings:
             vertex_digest: df.vertex_digest.clone(),
             level: 1,
             short: warn_short(w),
-            detail: if description.is_empty() { Vec::new() } else { vec![description.as_bytes().to_vec()] },
+            detail: if description.is_empty() {
+                Vec::new()
+            } else {
+                vec![description.as_bytes().to_vec()]
+            },
             url: url.to_string(),
             source_info: Some(info.clone()),
             // One range per line of the instruction, as the stock `Node.Location()`.
             ranges: w
                 .span
-                .map(|s| (s.start..=s.end.max(s.start)).map(|l| pb_range(crate::error::Span::line(l))).collect())
+                .map(|s| {
+                    (s.start..=s.end.max(s.start))
+                        .map(|l| pb_range(crate::error::Span::line(l)))
+                        .collect()
+                })
                 .unwrap_or_default(),
         };
         if let Err(e) = gw.warn(msg).await {
@@ -243,9 +275,17 @@ pub(super) async fn send_warnings(gw: &Gateway, df: &LoadedDockerfile, warnings:
     }
 }
 
-async fn convert_request(gw: &Gateway, opts: &BuildOpts, dockerignore: Vec<String>) -> Result<ConvertRequest, GatewayError> {
+async fn convert_request(
+    gw: &Gateway,
+    opts: &BuildOpts,
+    dockerignore: Vec<String>,
+) -> Result<ConvertRequest, GatewayError> {
     // Frontend inputs are only asked for when a named context uses one.
-    let inputs = if opts.named_contexts.values().any(|v| v.starts_with("input:")) {
+    let inputs = if opts
+        .named_contexts
+        .values()
+        .any(|v| v.starts_with("input:"))
+    {
         gw.inputs().await?
     } else {
         Default::default()
@@ -261,10 +301,7 @@ async fn convert_request(gw: &Gateway, opts: &BuildOpts, dockerignore: Vec<Strin
 }
 
 /// Everything after connecting: returns the result to `Return`, or the error.
-async fn flow(
-    gw: &Gateway,
-    src: &mut Option<SourceFile>,
-) -> Result<gw::Result, GatewayError> {
+async fn flow(gw: &Gateway, src: &mut Option<SourceFile>) -> Result<gw::Result, GatewayError> {
     gw.caps().check_required()?;
     let opts = BuildOpts::from_process_env()?;
     check_frontend_caps(&opts.frontend_caps)?;
@@ -279,7 +316,8 @@ async fn flow(
 
     // A build also reads the context's .dockerignore: fetched while the Dockerfile loads
     // (each is a round trip to the client), used unless `<Dockerfile>.dockerignore` exists.
-    let as_build = opts.requestid.is_none() || explain::Kind::from_request(opts.requestid.as_deref()).is_some();
+    let as_build = opts.requestid.is_none()
+        || explain::Kind::from_request(opts.requestid.as_deref()).is_some();
     let context_ignore = as_build.then(|| {
         let (gw, opts) = (gw.clone(), opts.clone());
         tokio::spawn(async move { context_dockerignore(&gw, &opts).await })
@@ -296,7 +334,8 @@ async fn flow(
             return Ok(subrequests::targets_result(&df.source, &targets));
         }
         Some(REQUEST_OUTLINE) => {
-            let req = convert_request(gw, &super::outline::outline_build_opts(&opts), Vec::new()).await?;
+            let req =
+                convert_request(gw, &super::outline::outline_build_opts(&opts), Vec::new()).await?;
             return super::outline::outline_request(gw, &df, &text, &req).await;
         }
         Some(REQUEST_LINT) => {
@@ -311,7 +350,11 @@ async fn flow(
             return match convert_all(&mut resolver, &text, &req).await {
                 Ok(done) => {
                     let (warnings, err) = checks.apply(done.warnings);
-                    Ok(subrequests::lint_result(&df.source, &warnings, err.as_ref()))
+                    Ok(subrequests::lint_result(
+                        &df.source,
+                        &warnings,
+                        err.as_ref(),
+                    ))
                 }
                 Err(GatewayError::Frontend(e)) => {
                     // The warnings found before the error are reported with it.
@@ -326,13 +369,14 @@ async fn flow(
 
     crate::parser::check_utf8(&df.source.data)?;
     let checks = check_config(&opts, &text)?;
-    let dockerignore = match (&df.dockerignore, context_ignore) {
-        (Some(d), _) => parse_dockerignore(d),
-        (None, Some(task)) => parse_dockerignore(
-            &task.await.map_err(|e| GatewayError::Frontend(Error::new(format!("internal error: {e}"))))??,
-        ),
-        (None, None) => Vec::new(),
-    };
+    let dockerignore =
+        match (&df.dockerignore, context_ignore) {
+            (Some(d), _) => parse_dockerignore(d),
+            (None, Some(task)) => parse_dockerignore(&task.await.map_err(|e| {
+                GatewayError::Frontend(Error::new(format!("internal error: {e}")))
+            })??),
+            (None, None) => Vec::new(),
+        };
     let mut req = convert_request(gw, &opts, dockerignore).await?;
     if let Some(kind) = explain::Kind::from_request(opts.requestid.as_deref()) {
         return explain::request(gw, &text, &req, kind).await;
@@ -349,7 +393,8 @@ async fn flow(
             if !warm.is_empty() {
                 req.ci.warm = Some(warm);
                 let resolved = std::mem::take(&mut done.resolved);
-                done = rounds::drive_from(&text, &convert_opts(&req), &mut resolver, resolved).await?;
+                done =
+                    rounds::drive_from(&text, &convert_opts(&req), &mut resolver, resolved).await?;
             }
         }
         Ok::<_, GatewayError>(done)
@@ -374,7 +419,9 @@ async fn flow(
         return Err(GatewayError::Frontend(e));
     }
     if done.results.is_empty() {
-        return Err(GatewayError::Frontend(Error::new("internal error: the converter produced no result")));
+        return Err(GatewayError::Frontend(Error::new(
+            "internal error: the converter produced no result",
+        )));
     }
     if super::ci::exporting(&done.results) {
         return super::ci::export_result(gw, &opts, &done.results).await;
@@ -383,7 +430,12 @@ async fn flow(
     let mut outputs = Vec::with_capacity(done.results.len());
     for r in done.results {
         definitions.push(r.definition);
-        outputs.push(PlatformOutput { platform: r.platform, ref_id: String::new(), config: r.config.to_json(), base_config: None });
+        outputs.push(PlatformOutput {
+            platform: r.platform,
+            ref_id: String::new(),
+            config: r.config.to_json(),
+            base_config: None,
+        });
     }
     let refs = resolver.solve_results(definitions).await?;
     trace(&opts, "solved; returning");
@@ -414,33 +466,64 @@ mod tests {
 
     #[test]
     fn warn_short_format() {
-        let w = Warning { rule: "StageNameCasing".into(), message: "Stage name 'Build' should be lowercase".into(), span: Some(Span::line(3)) };
-        assert_eq!(warn_short(&w), "StageNameCasing: Stage name 'Build' should be lowercase (line 3)");
-        let w = Warning { rule: "R".into(), message: "m".into(), span: None };
+        let w = Warning {
+            rule: "StageNameCasing".into(),
+            message: "Stage name 'Build' should be lowercase".into(),
+            span: Some(Span::line(3)),
+        };
+        assert_eq!(
+            warn_short(&w),
+            "StageNameCasing: Stage name 'Build' should be lowercase (line 3)"
+        );
+        let w = Warning {
+            rule: "R".into(),
+            message: "m".into(),
+            span: None,
+        };
         assert_eq!(warn_short(&w), "R: m");
     }
 
     #[test]
     fn frontend_caps_check() {
-        assert!(check_frontend_caps(&["moby.buildkit.frontend.subrequests+forward".into()]).is_ok());
+        assert!(
+            check_frontend_caps(&["moby.buildkit.frontend.subrequests+forward".into()]).is_ok()
+        );
         assert!(check_frontend_caps(&[]).is_ok());
         let e = check_frontend_caps(&["moby.buildkit.frontend.gitquerystring".into()]).unwrap_err();
-        assert_eq!(e.message, "unsupported frontend capability moby.buildkit.frontend.gitquerystring");
+        assert_eq!(
+            e.message,
+            "unsupported frontend capability moby.buildkit.frontend.gitquerystring"
+        );
     }
 
     #[test]
     fn dockerfile_local_attrs() {
         let l = dockerfile_local(&opts(&[], "sess"));
         assert_eq!(l.name, "dockerfile");
-        assert_eq!(l.files, ["Dockerfile", "Dockerfile.dockerignore", "dockerfile"]);
-        assert_eq!(l.custom_name, "[internal] load build definition from Dockerfile");
+        assert_eq!(
+            l.files,
+            ["Dockerfile", "Dockerfile.dockerignore", "dockerfile"]
+        );
+        assert_eq!(
+            l.custom_name,
+            "[internal] load build definition from Dockerfile"
+        );
         assert_eq!(l.shared_key_hint, "dockerfile");
         assert_eq!(l.session_id, "sess");
 
-        let l = dockerfile_local(&opts(&["filename=ci/Containerfile", "dockerfilekey=df"], ""));
+        let l = dockerfile_local(&opts(
+            &["filename=ci/Containerfile", "dockerfilekey=df"],
+            "",
+        ));
         assert_eq!(l.name, "df");
-        assert_eq!(l.files, ["ci/Containerfile", "ci/Containerfile.dockerignore"]);
-        assert_eq!(l.custom_name, "[internal] load build definition from ci/Containerfile");
+        assert_eq!(
+            l.files,
+            ["ci/Containerfile", "ci/Containerfile.dockerignore"]
+        );
+        assert_eq!(
+            l.custom_name,
+            "[internal] load build definition from ci/Containerfile"
+        );
         assert!(!l.attrs().contains_key("local.session"));
     }
 
@@ -458,8 +541,14 @@ mod tests {
 
     #[test]
     fn remote_contexts_are_detected() {
-        assert!(remote_context(&opts(&["context=https://github.com/x/y.git"], "")));
-        assert!(remote_context(&opts(&["context=git@github.com:x/y.git"], "")));
+        assert!(remote_context(&opts(
+            &["context=https://github.com/x/y.git"],
+            ""
+        )));
+        assert!(remote_context(&opts(
+            &["context=git@github.com:x/y.git"],
+            ""
+        )));
         assert!(!remote_context(&opts(&[], "")));
     }
 }

@@ -7,7 +7,6 @@
 
 use std::collections::BTreeMap;
 
-
 use crate::proto::pb;
 
 use super::caps::CapSet;
@@ -61,8 +60,12 @@ impl LocalFiles {
             unique_id: format!("hoard-{}", self.name),
             include_patterns: self.files.clone(),
             follow_paths: self.files.clone(),
-            shared_key_hint: (!self.shared_key_hint.is_empty()).then(|| self.shared_key_hint.clone()),
-            differ: Some(crate::llb::Differ { kind: "none".into(), required: false }),
+            shared_key_hint: (!self.shared_key_hint.is_empty())
+                .then(|| self.shared_key_hint.clone()),
+            differ: Some(crate::llb::Differ {
+                kind: "none".into(),
+                required: false,
+            }),
             ..Default::default()
         };
         let meta = if self.custom_name.is_empty() {
@@ -141,18 +144,35 @@ mod tests {
         assert_eq!(&src[..3], &[0x5a, 0x00, 0x1a]);
         assert_eq!(dgst, crate::llb::encode::digest(src));
         let op = pb::Op::decode(&src[..]).unwrap();
-        let Some(pb::op::Op::Source(s)) = op.op else { panic!() };
+        let Some(pb::op::Op::Source(s)) = op.op else {
+            panic!()
+        };
         assert_eq!(s.identifier, "local://dockerfile");
         assert_eq!(s.attrs["local.session"], "s1");
-        assert_eq!(s.attrs["local.includepattern"], r#"["Dockerfile","Dockerfile.dockerignore"]"#);
-        assert_eq!(s.attrs["local.followpaths"], r#"["Dockerfile","Dockerfile.dockerignore"]"#);
+        assert_eq!(
+            s.attrs["local.includepattern"],
+            r#"["Dockerfile","Dockerfile.dockerignore"]"#
+        );
+        assert_eq!(
+            s.attrs["local.followpaths"],
+            r#"["Dockerfile","Dockerfile.dockerignore"]"#
+        );
         assert_eq!(s.attrs["local.sharedkeyhint"], "dockerfile");
         assert_eq!(s.attrs["local.differ"], "none");
         // terminal op points at the source op
         let term = pb::Op::decode(&def.def[1][..]).unwrap();
-        assert_eq!(term.inputs, vec![pb::Input { digest: dgst.clone(), index: 0 }]);
+        assert_eq!(
+            term.inputs,
+            vec![pb::Input {
+                digest: dgst.clone(),
+                index: 0
+            }]
+        );
         let md = &def.metadata[&dgst];
-        assert_eq!(md.description[CUSTOM_NAME], "[internal] load build definition from Dockerfile");
+        assert_eq!(
+            md.description[CUSTOM_NAME],
+            "[internal] load build definition from Dockerfile"
+        );
         assert!(md.caps.contains_key("source.local.sessionid"));
         assert!(md.caps.contains_key("source.local"));
     }
@@ -161,7 +181,9 @@ mod tests {
     fn no_empty_attr_values_and_no_session_without_id() {
         let (def, _) = dockerfile_local("").definition(&all_caps());
         let op = pb::Op::decode(&def.def[0][..]).unwrap();
-        let Some(pb::op::Op::Source(s)) = op.op else { panic!() };
+        let Some(pb::op::Op::Source(s)) = op.op else {
+            panic!()
+        };
         assert!(!s.attrs.contains_key("local.session"));
         assert!(s.attrs.values().all(|v| !v.is_empty()));
     }
@@ -169,7 +191,10 @@ mod tests {
     #[test]
     fn only_supported_caps_are_declared() {
         let (def, dgst) = dockerfile_local("s").definition(&CapSet::from_ids(["source.local"]));
-        assert_eq!(def.metadata[&dgst].caps.keys().collect::<Vec<_>>(), ["source.local"]);
+        assert_eq!(
+            def.metadata[&dgst].caps.keys().collect::<Vec<_>>(),
+            ["source.local"]
+        );
         for md in def.metadata.values() {
             assert!(md.caps.keys().all(|k| k == "source.local"));
         }
@@ -188,7 +213,14 @@ mod tests {
         let data = b"\xef\xbb\xbf# comment\n  node_modules  \n\n/abs/path\n!keep.txt\n! spaced\n./a/../b/\n*.log\n#x\n";
         assert_eq!(
             parse_dockerignore(data),
-            ["node_modules", "abs/path", "!keep.txt", "!spaced", "b", "*.log"]
+            [
+                "node_modules",
+                "abs/path",
+                "!keep.txt",
+                "!spaced",
+                "b",
+                "*.log"
+            ]
         );
         assert!(parse_dockerignore(b"").is_empty());
         assert_eq!(parse_dockerignore(b"/\n"), ["/"]);

@@ -82,7 +82,11 @@ mod tests {
         rust_files(&root.join("frontend"), &mut files);
         assert!(files.len() > 5);
         // Built with concat! so this file does not contain the tokens itself.
-        let prints = [concat!("print", "ln!"), concat!("print", "!("), concat!("dbg", "!(")];
+        let prints = [
+            concat!("print", "ln!"),
+            concat!("print", "!("),
+            concat!("dbg", "!("),
+        ];
         let stdout = concat!("io::std", "out()");
         // frontend/cli.rs is the command-line tools' output, never reached in frontend mode.
         files.retain(|f| !f.ends_with("frontend/cli.rs"));
@@ -100,7 +104,12 @@ mod tests {
                     }
                 }
                 if line.contains(stdout) {
-                    assert!(f.ends_with("transport.rs"), "{}:{}: {stdout}", f.display(), i + 1);
+                    assert!(
+                        f.ends_with("transport.rs"),
+                        "{}:{}: {stdout}",
+                        f.display(),
+                        i + 1
+                    );
                 }
             }
         }

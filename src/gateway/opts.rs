@@ -206,11 +206,26 @@ fn parse_bool(v: &str) -> Option<bool> {
 
 fn parse_ulimit(field: &str) -> Result<Ulimit, Error> {
     const NAMES: &[&str] = &[
-        "core", "cpu", "data", "fsize", "locks", "memlock", "msgqueue", "nice", "nofile", "nproc",
-        "rss", "rtprio", "rttime", "sigpending", "stack",
+        "core",
+        "cpu",
+        "data",
+        "fsize",
+        "locks",
+        "memlock",
+        "msgqueue",
+        "nice",
+        "nofile",
+        "nproc",
+        "rss",
+        "rtprio",
+        "rttime",
+        "sigpending",
+        "stack",
     ];
     let bad = |why: &str| Error::new(format!("failed to parse ulimit: {why}: {field}"));
-    let (name, limits) = field.split_once('=').ok_or_else(|| bad("invalid ulimit argument"))?;
+    let (name, limits) = field
+        .split_once('=')
+        .ok_or_else(|| bad("invalid ulimit argument"))?;
     if !NAMES.contains(&name) {
         return Err(bad("invalid ulimit type"));
     }
@@ -224,17 +239,24 @@ fn parse_ulimit(field: &str) -> Result<Ulimit, Error> {
         None => soft,
     };
     if soft > hard {
-        return Err(bad("ulimit soft limit must be less than or equal to hard limit"));
+        return Err(bad(
+            "ulimit soft limit must be less than or equal to hard limit",
+        ));
     }
-    Ok(Ulimit { name: name.to_string(), soft, hard })
+    Ok(Ulimit {
+        name: name.to_string(),
+        soft,
+        hard,
+    })
 }
 
 impl BuildOpts {
     /// Parse from this process's environment.
     pub fn from_process_env() -> Result<BuildOpts, Error> {
-        BuildOpts::from_env(std::env::vars_os().filter_map(|(k, v)| {
-            Some((k.into_string().ok()?, v.into_string().ok()?))
-        }))
+        BuildOpts::from_env(
+            std::env::vars_os()
+                .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))),
+        )
     }
 
     /// Parse from `(name, value)` environment pairs.
@@ -292,30 +314,39 @@ impl BuildOpts {
                 .collect()
         };
 
-        let filename = get("filename").unwrap_or(DEFAULT_DOCKERFILE_NAME).to_string();
-        let dockerfile_key =
-            get("dockerfilekey").unwrap_or(DEFAULT_LOCAL_NAME_DOCKERFILE).to_string();
-        let context_key = get("contextkey").unwrap_or(DEFAULT_LOCAL_NAME_CONTEXT).to_string();
+        let filename = get("filename")
+            .unwrap_or(DEFAULT_DOCKERFILE_NAME)
+            .to_string();
+        let dockerfile_key = get("dockerfilekey")
+            .unwrap_or(DEFAULT_LOCAL_NAME_DOCKERFILE)
+            .to_string();
+        let context_key = get("contextkey")
+            .unwrap_or(DEFAULT_LOCAL_NAME_CONTEXT)
+            .to_string();
         let context_source = non_empty(&context_key);
 
         let platforms = match get("platform") {
-            Some(v) if !v.is_empty() => {
-                v.split(',')
+            Some(v) if !v.is_empty() => v
+                .split(',')
                 .map(|p| {
                     Platform::parse(p).map_err(|e| {
-                        Error::new(format!("failed to parse target platform {p}: {}", e.message))
+                        Error::new(format!(
+                            "failed to parse target platform {p}: {}",
+                            e.message
+                        ))
                     })
                 })
-                .collect::<Result<Vec<_>, _>>()?
-            }
+                .collect::<Result<Vec<_>, _>>()?,
             _ => Vec::new(),
         };
 
         let mut multi_platform = platforms.len() > 1;
-        let mp = non_empty("build-arg:BUILDKIT_MULTI_PLATFORM").or_else(|| non_empty("multi-platform"));
+        let mp =
+            non_empty("build-arg:BUILDKIT_MULTI_PLATFORM").or_else(|| non_empty("multi-platform"));
         if let Some(v) = mp {
-            let b = parse_bool(&v)
-                .ok_or_else(|| Error::new(format!("invalid boolean value for multi-platform: {v}")))?;
+            let b = parse_bool(&v).ok_or_else(|| {
+                Error::new(format!("invalid boolean value for multi-platform: {v}"))
+            })?;
             if !b && multi_platform {
                 return Err(Error::new(
                     "conflicting config: returning multiple target platforms is not allowed",
@@ -351,7 +382,10 @@ impl BuildOpts {
                         "failed to parse additional hosts: failed to parse IP {ip}"
                     )));
                 }
-                add_hosts.push(HostIp { host: host.to_string(), ip: ip.to_string() });
+                add_hosts.push(HostIp {
+                    host: host.to_string(),
+                    ip: ip.to_string(),
+                });
             }
         }
 
@@ -363,7 +397,10 @@ impl BuildOpts {
         };
 
         let ulimits = match non_empty("ulimit") {
-            Some(v) => split_csv(&v).iter().map(|f| parse_ulimit(f)).collect::<Result<_, _>>()?,
+            Some(v) => split_csv(&v)
+                .iter()
+                .map(|f| parse_ulimit(f))
+                .collect::<Result<_, _>>()?,
             None => Vec::new(),
         };
 
@@ -439,7 +476,10 @@ impl BuildOpts {
 
     /// The session id to use for local source `name` (per-local override, else the global one).
     pub fn session_for(&self, local_name: &str) -> &str {
-        self.local_session_ids.get(local_name).map(String::as_str).unwrap_or(&self.session_id)
+        self.local_session_ids
+            .get(local_name)
+            .map(String::as_str)
+            .unwrap_or(&self.session_id)
     }
 
     /// `<filename>.dockerignore`, read from the dockerfile local (it wins over the context's).
@@ -522,7 +562,10 @@ mod tests {
         assert_eq!(o.cmdline.as_deref(), Some("hoard:dev"));
         assert_eq!(o.source.as_deref(), Some("hoard:dev"));
         assert_eq!(o.build_args.get("EQ").map(String::as_str), Some("a=b=c"));
-        assert_eq!(o.build_args.get("BUILDKIT_SYNTAX").map(String::as_str), Some("hoard:dev"));
+        assert_eq!(
+            o.build_args.get("BUILDKIT_SYNTAX").map(String::as_str),
+            Some("hoard:dev")
+        );
         assert_eq!(o.labels.len(), 1);
         assert_eq!(o.session_id, "sess123");
         assert_eq!(o.exported_product.as_deref(), Some("docker"));
@@ -563,7 +606,11 @@ mod tests {
         assert_eq!(o.default_platform, Platform::new("linux", "arm64", ""));
         let o = BuildOpts::from_env(env(&[], &[("BUILDKIT_WORKERS", "null")])).unwrap();
         assert_eq!(o.default_platform, Platform::host());
-        let o = BuildOpts::from_env(env(&[], &[("BUILDKIT_WORKERS", r#"[{"id":"x","platforms":[]}]"#)])).unwrap();
+        let o = BuildOpts::from_env(env(
+            &[],
+            &[("BUILDKIT_WORKERS", r#"[{"id":"x","platforms":[]}]"#)],
+        ))
+        .unwrap();
         assert_eq!(o.default_platform, Platform::host());
         assert!(BuildOpts::from_env(env(&[], &[("BUILDKIT_WORKERS", "{oops")])).is_err());
     }
@@ -571,39 +618,61 @@ mod tests {
     #[test]
     fn keys_and_filename() {
         let o = BuildOpts::from_env(env(
-            &["filename=sub/Dockerfile", "dockerfilekey=df2", "contextkey=ctx2", "ctx2=https://example.com/x.git"],
+            &[
+                "filename=sub/Dockerfile",
+                "dockerfilekey=df2",
+                "contextkey=ctx2",
+                "ctx2=https://example.com/x.git",
+            ],
             &[],
         ))
         .unwrap();
         assert_eq!(o.filename, "sub/Dockerfile");
         assert_eq!(o.dockerfile_key, "df2");
         assert_eq!(o.context_key, "ctx2");
-        assert_eq!(o.context_source.as_deref(), Some("https://example.com/x.git"));
+        assert_eq!(
+            o.context_source.as_deref(),
+            Some("https://example.com/x.git")
+        );
         assert_eq!(o.lowercase_fallback().as_deref(), Some("sub/dockerfile"));
         assert_eq!(o.dockerfile_dockerignore(), "sub/Dockerfile.dockerignore");
         let o = BuildOpts::from_env(env(&["filename=Containerfile"], &[])).unwrap();
         assert_eq!(o.lowercase_fallback(), None);
-        assert_eq!(BuildOpts::from_env(env(&[], &[])).unwrap().lowercase_fallback().as_deref(), Some("dockerfile"));
+        assert_eq!(
+            BuildOpts::from_env(env(&[], &[]))
+                .unwrap()
+                .lowercase_fallback()
+                .as_deref(),
+            Some("dockerfile")
+        );
     }
 
     #[test]
     fn platforms_and_multi_platform() {
-        let o = BuildOpts::from_env(env(&["platform=linux/amd64,linux/arm64,linux/arm/v7"], &[])).unwrap();
+        let o = BuildOpts::from_env(env(&["platform=linux/amd64,linux/arm64,linux/arm/v7"], &[]))
+            .unwrap();
         assert!(o.multi_platform);
         let ids: Vec<String> = o.platforms.iter().map(Platform::id).collect();
         assert_eq!(ids, ["linux/amd64", "linux/arm64", "linux/arm/v7"]);
 
         let o = BuildOpts::from_env(env(&["platform=linux/arm64"], &[])).unwrap();
         assert!(!o.multi_platform);
-        assert_eq!(o.target_platforms(), vec![Platform::new("linux", "arm64", "")]);
+        assert_eq!(
+            o.target_platforms(),
+            vec![Platform::new("linux", "arm64", "")]
+        );
 
-        let o = BuildOpts::from_env(env(&["platform=linux/arm64", "multi-platform=true"], &[])).unwrap();
+        let o = BuildOpts::from_env(env(&["platform=linux/arm64", "multi-platform=true"], &[]))
+            .unwrap();
         assert!(o.multi_platform);
         let o = BuildOpts::from_env(env(&["build-arg:BUILDKIT_MULTI_PLATFORM=1"], &[])).unwrap();
         assert!(o.multi_platform);
 
-        let e = BuildOpts::from_env(env(&["platform=linux/amd64,linux/arm64", "multi-platform=false"], &[]))
-            .unwrap_err();
+        let e = BuildOpts::from_env(env(
+            &["platform=linux/amd64,linux/arm64", "multi-platform=false"],
+            &[],
+        ))
+        .unwrap_err();
         assert!(e.message.contains("conflicting config"), "{}", e.message);
         assert!(BuildOpts::from_env(env(&["multi-platform=maybe"], &[])).is_err());
         assert!(BuildOpts::from_env(env(&["platform=linux//x"], &[])).is_err());
@@ -633,7 +702,10 @@ mod tests {
         let o = BuildOpts::from_env(env(&["no-cache="], &[])).unwrap();
         assert_eq!(o.no_cache, NoCache::All);
         let o = BuildOpts::from_env(env(&["no-cache=build,Test"], &[])).unwrap();
-        assert_eq!(o.no_cache, NoCache::Stages(vec!["build".into(), "Test".into()]));
+        assert_eq!(
+            o.no_cache,
+            NoCache::Stages(vec!["build".into(), "Test".into()])
+        );
         assert!(o.no_cache.applies_to("BUILD"));
         assert!(o.no_cache.applies_to("test"));
         assert!(!o.no_cache.applies_to("final"));
@@ -642,7 +714,11 @@ mod tests {
 
     #[test]
     fn resolve_mode_values() {
-        for (v, m) in [("default", ResolveMode::Default), ("pull", ResolveMode::Pull), ("local", ResolveMode::Local)] {
+        for (v, m) in [
+            ("default", ResolveMode::Default),
+            ("pull", ResolveMode::Pull),
+            ("local", ResolveMode::Local),
+        ] {
             let o = BuildOpts::from_env(env(&[&format!("image-resolve-mode={v}")], &[])).unwrap();
             assert_eq!(o.image_resolve_mode, m);
             assert_eq!(m.as_str(), v);
@@ -653,12 +729,18 @@ mod tests {
     #[test]
     fn subrequest_and_caps() {
         let o = BuildOpts::from_env(env(
-            &["requestid=frontend.lint", "frontend.caps=moby.buildkit.frontend.subrequests+forward"],
+            &[
+                "requestid=frontend.lint",
+                "frontend.caps=moby.buildkit.frontend.subrequests+forward",
+            ],
             &[],
         ))
         .unwrap();
         assert_eq!(o.requestid.as_deref(), Some("frontend.lint"));
-        assert_eq!(o.frontend_caps, ["moby.buildkit.frontend.subrequests+forward"]);
+        assert_eq!(
+            o.frontend_caps,
+            ["moby.buildkit.frontend.subrequests+forward"]
+        );
     }
 
     #[test]
@@ -678,23 +760,41 @@ mod tests {
         assert_eq!(
             o.add_hosts,
             vec![
-                HostIp { host: "foo".into(), ip: "1.2.3.4".into() },
-                HostIp { host: "bar".into(), ip: "::1".into() }
+                HostIp {
+                    host: "foo".into(),
+                    ip: "1.2.3.4".into()
+                },
+                HostIp {
+                    host: "bar".into(),
+                    ip: "::1".into()
+                }
             ]
         );
         assert_eq!(o.shm_size, 64 << 20);
         assert_eq!(
             o.ulimits,
             vec![
-                Ulimit { name: "nofile".into(), soft: 1024, hard: 2048 },
-                Ulimit { name: "nproc".into(), soft: 10, hard: 10 }
+                Ulimit {
+                    name: "nofile".into(),
+                    soft: 1024,
+                    hard: 2048
+                },
+                Ulimit {
+                    name: "nproc".into(),
+                    soft: 10,
+                    hard: 10
+                }
             ]
         );
         assert_eq!(o.force_network_mode, NetworkMode::Host);
         assert_eq!(o.hostname.as_deref(), Some("h1"));
         assert_eq!(o.cgroup_parent.as_deref(), Some("/x"));
 
-        let o = BuildOpts::from_env(env(&["hostname=h1", "build-arg:BUILDKIT_SANDBOX_HOSTNAME=h2"], &[])).unwrap();
+        let o = BuildOpts::from_env(env(
+            &["hostname=h1", "build-arg:BUILDKIT_SANDBOX_HOSTNAME=h2"],
+            &[],
+        ))
+        .unwrap();
         assert_eq!(o.hostname.as_deref(), Some("h2"));
 
         assert!(BuildOpts::from_env(env(&["add-hosts=foo"], &[])).is_err());

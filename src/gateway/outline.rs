@@ -34,12 +34,12 @@ use crate::proto::moby::buildkit::v1::frontend as gw;
 
 use super::client::Gateway;
 use super::convert_api::ConvertRequest;
-use super::resolver::{Files, GatewayResolver};
-use crate::convert::Resolved as ResolvedImages;
 use super::errors::GatewayError;
 use super::frontend::{convert_all, send_warnings, LoadedDockerfile};
 use super::opts::BuildOpts;
+use super::resolver::{Files, GatewayResolver};
 use super::subrequests;
+use crate::convert::Resolved as ResolvedImages;
 
 /// What the outline depends on, from the frontend options.
 #[derive(Clone, Debug, Default)]
@@ -197,7 +197,10 @@ fn doc_comment(comments: &[String], name: &str) -> String {
         return String::new();
     }
     let prefix = format!("{name} ");
-    comments.iter().find_map(|c| c.strip_prefix(&prefix).map(str::to_string)).unwrap_or_default()
+    comments
+        .iter()
+        .find_map(|c| c.strip_prefix(&prefix).map(str::to_string))
+        .unwrap_or_default()
 }
 
 /// Expand with the stock "matches" report; errors name the instruction.
@@ -209,8 +212,16 @@ fn expand(lexer: &Lexer, word: &str, env: &Vars, span: Span) -> Result<(String, 
 }
 
 /// The stock `defaultArgs`: automatic platform args, overridable by build args.
-fn default_args(platform: &Platform, target_stage: &str, overrides: &BTreeMap<String, String>) -> Vars {
-    let stage = if target_stage.is_empty() { "default" } else { target_stage };
+fn default_args(
+    platform: &Platform,
+    target_stage: &str,
+    overrides: &BTreeMap<String, String>,
+) -> Vars {
+    let stage = if target_stage.is_empty() {
+        "default"
+    } else {
+        target_stage
+    };
     let p = platform;
     let pairs = [
         ("BUILDPLATFORM", p.id()),
@@ -308,7 +319,9 @@ impl Walker<'_> {
         if let Some(&i) = self.by_name.get(&from.to_lowercase()) {
             return Some(i);
         }
-        from.parse::<usize>().ok().filter(|&i| i < self.stages.len())
+        from.parse::<usize>()
+            .ok()
+            .filter(|&i| i < self.stages.len())
     }
 
     fn link(&mut self, i: usize, command: &Command) -> Result<()> {
@@ -317,7 +330,8 @@ impl Walker<'_> {
             Command::Copy(c) => froms.extend(c.from.clone()),
             Command::Run(r) => {
                 for spec in &r.mount_specs {
-                    let from = instructions::mount_from_unexpanded(spec).map_err(|e| Error::at(r.span, e))?;
+                    let from = instructions::mount_from_unexpanded(spec)
+                        .map_err(|e| Error::at(r.span, e))?;
                     froms.extend(from.filter(|f| !f.is_empty()));
                 }
             }
@@ -345,10 +359,16 @@ impl Walker<'_> {
 
     fn image_config(&self, i: usize) -> Result<Option<ImageConfig>> {
         let s = &self.stages[i];
-        if s.base_stage.is_some() || s.replaced || s.base == "scratch" || self.is_named_context(&s.base) {
+        if s.base_stage.is_some()
+            || s.replaced
+            || s.base == "scratch"
+            || self.is_named_context(&s.base)
+        {
             return Ok(None);
         }
-        let reference = normalize_reference(&s.base).map_err(|e| Error::at(s.span, e.message))?.full();
+        let reference = normalize_reference(&s.base)
+            .map_err(|e| Error::at(s.span, e.message))?
+            .full();
         match self.resolved.images.get(&(reference, s.platform.id())) {
             None => Ok(None),
             Some(img) => ImageConfig::from_json(&img.config)
@@ -376,7 +396,10 @@ impl Walker<'_> {
                             _ => None,
                         })
                         .collect(),
-                    None => self.image_config(i)?.map(|c| c.config.on_build).unwrap_or_default(),
+                    None => self
+                        .image_config(i)?
+                        .map(|c| c.config.on_build)
+                        .unwrap_or_default(),
                 };
                 if triggers.is_empty() {
                     continue;
@@ -386,15 +409,22 @@ impl Walker<'_> {
                 for t in &triggers {
                     let df = parser::parse(t).map_err(|e| Error::at(span, e.message))?;
                     if df.nodes.len() != 1 {
-                        return Err(Error::at(span, "onbuild trigger should be a single expression"));
+                        return Err(Error::at(
+                            span,
+                            "onbuild trigger should be a single expression",
+                        ));
                     }
                     let mut node = df.nodes[0].clone();
                     node.span = span;
-                    let command = instructions::parse_command(&node).map_err(|e| Error::at(span, e.message))?;
+                    let command = instructions::parse_command(&node)
+                        .map_err(|e| Error::at(span, e.message))?;
                     let before = self.stages[i].deps.len();
                     self.link(i, &command)?;
                     new_deps |= self.stages[i].deps.len() != before;
-                    cmds.push(OCmd { command, onbuild: true });
+                    cmds.push(OCmd {
+                        command,
+                        onbuild: true,
+                    });
                 }
                 let s = &mut self.stages[i];
                 cmds.append(&mut s.commands);
@@ -412,7 +442,11 @@ impl Walker<'_> {
             Some(b) => (self.stages[b].env.clone(), self.stages[b].image_env.clone()),
             None => {
                 let mut image_env = Vars::default();
-                for kv in self.image_config(i)?.map(|c| c.config.env).unwrap_or_default() {
+                for kv in self
+                    .image_config(i)?
+                    .map(|c| c.config.env)
+                    .unwrap_or_default()
+                {
                     let (k, v) = kv.split_once('=').unwrap_or((kv.as_str(), ""));
                     image_env.set(k, v);
                 }
@@ -436,7 +470,10 @@ impl Walker<'_> {
     fn dispatch(&mut self, i: usize) -> Result<()> {
         self.init_env(i)?;
         let commands = std::mem::take(&mut self.stages[i].commands);
-        let result = commands.iter().try_for_each(|c| self.dispatch_command(i, c).map_err(|e| e.or_at(c.command.span())));
+        let result = commands.iter().try_for_each(|c| {
+            self.dispatch_command(i, c)
+                .map_err(|e| e.or_at(c.command.span()))
+        });
         self.stages[i].commands = commands;
         result
     }
@@ -491,7 +528,11 @@ impl Walker<'_> {
                 let mut c = cmd.command.clone();
                 let env = self.stages[i].env.clone();
                 let lexer = &self.lexer;
-                c.expand(&mut |w: &str| lexer.process_word(w, &env).map_err(|e| Error::at(span, e.message)))?;
+                c.expand(&mut |w: &str| {
+                    lexer
+                        .process_word(w, &env)
+                        .map_err(|e| Error::at(span, e.message))
+                })?;
                 if let Command::Env(e) = c {
                     let s = &mut self.stages[i];
                     for (k, v) in &e.pairs {
@@ -504,32 +545,58 @@ impl Walker<'_> {
                 let mut c = cmd.command.clone();
                 let env = self.stages[i].env.clone();
                 let lexer = &self.lexer;
-                c.expand(&mut |w: &str| lexer.process_word(w, &env).map_err(|e| Error::at(span, e.message)))?;
+                c.expand(&mut |w: &str| {
+                    lexer
+                        .process_word(w, &env)
+                        .map_err(|e| Error::at(span, e.message))
+                })?;
                 let Command::Run(r) = c else { return Ok(()) };
                 for m in &r.mounts {
                     match m.kind {
                         MountType::Secret => {
-                            let mut id = if m.source.is_empty() { m.id.clone() } else { m.source.clone() };
+                            let mut id = if m.source.is_empty() {
+                                m.id.clone()
+                            } else {
+                                m.source.clone()
+                            };
                             if id.is_empty() {
                                 if m.target.is_empty() {
                                     return Err(Error::at(span, "one of source, target required"));
                                 }
-                                id = m.target.trim_end_matches('/').rsplit('/').next().unwrap_or_default().to_string();
+                                id = m
+                                    .target
+                                    .trim_end_matches('/')
+                                    .rsplit('/')
+                                    .next()
+                                    .unwrap_or_default()
+                                    .to_string();
                                 if id.is_empty() {
                                     id = "/".into();
                                 }
                             }
                             let seq = self.next_seq();
-                            let info = MountInfo { required: m.required, span, seq };
+                            let info = MountInfo {
+                                required: m.required,
+                                span,
+                                seq,
+                            };
                             self.stages[i].capture.secrets.entry(id).or_insert(info);
                         }
                         MountType::Ssh => {
                             if !m.source.is_empty() {
                                 return Err(Error::at(span, "ssh does not support source"));
                             }
-                            let id = if m.id.is_empty() { "default".to_string() } else { m.id.clone() };
+                            let id = if m.id.is_empty() {
+                                "default".to_string()
+                            } else {
+                                m.id.clone()
+                            };
                             let seq = self.next_seq();
-                            let info = MountInfo { required: m.required, span, seq };
+                            let info = MountInfo {
+                                required: m.required,
+                                span,
+                                seq,
+                            };
                             self.stages[i].capture.ssh.entry(id).or_insert(info);
                         }
                         _ => {}
@@ -546,7 +613,8 @@ impl Walker<'_> {
         let mut args = Vec::new();
         let mut secrets = Vec::new();
         let mut ssh = Vec::new();
-        let (mut seen_args, mut seen_secrets, mut seen_ssh) = (BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
+        let (mut seen_args, mut seen_secrets, mut seen_ssh) =
+            (BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
         let mut visited = BTreeSet::new();
         let mut order = Vec::new();
         // Depth-first, self before base before deps; a stage seen again adds nothing new.
@@ -577,8 +645,12 @@ impl Walker<'_> {
                 seen_args.insert(a.name.clone());
                 args.push(a.clone());
             }
-            for (list, seen, src) in [(&mut secrets, &mut seen_secrets, &cap.secrets), (&mut ssh, &mut seen_ssh, &cap.ssh)] {
-                let mut mine: Vec<(&String, &MountInfo)> = src.iter().filter(|(k, _)| !seen.contains(*k)).collect();
+            for (list, seen, src) in [
+                (&mut secrets, &mut seen_secrets, &cap.secrets),
+                (&mut ssh, &mut seen_ssh, &cap.ssh),
+            ] {
+                let mut mine: Vec<(&String, &MountInfo)> =
+                    src.iter().filter(|(k, _)| !seen.contains(*k)).collect();
                 mine.sort_by_key(|(_, m)| m.seq);
                 for (k, m) in mine {
                     seen.insert(k.clone());
@@ -596,17 +668,24 @@ impl Walker<'_> {
 /// Compute the outline of the target `opts` selects. `resolved` holds the base images' configs
 /// (their `ENV` feeds ARG defaults, their `ONBUILD` triggers run); a missing one counts as an
 /// image without env.
-pub fn compute_outline(text: &str, opts: &OutlineOpts, resolved: &ResolvedImages) -> Result<Outline> {
+pub fn compute_outline(
+    text: &str,
+    opts: &OutlineOpts,
+    resolved: &ResolvedImages,
+) -> Result<Outline> {
     let df = parser::parse(text)?;
     let comments = subrequests::prev_comments(text, &df.nodes);
     let parsed = instructions::parse(&df)?;
     if parsed.stages.is_empty() {
         return Err(Error::new("dockerfile contains no stages to build"));
     }
-    let target_name = opts
-        .target
-        .clone()
-        .unwrap_or_else(|| parsed.stages.last().and_then(|s| s.name.clone()).unwrap_or_default());
+    let target_name = opts.target.clone().unwrap_or_else(|| {
+        parsed
+            .stages
+            .last()
+            .and_then(|s| s.name.clone())
+            .unwrap_or_default()
+    });
     let mut w = Walker {
         opts,
         resolved,
@@ -622,7 +701,10 @@ pub fn compute_outline(text: &str, opts: &OutlineOpts, resolved: &ResolvedImages
     for stage in parsed.stages {
         let (base, mut used) = expand(&w.lexer, &stage.base, &w.global, stage.span)?;
         if base.is_empty() {
-            return Err(Error::at(stage.span, format!("base name ({}) should not be blank", stage.base)));
+            return Err(Error::at(
+                stage.span,
+                format!("base name ({}) should not be blank", stage.base),
+            ));
         }
         let platform = match &stage.platform {
             None => opts.platform.clone(),
@@ -630,9 +712,17 @@ pub fn compute_outline(text: &str, opts: &OutlineOpts, resolved: &ResolvedImages
                 let (v, matched) = expand(&w.lexer, p, &w.global, stage.span)?;
                 used.extend(matched);
                 if v.is_empty() {
-                    return Err(Error::at(stage.span, format!("empty platform value from expression {p}")));
+                    return Err(Error::at(
+                        stage.span,
+                        format!("empty platform value from expression {p}"),
+                    ));
                 }
-                Platform::parse(&v).map_err(|e| Error::at(stage.span, format!("failed to parse platform {p}: {}", e.message)))?
+                Platform::parse(&v).map_err(|e| {
+                    Error::at(
+                        stage.span,
+                        format!("failed to parse platform {p}: {}", e.message),
+                    )
+                })?
             }
         };
         let replaced = stage.name.as_deref().is_some_and(|n| w.is_named_context(n));
@@ -654,7 +744,14 @@ pub fn compute_outline(text: &str, opts: &OutlineOpts, resolved: &ResolvedImages
             base_stage: if replaced { None } else { base_stage },
             platform,
             span: stage.span,
-            commands: stage.commands.into_iter().map(|command| OCmd { command, onbuild: false }).collect(),
+            commands: stage
+                .commands
+                .into_iter()
+                .map(|command| OCmd {
+                    command,
+                    onbuild: false,
+                })
+                .collect(),
             deps: BTreeSet::new(),
             replaced,
             onbuild_done: false,
@@ -688,13 +785,22 @@ pub fn compute_outline(text: &str, opts: &OutlineOpts, resolved: &ResolvedImages
     let t = &w.stages[target];
     let name = t.name.clone().unwrap_or_default();
     let description = doc_comment(w.comments_at(t.span.start), &name);
-    let mount = |(name, m): (String, MountInfo)| OutlineMount { name, required: m.required, span: m.span };
+    let mount = |(name, m): (String, MountInfo)| OutlineMount {
+        name,
+        required: m.required,
+        span: m.span,
+    };
     Ok(Outline {
         name,
         description,
         args: args
             .into_iter()
-            .map(|a| OutlineArg { name: a.name, description: a.description, value: a.value, span: a.span })
+            .map(|a| OutlineArg {
+                name: a.name,
+                description: a.description,
+                value: a.value,
+                span: a.span,
+            })
             .collect(),
         secrets: secrets.into_iter().map(mount).collect(),
         ssh: ssh.into_iter().map(mount).collect(),
@@ -751,7 +857,11 @@ mod tests {
             let reference = normalize_reference(name).unwrap().full();
             r.images.insert(
                 (reference.clone(), amd64().id()),
-                ResolvedImage { reference, digest: None, config: config.clone() },
+                ResolvedImage {
+                    reference,
+                    digest: None,
+                    config: config.clone(),
+                },
             );
         }
         r
@@ -764,7 +874,10 @@ mod tests {
     fn opts(target: Option<&str>, args: &[(&str, &str)]) -> OutlineOpts {
         OutlineOpts {
             target: target.map(str::to_string),
-            build_args: args.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            build_args: args
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
             platform: amd64(),
             named_contexts: BTreeSet::new(),
         }
@@ -785,7 +898,16 @@ mod tests {
     }
 
     fn mounts(list: &[OutlineMount]) -> Vec<String> {
-        list.iter().map(|m| format!("{}{}@{}", m.name, if m.required { "!" } else { "" }, m.span.start)).collect()
+        list.iter()
+            .map(|m| {
+                format!(
+                    "{}{}@{}",
+                    m.name,
+                    if m.required { "!" } else { "" },
+                    m.span.start
+                )
+            })
+            .collect()
     }
 
     const MAIN: &str = "\
@@ -837,8 +959,19 @@ COPY --from=deps /a /b
 
     #[test]
     fn build_args_override_values() {
-        let o = compute_outline(MAIN, &opts(None, &[("GO_VERSION", "1.23"), ("NODEFAULT", "set"), ("DEP_ARG", "cli")]), &busybox())
-            .unwrap();
+        let o = compute_outline(
+            MAIN,
+            &opts(
+                None,
+                &[
+                    ("GO_VERSION", "1.23"),
+                    ("NODEFAULT", "set"),
+                    ("DEP_ARG", "cli"),
+                ],
+            ),
+            &busybox(),
+        )
+        .unwrap();
         // A bare ARG given a value on the command line records its own definition.
         assert_eq!(
             args(&o),
@@ -921,7 +1054,15 @@ ARG W=$V
         let o = compute_outline(text, &opts(None, &[]), &busybox()).unwrap();
         // A global ARG naming an automatic arg is listed (empty); a bare one in a stage is not;
         // global args are not in a stage's environment.
-        assert_eq!(args(&o), ["TARGETPLATFORM=@1", "V=amd64-linux-one@2", "BUILDPLATFORM=mine@5", "W=@6"]);
+        assert_eq!(
+            args(&o),
+            [
+                "TARGETPLATFORM=@1",
+                "V=amd64-linux-one@2",
+                "BUILDPLATFORM=mine@5",
+                "W=@6"
+            ]
+        );
     }
 
     #[test]
@@ -940,20 +1081,40 @@ RUN --mount=type=secret,id=mysecret true
 ";
         let o = compute_outline(text, &opts(None, &[]), &busybox()).unwrap();
         assert_eq!(o.name, "");
-        assert_eq!(args(&o), ["C=x@1", "P=/bin:/usr/bin@3", "Q=env-q@5", "SID=mysecret@7"]);
+        assert_eq!(
+            args(&o),
+            ["C=x@1", "P=/bin:/usr/bin@3", "Q=env-q@5", "SID=mysecret@7"]
+        );
         assert_eq!(mounts(&o.secrets), ["foo@8", "mysecret!@8", "srcid@8"]);
         assert_eq!(o.secrets[0].span, Span::new(8, 9));
         assert_eq!(mounts(&o.ssh), ["agent!@8"]);
         // Scratch (and an unresolved image) still has the default PATH.
-        let o = compute_outline("FROM scratch\nARG P=$PATH\n", &opts(None, &[]), &ResolvedImages::default()).unwrap();
-        assert_eq!(args(&o), ["P=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin@2"]);
+        let o = compute_outline(
+            "FROM scratch\nARG P=$PATH\n",
+            &opts(None, &[]),
+            &ResolvedImages::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            args(&o),
+            ["P=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin@2"]
+        );
     }
 
     #[test]
     fn onbuild_triggers_of_images_and_stages() {
         let images = resolved(&[
             ("busybox", image(&["PATH=/bin"], &[])),
-            ("parent", image(&["PATH=/bin", "OBENV=img"], &["ARG OB_ARG=trig-$OBENV", "RUN --mount=type=secret,id=obsecret true"])),
+            (
+                "parent",
+                image(
+                    &["PATH=/bin", "OBENV=img"],
+                    &[
+                        "ARG OB_ARG=trig-$OBENV",
+                        "RUN --mount=type=secret,id=obsecret true",
+                    ],
+                ),
+            ),
         ]);
         let text = "\
 FROM parent AS ob
@@ -965,7 +1126,10 @@ FROM st AS child
 COPY --from=ob /a /b
 ";
         let o = compute_outline(text, &opts(None, &[]), &images).unwrap();
-        assert_eq!(args(&o), ["OB_ARG=trig-img@1", "AFTER=trig-img@2", "FROMSTAGE=1@6"]);
+        assert_eq!(
+            args(&o),
+            ["OB_ARG=trig-img@1", "AFTER=trig-img@2", "FROMSTAGE=1@6"]
+        );
         assert_eq!(mounts(&o.secrets), ["obsecret@1"]);
         assert_eq!(mounts(&o.ssh), ["obssh@6"]);
     }
@@ -993,16 +1157,29 @@ COPY --from=busybox /x /z
         let text = "FROM busybox AS dep\nARG D=1\nFROM busybox\nCOPY --from=dep /a /b\n";
         let mut o = opts(None, &[]);
         o.named_contexts.insert("dep".into());
-        assert!(compute_outline(text, &o, &busybox()).unwrap().args.is_empty());
+        assert!(compute_outline(text, &o, &busybox())
+            .unwrap()
+            .args
+            .is_empty());
     }
 
     #[test]
     fn errors_are_errors() {
         assert!(compute_outline("", &opts(None, &[]), &busybox()).is_err());
         assert!(compute_outline("ARG A\n", &opts(None, &[]), &busybox()).is_err());
-        let e = compute_outline("FROM busybox\nRUN --mount=type=ssh,source=x true\n", &opts(None, &[]), &busybox()).unwrap_err();
+        let e = compute_outline(
+            "FROM busybox\nRUN --mount=type=ssh,source=x true\n",
+            &opts(None, &[]),
+            &busybox(),
+        )
+        .unwrap_err();
         assert_eq!(e.span, Some(Span::line(2)));
-        let e = compute_outline("FROM busybox\nARG A=${B:?nope}\n", &opts(None, &[]), &busybox()).unwrap_err();
+        let e = compute_outline(
+            "FROM busybox\nARG A=${B:?nope}\n",
+            &opts(None, &[]),
+            &busybox(),
+        )
+        .unwrap_err();
         assert_eq!(e.span, Some(Span::line(2)));
     }
 }

@@ -180,7 +180,11 @@ impl Resolver for GatewayResolver {
             return Ok(vec![None; needs.len()]);
         }
         self.failed_warmup().await?;
-        let ready = if self.files == Files::ReadOnly { Vec::new() } else { ready };
+        let ready = if self.files == Files::ReadOnly {
+            Vec::new()
+        } else {
+            ready
+        };
         for d in ready {
             let Some(key) = d.0.def.last().cloned() else {
                 continue;
@@ -205,7 +209,9 @@ impl Resolver for GatewayResolver {
                 }
                 if need.exists {
                     // A question about the build context: unanswered (`None`) counts as yes.
-                    let Ok(ref_id) = gw.solve(need.definition.into_pb(), &[], false).await else { return Ok(None) };
+                    let Ok(ref_id) = gw.solve(need.definition.into_pb(), &[], false).await else {
+                        return Ok(None);
+                    };
                     let found = matches!(gw.stat_file(&ref_id, &need.path).await, Ok(Some(_)));
                     return Ok(Some(if found { b"yes".to_vec() } else { Vec::new() }));
                 }

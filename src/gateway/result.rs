@@ -40,7 +40,11 @@ pub fn platforms_json(platforms: &[&Platform]) -> Vec<u8> {
 
 /// The `Result` for a finished build. `multi_platform` follows the `multi-platform` opt (more
 /// than one output implies it). `ref_array` = daemon cap `proto.refarray`.
-pub fn build_result(outputs: &[PlatformOutput], multi_platform: bool, ref_array: bool) -> gw::Result {
+pub fn build_result(
+    outputs: &[PlatformOutput],
+    multi_platform: bool,
+    ref_array: bool,
+) -> gw::Result {
     use gw::result::Result as R;
     let multi = multi_platform || outputs.len() != 1;
     let mut metadata: BTreeMap<String, Vec<u8>> = BTreeMap::new();
@@ -56,12 +60,23 @@ pub fn build_result(outputs: &[PlatformOutput], multi_platform: bool, ref_array:
             R::Refs(gw::RefMap {
                 refs: outputs
                     .iter()
-                    .map(|o| (o.platform.id(), gw::Ref { id: o.ref_id.clone(), def: None }))
+                    .map(|o| {
+                        (
+                            o.platform.id(),
+                            gw::Ref {
+                                id: o.ref_id.clone(),
+                                def: None,
+                            },
+                        )
+                    })
                     .collect(),
             })
         } else {
             R::RefsDeprecated(gw::RefMapDeprecated {
-                refs: outputs.iter().map(|o| (o.platform.id(), o.ref_id.clone())).collect(),
+                refs: outputs
+                    .iter()
+                    .map(|o| (o.platform.id(), o.ref_id.clone()))
+                    .collect(),
             })
         }
     } else {
@@ -71,19 +86,30 @@ pub fn build_result(outputs: &[PlatformOutput], multi_platform: bool, ref_array:
             metadata.insert(KEY_BASE_IMAGE_CONFIG.into(), b.clone());
         }
         if ref_array {
-            R::Ref(gw::Ref { id: o.ref_id.clone(), def: None })
+            R::Ref(gw::Ref {
+                id: o.ref_id.clone(),
+                def: None,
+            })
         } else {
             R::RefDeprecated(o.ref_id.clone())
         }
     };
     let plats: Vec<&Platform> = outputs.iter().map(|o| &o.platform).collect();
     metadata.insert(KEY_PLATFORMS.into(), platforms_json(&plats));
-    gw::Result { result: Some(result), metadata, attestations: BTreeMap::new() }
+    gw::Result {
+        result: Some(result),
+        metadata,
+        attestations: BTreeMap::new(),
+    }
 }
 
 /// A metadata-only result (subrequests carry no refs).
 pub fn metadata_result(metadata: BTreeMap<String, Vec<u8>>) -> gw::Result {
-    gw::Result { result: None, metadata, attestations: BTreeMap::new() }
+    gw::Result {
+        result: None,
+        metadata,
+        attestations: BTreeMap::new(),
+    }
 }
 
 #[cfg(test)]
@@ -117,8 +143,21 @@ mod tests {
     #[test]
     fn single_platform() {
         let r = build_result(&[out("linux/amd64", "r1", true)], false, true);
-        assert_eq!(r.result, Some(R::Ref(gw::Ref { id: "r1".into(), def: None })));
-        assert_eq!(keys(&r), ["containerimage.base.config", "containerimage.config", "refs.platforms"]);
+        assert_eq!(
+            r.result,
+            Some(R::Ref(gw::Ref {
+                id: "r1".into(),
+                def: None
+            }))
+        );
+        assert_eq!(
+            keys(&r),
+            [
+                "containerimage.base.config",
+                "containerimage.config",
+                "refs.platforms"
+            ]
+        );
         assert_eq!(r.metadata["containerimage.config"], b"cfg-r1");
         assert_eq!(r.metadata["containerimage.base.config"], b"base-r1");
 
@@ -129,7 +168,14 @@ mod tests {
 
     #[test]
     fn multi_platform() {
-        let r = build_result(&[out("linux/amd64", "r1", true), out("linux/arm64", "r2", false)], true, true);
+        let r = build_result(
+            &[
+                out("linux/amd64", "r1", true),
+                out("linux/arm64", "r2", false),
+            ],
+            true,
+            true,
+        );
         match &r.result {
             Some(R::Refs(m)) => {
                 assert_eq!(m.refs["linux/amd64"].id, "r1");
@@ -155,6 +201,9 @@ mod tests {
             Some(R::RefsDeprecated(m)) => assert_eq!(m.refs["linux/arm64"], "r2"),
             other => panic!("{other:?}"),
         }
-        assert_eq!(keys(&r), ["containerimage.config/linux/arm64", "refs.platforms"]);
+        assert_eq!(
+            keys(&r),
+            ["containerimage.config/linux/arm64", "refs.platforms"]
+        );
     }
 }

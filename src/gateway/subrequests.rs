@@ -23,7 +23,12 @@ pub const REQUEST_OUTLINE: &str = "frontend.outline";
 const VERSION: &str = "1.0.0";
 
 fn named(names: &[&str]) -> Value {
-    Value::Array(names.iter().map(|n| json!({"name": n, "description": ""})).collect())
+    Value::Array(
+        names
+            .iter()
+            .map(|n| json!({"name": n, "description": ""}))
+            .collect(),
+    )
 }
 
 /// `subrequests.Request` JSON (Go field order; nil slices are `null`).
@@ -53,11 +58,36 @@ pub fn describe_json() -> Value {
     outline["opts"] = json!([{"name": "target", "description": "Target build stage"}]);
     Value::Array(vec![
         outline,
-        request_def(REQUEST_TARGETS, "List all targets current build supports", true, &["result.json", "result.txt"]),
-        request_def(REQUEST_DESCRIBE, "List available subrequest types", false, &["result.json", "result.txt"]),
-        request_def(REQUEST_LINT, "Lint a Dockerfile", true, &["result.json", "result.txt", "result.statuscode"]),
-        request_def(super::explain::REQUEST_EXPLAIN, super::explain::EXPLAIN_DESCRIPTION, true, &["result.json", "result.txt"]),
-        request_def(super::explain::REQUEST_EJECT, super::explain::EJECT_DESCRIPTION, true, &["result.json", "result.txt"]),
+        request_def(
+            REQUEST_TARGETS,
+            "List all targets current build supports",
+            true,
+            &["result.json", "result.txt"],
+        ),
+        request_def(
+            REQUEST_DESCRIBE,
+            "List available subrequest types",
+            false,
+            &["result.json", "result.txt"],
+        ),
+        request_def(
+            REQUEST_LINT,
+            "Lint a Dockerfile",
+            true,
+            &["result.json", "result.txt", "result.statuscode"],
+        ),
+        request_def(
+            super::explain::REQUEST_EXPLAIN,
+            super::explain::EXPLAIN_DESCRIPTION,
+            true,
+            &["result.json", "result.txt"],
+        ),
+        request_def(
+            super::explain::REQUEST_EJECT,
+            super::explain::EJECT_DESCRIPTION,
+            true,
+            &["result.json", "result.txt"],
+        ),
     ])
 }
 
@@ -92,7 +122,11 @@ fn tabulate_padded(rows: &[Vec<String>], padding: usize) -> String {
 
 pub fn describe_result() -> gw::Result {
     let v = describe_json();
-    let mut rows = vec![vec!["NAME".to_string(), "VERSION".into(), "DESCRIPTION".into()]];
+    let mut rows = vec![vec![
+        "NAME".to_string(),
+        "VERSION".into(),
+        "DESCRIPTION".into(),
+    ]];
     for r in v.as_array().unwrap() {
         let name = r["name"].as_str().unwrap_or_default();
         rows.push(vec![
@@ -102,7 +136,10 @@ pub fn describe_result() -> gw::Result {
         ]);
     }
     metadata_result(BTreeMap::from([
-        ("result.json".to_string(), serde_json::to_vec_pretty(&v).expect("json")),
+        (
+            "result.json".to_string(),
+            serde_json::to_vec_pretty(&v).expect("json"),
+        ),
         ("result.txt".to_string(), tabulate(&rows).into_bytes()),
         ("version".to_string(), VERSION.as_bytes().to_vec()),
     ]))
@@ -137,7 +174,14 @@ pub fn print_source(src: &SourceFile, spans: &[Span]) -> String {
     }
     let mut out = format!("{}:{}\n--------------------\n", src.filename, prepad_start);
     for i in start..=end {
-        let mark = if spans.iter().any(|s| s.start <= i && s.end.max(s.start) >= i) { ">>>" } else { "   " };
+        let mark = if spans
+            .iter()
+            .any(|s| s.start <= i && s.end.max(s.start) >= i)
+        {
+            ">>>"
+        } else {
+            "   "
+        };
         let _ = writeln!(out, " {i:>3} | {mark} {}", lines[i - 1]);
     }
     out.push_str("--------------------\n");
@@ -156,7 +200,9 @@ fn location_json(span: Option<Span>) -> Value {
 /// (`parser.Node.Location`): one range per line of the instruction.
 fn node_location_json(span: Span) -> Value {
     let end = span.end.max(span.start);
-    let ranges: Vec<Value> = (span.start..=end).map(|l| range_json(Span::line(l))).collect();
+    let ranges: Vec<Value> = (span.start..=end)
+        .map(|l| range_json(Span::line(l)))
+        .collect();
     json!({ "ranges": ranges })
 }
 
@@ -193,20 +239,34 @@ pub fn lint_json(src: &SourceFile, warnings: &[Warning], build_error: Option<&Er
         })
         .collect();
     // A Go nil slice: `null` when there is nothing to report.
-    m.insert("warnings".into(), if ws.is_empty() { Value::Null } else { Value::Array(ws) });
+    m.insert(
+        "warnings".into(),
+        if ws.is_empty() {
+            Value::Null
+        } else {
+            Value::Array(ws)
+        },
+    );
     m.insert("sources".into(), json!([source_info_json(src)]));
     if let Some(e) = build_error {
         let loc = match e.span {
             Some(s) => json!({ "ranges": [range_json(s)] }),
             None => json!({}),
         };
-        m.insert("buildError".into(), json!({ "message": e.message, "location": loc }));
+        m.insert(
+            "buildError".into(),
+            json!({ "message": e.message, "location": loc }),
+        );
     }
     Value::Object(m)
 }
 
 /// The `frontend.lint` result: JSON, text, status code 1 when there are warnings or an error.
-pub fn lint_result(src: &SourceFile, warnings: &[Warning], build_error: Option<&Error>) -> gw::Result {
+pub fn lint_result(
+    src: &SourceFile,
+    warnings: &[Warning],
+    build_error: Option<&Error>,
+) -> gw::Result {
     let v = lint_json(src, warnings, build_error);
     let mut sorted: Vec<&Warning> = warnings.iter().collect();
     sorted.sort_by(|a, b| match (a.span, b.span) {
@@ -227,9 +287,16 @@ pub fn lint_result(src: &SourceFile, warnings: &[Warning], build_error: Option<&
             txt.push_str(&print_source(src, &[s]));
         }
     }
-    let status = if warnings.is_empty() && build_error.is_none() { "0" } else { "1" };
+    let status = if warnings.is_empty() && build_error.is_none() {
+        "0"
+    } else {
+        "1"
+    };
     metadata_result(BTreeMap::from([
-        ("result.json".to_string(), serde_json::to_vec_pretty(&v).expect("json")),
+        (
+            "result.json".to_string(),
+            serde_json::to_vec_pretty(&v).expect("json"),
+        ),
         ("result.txt".to_string(), txt.into_bytes()),
         ("result.statuscode".to_string(), status.as_bytes().to_vec()),
         ("version".to_string(), VERSION.as_bytes().to_vec()),
@@ -250,7 +317,10 @@ pub struct TargetInfo {
 /// The comments of every instruction (the parser's [`crate::parser::Node::comments`], stock
 /// `PrevComment`), keyed by its first line.
 pub fn prev_comments(_text: &str, nodes: &[crate::parser::Node]) -> BTreeMap<usize, Vec<String>> {
-    nodes.iter().map(|n| (n.span.start, n.comments.clone())).collect()
+    nodes
+        .iter()
+        .map(|n| (n.span.start, n.comments.clone()))
+        .collect()
 }
 
 /// List the stages of a Dockerfile (the last one is the default target).
@@ -279,7 +349,14 @@ pub fn list_targets(text: &str) -> Result<Vec<TargetInfo>, Error> {
                 .find_map(|c| c.strip_prefix(&format!("{name} ")).map(str::to_string))
                 .unwrap_or_default()
         };
-        out.push(TargetInfo { name, default: false, description, base, platform, span: Some(n.span) });
+        out.push(TargetInfo {
+            name,
+            default: false,
+            description,
+            base,
+            platform,
+            span: Some(n.span),
+        });
     }
     if let Some(last) = out.last_mut() {
         last.default = true;
@@ -326,7 +403,10 @@ pub fn targets_result(src: &SourceFile, targets: &[TargetInfo]) -> gw::Result {
         rows.push(vec![name, t.description.clone()]);
     }
     metadata_result(BTreeMap::from([
-        ("result.json".to_string(), serde_json::to_vec_pretty(&v).expect("json")),
+        (
+            "result.json".to_string(),
+            serde_json::to_vec_pretty(&v).expect("json"),
+        ),
         ("result.txt".to_string(), tabulate(&rows).into_bytes()),
         ("version".to_string(), VERSION.as_bytes().to_vec()),
     ]))
@@ -397,7 +477,10 @@ pub fn outline_json(src: &SourceFile, o: &super::outline::Outline) -> Value {
             .collect();
         m.insert(key.into(), Value::Array(items));
     }
-    m.insert("sources".into(), json!([base64::engine::general_purpose::STANDARD.encode(&src.data)]));
+    m.insert(
+        "sources".into(),
+        json!([base64::engine::general_purpose::STANDARD.encode(&src.data)]),
+    );
     Value::Object(m)
 }
 
@@ -406,7 +489,11 @@ pub fn outline_json(src: &SourceFile, o: &super::outline::Outline) -> Value {
 pub fn outline_text(o: &super::outline::Outline) -> String {
     let mut out = String::new();
     if !o.name.is_empty() || !o.description.is_empty() {
-        let name = if o.name.is_empty() { "(default)" } else { o.name.as_str() };
+        let name = if o.name.is_empty() {
+            "(default)"
+        } else {
+            o.name.as_str()
+        };
         let mut rows = vec![vec!["TARGET:".to_string(), name.to_string()]];
         if !o.description.is_empty() {
             rows.push(vec!["DESCRIPTION:".into(), o.description.clone()]);
@@ -415,8 +502,16 @@ pub fn outline_text(o: &super::outline::Outline) -> String {
         out.push('\n');
     }
     if !o.args.is_empty() {
-        let mut rows = vec![vec!["BUILD ARG".to_string(), "VALUE".into(), "DESCRIPTION".into()]];
-        rows.extend(o.args.iter().map(|a| vec![a.name.clone(), a.value.clone(), a.description.clone()]));
+        let mut rows = vec![vec![
+            "BUILD ARG".to_string(),
+            "VALUE".into(),
+            "DESCRIPTION".into(),
+        ]];
+        rows.extend(
+            o.args
+                .iter()
+                .map(|a| vec![a.name.clone(), a.value.clone(), a.description.clone()]),
+        );
         out += &tabulate_padded(&rows, 3);
         out.push('\n');
     }
@@ -425,7 +520,16 @@ pub fn outline_text(o: &super::outline::Outline) -> String {
             continue;
         }
         let mut rows = vec![vec![title.to_string(), "REQUIRED".into()]];
-        rows.extend(list.iter().map(|s| vec![s.name.clone(), if s.required { "true".into() } else { String::new() }]));
+        rows.extend(list.iter().map(|s| {
+            vec![
+                s.name.clone(),
+                if s.required {
+                    "true".into()
+                } else {
+                    String::new()
+                },
+            ]
+        }));
         out += &tabulate_padded(&rows, 3);
         out.push('\n');
     }
@@ -435,7 +539,10 @@ pub fn outline_text(o: &super::outline::Outline) -> String {
 /// The `frontend.outline` result.
 pub fn outline_result(src: &SourceFile, o: &super::outline::Outline) -> gw::Result {
     metadata_result(BTreeMap::from([
-        ("result.json".to_string(), go_json_pretty(&outline_json(src, o))),
+        (
+            "result.json".to_string(),
+            go_json_pretty(&outline_json(src, o)),
+        ),
         ("result.txt".to_string(), outline_text(o).into_bytes()),
         ("version".to_string(), VERSION.as_bytes().to_vec()),
     ]))
@@ -454,16 +561,31 @@ mod tests {
         let r = describe_result();
         assert!(r.result.is_none());
         let v: Value = serde_json::from_slice(&r.metadata["result.json"]).unwrap();
-        let names: Vec<&str> = v.as_array().unwrap().iter().map(|x| x["name"].as_str().unwrap()).collect();
+        let names: Vec<&str> = v
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x["name"].as_str().unwrap())
+            .collect();
         // The stock frontend's list, then lint (which the stock frontend answers without
         // listing it), explain and eject.
         assert_eq!(
             names,
-            [REQUEST_OUTLINE, REQUEST_TARGETS, REQUEST_DESCRIBE, REQUEST_LINT, "frontend.explain", "frontend.eject"]
+            [
+                REQUEST_OUTLINE,
+                REQUEST_TARGETS,
+                REQUEST_DESCRIBE,
+                REQUEST_LINT,
+                "frontend.explain",
+                "frontend.eject"
+            ]
         );
         assert_eq!(v[0]["type"], "rpc");
         assert_eq!(v[0]["version"], "1.0.0");
-        assert_eq!(v[0]["opts"], json!([{"name": "target", "description": "Target build stage"}]));
+        assert_eq!(
+            v[0]["opts"],
+            json!([{"name": "target", "description": "Target build stage"}])
+        );
         assert_eq!(v[1]["opts"], json!([]));
         assert_eq!(v[2]["opts"], Value::Null);
         assert_eq!(v[3]["description"], "Lint a Dockerfile");
@@ -511,7 +633,11 @@ mod tests {
             description: description.into(),
             span: Span::line(line),
         };
-        let mount = |name: &str, required: bool, span: Span| OutlineMount { name: name.into(), required, span };
+        let mount = |name: &str, required: bool, span: Span| OutlineMount {
+            name: name.into(),
+            required,
+            span,
+        };
         Outline {
             name: "final".into(),
             description: String::new(),
@@ -520,7 +646,10 @@ mod tests {
                 arg("BASE", "hoard-test/busybox:latest", "base image", 5),
                 arg("NODEFAULT", "", "", 21),
             ],
-            secrets: vec![mount("npmrc", true, Span::line(10)), mount("token", false, Span::new(23, 24))],
+            secrets: vec![
+                mount("npmrc", true, Span::line(10)),
+                mount("token", false, Span::new(23, 24)),
+            ],
             ssh: vec![mount("default", false, Span::line(22))],
         }
     }
@@ -551,8 +680,14 @@ mod tests {
         o.args.clear();
         o.ssh.clear();
         o.secrets.truncate(1);
-        assert_eq!(outline_text(&o), "TARGET:      (default)\nDESCRIPTION: d\n\nSECRET   REQUIRED\nnpmrc    true\n\n");
-        assert_eq!(outline_text(&crate::gateway::outline::Outline::default()), "");
+        assert_eq!(
+            outline_text(&o),
+            "TARGET:      (default)\nDESCRIPTION: d\n\nSECRET   REQUIRED\nnpmrc    true\n\n"
+        );
+        assert_eq!(
+            outline_text(&crate::gateway::outline::Outline::default()),
+            ""
+        );
     }
 
     #[test]
@@ -565,7 +700,10 @@ mod tests {
         assert!(raw.starts_with("{\n  \"name\": \"final\",\n  \"args\": [\n    {\n      \"name\": \"GO_VERSION\",\n      \"description\": \"the Go version\",\n      \"value\": \"\\u003ca\\u0026b\\u003e\",\n"), "{raw}");
         let v: Value = serde_json::from_str(&raw).unwrap();
         assert_eq!(v["args"][0]["value"], "<a&b>");
-        assert_eq!(v["args"][2], json!({"name": "NODEFAULT", "location": {"ranges": [{"start": {"line": 21}, "end": {"line": 21}}]}}));
+        assert_eq!(
+            v["args"][2],
+            json!({"name": "NODEFAULT", "location": {"ranges": [{"start": {"line": 21}, "end": {"line": 21}}]}})
+        );
         assert_eq!(
             v["secrets"][1],
             json!({"name": "token", "location": {"ranges": [
@@ -579,7 +717,10 @@ mod tests {
         assert!(v.get("description").is_none());
         let keys: Vec<&String> = v.as_object().unwrap().keys().collect();
         assert_eq!(keys, ["name", "args", "secrets", "ssh", "sources"]);
-        let empty = outline_json(&src("FROM a\n"), &crate::gateway::outline::Outline::default());
+        let empty = outline_json(
+            &src("FROM a\n"),
+            &crate::gateway::outline::Outline::default(),
+        );
         assert_eq!(empty, json!({"sources": ["RlJPTSBhCg=="]}));
     }
 
@@ -600,8 +741,16 @@ mod tests {
     fn lint_with_warnings_and_error() {
         let text = "FROM a\nRUN x\nMAINTAINER me\n";
         let ws = vec![
-            Warning { rule: "MaintainerDeprecated".into(), message: "Maintainer instruction is deprecated".into(), span: Some(Span::line(3)) },
-            Warning { rule: "Global".into(), message: "no line".into(), span: None },
+            Warning {
+                rule: "MaintainerDeprecated".into(),
+                message: "Maintainer instruction is deprecated".into(),
+                span: Some(Span::line(3)),
+            },
+            Warning {
+                rule: "Global".into(),
+                message: "no line".into(),
+                span: None,
+            },
         ];
         let err = Error::at(Span::line(2), "boom");
         let r = lint_result(&src(text), &ws, Some(&err));
@@ -656,8 +805,14 @@ mod tests {
         let r = targets_result(&src(text), &t);
         let v: Value = serde_json::from_slice(&r.metadata["result.json"]).unwrap();
         assert_eq!(v["targets"][0]["name"], "build");
-        assert_eq!(v["targets"][1], json!({"default": true, "base": "scratch", "location": {"ranges":[{"start":{"line":5},"end":{"line":5}}]}}));
+        assert_eq!(
+            v["targets"][1],
+            json!({"default": true, "base": "scratch", "location": {"ranges":[{"start":{"line":5},"end":{"line":5}}]}})
+        );
         let txt = String::from_utf8(r.metadata["result.txt"].clone()).unwrap();
-        assert_eq!(txt, "TARGET    DESCRIPTION\nbuild     compiles things\n(default) \n");
+        assert_eq!(
+            txt,
+            "TARGET    DESCRIPTION\nbuild     compiles things\n(default) \n"
+        );
     }
 }

@@ -49,7 +49,10 @@ impl StdioStream {
     /// Wrap a read fd and a write fd (pipes), falling back to a Unix socket on `rfd`.
     pub fn from_fds(rfd: OwnedFd, wfd: OwnedFd) -> io::Result<StdioStream> {
         let rfd_fallback = rfd.try_clone()?;
-        match (pipe::Receiver::from_owned_fd(rfd), pipe::Sender::from_owned_fd(wfd)) {
+        match (
+            pipe::Receiver::from_owned_fd(rfd),
+            pipe::Sender::from_owned_fd(wfd),
+        ) {
             (Ok(r), Ok(w)) => Ok(StdioStream::Pipes(tokio::io::join(r, w))),
             (Err(e), _) | (_, Err(e)) if e.kind() == io::ErrorKind::InvalidInput => {
                 // Not a FIFO: try a socket (both directions on fd 0).
@@ -113,7 +116,10 @@ where
             async move {
                 let taken = slot.lock().map(|mut s| s.take()).unwrap_or(None);
                 taken.map(TokioIo::new).ok_or_else(|| {
-                    io::Error::new(io::ErrorKind::NotConnected, "stdio gRPC stream already used")
+                    io::Error::new(
+                        io::ErrorKind::NotConnected,
+                        "stdio gRPC stream already used",
+                    )
                 })
             }
         }))
@@ -134,7 +140,10 @@ mod tests {
     /// A fresh anonymous pipe as (read end, write end) owned fds.
     fn os_pipe() -> (OwnedFd, OwnedFd) {
         let (w, r) = pipe::pipe().expect("pipe");
-        (r.into_nonblocking_fd().unwrap(), w.into_nonblocking_fd().unwrap())
+        (
+            r.into_nonblocking_fd().unwrap(),
+            w.into_nonblocking_fd().unwrap(),
+        )
     }
 
     #[tokio::test(flavor = "current_thread")]

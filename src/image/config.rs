@@ -23,7 +23,11 @@ pub struct ImageConfig {
     pub architecture: String,
     #[serde(default)]
     pub os: String,
-    #[serde(rename = "os.version", default, skip_serializing_if = "String::is_empty")]
+    #[serde(
+        rename = "os.version",
+        default,
+        skip_serializing_if = "String::is_empty"
+    )]
     pub os_version: String,
     #[serde(rename = "os.features", default, skip_serializing_if = "Vec::is_empty")]
     pub os_features: Vec<String>,
@@ -42,29 +46,75 @@ pub struct ImageConfig {
 pub struct ContainerConfig {
     #[serde(rename = "User", default, skip_serializing_if = "String::is_empty")]
     pub user: String,
-    #[serde(rename = "ExposedPorts", default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        rename = "ExposedPorts",
+        default,
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
     pub exposed_ports: BTreeMap<String, serde_json::Value>,
     #[serde(rename = "Env", default, skip_serializing_if = "Vec::is_empty")]
     pub env: Vec<String>,
-    #[serde(rename = "Entrypoint", default, skip_serializing_if = "Vec::is_empty", deserialize_with = "null_vec")]
+    #[serde(
+        rename = "Entrypoint",
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "null_vec"
+    )]
     pub entrypoint: Vec<String>,
-    #[serde(rename = "Cmd", default, skip_serializing_if = "Vec::is_empty", deserialize_with = "null_vec")]
+    #[serde(
+        rename = "Cmd",
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "null_vec"
+    )]
     pub cmd: Vec<String>,
-    #[serde(rename = "Volumes", default, skip_serializing_if = "BTreeMap::is_empty", deserialize_with = "null_map")]
+    #[serde(
+        rename = "Volumes",
+        default,
+        skip_serializing_if = "BTreeMap::is_empty",
+        deserialize_with = "null_map"
+    )]
     pub volumes: BTreeMap<String, serde_json::Value>,
-    #[serde(rename = "WorkingDir", default, skip_serializing_if = "String::is_empty")]
+    #[serde(
+        rename = "WorkingDir",
+        default,
+        skip_serializing_if = "String::is_empty"
+    )]
     pub working_dir: String,
-    #[serde(rename = "Labels", default, skip_serializing_if = "BTreeMap::is_empty", deserialize_with = "null_map")]
+    #[serde(
+        rename = "Labels",
+        default,
+        skip_serializing_if = "BTreeMap::is_empty",
+        deserialize_with = "null_map"
+    )]
     pub labels: BTreeMap<String, String>,
-    #[serde(rename = "StopSignal", default, skip_serializing_if = "String::is_empty")]
+    #[serde(
+        rename = "StopSignal",
+        default,
+        skip_serializing_if = "String::is_empty"
+    )]
     pub stop_signal: String,
     #[serde(rename = "ArgsEscaped", default, skip_serializing_if = "is_false")]
     pub args_escaped: bool,
-    #[serde(rename = "Healthcheck", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "Healthcheck",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub healthcheck: Option<Healthcheck>,
-    #[serde(rename = "OnBuild", default, skip_serializing_if = "Vec::is_empty", deserialize_with = "null_vec")]
+    #[serde(
+        rename = "OnBuild",
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "null_vec"
+    )]
     pub on_build: Vec<String>,
-    #[serde(rename = "Shell", default, skip_serializing_if = "Vec::is_empty", deserialize_with = "null_vec")]
+    #[serde(
+        rename = "Shell",
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "null_vec"
+    )]
     pub shell: Vec<String>,
 }
 
@@ -83,7 +133,12 @@ where
 /// `HEALTHCHECK` settings; durations in nanoseconds like Go's `time.Duration`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Healthcheck {
-    #[serde(rename = "Test", default, skip_serializing_if = "Vec::is_empty", deserialize_with = "null_vec")]
+    #[serde(
+        rename = "Test",
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "null_vec"
+    )]
     pub test: Vec<String>,
     #[serde(rename = "Interval", default, skip_serializing_if = "is_zero")]
     pub interval: i64,
@@ -111,7 +166,10 @@ pub struct RootFs {
 
 impl Default for RootFs {
     fn default() -> Self {
-        RootFs { kind: "layers".into(), diff_ids: Vec::new() }
+        RootFs {
+            kind: "layers".into(),
+            diff_ids: Vec::new(),
+        }
     }
 }
 
@@ -192,7 +250,12 @@ impl ImageConfig {
     /// Set or replace an environment variable, keeping its position when it already exists.
     pub fn set_env(&mut self, key: &str, value: &str) {
         let entry = format!("{key}={value}");
-        if let Some(slot) = self.config.env.iter_mut().find(|kv| kv.split_once('=').map(|(k, _)| k).unwrap_or(kv) == key) {
+        if let Some(slot) = self
+            .config
+            .env
+            .iter_mut()
+            .find(|kv| kv.split_once('=').map(|(k, _)| k).unwrap_or(kv) == key)
+        {
             *slot = entry;
         } else {
             self.config.env.push(entry);
@@ -220,7 +283,10 @@ mod tests {
         assert_eq!(v["architecture"], "amd64");
         assert_eq!(v["os"], "linux");
         assert_eq!(v["config"]["WorkingDir"], "/");
-        assert_eq!(v["config"]["Env"][0], "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+        assert_eq!(
+            v["config"]["Env"][0],
+            "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+        );
         assert_eq!(v["rootfs"]["type"], "layers");
         assert!(v.get("history").is_none());
         assert!(v["config"].get("Cmd").is_none());
@@ -232,9 +298,15 @@ mod tests {
         let img = ImageConfig::from_json(data).unwrap();
         assert_eq!(img.env("PATH"), Some("/bin"));
         assert!(img.config.cmd.is_empty());
-        assert_eq!(img.config.healthcheck.as_ref().unwrap().interval, 5_000_000_000);
+        assert_eq!(
+            img.config.healthcheck.as_ref().unwrap().interval,
+            5_000_000_000
+        );
         let out: serde_json::Value = serde_json::from_slice(&img.to_json()).unwrap();
-        assert!(out.get("container_config").is_none(), "unknown fields are dropped like Go does");
+        assert!(
+            out.get("container_config").is_none(),
+            "unknown fields are dropped like Go does"
+        );
         assert_eq!(out["history"][0]["empty_layer"], true);
     }
 

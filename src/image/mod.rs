@@ -5,6 +5,8 @@ mod config;
 mod platform;
 mod reference;
 
-pub use config::{default_path_env, ContainerConfig, Healthcheck, History, ImageConfig, RootFs, HISTORY_COMMENT};
+pub use config::{
+    default_path_env, ContainerConfig, Healthcheck, History, ImageConfig, RootFs, HISTORY_COMMENT,
+};
 pub use platform::Platform;
 pub use reference::{normalize_reference, Reference};

@@ -11,7 +11,11 @@ pub struct Platform {
     pub architecture: String,
     #[serde(default)]
     pub os: String,
-    #[serde(rename = "os.version", default, skip_serializing_if = "String::is_empty")]
+    #[serde(
+        rename = "os.version",
+        default,
+        skip_serializing_if = "String::is_empty"
+    )]
     pub os_version: String,
     #[serde(rename = "os.features", default, skip_serializing_if = "Vec::is_empty")]
     pub os_features: Vec<String>,
@@ -20,8 +24,23 @@ pub struct Platform {
 }
 
 const KNOWN_OS: &[&str] = &[
-    "aix", "android", "darwin", "dragonfly", "freebsd", "hurd", "illumos", "ios", "js", "linux",
-    "nacl", "netbsd", "openbsd", "plan9", "solaris", "windows", "zos",
+    "aix",
+    "android",
+    "darwin",
+    "dragonfly",
+    "freebsd",
+    "hurd",
+    "illumos",
+    "ios",
+    "js",
+    "linux",
+    "nacl",
+    "netbsd",
+    "openbsd",
+    "plan9",
+    "solaris",
+    "windows",
+    "zos",
 ];
 
 impl Platform {
@@ -49,7 +68,11 @@ impl Platform {
     /// Parse `os[/arch[/variant]]` or a lone architecture, then normalise.
     pub fn parse(spec: &str) -> Result<Self, Error> {
         let spec = spec.trim();
-        let bad = || Error::new(format!("\"{spec}\": unknown operating system or architecture: invalid argument"));
+        let bad = || {
+            Error::new(format!(
+                "\"{spec}\": unknown operating system or architecture: invalid argument"
+            ))
+        };
         if spec.is_empty() {
             return Err(bad());
         }
@@ -66,7 +89,11 @@ impl Platform {
             None => (head, String::new()),
         };
         let parts: Vec<&str> = rest.map(|r| r.split('/').collect()).unwrap_or_default();
-        let valid = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        let valid = |s: &str| {
+            !s.is_empty()
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        };
         if !valid(os_part) || parts.iter().any(|p| !valid(p)) || parts.len() > 2 {
             return Err(bad());
         }
@@ -143,9 +170,30 @@ fn normalize_os(os: &str) -> String {
 fn known_arch(arch: &str) -> bool {
     matches!(
         arch,
-        "386" | "amd64" | "amd64p32" | "arm" | "armbe" | "arm64" | "arm64be" | "ppc64" | "ppc64le"
-            | "loong64" | "mips" | "mipsle" | "mips64" | "mips64le" | "mips64p32" | "mips64p32le"
-            | "ppc" | "riscv" | "riscv64" | "s390" | "s390x" | "sparc" | "sparc64" | "wasm"
+        "386"
+            | "amd64"
+            | "amd64p32"
+            | "arm"
+            | "armbe"
+            | "arm64"
+            | "arm64be"
+            | "ppc64"
+            | "ppc64le"
+            | "loong64"
+            | "mips"
+            | "mipsle"
+            | "mips64"
+            | "mips64le"
+            | "mips64p32"
+            | "mips64p32le"
+            | "ppc"
+            | "riscv"
+            | "riscv64"
+            | "s390"
+            | "s390x"
+            | "sparc"
+            | "sparc64"
+            | "wasm"
     )
 }
 
@@ -155,7 +203,11 @@ fn normalize_arch(arch: &str, variant: &str) -> (String, String) {
     match arch.as_str() {
         "i386" => ("386".into(), String::new()),
         "x86_64" | "x86-64" | "amd64" => {
-            let v = if variant == "v1" { String::new() } else { variant };
+            let v = if variant == "v1" {
+                String::new()
+            } else {
+                variant
+            };
             ("amd64".into(), v)
         }
         "aarch64" | "arm64" => {
@@ -188,7 +240,10 @@ mod tests {
     fn parses_and_normalises() {
         assert_eq!(Platform::parse("linux/amd64").unwrap().id(), "linux/amd64");
         assert_eq!(Platform::parse("linux/x86_64").unwrap().id(), "linux/amd64");
-        assert_eq!(Platform::parse("linux/arm64/v8").unwrap().id(), "linux/arm64");
+        assert_eq!(
+            Platform::parse("linux/arm64/v8").unwrap().id(),
+            "linux/arm64"
+        );
         assert_eq!(Platform::parse("linux/arm").unwrap().id(), "linux/arm/v7");
         assert_eq!(Platform::parse("linux/armhf").unwrap().id(), "linux/arm/v7");
         assert_eq!(Platform::parse("arm64").unwrap().id(), "linux/arm64");
@@ -198,7 +253,14 @@ mod tests {
 
     #[test]
     fn rejects_garbage() {
-        for bad in ["", "linux/", "foo/bar", "linux/amd64/v1/x", "nonsense", "linux/a b"] {
+        for bad in [
+            "",
+            "linux/",
+            "foo/bar",
+            "linux/amd64/v1/x",
+            "nonsense",
+            "linux/a b",
+        ] {
             assert!(Platform::parse(bad).is_err(), "{bad:?} should fail");
         }
     }

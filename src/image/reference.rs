@@ -50,12 +50,17 @@ impl Reference {
 
     /// Pin to a digest (keeping the tag, as `reference.WithDigest` does).
     pub fn with_digest(&self, digest: &str) -> Reference {
-        Reference { digest: Some(digest.to_string()), ..self.clone() }
+        Reference {
+            digest: Some(digest.to_string()),
+            ..self.clone()
+        }
     }
 }
 
 fn invalid(s: &str, why: &str) -> Error {
-    Error::new(format!("failed to parse stage name \"{s}\": invalid reference format{why}"))
+    Error::new(format!(
+        "failed to parse stage name \"{s}\": invalid reference format{why}"
+    ))
 }
 
 fn valid_component(c: &str) -> bool {
@@ -93,14 +98,17 @@ fn valid_tag(t: &str) -> bool {
     !b.is_empty()
         && b.len() <= 128
         && (b[0].is_ascii_alphanumeric() || b[0] == b'_')
-        && b.iter().all(|&x| x.is_ascii_alphanumeric() || x == b'_' || x == b'.' || x == b'-')
+        && b.iter()
+            .all(|&x| x.is_ascii_alphanumeric() || x == b'_' || x == b'.' || x == b'-')
 }
 
 fn valid_digest(d: &str) -> bool {
     match d.split_once(':') {
         Some((alg, hex)) => {
             !alg.is_empty()
-                && alg.bytes().all(|x| x.is_ascii_lowercase() || x.is_ascii_digit() || b"+._-".contains(&x))
+                && alg
+                    .bytes()
+                    .all(|x| x.is_ascii_lowercase() || x.is_ascii_digit() || b"+._-".contains(&x))
                 && hex.len() >= 32
                 && hex.bytes().all(|x| x.is_ascii_hexdigit())
         }
@@ -163,7 +171,9 @@ pub fn normalize_reference(s: &str) -> Result<Reference, Error> {
         None => (rest, None),
     };
     let (mut domain, mut path) = match name.split_once('/') {
-        Some((d, p)) if d.contains('.') || d.contains(':') || d == "localhost" || d.to_lowercase() != d => {
+        Some((d, p))
+            if d.contains('.') || d.contains(':') || d == "localhost" || d.to_lowercase() != d =>
+        {
             (d.to_string(), p.to_string())
         }
         _ => ("docker.io".to_string(), name.to_string()),
@@ -182,8 +192,17 @@ pub fn normalize_reference(s: &str) -> Result<Reference, Error> {
     if !valid_domain(&domain) || !path.split('/').all(valid_component) {
         return Err(invalid(s, ""));
     }
-    let tag = if tag.is_none() && digest.is_none() { Some("latest".to_string()) } else { tag };
-    Ok(Reference { domain, path, tag, digest })
+    let tag = if tag.is_none() && digest.is_none() {
+        Some("latest".to_string())
+    } else {
+        tag
+    };
+    Ok(Reference {
+        domain,
+        path,
+        tag,
+        digest,
+    })
 }
 
 #[cfg(test)]
@@ -198,18 +217,39 @@ mod tests {
     fn normalises_like_docker() {
         assert_eq!(n("busybox"), "docker.io/library/busybox:latest");
         assert_eq!(n("bars/busybox"), "docker.io/bars/busybox:latest");
-        assert_eq!(n("hoard-test/busybox:latest"), "docker.io/hoard-test/busybox:latest");
+        assert_eq!(
+            n("hoard-test/busybox:latest"),
+            "docker.io/hoard-test/busybox:latest"
+        );
         assert_eq!(n("localhost:5000/hoard:1"), "localhost:5000/hoard:1");
         assert_eq!(n("ghcr.io/a/b/c:v1.2"), "ghcr.io/a/b/c:v1.2");
-        assert_eq!(n("index.docker.io/library/alpine"), "docker.io/library/alpine:latest");
+        assert_eq!(
+            n("index.docker.io/library/alpine"),
+            "docker.io/library/alpine:latest"
+        );
         let d = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
-        assert_eq!(n(&format!("alpine@{d}")), format!("docker.io/library/alpine@{d}"));
-        assert_eq!(n(&format!("alpine:3@{d}")), format!("docker.io/library/alpine:3@{d}"));
+        assert_eq!(
+            n(&format!("alpine@{d}")),
+            format!("docker.io/library/alpine@{d}")
+        );
+        assert_eq!(
+            n(&format!("alpine:3@{d}")),
+            format!("docker.io/library/alpine:3@{d}")
+        );
     }
 
     #[test]
     fn rejects_bad_references() {
-        for bad in ["", "Busybox", "a b", "alpine:", "alpine:-x", "-a", "a//b", "a@sha256:zz"] {
+        for bad in [
+            "",
+            "Busybox",
+            "a b",
+            "alpine:",
+            "alpine:-x",
+            "-a",
+            "a//b",
+            "a@sha256:zz",
+        ] {
             assert!(normalize_reference(bad).is_err(), "{bad:?} should fail");
         }
         let e = normalize_reference("Busybox").unwrap_err();

@@ -58,7 +58,10 @@ pub fn parse(df: &Dockerfile) -> Result<ParsedFile> {
         let ins = match parse_instruction(node, &mut out.warnings) {
             Ok(ins) => ins,
             Err(e) => {
-                let message = format!("dockerfile parse error on line {}: {}", node.span.start, e.message);
+                let message = format!(
+                    "dockerfile parse error on line {}: {}",
+                    node.span.start, e.message
+                );
                 return Err(Error::at(node.span, message).with_warnings(out.warnings));
             }
         };
@@ -68,7 +71,8 @@ pub fn parse(df: &Dockerfile) -> Result<ParsedFile> {
             Instruction::Command(c) => match out.stages.last_mut() {
                 Some(stage) => stage.commands.push(c),
                 None => {
-                    return Err(Error::at(node.span, "no build stage in current context").with_warnings(out.warnings))
+                    return Err(Error::at(node.span, "no build stage in current context")
+                        .with_warnings(out.warnings))
                 }
             },
         }
@@ -104,7 +108,10 @@ pub fn parse_instruction(node: &Node, warnings: &mut Vec<Warning>) -> Result<Ins
         }
         "env" => parse_env(&req).map(Command::Env),
         "maintainer" => {
-            warnings.push(rules::MAINTAINER_DEPRECATED.warn(node.span, "Maintainer instruction is deprecated in favor of using label"));
+            warnings.push(rules::MAINTAINER_DEPRECATED.warn(
+                node.span,
+                "Maintainer instruction is deprecated in favor of using label",
+            ));
             parse_maintainer(&req).map(Command::Maintainer)
         }
         "label" => parse_label(&req).map(Command::Label),
@@ -221,7 +228,10 @@ fn blank_names(cmd: &str) -> String {
 
 fn lint_from(req: &Req<'_>, warnings: &mut Vec<Warning>) {
     if req.args.len() == 3 && req.args[2] != req.args[2].to_lowercase() {
-        warnings.push(rules::STAGE_NAME_CASING.warn(req.node.span, format!("Stage name '{}' should be lowercase", req.args[2])));
+        warnings.push(rules::STAGE_NAME_CASING.warn(
+            req.node.span,
+            format!("Stage name '{}' should be lowercase", req.args[2]),
+        ));
     }
     if req.args.len() >= 3 {
         let cmd = &req.keyword;
@@ -236,7 +246,10 @@ fn lint_from(req: &Req<'_>, warnings: &mut Vec<Warning>) {
             true
         };
         if !ok {
-            warnings.push(rules::FROM_AS_CASING.warn(req.node.span, format!("'{as_}' and '{cmd}' keywords' casing do not match")));
+            warnings.push(rules::FROM_AS_CASING.warn(
+                req.node.span,
+                format!("'{as_}' and '{cmd}' keywords' casing do not match"),
+            ));
         }
     }
 }
@@ -244,12 +257,18 @@ fn lint_from(req: &Req<'_>, warnings: &mut Vec<Warning>) {
 /// `InvalidDefinitionDescription`: the last comment above a named stage or an ARG should start
 /// with the name it describes.
 fn lint_description(instruction: &str, keys: &[String], node: &Node, warnings: &mut Vec<Warning>) {
-    let (Some(last), Some(first)) = (node.comments.last(), keys.first()) else { return };
+    let (Some(last), Some(first)) = (node.comments.last(), keys.first()) else {
+        return;
+    };
     let word = last.split(' ').next().unwrap_or("");
     if keys.iter().any(|k| k == word) {
         return;
     }
-    let example = if keys.len() > 1 { "<arg_key>" } else { first.as_str() };
+    let example = if keys.len() > 1 {
+        "<arg_key>"
+    } else {
+        first.as_str()
+    };
     warnings.push(rules::INVALID_DEFINITION_DESCRIPTION.warn(
         node.span,
         format!("Comment for {instruction} should follow the format: `# {example} <description>`"),

@@ -52,10 +52,12 @@ impl Definition {
 /// scratch (no ops, or a terminal op without input).
 pub fn from_pb(def: &pb::Definition) -> Result<Option<Output>, String> {
     use prost::Message;
-    let mut ops: std::collections::HashMap<String, (pb::Op, Vec<u8>)> = std::collections::HashMap::new();
+    let mut ops: std::collections::HashMap<String, (pb::Op, Vec<u8>)> =
+        std::collections::HashMap::new();
     let mut last = None;
     for bytes in &def.def {
-        let op = pb::Op::decode(bytes.as_slice()).map_err(|e| format!("invalid op in definition: {e}"))?;
+        let op = pb::Op::decode(bytes.as_slice())
+            .map_err(|e| format!("invalid op in definition: {e}"))?;
         let d = digest(bytes);
         last = Some(op.clone());
         ops.insert(d, (op, bytes.clone()));
@@ -72,10 +74,15 @@ pub fn from_pb(def: &pb::Definition) -> Result<Option<Output>, String> {
         if let Some(n) = built.get(d) {
             return Ok(n.clone());
         }
-        let (op, bytes) = ops.get(d).ok_or_else(|| format!("definition lacks op {d}"))?;
+        let (op, bytes) = ops
+            .get(d)
+            .ok_or_else(|| format!("definition lacks op {d}"))?;
         let mut deps = Vec::with_capacity(op.inputs.len());
         for input in &op.inputs {
-            deps.push(Output { node: build(&input.digest, ops, def, built)?, index: input.index });
+            deps.push(Output {
+                node: build(&input.digest, ops, def, built)?,
+                index: input.index,
+            });
         }
         let node = std::sync::Arc::new(Node {
             op: op.clone(),
@@ -90,7 +97,10 @@ pub fn from_pb(def: &pb::Definition) -> Result<Option<Output>, String> {
     }
     let mut built = std::collections::HashMap::new();
     let node = build(&root.digest, &ops, def, &mut built)?;
-    Ok(Some(Output { node, index: root.index }))
+    Ok(Some(Output {
+        node,
+        index: root.index,
+    }))
 }
 
 /// Marshal the graph ending in `root` (`None` = scratch). `sources` are the files that

@@ -475,11 +475,21 @@ mod tests {
         };
         // An empty attr value would encode differently from protobuf-go (lost `>>>` snippets).
         assert_eq!(src.attrs.get("local.unique"), None);
-        let o = local("context", &LocalOpts { unique_id: "u1".into(), ..Default::default() }, OpMeta::default());
+        let o = local(
+            "context",
+            &LocalOpts {
+                unique_id: "u1".into(),
+                ..Default::default()
+            },
+            OpMeta::default(),
+        );
         let Some(pb::op::Op::Source(src)) = &o.op().op else {
             panic!()
         };
-        assert_eq!(src.attrs.get("local.unique").map(String::as_str), Some("u1"));
+        assert_eq!(
+            src.attrs.get("local.unique").map(String::as_str),
+            Some("u1")
+        );
         assert!(o.metadata().caps.contains_key("source.local.unique"));
     }
 

@@ -195,7 +195,10 @@ fn a_foreign_definition_becomes_part_of_a_new_graph() {
     let d = d.as_pb();
     assert_eq!(d.def[0], base.op_bytes());
     assert_eq!(d.def[1], run.op_bytes());
-    assert_eq!(d.metadata[run.digest()].description["llb.customname"], "RUN true");
+    assert_eq!(
+        d.metadata[run.digest()].description["llb.customname"],
+        "RUN true"
+    );
     assert_eq!(from_pb(&pb::Definition::default()).unwrap(), None);
     let mut broken = def.into_pb();
     broken.def.remove(0);

@@ -27,7 +27,10 @@ pub(super) struct Parsed {
 
 impl Parsed {
     fn args(args: Vec<String>) -> Self {
-        Parsed { args, ..Default::default() }
+        Parsed {
+            args,
+            ..Default::default()
+        }
     }
 }
 
@@ -79,7 +82,10 @@ fn whitespace_delimited(rest: &str) -> Vec<String> {
     if rest.is_empty() {
         return Vec::new();
     }
-    split_ws(rest, None).into_iter().map(str::to_string).collect()
+    split_ws(rest, None)
+        .into_iter()
+        .map(str::to_string)
+        .collect()
 }
 
 fn maybe_json(rest: &str) -> ArgResult {
@@ -87,7 +93,11 @@ fn maybe_json(rest: &str) -> ArgResult {
         return Ok(Parsed::default());
     }
     match json::parse_array(rest) {
-        ArrayForm::Strings(args) => Ok(Parsed { args, json: true, inner: None }),
+        ArrayForm::Strings(args) => Ok(Parsed {
+            args,
+            json: true,
+            inner: None,
+        }),
         ArrayForm::NotStrings => Err(json::NOT_STRINGS.into()),
         ArrayForm::NotJson => Ok(Parsed::args(vec![rest.to_string()])),
     }
@@ -95,7 +105,11 @@ fn maybe_json(rest: &str) -> ArgResult {
 
 fn maybe_json_to_list(rest: &str) -> ArgResult {
     match json::parse_array(rest) {
-        ArrayForm::Strings(args) => Ok(Parsed { args, json: true, inner: None }),
+        ArrayForm::Strings(args) => Ok(Parsed {
+            args,
+            json: true,
+            inner: None,
+        }),
         ArrayForm::NotStrings => Err(json::NOT_STRINGS.into()),
         ArrayForm::NotJson => Ok(Parsed::args(whitespace_delimited(rest))),
     }
@@ -106,7 +120,10 @@ fn sub_command(rest: &str, escape: char) -> ArgResult {
         return Ok(Parsed::default());
     }
     let inner = node_from_line(rest, escape)?;
-    Ok(Parsed { inner: Some(Box::new(inner)), ..Default::default() })
+    Ok(Parsed {
+        inner: Some(Box::new(inner)),
+        ..Default::default()
+    })
 }
 
 /// HEALTHCHECK: a type word, then the rest like CMD. The stock code scans bytes here, so a
@@ -118,12 +135,19 @@ fn health_config(rest: &str) -> ArgResult {
     if sep == 0 {
         return Ok(Parsed::default());
     }
-    let next = b[sep..].iter().position(|&c| !is_space(c)).map_or(b.len(), |i| sep + i);
+    let next = b[sep..]
+        .iter()
+        .position(|&c| !is_space(c))
+        .map_or(b.len(), |i| sep + i);
     let typ = String::from_utf8_lossy(&b[..sep]).into_owned();
     let cmd = maybe_json(&String::from_utf8_lossy(&b[next..]))?;
     let mut args = vec![typ];
     args.extend(cmd.args);
-    Ok(Parsed { args, json: cmd.json, inner: None })
+    Ok(Parsed {
+        args,
+        json: cmd.json,
+        inner: None,
+    })
 }
 
 /// ENV and LABEL. `KEY name value` (old form, detected by the first word having no `=`) gives
@@ -138,7 +162,11 @@ fn name_val(rest: &str, key: &str, escape: char) -> ArgResult {
         if parts.len() < 2 {
             return Err(format!("{key} must have two arguments"));
         }
-        return Ok(Parsed::args(vec![parts[0].into(), parts[1].into(), String::new()]));
+        return Ok(Parsed::args(vec![
+            parts[0].into(),
+            parts[1].into(),
+            String::new(),
+        ]));
     }
     let mut args = Vec::with_capacity(words.len() * 3);
     for word in words {
@@ -243,9 +271,15 @@ mod tests {
 
     #[test]
     fn words_keep_quotes() {
-        assert_eq!(parse_words("foo bar 'abc xyz'", '\\'), ["foo", "bar", "'abc xyz'"]);
+        assert_eq!(
+            parse_words("foo bar 'abc xyz'", '\\'),
+            ["foo", "bar", "'abc xyz'"]
+        );
         assert_eq!(parse_words(r"foo\ bar", '\\'), [r"foo\ bar"]);
-        assert_eq!(parse_words(r#"föo bàr "âbc xÿz""#, '\\'), ["föo", "bàr", "\"âbc xÿz\""]);
+        assert_eq!(
+            parse_words(r#"föo bàr "âbc xÿz""#, '\\'),
+            ["föo", "bàr", "\"âbc xÿz\""]
+        );
         assert_eq!(parse_words("a ''", '\\'), ["a", "''"]);
         assert_eq!(parse_words("a\\", '\\'), ["a"]);
     }
@@ -261,22 +295,51 @@ mod tests {
         assert_eq!(node("RUN [\"a\" b").args, ["[\"a\" b"]);
         assert_eq!(node("COPY a  b").args, ["a", "b"]);
         assert_eq!(node("ENV a b c").args, ["a", "b c", ""]);
-        assert_eq!(node("ENV a=b c=\"d e\"").args, ["a", "b", "=", "c", "\"d e\"", "="]);
+        assert_eq!(
+            node("ENV a=b c=\"d e\"").args,
+            ["a", "b", "=", "c", "\"d e\"", "="]
+        );
         assert_eq!(node("ARG a=1 b").args, ["a=1", "b"]);
-        assert_eq!(node("HEALTHCHECK --interval=1s CMD [\"x\"]").args, ["CMD", "x"]);
+        assert_eq!(
+            node("HEALTHCHECK --interval=1s CMD [\"x\"]").args,
+            ["CMD", "x"]
+        );
         assert_eq!(node("USER  a b ").args, ["a b"]);
         assert_eq!(node("FOO bar").args, [""]);
         assert!(node("ENV").args.is_empty());
         let on = node("ONBUILD COPY --from=x a b");
         let inner = on.inner.unwrap();
-        assert_eq!((inner.keyword.as_str(), inner.flags.clone(), inner.args.clone()), ("copy", vec!["--from=x".to_string()], vec!["a".to_string(), "b".to_string()]));
+        assert_eq!(
+            (
+                inner.keyword.as_str(),
+                inner.flags.clone(),
+                inner.args.clone()
+            ),
+            (
+                "copy",
+                vec!["--from=x".to_string()],
+                vec!["a".to_string(), "b".to_string()]
+            )
+        );
     }
 
     #[test]
     fn dispatch_errors() {
-        assert_eq!(node_from_line("ENV a", '\\').unwrap_err(), "ENV must have two arguments");
-        assert_eq!(node_from_line("LABEL a=b c", '\\').unwrap_err(), "Syntax error - can't find = in \"c\". Must be of the form: name=value");
-        assert_eq!(node_from_line("CMD [1]", '\\').unwrap_err(), json::NOT_STRINGS);
-        assert_eq!(node_from_line("ONBUILD RUN [[]]", '\\').unwrap_err(), json::NOT_STRINGS);
+        assert_eq!(
+            node_from_line("ENV a", '\\').unwrap_err(),
+            "ENV must have two arguments"
+        );
+        assert_eq!(
+            node_from_line("LABEL a=b c", '\\').unwrap_err(),
+            "Syntax error - can't find = in \"c\". Must be of the form: name=value"
+        );
+        assert_eq!(
+            node_from_line("CMD [1]", '\\').unwrap_err(),
+            json::NOT_STRINGS
+        );
+        assert_eq!(
+            node_from_line("ONBUILD RUN [[]]", '\\').unwrap_err(),
+            json::NOT_STRINGS
+        );
     }
 }

@@ -170,11 +170,17 @@ mod tests {
 
     #[test]
     fn flags_and_double_dash() {
-        assert_eq!(flags("--a=1 --b x y"), ("x y".into(), vec!["--a=1".into(), "--b".into()]));
+        assert_eq!(
+            flags("--a=1 --b x y"),
+            ("x y".into(), vec!["--a=1".into(), "--b".into()])
+        );
         assert_eq!(flags("--a -- --b"), (" --b".into(), vec!["--a".into()]));
         assert_eq!(flags("-- x"), (" x".into(), vec![]));
         assert_eq!(flags("--a --"), ("".into(), vec!["--a".into()]));
-        assert_eq!(flags(r#"--m="a b" x"#), ("x".into(), vec!["--m=a b".into()]));
+        assert_eq!(
+            flags(r#"--m="a b" x"#),
+            ("x".into(), vec!["--m=a b".into()])
+        );
         assert_eq!(flags(r"--m=a\ b x"), ("x".into(), vec!["--m=a b".into()]));
         assert_eq!(flags("-x"), ("-x".into(), vec![]));
         assert_eq!(flags("--"), ("".into(), vec![]));
@@ -191,7 +197,13 @@ mod tests {
     #[test]
     fn command_split() {
         let (cmd, fl, args) = split_command("  COPY --from=a  x  y  ", '\\');
-        assert_eq!((cmd.as_str(), fl, args.as_str()), ("COPY", vec!["--from=a".to_string()], "x  y"));
-        assert_eq!(split_command("", '\\'), (String::new(), vec![], String::new()));
+        assert_eq!(
+            (cmd.as_str(), fl, args.as_str()),
+            ("COPY", vec!["--from=a".to_string()], "x  y")
+        );
+        assert_eq!(
+            split_command("", '\\'),
+            (String::new(), vec![], String::new())
+        );
     }
 }

@@ -76,7 +76,12 @@ fn directive_value(after_eq: &str) -> Option<&str> {
 
 impl DirectiveParser {
     pub(super) fn new(comment: &'static str, first_line: usize) -> Self {
-        DirectiveParser { comment, line: first_line, seen: HashSet::new(), done: false }
+        DirectiveParser {
+            comment,
+            line: first_line,
+            seen: HashSet::new(),
+            done: false,
+        }
     }
 
     /// Look at the next line. `Ok(None)` when it is not a directive (which also ends the
@@ -91,7 +96,9 @@ impl DirectiveParser {
             return Ok(None);
         };
         let body = body.trim_start();
-        let parsed = directive_key(body).ok().and_then(|(rest, name)| Some((name, directive_value(rest)?)));
+        let parsed = directive_key(body)
+            .ok()
+            .and_then(|(rest, name)| Some((name, directive_value(rest)?)));
         let Some((name, value)) = parsed else {
             self.done = true;
             return Ok(None);
@@ -104,7 +111,11 @@ impl DirectiveParser {
         if !self.seen.insert(key.clone()) {
             return Err(format!("only one {key} parser directive can be used"));
         }
-        Ok(Some(Directive { name: key, value: value.to_string(), span: Span::line(self.line) }))
+        Ok(Some(Directive {
+            name: key,
+            value: value.to_string(),
+            span: Span::line(self.line),
+        }))
     }
 
     /// All directives at the top of `text` (lines split like Go's `bufio.ScanLines`); stops
@@ -132,7 +143,9 @@ pub(super) fn escape_token(value: &str) -> Result<char, String> {
     match value {
         "\\" => Ok('\\'),
         "`" => Ok('`'),
-        _ => Err(format!("invalid escape token '{value}' does not match ` or \\")),
+        _ => Err(format!(
+            "invalid escape token '{value}' does not match ` or \\"
+        )),
     }
 }
 
@@ -156,7 +169,11 @@ fn find_directive(key: &str, text: &str, any_format: bool) -> Option<SyntaxDirec
         let mut parser = DirectiveParser::new(prefix, skipped);
         if let Some(d) = parser.parse_all(text).into_iter().find(|d| d.name == key) {
             let reference = d.value.split(' ').next().unwrap_or_default().to_string();
-            return Some(SyntaxDirective { reference, cmdline: d.value, span: d.span });
+            return Some(SyntaxDirective {
+                reference,
+                cmdline: d.value,
+                span: d.span,
+            });
         }
     }
     if any_format {
@@ -193,9 +210,18 @@ mod tests {
 
     #[test]
     fn directive_lines() {
-        assert_eq!(one("# syntax=foo/bar:1"), Ok(Some(("syntax".into(), "foo/bar:1".into()))));
-        assert_eq!(one("#ESCAPE = `  "), Ok(Some(("escape".into(), "`".into()))));
-        assert_eq!(one("# check=skip=all;error=true"), Ok(Some(("check".into(), "skip=all;error=true".into()))));
+        assert_eq!(
+            one("# syntax=foo/bar:1"),
+            Ok(Some(("syntax".into(), "foo/bar:1".into())))
+        );
+        assert_eq!(
+            one("#ESCAPE = `  "),
+            Ok(Some(("escape".into(), "`".into())))
+        );
+        assert_eq!(
+            one("# check=skip=all;error=true"),
+            Ok(Some(("check".into(), "skip=all;error=true".into())))
+        );
         assert_eq!(one("# escape= "), Ok(Some(("escape".into(), " ".into()))));
         assert_eq!(one("# escape="), Ok(None));
         assert_eq!(one("# other=x"), Ok(None));
@@ -222,13 +248,18 @@ mod tests {
     #[test]
     fn escape_values() {
         assert_eq!(escape_token("`"), Ok('`'));
-        assert!(escape_token("x").unwrap_err().contains("invalid escape token 'x'"));
+        assert!(escape_token("x")
+            .unwrap_err()
+            .contains("invalid escape token 'x'"));
     }
 
     #[test]
     fn detect_syntax_forms() {
         let d = detect_syntax("# syntax=hoard:dev arg\nFROM x\n").unwrap();
-        assert_eq!((d.reference.as_str(), d.cmdline.as_str(), d.span), ("hoard:dev", "hoard:dev arg", Span::line(1)));
+        assert_eq!(
+            (d.reference.as_str(), d.cmdline.as_str(), d.span),
+            ("hoard:dev", "hoard:dev arg", Span::line(1))
+        );
         let d = detect_syntax("#!/usr/bin/env buildx\n# syntax=hoard:dev\nFROM x\n").unwrap();
         assert_eq!((d.reference.as_str(), d.span), ("hoard:dev", Span::line(2)));
         let d = detect_syntax("// syntax = hoard:dev\n").unwrap();
@@ -237,7 +268,12 @@ mod tests {
         assert_eq!(d.reference, "hoard:dev");
         assert_eq!(detect_syntax("FROM x\n# syntax=hoard:dev\n"), None);
         assert_eq!(detect_syntax("  # syntax=hoard:dev\n"), None);
-        assert_eq!(find_hash_directive("check", "# check=skip=all\n").unwrap().cmdline, "skip=all");
+        assert_eq!(
+            find_hash_directive("check", "# check=skip=all\n")
+                .unwrap()
+                .cmdline,
+            "skip=all"
+        );
         assert_eq!(find_hash_directive("check", "// check=skip=all\n"), None);
     }
 }

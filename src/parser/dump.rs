@@ -94,7 +94,10 @@ mod tests {
         assert_eq!(go_quote("a\"b\\c"), r#""a\"b\\c""#);
         assert_eq!(go_quote("\t\n\x01\x7f"), r#""\t\n\x01\x7f""#);
         assert_eq!(go_quote("àöû 😀"), "\"àöû 😀\"");
-        assert_eq!(go_quote("\u{a0}\u{200b}\u{feff}"), r#""\u00a0\u200b\ufeff""#);
+        assert_eq!(
+            go_quote("\u{a0}\u{200b}\u{feff}"),
+            r#""\u00a0\u200b\ufeff""#
+        );
         assert_eq!(go_quote("\u{e0001}"), r#""\U000e0001""#);
     }
 }

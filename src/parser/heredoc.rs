@@ -35,24 +35,44 @@ pub fn parse_marker(word: &str) -> Result<Option<Heredoc>, String> {
     if rest.is_empty() {
         return Ok(None);
     }
-    let cooked = Lexer { raw_quotes: false, raw_escapes: false }.words(rest)?;
+    let cooked = Lexer {
+        raw_quotes: false,
+        raw_escapes: false,
+    }
+    .words(rest)?;
     if cooked.len() != 1 {
         return Ok(None);
     }
-    let raw = Lexer { raw_quotes: true, raw_escapes: false }.words(rest)?;
+    let raw = Lexer {
+        raw_quotes: true,
+        raw_escapes: false,
+    }
+    .words(rest)?;
     if raw.len() != cooked.len() {
-        return Err(format!("internal lexing of heredoc produced inconsistent results: {rest}"));
+        return Err(format!(
+            "internal lexing of heredoc produced inconsistent results: {rest}"
+        ));
     }
     let quotes = |s: &str| s.chars().filter(|&c| c == '\'' || c == '"').count();
     let name = cooked.into_iter().next().unwrap_or_default();
     let expand = quotes(&name) == quotes(&raw[0]);
-    Ok(Some(Heredoc { name, content: String::new(), expand, chomp }))
+    Ok(Some(Heredoc {
+        name,
+        content: String::new(),
+        expand,
+        chomp,
+    }))
 }
 
 /// All heredoc markers on an instruction line, in order.
 pub(super) fn markers_in_line(line: &str) -> Result<Vec<Heredoc>, String> {
     // A line the shell lexer cannot split has no heredocs at all.
-    let words = Lexer { raw_quotes: true, raw_escapes: true }.words(line).unwrap_or_default();
+    let words = Lexer {
+        raw_quotes: true,
+        raw_escapes: true,
+    }
+    .words(line)
+    .unwrap_or_default();
     let mut docs = Vec::new();
     for word in words {
         if let Some(doc) = parse_marker(&word)? {
@@ -64,7 +84,10 @@ pub(super) fn markers_in_line(line: &str) -> Result<Vec<Heredoc>, String> {
 
 /// Strip leading tabs from every line (`<<-`).
 pub fn chomp(content: &str) -> String {
-    content.split_inclusive('\n').map(|l| l.trim_start_matches('\t')).collect()
+    content
+        .split_inclusive('\n')
+        .map(|l| l.trim_start_matches('\t'))
+        .collect()
 }
 
 #[cfg(test)]
@@ -77,14 +100,27 @@ mod tests {
 
     #[test]
     fn valid_markers() {
-        for src in ["<<EOF", "<<'EOF'", "<<\"EOF\"", "<<-EOF", "<<-'EOF'", "<<-\"EOF\"", "<<EO\"F\"", "<< EOF", "<<- EOF", "3<<EOF"] {
+        for src in [
+            "<<EOF",
+            "<<'EOF'",
+            "<<\"EOF\"",
+            "<<-EOF",
+            "<<-'EOF'",
+            "<<-\"EOF\"",
+            "<<EO\"F\"",
+            "<< EOF",
+            "<<- EOF",
+            "3<<EOF",
+        ] {
             assert_eq!(name(src).as_deref(), Some("EOF"), "{src}");
         }
     }
 
     #[test]
     fn not_markers() {
-        for src in ["", "EOF", "<<", "<<-", "<EOF", "<<<EOF", "<<EOF sh", "x<<EOF"] {
+        for src in [
+            "", "EOF", "<<", "<<-", "<EOF", "<<<EOF", "<<EOF sh", "x<<EOF",
+        ] {
             assert_eq!(name(src), None, "{src}");
         }
     }
@@ -110,7 +146,13 @@ mod tests {
 
     #[test]
     fn markers_on_a_line() {
-        let names = |l: &str| markers_in_line(l).unwrap().into_iter().map(|h| h.name).collect::<Vec<_>>();
+        let names = |l: &str| {
+            markers_in_line(l)
+                .unwrap()
+                .into_iter()
+                .map(|h| h.name)
+                .collect::<Vec<_>>()
+        };
         assert_eq!(names("COPY <<FILE1 <<FILE2 /dest"), ["FILE1", "FILE2"]);
         assert_eq!(names("RUN \"<<NOHEREDOC\""), Vec::<String>::new());
         assert_eq!(names("RUN <<  EOF  > foo"), ["EOF"]);

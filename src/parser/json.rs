@@ -94,7 +94,10 @@ impl<'a> Scanner<'a> {
                                 .then(|| self.hex4(self.i + 2))
                                 .flatten();
                                 match pair {
-                                    Some(lo) if (0xd800..0xdc00).contains(&r) && (0xdc00..0xe000).contains(&lo) => {
+                                    Some(lo)
+                                        if (0xd800..0xdc00).contains(&r)
+                                            && (0xdc00..0xe000).contains(&lo) =>
+                                    {
                                         let c = 0x10000 + ((r - 0xd800) << 10) + (lo - 0xdc00);
                                         out.push(char::from_u32(c).unwrap_or('\u{fffd}'));
                                         self.i += 6;
@@ -177,7 +180,11 @@ enum Frame {
 
 /// Scan a whole document. `None` when Go's `json.Unmarshal` into `any` would fail.
 fn scan(text: &str) -> Option<Top> {
-    let mut p = Scanner { s: text.as_bytes(), text, i: 0 };
+    let mut p = Scanner {
+        s: text.as_bytes(),
+        text,
+        i: 0,
+    };
     let mut stack: Vec<Frame> = Vec::new();
     let mut members = Vec::new();
     let mut key: Option<String> = None;
@@ -189,7 +196,11 @@ fn scan(text: &str) -> Option<Top> {
         let item = match p.peek()? {
             c @ (b'[' | b'{') => {
                 p.i += 1;
-                stack.push(if c == b'[' { Frame::Array } else { Frame::Object });
+                stack.push(if c == b'[' {
+                    Frame::Array
+                } else {
+                    Frame::Object
+                });
                 if stack.len() > MAX_DEPTH {
                     return None;
                 }
@@ -296,7 +307,13 @@ pub(super) fn object_string_field(text: &str, key: &str) -> Option<String> {
     if top.open != b'{' {
         return None;
     }
-    match top.members.into_iter().rev().find(|(k, _)| k.as_deref() == Some(key))?.1 {
+    match top
+        .members
+        .into_iter()
+        .rev()
+        .find(|(k, _)| k.as_deref() == Some(key))?
+        .1
+    {
         Item::Str(s) => Some(s),
         Item::Other => None,
     }
@@ -315,11 +332,17 @@ mod tests {
         assert_eq!(parse_array(r#"["a", "b c"]"#), strings(&["a", "b c"]));
         assert_eq!(parse_array(r#"  [ ]"#), strings(&[]));
         assert_eq!(parse_array(r#"["a\n\"\u00e9\/"]"#), strings(&["a\n\"é/"]));
-        assert_eq!(parse_array(r#"["\ud83d\ude00", "\ud800x", "\udc00"]"#), strings(&["😀", "\u{fffd}x", "\u{fffd}"]));
+        assert_eq!(
+            parse_array(r#"["\ud83d\ude00", "\ud800x", "\udc00"]"#),
+            strings(&["😀", "\u{fffd}x", "\u{fffd}"])
+        );
         assert_eq!(parse_array(r#"["\ud800\u0041"]"#), strings(&["\u{fffd}A"]));
         assert_eq!(parse_array(r#"[1]"#), ArrayForm::NotStrings);
         assert_eq!(parse_array(r#"["a", ["b"]]"#), ArrayForm::NotStrings);
-        assert_eq!(parse_array(r#"["a", {"b": [1, null]}]"#), ArrayForm::NotStrings);
+        assert_eq!(
+            parse_array(r#"["a", {"b": [1, null]}]"#),
+            ArrayForm::NotStrings
+        );
         assert_eq!(parse_array(r#"[1e400]"#), ArrayForm::NotJson);
         assert_eq!(parse_array(r#"["a", [1e400]]"#), ArrayForm::NotJson);
         assert_eq!(parse_array(r#"['a']"#), ArrayForm::NotJson);
@@ -334,7 +357,11 @@ mod tests {
 
     #[test]
     fn nesting_limit() {
-        let ok = format!("[{}{}]", "[".repeat(MAX_DEPTH - 1), "]".repeat(MAX_DEPTH - 1));
+        let ok = format!(
+            "[{}{}]",
+            "[".repeat(MAX_DEPTH - 1),
+            "]".repeat(MAX_DEPTH - 1)
+        );
         assert_eq!(parse_array(&ok), ArrayForm::NotStrings);
         let deep = format!("[{}{}]", "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));
         assert_eq!(parse_array(&deep), ArrayForm::NotJson);
@@ -342,8 +369,14 @@ mod tests {
 
     #[test]
     fn objects() {
-        assert_eq!(object_string_field(r#"{"syntax": "x", "a": {"syntax": "y"}}"#, "syntax"), Some("x".into()));
-        assert_eq!(object_string_field(r#"{"syntax": "x", "syntax": 1}"#, "syntax"), None);
+        assert_eq!(
+            object_string_field(r#"{"syntax": "x", "a": {"syntax": "y"}}"#, "syntax"),
+            Some("x".into())
+        );
+        assert_eq!(
+            object_string_field(r#"{"syntax": "x", "syntax": 1}"#, "syntax"),
+            None
+        );
         assert_eq!(object_string_field(r#"{"syntax": "x""#, "syntax"), None);
         assert_eq!(object_string_field(r#"["syntax"]"#, "syntax"), None);
         assert_eq!(object_string_field(r#"{}"#, "syntax"), None);

@@ -16,7 +16,10 @@ pub(super) struct PhysicalLines<'a> {
 
 impl<'a> PhysicalLines<'a> {
     pub(super) fn new(text: &'a str) -> Self {
-        PhysicalLines { rest: text, too_long: false }
+        PhysicalLines {
+            rest: text,
+            too_long: false,
+        }
     }
 }
 

@@ -27,15 +27,17 @@ mod node;
 mod shlex;
 
 mod encoding;
-pub use encoding::check_utf8;
 pub use directives::{detect_syntax, find_hash_directive, SyntaxDirective};
 pub use dump::go_quote;
+pub use encoding::check_utf8;
 pub use heredoc::{chomp as chomp_heredoc, parse_marker as parse_heredoc_marker};
 pub use node::{Directives, Dockerfile, Heredoc, Node};
 
 use crate::error::{Error, Result, Span, Warning};
 use directives::{escape_token, DirectiveParser, KEY_CHECK, KEY_ESCAPE};
-use lines::{is_comment, is_empty_continuation_line, trim_continuation, trim_newline, PhysicalLines};
+use lines::{
+    is_comment, is_empty_continuation_line, trim_continuation, trim_newline, PhysicalLines,
+};
 
 /// Rule name of the warning for whitespace-only lines inside a continued instruction.
 pub const RULE_EMPTY_CONTINUATION: &str = crate::lint::rules::NO_EMPTY_CONTINUATION.name;
@@ -59,7 +61,11 @@ pub fn parse(text: &str) -> Result<Dockerfile> {
         escape: parser.escape,
         check: find_hash_directive(KEY_CHECK, text).map(|d| d.cmdline),
     };
-    Ok(Dockerfile { directives, nodes: parser.nodes, warnings: parser.warnings })
+    Ok(Dockerfile {
+        directives,
+        nodes: parser.nodes,
+        warnings: parser.warnings,
+    })
 }
 
 struct Parser<'a> {
@@ -80,7 +86,11 @@ impl<'a> Parser<'a> {
     fn run(&mut self) -> Result<()> {
         while let Some(raw) = self.lines.next() {
             if is_comment(raw) {
-                let comment = raw.trim_start_matches('\u{feff}').get(1..).unwrap_or("").trim();
+                let comment = raw
+                    .trim_start_matches('\u{feff}')
+                    .get(1..)
+                    .unwrap_or("")
+                    .trim();
                 if comment.is_empty() {
                     self.comments.clear();
                 } else {
@@ -116,7 +126,8 @@ impl<'a> Parser<'a> {
             }
             if empty_continuation {
                 self.warnings.push(
-                    crate::lint::rules::NO_EMPTY_CONTINUATION.warn(Span::line(self.current), "Empty continuation line"),
+                    crate::lint::rules::NO_EMPTY_CONTINUATION
+                        .warn(Span::line(self.current), "Empty continuation line"),
                 );
             }
             let mut node = self.instruction(&line, start)?;
@@ -124,11 +135,17 @@ impl<'a> Parser<'a> {
             self.nodes.push(node);
         }
         if self.nodes.is_empty() {
-            return Err(Error::at(Span::line(self.current.max(1)), "file with no instructions"));
+            return Err(Error::at(
+                Span::line(self.current.max(1)),
+                "file with no instructions",
+            ));
         }
         if self.lines.too_long {
             // Located, as in the stock parser, at the last line read before the long one.
-            let message = format!("dockerfile line greater than max allowed size of {}", lines::MAX_TOKEN - 1);
+            let message = format!(
+                "dockerfile line greater than max allowed size of {}",
+                lines::MAX_TOKEN - 1
+            );
             return Err(match self.current {
                 0 => Error::new(message),
                 n => Error::at(Span::line(n), message),
@@ -145,7 +162,10 @@ impl<'a> Parser<'a> {
             token = token.trim_start();
         }
         let here = Span::line(self.current + 1);
-        let directive = self.directives.parse_line(token).map_err(|e| Error::at(here, e))?;
+        let directive = self
+            .directives
+            .parse_line(token)
+            .map_err(|e| Error::at(here, e))?;
         self.was_directive = directive.is_some();
         if let Some(d) = directive {
             if d.name == KEY_ESCAPE {
@@ -157,10 +177,11 @@ impl<'a> Parser<'a> {
 
     /// Turn a logical line into a node, reading its heredoc bodies.
     fn instruction(&mut self, line: &str, start: usize) -> Result<Node> {
-        let mut node =
-            args::node_from_line(line, self.escape).map_err(|e| Error::at(Span::new(start, self.current), e))?;
+        let mut node = args::node_from_line(line, self.escape)
+            .map_err(|e| Error::at(Span::new(start, self.current), e))?;
         if can_contain_heredoc(&node) && line.contains("<<") {
-            let docs = heredoc::markers_in_line(line).map_err(|e| Error::at(Span::new(start, self.current), e))?;
+            let docs = heredoc::markers_in_line(line)
+                .map_err(|e| Error::at(Span::new(start, self.current), e))?;
             for mut doc in docs {
                 let mut content = String::new();
                 let mut terminated = false;
@@ -177,7 +198,10 @@ impl<'a> Parser<'a> {
                     content.push_str(raw);
                 }
                 if !terminated {
-                    return Err(Error::at(Span::new(start, self.current), "unterminated heredoc"));
+                    return Err(Error::at(
+                        Span::new(start, self.current),
+                        "unterminated heredoc",
+                    ));
                 }
                 // Kept raw, as the stock parser keeps it: history records the body as written,
                 // and the consumers chomp `<<-` bodies where they use them.
@@ -220,12 +244,18 @@ mod tests {
     }
 
     fn spans(text: &str) -> Vec<(usize, usize)> {
-        parse(text).unwrap().nodes.iter().map(|n| (n.span.start, n.span.end)).collect()
+        parse(text)
+            .unwrap()
+            .nodes
+            .iter()
+            .map(|n| (n.span.start, n.span.end))
+            .collect()
     }
 
     #[test]
     fn directives_at_the_top() {
-        let df = parse("# syntax=hoard:dev\n# ESCAPE=`\n# check=skip=all\nFROM a\nRUN x `\n  y\n").unwrap();
+        let df = parse("# syntax=hoard:dev\n# ESCAPE=`\n# check=skip=all\nFROM a\nRUN x `\n  y\n")
+            .unwrap();
         assert_eq!(df.directives.syntax.as_deref(), Some("hoard:dev"));
         assert_eq!(df.directives.check.as_deref(), Some("skip=all"));
         assert_eq!(df.directives.escape, '`');
@@ -234,10 +264,17 @@ mod tests {
 
     #[test]
     fn directives_after_other_lines_are_comments() {
-        for text in ["FROM a\n# escape=`\nRUN x `\n", "# hi\n# escape=`\nFROM a\n", "\n# escape=`\nFROM a\n"] {
+        for text in [
+            "FROM a\n# escape=`\nRUN x `\n",
+            "# hi\n# escape=`\nFROM a\n",
+            "\n# escape=`\nFROM a\n",
+        ] {
             assert_eq!(parse(text).unwrap().directives.escape, '\\', "{text:?}");
         }
-        assert_eq!(parse("  # escape=`\nFROM a\n").unwrap().directives.escape, '`');
+        assert_eq!(
+            parse("  # escape=`\nFROM a\n").unwrap().directives.escape,
+            '`'
+        );
     }
 
     #[test]
@@ -254,7 +291,10 @@ mod tests {
     fn continuations_and_comments() {
         let text = "FROM a\nRUN a \\\n# comment\n  b \\\n\n   \n  c\nRUN d\n";
         let df = parse(text).unwrap();
-        assert_eq!(df.dump(), "(from \"a\")\n(run \"a   b   c\")\n(run \"d\")\n");
+        assert_eq!(
+            df.dump(),
+            "(from \"a\")\n(run \"a   b   c\")\n(run \"d\")\n"
+        );
         assert_eq!(spans(text), [(1, 1), (2, 7), (8, 8)]);
         assert_eq!(df.warnings.len(), 1);
         assert_eq!(df.warnings[0].rule, RULE_EMPTY_CONTINUATION);
@@ -267,7 +307,10 @@ mod tests {
         assert_eq!(dump("FROM a\nRUN b \\"), "(from \"a\")\n(run \"b\")\n");
         assert_eq!(spans("FROM a\n\\\nRUN b\n"), [(1, 1), (2, 3)]);
         // An escaped escape character is not a continuation.
-        assert_eq!(dump("FROM a\nRUN b \\\\\nRUN c\n"), "(from \"a\")\n(run \"b \\\\\\\\\")\n(run \"c\")\n");
+        assert_eq!(
+            dump("FROM a\nRUN b \\\\\nRUN c\n"),
+            "(from \"a\")\n(run \"b \\\\\\\\\")\n(run \"c\")\n"
+        );
     }
 
     #[test]
@@ -283,10 +326,22 @@ mod tests {
         let df = parse(text).unwrap();
         assert_eq!(spans(text), [(1, 1), (2, 4), (5, 9), (10, 10)]);
         let h = &df.nodes[1].heredocs;
-        assert_eq!(h, &[Heredoc { name: "EOF".into(), content: "echo hi\n".into(), expand: true, chomp: false }]);
+        assert_eq!(
+            h,
+            &[Heredoc {
+                name: "EOF".into(),
+                content: "echo hi\n".into(),
+                expand: true,
+                chomp: false
+            }]
+        );
         let h = &df.nodes[2].heredocs;
         assert_eq!(h[0].content, "a\n");
-        assert_eq!((h[1].name.as_str(), h[1].content.as_str(), h[1].chomp), ("B", "\tb\n", true), "kept raw");
+        assert_eq!(
+            (h[1].name.as_str(), h[1].content.as_str(), h[1].chomp),
+            ("B", "\tb\n", true),
+            "kept raw"
+        );
         assert_eq!(df.nodes[2].original, "COPY <<A <<-B /dst");
         assert_eq!(df.nodes[2].args, ["<<A", "<<-B", "/dst"]);
     }
@@ -319,13 +374,25 @@ mod tests {
     #[test]
     fn errors_name_lines() {
         let e = parse("FROM a\nRUN <<EOF\nx\n").unwrap_err();
-        assert_eq!((e.message.as_str(), e.span), ("unterminated heredoc", Some(Span::new(2, 3))));
+        assert_eq!(
+            (e.message.as_str(), e.span),
+            ("unterminated heredoc", Some(Span::new(2, 3)))
+        );
         let e = parse("FROM a\nENV x \\\n\n").unwrap_err();
-        assert_eq!((e.message.as_str(), e.span), ("ENV must have two arguments", Some(Span::new(2, 3))));
+        assert_eq!(
+            (e.message.as_str(), e.span),
+            ("ENV must have two arguments", Some(Span::new(2, 3)))
+        );
         let e = parse("").unwrap_err();
-        assert_eq!((e.message.as_str(), e.span), ("file with no instructions", Some(Span::line(1))));
+        assert_eq!(
+            (e.message.as_str(), e.span),
+            ("file with no instructions", Some(Span::line(1)))
+        );
         let e = parse("# only\n\n# comments\n").unwrap_err();
-        assert_eq!((e.message.as_str(), e.span), ("file with no instructions", Some(Span::line(3))));
+        assert_eq!(
+            (e.message.as_str(), e.span),
+            ("file with no instructions", Some(Span::line(3)))
+        );
         let e = parse("FROM a\nCMD [\"a\", [\"b\"]]\n").unwrap_err();
         assert_eq!(e.span, Some(Span::line(2)));
         // A line the shell lexer cannot split has no heredocs (stock behaviour).
@@ -341,7 +408,10 @@ mod tests {
     fn oversized_line() {
         let text = format!("FROM a\nRUN {}\n", "x".repeat(70000));
         let e = parse(&text).unwrap_err();
-        assert_eq!(e.message, "dockerfile line greater than max allowed size of 65535");
+        assert_eq!(
+            e.message,
+            "dockerfile line greater than max allowed size of 65535"
+        );
     }
 }
 
@@ -353,7 +423,11 @@ mod stock_behaviour_tests {
     fn spans_skip_blank_lines_and_comments() {
         let text = "# ESCAPE=\\\n\n\n\nFROM a\n\n\n# note\n\n\nENV P \\\n/go\n\n\n\n# clean up\nRUN a \\\n\t&& b \\\n\n\n    && c \\\n\n\t&& d\n\n\n";
         let df = parse(text).unwrap();
-        let spans: Vec<_> = df.nodes.iter().map(|n| (n.span.start, n.span.end)).collect();
+        let spans: Vec<_> = df
+            .nodes
+            .iter()
+            .map(|n| (n.span.start, n.span.end))
+            .collect();
         assert_eq!(spans, [(5, 5), (11, 12), (17, 23)]);
         assert_eq!(df.nodes[1].args, ["P", "/go", ""]);
         assert_eq!(df.nodes[2].args, ["a \t&& b     && c \t&& d"]);
@@ -364,19 +438,22 @@ mod stock_behaviour_tests {
         let text = "FROM a\nRUN valid \\\n    continuation\nRUN something \\\n\n    following \\\n\n    more\nRUN another \\\n\n    thing\nRUN x \\\n# comment\n   after\nRUN y \\\n    # indented comment\n    z\n";
         let df = parse(text).unwrap();
         let msgs: Vec<_> = df.warnings.iter().map(|w| w.message.as_str()).collect();
-        assert_eq!(
-            msgs,
-            ["Empty continuation line", "Empty continuation line"]
-        );
+        assert_eq!(msgs, ["Empty continuation line", "Empty continuation line"]);
         assert_eq!(df.nodes[4].args, ["x    after"]);
         assert_eq!(df.nodes[5].args, ["y     z"]);
     }
 
     #[test]
     fn scanner_limit_is_an_error() {
-        let text = format!("\n\t\tFROM image\n\t\tLABEL test={}\n", "a".repeat(lines::MAX_TOKEN));
+        let text = format!(
+            "\n\t\tFROM image\n\t\tLABEL test={}\n",
+            "a".repeat(lines::MAX_TOKEN)
+        );
         let e = parse(&text).unwrap_err();
-        assert_eq!(e.message, "dockerfile line greater than max allowed size of 65535");
+        assert_eq!(
+            e.message,
+            "dockerfile line greater than max allowed size of 65535"
+        );
         // The stock parser points at the last line it read (2), not at the long one.
         assert_eq!(e.span, Some(Span::line(2)));
     }

@@ -15,7 +15,11 @@ pub struct Directives {
 
 impl Default for Directives {
     fn default() -> Self {
-        Directives { syntax: None, escape: '\\', check: None }
+        Directives {
+            syntax: None,
+            escape: '\\',
+            check: None,
+        }
     }
 }
 

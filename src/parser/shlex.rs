@@ -79,7 +79,11 @@ impl State {
         c
     }
 
-    fn process_stop_on(&mut self, stop: Option<char>, raw_escapes: bool) -> Result<(String, Vec<String>), String> {
+    fn process_stop_on(
+        &mut self,
+        stop: Option<char>,
+        raw_escapes: bool,
+    ) -> Result<(String, Vec<String>), String> {
         let saved = self.raw_escapes;
         self.raw_escapes = raw_escapes;
         let r = self.stop_on(stop);
@@ -132,7 +136,9 @@ impl State {
             }
         }
         if let Some(stop) = stop {
-            return Err(format!("unexpected end of statement while looking for matching {stop}"));
+            return Err(format!(
+                "unexpected end of statement while looking for matching {stop}"
+            ));
         }
         Ok((result, words.finish(&mut self.buf)))
     }
@@ -145,7 +151,12 @@ impl State {
         }
         loop {
             match self.next() {
-                None => return Err("unexpected end of statement while looking for matching single-quote".into()),
+                None => {
+                    return Err(
+                        "unexpected end of statement while looking for matching single-quote"
+                            .into(),
+                    )
+                }
                 Some('\'') => {
                     if self.raw_quotes {
                         out.push('\'');
@@ -165,7 +176,12 @@ impl State {
         }
         loop {
             match self.peek() {
-                None => return Err("unexpected end of statement while looking for matching double-quote".into()),
+                None => {
+                    return Err(
+                        "unexpected end of statement while looking for matching double-quote"
+                            .into(),
+                    )
+                }
                 Some('"') => {
                     self.next();
                     if self.raw_quotes {
@@ -246,7 +262,11 @@ impl State {
                     return Err(format!("unsupported modifier ({chs}) in substitution"));
                 }
                 let (word, _) = self.process_stop_on(Some('}'), raw).map_err(|e| {
-                    if self.peek().is_none() { "syntax error: missing '}'".to_string() } else { e }
+                    if self.peek().is_none() {
+                        "syntax error: missing '}'".to_string()
+                    } else {
+                        e
+                    }
                 })?;
                 Ok(format!("${{{name}{chs}{word}}}"))
             }
@@ -255,10 +275,18 @@ impl State {
                     self.next();
                 }
                 let (pattern, _) = self.process_stop_on(Some('/'), true).map_err(|e| {
-                    if self.peek().is_none() { "syntax error: missing '/' in ${}".to_string() } else { e }
+                    if self.peek().is_none() {
+                        "syntax error: missing '/' in ${}".to_string()
+                    } else {
+                        e
+                    }
                 })?;
                 let (replacement, _) = self.process_stop_on(Some('}'), true).map_err(|e| {
-                    if self.peek().is_none() { "syntax error: missing '}'".to_string() } else { e }
+                    if self.peek().is_none() {
+                        "syntax error: missing '}'".to_string()
+                    } else {
+                        e
+                    }
                 })?;
                 Ok(format!("${{{name}/{pattern}/{replacement}}}"))
             }
@@ -305,17 +333,29 @@ mod tests {
     use super::*;
 
     fn raw(s: &str) -> Vec<String> {
-        Lexer { raw_quotes: true, raw_escapes: true }.words(s).unwrap()
+        Lexer {
+            raw_quotes: true,
+            raw_escapes: true,
+        }
+        .words(s)
+        .unwrap()
     }
     fn cooked(s: &str) -> Result<Vec<String>, String> {
-        Lexer { raw_quotes: false, raw_escapes: false }.words(s)
+        Lexer {
+            raw_quotes: false,
+            raw_escapes: false,
+        }
+        .words(s)
     }
 
     #[test]
     fn raw_words_keep_quotes_and_escapes() {
         assert_eq!(raw("RUN <<EOF cat"), ["RUN", "<<EOF", "cat"]);
         assert_eq!(raw("RUN <<  EOF  > foo"), ["RUN", "<<  EOF", ">", "foo"]);
-        assert_eq!(raw(r#"RUN "<<X" <<'e'o\'f"#), ["RUN", "\"<<X\"", r"<<'e'o\'f"]);
+        assert_eq!(
+            raw(r#"RUN "<<X" <<'e'o\'f"#),
+            ["RUN", "\"<<X\"", r"<<'e'o\'f"]
+        );
         assert_eq!(raw("RUN $a ${b:-c d}"), ["RUN", "$a", "${b:-c", "d}"]);
     }
 
@@ -327,10 +367,14 @@ mod tests {
         assert_eq!(cooked("a b").unwrap(), ["a", "b"]);
         assert!(cooked("'EOF").unwrap_err().contains("single-quote"));
         assert!(cooked("${").unwrap_err().contains("missing '}'"));
-        assert!(cooked("${a").unwrap_err().contains("unsupported modifier (\u{fffd})"));
+        assert!(cooked("${a")
+            .unwrap_err()
+            .contains("unsupported modifier (\u{fffd})"));
         assert!(cooked("${a:-b").unwrap_err().contains("missing '}'"));
         assert!(cooked("${}").unwrap_err().contains("bad substitution"));
-        assert!(cooked("${a:#x}").unwrap_err().contains("unsupported modifier (:#)"));
+        assert!(cooked("${a:#x}")
+            .unwrap_err()
+            .contains("unsupported modifier (:#)"));
     }
 
     #[test]

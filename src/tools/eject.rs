@@ -13,7 +13,10 @@ use crate::error::Result;
 use crate::parser;
 
 fn sh_quote(s: &str) -> String {
-    if !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"/._-:=+,@%".contains(&b)) {
+    if !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"/._-:=+,@%".contains(&b))
+    {
         s.to_string()
     } else {
         format!("'{}'", s.replace('\'', r"'\''"))
@@ -35,7 +38,10 @@ pub fn eject(text: &str, off: &Offline) -> Result<String> {
     if !off.exact {
         return Err(crate::error::Error::new(format!(
             "cannot eject: {}",
-            off.assumptions.first().map(String::as_str).unwrap_or("the Dockerfile does not convert")
+            off.assumptions
+                .first()
+                .map(String::as_str)
+                .unwrap_or("the Dockerfile does not convert")
         )));
     }
     let df = parser::parse(text)?;
@@ -49,12 +55,27 @@ pub fn eject(text: &str, off: &Offline) -> Result<String> {
         if r.plan.is_empty() {
             continue;
         }
-        let Some(node) = df.nodes.iter().find(|n| n.span.start == r.span.start && n.keyword == "run") else { continue };
+        let Some(node) = df
+            .nodes
+            .iter()
+            .find(|n| n.span.start == r.span.start && n.keyword == "run")
+        else {
+            continue;
+        };
         let mut flags = String::new();
         for m in &r.plan.mounts {
             match &m.kind {
-                MountKind::Cache { id, sharing, uid, gid } => {
-                    flags += &format!(" --mount=type=cache,id={id},target={},sharing={}", m.target, sharing.as_str());
+                MountKind::Cache {
+                    id,
+                    sharing,
+                    uid,
+                    gid,
+                } => {
+                    flags += &format!(
+                        " --mount=type=cache,id={id},target={},sharing={}",
+                        m.target,
+                        sharing.as_str()
+                    );
                     if *uid != 0 || *gid != 0 {
                         flags += &format!(",uid={uid},gid={gid}");
                     }
@@ -68,7 +89,10 @@ pub fn eject(text: &str, off: &Offline) -> Result<String> {
                             files.len() - 1
                         }
                     };
-                    flags += &format!(" --mount=type=bind,from=hoard-files,source=/f{idx},target={}", m.target);
+                    flags += &format!(
+                        " --mount=type=bind,from=hoard-files,source=/f{idx},target={}",
+                        m.target
+                    );
                 }
             }
         }
@@ -80,7 +104,9 @@ pub fn eject(text: &str, off: &Offline) -> Result<String> {
             }
         }
         let first = lines[node.span.start - 1];
-        let kw_end = first.find(|c: char| c.is_whitespace()).unwrap_or(first.len());
+        let kw_end = first
+            .find(|c: char| c.is_whitespace())
+            .unwrap_or(first.len());
         let simple_shell = !node.json && node.heredocs.is_empty();
         let new_text = if (prefix.is_empty() && r.plan.script.is_none()) || !simple_shell {
             let mut t = format!("{}{flags}{}", &first[..kw_end], &first[kw_end..]);
@@ -94,16 +120,28 @@ pub fn eject(text: &str, off: &Offline) -> Result<String> {
                 );
             }
             let rest: Vec<&str> = lines[node.span.start..node.span.end].to_vec();
-            std::iter::once(t).chain(rest.into_iter().map(str::to_string)).collect::<Vec<_>>().join("\n")
+            std::iter::once(t)
+                .chain(rest.into_iter().map(str::to_string))
+                .collect::<Vec<_>>()
+                .join("\n")
         } else {
             let script = r.plan.script.clone().unwrap_or_else(|| node.args.join(" "));
-            let user_flags = node.flags.iter().map(|f| format!(" {f}")).collect::<String>();
+            let user_flags = node
+                .flags
+                .iter()
+                .map(|f| format!(" {f}"))
+                .collect::<String>();
             format!("{}{user_flags}{flags} {prefix}{script}", &first[..kw_end])
         };
         replace.insert(node.span.start, (node.span.end, new_text));
     }
 
-    let first_from = df.nodes.iter().find(|n| n.keyword == "from").map(|n| n.span.start).unwrap_or(1);
+    let first_from = df
+        .nodes
+        .iter()
+        .find(|n| n.keyword == "from")
+        .map(|n| n.span.start)
+        .unwrap_or(1);
     let mut out = String::new();
     let mut line = 1;
     while line <= lines.len() {
@@ -123,7 +161,11 @@ pub fn eject(text: &str, off: &Offline) -> Result<String> {
             }
             out.push('\n');
         }
-        if line < first_from && raw.trim_start().starts_with('#') && raw.to_ascii_lowercase().contains("syntax=") && raw.contains("hoard") {
+        if line < first_from
+            && raw.trim_start().starts_with('#')
+            && raw.to_ascii_lowercase().contains("syntax=")
+            && raw.contains("hoard")
+        {
             line += 1;
             continue;
         }
@@ -142,7 +184,10 @@ pub fn eject(text: &str, off: &Offline) -> Result<String> {
                             if node.keyword == "copy" {
                                 shift_from(w, "--from=")
                             } else if w.starts_with("--mount=") {
-                                w.split(',').map(|p| shift_from(p, "from=")).collect::<Vec<_>>().join(",")
+                                w.split(',')
+                                    .map(|p| shift_from(p, "from="))
+                                    .collect::<Vec<_>>()
+                                    .join(",")
                             } else {
                                 w.to_string()
                             }

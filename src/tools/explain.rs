@@ -12,7 +12,12 @@ fn sharing(s: crate::instructions::Sharing) -> &'static str {
 
 fn mount_json(m: &crate::cache::PlannedMount) -> Value {
     match &m.kind {
-        MountKind::Cache { id, sharing: sh, uid, gid } => json!({
+        MountKind::Cache {
+            id,
+            sharing: sh,
+            uid,
+            gid,
+        } => json!({
             "type": "cache", "recipe": m.recipe, "target": m.target, "id": id,
             "sharing": sharing(*sh), "uid": uid, "gid": gid,
         }),
@@ -70,8 +75,16 @@ pub fn to_text(file: &str, text: &str, off: &Offline) -> String {
         out += &format!("note: {a}\n");
     }
     for r in &off.plans {
-        let first = lines.get(r.span.start.saturating_sub(1)).copied().unwrap_or("").trim();
-        let stage = if r.stage.is_empty() { String::new() } else { format!(" [{}]", r.stage) };
+        let first = lines
+            .get(r.span.start.saturating_sub(1))
+            .copied()
+            .unwrap_or("")
+            .trim();
+        let stage = if r.stage.is_empty() {
+            String::new()
+        } else {
+            format!(" [{}]", r.stage)
+        };
         out += &format!("\n{file}:{}{stage}: {first}\n", r.span.start);
         if !r.selection.enabled {
             out += "  hoard is off for this step\n";
@@ -96,18 +109,44 @@ pub fn to_text(file: &str, text: &str, off: &Offline) -> String {
             said.push(&t.tool);
             match &t.cache {
                 crate::cache::ToolCache::Hoard => {}
-                crate::cache::ToolCache::Yours => out += &format!("  {:<7} {} uses the step's own cache mount\n", "cache", t.tool),
-                crate::cache::ToolCache::None(why) => out += &format!("  no cache for {}: {why}\n", t.tool),
+                crate::cache::ToolCache::Yours => {
+                    out += &format!(
+                        "  {:<7} {} uses the step's own cache mount\n",
+                        "cache", t.tool
+                    )
+                }
+                crate::cache::ToolCache::None(why) => {
+                    out += &format!("  no cache for {}: {why}\n", t.tool)
+                }
             }
         }
         for m in &r.plan.mounts {
             match &m.kind {
-                MountKind::Cache { id, sharing: sh, uid, gid } => {
-                    let owner = if *uid != 0 || *gid != 0 { format!(",uid={uid},gid={gid}") } else { String::new() };
-                    out += &format!("  cache   {} id={} sharing={}{owner}\n", m.target, id, sharing(*sh));
+                MountKind::Cache {
+                    id,
+                    sharing: sh,
+                    uid,
+                    gid,
+                } => {
+                    let owner = if *uid != 0 || *gid != 0 {
+                        format!(",uid={uid},gid={gid}")
+                    } else {
+                        String::new()
+                    };
+                    out += &format!(
+                        "  cache   {} id={} sharing={}{owner}\n",
+                        m.target,
+                        id,
+                        sharing(*sh)
+                    );
                 }
                 MountKind::Tmpfs => out += &format!("  tmpfs   {}\n", m.target),
-                MountKind::File { mode, .. } => out += &format!("  file    {} (mode {mode:04o}, for {})\n", m.target, m.recipe),
+                MountKind::File { mode, .. } => {
+                    out += &format!(
+                        "  file    {} (mode {mode:04o}, for {})\n",
+                        m.target, m.recipe
+                    )
+                }
             }
         }
         for e in &r.plan.env {
@@ -136,36 +175,75 @@ mod tests {
     #[test]
     fn unknown_user_still_shows_what_was_detected() {
         let df = "FROM scratch\nRUN useradd -m app\nUSER app\nRUN pip install flask\n";
-        let opts = OfflineOpts { no_docker: true, ..OfflineOpts::default() };
+        let opts = OfflineOpts {
+            no_docker: true,
+            ..OfflineOpts::default()
+        };
         let off = plans(df, "Dockerfile", &opts).unwrap();
         let text = to_text("Dockerfile", df, &off);
-        let step = text.split("Dockerfile:4").nth(1).expect("the pip step is reported");
+        let step = text
+            .split("Dockerfile:4")
+            .nth(1)
+            .expect("the pip step is reported");
         assert!(step.contains("detected pip"), "{text}");
-        assert!(step.contains("note    user \"app\" is not in the image's /etc/passwd; no caches injected"), "{text}");
-        assert!(!step.contains("cache   ") && !step.contains("no package manager detected"), "{text}");
+        assert!(
+            step.contains(
+                "note    user \"app\" is not in the image's /etc/passwd; no caches injected"
+            ),
+            "{text}"
+        );
+        assert!(
+            !step.contains("cache   ") && !step.contains("no package manager detected"),
+            "{text}"
+        );
     }
 
     /// Every detected tool says in the JSON whether it is cached and, when not, why.
     #[test]
     fn tools_say_whether_and_why_not_cached() {
         let df = "FROM scratch\nCOPY --from=busybox / /\nRUN apk add curl && pip install flask\nRUN --mount=type=cache,target=/var/cache/apt --mount=type=cache,target=/var/lib/apt/lists apt-get update\n";
-        let opts = OfflineOpts { no_docker: true, ..OfflineOpts::default() };
+        let opts = OfflineOpts {
+            no_docker: true,
+            ..OfflineOpts::default()
+        };
         let off = plans(df, "Dockerfile", &opts).unwrap();
         let json = to_json("Dockerfile", &off);
         let tools = |line: u64| -> Vec<Value> {
-            let run = json["runs"].as_array().unwrap().iter().find(|r| r["line"] == line).unwrap().clone();
+            let run = json["runs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|r| r["line"] == line)
+                .unwrap()
+                .clone();
             run["tools"].as_array().unwrap().clone()
         };
         let t = tools(3);
         let apk = t.iter().find(|t| t["tool"] == "apk").unwrap();
         assert_eq!(apk["cache"], "none", "{t:?}");
-        assert!(apk["why"].as_str().unwrap().contains("COPY --from=busybox / /` (line 2)"), "{apk}");
+        assert!(
+            apk["why"]
+                .as_str()
+                .unwrap()
+                .contains("COPY --from=busybox / /` (line 2)"),
+            "{apk}"
+        );
         let pip = t.iter().find(|t| t["tool"] == "pip").unwrap();
-        assert_eq!(pip["cache"], "hoard", "private paths are never blocked: {pip}");
+        assert_eq!(
+            pip["cache"], "hoard",
+            "private paths are never blocked: {pip}"
+        );
         assert!(pip.get("why").is_none());
-        assert!(tools(4).iter().all(|t| t["cache"] == "yours"), "{:?}", tools(4));
+        assert!(
+            tools(4).iter().all(|t| t["cache"] == "yours"),
+            "{:?}",
+            tools(4)
+        );
         let text = to_text("Dockerfile", df, &off);
         assert!(text.contains("no cache for apk: `COPY --from=busybox / /` (line 2) may have put files in /etc/apk/cache"), "{text}");
-        assert!(text.contains("apt uses the step's own cache mount"), "{text}");
+        assert!(
+            text.contains("apt uses the step's own cache mount"),
+            "{text}"
+        );
     }
 }

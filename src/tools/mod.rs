@@ -2,8 +2,8 @@
 //! JSON) and `hoard eject` (the same Dockerfile with the mounts written out, for the stock
 //! frontend). Both run the real converter offline ([`offline`]).
 
+pub mod cachecopy;
 pub mod eject;
 pub mod explain;
 pub mod offline;
 pub mod recipes;
-pub mod cachecopy;

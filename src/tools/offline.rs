@@ -7,10 +7,10 @@ use std::process::Command as Process;
 
 use crate::cache::{self, dialect, Selection, Step, UserInfo};
 use crate::convert::{rounds, ConvertOpts, FileRequest, ImageRequest, ResolvedImage, RunPlan};
-use crate::instructions::{self, Command};
-use crate::parser;
 use crate::error::{Error, Result};
 use crate::image::{ImageConfig, Platform};
+use crate::instructions::{self, Command};
+use crate::parser;
 
 /// Options shared by `explain` and `eject`.
 #[derive(Debug, Clone, Default)]
@@ -33,7 +33,10 @@ pub struct Offline {
 
 /// An image config from `docker image inspect`, in image-config JSON form.
 fn inspect(reference: &str) -> Option<Vec<u8>> {
-    let out = Process::new("docker").args(["image", "inspect", "--format", "{{json .}}", reference]).output().ok()?;
+    let out = Process::new("docker")
+        .args(["image", "inspect", "--format", "{{json .}}", reference])
+        .output()
+        .ok()?;
     if !out.status.success() {
         return None;
     }
@@ -51,10 +54,18 @@ fn inspect(reference: &str) -> Option<Vec<u8>> {
 /// Plans for every RUN of every stage without converting: the stage's `ENV` values as
 /// written, root unless a numeric `USER` says otherwise, no base image config. For Dockerfiles
 /// the converter cannot take as given (a `FROM ${IMAGE}` without its build argument).
-pub fn approximate(text: &str, platform: &Platform, build_args: &BTreeMap<String, String>) -> Result<Vec<RunPlan>> {
+pub fn approximate(
+    text: &str,
+    platform: &Platform,
+    build_args: &BTreeMap<String, String>,
+) -> Result<Vec<RunPlan>> {
     let df = parser::parse(text)?;
     let parsed = instructions::parse(&df)?;
-    let starts: Vec<(usize, String)> = df.nodes.iter().map(|n| (n.span.start, n.keyword.clone())).collect();
+    let starts: Vec<(usize, String)> = df
+        .nodes
+        .iter()
+        .map(|n| (n.span.start, n.keyword.clone()))
+        .collect();
     let d = dialect::scan(text, &starts)?;
     let arg = match build_args.get("HOARD") {
         Some(v) => dialect::parse_settings(v, 0)?,
@@ -62,7 +73,10 @@ pub fn approximate(text: &str, platform: &Platform, build_args: &BTreeMap<String
     };
     let mut plans = Vec::new();
     for (i, stage) in parsed.stages.iter().enumerate() {
-        let mut env: Vec<(String, String)> = vec![("PATH".into(), crate::image::default_path_env("linux").into())];
+        let mut env: Vec<(String, String)> = vec![(
+            "PATH".into(),
+            crate::image::default_path_env("linux").into(),
+        )];
         let mut user = UserInfo::root();
         let mut dir = "/".to_string();
         for c in &stage.commands {
@@ -72,9 +86,17 @@ pub fn approximate(text: &str, platform: &Platform, build_args: &BTreeMap<String
                 Command::User(u) => {
                     let (uid, gid) = u.user.split_once(':').unwrap_or((&u.user, ""));
                     user = match uid.parse::<u32>() {
-                        Ok(n) => UserInfo { uid: n, gid: gid.parse().unwrap_or(n), home: "/".into() },
+                        Ok(n) => UserInfo {
+                            uid: n,
+                            gid: gid.parse().unwrap_or(n),
+                            home: "/".into(),
+                        },
                         Err(_) if uid == "root" => UserInfo::root(),
-                        Err(_) => UserInfo { uid: 1000, gid: 1000, home: format!("/home/{uid}") },
+                        Err(_) => UserInfo {
+                            uid: 1000,
+                            gid: 1000,
+                            home: format!("/home/{uid}"),
+                        },
                     };
                 }
                 Command::Run(r) => {
@@ -82,7 +104,11 @@ pub fn approximate(text: &str, platform: &Platform, build_args: &BTreeMap<String
                     let mut args = r.cmd.args();
                     let shell_form = r.cmd.prepend_shell();
                     if shell_form {
-                        let script = if r.files.is_empty() { args.join(" ") } else { r.files[0].data.clone() };
+                        let script = if r.files.is_empty() {
+                            args.join(" ")
+                        } else {
+                            r.files[0].data.clone()
+                        };
                         args = vec!["/bin/sh".into(), "-c".into(), script];
                     }
                     let plan = cache::plan(&Step {
@@ -100,7 +126,13 @@ pub fn approximate(text: &str, platform: &Platform, build_args: &BTreeMap<String
                         selection: &selection,
                     });
                     let name = stage.name.clone().unwrap_or_else(|| format!("stage-{i}"));
-                    plans.push(RunPlan { span: r.span, stage: name, selection, user: Some(user.clone()), plan });
+                    plans.push(RunPlan {
+                        span: r.span,
+                        stage: name,
+                        selection,
+                        user: Some(user.clone()),
+                        plan,
+                    });
                 }
                 _ => {}
             }
@@ -142,18 +174,34 @@ pub fn convert(text: &str, filename: &str, opts: &OfflineOpts) -> Result<Offline
         target: opts.target.clone(),
         build_args: opts.build_args.clone(),
         build_platform: Platform::host(),
-        target_platforms: opts.platform.as_ref().map(|_| vec![platform.clone()]).unwrap_or_default(),
-        llb_caps: ["mergeop", "exec.meta.setsdefaultpath", "exec.mount.bind.readwrite-nooutput"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect(),
+        target_platforms: opts
+            .platform
+            .as_ref()
+            .map(|_| vec![platform.clone()])
+            .unwrap_or_default(),
+        llb_caps: [
+            "mergeop",
+            "exec.meta.setsdefaultpath",
+            "exec.mount.bind.readwrite-nooutput",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect(),
         all_stages: opts.target.is_none(),
         ..Default::default()
     };
-    let mut resolver = Local { no_docker: opts.no_docker, assumptions: Vec::new() };
+    let mut resolver = Local {
+        no_docker: opts.no_docker,
+        assumptions: Vec::new(),
+    };
     let mut done = rounds::block_on(rounds::drive(text, &copts, &mut resolver))?;
     let result = done.results.pop().ok_or_else(|| Error::new("no result"))?;
-    Ok(Offline { platform: result.platform, plans: result.plans, assumptions: resolver.assumptions, exact: true })
+    Ok(Offline {
+        platform: result.platform,
+        plans: result.plans,
+        assumptions: resolver.assumptions,
+        exact: true,
+    })
 }
 
 /// Answers the converter from the local engine's images, if any; files inside intermediate
@@ -178,7 +226,11 @@ impl rounds::Resolver for Local {
     async fn images(&mut self, needs: &[ImageRequest]) -> Result<Vec<ResolvedImage>> {
         let mut out = Vec::new();
         for n in needs {
-            let local = n.reference.strip_prefix("docker.io/library/").or_else(|| n.reference.strip_prefix("docker.io/")).unwrap_or(&n.reference);
+            let local = n
+                .reference
+                .strip_prefix("docker.io/library/")
+                .or_else(|| n.reference.strip_prefix("docker.io/"))
+                .unwrap_or(&n.reference);
             let config = match (!self.no_docker).then(|| inspect(local)).flatten() {
                 Some(c) => c,
                 None => {
@@ -190,13 +242,25 @@ impl rounds::Resolver for Local {
                     ImageConfig::empty(&n.platform).to_json()
                 }
             };
-            out.push(ResolvedImage { reference: n.reference.clone(), digest: None, config });
+            out.push(ResolvedImage {
+                reference: n.reference.clone(),
+                digest: None,
+                config,
+            });
         }
         Ok(out)
     }
 
-    async fn files(&mut self, needs: &[FileRequest], _ready: Vec<crate::llb::Definition>) -> Result<Vec<Option<Vec<u8>>>> {
-        let context: Vec<&str> = needs.iter().filter(|f| f.exists).map(|f| f.path.as_str()).collect();
+    async fn files(
+        &mut self,
+        needs: &[FileRequest],
+        _ready: Vec<crate::llb::Definition>,
+    ) -> Result<Vec<Option<Vec<u8>>>> {
+        let context: Vec<&str> = needs
+            .iter()
+            .filter(|f| f.exists)
+            .map(|f| f.path.as_str())
+            .collect();
         if !context.is_empty() {
             self.assume(format!(
                 "whether the build context holds {} is only known to the build (`docker buildx build --call explain`); caches a COPY from the context may hide are shown without it",

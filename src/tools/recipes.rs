@@ -7,7 +7,9 @@ use crate::cache::recipes;
 fn location(l: &Location) -> String {
     match *l {
         Location::Fixed(p) => format!("`{p}`"),
-        Location::Redirect { var, path } => format!("`${var}` if set, else `{path}` (sets `{var}`)"),
+        Location::Redirect { var, path } => {
+            format!("`${var}` if set, else `{path}` (sets `{var}`)")
+        }
         Location::UnderEnv { var, default, sub } => format!("`${{{var}:-{default}}}/{sub}`"),
         Location::Home(p) => format!("`~/{p}`"),
     }
@@ -60,7 +62,9 @@ fn env_tweak(e: &EnvTweak) -> String {
         EnvTweak::Set(k, v) => format!("`{k}={v}`"),
         EnvTweak::Default(k, v) => format!("`{k}={v}` unless the step sets `{k}`"),
         EnvTweak::Unset(k) => format!("`{k}` removed"),
-        EnvTweak::CachePath { var, kind } => format!("`{var}` = where the `{kind}` cache is mounted, unless the step sets it"),
+        EnvTweak::CachePath { var, kind } => {
+            format!("`{var}` = where the `{kind}` cache is mounted, unless the step sets it")
+        }
     }
 }
 
@@ -73,14 +77,23 @@ pub fn markdown() -> String {
          you write yourself. `<platform>` is like `linux-amd64`, `<base image>` like `debian-bookworm`.\n",
     );
     for r in recipes::all() {
-        out += &format!("\n## {}\n\n{}\n\n- Runs for: {}\n", r.name, r.about, triggers(r));
+        out += &format!(
+            "\n## {}\n\n{}\n\n- Runs for: {}\n",
+            r.name,
+            r.about,
+            triggers(r)
+        );
         if r.root_only {
             out += "- Only for steps running as root.\n";
         }
         if !r.caches.is_empty() {
             out += "\n| cache | location | sharing | id |\n|---|---|---|---|\n";
             for c in r.caches {
-                let only = if c.only_for.is_empty() { String::new() } else { format!(" (for {})", c.only_for.join(", ")) };
+                let only = if c.only_for.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (for {})", c.only_for.join(", "))
+                };
                 out += &format!(
                     "| {}{only} | {} | {} | `hoard/{}/{}{}` |\n",
                     c.kind,
@@ -99,7 +112,11 @@ pub fn markdown() -> String {
             out += &format!("- env for the step: {}\n", env_tweak(e));
         }
         for f in r.files {
-            out += &format!("- file mounted at `{}` ({} bytes)\n", f.target, f.content.len());
+            out += &format!(
+                "- file mounted at `{}` ({} bytes)\n",
+                f.target,
+                f.content.len()
+            );
         }
         for s in r.shims {
             out += &format!("- PATH wrapper `{}`\n", s.name);

@@ -30,7 +30,10 @@ pub fn hoard_image() -> String {
 /// The buildx arguments that build through hoard rather than the stock frontend:
 /// `--build-arg BUILDKIT_SYNTAX=$HOARD_IMAGE`.
 pub fn hoard_frontend() -> [String; 2] {
-    ["--build-arg".into(), format!("BUILDKIT_SYNTAX={}", hoard_image())]
+    [
+        "--build-arg".into(),
+        format!("BUILDKIT_SYNTAX={}", hoard_image()),
+    ]
 }
 
 /// The frontend arguments of a build through hoard (`hoard`) or the stock frontend; in a

@@ -23,13 +23,15 @@ use crate::instructions::Sharing;
 
 pub static RECIPES: &[Recipe] = &[Recipe {
     name: "apk",
-    about: "Alpine packages and indexes in apk's own cache dir (/etc/apk/cache), kept out of the image",
+    about:
+        "Alpine packages and indexes in apk's own cache dir (/etc/apk/cache), kept out of the image",
     triggers: &[Trigger {
         programs: &["apk"],
         // Everything that downloads or reads indexes; not `cache` (`apk cache clean` alone in a
         // step must not empty hoard's cache).
         subcommands: &[
-            "add", "del", "upgrade", "update", "fetch", "fix", "search", "info", "policy", "list", "version", "dot",
+            "add", "del", "upgrade", "update", "fetch", "fix", "search", "info", "policy", "list",
+            "version", "dot",
         ],
         options_with_value: &[
             "-X",
@@ -55,12 +57,27 @@ pub static RECIPES: &[Recipe] = &[Recipe {
         scope: Scope::DISTRO_PLATFORM,
         ..CacheDir::NONE
     }],
-    shims: &[Shim { name: "apk", script: "hoard_real apk --update-cache \"$@\"\nexit $?\n" }],
-    flag_edits: &[FlagEdit { flag: "--no-cache", replace: Some("--update-cache") }],
+    shims: &[Shim {
+        name: "apk",
+        script: "hoard_real apk --update-cache \"$@\"\nexit $?\n",
+    }],
+    flag_edits: &[FlagEdit {
+        flag: "--no-cache",
+        replace: Some("--update-cache"),
+    }],
     defeaters: &[
-        Defeater::Command { program: "apk", args: &["cache", "clean"] },
-        Defeater::Command { program: "apk", args: &["cache", "purge"] },
-        Defeater::Command { program: "rm", args: &["/etc/apk/cache/*"] },
+        Defeater::Command {
+            program: "apk",
+            args: &["cache", "clean"],
+        },
+        Defeater::Command {
+            program: "apk",
+            args: &["cache", "purge"],
+        },
+        Defeater::Command {
+            program: "rm",
+            args: &["/etc/apk/cache/*"],
+        },
     ],
     root_only: true,
     ..Recipe::NONE
@@ -77,27 +94,50 @@ mod tests {
         check(RECIPES);
         assert_sharing(RECIPES, Sharing::Locked);
         // The static fallback dir users wipe is never the mount.
-        assert!(RECIPES[0].caches.iter().all(|c| !matches!(c.location, Location::Fixed(p) if p.starts_with("/var/cache/apk"))));
+        assert!(RECIPES[0]
+            .caches
+            .iter()
+            .all(|c| !matches!(c.location, Location::Fixed(p) if p.starts_with("/var/cache/apk"))));
     }
 
     #[test]
     fn shim_refreshes_indexes() {
         let s = &RECIPES[0].shims[0];
-        assert_eq!(run_shim(s.script, "apk", &["add", "curl"]), "--update-cache add curl");
+        assert_eq!(
+            run_shim(s.script, "apk", &["add", "curl"]),
+            "--update-cache add curl"
+        );
     }
 
     #[test]
     fn no_cache_becomes_update_cache() {
         let p = plan_shell("apk add --no-cache curl git && rm -rf /var/cache/apk/*");
         assert!(detected(&p, "apk"));
-        assert_eq!(p.script.as_deref(), Some("apk add --update-cache curl git && rm -rf /var/cache/apk/*"));
+        assert_eq!(
+            p.script.as_deref(),
+            Some("apk add --update-cache curl git && rm -rf /var/cache/apk/*")
+        );
         let c = mounts(&p, "apk");
-        assert_eq!(c, vec![("/etc/apk/cache".into(), "hoard/apk/cache/linux-amd64/debian-bookworm".into(), Sharing::Locked, 0)]);
+        assert_eq!(
+            c,
+            vec![(
+                "/etc/apk/cache".into(),
+                "hoard/apk/cache/linux-amd64/debian-bookworm".into(),
+                Sharing::Locked,
+                0
+            )]
+        );
     }
 
     #[test]
     fn spellings() {
-        for cmd in ["apk add curl", "apk --no-cache add curl", "apk -U upgrade", "apk update", "/sbin/apk add --virtual .deps gcc"] {
+        for cmd in [
+            "apk add curl",
+            "apk --no-cache add curl",
+            "apk -U upgrade",
+            "apk update",
+            "/sbin/apk add --virtual .deps gcc",
+        ] {
             assert!(detected(&plan_shell(cmd), "apk"), "{cmd}");
         }
         assert!(!detected(&plan_shell("apk cache clean"), "apk"));

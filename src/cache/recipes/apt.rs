@@ -60,7 +60,10 @@ Binary::apt::APT::Keep-Downloaded-Packages \"true\";
 /// mounting `/var/cache/apt` or `/var/lib/apt/lists` as a cache itself keeps apt there).
 const CONF_PER_CACHE: &[(&str, &str)] = &[
     ("archives", "Dir::Cache \"/var/cache/hoard/apt/cache/\";\n"),
-    ("lists", "Dir::State::Lists \"/var/cache/hoard/apt/lists/\";\n"),
+    (
+        "lists",
+        "Dir::State::Lists \"/var/cache/hoard/apt/lists/\";\n",
+    ),
 ];
 
 /// Runs the cleaning subcommands against apt's default directories (the image's), everything
@@ -185,11 +188,24 @@ pub static RECIPES: &[Recipe] = &[Recipe {
                 "why",
                 "why-not",
             ],
-            options_with_value: &["-o", "-t", "--target-release", "-F", "--display-format", "-w", "--width", "-S"],
+            options_with_value: &[
+                "-o",
+                "-t",
+                "--target-release",
+                "-F",
+                "--display-format",
+                "-w",
+                "--width",
+                "-S",
+            ],
             ..Trigger::NONE
         },
         // Reads the lists only; any subcommand (it has no cleaning one).
-        Trigger { programs: &["apt-cache"], options_with_value: OPTS, ..Trigger::NONE },
+        Trigger {
+            programs: &["apt-cache"],
+            options_with_value: OPTS,
+            ..Trigger::NONE
+        },
     ],
     caches: &[
         CacheDir {
@@ -209,8 +225,16 @@ pub static RECIPES: &[Recipe] = &[Recipe {
             ..CacheDir::NONE
         },
     ],
-    files: &[ConfFile { target: "/etc/apt/apt.conf.d/zz-hoard", content: CONF, per_cache: CONF_PER_CACHE }],
-    shims: &[apt_shim!("apt-get"), apt_shim!("apt"), apt_shim!("aptitude")],
+    files: &[ConfFile {
+        target: "/etc/apt/apt.conf.d/zz-hoard",
+        content: CONF,
+        per_cache: CONF_PER_CACHE,
+    }],
+    shims: &[
+        apt_shim!("apt-get"),
+        apt_shim!("apt"),
+        apt_shim!("aptitude"),
+    ],
     // `apt-get clean` & co. are handled by the shims; reporting them would be wrong whenever the
     // shim runs. (Only an absolute `/usr/bin/apt-get clean` in the same step would still empty
     // the archives cache.)
@@ -231,7 +255,10 @@ mod tests {
         assert_sharing(RECIPES, Sharing::Locked);
         let r = &RECIPES[0];
         assert!(r.root_only);
-        assert!(r.tmpfs.is_empty(), "partial/ must stay on the cache filesystem (rename, EXDEV)");
+        assert!(
+            r.tmpfs.is_empty(),
+            "partial/ must stay on the cache filesystem (rename, EXDEV)"
+        );
     }
 
     #[test]
@@ -245,17 +272,38 @@ mod tests {
                 _ => unreachable!(),
             })
             .collect();
-        let lines = |kind: &str| CONF_PER_CACHE.iter().find(|(k, _)| *k == kind).map(|(_, l)| *l).unwrap_or("");
-        assert_eq!(lines("archives"), format!("Dir::Cache \"{}/\";\n", paths[0]));
-        assert_eq!(lines("lists"), format!("Dir::State::Lists \"{}/\";\n", paths[1]));
-        assert!(!CONF.contains("Dir::Cache \"") && !CONF.contains("Dir::State::Lists"), "only with hoard's own mounts");
+        let lines = |kind: &str| {
+            CONF_PER_CACHE
+                .iter()
+                .find(|(k, _)| *k == kind)
+                .map(|(_, l)| *l)
+                .unwrap_or("")
+        };
+        assert_eq!(
+            lines("archives"),
+            format!("Dir::Cache \"{}/\";\n", paths[0])
+        );
+        assert_eq!(
+            lines("lists"),
+            format!("Dir::State::Lists \"{}/\";\n", paths[1])
+        );
+        assert!(
+            !CONF.contains("Dir::Cache \"") && !CONF.contains("Dir::State::Lists"),
+            "only with hoard's own mounts"
+        );
         // Never the image's state dir, never the default paths users rm -rf.
         for p in &paths {
-            assert!(!p.starts_with("/var/lib/apt") && !p.starts_with("/var/cache/apt"), "{p}");
+            assert!(
+                !p.starts_with("/var/lib/apt") && !p.starts_with("/var/cache/apt"),
+                "{p}"
+            );
         }
         assert!(CONF.contains("Binary::apt::APT::Keep-Downloaded-Packages \"true\";"));
         // Balanced quotes and every statement terminated.
-        let all = format!("{CONF}{}", CONF_PER_CACHE.iter().map(|(_, l)| *l).collect::<String>());
+        let all = format!(
+            "{CONF}{}",
+            CONF_PER_CACHE.iter().map(|(_, l)| *l).collect::<String>()
+        );
         for line in all.lines().filter(|l| !l.starts_with("//")) {
             assert_eq!(line.matches('"').count() % 2, 0, "{line}");
             assert!(line.ends_with(';'), "{line}");
@@ -269,14 +317,23 @@ mod tests {
                 run_shim(s.script, s.name, &["-y", "clean"]),
                 "-o Dir::Cache=/var/cache/apt/ -o Dir::State::Lists=/var/lib/apt/lists/ -y clean"
             );
-            assert_eq!(run_shim(s.script, s.name, &["install", "-y", "a b"]), "install -y a b");
-            assert_eq!(run_shim(s.script, s.name, &["dist-clean"]).split(' ').count(), 5);
+            assert_eq!(
+                run_shim(s.script, s.name, &["install", "-y", "a b"]),
+                "install -y a b"
+            );
+            assert_eq!(
+                run_shim(s.script, s.name, &["dist-clean"])
+                    .split(' ')
+                    .count(),
+                5
+            );
         }
     }
 
     #[test]
     fn plans_locked_distro_platform_caches() {
-        let p = plan_shell("apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/*");
+        let p =
+            plan_shell("apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/*");
         assert!(detected(&p, "apt"));
         let c = mounts(&p, "apt");
         assert_eq!(c.len(), 2, "{c:?}");
@@ -285,7 +342,10 @@ mod tests {
         assert_eq!(c[1].1, "hoard/apt/lists/linux-amd64/debian-bookworm");
         assert!(c.iter().all(|m| m.2 == Sharing::Locked && m.3 == 0));
         let conf = format!("{CONF}{}{}", CONF_PER_CACHE[0].1, CONF_PER_CACHE[1].1);
-        assert_eq!(file(&p, "/etc/apt/apt.conf.d/zz-hoard").as_deref(), Some(conf.as_str()));
+        assert_eq!(
+            file(&p, "/etc/apt/apt.conf.d/zz-hoard").as_deref(),
+            Some(conf.as_str())
+        );
         assert!(p.script.is_none());
     }
 
@@ -295,23 +355,42 @@ mod tests {
     fn the_authors_own_apt_caches_are_used() {
         let with = |caches: &[&str]| {
             let caches: Vec<String> = caches.iter().map(|c| c.to_string()).collect();
-            plan_step("apt-get update && apt-get install -y curl", &[], &caches, &[])
+            plan_step(
+                "apt-get update && apt-get install -y curl",
+                &[],
+                &caches,
+                &[],
+            )
         };
         let p = with(&["/var/lib/apt/lists", "/var/cache/apt"]);
         assert!(mounts(&p, "apt").is_empty(), "{:?}", p.mounts);
-        let conf = file(&p, "/etc/apt/apt.conf.d/zz-hoard").expect("keep-downloaded configuration still mounted");
-        assert!(!conf.contains("Dir::Cache \"") && !conf.contains("Dir::State::Lists"), "{conf}");
-        assert!(p.tools.iter().all(|t| t.cache == ToolCache::Yours), "{:?}", p.tools);
+        let conf = file(&p, "/etc/apt/apt.conf.d/zz-hoard")
+            .expect("keep-downloaded configuration still mounted");
+        assert!(
+            !conf.contains("Dir::Cache \"") && !conf.contains("Dir::State::Lists"),
+            "{conf}"
+        );
+        assert!(
+            p.tools.iter().all(|t| t.cache == ToolCache::Yours),
+            "{:?}",
+            p.tools
+        );
         // Only the lists (the Docker reference's `/var/lib/apt` covers them): archives are hoard's.
         let p = with(&["/var/lib/apt"]);
         let m = mounts(&p, "apt");
         assert_eq!(m.len(), 1, "{m:?}");
         assert_eq!(m[0].0, "/var/cache/hoard/apt/cache");
         let conf = file(&p, "/etc/apt/apt.conf.d/zz-hoard").unwrap();
-        assert!(conf.contains("Dir::Cache \"/var/cache/hoard/apt/cache/\";") && !conf.contains("Dir::State::Lists"), "{conf}");
+        assert!(
+            conf.contains("Dir::Cache \"/var/cache/hoard/apt/cache/\";")
+                && !conf.contains("Dir::State::Lists"),
+            "{conf}"
+        );
         assert!(p.tools.iter().all(|t| t.cache == ToolCache::Hoard));
         // The lists fill-in of the shims only runs where hoard's lists cache is mounted.
-        assert!(RECIPES[0].shims[0].script.contains("[ -d \"$hoard_lists\" ] && ! hoard_has_lists"));
+        assert!(RECIPES[0].shims[0]
+            .script
+            .contains("[ -d \"$hoard_lists\" ] && ! hoard_has_lists"));
     }
 
     #[test]
@@ -328,7 +407,13 @@ mod tests {
         ] {
             assert!(detected(&plan_shell(cmd), "apt"), "{cmd}");
         }
-        for cmd in ["apt-get clean", "apt-get -y autoclean", "apt-get dist-clean", "apt-key add x", "apt-mark hold x"] {
+        for cmd in [
+            "apt-get clean",
+            "apt-get -y autoclean",
+            "apt-get dist-clean",
+            "apt-key add x",
+            "apt-mark hold x",
+        ] {
             assert!(!detected(&plan_shell(cmd), "apt"), "{cmd}");
         }
     }

@@ -14,24 +14,33 @@ pub static RECIPES: &[Recipe] = &[Recipe {
             options_with_value: &["--cwd", "--config", "-c"],
             ..Trigger::NONE
         },
-        Trigger { programs: &["bunx"], ..Trigger::NONE },
+        Trigger {
+            programs: &["bunx"],
+            ..Trigger::NONE
+        },
     ],
     caches: &[CacheDir {
         kind: "cache",
-        location: Location::Redirect { var: "BUN_INSTALL_CACHE_DIR", path: "/var/cache/hoard/bun" },
+        location: Location::Redirect {
+            var: "BUN_INSTALL_CACHE_DIR",
+            path: "/var/cache/hoard/bun",
+        },
         sharing: Sharing::Shared,
         scope: Scope::USER,
         ..CacheDir::NONE
     }],
-    defeaters: &[Defeater::Command { program: "bun", args: &["pm", "cache", "rm"] }],
+    defeaters: &[Defeater::Command {
+        program: "bun",
+        args: &["pm", "cache", "rm"],
+    }],
     ..Recipe::NONE
 }];
 
 #[cfg(test)]
 mod tests {
     use super::super::testkit::*;
-    use crate::cache::planner::plan_shell;
     use super::*;
+    use crate::cache::planner::plan_shell;
 
     #[test]
     fn data_invariants() {
@@ -42,7 +51,13 @@ mod tests {
 
     #[test]
     fn spellings() {
-        for cmd in ["bun install", "bun i --frozen-lockfile", "bun install --production", "bun add zod", "bunx prisma generate"] {
+        for cmd in [
+            "bun install",
+            "bun i --frozen-lockfile",
+            "bun install --production",
+            "bun add zod",
+            "bunx prisma generate",
+        ] {
             assert!(detected(&plan_shell(cmd), "bun"), "{cmd}");
         }
         for cmd in ["bun run build", "bun build ./index.ts", "bun --version"] {
@@ -53,7 +68,13 @@ mod tests {
     #[test]
     fn plans_the_cache() {
         let p = plan_shell("bun install --frozen-lockfile");
-        assert_eq!(mount_at(&p, "/var/cache/hoard/bun"), ("hoard/bun/cache".into(), Sharing::Shared));
-        assert_eq!(set(&p, "BUN_INSTALL_CACHE_DIR").as_deref(), Some("/var/cache/hoard/bun"));
+        assert_eq!(
+            mount_at(&p, "/var/cache/hoard/bun"),
+            ("hoard/bun/cache".into(), Sharing::Shared)
+        );
+        assert_eq!(
+            set(&p, "BUN_INSTALL_CACHE_DIR").as_deref(),
+            Some("/var/cache/hoard/bun")
+        );
     }
 }

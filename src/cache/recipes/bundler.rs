@@ -35,8 +35,8 @@ pub static RECIPES: &[Recipe] = &[Recipe {
 #[cfg(test)]
 mod tests {
     use super::super::testkit::*;
-    use crate::cache::planner::plan_shell;
     use super::*;
+    use crate::cache::planner::plan_shell;
 
     #[test]
     fn data_invariants() {
@@ -47,10 +47,18 @@ mod tests {
 
     #[test]
     fn spellings() {
-        for cmd in ["bundle install", "bundle install --jobs 4 --retry 3", "bundle config set without development && bundle install", "bundle update"] {
+        for cmd in [
+            "bundle install",
+            "bundle install --jobs 4 --retry 3",
+            "bundle config set without development && bundle install",
+            "bundle update",
+        ] {
             assert!(detected(&plan_shell(cmd), "bundler"), "{cmd}");
         }
-        for cmd in ["bundle exec rails assets:precompile", "bundle config set deployment true"] {
+        for cmd in [
+            "bundle exec rails assets:precompile",
+            "bundle config set deployment true",
+        ] {
             assert!(!detected(&plan_shell(cmd), "bundler"), "{cmd}");
         }
     }
@@ -60,9 +68,15 @@ mod tests {
         let p = plan_shell("bundle install");
         assert_eq!(
             mount_at(&p, "/var/cache/hoard/bundler"),
-            ("hoard/bundler/gems/linux-amd64/debian-bookworm".into(), Sharing::Locked)
+            (
+                "hoard/bundler/gems/linux-amd64/debian-bookworm".into(),
+                Sharing::Locked
+            )
         );
-        assert_eq!(set(&p, "BUNDLE_USER_CACHE").as_deref(), Some("/var/cache/hoard/bundler"));
+        assert_eq!(
+            set(&p, "BUNDLE_USER_CACHE").as_deref(),
+            Some("/var/cache/hoard/bundler")
+        );
         assert_eq!(set(&p, "BUNDLE_GLOBAL_GEM_CACHE").as_deref(), Some("true"));
     }
 }

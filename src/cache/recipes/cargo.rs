@@ -42,15 +42,55 @@ use crate::instructions::Sharing;
 /// `install` is included: with `CARGO_TARGET_DIR` set, `cargo install` builds there too, which is
 /// what makes the very common `COPY . . && cargo install --path .` incremental.
 pub(super) const BUILDS: &[&str] = &[
-    "build", "b", "check", "c", "clippy", "doc", "d", "run", "r", "test", "t", "bench", "rustc", "rustdoc",
-    "install", "zigbuild", "cook", "auditable", "nextest",
+    "build",
+    "b",
+    "check",
+    "c",
+    "clippy",
+    "doc",
+    "d",
+    "run",
+    "r",
+    "test",
+    "t",
+    "bench",
+    "rustc",
+    "rustdoc",
+    "install",
+    "zigbuild",
+    "cook",
+    "auditable",
+    "nextest",
 ];
 
 /// Everything that reads the registry or git sources (downloads, resolution, builds).
 const USES_REGISTRY: &[&str] = &[
-    "build", "b", "check", "c", "clippy", "doc", "d", "run", "r", "test", "t", "bench", "rustc", "rustdoc",
-    "install", "zigbuild", "auditable", "nextest", "fetch", "vendor", "update", "generate-lockfile",
-    "metadata", "tree", "package", "fix",
+    "build",
+    "b",
+    "check",
+    "c",
+    "clippy",
+    "doc",
+    "d",
+    "run",
+    "r",
+    "test",
+    "t",
+    "bench",
+    "rustc",
+    "rustdoc",
+    "install",
+    "zigbuild",
+    "auditable",
+    "nextest",
+    "fetch",
+    "vendor",
+    "update",
+    "generate-lockfile",
+    "metadata",
+    "tree",
+    "package",
+    "fix",
 ];
 
 /// Where the target cache is mounted; the shim builds into sub-directories of it.
@@ -61,10 +101,18 @@ pub(super) const TARGET_MOUNT: &str = "/var/cache/hoard/cargo/target";
 /// Kept in `shims/cargo.sh` so it can be read and checked as shell; it has no shebang of its own.
 pub(super) const SHIM: &str = include_str!("shims/cargo.sh");
 
-const fn cargo_home(kind: &'static str, sub: &'static str, only_for: &'static [&'static str]) -> CacheDir {
+const fn cargo_home(
+    kind: &'static str,
+    sub: &'static str,
+    only_for: &'static [&'static str],
+) -> CacheDir {
     CacheDir {
         kind,
-        location: Location::UnderEnv { var: "CARGO_HOME", default: "~/.cargo", sub },
+        location: Location::UnderEnv {
+            var: "CARGO_HOME",
+            default: "~/.cargo",
+            sub,
+        },
         // cargo's package-cache lock lives in $CARGO_HOME itself, outside these mounts (§4.11c).
         sharing: Sharing::Locked,
         scope: Scope::USER,
@@ -141,24 +189,43 @@ mod tests {
     fn data_invariants() {
         check(RECIPES);
         let r = &RECIPES[0];
-        for kind in ["registry-index", "registry-cache", "git-db", "registry-src", "git-checkouts"] {
+        for kind in [
+            "registry-index",
+            "registry-cache",
+            "git-db",
+            "registry-src",
+            "git-checkouts",
+        ] {
             let c = cache(r, kind);
             assert_eq!(c.sharing, Sharing::Locked, "{kind}");
             assert!(!c.scope.platform, "{kind} is arch-neutral");
-            assert!(matches!(c.location, Location::UnderEnv { var: "CARGO_HOME", default: "~/.cargo", .. }));
+            assert!(matches!(
+                c.location,
+                Location::UnderEnv {
+                    var: "CARGO_HOME",
+                    default: "~/.cargo",
+                    ..
+                }
+            ));
         }
         let t = cache(r, "target");
         assert_eq!(t.sharing, Sharing::Locked);
         assert!(t.scope.platform);
         assert!(t.only_for.contains(&"build") && !t.only_for.contains(&"fetch"));
         // CARGO_HOME itself (bin/, config) is never a mount.
-        assert!(r.caches.iter().all(|c| !matches!(c.location, Location::UnderEnv { sub: "bin", .. })));
+        assert!(r
+            .caches
+            .iter()
+            .all(|c| !matches!(c.location, Location::UnderEnv { sub: "bin", .. })));
     }
 
     #[test]
     fn shim_subcommands_match_only_for() {
         // Every subcommand the shim redirects is one the planner mounts the target cache for.
-        let line = SHIM.lines().find(|l| l.trim_start().starts_with("build|b|")).unwrap();
+        let line = SHIM
+            .lines()
+            .find(|l| l.trim_start().starts_with("build|b|"))
+            .unwrap();
         let listed = line.trim().trim_end_matches(") ;;");
         for s in listed.split('|') {
             assert!(BUILDS.contains(&s), "{s}");
@@ -201,27 +268,63 @@ mod tests {
 
     #[test]
     fn plans_registry_and_target_for_a_build() {
-        let p = plan_shell_with("cargo build --release", &[("CARGO_HOME", "/usr/local/cargo")], 0, "/root");
+        let p = plan_shell_with(
+            "cargo build --release",
+            &[("CARGO_HOME", "/usr/local/cargo")],
+            0,
+            "/root",
+        );
         let (id, sharing) = mount_at(&p, "/usr/local/cargo/registry/index");
-        assert_eq!((id.as_str(), sharing), ("hoard/cargo/registry-index", Sharing::Locked));
-        assert_eq!(mount_at(&p, "/usr/local/cargo/registry/cache").0, "hoard/cargo/registry-cache");
-        assert_eq!(mount_at(&p, "/usr/local/cargo/git/db").0, "hoard/cargo/git-db");
-        assert_eq!(mount_at(&p, "/usr/local/cargo/registry/src").0, "hoard/cargo/registry-src");
-        assert_eq!(mount_at(&p, "/usr/local/cargo/git/checkouts").0, "hoard/cargo/git-checkouts");
-        assert_eq!(mount_at(&p, TARGET_MOUNT), ("hoard/cargo/target/linux-amd64".into(), Sharing::Locked));
+        assert_eq!(
+            (id.as_str(), sharing),
+            ("hoard/cargo/registry-index", Sharing::Locked)
+        );
+        assert_eq!(
+            mount_at(&p, "/usr/local/cargo/registry/cache").0,
+            "hoard/cargo/registry-cache"
+        );
+        assert_eq!(
+            mount_at(&p, "/usr/local/cargo/git/db").0,
+            "hoard/cargo/git-db"
+        );
+        assert_eq!(
+            mount_at(&p, "/usr/local/cargo/registry/src").0,
+            "hoard/cargo/registry-src"
+        );
+        assert_eq!(
+            mount_at(&p, "/usr/local/cargo/git/checkouts").0,
+            "hoard/cargo/git-checkouts"
+        );
+        assert_eq!(
+            mount_at(&p, TARGET_MOUNT),
+            ("hoard/cargo/target/linux-amd64".into(), Sharing::Locked)
+        );
         assert_eq!(set(&p, "HOARD_CARGO_TARGET").as_deref(), Some(TARGET_MOUNT));
-        assert_eq!(set(&p, "CARGO_TARGET_DIR"), None, "the shim decides, per invocation");
+        assert_eq!(
+            set(&p, "CARGO_TARGET_DIR"),
+            None,
+            "the shim decides, per invocation"
+        );
         assert!(set(&p, "PATH").unwrap().starts_with(SHIM_DIR));
         assert!(file(&p, &format!("{SHIM_DIR}/cargo")).is_some());
         // Nothing mounted over CARGO_HOME itself or its bin/.
-        assert!(mounts(&p, "cargo").iter().all(|m| !m.0.ends_with("/bin") && m.0 != "/usr/local/cargo"));
+        assert!(mounts(&p, "cargo")
+            .iter()
+            .all(|m| !m.0.ends_with("/bin") && m.0 != "/usr/local/cargo"));
     }
 
     #[test]
     fn fetch_only_keeps_stock_behaviour_for_sources_and_target() {
         let p = plan_shell("cargo fetch");
         let targets: Vec<String> = mounts(&p, "cargo").into_iter().map(|m| m.0).collect();
-        assert_eq!(targets, ["/root/.cargo/registry/index", "/root/.cargo/registry/cache", "/root/.cargo/git/db"]);
+        assert_eq!(
+            targets,
+            [
+                "/root/.cargo/registry/index",
+                "/root/.cargo/registry/cache",
+                "/root/.cargo/git/db"
+            ]
+        );
         assert_eq!(set(&p, "HOARD_CARGO_TARGET"), None);
         // fetch then build in one step: everything.
         let p = plan_shell("cargo fetch --locked && cargo build --release --offline");
@@ -232,9 +335,19 @@ mod tests {
     fn non_root_ids_and_owners() {
         let p = plan_shell_with("cargo build", &[], 1000, "/home/app");
         let m = mounts(&p, "cargo");
-        assert!(m.iter().all(|(_, id, _, uid)| id.ends_with("/u1000") && *uid == 1000), "{m:?}");
-        assert_eq!(mount_at(&p, "/home/app/.cargo/registry/index").0, "hoard/cargo/registry-index/u1000");
-        assert_eq!(mount_at(&p, TARGET_MOUNT).0, "hoard/cargo/target/linux-amd64/u1000");
+        assert!(
+            m.iter()
+                .all(|(_, id, _, uid)| id.ends_with("/u1000") && *uid == 1000),
+            "{m:?}"
+        );
+        assert_eq!(
+            mount_at(&p, "/home/app/.cargo/registry/index").0,
+            "hoard/cargo/registry-index/u1000"
+        );
+        assert_eq!(
+            mount_at(&p, TARGET_MOUNT).0,
+            "hoard/cargo/target/linux-amd64/u1000"
+        );
     }
 
     #[test]
@@ -243,7 +356,9 @@ mod tests {
         for tool in ["cargo", "zig", "cargo-zigbuild"] {
             assert!(detected(&p, tool), "{tool}");
         }
-        assert!(set(&p, "ZIG_GLOBAL_CACHE_DIR").is_some() && set(&p, "HOARD_CARGO_TARGET").is_some());
+        assert!(
+            set(&p, "ZIG_GLOBAL_CACHE_DIR").is_some() && set(&p, "HOARD_CARGO_TARGET").is_some()
+        );
     }
 
     // ---- the shim, for real, under /bin/sh ----
@@ -251,7 +366,8 @@ mod tests {
     /// The shim exactly as the planner mounts it for a cargo build step.
     fn planned_shim() -> String {
         let p = crate::cache::planner::plan_shell("cargo build --release");
-        let script = file(&p, &format!("{}/cargo", crate::cache::planner::SHIM_DIR)).expect("cargo shim planned");
+        let script = file(&p, &format!("{}/cargo", crate::cache::planner::SHIM_DIR))
+            .expect("cargo shim planned");
         assert!(script.starts_with("#!/bin/sh\n") && script.ends_with(SHIM));
         script
     }
@@ -294,7 +410,8 @@ exit "${FAKE_STATUS:-0}"
 
     impl Sandbox {
         fn new(name: &str) -> Sandbox {
-            let root = std::env::temp_dir().join(format!("hoard-cargo-shim-{}-{name}", std::process::id()));
+            let root = std::env::temp_dir()
+                .join(format!("hoard-cargo-shim-{}-{name}", std::process::id()));
             let _ = std::fs::remove_dir_all(&root);
             for d in ["shims", "bin", "cache", "ws"] {
                 std::fs::create_dir_all(root.join(d)).unwrap();
@@ -317,10 +434,19 @@ exit "${FAKE_STATUS:-0}"
         /// to `cache/` unless `env` overrides it.
         fn run(&self, args: &[&str], env: &[(&str, &str)]) -> i32 {
             let mut cmd = Command::new("/bin/sh");
-            cmd.arg(self.p("shims/cargo")).args(args).current_dir(self.p("ws"));
+            cmd.arg(self.p("shims/cargo"))
+                .args(args)
+                .current_dir(self.p("ws"));
             cmd.env_clear()
                 // As in a step: the shim dir first (the prelude skips it), then the real tools.
-                .env("PATH", format!("{}:{}:/usr/bin:/bin", crate::cache::planner::SHIM_DIR, self.p("bin").display()))
+                .env(
+                    "PATH",
+                    format!(
+                        "{}:{}:/usr/bin:/bin",
+                        crate::cache::planner::SHIM_DIR,
+                        self.p("bin").display()
+                    ),
+                )
                 .env("FAKE_LOG", self.p("log"))
                 .env("HOARD_CARGO_TARGET", self.p("cache"));
             for (k, v) in env {
@@ -338,11 +464,18 @@ exit "${FAKE_STATUS:-0}"
         }
 
         fn built_in(&self) -> String {
-            std::fs::read_to_string(self.p("log.dir")).unwrap().trim().to_string()
+            std::fs::read_to_string(self.p("log.dir"))
+                .unwrap()
+                .trim()
+                .to_string()
         }
 
         fn args(&self) -> Vec<String> {
-            std::fs::read_to_string(self.p("log")).unwrap().lines().map(String::from).collect()
+            std::fs::read_to_string(self.p("log"))
+                .unwrap()
+                .lines()
+                .map(String::from)
+                .collect()
         }
 
         /// The cache sub-directory the shim uses for the stock target dir `stock`.
@@ -351,7 +484,13 @@ exit "${FAKE_STATUS:-0}"
                 .to_str()
                 .unwrap()
                 .chars()
-                .map(|c| if c.is_ascii_alphanumeric() || "._-".contains(c) { c } else { '_' })
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || "._-".contains(c) {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
                 .collect();
             self.p("cache").join(key)
         }
@@ -369,15 +508,29 @@ exit "${FAKE_STATUS:-0}"
         assert_eq!(s.run(&["build", "--release"], &[]), 0);
         let cache = s.cache_dir(&s.p("ws/target"));
         assert_eq!(s.built_in(), cache.display().to_string());
-        assert!(cache.join("release/deps/x").is_file(), "the build went to the cache");
-        assert_eq!(std::fs::read_to_string(s.p("ws/target/release/app")).unwrap(), "app\n");
+        assert!(
+            cache.join("release/deps/x").is_file(),
+            "the build went to the cache"
+        );
+        assert_eq!(
+            std::fs::read_to_string(s.p("ws/target/release/app")).unwrap(),
+            "app\n"
+        );
         assert!(s.p("ws/target/release/libapp.rlib").is_file());
         assert!(s.p("ws/target/release/examples/demo").is_file());
-        assert!(!s.p("ws/target/release/deps").exists(), "deps/ stays in the cache");
+        assert!(
+            !s.p("ws/target/release/deps").exists(),
+            "deps/ stays in the cache"
+        );
         assert!(!s.p("ws/target/release/.cargo-lock").exists());
-        assert!(!s.p("ws/target/debug").exists(), "only the profile that was built");
+        assert!(
+            !s.p("ws/target/debug").exists(),
+            "only the profile that was built"
+        );
         // No --target: triple dirs of the same profile come along (a config `build.target`).
-        assert!(s.p("ws/target/x86_64-unknown-linux-musl/release/app").is_file());
+        assert!(s
+            .p("ws/target/x86_64-unknown-linux-musl/release/app")
+            .is_file());
         assert!(!s.p("ws/target/doc").exists());
     }
 
@@ -391,7 +544,17 @@ exit "${FAKE_STATUS:-0}"
     #[test]
     fn shim_passes_arguments_verbatim() {
         let s = Sandbox::new("args");
-        let args = ["+nightly", "b", "-r", "--features", "a b", "--", "it's \"quoted\"", "$HOME", "*"];
+        let args = [
+            "+nightly",
+            "b",
+            "-r",
+            "--features",
+            "a b",
+            "--",
+            "it's \"quoted\"",
+            "$HOME",
+            "*",
+        ];
         assert_eq!(s.run(&args, &[]), 0);
         assert_eq!(s.args(), args);
         // `-r` after `+nightly b` selects release; nothing after `--` counts.
@@ -410,10 +573,20 @@ exit "${FAKE_STATUS:-0}"
         assert!(s.p("ws/target/release/app").is_file());
 
         let s = Sandbox::new("triple");
-        let args = ["zigbuild", "--release", "--target", "x86_64-unknown-linux-musl.2.17"];
+        let args = [
+            "zigbuild",
+            "--release",
+            "--target",
+            "x86_64-unknown-linux-musl.2.17",
+        ];
         assert_eq!(s.run(&args, &[]), 0);
-        assert!(s.p("ws/target/x86_64-unknown-linux-musl/release/app").is_file());
-        assert!(!s.p("ws/target/release").exists(), "with --target, host artifacts are not products");
+        assert!(s
+            .p("ws/target/x86_64-unknown-linux-musl/release/app")
+            .is_file());
+        assert!(
+            !s.p("ws/target/release").exists(),
+            "with --target, host artifacts are not products"
+        );
 
         let s = Sandbox::new("doc");
         assert_eq!(s.run(&["doc", "--no-deps"], &[]), 0);
@@ -424,9 +597,18 @@ exit "${FAKE_STATUS:-0}"
     fn shim_honours_the_users_target_dir_variable() {
         let s = Sandbox::new("userdir");
         let out = s.p("out");
-        assert_eq!(s.run(&["build", "--release"], &[("CARGO_TARGET_DIR", out.to_str().unwrap())]), 0);
+        assert_eq!(
+            s.run(
+                &["build", "--release"],
+                &[("CARGO_TARGET_DIR", out.to_str().unwrap())]
+            ),
+            0
+        );
         assert_eq!(s.built_in(), s.cache_dir(&out).display().to_string());
-        assert!(out.join("release/app").is_file(), "products land where the user's variable says");
+        assert!(
+            out.join("release/app").is_file(),
+            "products land where the user's variable says"
+        );
         assert!(!s.p("ws/target").exists());
     }
 
@@ -461,16 +643,28 @@ exit "${FAKE_STATUS:-0}"
         let s = Sandbox::new("install");
         assert_eq!(s.run(&["install", "ripgrep"], &[]), 0);
         assert!(s.built_in().starts_with(s.p("cache").to_str().unwrap()));
-        assert!(!s.p("ws/target").exists(), "a registry install has no target/ in stock either");
+        assert!(
+            !s.p("ws/target").exists(),
+            "a registry install has no target/ in stock either"
+        );
 
         let s = Sandbox::new("installpath");
         assert_eq!(s.run(&["install", "--path", "."], &[]), 0);
         assert!(s.p("ws/target/release/app").is_file());
 
         let s = Sandbox::new("cook");
-        assert_eq!(s.run(&["chef", "cook", "--release", "--recipe-path", "recipe.json"], &[]), 0);
+        assert_eq!(
+            s.run(
+                &["chef", "cook", "--release", "--recipe-path", "recipe.json"],
+                &[]
+            ),
+            0
+        );
         assert!(s.built_in().starts_with(s.p("cache").to_str().unwrap()));
-        assert!(!s.p("ws/target").exists(), "cook builds dependencies only; nothing to copy");
+        assert!(
+            !s.p("ws/target").exists(),
+            "cook builds dependencies only; nothing to copy"
+        );
     }
 
     #[test]
@@ -478,7 +672,9 @@ exit "${FAKE_STATUS:-0}"
         let s = Sandbox::new("nomanifest");
         // The fake answers metadata with a relative path here: treated as unknown.
         let fake = s.p("bin/cargo");
-        let text = std::fs::read_to_string(&fake).unwrap().replace("${CARGO_TARGET_DIR:-$PWD/target}", "rel/target");
+        let text = std::fs::read_to_string(&fake)
+            .unwrap()
+            .replace("${CARGO_TARGET_DIR:-$PWD/target}", "rel/target");
         std::fs::write(&fake, text).unwrap();
         assert_eq!(s.run(&["build"], &[]), 0);
         assert_eq!(s.built_in(), "<unset>");
@@ -504,12 +700,21 @@ exit "${FAKE_STATUS:-0}"
             r#""demo 0.1.0 (path+file://{ws})","path+file://{ws}/util#0.2.0""#,
             ws = sb.p("ws").display()
         );
-        assert_eq!(sb.run(&["build", "--release"], &[("FAKE_MEMBERS", &members)]), 0);
-        assert!(!fps[0].exists() && !fps[1].exists() && !fps[3].exists(), "members must rebuild");
+        assert_eq!(
+            sb.run(&["build", "--release"], &[("FAKE_MEMBERS", &members)]),
+            0
+        );
+        assert!(
+            !fps[0].exists() && !fps[1].exists() && !fps[3].exists(),
+            "members must rebuild"
+        );
         assert!(fps[2].exists(), "dependencies stay cached");
         let members = r#""path+file:///elsewhere#renamed@1.0.0""#;
         std::fs::create_dir_all(cache.join("release/.fingerprint/renamed-9")).unwrap();
-        assert_eq!(sb.run(&["build", "--release"], &[("FAKE_MEMBERS", members)]), 0);
+        assert_eq!(
+            sb.run(&["build", "--release"], &[("FAKE_MEMBERS", members)]),
+            0
+        );
         assert!(!cache.join("release/.fingerprint/renamed-9").exists());
         assert!(fps[2].exists());
     }
@@ -550,7 +755,10 @@ exit "${FAKE_STATUS:-0}"
     fn without_a_lockfile_path_dependencies_are_followed_from_the_manifests() {
         let sb = Sandbox::new("nolock");
         let cache = sb.cache_dir(&sb.p("ws/target"));
-        let (ws, root) = (sb.p("ws").display().to_string(), sb.root.display().to_string());
+        let (ws, root) = (
+            sb.p("ws").display().to_string(),
+            sb.root.display().to_string(),
+        );
         // ws: members app and util; app needs ../words (outside), util (a member) and serde.
         let packages = format!(
             r#"{{"name":"app","manifest_path":"{ws}/Cargo.toml","dependencies":[{{"name":"words","source":null,"path":"{root}/words"}},{{"name":"util","source":null,"path":"{ws}/util"}},{{"name":"serde","source":"registry+https://github.com/rust-lang/crates.io-index"}}],"targets":[{{"src_path":"{ws}/src/main.rs"}}]}},{{"name":"util","manifest_path":"{ws}/util/Cargo.toml","dependencies":[]}}"#
@@ -558,7 +766,13 @@ exit "${FAKE_STATUS:-0}"
         let members = format!(r#""path+file://{ws}#app@0.1.0","path+file://{ws}/util#0.1.0""#);
         // words (its own workspace) needs ../deep, and points back at util.
         for (dir, name, deps) in [
-            ("words", "words", format!(r#"{{"name":"deep","path":"{root}/deep"}},{{"name":"util","path":"{ws}/util"}}"#)),
+            (
+                "words",
+                "words",
+                format!(
+                    r#"{{"name":"deep","path":"{root}/deep"}},{{"name":"util","path":"{ws}/util"}}"#
+                ),
+            ),
             ("deep", "deep", String::new()),
         ] {
             std::fs::create_dir_all(sb.p(dir)).unwrap();
@@ -574,19 +788,50 @@ exit "${FAKE_STATUS:-0}"
         for d in dirs {
             std::fs::create_dir_all(cache.join("release/.fingerprint").join(d)).unwrap();
         }
-        assert_eq!(sb.run(&["build", "--release"], &[("FAKE_PACKAGES", &packages), ("FAKE_MEMBERS", &members)]), 0);
+        assert_eq!(
+            sb.run(
+                &["build", "--release"],
+                &[("FAKE_PACKAGES", &packages), ("FAKE_MEMBERS", &members)]
+            ),
+            0
+        );
         for d in &dirs[..4] {
-            assert!(!cache.join("release/.fingerprint").join(d).exists(), "{d}: a path package must rebuild");
+            assert!(
+                !cache.join("release/.fingerprint").join(d).exists(),
+                "{d}: a path package must rebuild"
+            );
         }
-        assert!(cache.join("release/.fingerprint/serde-5").exists(), "registry packages stay cached");
+        assert!(
+            cache.join("release/.fingerprint/serde-5").exists(),
+            "registry packages stay cached"
+        );
         // One question per package outside the workspace, none for members or visited ones.
         let asked = std::fs::read_to_string(sb.p("log.meta")).unwrap();
-        assert_eq!(asked.lines().collect::<Vec<_>>(), [ws.clone(), format!("{root}/words"), format!("{root}/deep")]);
+        assert_eq!(
+            asked.lines().collect::<Vec<_>>(),
+            [ws.clone(), format!("{root}/words"), format!("{root}/deep")]
+        );
 
         // With a Cargo.lock, it alone names the path packages: no further questions.
-        std::fs::write(sb.p("ws/Cargo.lock"), "version = 3\n\n[[package]]\nname = \"app\"\nversion = \"0.1.0\"\n").unwrap();
+        std::fs::write(
+            sb.p("ws/Cargo.lock"),
+            "version = 3\n\n[[package]]\nname = \"app\"\nversion = \"0.1.0\"\n",
+        )
+        .unwrap();
         std::fs::remove_file(sb.p("log.meta")).unwrap();
-        assert_eq!(sb.run(&["build", "--release"], &[("FAKE_PACKAGES", &packages), ("FAKE_MEMBERS", &members)]), 0);
-        assert_eq!(std::fs::read_to_string(sb.p("log.meta")).unwrap().lines().count(), 1);
+        assert_eq!(
+            sb.run(
+                &["build", "--release"],
+                &[("FAKE_PACKAGES", &packages), ("FAKE_MEMBERS", &members)]
+            ),
+            0
+        );
+        assert_eq!(
+            std::fs::read_to_string(sb.p("log.meta"))
+                .unwrap()
+                .lines()
+                .count(),
+            1
+        );
     }
 }

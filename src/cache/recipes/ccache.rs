@@ -17,10 +17,31 @@ pub static RECIPES: &[Recipe] = &[Recipe {
         programs: &["ccache"],
         subcommands: &["*"],
         options_with_value: &[
-            "-M", "--max-size", "-F", "--max-files", "-o", "--set-config", "-k", "--get-config", "-d", "--dir", "-X",
-            "--recompress", "--recompress-threads", "--evict-older-than", "--evict-namespace", "--trim-dir",
-            "--trim-max-size", "--trim-method", "--checksum-file", "--extract-result", "--inspect", "--dump-manifest",
-            "--dump-result", "--hash-file", "--config-path",
+            "-M",
+            "--max-size",
+            "-F",
+            "--max-files",
+            "-o",
+            "--set-config",
+            "-k",
+            "--get-config",
+            "-d",
+            "--dir",
+            "-X",
+            "--recompress",
+            "--recompress-threads",
+            "--evict-older-than",
+            "--evict-namespace",
+            "--trim-dir",
+            "--trim-max-size",
+            "--trim-method",
+            "--checksum-file",
+            "--extract-result",
+            "--inspect",
+            "--dump-manifest",
+            "--dump-result",
+            "--hash-file",
+            "--config-path",
         ],
         ..Trigger::NONE
     }],
@@ -28,12 +49,19 @@ pub static RECIPES: &[Recipe] = &[Recipe {
         // `ccache` starts a word of the value, so `CC="sccache gcc"` is sccache's, not ours.
         c_launcher("ccache"),
         // Debian's masquerade dir (`/usr/lib/ccache`) first on PATH.
-        EnvTrigger { vars: &["PATH"], contains: "/ccache", programs: C_BUILDS },
+        EnvTrigger {
+            vars: &["PATH"],
+            contains: "/ccache",
+            programs: C_BUILDS,
+        },
     ],
     caches: &[CacheDir {
         kind: "cache",
         // CCACHE_DIR beats both `~/.ccache` and `$XDG_CACHE_HOME/ccache`.
-        location: Location::Redirect { var: "CCACHE_DIR", path: "/var/cache/hoard/ccache" },
+        location: Location::Redirect {
+            var: "CCACHE_DIR",
+            path: "/var/cache/hoard/ccache",
+        },
         // The manual's "Sharing a local cache" supports concurrent users.
         sharing: Sharing::Shared,
         // Hashes include the compiler, so cross-arch hits are unlikely to be wrong, but mixing
@@ -42,8 +70,14 @@ pub static RECIPES: &[Recipe] = &[Recipe {
         ..CacheDir::NONE
     }],
     defeaters: &[
-        Defeater::Command { program: "ccache", args: &["-C"] },
-        Defeater::Command { program: "ccache", args: &["--clear"] },
+        Defeater::Command {
+            program: "ccache",
+            args: &["-C"],
+        },
+        Defeater::Command {
+            program: "ccache",
+            args: &["--clear"],
+        },
         Defeater::Env("CCACHE_DISABLE"),
     ],
     ..Recipe::NONE
@@ -52,25 +86,56 @@ pub static RECIPES: &[Recipe] = &[Recipe {
 #[cfg(test)]
 mod tests {
     use super::super::testkit::*;
-    use crate::cache::planner::{plan_shell, plan_shell_with};
     use super::*;
+    use crate::cache::planner::{plan_shell, plan_shell_with};
 
     #[test]
     fn switched_on_through_the_environment() {
-        assert!(detected(&plan_shell("CC=\"ccache gcc\" make -j2"), "ccache"));
-        let p = plan_shell_with("make", &[("PATH", "/usr/lib/ccache:/usr/bin:/bin")], 0, "/root");
+        assert!(detected(
+            &plan_shell("CC=\"ccache gcc\" make -j2"),
+            "ccache"
+        ));
+        let p = plan_shell_with(
+            "make",
+            &[("PATH", "/usr/lib/ccache:/usr/bin:/bin")],
+            0,
+            "/root",
+        );
         assert!(detected(&p, "ccache"), "{:?}", p.tools);
         assert!(!detected(&plan_shell("make"), "ccache"));
-        for cmd in ["CMAKE_CXX_COMPILER_LAUNCHER=ccache cmake --build b", "CXX=\"/usr/bin/ccache g++\" make", "CMAKE_CUDA_COMPILER_LAUNCHER=ccache ninja"] {
+        for cmd in [
+            "CMAKE_CXX_COMPILER_LAUNCHER=ccache cmake --build b",
+            "CXX=\"/usr/bin/ccache g++\" make",
+            "CMAKE_CUDA_COMPILER_LAUNCHER=ccache ninja",
+        ] {
             let p = plan_shell(cmd);
-            assert!(detected(&p, "ccache") && !detected(&p, "sccache"), "{cmd}: {:?}", p.tools);
+            assert!(
+                detected(&p, "ccache") && !detected(&p, "sccache"),
+                "{cmd}: {:?}",
+                p.tools
+            );
         }
         assert!(!detected(&plan_shell("CC=\"sccache gcc\" make"), "ccache"));
         // ccache's symlink dir first on PATH from the image, with cmake, make or ninja.
-        for prog in ["cmake --build build", "make -j4", "ninja -C build", "/usr/bin/make install"] {
-            let p = plan_shell_with(prog, &[("PATH", "/usr/lib/ccache:/usr/local/bin:/usr/bin:/bin")], 0, "/root");
+        for prog in [
+            "cmake --build build",
+            "make -j4",
+            "ninja -C build",
+            "/usr/bin/make install",
+        ] {
+            let p = plan_shell_with(
+                prog,
+                &[("PATH", "/usr/lib/ccache:/usr/local/bin:/usr/bin:/bin")],
+                0,
+                "/root",
+            );
             assert!(detected(&p, "ccache"), "{prog}: {:?}", p.tools);
-            let p = plan_shell_with(prog, &[("CMAKE_CXX_COMPILER_LAUNCHER", "ccache")], 0, "/root");
+            let p = plan_shell_with(
+                prog,
+                &[("CMAKE_CXX_COMPILER_LAUNCHER", "ccache")],
+                0,
+                "/root",
+            );
             assert!(detected(&p, "ccache"), "{prog}: {:?}", p.tools);
         }
         // Put there by the script itself.
@@ -97,7 +162,10 @@ mod tests {
         ] {
             assert!(!detected(&plan_shell(cmd), "ccache"), "{cmd}");
         }
-        assert!(detected(&plan_shell("ccache -M 2G && ccache g++ -c a.cc"), "ccache"));
+        assert!(detected(
+            &plan_shell("ccache -M 2G && ccache g++ -c a.cc"),
+            "ccache"
+        ));
     }
 
     #[test]
@@ -111,9 +179,18 @@ mod tests {
     #[test]
     fn plans_a_shared_platform_cache() {
         let p = plan_shell("ccache -M 2G && ccache gcc -c x.c");
-        assert_eq!(mount_at(&p, "/var/cache/hoard/ccache"), ("hoard/ccache/cache/linux-amd64".into(), Sharing::Shared));
-        assert_eq!(set(&p, "CCACHE_DIR").as_deref(), Some("/var/cache/hoard/ccache"));
+        assert_eq!(
+            mount_at(&p, "/var/cache/hoard/ccache"),
+            ("hoard/ccache/cache/linux-amd64".into(), Sharing::Shared)
+        );
+        assert_eq!(
+            set(&p, "CCACHE_DIR").as_deref(),
+            Some("/var/cache/hoard/ccache")
+        );
         let p = plan_shell("make CC='ccache gcc'");
-        assert!(!detected(&p, "ccache"), "an argument value is not an invocation");
+        assert!(
+            !detected(&p, "ccache"),
+            "an argument value is not an invocation"
+        );
     }
 }

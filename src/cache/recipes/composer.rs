@@ -4,7 +4,18 @@
 use crate::cache::recipe::{CacheDir, Defeater, FlagEdit, Location, Recipe, Scope, Trigger};
 use crate::instructions::Sharing;
 
-const INSTALLS: &[&str] = &["install", "i", "update", "u", "upgrade", "require", "r", "create-project", "reinstall", "global"];
+const INSTALLS: &[&str] = &[
+    "install",
+    "i",
+    "update",
+    "u",
+    "upgrade",
+    "require",
+    "r",
+    "create-project",
+    "reinstall",
+    "global",
+];
 const COMPOSER_OPTS: &[&str] = &["--working-dir", "-d"];
 
 pub static RECIPES: &[Recipe] = &[Recipe {
@@ -32,18 +43,33 @@ pub static RECIPES: &[Recipe] = &[Recipe {
         // to ~/.composer/cache or ~/.cache/composer. The variable beats all of them. A user's
         // `COMPOSER_CACHE_DIR=/dev/null` (a known way to disable the cache) is left alone: the
         // planner never mounts on /dev, /proc or /sys.
-        location: Location::Redirect { var: "COMPOSER_CACHE_DIR", path: "/var/cache/hoard/composer" },
+        location: Location::Redirect {
+            var: "COMPOSER_CACHE_DIR",
+            path: "/var/cache/hoard/composer",
+        },
         // Writes are tmp+rename, but `vcs/` mirrors are updated in place (notes §7.6).
         sharing: Sharing::Locked,
         scope: Scope::USER,
         ..CacheDir::NONE
     }],
     // The user's intent (no cache in the image) is what the mount already gives.
-    flag_edits: &[FlagEdit { flag: "--no-cache", replace: None }],
+    flag_edits: &[FlagEdit {
+        flag: "--no-cache",
+        replace: None,
+    }],
     defeaters: &[
-        Defeater::Command { program: "composer", args: &["clear-cache"] },
-        Defeater::Command { program: "composer", args: &["clearcache"] },
-        Defeater::Command { program: "composer", args: &["cc"] },
+        Defeater::Command {
+            program: "composer",
+            args: &["clear-cache"],
+        },
+        Defeater::Command {
+            program: "composer",
+            args: &["clearcache"],
+        },
+        Defeater::Command {
+            program: "composer",
+            args: &["cc"],
+        },
     ],
     ..Recipe::NONE
 }];
@@ -51,8 +77,8 @@ pub static RECIPES: &[Recipe] = &[Recipe {
 #[cfg(test)]
 mod tests {
     use super::super::testkit::*;
-    use crate::cache::planner::plan_shell;
     use super::*;
+    use crate::cache::planner::plan_shell;
 
     #[test]
     fn data_invariants() {
@@ -63,10 +89,21 @@ mod tests {
 
     #[test]
     fn spellings() {
-        for cmd in ["composer install --no-dev --optimize-autoloader", "composer.phar install", "php composer.phar install", "composer --working-dir=/app install", "composer require monolog/monolog", "composer global require laravel/installer"] {
+        for cmd in [
+            "composer install --no-dev --optimize-autoloader",
+            "composer.phar install",
+            "php composer.phar install",
+            "composer --working-dir=/app install",
+            "composer require monolog/monolog",
+            "composer global require laravel/installer",
+        ] {
             assert!(detected(&plan_shell(cmd), "composer"), "{cmd}");
         }
-        for cmd in ["composer dump-autoload", "php artisan migrate", "composer --version"] {
+        for cmd in [
+            "composer dump-autoload",
+            "php artisan migrate",
+            "composer --version",
+        ] {
             assert!(!detected(&plan_shell(cmd), "composer"), "{cmd}");
         }
     }
@@ -74,8 +111,14 @@ mod tests {
     #[test]
     fn plans_the_cache_and_drops_no_cache() {
         let p = plan_shell("composer install --no-dev --no-cache");
-        assert_eq!(mount_at(&p, "/var/cache/hoard/composer"), ("hoard/composer/cache".into(), Sharing::Locked));
-        assert_eq!(set(&p, "COMPOSER_CACHE_DIR").as_deref(), Some("/var/cache/hoard/composer"));
+        assert_eq!(
+            mount_at(&p, "/var/cache/hoard/composer"),
+            ("hoard/composer/cache".into(), Sharing::Locked)
+        );
+        assert_eq!(
+            set(&p, "COMPOSER_CACHE_DIR").as_deref(),
+            Some("/var/cache/hoard/composer")
+        );
         assert_eq!(p.script.as_deref(), Some("composer install --no-dev"));
     }
 }

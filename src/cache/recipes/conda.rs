@@ -58,19 +58,37 @@ pub static RECIPES: &[Recipe] = &[Recipe {
         programs: &["conda", "mamba", "micromamba"],
         python_module: Some("conda"),
         // `env` covers `env create|update`.
-        subcommands: &["install", "create", "update", "upgrade", "env", "remove", "uninstall"],
+        subcommands: &[
+            "install",
+            "create",
+            "update",
+            "upgrade",
+            "env",
+            "remove",
+            "uninstall",
+        ],
         options_with_value: &["-r", "--root-prefix", "--rc-file", "--log-level"],
         ..Trigger::NONE
     }],
     caches: &[CacheDir {
         kind: "pkgs",
-        location: Location::Redirect { var: "CONDA_PKGS_DIRS", path: PKGS },
+        location: Location::Redirect {
+            var: "CONDA_PKGS_DIRS",
+            path: PKGS,
+        },
         sharing: Sharing::Locked,
         scope: Scope::PLATFORM_USER,
         ..CacheDir::NONE
     }],
-    shims: &[conda_shim!("conda"), conda_shim!("mamba"), conda_shim!("micromamba")],
-    defeaters: &[Defeater::Command { program: "micromamba", args: &["clean"] }],
+    shims: &[
+        conda_shim!("conda"),
+        conda_shim!("mamba"),
+        conda_shim!("micromamba"),
+    ],
+    defeaters: &[Defeater::Command {
+        program: "micromamba",
+        args: &["clean"],
+    }],
     ..Recipe::NONE
 }];
 
@@ -96,24 +114,42 @@ mod tests {
         let s = &RECIPES[0].shims[0];
         let run = |pkgs: &str, args: &[&str]| {
             let fake = "echo \"${CONDA_PKGS_DIRS:-unset} $*\"\n";
-            let (status, out) = run_shim_with(s.script, s.name, fake, args, &[("CONDA_PKGS_DIRS", pkgs)]);
+            let (status, out) =
+                run_shim_with(s.script, s.name, fake, args, &[("CONDA_PKGS_DIRS", pkgs)]);
             assert_eq!(status, Some(0));
             out
         };
         assert_eq!(run(PKGS, &["clean", "-afy"]), "unset clean -afy");
-        assert_eq!(run(PKGS, &["install", "-y", "numpy"]), format!("{PKGS} install -y numpy"));
+        assert_eq!(
+            run(PKGS, &["install", "-y", "numpy"]),
+            format!("{PKGS} install -y numpy")
+        );
         assert_eq!(run("/mine", &["clean", "-a"]), "/mine clean -a");
     }
 
     #[test]
     fn plans_platform_scoped_locked_cache() {
-        let p = plan_shell_with("micromamba install -y -n base -f /tmp/env.yaml", &[], 57439, "/home/mambauser");
+        let p = plan_shell_with(
+            "micromamba install -y -n base -f /tmp/env.yaml",
+            &[],
+            57439,
+            "/home/mambauser",
+        );
         assert_eq!(
             mounts(&p, "conda"),
-            vec![(PKGS.to_string(), "hoard/conda/pkgs/linux-amd64/u57439".to_string(), Sharing::Locked, 57439)]
+            vec![(
+                PKGS.to_string(),
+                "hoard/conda/pkgs/linux-amd64/u57439".to_string(),
+                Sharing::Locked,
+                57439
+            )]
         );
         assert_eq!(set(&p, "CONDA_PKGS_DIRS").as_deref(), Some(PKGS));
-        for cmd in ["conda install -y numpy", "mamba env create -f environment.yml", "conda create -n app python=3.12"] {
+        for cmd in [
+            "conda install -y numpy",
+            "mamba env create -f environment.yml",
+            "conda create -n app python=3.12",
+        ] {
             assert!(detected(&plan_shell(cmd), "conda"), "{cmd}");
         }
         assert!(!detected(&plan_shell("conda clean -afy"), "conda"));

@@ -160,7 +160,11 @@ mod tests {
         check(RECIPES);
         assert_sharing(RECIPES, Sharing::Locked);
         for s in RECIPES[0].shims {
-            assert!(s.script.contains(&format!("--setopt=cachedir={CACHE} ")), "{}", s.name);
+            assert!(
+                s.script.contains(&format!("--setopt=cachedir={CACHE} ")),
+                "{}",
+                s.name
+            );
             assert!(s.script.contains("--setopt=keepcache=1"), "{}", s.name);
         }
     }
@@ -169,7 +173,10 @@ mod tests {
     fn shims_point_at_the_cache_except_for_clean() {
         for s in RECIPES[0].shims {
             let out = run_shim(s.script, s.name, &["-y", "install", "gcc"]);
-            assert!(out.starts_with(&format!("--setopt=cachedir={CACHE} ")), "{out}");
+            assert!(
+                out.starts_with(&format!("--setopt=cachedir={CACHE} ")),
+                "{out}"
+            );
             assert!(out.ends_with(" -y install gcc"), "{out}");
             assert_eq!(run_shim(s.script, s.name, &["clean", "all"]), "clean all");
         }
@@ -181,7 +188,12 @@ mod tests {
         assert!(detected(&p, "dnf"));
         assert_eq!(
             mounts(&p, "dnf"),
-            vec![(CACHE.to_string(), "hoard/dnf/cache/linux-amd64/debian-bookworm".to_string(), Sharing::Locked, 0)]
+            vec![(
+                CACHE.to_string(),
+                "hoard/dnf/cache/linux-amd64/debian-bookworm".to_string(),
+                Sharing::Locked,
+                0
+            )]
         );
         assert!(set(&p, "PATH").is_some_and(|v| v.starts_with("/run/hoard/shims:")));
     }

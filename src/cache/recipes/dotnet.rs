@@ -12,7 +12,10 @@ pub static RECIPES: &[Recipe] = &[Recipe {
     triggers: &[
         Trigger {
             programs: &["dotnet"],
-            subcommands: &["restore", "build", "publish", "test", "pack", "run", "tool", "add", "msbuild", "workload", "new"],
+            subcommands: &[
+                "restore", "build", "publish", "test", "pack", "run", "tool", "add", "msbuild",
+                "workload", "new",
+            ],
             ..Trigger::NONE
         },
         Trigger {
@@ -21,12 +24,18 @@ pub static RECIPES: &[Recipe] = &[Recipe {
             ..Trigger::NONE
         },
         // `msbuild /t:restore`, `msbuild -restore`: any invocation.
-        Trigger { programs: &["msbuild"], ..Trigger::NONE },
+        Trigger {
+            programs: &["msbuild"],
+            ..Trigger::NONE
+        },
     ],
     caches: &[CacheDir {
         kind: "packages",
         // "The environment variable takes precedence over the configuration setting."
-        location: Location::Redirect { var: "NUGET_PACKAGES", path: "/var/cache/hoard/nuget/packages" },
+        location: Location::Redirect {
+            var: "NUGET_PACKAGES",
+            path: "/var/cache/hoard/nuget/packages",
+        },
         // NuGet's cross-process locks live outside the folder (a temp `locks` dir), so two
         // containers do not see each other's locks.
         sharing: Sharing::Locked,
@@ -35,8 +44,14 @@ pub static RECIPES: &[Recipe] = &[Recipe {
         ..CacheDir::NONE
     }],
     defeaters: &[
-        Defeater::Command { program: "dotnet", args: &["nuget", "locals", "--clear"] },
-        Defeater::Command { program: "dotnet", args: &["nuget", "locals", "-c"] },
+        Defeater::Command {
+            program: "dotnet",
+            args: &["nuget", "locals", "--clear"],
+        },
+        Defeater::Command {
+            program: "dotnet",
+            args: &["nuget", "locals", "-c"],
+        },
     ],
     ..Recipe::NONE
 }];
@@ -44,8 +59,8 @@ pub static RECIPES: &[Recipe] = &[Recipe {
 #[cfg(test)]
 mod tests {
     use super::super::testkit::*;
-    use crate::cache::planner::{plan_shell, plan_shell_with};
     use super::*;
+    use crate::cache::planner::{plan_shell, plan_shell_with};
 
     #[test]
     fn data_invariants() {
@@ -56,7 +71,15 @@ mod tests {
 
     #[test]
     fn spellings() {
-        for cmd in ["dotnet restore", "dotnet publish -c Release -o /app", "dotnet build --no-restore", "dotnet test", "dotnet tool install -g dotnet-ef", "nuget restore App.sln", "msbuild /t:restore"] {
+        for cmd in [
+            "dotnet restore",
+            "dotnet publish -c Release -o /app",
+            "dotnet build --no-restore",
+            "dotnet test",
+            "dotnet tool install -g dotnet-ef",
+            "nuget restore App.sln",
+            "msbuild /t:restore",
+        ] {
             assert!(detected(&plan_shell(cmd), "dotnet"), "{cmd}");
         }
         for cmd in ["dotnet --info", "dotnet App.dll"] {
@@ -71,7 +94,10 @@ mod tests {
             mount_at(&p, "/var/cache/hoard/nuget/packages"),
             ("hoard/dotnet/packages".into(), Sharing::Locked)
         );
-        assert_eq!(set(&p, "NUGET_PACKAGES").as_deref(), Some("/var/cache/hoard/nuget/packages"));
+        assert_eq!(
+            set(&p, "NUGET_PACKAGES").as_deref(),
+            Some("/var/cache/hoard/nuget/packages")
+        );
         // .NET images' app user.
         let p = plan_shell_with("dotnet restore", &[], 1654, "/home/app");
         assert_eq!(mounts(&p, "dotnet")[0].1, "hoard/dotnet/packages/u1654");

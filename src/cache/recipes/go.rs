@@ -16,13 +16,19 @@ pub static RECIPES: &[Recipe] = &[Recipe {
     triggers: &[Trigger {
         programs: &["go"],
         // `mod` covers `go mod download|tidy|vendor|verify|graph|why`; `work` covers `go work sync`.
-        subcommands: &["build", "install", "test", "run", "vet", "generate", "get", "list", "mod", "work", "tool"],
+        subcommands: &[
+            "build", "install", "test", "run", "vet", "generate", "get", "list", "mod", "work",
+            "tool",
+        ],
         ..Trigger::NONE
     }],
     caches: &[
         CacheDir {
             kind: "mod",
-            location: Location::Redirect { var: "GOMODCACHE", path: "/var/cache/hoard/go/mod" },
+            location: Location::Redirect {
+                var: "GOMODCACHE",
+                path: "/var/cache/hoard/go/mod",
+            },
             // "Multiple instances of the go command may safely access the same module cache".
             sharing: Sharing::Shared,
             scope: Scope::USER,
@@ -30,7 +36,10 @@ pub static RECIPES: &[Recipe] = &[Recipe {
         },
         CacheDir {
             kind: "build",
-            location: Location::Redirect { var: "GOCACHE", path: "/var/cache/hoard/go/build" },
+            location: Location::Redirect {
+                var: "GOCACHE",
+                path: "/var/cache/hoard/go/build",
+            },
             // "The cache is safe for concurrent invocations of the go command."
             sharing: Sharing::Shared,
             // Keys include GOOS/GOARCH, but cgo objects are not keyed by the C libraries they
@@ -41,8 +50,14 @@ pub static RECIPES: &[Recipe] = &[Recipe {
         },
     ],
     defeaters: &[
-        Defeater::Command { program: "go", args: &["clean", "-modcache"] },
-        Defeater::Command { program: "go", args: &["clean", "-cache"] },
+        Defeater::Command {
+            program: "go",
+            args: &["clean", "-modcache"],
+        },
+        Defeater::Command {
+            program: "go",
+            args: &["clean", "-cache"],
+        },
     ],
     ..Recipe::NONE
 }];
@@ -50,8 +65,8 @@ pub static RECIPES: &[Recipe] = &[Recipe {
 #[cfg(test)]
 mod tests {
     use super::super::testkit::*;
-    use crate::cache::planner::{plan_shell, plan_shell_with};
     use super::*;
+    use crate::cache::planner::{plan_shell, plan_shell_with};
 
     #[test]
     fn data_invariants() {
@@ -60,13 +75,30 @@ mod tests {
         assert!(!m.scope.platform && m.sharing == Sharing::Shared);
         let b = cache(&RECIPES[0], "build");
         assert!(b.scope.platform && b.sharing == Sharing::Shared);
-        assert!(matches!(m.location, Location::Redirect { var: "GOMODCACHE", .. }));
-        assert!(matches!(b.location, Location::Redirect { var: "GOCACHE", .. }));
+        assert!(matches!(
+            m.location,
+            Location::Redirect {
+                var: "GOMODCACHE",
+                ..
+            }
+        ));
+        assert!(matches!(
+            b.location,
+            Location::Redirect { var: "GOCACHE", .. }
+        ));
     }
 
     #[test]
     fn spellings() {
-        for cmd in ["go mod download", "go build -o /out/app ./cmd/app", "CGO_ENABLED=0 go build .", "go install golang.org/x/tools/gopls@latest", "go test ./...", "/usr/local/go/bin/go vet ./...", "go generate ./..."] {
+        for cmd in [
+            "go mod download",
+            "go build -o /out/app ./cmd/app",
+            "CGO_ENABLED=0 go build .",
+            "go install golang.org/x/tools/gopls@latest",
+            "go test ./...",
+            "/usr/local/go/bin/go vet ./...",
+            "go generate ./...",
+        ] {
             assert!(detected(&plan_shell(cmd), "go"), "{cmd}");
         }
         for cmd in ["go version", "go env GOPATH", "go clean -modcache"] {
@@ -76,11 +108,28 @@ mod tests {
 
     #[test]
     fn plans_module_and_build_caches() {
-        let p = plan_shell_with("go mod download && go build ./...", &[("GOPATH", "/go")], 0, "/root");
-        assert_eq!(mount_at(&p, "/var/cache/hoard/go/mod"), ("hoard/go/mod".into(), Sharing::Shared));
-        assert_eq!(mount_at(&p, "/var/cache/hoard/go/build"), ("hoard/go/build/linux-amd64".into(), Sharing::Shared));
-        assert_eq!(set(&p, "GOMODCACHE").as_deref(), Some("/var/cache/hoard/go/mod"));
-        assert_eq!(set(&p, "GOCACHE").as_deref(), Some("/var/cache/hoard/go/build"));
+        let p = plan_shell_with(
+            "go mod download && go build ./...",
+            &[("GOPATH", "/go")],
+            0,
+            "/root",
+        );
+        assert_eq!(
+            mount_at(&p, "/var/cache/hoard/go/mod"),
+            ("hoard/go/mod".into(), Sharing::Shared)
+        );
+        assert_eq!(
+            mount_at(&p, "/var/cache/hoard/go/build"),
+            ("hoard/go/build/linux-amd64".into(), Sharing::Shared)
+        );
+        assert_eq!(
+            set(&p, "GOMODCACHE").as_deref(),
+            Some("/var/cache/hoard/go/mod")
+        );
+        assert_eq!(
+            set(&p, "GOCACHE").as_deref(),
+            Some("/var/cache/hoard/go/build")
+        );
         // A user's own GOMODCACHE is where the cache goes, untouched.
         let p = plan_shell_with("go build .", &[("GOMODCACHE", "/gomod")], 1000, "/home/app");
         assert_eq!(mount_at(&p, "/gomod").0, "hoard/go/mod/u1000");
@@ -90,6 +139,10 @@ mod tests {
     #[test]
     fn modcache_clean_is_reported() {
         let p = plan_shell("go build . && go clean -modcache");
-        assert!(p.notes.iter().any(|n| n.contains("go clean -modcache")), "{:?}", p.notes);
+        assert!(
+            p.notes.iter().any(|n| n.contains("go clean -modcache")),
+            "{:?}",
+            p.notes
+        );
     }
 }

@@ -20,7 +20,11 @@ pub static RECIPES: &[Recipe] = &[Recipe {
     caches: &[
         CacheDir {
             kind: "caches",
-            location: Location::UnderEnv { var: "GRADLE_USER_HOME", default: "~/.gradle", sub: "caches" },
+            location: Location::UnderEnv {
+                var: "GRADLE_USER_HOME",
+                default: "~/.gradle",
+                sub: "caches",
+            },
             // Gradle's cross-process lock hand-off pings the holder over loopback UDP, which
             // does not reach another container (gradle/gradle#8375).
             sharing: Sharing::Locked,
@@ -31,7 +35,11 @@ pub static RECIPES: &[Recipe] = &[Recipe {
         },
         CacheDir {
             kind: "wrapper",
-            location: Location::UnderEnv { var: "GRADLE_USER_HOME", default: "~/.gradle", sub: "wrapper/dists" },
+            location: Location::UnderEnv {
+                var: "GRADLE_USER_HOME",
+                default: "~/.gradle",
+                sub: "wrapper/dists",
+            },
             sharing: Sharing::Locked,
             scope: Scope::USER,
             ..CacheDir::NONE
@@ -45,8 +53,8 @@ pub static RECIPES: &[Recipe] = &[Recipe {
 #[cfg(test)]
 mod tests {
     use super::super::testkit::*;
-    use crate::cache::planner::{plan_shell, plan_shell_with};
     use super::*;
+    use crate::cache::planner::{plan_shell, plan_shell_with};
 
     #[test]
     fn data_invariants() {
@@ -54,24 +62,53 @@ mod tests {
         for kind in ["caches", "wrapper"] {
             let c = cache(&RECIPES[0], kind);
             assert!(!c.scope.platform && c.sharing == Sharing::Locked);
-            assert!(matches!(c.location, Location::UnderEnv { var: "GRADLE_USER_HOME", default: "~/.gradle", .. }));
+            assert!(matches!(
+                c.location,
+                Location::UnderEnv {
+                    var: "GRADLE_USER_HOME",
+                    default: "~/.gradle",
+                    ..
+                }
+            ));
         }
     }
 
     #[test]
     fn spellings() {
-        for cmd in ["./gradlew build --no-daemon", "gradle bootJar", "./gradlew -q dependencies", "chmod +x gradlew && ./gradlew build"] {
+        for cmd in [
+            "./gradlew build --no-daemon",
+            "gradle bootJar",
+            "./gradlew -q dependencies",
+            "chmod +x gradlew && ./gradlew build",
+        ] {
             assert!(detected(&plan_shell(cmd), "gradle"), "{cmd}");
         }
-        assert!(!detected(&plan_shell("java -jar build/libs/app.jar"), "gradle"));
+        assert!(!detected(
+            &plan_shell("java -jar build/libs/app.jar"),
+            "gradle"
+        ));
     }
 
     #[test]
     fn plans_caches_and_wrapper() {
         let p = plan_shell("./gradlew build --no-daemon");
-        assert_eq!(mount_at(&p, "/root/.gradle/caches"), ("hoard/gradle/caches".into(), Sharing::Locked));
-        assert_eq!(mount_at(&p, "/root/.gradle/wrapper/dists").0, "hoard/gradle/wrapper");
-        let p = plan_shell_with("gradle build", &[("GRADLE_USER_HOME", "/home/gradle/.gradle")], 1000, "/home/gradle");
-        assert_eq!(mount_at(&p, "/home/gradle/.gradle/caches").0, "hoard/gradle/caches/u1000");
+        assert_eq!(
+            mount_at(&p, "/root/.gradle/caches"),
+            ("hoard/gradle/caches".into(), Sharing::Locked)
+        );
+        assert_eq!(
+            mount_at(&p, "/root/.gradle/wrapper/dists").0,
+            "hoard/gradle/wrapper"
+        );
+        let p = plan_shell_with(
+            "gradle build",
+            &[("GRADLE_USER_HOME", "/home/gradle/.gradle")],
+            1000,
+            "/home/gradle",
+        );
+        assert_eq!(
+            mount_at(&p, "/home/gradle/.gradle/caches").0,
+            "hoard/gradle/caches/u1000"
+        );
     }
 }

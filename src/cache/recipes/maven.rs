@@ -36,15 +36,18 @@ pub static RECIPES: &[Recipe] = &[Recipe {
             ..CacheDir::NONE
         },
     ],
-    defeaters: &[Defeater::Command { program: "mvn", args: &["dependency:purge-local-repository"] }],
+    defeaters: &[Defeater::Command {
+        program: "mvn",
+        args: &["dependency:purge-local-repository"],
+    }],
     ..Recipe::NONE
 }];
 
 #[cfg(test)]
 mod tests {
     use super::super::testkit::*;
-    use crate::cache::planner::{plan_shell, plan_shell_with};
     use super::*;
+    use crate::cache::planner::{plan_shell, plan_shell_with};
 
     #[test]
     fn data_invariants() {
@@ -54,12 +57,20 @@ mod tests {
             assert!(!c.scope.platform && c.sharing == Sharing::Locked);
         }
         // Never ~/.m2 itself.
-        assert!(RECIPES[0].caches.iter().all(|c| !matches!(c.location, Location::Home(".m2"))));
+        assert!(RECIPES[0]
+            .caches
+            .iter()
+            .all(|c| !matches!(c.location, Location::Home(".m2"))));
     }
 
     #[test]
     fn spellings() {
-        for cmd in ["mvn -B package -DskipTests", "./mvnw dependency:go-offline", "mvn -f pom.xml clean install", "/usr/share/maven/bin/mvn verify"] {
+        for cmd in [
+            "mvn -B package -DskipTests",
+            "./mvnw dependency:go-offline",
+            "mvn -f pom.xml clean install",
+            "/usr/share/maven/bin/mvn verify",
+        ] {
             assert!(detected(&plan_shell(cmd), "maven"), "{cmd}");
         }
         assert!(!detected(&plan_shell("java -jar app.jar"), "maven"));
@@ -68,10 +79,16 @@ mod tests {
     #[test]
     fn plans_repository_and_wrapper() {
         let p = plan_shell("./mvnw -B package");
-        assert_eq!(mount_at(&p, "/root/.m2/repository"), ("hoard/maven/repository".into(), Sharing::Locked));
+        assert_eq!(
+            mount_at(&p, "/root/.m2/repository"),
+            ("hoard/maven/repository".into(), Sharing::Locked)
+        );
         assert_eq!(mount_at(&p, "/root/.m2/wrapper").0, "hoard/maven/wrapper");
         assert!(p.mounts.iter().all(|m| m.target != "/root/.m2"));
         let p = plan_shell_with("mvn package", &[], 1001, "/home/app");
-        assert_eq!(mount_at(&p, "/home/app/.m2/repository").0, "hoard/maven/repository/u1001");
+        assert_eq!(
+            mount_at(&p, "/home/app/.m2/repository").0,
+            "hoard/maven/repository/u1001"
+        );
     }
 }

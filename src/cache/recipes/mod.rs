@@ -36,11 +36,30 @@ pub use xx::{INTERPRETERS, WRAPPERS};
 /// All recipes, in the order `explain` lists them.
 pub fn all() -> impl Iterator<Item = &'static Recipe> {
     [
-        apt::RECIPES, apk::RECIPES, dnf::RECIPES, zypper::RECIPES,
-        pip::RECIPES, uv::RECIPES, poetry::RECIPES, pipenv::RECIPES, pdm::RECIPES, conda::RECIPES,
-        cargo::RECIPES, sccache::RECIPES, ccache::RECIPES, zig::RECIPES, go::RECIPES,
-        npm::RECIPES, yarn::RECIPES, pnpm::RECIPES, bun::RECIPES,
-        maven::RECIPES, gradle::RECIPES, bundler::RECIPES, composer::RECIPES, dotnet::RECIPES,
+        apt::RECIPES,
+        apk::RECIPES,
+        dnf::RECIPES,
+        zypper::RECIPES,
+        pip::RECIPES,
+        uv::RECIPES,
+        poetry::RECIPES,
+        pipenv::RECIPES,
+        pdm::RECIPES,
+        conda::RECIPES,
+        cargo::RECIPES,
+        sccache::RECIPES,
+        ccache::RECIPES,
+        zig::RECIPES,
+        go::RECIPES,
+        npm::RECIPES,
+        yarn::RECIPES,
+        pnpm::RECIPES,
+        bun::RECIPES,
+        maven::RECIPES,
+        gradle::RECIPES,
+        bundler::RECIPES,
+        composer::RECIPES,
+        dotnet::RECIPES,
     ]
     .into_iter()
     .flatten()

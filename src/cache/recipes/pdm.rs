@@ -21,19 +21,27 @@ pub static RECIPES: &[Recipe] = &[Recipe {
     triggers: &[Trigger {
         programs: &["pdm"],
         python_module: Some("pdm"),
-        subcommands: &["install", "sync", "add", "update", "lock", "remove", "build"],
+        subcommands: &[
+            "install", "sync", "add", "update", "lock", "remove", "build",
+        ],
         options_with_value: &["-p", "--project", "-c", "--config"],
         ..Trigger::NONE
     }],
     caches: &[CacheDir {
         kind: "cache",
-        location: Location::Redirect { var: "PDM_CACHE_DIR", path: "/var/cache/hoard/pdm" },
+        location: Location::Redirect {
+            var: "PDM_CACHE_DIR",
+            path: "/var/cache/hoard/pdm",
+        },
         sharing: Sharing::Shared,
         scope: PY_SCOPE,
         ..CacheDir::NONE
     }],
     env: &[EnvTweak::Set("PDM_INSTALL_CACHE", "false")],
-    defeaters: &[Defeater::Command { program: "pdm", args: &["cache", "clear"] }],
+    defeaters: &[Defeater::Command {
+        program: "pdm",
+        args: &["cache", "clear"],
+    }],
     ..Recipe::NONE
 }];
 
@@ -51,10 +59,20 @@ mod tests {
 
     #[test]
     fn plans_cache_without_install_cache() {
-        let p = plan_shell_with("pdm install --prod --frozen-lockfile", &[("PDM_INSTALL_CACHE", "true")], 0, "/root");
+        let p = plan_shell_with(
+            "pdm install --prod --frozen-lockfile",
+            &[("PDM_INSTALL_CACHE", "true")],
+            0,
+            "/root",
+        );
         assert_eq!(
             mounts(&p, "pdm"),
-            vec![("/var/cache/hoard/pdm".into(), "hoard/pdm/cache/linux-amd64/debian-bookworm".into(), Sharing::Shared, 0)]
+            vec![(
+                "/var/cache/hoard/pdm".into(),
+                "hoard/pdm/cache/linux-amd64/debian-bookworm".into(),
+                Sharing::Shared,
+                0
+            )]
         );
         assert_eq!(set(&p, "PDM_INSTALL_CACHE").as_deref(), Some("false"));
         assert!(detected(&plan_shell("python -m pdm sync"), "pdm"));

@@ -15,11 +15,17 @@
 //!   found` at run time) or to an Alpine python. Per-base-image ids rule that out; the cost is
 //!   less sharing between unrelated base images.
 
-use crate::cache::recipe::{CacheDir, Defeater, EnvTweak, FlagEdit, Location, Recipe, Scope, Shim, Trigger};
+use crate::cache::recipe::{
+    CacheDir, Defeater, EnvTweak, FlagEdit, Location, Recipe, Scope, Shim, Trigger,
+};
 use crate::instructions::Sharing;
 
 /// Python caches hold locally built, libc-specific wheels: platform + base image + uid.
-pub(super) const PY_SCOPE: Scope = Scope { platform: true, distro: true, user: true };
+pub(super) const PY_SCOPE: Scope = Scope {
+    platform: true,
+    distro: true,
+    user: true,
+};
 
 /// pip's global options that take a separate value word.
 pub(super) const PIP_OPTS: &[&str] = &[
@@ -87,7 +93,17 @@ pub static RECIPES: &[Recipe] = &[Recipe {
         Trigger {
             programs: &["pipx"],
             python_module: Some("pipx"),
-            subcommands: &["install", "install-all", "inject", "upgrade", "upgrade-all", "reinstall", "reinstall-all", "run", "runpip"],
+            subcommands: &[
+                "install",
+                "install-all",
+                "inject",
+                "upgrade",
+                "upgrade-all",
+                "reinstall",
+                "reinstall-all",
+                "run",
+                "runpip",
+            ],
             // `pipx run black ...`: black's words are not pip's.
             runs_program: &[&["run"]],
             ..Trigger::NONE
@@ -95,7 +111,10 @@ pub static RECIPES: &[Recipe] = &[Recipe {
     ],
     caches: &[CacheDir {
         kind: "cache",
-        location: Location::Redirect { var: "PIP_CACHE_DIR", path: "/var/cache/hoard/pip" },
+        location: Location::Redirect {
+            var: "PIP_CACHE_DIR",
+            path: "/var/cache/hoard/pip",
+        },
         sharing: Sharing::Shared,
         scope: PY_SCOPE,
         ..CacheDir::NONE
@@ -104,12 +123,27 @@ pub static RECIPES: &[Recipe] = &[Recipe {
     shims: &[pip_shim!("pip"), pip_shim!("pip3")],
     // Only the exact spelling: pip also accepts the prefix `--no-cache`, but edits apply to all
     // of the recipe's triggers, and `pipx run --no-cache` is pipx's own option (a fresh venv).
-    flag_edits: &[FlagEdit { flag: "--no-cache-dir", replace: None }],
+    flag_edits: &[FlagEdit {
+        flag: "--no-cache-dir",
+        replace: None,
+    }],
     defeaters: &[
-        Defeater::Command { program: "pip", args: &["cache", "purge"] },
-        Defeater::Command { program: "pip3", args: &["cache", "purge"] },
-        Defeater::Command { program: "pip", args: &["cache", "remove"] },
-        Defeater::Command { program: "pip3", args: &["cache", "remove"] },
+        Defeater::Command {
+            program: "pip",
+            args: &["cache", "purge"],
+        },
+        Defeater::Command {
+            program: "pip3",
+            args: &["cache", "purge"],
+        },
+        Defeater::Command {
+            program: "pip",
+            args: &["cache", "remove"],
+        },
+        Defeater::Command {
+            program: "pip3",
+            args: &["cache", "remove"],
+        },
         Defeater::Env("PIP_NO_CACHE_DIR"),
     ],
     ..Recipe::NONE
@@ -135,10 +169,20 @@ mod tests {
     #[test]
     fn old_pips_read_the_wheel_cache_under_no_binary() {
         let feature = "--use-feature=no-binary-enable-wheel-cache";
-        assert_eq!(shim_passes("23.0.1", &["install", "--no-binary", ":all:", "flask"]), format!("install --no-binary :all: flask {feature}"));
-        assert_eq!(shim_passes("22.3", &["install", "--no-binary=:all:", "x"]), format!("install --no-binary=:all: x {feature}"));
+        assert_eq!(
+            shim_passes("23.0.1", &["install", "--no-binary", ":all:", "flask"]),
+            format!("install --no-binary :all: flask {feature}")
+        );
+        assert_eq!(
+            shim_passes("22.3", &["install", "--no-binary=:all:", "x"]),
+            format!("install --no-binary=:all: x {feature}")
+        );
         for v in ["23.1", "24.0", "21.3.1", "22.0.4"] {
-            assert_eq!(shim_passes(v, &["install", "--no-binary", ":all:", "x"]), "install --no-binary :all: x", "pip {v}");
+            assert_eq!(
+                shim_passes(v, &["install", "--no-binary", ":all:", "x"]),
+                "install --no-binary :all: x",
+                "pip {v}"
+            );
         }
         assert_eq!(shim_passes("23.0.1", &["install", "a b"]), "install a b");
     }
@@ -155,19 +199,42 @@ mod tests {
              shift\n\
              [ \"$1\" = --version ] && echo ran-version >> \"$FAKE_LOG\"\n\
              echo \"$@\"\n";
-        let tools = [("python3", python), ("pip", "#!{bin}/python3 -E\n# a console script\n")];
-        let script = RECIPES[0].shims.iter().find(|s| s.name == "pip").unwrap().script;
-        let log = std::env::temp_dir().join(format!("hoard-pip-shebang-{}.log", std::process::id()));
+        let tools = [
+            ("python3", python),
+            ("pip", "#!{bin}/python3 -E\n# a console script\n"),
+        ];
+        let script = RECIPES[0]
+            .shims
+            .iter()
+            .find(|s| s.name == "pip")
+            .unwrap()
+            .script;
+        let log =
+            std::env::temp_dir().join(format!("hoard-pip-shebang-{}.log", std::process::id()));
         let run = |version: &str| {
             let _ = std::fs::remove_file(&log);
-            let env = [("FAKE_VERSION", version), ("FAKE_LOG", log.to_str().unwrap())];
-            let (status, passed) = run_shim_with_tools(script, &tools, &["install", "--no-binary", ":all:", "x"], &env);
+            let env = [
+                ("FAKE_VERSION", version),
+                ("FAKE_LOG", log.to_str().unwrap()),
+            ];
+            let (status, passed) = run_shim_with_tools(
+                script,
+                &tools,
+                &["install", "--no-binary", ":all:", "x"],
+                &env,
+            );
             assert_eq!(status, Some(0));
             (passed, std::fs::read_to_string(&log).unwrap_or_default())
         };
         let (passed, asked) = run("23.0.1");
-        assert_eq!(passed, "install --no-binary :all: x --use-feature=no-binary-enable-wheel-cache");
-        assert_eq!(asked, "asked\n", "the interpreter was asked, `pip --version` not run");
+        assert_eq!(
+            passed,
+            "install --no-binary :all: x --use-feature=no-binary-enable-wheel-cache"
+        );
+        assert_eq!(
+            asked, "asked\n",
+            "the interpreter was asked, `pip --version` not run"
+        );
         let (passed, asked) = run("24.0");
         assert_eq!(passed, "install --no-binary :all: x");
         assert_eq!(asked, "asked\n");
@@ -200,7 +267,12 @@ mod tests {
         ] {
             assert!(detected(&plan_shell(cmd), "pip"), "{cmd}");
         }
-        for cmd in ["pip freeze", "pip list", "python -m venv /v", "pip cache purge"] {
+        for cmd in [
+            "pip freeze",
+            "pip list",
+            "python -m venv /v",
+            "pip cache purge",
+        ] {
             assert!(!detected(&plan_shell(cmd), "pip"), "{cmd}");
         }
     }
@@ -210,14 +282,27 @@ mod tests {
         let p = plan_shell("pip install flask");
         assert_eq!(
             mounts(&p, "pip"),
-            vec![("/var/cache/hoard/pip".into(), "hoard/pip/cache/linux-amd64/debian-bookworm".into(), Sharing::Shared, 0)]
+            vec![(
+                "/var/cache/hoard/pip".into(),
+                "hoard/pip/cache/linux-amd64/debian-bookworm".into(),
+                Sharing::Shared,
+                0
+            )]
         );
-        assert_eq!(set(&p, "PIP_CACHE_DIR").as_deref(), Some("/var/cache/hoard/pip"));
+        assert_eq!(
+            set(&p, "PIP_CACHE_DIR").as_deref(),
+            Some("/var/cache/hoard/pip")
+        );
     }
 
     #[test]
     fn non_root_without_cache_disablers() {
-        let p = plan_shell_with("pip install --no-cache-dir x", &[("PIP_NO_CACHE_DIR", "1")], 1000, "/home/app");
+        let p = plan_shell_with(
+            "pip install --no-cache-dir x",
+            &[("PIP_NO_CACHE_DIR", "1")],
+            1000,
+            "/home/app",
+        );
         assert!(unsets(&p, "PIP_NO_CACHE_DIR"));
         assert_eq!(p.script.as_deref(), Some("pip install x"));
         let c = mounts(&p, "pip");
@@ -230,13 +315,27 @@ mod tests {
     #[test]
     fn flags_of_programs_pipx_runs_are_not_edited() {
         assert_eq!(plan_shell("pipx run black --no-cache-dir .").script, None);
-        assert_eq!(plan_shell("pipx run --no-cache black .").script, None, "pipx's own --no-cache is not pip's");
-        assert_eq!(plan_shell("pip install x --no-cache-dir -- --no-cache-dir").script.as_deref(), Some("pip install x -- --no-cache-dir"));
+        assert_eq!(
+            plan_shell("pipx run --no-cache black .").script,
+            None,
+            "pipx's own --no-cache is not pip's"
+        );
+        assert_eq!(
+            plan_shell("pip install x --no-cache-dir -- --no-cache-dir")
+                .script
+                .as_deref(),
+            Some("pip install x -- --no-cache-dir")
+        );
     }
 
     #[test]
     fn user_cache_dir_is_respected() {
-        let p = plan_shell_with("pip install x", &[("PIP_CACHE_DIR", "/opt/pipcache")], 0, "/root");
+        let p = plan_shell_with(
+            "pip install x",
+            &[("PIP_CACHE_DIR", "/opt/pipcache")],
+            0,
+            "/root",
+        );
         assert_eq!(mounts(&p, "pip")[0].0, "/opt/pipcache");
         assert!(set(&p, "PIP_CACHE_DIR").is_none());
     }

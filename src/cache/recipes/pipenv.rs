@@ -58,21 +58,40 @@ mod tests {
         let pip = &super::super::pip::RECIPES[0].caches[0];
         assert!(matches!((pip.location, RECIPES[0].caches[1].location),
             (Location::Redirect { var: a, path: b }, Location::Redirect { var: c, path: d }) if a == c && b == d));
-        assert!(RECIPES[0].caches.iter().all(|c| !matches!(c.location, Location::Redirect { var: "WORKON_HOME", .. })));
+        assert!(RECIPES[0].caches.iter().all(|c| !matches!(
+            c.location,
+            Location::Redirect {
+                var: "WORKON_HOME",
+                ..
+            }
+        )));
     }
 
     #[test]
     fn plans_both_caches() {
-        let p = plan_shell_with("pipenv install --system --deploy", &[("PIP_NO_CACHE_DIR", "off")], 1000, "/home/app");
+        let p = plan_shell_with(
+            "pipenv install --system --deploy",
+            &[("PIP_NO_CACHE_DIR", "off")],
+            1000,
+            "/home/app",
+        );
         let c = mounts(&p, "pipenv");
         assert_eq!(c.len(), 2, "{c:?}");
         assert_eq!(c[0].0, "/var/cache/hoard/pipenv");
         assert_eq!(c[1].0, "/var/cache/hoard/pip");
-        assert!(c.iter().all(|m| m.3 == 1000 && m.1.ends_with("/linux-amd64/debian-bookworm/u1000")));
+        assert!(c
+            .iter()
+            .all(|m| m.3 == 1000 && m.1.ends_with("/linux-amd64/debian-bookworm/u1000")));
         assert!(unsets(&p, "PIP_NO_CACHE_DIR"));
         assert!(detected(&plan_shell("python -m pipenv sync"), "pipenv"));
         // With pip in the same step: one mount on pip's path.
         let p = plan_shell("pip install pipenv && pipenv install --system");
-        assert_eq!(p.mounts.iter().filter(|m| m.target == "/var/cache/hoard/pip").count(), 1);
+        assert_eq!(
+            p.mounts
+                .iter()
+                .filter(|m| m.target == "/var/cache/hoard/pip")
+                .count(),
+            1
+        );
     }
 }

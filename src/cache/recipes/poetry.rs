@@ -36,14 +36,26 @@ pub static RECIPES: &[Recipe] = &[Recipe {
     }],
     caches: &[CacheDir {
         kind: "cache",
-        location: Location::Redirect { var: "POETRY_CACHE_DIR", path: "/var/cache/hoard/poetry" },
+        location: Location::Redirect {
+            var: "POETRY_CACHE_DIR",
+            path: "/var/cache/hoard/poetry",
+        },
         sharing: Sharing::Locked,
         scope: PY_SCOPE,
         ..CacheDir::NONE
     }],
-    env: &[EnvTweak::Default("POETRY_VIRTUALENVS_PATH", "~/.cache/pypoetry/virtualenvs")],
-    flag_edits: &[FlagEdit { flag: "--no-cache", replace: None }],
-    defeaters: &[Defeater::Command { program: "poetry", args: &["cache", "clear"] }],
+    env: &[EnvTweak::Default(
+        "POETRY_VIRTUALENVS_PATH",
+        "~/.cache/pypoetry/virtualenvs",
+    )],
+    flag_edits: &[FlagEdit {
+        flag: "--no-cache",
+        replace: None,
+    }],
+    defeaters: &[Defeater::Command {
+        program: "poetry",
+        args: &["cache", "clear"],
+    }],
     ..Recipe::NONE
 }];
 
@@ -58,27 +70,57 @@ mod tests {
         check(RECIPES);
         assert_sharing(RECIPES, Sharing::Locked);
         // The venv stays where Poetry puts it without hoard, outside the mount.
-        let EnvTweak::Default(_, venvs) = RECIPES[0].env[0] else { panic!() };
-        let Location::Redirect { path, .. } = RECIPES[0].caches[0].location else { panic!() };
+        let EnvTweak::Default(_, venvs) = RECIPES[0].env[0] else {
+            panic!()
+        };
+        let Location::Redirect { path, .. } = RECIPES[0].caches[0].location else {
+            panic!()
+        };
         assert!(!venvs.starts_with(path));
     }
 
     #[test]
     fn plans_cache_and_pins_the_venv_path() {
-        let p = plan_shell_with("poetry install --no-root --no-cache", &[], 1000, "/home/app");
+        let p = plan_shell_with(
+            "poetry install --no-root --no-cache",
+            &[],
+            1000,
+            "/home/app",
+        );
         assert!(detected(&p, "poetry"));
         assert_eq!(
             mounts(&p, "poetry"),
-            vec![("/var/cache/hoard/poetry".into(), "hoard/poetry/cache/linux-amd64/debian-bookworm/u1000".into(), Sharing::Locked, 1000)]
+            vec![(
+                "/var/cache/hoard/poetry".into(),
+                "hoard/poetry/cache/linux-amd64/debian-bookworm/u1000".into(),
+                Sharing::Locked,
+                1000
+            )]
         );
-        assert_eq!(set(&p, "POETRY_VIRTUALENVS_PATH").as_deref(), Some("~/.cache/pypoetry/virtualenvs"));
+        assert_eq!(
+            set(&p, "POETRY_VIRTUALENVS_PATH").as_deref(),
+            Some("~/.cache/pypoetry/virtualenvs")
+        );
         assert_eq!(p.script.as_deref(), Some("poetry install --no-root"));
-        let p = plan_shell_with("poetry install", &[("POETRY_VIRTUALENVS_PATH", "/venvs")], 0, "/root");
+        let p = plan_shell_with(
+            "poetry install",
+            &[("POETRY_VIRTUALENVS_PATH", "/venvs")],
+            0,
+            "/root",
+        );
         assert!(set(&p, "POETRY_VIRTUALENVS_PATH").is_none());
-        for cmd in ["python -m poetry install", "poetry -C /app sync", "poetry lock"] {
+        for cmd in [
+            "python -m poetry install",
+            "poetry -C /app sync",
+            "poetry lock",
+        ] {
             assert!(detected(&plan_shell(cmd), "poetry"), "{cmd}");
         }
-        for cmd in ["poetry run pytest", "poetry config virtualenvs.create false", "poetry export -o r.txt"] {
+        for cmd in [
+            "poetry run pytest",
+            "poetry config virtualenvs.create false",
+            "poetry export -o r.txt",
+        ] {
             assert!(!detected(&plan_shell(cmd), "poetry"), "{cmd}");
         }
     }

@@ -13,20 +13,45 @@ const RUST_BUILDS: &[&str] = &["cargo", "cargo-zigbuild", "maturin", "rustc"];
 
 /// Programs that drive C/C++ compilers.
 pub(super) const C_BUILDS: &[&str] = &[
-    "make", "gmake", "cmake", "ninja", "meson", "cc", "gcc", "g++", "c++", "clang", "clang++",
-    "configure", "./configure", "pip", "pip3", "python", "python3", "cargo",
+    "make",
+    "gmake",
+    "cmake",
+    "ninja",
+    "meson",
+    "cc",
+    "gcc",
+    "g++",
+    "c++",
+    "clang",
+    "clang++",
+    "configure",
+    "./configure",
+    "pip",
+    "pip3",
+    "python",
+    "python3",
+    "cargo",
 ];
 
 /// The variables that put a compiler launcher in front of the C/C++ (and CUDA) compilers of the
 /// programs in [`C_BUILDS`]: `CC="ccache gcc"`, `CMAKE_CXX_COMPILER_LAUNCHER=sccache`. Both
 /// ccache and sccache are launched this way (both wrap nvcc too).
-pub(super) const C_LAUNCHER_VARS: &[&str] =
-    &["CC", "CXX", "CMAKE_C_COMPILER_LAUNCHER", "CMAKE_CXX_COMPILER_LAUNCHER", "CMAKE_CUDA_COMPILER_LAUNCHER"];
+pub(super) const C_LAUNCHER_VARS: &[&str] = &[
+    "CC",
+    "CXX",
+    "CMAKE_C_COMPILER_LAUNCHER",
+    "CMAKE_CXX_COMPILER_LAUNCHER",
+    "CMAKE_CUDA_COMPILER_LAUNCHER",
+];
 
 /// `tool` (`ccache`, `sccache`) used as a C launcher by a build in the step: the one definition
 /// both recipes use, so their environment triggers stay in step.
 pub(super) const fn c_launcher(tool: &'static str) -> EnvTrigger {
-    EnvTrigger { vars: C_LAUNCHER_VARS, contains: tool, programs: C_BUILDS }
+    EnvTrigger {
+        vars: C_LAUNCHER_VARS,
+        contains: tool,
+        programs: C_BUILDS,
+    }
 }
 
 pub static RECIPES: &[Recipe] = &[Recipe {
@@ -41,12 +66,19 @@ pub static RECIPES: &[Recipe] = &[Recipe {
         ..Trigger::NONE
     }],
     env_triggers: &[
-        EnvTrigger { vars: &["RUSTC_WRAPPER", "CARGO_BUILD_RUSTC_WRAPPER"], contains: "sccache", programs: RUST_BUILDS },
+        EnvTrigger {
+            vars: &["RUSTC_WRAPPER", "CARGO_BUILD_RUSTC_WRAPPER"],
+            contains: "sccache",
+            programs: RUST_BUILDS,
+        },
         c_launcher("sccache"),
     ],
     caches: &[CacheDir {
         kind: "cache",
-        location: Location::Redirect { var: "SCCACHE_DIR", path: "/var/cache/hoard/sccache" },
+        location: Location::Redirect {
+            var: "SCCACHE_DIR",
+            path: "/var/cache/hoard/sccache",
+        },
         // "The local storage only supports a single sccache server at a time" (sccache
         // docs/Local.md), and every RUN starts its own server.
         sharing: Sharing::Locked,
@@ -58,7 +90,10 @@ pub static RECIPES: &[Recipe] = &[Recipe {
     // changes how the user's build runs; not injected.
     env: &[],
     defeaters: &[
-        Defeater::Command { program: "sccache", args: &["--zero-stats"] },
+        Defeater::Command {
+            program: "sccache",
+            args: &["--zero-stats"],
+        },
         Defeater::Env("SCCACHE_DISABLE"),
     ],
     ..Recipe::NONE
@@ -67,18 +102,30 @@ pub static RECIPES: &[Recipe] = &[Recipe {
 #[cfg(test)]
 mod tests {
     use super::super::testkit::*;
-    use crate::cache::planner::{plan_shell, plan_shell_with};
     use super::*;
+    use crate::cache::planner::{plan_shell, plan_shell_with};
 
     #[test]
     fn switched_on_through_the_environment() {
-        let p = plan_shell_with("cargo build --release", &[("RUSTC_WRAPPER", "/usr/local/bin/sccache")], 0, "/root");
-        assert!(detected(&p, "sccache") && detected(&p, "cargo"), "{:?}", p.tools);
+        let p = plan_shell_with(
+            "cargo build --release",
+            &[("RUSTC_WRAPPER", "/usr/local/bin/sccache")],
+            0,
+            "/root",
+        );
+        assert!(
+            detected(&p, "sccache") && detected(&p, "cargo"),
+            "{:?}",
+            p.tools
+        );
         let p = plan_shell("CMAKE_CXX_COMPILER_LAUNCHER=sccache cmake --build build");
         assert!(detected(&p, "sccache"), "{:?}", p.tools);
         assert!(!detected(&plan_shell("cargo build"), "sccache"));
         // The variable alone, with nothing that compiles, is not a use.
-        assert!(!detected(&plan_shell_with("echo hi", &[("RUSTC_WRAPPER", "sccache")], 0, "/root"), "sccache"));
+        assert!(!detected(
+            &plan_shell_with("echo hi", &[("RUSTC_WRAPPER", "sccache")], 0, "/root"),
+            "sccache"
+        ));
         // As a C launcher: sccache's, never ccache's (`ccache` is inside the word `sccache`).
         for cmd in [
             "CC=\"sccache gcc\" make -j4",
@@ -86,7 +133,11 @@ mod tests {
             "CMAKE_CUDA_COMPILER_LAUNCHER=/usr/local/bin/sccache cmake --build build",
         ] {
             let p = plan_shell(cmd);
-            assert!(detected(&p, "sccache") && !detected(&p, "ccache"), "{cmd}: {:?}", p.tools);
+            assert!(
+                detected(&p, "sccache") && !detected(&p, "ccache"),
+                "{cmd}: {:?}",
+                p.tools
+            );
         }
     }
 
@@ -95,7 +146,10 @@ mod tests {
         let ccache = super::super::ccache::RECIPES[0].env_triggers;
         for (r, tool) in [(RECIPES[0].env_triggers, "sccache"), (ccache, "ccache")] {
             let t = r.iter().find(|t| t.vars.contains(&"CC")).unwrap();
-            assert!(t.vars == C_LAUNCHER_VARS && t.programs == C_BUILDS, "{tool}");
+            assert!(
+                t.vars == C_LAUNCHER_VARS && t.programs == C_BUILDS,
+                "{tool}"
+            );
             assert_eq!(t.contains, tool);
         }
     }
@@ -111,7 +165,13 @@ mod tests {
     #[test]
     fn plans_a_locked_platform_cache() {
         let p = plan_shell("RUSTC_WRAPPER=sccache cargo build --release && sccache --show-stats");
-        assert_eq!(mount_at(&p, "/var/cache/hoard/sccache"), ("hoard/sccache/cache/linux-amd64".into(), Sharing::Locked));
-        assert_eq!(set(&p, "SCCACHE_DIR").as_deref(), Some("/var/cache/hoard/sccache"));
+        assert_eq!(
+            mount_at(&p, "/var/cache/hoard/sccache"),
+            ("hoard/sccache/cache/linux-amd64".into(), Sharing::Locked)
+        );
+        assert_eq!(
+            set(&p, "SCCACHE_DIR").as_deref(),
+            Some("/var/cache/hoard/sccache")
+        );
     }
 }

@@ -43,20 +43,39 @@ const PRODUCT_TREES: &[&str] = &[
 const CACHES_IN_PRODUCT_TREES: &[&str] = &["/usr/local/share/.cache/yarn"];
 
 /// Path components that name a product wherever they are, in every location (apt kit).
-const PRODUCT_PARTS: &[&str] =
-    &["site-packages", "dist-packages", ".venv", "venv", "virtualenvs", "envs", "bin", "node_modules"];
+const PRODUCT_PARTS: &[&str] = &[
+    "site-packages",
+    "dist-packages",
+    ".venv",
+    "venv",
+    "virtualenvs",
+    "envs",
+    "bin",
+    "node_modules",
+];
 
 /// Path components that name build or install output (cargo kit), in every location except a
 /// hoard-owned `Redirect` path, which may be named anything (`/var/cache/hoard/cargo/target`,
 /// `/var/cache/hoard/go/build`) because nothing but the redirected tool ever looks there.
-const OUTPUT_PARTS: &[&str] = &["node_modules", "vendor", "bin", ".venv", "venv", "target", "dist", "build"];
+const OUTPUT_PARTS: &[&str] = &[
+    "node_modules",
+    "vendor",
+    "bin",
+    ".venv",
+    "venv",
+    "target",
+    "dist",
+    "build",
+];
 
 /// A POSIX environment variable name. The apt kit required upper case, the cargo kit only "no
 /// `=`"; npm and pnpm read lower-case `npm_config_*`, so the stricter rule they all satisfy
 /// is a valid name.
 fn is_var(v: &str) -> bool {
     let mut c = v.chars();
-    c.next().is_some_and(|f| f == '_' || f.is_ascii_alphabetic()) && c.all(|x| x == '_' || x.is_ascii_alphanumeric())
+    c.next()
+        .is_some_and(|f| f == '_' || f.is_ascii_alphabetic())
+        && c.all(|x| x == '_' || x.is_ascii_alphanumeric())
 }
 
 /// Lower-case letters, digits and inner `-`, starting with a letter. (The apt kit allowed no
@@ -64,7 +83,8 @@ fn is_var(v: &str) -> bool {
 fn is_slug(s: &str) -> bool {
     s.starts_with(|c: char| c.is_ascii_lowercase())
         && !s.ends_with('-')
-        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
 
 /// The directory a location names for root when nothing in the step overrides it.
@@ -72,7 +92,9 @@ pub fn default_path(l: &Location) -> String {
     match *l {
         Location::Fixed(p) => p.to_string(),
         Location::Redirect { path, .. } => path.to_string(),
-        Location::UnderEnv { default, sub, .. } => format!("{}/{sub}", default.replace("~/", "/root/")),
+        Location::UnderEnv { default, sub, .. } => {
+            format!("{}/{sub}", default.replace("~/", "/root/"))
+        }
         Location::Home(p) => format!("/root/{p}"),
     }
 }
@@ -82,24 +104,50 @@ pub fn check_location(l: &Location) {
         Location::Fixed(_) => {}
         Location::Redirect { var, path } => {
             assert!(is_var(var), "{var}");
-            assert!(path.starts_with("/var/cache/hoard/"), "{path}: redirects point at hoard-owned paths");
+            assert!(
+                path.starts_with("/var/cache/hoard/"),
+                "{path}: redirects point at hoard-owned paths"
+            );
         }
         Location::UnderEnv { var, default, sub } => {
             assert!(is_var(var), "{var}");
-            assert!(default.starts_with('/') || default.starts_with("~/"), "{default}");
+            assert!(
+                default.starts_with('/') || default.starts_with("~/"),
+                "{default}"
+            );
             assert!(!default.ends_with('/'), "{default}");
-            assert!(!sub.is_empty() && !sub.starts_with('/') && !sub.ends_with('/'), "{sub}");
+            assert!(
+                !sub.is_empty() && !sub.starts_with('/') && !sub.ends_with('/'),
+                "{sub}"
+            );
         }
-        Location::Home(p) => assert!(!p.is_empty() && !p.starts_with('/') && !p.starts_with('~'), "{p}"),
+        Location::Home(p) => assert!(
+            !p.is_empty() && !p.starts_with('/') && !p.starts_with('~'),
+            "{p}"
+        ),
     }
     let p = default_path(l);
-    assert!(p.starts_with('/') && p != "/" && !p.ends_with('/') && !p.contains("//"), "{p}");
-    let in_tree = PRODUCT_TREES.iter().find(|t| p == **t || p.starts_with(&format!("{t}/")));
-    assert!(in_tree.is_none() || CACHES_IN_PRODUCT_TREES.contains(&p.as_str()), "{p} is in the product tree {in_tree:?}");
+    assert!(
+        p.starts_with('/') && p != "/" && !p.ends_with('/') && !p.contains("//"),
+        "{p}"
+    );
+    let in_tree = PRODUCT_TREES
+        .iter()
+        .find(|t| p == **t || p.starts_with(&format!("{t}/")));
+    assert!(
+        in_tree.is_none() || CACHES_IN_PRODUCT_TREES.contains(&p.as_str()),
+        "{p} is in the product tree {in_tree:?}"
+    );
     for c in p.split('/') {
-        assert!(!PRODUCT_PARTS.contains(&c), "{p} would hide a product directory ({c})");
+        assert!(
+            !PRODUCT_PARTS.contains(&c),
+            "{p} would hide a product directory ({c})"
+        );
         if !matches!(l, Location::Redirect { .. }) {
-            assert!(!OUTPUT_PARTS.contains(&c), "{p} would hide build or install output ({c})");
+            assert!(
+                !OUTPUT_PARTS.contains(&c),
+                "{p} would hide build or install output ({c})"
+            );
         }
     }
 }
@@ -107,7 +155,9 @@ pub fn check_location(l: &Location) {
 /// Whether a trigger program pattern (`pip*`) covers the name `name` (`pip3.12`).
 fn covers(pattern: &str, name: &str) -> bool {
     match pattern.strip_suffix('*') {
-        Some(stem) => name.strip_prefix(stem).is_some_and(|v| v.chars().all(|c| c.is_ascii_digit() || c == '.')),
+        Some(stem) => name
+            .strip_prefix(stem)
+            .is_some_and(|v| v.chars().all(|c| c.is_ascii_digit() || c == '.')),
         None => pattern == name,
     }
 }
@@ -117,7 +167,11 @@ pub fn check_recipe(r: &Recipe) {
     let name = r.name;
     assert!(is_slug(name), "{name}");
     assert!(!r.about.is_empty(), "{name}");
-    assert_eq!(r.root_only, SYSTEM.contains(&name), "{name}: root_only is for system package managers only");
+    assert_eq!(
+        r.root_only,
+        SYSTEM.contains(&name),
+        "{name}: root_only is for system package managers only"
+    );
 
     // Triggers.
     assert!(!r.triggers.is_empty(), "{name}: no triggers");
@@ -126,8 +180,14 @@ pub fn check_recipe(r: &Recipe) {
         // programs; every trigger has programs.
         assert!(!t.programs.is_empty(), "{name}: trigger without programs");
         for p in t.programs {
-            assert!(!p.is_empty() && !p.contains('/'), "{name}: program {p} must be a basename");
-            assert!(!p.trim_end_matches('*').contains('*'), "{name}: `*` only at the end of {p}");
+            assert!(
+                !p.is_empty() && !p.contains('/'),
+                "{name}: program {p} must be a basename"
+            );
+            assert!(
+                !p.trim_end_matches('*').contains('*'),
+                "{name}: `*` only at the end of {p}"
+            );
         }
         if let Some(m) = t.python_module {
             assert!(!m.is_empty() && !m.contains([' ', '/']), "{name}: {m}");
@@ -137,22 +197,38 @@ pub fn check_recipe(r: &Recipe) {
         }
         for w in t.prefix {
             let word = w.strip_suffix("@*").unwrap_or(w);
-            assert!(!word.is_empty() && !word.starts_with('-') && !word.contains(['*', '@']), "{name}: prefix {w}");
+            assert!(
+                !word.is_empty() && !word.starts_with('-') && !word.contains(['*', '@']),
+                "{name}: prefix {w}"
+            );
         }
         for s in t.subcommands {
-            assert!(!s.starts_with('-'), "{name}: subcommand {s} looks like an option");
+            assert!(
+                !s.starts_with('-'),
+                "{name}: subcommand {s} looks like an option"
+            );
         }
         for path in t.runs_program {
             for w in *path {
-                assert!(!w.is_empty() && !w.starts_with('-'), "{name}: runs_program {path:?}");
+                assert!(
+                    !w.is_empty() && !w.starts_with('-'),
+                    "{name}: runs_program {path:?}"
+                );
             }
             if let Some(first) = path.first() {
-                assert!(t.subcommands.is_empty() || t.subcommands.contains(first), "{name}: runs_program {path:?} can never match");
+                assert!(
+                    t.subcommands.is_empty() || t.subcommands.contains(first),
+                    "{name}: runs_program {path:?} can never match"
+                );
             }
         }
     }
     for t in r.env_triggers {
-        assert!(!t.vars.is_empty() && t.vars.iter().all(|v| is_var(v)), "{name}: {:?}", t.vars);
+        assert!(
+            !t.vars.is_empty() && t.vars.iter().all(|v| is_var(v)),
+            "{name}: {:?}",
+            t.vars
+        );
         assert!(!t.contains.is_empty() && !t.programs.is_empty(), "{name}");
     }
 
@@ -160,21 +236,40 @@ pub fn check_recipe(r: &Recipe) {
     assert!(!r.caches.is_empty(), "{name}: no caches");
     let mut kinds = BTreeSet::new();
     let mut paths = BTreeSet::new();
-    let subs: Vec<&str> = r.triggers.iter().flat_map(|t| t.subcommands.iter().copied()).collect();
+    let subs: Vec<&str> = r
+        .triggers
+        .iter()
+        .flat_map(|t| t.subcommands.iter().copied())
+        .collect();
     let any_sub = r.triggers.iter().any(|t| t.subcommands.is_empty());
     for c in r.caches {
-        let CacheDir { kind, location, only_for, scope, .. } = c;
+        let CacheDir {
+            kind,
+            location,
+            only_for,
+            scope,
+            ..
+        } = c;
         assert!(is_slug(kind), "{name}: kind {kind}");
         assert!(kinds.insert(*kind), "{name}: kind {kind} twice");
         check_location(location);
         let p = default_path(location);
         assert!(paths.insert(p.clone()), "{name}: {p} twice");
         for s in *only_for {
-            assert!(any_sub || subs.contains(s), "{name}: only_for {s} can never match");
+            assert!(
+                any_sub || subs.contains(s),
+                "{name}: only_for {s} can never match"
+            );
         }
         if r.root_only {
-            assert!(matches!(location, Location::Fixed(_)), "{name}: system caches are fixed paths");
-            assert!(scope.platform && scope.distro, "{name}: system caches are per platform and distro");
+            assert!(
+                matches!(location, Location::Fixed(_)),
+                "{name}: system caches are fixed paths"
+            );
+            assert!(
+                scope.platform && scope.distro,
+                "{name}: system caches are per platform and distro"
+            );
         }
     }
     for t in r.tmpfs {
@@ -184,23 +279,44 @@ pub fn check_recipe(r: &Recipe) {
     // Environment, files, shims, flag edits, defeaters.
     for e in r.env {
         match *e {
-            EnvTweak::Set(k, v) | EnvTweak::Default(k, v) => assert!(is_var(k) && !v.is_empty(), "{name}: {e:?}"),
+            EnvTweak::Set(k, v) | EnvTweak::Default(k, v) => {
+                assert!(is_var(k) && !v.is_empty(), "{name}: {e:?}")
+            }
             EnvTweak::Unset(k) => assert!(is_var(k), "{name}: {k}"),
             EnvTweak::CachePath { var, kind } => {
                 assert!(is_var(var), "{name}: {var}");
-                assert!(kinds.contains(kind), "{name}: CachePath names no cache of kind {kind}");
+                assert!(
+                    kinds.contains(kind),
+                    "{name}: CachePath names no cache of kind {kind}"
+                );
             }
         }
     }
     for f in r.files {
-        assert!(f.target.starts_with('/') && !f.target.ends_with('/') && !f.target.contains("//"), "{name}: {}", f.target);
+        assert!(
+            f.target.starts_with('/') && !f.target.ends_with('/') && !f.target.contains("//"),
+            "{name}: {}",
+            f.target
+        );
     }
-    let programs: Vec<&str> = r.triggers.iter().flat_map(|t| t.programs.iter().copied()).collect();
+    let programs: Vec<&str> = r
+        .triggers
+        .iter()
+        .flat_map(|t| t.programs.iter().copied())
+        .collect();
     let mut shims = BTreeSet::new();
     for s in r.shims {
-        assert!(!s.name.is_empty() && !s.name.contains('/'), "{name}: shim {}", s.name);
+        assert!(
+            !s.name.is_empty() && !s.name.contains('/'),
+            "{name}: shim {}",
+            s.name
+        );
         assert!(shims.insert(s.name), "{name}: shim {} twice", s.name);
-        assert!(programs.iter().any(|p| covers(p, s.name)), "{name}: shim {} for a program it does not trigger on", s.name);
+        assert!(
+            programs.iter().any(|p| covers(p, s.name)),
+            "{name}: shim {} for a program it does not trigger on",
+            s.name
+        );
         check_shim(s.name, s.script);
     }
     for f in r.flag_edits {
@@ -211,7 +327,10 @@ pub fn check_recipe(r: &Recipe) {
     }
     for d in r.defeaters {
         match d {
-            Defeater::Command { program, .. } => assert!(!program.is_empty() && !program.contains('/'), "{name}: {program}"),
+            Defeater::Command { program, .. } => assert!(
+                !program.is_empty() && !program.contains('/'),
+                "{name}: {program}"
+            ),
             Defeater::Env(v) => assert!(is_var(v), "{name}: {v}"),
         }
     }
@@ -227,15 +346,35 @@ pub fn check_recipe(r: &Recipe) {
 /// adds in front), and the shim must exit with the tool's status.
 fn check_shim(name: &str, script: &str) {
     // The planner prepends `#!/bin/sh` and the `hoard_real` function (cargo kit).
-    assert!(!script.starts_with("#!"), "{name}: shim bodies carry no shebang");
-    assert!(script.contains(&format!("hoard_real {name} ")), "{name}: runs the real tool through hoard_real");
-    let last = script.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("");
-    assert!(last.trim_start().starts_with("exit "), "{name}: the last line is an exit, not {last:?}");
+    assert!(
+        !script.starts_with("#!"),
+        "{name}: shim bodies carry no shebang"
+    );
+    assert!(
+        script.contains(&format!("hoard_real {name} ")),
+        "{name}: runs the real tool through hoard_real"
+    );
+    let last = script
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("");
+    assert!(
+        last.trim_start().starts_with("exit "),
+        "{name}: the last line is an exit, not {last:?}"
+    );
     let args = ["--hoard-probe", "a b", "*", "$HOME", "it's"];
     let (status, out) = run_shim_with(script, name, "printf '%s\\n' \"$@\"\nexit 3\n", &args, &[]);
-    assert_eq!(status, Some(3), "{name}: the shim must exit with the tool's status");
+    assert_eq!(
+        status,
+        Some(3),
+        "{name}: the shim must exit with the tool's status"
+    );
     let got: Vec<&str> = out.lines().collect();
-    assert!(got.ends_with(&args), "{name}: the tool got {got:?}, not every argument verbatim");
+    assert!(
+        got.ends_with(&args),
+        "{name}: the tool got {got:?}, not every argument verbatim"
+    );
 }
 
 /// The invariants of one recipe file's table, plus unique names.
@@ -260,7 +399,10 @@ pub fn assert_sharing(recipes: &[Recipe], sharing: Sharing) {
 
 /// The cache of the given kind.
 pub fn cache<'a>(r: &'a Recipe, kind: &str) -> &'a CacheDir {
-    r.caches.iter().find(|c| c.kind == kind).unwrap_or_else(|| panic!("{}: no {kind}", r.name))
+    r.caches
+        .iter()
+        .find(|c| c.kind == kind)
+        .unwrap_or_else(|| panic!("{}: no {kind}", r.name))
 }
 
 // ---- reading plans ----
@@ -271,7 +413,9 @@ pub fn mounts(p: &Plan, recipe: &str) -> Vec<(String, String, Sharing, u32)> {
         .iter()
         .filter(|m| m.recipe == recipe)
         .filter_map(|m| match &m.kind {
-            MountKind::Cache { id, sharing, uid, .. } => Some((m.target.clone(), id.clone(), *sharing, *uid)),
+            MountKind::Cache {
+                id, sharing, uid, ..
+            } => Some((m.target.clone(), id.clone(), *sharing, *uid)),
             _ => None,
         })
         .collect()
@@ -319,13 +463,24 @@ pub fn file(p: &Plan, target: &str) -> Option<String> {
 /// /bin/sh) with a fake `name` whose script body is `fake` first on PATH after the shim dir,
 /// in an environment holding only PATH and `env`. Returns the exit status and what was printed
 /// on stdout.
-pub fn run_shim_with(script: &str, name: &str, fake: &str, args: &[&str], env: &[(&str, &str)]) -> (Option<i32>, String) {
+pub fn run_shim_with(
+    script: &str,
+    name: &str,
+    fake: &str,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> (Option<i32>, String) {
     run_shim_with_tools(script, &[(name, &format!("#!/bin/sh\n{fake}"))], args, env)
 }
 
 /// [`run_shim_with`] several fake tools, each given as its whole file (`#!` line included);
 /// `{bin}` in a file stands for the directory the fakes are in.
-pub fn run_shim_with_tools(script: &str, tools: &[(&str, &str)], args: &[&str], env: &[(&str, &str)]) -> (Option<i32>, String) {
+pub fn run_shim_with_tools(
+    script: &str,
+    tools: &[(&str, &str)],
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> (Option<i32>, String) {
     use std::os::unix::fs::PermissionsExt;
     use std::sync::atomic::{AtomicUsize, Ordering};
     static N: AtomicUsize = AtomicUsize::new(0);
@@ -345,13 +500,19 @@ pub fn run_shim_with_tools(script: &str, tools: &[(&str, &str)], args: &[&str], 
     let shim = dir.join("shim");
     std::fs::write(&shim, format!("{}{script}", shim_prelude())).unwrap();
     let mut cmd = std::process::Command::new("/bin/sh");
-    cmd.arg(&shim).args(args).env_clear().env("PATH", format!("{SHIM_DIR}:{}:/usr/bin:/bin", bin.display()));
+    cmd.arg(&shim).args(args).env_clear().env(
+        "PATH",
+        format!("{SHIM_DIR}:{}:/usr/bin:/bin", bin.display()),
+    );
     for (k, v) in env {
         cmd.env(k, v);
     }
     let out = cmd.output().unwrap();
     std::fs::remove_dir_all(&dir).ok();
-    (out.status.code(), String::from_utf8_lossy(&out.stdout).trim_end().to_string())
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).trim_end().to_string(),
+    )
 }
 
 /// [`run_shim_with`] a fake tool that prints its arguments space-separated and exits 3;
@@ -379,7 +540,10 @@ mod tests {
             assert!(recipes::by_name(r.name).is_some_and(|x| std::ptr::eq(x, r)));
         }
         for s in SYSTEM {
-            assert!(names.contains(s), "{s} is listed as a system package manager but not registered");
+            assert!(
+                names.contains(s),
+                "{s} is listed as a system package manager but not registered"
+            );
         }
     }
 
@@ -392,7 +556,11 @@ mod tests {
             for c in r.caches {
                 let p = default_path(&c.location);
                 if let Some((other, sharing)) = seen.get(&p) {
-                    assert_eq!(*sharing, c.sharing, "{p}: {other} and {} disagree on sharing", r.name);
+                    assert_eq!(
+                        *sharing, c.sharing,
+                        "{p}: {other} and {} disagree on sharing",
+                        r.name
+                    );
                 } else {
                     seen.insert(p, (r.name, c.sharing));
                 }
@@ -402,31 +570,71 @@ mod tests {
 
     #[test]
     fn the_kit_rejects_what_it_should() {
-        assert!(is_var("npm_config_cache") && is_var("PIP_CACHE_DIR") && !is_var("A=B") && !is_var("1X") && !is_var(""));
-        assert!(is_slug("cargo-zigbuild") && !is_slug("Pip") && !is_slug("-x") && !is_slug("x-") && !is_slug(""));
+        assert!(
+            is_var("npm_config_cache")
+                && is_var("PIP_CACHE_DIR")
+                && !is_var("A=B")
+                && !is_var("1X")
+                && !is_var("")
+        );
+        assert!(
+            is_slug("cargo-zigbuild")
+                && !is_slug("Pip")
+                && !is_slug("-x")
+                && !is_slug("x-")
+                && !is_slug("")
+        );
         for bad in [
             Location::Fixed("/usr/local/lib/python3/site-packages/x"),
             Location::Fixed("/usr/share/x"),
             Location::Home("app/node_modules"),
-            Location::UnderEnv { var: "X", default: "~/.cargo", sub: "bin" },
+            Location::UnderEnv {
+                var: "X",
+                default: "~/.cargo",
+                sub: "bin",
+            },
             Location::Home(".local/target"),
-            Location::Redirect { var: "X", path: "/tmp/x" },
-            Location::Redirect { var: "X", path: "/var/cache/hoard/x/bin" },
+            Location::Redirect {
+                var: "X",
+                path: "/tmp/x",
+            },
+            Location::Redirect {
+                var: "X",
+                path: "/var/cache/hoard/x/bin",
+            },
         ] {
-            assert!(std::panic::catch_unwind(|| check_location(&bad)).is_err(), "{bad:?}");
+            assert!(
+                std::panic::catch_unwind(|| check_location(&bad)).is_err(),
+                "{bad:?}"
+            );
         }
-        check_location(&Location::Redirect { var: "X", path: "/var/cache/hoard/x/target" });
+        check_location(&Location::Redirect {
+            var: "X",
+            path: "/var/cache/hoard/x/target",
+        });
         check_location(&Location::Fixed("/usr/local/share/.cache/yarn"));
         assert!(covers("pip*", "pip3.12") && !covers("pip*", "pipx") && covers("apt", "apt"));
     }
 
     #[test]
     fn shim_runner_passes_arguments_and_status() {
-        let (status, out) = run_shim_with("hoard_real t \"$@\"\nexit $?\n", "t", "printf '%s|' \"$@\"\nexit 5\n", &["a b", "*"], &[]);
+        let (status, out) = run_shim_with(
+            "hoard_real t \"$@\"\nexit $?\n",
+            "t",
+            "printf '%s|' \"$@\"\nexit 5\n",
+            &["a b", "*"],
+            &[],
+        );
         assert_eq!((status, out.as_str()), (Some(5), "a b|*|"));
         let bad = std::panic::catch_unwind(|| check_shim("t", "hoard_real t \"$1\"\nexit $?\n"));
-        assert!(bad.is_err(), "a shim that drops arguments must fail the check");
+        assert!(
+            bad.is_err(),
+            "a shim that drops arguments must fail the check"
+        );
         let bad = std::panic::catch_unwind(|| check_shim("t", "hoard_real t \"$@\"\nexit 0\n"));
-        assert!(bad.is_err(), "a shim that hides the tool's status must fail the check");
+        assert!(
+            bad.is_err(),
+            "a shim that hides the tool's status must fail the check"
+        );
     }
 }

@@ -49,30 +49,59 @@ pub static RECIPES: &[Recipe] = &[Recipe {
         Trigger {
             programs: &["uv"],
             python_module: Some("uv"),
-            subcommands: &["sync", "lock", "add", "remove", "run", "venv", "tool", "python", "build", "export", "tree"],
+            subcommands: &[
+                "sync", "lock", "add", "remove", "run", "venv", "tool", "python", "build",
+                "export", "tree",
+            ],
             options_with_value: OPTS,
             runs_program: &[&["run"], &["tool", "run"]],
             ..Trigger::NONE
         },
         // `uvx` is `uv tool run`: its first word is the program.
-        Trigger { programs: &["uvx"], options_with_value: OPTS, runs_program: &[&[]], ..Trigger::NONE },
+        Trigger {
+            programs: &["uvx"],
+            options_with_value: OPTS,
+            runs_program: &[&[]],
+            ..Trigger::NONE
+        },
     ],
     caches: &[CacheDir {
         kind: "cache",
-        location: Location::Redirect { var: "UV_CACHE_DIR", path: "/var/cache/hoard/uv" },
+        location: Location::Redirect {
+            var: "UV_CACHE_DIR",
+            path: "/var/cache/hoard/uv",
+        },
         sharing: Sharing::Shared,
         scope: PY_SCOPE,
         ..CacheDir::NONE
     }],
-    env: &[EnvTweak::Unset("UV_NO_CACHE"), EnvTweak::Default("UV_LINK_MODE", "copy")],
+    env: &[
+        EnvTweak::Unset("UV_NO_CACHE"),
+        EnvTweak::Default("UV_LINK_MODE", "copy"),
+    ],
     flag_edits: &[
-        FlagEdit { flag: "--no-cache", replace: None },
-        FlagEdit { flag: "--no-cache-dir", replace: None },
-        FlagEdit { flag: "-n", replace: None },
+        FlagEdit {
+            flag: "--no-cache",
+            replace: None,
+        },
+        FlagEdit {
+            flag: "--no-cache-dir",
+            replace: None,
+        },
+        FlagEdit {
+            flag: "-n",
+            replace: None,
+        },
     ],
     defeaters: &[
-        Defeater::Command { program: "uv", args: &["cache", "clean"] },
-        Defeater::Command { program: "uv", args: &["cache", "prune"] },
+        Defeater::Command {
+            program: "uv",
+            args: &["cache", "clean"],
+        },
+        Defeater::Command {
+            program: "uv",
+            args: &["cache", "prune"],
+        },
         Defeater::Env("UV_NO_CACHE"),
     ],
     ..Recipe::NONE
@@ -111,13 +140,29 @@ mod tests {
 
     #[test]
     fn redirects_and_copies() {
-        let p = plan_shell_with("uv sync --no-cache --locked", &[("UV_NO_CACHE", "1")], 1000, "/home/app");
+        let p = plan_shell_with(
+            "uv sync --no-cache --locked",
+            &[("UV_NO_CACHE", "1")],
+            1000,
+            "/home/app",
+        );
         assert!(unsets(&p, "UV_NO_CACHE"));
-        assert_eq!(set(&p, "UV_CACHE_DIR").as_deref(), Some("/var/cache/hoard/uv"));
+        assert_eq!(
+            set(&p, "UV_CACHE_DIR").as_deref(),
+            Some("/var/cache/hoard/uv")
+        );
         assert_eq!(set(&p, "UV_LINK_MODE").as_deref(), Some("copy"));
         assert_eq!(p.script.as_deref(), Some("uv sync --locked"));
         let c = mounts(&p, "uv");
-        assert_eq!(c, vec![("/var/cache/hoard/uv".into(), "hoard/uv/cache/linux-amd64/debian-bookworm/u1000".into(), Sharing::Shared, 1000)]);
+        assert_eq!(
+            c,
+            vec![(
+                "/var/cache/hoard/uv".into(),
+                "hoard/uv/cache/linux-amd64/debian-bookworm/u1000".into(),
+                Sharing::Shared,
+                1000
+            )]
+        );
         // The user's link mode stays.
         let p = plan_shell_with("uv sync", &[("UV_LINK_MODE", "symlink")], 0, "/root");
         assert!(set(&p, "UV_LINK_MODE").is_none());
@@ -132,12 +177,30 @@ mod tests {
             ("uv run pytest -n 4", None),
             ("uv run -- python -m x --no-cache-dir", None),
             // uv's own spellings of --no-cache, before the program.
-            ("uvx --no-cache ruff check --no-cache", Some("uvx ruff check --no-cache")),
-            ("uv run --no-cache pytest -n 4 --no-cache", Some("uv run pytest -n 4 --no-cache")),
-            ("uv tool run -n ruff --no-cache", Some("uv tool run ruff --no-cache")),
-            ("uv -n tool install ruff --no-cache-dir", Some("uv tool install ruff")),
-            ("uv pip install --no-cache-dir -r r.txt --no-cache", Some("uv pip install -r r.txt")),
-            ("uv sync --frozen -n && uv run app --no-cache", Some("uv sync --frozen && uv run app --no-cache")),
+            (
+                "uvx --no-cache ruff check --no-cache",
+                Some("uvx ruff check --no-cache"),
+            ),
+            (
+                "uv run --no-cache pytest -n 4 --no-cache",
+                Some("uv run pytest -n 4 --no-cache"),
+            ),
+            (
+                "uv tool run -n ruff --no-cache",
+                Some("uv tool run ruff --no-cache"),
+            ),
+            (
+                "uv -n tool install ruff --no-cache-dir",
+                Some("uv tool install ruff"),
+            ),
+            (
+                "uv pip install --no-cache-dir -r r.txt --no-cache",
+                Some("uv pip install -r r.txt"),
+            ),
+            (
+                "uv sync --frozen -n && uv run app --no-cache",
+                Some("uv sync --frozen && uv run app --no-cache"),
+            ),
         ] {
             let p = plan_shell(cmd);
             assert!(detected(&p, "uv"), "{cmd}");

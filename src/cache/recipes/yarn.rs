@@ -25,14 +25,36 @@ use crate::cache::recipe::{CacheDir, Defeater, EnvTweak, Location, Recipe, Scope
 use crate::instructions::Sharing;
 
 /// "" is a bare `yarn` (or `yarn --frozen-lockfile`), which installs.
-const INSTALLS: &[&str] = &["", "install", "add", "up", "upgrade", "remove", "global", "workspaces", "dlx", "import"];
-const YARN_OPTS: &[&str] = &["--cwd", "--cache-folder", "--modules-folder", "--mutex", "--network-timeout"];
+const INSTALLS: &[&str] = &[
+    "",
+    "install",
+    "add",
+    "up",
+    "upgrade",
+    "remove",
+    "global",
+    "workspaces",
+    "dlx",
+    "import",
+];
+const YARN_OPTS: &[&str] = &[
+    "--cwd",
+    "--cache-folder",
+    "--modules-folder",
+    "--mutex",
+    "--network-timeout",
+];
 
 pub static RECIPES: &[Recipe] = &[Recipe {
     name: "yarn",
     about: "yarn classic cache and yarn berry global mirror; PnP zips stay in the project",
     triggers: &[
-        Trigger { programs: &["yarn", "yarnpkg", "yarn.js", "yarn.cjs"], subcommands: INSTALLS, options_with_value: YARN_OPTS, ..Trigger::NONE },
+        Trigger {
+            programs: &["yarn", "yarnpkg", "yarn.js", "yarn.cjs"],
+            subcommands: INSTALLS,
+            options_with_value: YARN_OPTS,
+            ..Trigger::NONE
+        },
         // `corepack yarn install`, `corepack yarn@4.1.0 install`, `npx -y yarn@1 install`.
         Trigger {
             programs: &["corepack"],
@@ -60,14 +82,22 @@ pub static RECIPES: &[Recipe] = &[Recipe {
         },
         CacheDir {
             kind: "classic",
-            location: Location::UnderEnv { var: "XDG_CACHE_HOME", default: "~/.cache", sub: "yarn" },
+            location: Location::UnderEnv {
+                var: "XDG_CACHE_HOME",
+                default: "~/.cache",
+                sub: "yarn",
+            },
             sharing: Sharing::Locked,
             scope: Scope::USER,
             ..CacheDir::NONE
         },
         CacheDir {
             kind: "berry",
-            location: Location::UnderEnv { var: "YARN_GLOBAL_FOLDER", default: "~/.yarn/berry", sub: "cache" },
+            location: Location::UnderEnv {
+                var: "YARN_GLOBAL_FOLDER",
+                default: "~/.yarn/berry",
+                sub: "cache",
+            },
             // "relatively safe to be shared by multiple projects, even when multiple Yarn
             // instances run at the same time".
             sharing: Sharing::Shared,
@@ -76,15 +106,18 @@ pub static RECIPES: &[Recipe] = &[Recipe {
         },
     ],
     env: &[EnvTweak::Set("YARN_ENABLE_GLOBAL_CACHE", "false")],
-    defeaters: &[Defeater::Command { program: "yarn", args: &["cache", "clean"] }],
+    defeaters: &[Defeater::Command {
+        program: "yarn",
+        args: &["cache", "clean"],
+    }],
     ..Recipe::NONE
 }];
 
 #[cfg(test)]
 mod tests {
     use super::super::testkit::*;
-    use crate::cache::planner::{plan_shell, plan_shell_with};
     use super::*;
+    use crate::cache::planner::{plan_shell, plan_shell_with};
 
     #[test]
     fn data_invariants() {
@@ -96,19 +129,45 @@ mod tests {
         assert!(r.caches.iter().all(|c| !c.scope.platform));
         // The variables the other yarn would misread are never redirected.
         for c in r.caches {
-            assert!(!matches!(c.location, Location::Redirect { .. }), "{}", c.kind);
+            assert!(
+                !matches!(c.location, Location::Redirect { .. }),
+                "{}",
+                c.kind
+            );
         }
-        assert!(r.env.iter().any(|e| matches!(e, EnvTweak::Set("YARN_ENABLE_GLOBAL_CACHE", "false"))));
+        assert!(r
+            .env
+            .iter()
+            .any(|e| matches!(e, EnvTweak::Set("YARN_ENABLE_GLOBAL_CACHE", "false"))));
     }
 
     #[test]
     fn spellings() {
-        for cmd in ["yarn", "yarn install", "yarn --frozen-lockfile", "yarn install --immutable", "yarn add left-pad", "yarn workspaces focus --production", "corepack yarn install", "yarn --cwd web install", "corepack yarn@4.1.0 install", "npx -y yarn@1 install", "npx yarn@stable"] {
+        for cmd in [
+            "yarn",
+            "yarn install",
+            "yarn --frozen-lockfile",
+            "yarn install --immutable",
+            "yarn add left-pad",
+            "yarn workspaces focus --production",
+            "corepack yarn install",
+            "yarn --cwd web install",
+            "corepack yarn@4.1.0 install",
+            "npx -y yarn@1 install",
+            "npx yarn@stable",
+        ] {
             assert!(detected(&plan_shell(cmd), "yarn"), "{cmd}");
         }
         // A bare `yarn` installs, so `yarn --version` (options only) counts too: a harmless
         // false positive (empty mounts), accepted to catch `yarn --frozen-lockfile`.
-        for cmd in ["yarn build", "yarn run build", "yarn test", "yarn version", "corepack yarn@4 run build", "corepack yarnpkg install"] {
+        for cmd in [
+            "yarn build",
+            "yarn run build",
+            "yarn test",
+            "yarn version",
+            "corepack yarn@4 run build",
+            "corepack yarnpkg install",
+        ] {
             assert!(!detected(&plan_shell(cmd), "yarn"), "{cmd}");
         }
     }
@@ -116,16 +175,40 @@ mod tests {
     #[test]
     fn plans_both_yarns() {
         let p = plan_shell("yarn install --frozen-lockfile");
-        assert_eq!(mount_at(&p, "/usr/local/share/.cache/yarn"), ("hoard/yarn/classic-root".into(), Sharing::Locked));
+        assert_eq!(
+            mount_at(&p, "/usr/local/share/.cache/yarn"),
+            ("hoard/yarn/classic-root".into(), Sharing::Locked)
+        );
         assert_eq!(mount_at(&p, "/root/.cache/yarn").0, "hoard/yarn/classic");
-        assert_eq!(mount_at(&p, "/root/.yarn/berry/cache"), ("hoard/yarn/berry".into(), Sharing::Shared));
-        assert_eq!(set(&p, "YARN_ENABLE_GLOBAL_CACHE").as_deref(), Some("false"));
+        assert_eq!(
+            mount_at(&p, "/root/.yarn/berry/cache"),
+            ("hoard/yarn/berry".into(), Sharing::Shared)
+        );
+        assert_eq!(
+            set(&p, "YARN_ENABLE_GLOBAL_CACHE").as_deref(),
+            Some("false")
+        );
         assert_eq!(set(&p, "YARN_CACHE_FOLDER"), None);
         assert_eq!(set(&p, "YARN_GLOBAL_FOLDER"), None);
         // The node image's user.
-        let p = plan_shell_with("yarn install --immutable", &[("YARN_ENABLE_GLOBAL_CACHE", "true")], 1000, "/home/node");
-        assert_eq!(mount_at(&p, "/home/node/.cache/yarn").0, "hoard/yarn/classic/u1000");
-        assert_eq!(mount_at(&p, "/home/node/.yarn/berry/cache").0, "hoard/yarn/berry/u1000");
-        assert_eq!(set(&p, "YARN_ENABLE_GLOBAL_CACHE").as_deref(), Some("false"), "PnP must not load zips from a mount");
+        let p = plan_shell_with(
+            "yarn install --immutable",
+            &[("YARN_ENABLE_GLOBAL_CACHE", "true")],
+            1000,
+            "/home/node",
+        );
+        assert_eq!(
+            mount_at(&p, "/home/node/.cache/yarn").0,
+            "hoard/yarn/classic/u1000"
+        );
+        assert_eq!(
+            mount_at(&p, "/home/node/.yarn/berry/cache").0,
+            "hoard/yarn/berry/u1000"
+        );
+        assert_eq!(
+            set(&p, "YARN_ENABLE_GLOBAL_CACHE").as_deref(),
+            Some("false"),
+            "PnP must not load zips from a mount"
+        );
     }
 }

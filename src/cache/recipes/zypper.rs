@@ -104,24 +104,39 @@ mod tests {
     fn data_invariants() {
         check(RECIPES);
         assert_sharing(RECIPES, Sharing::Locked);
-        assert!(RECIPES[0].shims[0].script.contains(&format!("--cache-dir {CACHE} ")));
+        assert!(RECIPES[0].shims[0]
+            .script
+            .contains(&format!("--cache-dir {CACHE} ")));
     }
 
     #[test]
     fn shim() {
         let s = &RECIPES[0].shims[0];
-        assert_eq!(run_shim(s.script, "zypper", &["-n", "in", "gcc"]), format!("--cache-dir {CACHE} -n in gcc"));
+        assert_eq!(
+            run_shim(s.script, "zypper", &["-n", "in", "gcc"]),
+            format!("--cache-dir {CACHE} -n in gcc")
+        );
         assert_eq!(run_shim(s.script, "zypper", &["clean", "-a"]), "clean -a");
         assert_eq!(run_shim(s.script, "zypper", &["cc", "-a"]), "cc -a");
     }
 
     #[test]
     fn plans_one_locked_cache() {
-        for cmd in ["zypper -n in gcc", "zypper --non-interactive install -y gcc", "zypper ref", "zypper -n --gpg-auto-import-keys refresh"] {
+        for cmd in [
+            "zypper -n in gcc",
+            "zypper --non-interactive install -y gcc",
+            "zypper ref",
+            "zypper -n --gpg-auto-import-keys refresh",
+        ] {
             let p = plan_shell(cmd);
             assert_eq!(
                 mounts(&p, "zypper"),
-                vec![(CACHE.to_string(), "hoard/zypper/cache/linux-amd64/debian-bookworm".to_string(), Sharing::Locked, 0)],
+                vec![(
+                    CACHE.to_string(),
+                    "hoard/zypper/cache/linux-amd64/debian-bookworm".to_string(),
+                    Sharing::Locked,
+                    0
+                )],
                 "{cmd}"
             );
         }

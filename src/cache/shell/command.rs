@@ -90,7 +90,10 @@ fn opts(words: &[W], start: usize, short_arg: &str, long_arg: &[&str]) -> Opts {
             pairs.push((format!("-{c}"), None));
         }
     }
-    Opts { pairs, next: i.min(words.len()) }
+    Opts {
+        pairs,
+        next: i.min(words.len()),
+    }
 }
 
 fn inner_or(next: usize, words: &[W], otherwise: Step) -> Step {
@@ -105,9 +108,9 @@ const SHELLS: [&str; 8] = ["sh", "bash", "dash", "ash", "zsh", "ksh", "mksh", "y
 
 /// Builtins that only change the shell's state: never reported.
 const STATE_BUILTINS: [&str; 26] = [
-    "cd", "pushd", "popd", "export", "declare", "typeset", "local", "readonly", "unset", "set", "shopt", ":",
-    "exit", "return", "break", "continue", "shift", "wait", "trap", "eval", "read", "alias", "unalias", "hash",
-    "umask", "ulimit",
+    "cd", "pushd", "popd", "export", "declare", "typeset", "local", "readonly", "unset", "set",
+    "shopt", ":", "exit", "return", "break", "continue", "shift", "wait", "trap", "eval", "read",
+    "alias", "unalias", "hash", "umask", "ulimit",
 ];
 
 impl Parser<'_> {
@@ -157,14 +160,34 @@ impl Parser<'_> {
                 },
                 "su" | "runuser" => self.wrap_su(&mut job, words, i, prog == "runuser"),
                 "exec" => inner_or(opts(words, i + 1, "a", &[]).next, words, Step::Done),
-                "time" => inner_or(opts(words, i + 1, "fo", &["--format", "--output"]).next, words, Step::Done),
-                "nice" => inner_or(opts(words, i + 1, "n", &["--adjustment"]).next, words, Step::Emit),
-                "nohup" | "setsid" | "builtin" => inner_or(opts(words, i + 1, "", &[]).next, words, Step::Emit),
-                "fakeroot" => inner_or(opts(words, i + 1, "lsib", &["--lib", "--faked"]).next, words, Step::Emit),
-                "stdbuf" => {
-                    inner_or(opts(words, i + 1, "ioe", &["--input", "--output", "--error"]).next, words, Step::Emit)
+                "time" => inner_or(
+                    opts(words, i + 1, "fo", &["--format", "--output"]).next,
+                    words,
+                    Step::Done,
+                ),
+                "nice" => inner_or(
+                    opts(words, i + 1, "n", &["--adjustment"]).next,
+                    words,
+                    Step::Emit,
+                ),
+                "nohup" | "setsid" | "builtin" => {
+                    inner_or(opts(words, i + 1, "", &[]).next, words, Step::Emit)
                 }
-                "ionice" => inner_or(opts(words, i + 1, "cnpPu", &["--class", "--classdata"]).next, words, Step::Emit),
+                "fakeroot" => inner_or(
+                    opts(words, i + 1, "lsib", &["--lib", "--faked"]).next,
+                    words,
+                    Step::Emit,
+                ),
+                "stdbuf" => inner_or(
+                    opts(words, i + 1, "ioe", &["--input", "--output", "--error"]).next,
+                    words,
+                    Step::Emit,
+                ),
+                "ionice" => inner_or(
+                    opts(words, i + 1, "cnpPu", &["--class", "--classdata"]).next,
+                    words,
+                    Step::Emit,
+                ),
                 "timeout" => {
                     // Options, the duration, then the command.
                     let o = opts(words, i + 1, "sk", &["--signal", "--kill-after"]);
@@ -210,7 +233,11 @@ impl Parser<'_> {
                 }
                 p if SHELLS.contains(&p) => self.shell(&job, words, i, stdin),
                 "eval" if job.in_shell => {
-                    let script = words[i + 1..].iter().map(|w| w.text.as_str()).collect::<Vec<_>>().join(" ");
+                    let script = words[i + 1..]
+                        .iter()
+                        .map(|w| w.text.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" ");
                     let mut ctx = self.ctx.clone();
                     ctx.wrappers.push("eval".into());
                     let (found, after) = self.nested_run(&script, ctx);
@@ -267,7 +294,10 @@ impl Parser<'_> {
             inv: Invocation {
                 argv: words
                     .iter()
-                    .map(|w| super::Word { text: w.text.clone(), span: if nested { None } else { w.span } })
+                    .map(|w| super::Word {
+                        text: w.text.clone(),
+                        span: if nested { None } else { w.span },
+                    })
                     .collect(),
                 assignments: job.assignments.clone(),
                 cwd,
@@ -373,9 +403,14 @@ impl Parser<'_> {
                     job.user = user;
                     return inner_or(k, words, Step::Emit);
                 }
-                "-s" | "--shell" | "-g" | "--group" | "-G" | "--supp-group" | "-w" | "--whitelist-environment" => {
-                    j += 1
-                }
+                "-s"
+                | "--shell"
+                | "-g"
+                | "--group"
+                | "-G"
+                | "--supp-group"
+                | "-w"
+                | "--whitelist-environment" => j += 1,
                 "--" => {}
                 _ if t.starts_with("--command=") => cmd = Some(t[10..].to_string()),
                 _ if t.starts_with("-c") && t.len() > 2 => cmd = Some(t[2..].to_string()),
@@ -385,7 +420,10 @@ impl Parser<'_> {
             j += 1;
         }
         let Some(cmd) = cmd else { return Step::Emit };
-        job.user = Some(user.or_else(|| positional.first().cloned()).unwrap_or_else(|| "root".into()));
+        job.user = Some(
+            user.or_else(|| positional.first().cloned())
+                .unwrap_or_else(|| "root".into()),
+        );
         if login {
             job.env.clear();
         }
@@ -407,7 +445,11 @@ impl Parser<'_> {
                 break;
             }
             if t.starts_with("--") {
-                j += if t == "--rcfile" || t == "--init-file" { 2 } else { 1 };
+                j += if t == "--rcfile" || t == "--init-file" {
+                    2
+                } else {
+                    1
+                };
                 continue;
             }
             if t.len() > 1 && (t.starts_with('-') || t.starts_with('+')) {
@@ -431,7 +473,11 @@ impl Parser<'_> {
             match stdin {
                 Some(Stdin::Str(s)) => s.clone(),
                 Some(Stdin::Doc(id)) => {
-                    let d = super::parse::Deferred { id: *id, at: self.out.len(), ctx: job.process_ctx(&name) };
+                    let d = super::parse::Deferred {
+                        id: *id,
+                        at: self.out.len(),
+                        ctx: job.process_ctx(&name),
+                    };
                     self.deferred.push(d);
                     return Step::Done;
                 }
@@ -448,7 +494,10 @@ impl Parser<'_> {
         self.emit(job, &words[i..]);
         let mut j = i + 1;
         while j < words.len() {
-            if matches!(words[j].text.as_str(), "-exec" | "-execdir" | "-ok" | "-okdir") {
+            if matches!(
+                words[j].text.as_str(),
+                "-exec" | "-execdir" | "-ok" | "-okdir"
+            ) {
                 let start = j + 1;
                 let mut end = start;
                 while end < words.len() {
@@ -569,7 +618,18 @@ fn wrap_sudo(job: &mut Job, words: &[W], i: usize, doas: bool) -> Step {
             words,
             i + 1,
             "ugpCDrtTUR",
-            &["--user", "--group", "--prompt", "--close-from", "--chdir", "--role", "--type", "--command-timeout", "--other-user", "--chroot"],
+            &[
+                "--user",
+                "--group",
+                "--prompt",
+                "--close-from",
+                "--chdir",
+                "--role",
+                "--type",
+                "--command-timeout",
+                "--other-user",
+                "--chroot",
+            ],
         )
     };
     let mut user = "root".to_string();
@@ -578,11 +638,18 @@ fn wrap_sudo(job: &mut Job, words: &[W], i: usize, doas: bool) -> Step {
         match (k.as_str(), v) {
             ("-u" | "--user", Some(u)) => user = u.clone(),
             ("-E" | "--preserve-env", _) => preserve = true,
-            ("-D" | "--chdir", Some(d)) => job.cwd = chdir_text(&job.cwd, d, !d.contains(['$', '`', '~', '*'])),
+            ("-D" | "--chdir", Some(d)) => {
+                job.cwd = chdir_text(&job.cwd, d, !d.contains(['$', '`', '~', '*']))
+            }
             _ => {}
         }
     }
-    if o.pairs.iter().any(|(k, _)| matches!(k.as_str(), "-l" | "-v" | "-k" | "-K" | "-V" | "-h" | "--list" | "--validate")) {
+    if o.pairs.iter().any(|(k, _)| {
+        matches!(
+            k.as_str(),
+            "-l" | "-v" | "-k" | "-K" | "-V" | "-h" | "--list" | "--validate"
+        )
+    }) {
         return Step::Emit;
     }
     if !preserve {
@@ -617,7 +684,12 @@ fn chdir_text(cwd: &Cwd, dir: &str, literal: bool) -> Cwd {
 
 /// `${NAME:+...}` / `${NAME+...}` as a whole word.
 fn is_optional_prefix(t: &str) -> bool {
-    let Some(inner) = t.strip_prefix("${").and_then(|r| r.strip_suffix('}')) else { return false };
-    let n = inner.bytes().take_while(|&c| c == b'_' || c.is_ascii_alphanumeric()).count();
+    let Some(inner) = t.strip_prefix("${").and_then(|r| r.strip_suffix('}')) else {
+        return false;
+    };
+    let n = inner
+        .bytes()
+        .take_while(|&c| c == b'_' || c.is_ascii_alphanumeric())
+        .count();
     n > 0 && (inner[n..].starts_with(":+") || inner[n..].starts_with('+'))
 }

@@ -42,9 +42,9 @@
 //!   script. Absurdly deep nesting (> 48 levels) is skipped rather than analysed.
 
 mod command;
-mod parse;
 #[cfg(test)]
 mod dequote;
+mod parse;
 #[cfg(test)]
 mod tests;
 
@@ -110,19 +110,29 @@ impl Invocation {
 impl Analysed {
     /// The value the script gave `name` in this command's environment, if any.
     pub fn env_var(&self, name: &str) -> Option<&str> {
-        self.env.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.env
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 }
 
 /// Analyse a shell script (the last argument of `/bin/sh -c`).
 pub fn analyze(script: &str) -> Vec<Invocation> {
-    analyze_detailed(script).into_iter().map(|a| a.inv).collect()
+    analyze_detailed(script)
+        .into_iter()
+        .map(|a| a.inv)
+        .collect()
 }
 
 /// Analyse an exec-form command (`RUN ["pip", "install", "x"]`), following `sh -c` into its
 /// script.
 pub fn analyze_exec(argv: &[String]) -> Vec<Invocation> {
-    analyze_exec_detailed(argv).into_iter().map(|a| a.inv).collect()
+    analyze_exec_detailed(argv)
+        .into_iter()
+        .map(|a| a.inv)
+        .collect()
 }
 
 /// [`analyze`] with environment, wrapper, user and directory details.
@@ -230,8 +240,18 @@ pub(super) struct Ctx {
 
 impl Ctx {
     /// A new process's shell: it sees `env` (exported) and nothing else of the parent.
-    pub(super) fn process(cwd: Cwd, env: &[(String, String)], user: Option<String>, wrappers: Vec<String>) -> Ctx {
-        let mut c = Ctx { cwd, user, wrappers, ..Ctx::default() };
+    pub(super) fn process(
+        cwd: Cwd,
+        env: &[(String, String)],
+        user: Option<String>,
+        wrappers: Vec<String>,
+    ) -> Ctx {
+        let mut c = Ctx {
+            cwd,
+            user,
+            wrappers,
+            ..Ctx::default()
+        };
         for (k, v) in env {
             c.set(k, Some(v.clone()), true);
         }
@@ -239,7 +259,10 @@ impl Ctx {
     }
 
     pub(super) fn get(&self, name: &str) -> Option<&str> {
-        self.vars.iter().find(|v| v.name == name).and_then(|v| v.value.as_deref())
+        self.vars
+            .iter()
+            .find(|v| v.name == name)
+            .and_then(|v| v.value.as_deref())
     }
 
     /// Set (or, with `value: None`, only declare/export) a variable.
@@ -251,7 +274,11 @@ impl Ctx {
             }
             v.exported |= export;
         } else {
-            self.vars.push(Var { name: name.to_string(), value, exported: export });
+            self.vars.push(Var {
+                name: name.to_string(),
+                value,
+                exported: export,
+            });
         }
     }
 
@@ -320,12 +347,26 @@ impl Ctx {
     /// The state after one of `outs` ran, starting from `pre`. Directories that differ become
     /// unknown; a variable changed in any branch takes that branch's value (last wins).
     pub(super) fn merge(pre: &Ctx, outs: &[Ctx]) -> Ctx {
-        let Some(first) = outs.first() else { return pre.clone() };
+        let Some(first) = outs.first() else {
+            return pre.clone();
+        };
         let mut r = pre.clone();
         let same = |f: &dyn Fn(&Ctx) -> bool| outs.iter().all(f);
-        r.cwd = if same(&|o| o.cwd == first.cwd) { first.cwd.clone() } else { Cwd::Unknown };
-        r.oldpwd = if same(&|o| o.oldpwd == first.oldpwd) { first.oldpwd.clone() } else { Some(Cwd::Unknown) };
-        r.dirs = if same(&|o| o.dirs == first.dirs) { first.dirs.clone() } else { Vec::new() };
+        r.cwd = if same(&|o| o.cwd == first.cwd) {
+            first.cwd.clone()
+        } else {
+            Cwd::Unknown
+        };
+        r.oldpwd = if same(&|o| o.oldpwd == first.oldpwd) {
+            first.oldpwd.clone()
+        } else {
+            Some(Cwd::Unknown)
+        };
+        r.dirs = if same(&|o| o.dirs == first.dirs) {
+            first.dirs.clone()
+        } else {
+            Vec::new()
+        };
         for o in outs {
             r.allexport |= o.allexport;
             for v in &o.vars {
@@ -358,5 +399,6 @@ pub(super) fn split_assignment(text: &str) -> Option<(&str, bool, &str)> {
 /// A shell variable name.
 pub(super) fn is_name(s: &str) -> bool {
     let mut b = s.bytes();
-    matches!(b.next(), Some(c) if c == b'_' || c.is_ascii_alphabetic()) && b.all(|c| c == b'_' || c.is_ascii_alphanumeric())
+    matches!(b.next(), Some(c) if c == b'_' || c.is_ascii_alphabetic())
+        && b.all(|c| c == b'_' || c.is_ascii_alphanumeric())
 }

@@ -25,7 +25,13 @@ pub(super) struct W {
 impl W {
     /// An exec-form word: literal, no span.
     pub(super) fn plain(s: &str) -> W {
-        W { text: s.to_string(), span: None, literal: true, quoted: false, assign: None }
+        W {
+            text: s.to_string(),
+            span: None,
+            literal: true,
+            quoted: false,
+            assign: None,
+        }
     }
 }
 
@@ -67,7 +73,10 @@ pub(super) struct Parser<'a> {
 }
 
 fn is_delim(c: Option<u8>) -> bool {
-    matches!(c, None | Some(b' ' | b'\t' | b'\r' | b'\n' | b';' | b'&' | b'|' | b'(' | b')' | b'<' | b'>'))
+    matches!(
+        c,
+        None | Some(b' ' | b'\t' | b'\r' | b'\n' | b';' | b'&' | b'|' | b'(' | b')' | b'<' | b'>')
+    )
 }
 
 impl<'a> Parser<'a> {
@@ -137,7 +146,9 @@ impl<'a> Parser<'a> {
     }
 
     fn starts(&self, s: &str) -> bool {
-        self.b.get(self.pos..).is_some_and(|r| r.starts_with(s.as_bytes()))
+        self.b
+            .get(self.pos..)
+            .is_some_and(|r| r.starts_with(s.as_bytes()))
     }
 
     /// A reserved word at the current position.
@@ -155,7 +166,11 @@ impl<'a> Parser<'a> {
 
     /// Advance over one character.
     fn bump(&mut self) {
-        let n = self.src.get(self.pos..).and_then(|r| r.chars().next()).map_or(1, char::len_utf8);
+        let n = self
+            .src
+            .get(self.pos..)
+            .and_then(|r| r.chars().next())
+            .map_or(1, char::len_utf8);
         self.pos = (self.pos + n).min(self.b.len());
     }
 
@@ -210,7 +225,10 @@ impl<'a> Parser<'a> {
             let mut line = self.pos;
             let (mut end, mut next) = (self.b.len(), self.b.len());
             while line < self.b.len() {
-                let nl = self.b[line..].iter().position(|&c| c == b'\n').map(|n| line + n);
+                let nl = self.b[line..]
+                    .iter()
+                    .position(|&c| c == b'\n')
+                    .map(|n| line + n);
                 let line_end = nl.unwrap_or(self.b.len());
                 let mut text = &self.src[line..line_end];
                 text = text.strip_suffix('\r').unwrap_or(text);
@@ -226,7 +244,11 @@ impl<'a> Parser<'a> {
             }
             let mut body = self.src[start..end].to_string();
             if p.strip_tabs {
-                body = body.lines().map(|l| l.trim_start_matches('\t')).collect::<Vec<_>>().join("\n");
+                body = body
+                    .lines()
+                    .map(|l| l.trim_start_matches('\t'))
+                    .collect::<Vec<_>>()
+                    .join("\n");
             }
             if let Some(slot) = self.bodies.get_mut(p.id) {
                 *slot = Some(body);
@@ -562,7 +584,9 @@ impl<'a> Parser<'a> {
     fn redirects(&mut self) {
         loop {
             self.skip_ws();
-            let Some((fd0, len, op)) = self.redirect_at() else { break };
+            let Some((fd0, len, op)) = self.redirect_at() else {
+                break;
+            };
             self.pos += len;
             let mut stdin = None;
             self.redirect(fd0, op, &mut stdin);
@@ -575,14 +599,22 @@ impl<'a> Parser<'a> {
         let mut i = rest.iter().take_while(|c| c.is_ascii_digit()).count();
         let mut stdin = i == 0 || rest[..i].iter().all(|&c| c == b'0');
         if i == 0 && rest.first() == Some(&b'{') {
-            let n = rest[1..].iter().take_while(|&&c| c == b'_' || c.is_ascii_alphanumeric()).count();
-            if n > 0 && rest.get(n + 1) == Some(&b'}') && matches!(rest.get(n + 2), Some(b'<' | b'>')) {
+            let n = rest[1..]
+                .iter()
+                .take_while(|&&c| c == b'_' || c.is_ascii_alphanumeric())
+                .count();
+            if n > 0
+                && rest.get(n + 1) == Some(&b'}')
+                && matches!(rest.get(n + 2), Some(b'<' | b'>'))
+            {
                 i = n + 2;
                 stdin = false;
             }
         }
         let ops: &[&'static str] = if i == 0 {
-            &["&>>", "&>", "<<<", "<<-", "<<", "<&", "<>", ">>", ">&", ">|", "<", ">"]
+            &[
+                "&>>", "&>", "<<<", "<<-", "<<", "<&", "<>", ">>", ">&", ">|", "<", ">",
+            ]
         } else {
             &["<<<", "<<-", "<<", "<&", "<>", ">>", ">&", ">|", "<", ">"]
         };
@@ -602,7 +634,11 @@ impl<'a> Parser<'a> {
             "<<" | "<<-" => {
                 let id = self.bodies.len();
                 self.bodies.push(None);
-                self.pending.push(Pending { id, delim: w.text, strip_tabs: op == "<<-" });
+                self.pending.push(Pending {
+                    id,
+                    delim: w.text,
+                    strip_tabs: op == "<<-",
+                });
                 if fd0 {
                     *stdin = Some(Stdin::Doc(id));
                 }
@@ -665,7 +701,10 @@ impl<'a> Parser<'a> {
     /// `(` `)` after a function name.
     fn is_fn_parens(&self) -> bool {
         let rest = &self.b[self.pos + 1..];
-        let n = rest.iter().take_while(|&&c| c == b' ' || c == b'\t').count();
+        let n = rest
+            .iter()
+            .take_while(|&&c| c == b' ' || c == b'\t')
+            .count();
         rest.get(n) == Some(&b')')
     }
 
@@ -677,10 +716,18 @@ impl<'a> Parser<'a> {
                 None | Some(b'\n' | b';') => break,
                 _ => {}
             }
-            let op = ["&&", "||", "<", ">", "(", ")", "|", "&"].into_iter().find(|op| self.starts(op));
+            let op = ["&&", "||", "<", ">", "(", ")", "|", "&"]
+                .into_iter()
+                .find(|op| self.starts(op));
             if let Some(op) = op {
                 let span = self.span(self.pos, self.pos + op.len(), false);
-                words.push(W { text: op.to_string(), span, literal: true, quoted: false, assign: None });
+                words.push(W {
+                    text: op.to_string(),
+                    span,
+                    literal: true,
+                    quoted: false,
+                    assign: None,
+                });
                 self.pos += op.len();
                 continue;
             }
@@ -765,7 +812,10 @@ impl<'a> Parser<'a> {
                     plain = false;
                     lx.quoted = true;
                     let s = self.pos + 1;
-                    let e = self.b[s..].iter().position(|&c| c == b'\'').map_or(self.b.len(), |n| s + n);
+                    let e = self.b[s..]
+                        .iter()
+                        .position(|&c| c == b'\'')
+                        .map_or(self.b.len(), |n| s + n);
                     t.extend_from_slice(&self.b[s..e]);
                     self.pos = (e + 1).min(self.b.len());
                 }
@@ -775,28 +825,26 @@ impl<'a> Parser<'a> {
                     self.pos += 1;
                     self.dquote(&mut t, &mut lx);
                 }
-                b'$' => {
-                    match self.at(1) {
-                        Some(b'\'') => {
+                b'$' => match self.at(1) {
+                    Some(b'\'') => {
+                        plain = false;
+                        lx.quoted = true;
+                        self.pos += 2;
+                        self.ansi_c(&mut t);
+                    }
+                    Some(b'"') => {
+                        plain = false;
+                        lx.quoted = true;
+                        self.pos += 2;
+                        self.dquote(&mut t, &mut lx);
+                    }
+                    _ => {
+                        if self.dollar(&mut t) {
                             plain = false;
-                            lx.quoted = true;
-                            self.pos += 2;
-                            self.ansi_c(&mut t);
-                        }
-                        Some(b'"') => {
-                            plain = false;
-                            lx.quoted = true;
-                            self.pos += 2;
-                            self.dquote(&mut t, &mut lx);
-                        }
-                        _ => {
-                            if self.dollar(&mut t) {
-                                plain = false;
-                                lx.expansion = true;
-                            }
+                            lx.expansion = true;
                         }
                     }
-                }
+                },
                 b'`' => {
                     plain = false;
                     lx.expansion = true;
@@ -895,7 +943,10 @@ impl<'a> Parser<'a> {
             Some(c) if c.is_ascii_digit() => self.pos += 2,
             Some(c) if c == b'_' || c.is_ascii_alphabetic() => {
                 self.pos += 1;
-                while self.peek().is_some_and(|c| c == b'_' || c.is_ascii_alphanumeric()) {
+                while self
+                    .peek()
+                    .is_some_and(|c| c == b'_' || c.is_ascii_alphanumeric())
+                {
                     self.pos += 1;
                 }
             }
@@ -989,13 +1040,18 @@ impl<'a> Parser<'a> {
                                 b'u' => 4,
                                 _ => 8,
                             };
-                            let n = self.b[self.pos..].iter().take(max).take_while(|c| c.is_ascii_hexdigit()).count();
+                            let n = self.b[self.pos..]
+                                .iter()
+                                .take(max)
+                                .take_while(|c| c.is_ascii_hexdigit())
+                                .count();
                             if n == 0 {
                                 t.push(b'\\');
                                 t.push(e);
                                 continue;
                             }
-                            let v = u32::from_str_radix(&self.src[self.pos..self.pos + n], 16).unwrap_or(0);
+                            let v = u32::from_str_radix(&self.src[self.pos..self.pos + n], 16)
+                                .unwrap_or(0);
                             self.pos += n;
                             if e == b'x' {
                                 t.push(v as u8);
@@ -1005,8 +1061,13 @@ impl<'a> Parser<'a> {
                             }
                         }
                         b'0'..=b'7' => {
-                            let n = self.b[self.pos..].iter().take(2).take_while(|c| (b'0'..=b'7').contains(c)).count();
-                            let v = u32::from_str_radix(&self.src[self.pos - 1..self.pos + n], 8).unwrap_or(0);
+                            let n = self.b[self.pos..]
+                                .iter()
+                                .take(2)
+                                .take_while(|c| (b'0'..=b'7').contains(c))
+                                .count();
+                            let v = u32::from_str_radix(&self.src[self.pos - 1..self.pos + n], 8)
+                                .unwrap_or(0);
                             self.pos += n;
                             t.push(v as u8);
                         }
@@ -1044,7 +1105,10 @@ impl<'a> Parser<'a> {
                 }
                 b'\\' => i += 1,
                 b'\'' => {
-                    i = b[i + 1..].iter().position(|&c| c == b'\'').map_or(b.len(), |n| i + 1 + n);
+                    i = b[i + 1..]
+                        .iter()
+                        .position(|&c| c == b'\'')
+                        .map_or(b.len(), |n| i + 1 + n);
                 }
                 b'"' => {
                     i += 1;

@@ -4,11 +4,17 @@ use proptest::prelude::*;
 
 /// argv texts of every invocation.
 fn progs(script: &str) -> Vec<Vec<String>> {
-    analyze(script).into_iter().map(|i| i.argv.into_iter().map(|w| w.text).collect()).collect()
+    analyze(script)
+        .into_iter()
+        .map(|i| i.argv.into_iter().map(|w| w.text).collect())
+        .collect()
 }
 
 fn v(words: &[&[&str]]) -> Vec<Vec<String>> {
-    words.iter().map(|c| c.iter().map(|s| s.to_string()).collect()).collect()
+    words
+        .iter()
+        .map(|c| c.iter().map(|s| s.to_string()).collect())
+        .collect()
 }
 
 /// Every span of `inv` covers exactly the written word `written[k]`.
@@ -27,16 +33,33 @@ fn one(script: &str) -> Analysed {
 }
 
 fn pairs(p: &[(&str, &str)]) -> Vec<(String, String)> {
-    p.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+    p.iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect()
 }
 
 #[test]
 fn lists_and_pipelines() {
     assert_eq!(
         progs("a 1 && b || c; d | e |& f & g\n! h\n\n  i;j&&k"),
-        v(&[&["a", "1"], &["b"], &["c"], &["d"], &["e"], &["f"], &["g"], &["h"], &["i"], &["j"], &["k"]])
+        v(&[
+            &["a", "1"],
+            &["b"],
+            &["c"],
+            &["d"],
+            &["e"],
+            &["f"],
+            &["g"],
+            &["h"],
+            &["i"],
+            &["j"],
+            &["k"]
+        ])
     );
-    assert_eq!(progs("a &&\n  b ||\n c |\n d"), v(&[&["a"], &["b"], &["c"], &["d"]]));
+    assert_eq!(
+        progs("a &&\n  b ||\n c |\n d"),
+        v(&[&["a"], &["b"], &["c"], &["d"]])
+    );
     assert_eq!(progs(""), Vec::<Vec<String>>::new());
     assert_eq!(progs(" ;; ; & && | "), Vec::<Vec<String>>::new());
 }
@@ -63,8 +86,25 @@ fn quoting_and_spans() {
     let a = analyze(s);
     assert_eq!(a.len(), 1);
     let texts: Vec<&str> = a[0].argv.iter().map(|w| w.text.as_str()).collect();
-    assert_eq!(texts, ["echo", "a b", "c $X d", "e\tf", "g\"h", "i j", "klm", "${Y:-z}", "loc"]);
-    assert_spans(s, &a[0], &["echo", "'a b'", r#""c $X d""#, r"$'e\tf'", r#""g\"h""#, r"i\ j", r#"'k'"l"m"#, r#""${Y:-z}""#, r#"$"loc""#]);
+    assert_eq!(
+        texts,
+        ["echo", "a b", "c $X d", "e\tf", "g\"h", "i j", "klm", "${Y:-z}", "loc"]
+    );
+    assert_spans(
+        s,
+        &a[0],
+        &[
+            "echo",
+            "'a b'",
+            r#""c $X d""#,
+            r"$'e\tf'",
+            r#""g\"h""#,
+            r"i\ j",
+            r#"'k'"l"m"#,
+            r#""${Y:-z}""#,
+            r#"$"loc""#,
+        ],
+    );
     // Backslash in double quotes only escapes $ ` " \ and newline.
     assert_eq!(progs(r#"echo "a\nb\\c\$d""#), v(&[&["echo", r"a\nb\c$d"]]));
     // UTF-8 survives, spans stay on char boundaries.
@@ -81,20 +121,54 @@ fn expansions_kept_and_substitutions_nested() {
     let names: Vec<(&str, bool)> = a.iter().map(|i| (i.program(), i.nested)).collect();
     assert_eq!(
         names,
-        [("cat", true), ("grep", true), ("echo", true), ("dirname", true), ("pipenv", true), ("pip", false)]
+        [
+            ("cat", true),
+            ("grep", true),
+            ("echo", true),
+            ("dirname", true),
+            ("pipenv", true),
+            ("pip", false)
+        ]
     );
     let pip = a.last().unwrap();
     let texts: Vec<&str> = pip.argv.iter().map(|w| w.text.as_str()).collect();
     assert_eq!(
         texts,
-        ["pip", "install", "$(cat reqs.txt | grep -v x)", "${PKG}", "`echo y`", "$(dirname \"$0\")", "$((1+2))", "<(pipenv lock)"]
+        [
+            "pip",
+            "install",
+            "$(cat reqs.txt | grep -v x)",
+            "${PKG}",
+            "`echo y`",
+            "$(dirname \"$0\")",
+            "$((1+2))",
+            "<(pipenv lock)"
+        ]
     );
-    assert!(a.iter().filter(|i| i.nested).all(|i| i.argv.iter().all(|w| w.span.is_none())));
+    assert!(a
+        .iter()
+        .filter(|i| i.nested)
+        .all(|i| i.argv.iter().all(|w| w.span.is_none())));
     assert_spans(
         s,
         pip,
-        &["pip", "install", "$(cat reqs.txt | grep -v x)", "${PKG}", "`echo y`", "\"$(dirname \\\"$0\\\")\"", "$((1+2))", "<(pipenv lock)"]
-            .map(|x| if x.starts_with("\"$(dirname") { "\"$(dirname \"$0\")\"" } else { x }),
+        &[
+            "pip",
+            "install",
+            "$(cat reqs.txt | grep -v x)",
+            "${PKG}",
+            "`echo y`",
+            "\"$(dirname \\\"$0\\\")\"",
+            "$((1+2))",
+            "<(pipenv lock)",
+        ]
+        .map(|x| {
+            if x.starts_with("\"$(dirname") {
+                "\"$(dirname \"$0\")\""
+            } else {
+                x
+            }
+        }),
     );
     // Assignment from a substitution: the inner command is found, the cd inside does not leak.
     let a = analyze_detailed("X=$(cd /a && pwd) && make");
@@ -104,13 +178,19 @@ fn expansions_kept_and_substitutions_nested() {
     assert_eq!(a[1].inv.cwd, None);
     assert_eq!(a[1].shell_vars, pairs(&[("X", "$(cd /a && pwd)")]));
     // Backticks with escapes inside.
-    assert_eq!(progs("echo `basename \\`pwd\\``")[..2], v(&[&["pwd"], &["basename", "`pwd`"]])[..]);
+    assert_eq!(
+        progs("echo `basename \\`pwd\\``")[..2],
+        v(&[&["pwd"], &["basename", "`pwd`"]])[..]
+    );
 }
 
 #[test]
 fn subshells_groups_and_cwd() {
     let a = analyze("(cd /x && make) && make install; { cd /y; ls; }; pwd; cd sub && cd ../other/./d && go build");
-    let got: Vec<(String, Option<String>)> = a.iter().map(|i| (i.program().to_string(), i.cwd.clone())).collect();
+    let got: Vec<(String, Option<String>)> = a
+        .iter()
+        .map(|i| (i.program().to_string(), i.cwd.clone()))
+        .collect();
     assert_eq!(
         got,
         [
@@ -127,12 +207,22 @@ fn subshells_groups_and_cwd() {
     assert_eq!(a[1].cwd, None);
     assert_eq!(a[2].cwd.as_deref(), Some("../up"));
     // cd -, unknown targets, pipelines and background jobs.
-    let a = analyze_detailed("cd /a; cd /b; cd - && x; cd $HOME && y; cd /c | z; w; cd /d & v; cd; u");
-    let got: Vec<(&str, Option<&str>, bool)> =
-        a.iter().map(|i| (i.inv.program(), i.inv.cwd.as_deref(), i.cwd_unknown)).collect();
+    let a =
+        analyze_detailed("cd /a; cd /b; cd - && x; cd $HOME && y; cd /c | z; w; cd /d & v; cd; u");
+    let got: Vec<(&str, Option<&str>, bool)> = a
+        .iter()
+        .map(|i| (i.inv.program(), i.inv.cwd.as_deref(), i.cwd_unknown))
+        .collect();
     assert_eq!(
         got,
-        [("x", Some("/a"), false), ("y", None, true), ("z", None, true), ("w", None, true), ("v", None, true), ("u", None, true)]
+        [
+            ("x", Some("/a"), false),
+            ("y", None, true),
+            ("z", None, true),
+            ("w", None, true),
+            ("v", None, true),
+            ("u", None, true)
+        ]
     );
     let a = analyze_detailed("cd ~ && a; cd /r && cd \"sp ace\" && b; cd '' && c; cd -P /p && d");
     assert!(a[0].cwd_unknown);
@@ -141,14 +231,27 @@ fn subshells_groups_and_cwd() {
     assert_eq!(a[3].inv.cwd.as_deref(), Some("/p"));
     // pushd/popd.
     let a = analyze("cd /a; pushd /b && x; popd; y; popd; z");
-    assert_eq!(a.iter().map(|i| i.cwd.clone()).collect::<Vec<_>>(), [Some("/b".into()), Some("/a".into()), None]);
+    assert_eq!(
+        a.iter().map(|i| i.cwd.clone()).collect::<Vec<_>>(),
+        [Some("/b".into()), Some("/a".into()), None]
+    );
     // Branches that disagree make the directory unknown; agreeing ones keep it.
-    let a = analyze_detailed("if [ -d x ]; then cd x; fi; a; cd /q || exit 1; b; if t; then cd /s; else cd /s; fi; c");
-    let got: Vec<(&str, Option<&str>, bool)> =
-        a.iter().map(|i| (i.inv.program(), i.inv.cwd.as_deref(), i.cwd_unknown)).collect();
+    let a = analyze_detailed(
+        "if [ -d x ]; then cd x; fi; a; cd /q || exit 1; b; if t; then cd /s; else cd /s; fi; c",
+    );
+    let got: Vec<(&str, Option<&str>, bool)> = a
+        .iter()
+        .map(|i| (i.inv.program(), i.inv.cwd.as_deref(), i.cwd_unknown))
+        .collect();
     assert_eq!(
         got,
-        [("[", None, false), ("a", None, true), ("b", Some("/q"), false), ("t", Some("/q"), false), ("c", Some("/s"), false)]
+        [
+            ("[", None, false),
+            ("a", None, true),
+            ("b", Some("/q"), false),
+            ("t", Some("/q"), false),
+            ("c", Some("/s"), false)
+        ]
     );
 }
 
@@ -156,21 +259,37 @@ fn subshells_groups_and_cwd() {
 fn compound_commands() {
     let s = "if a; then b; elif c; then d; else e; fi\nfor x in 1 2 $(seq 3); do f $x; done\nwhile g; do h; done; until i; do j; done\ncase \"$arch\" in amd64|arm64) k ;; (i386) l;; *) m ;& esac; n";
     assert_eq!(
-        progs(s).into_iter().map(|c| c[0].clone()).collect::<Vec<_>>(),
+        progs(s)
+            .into_iter()
+            .map(|c| c[0].clone())
+            .collect::<Vec<_>>(),
         ["a", "b", "c", "d", "e", "seq", "f", "g", "h", "i", "j", "k", "l", "m", "n"]
     );
     // Keywords are only keywords in command position.
-    assert_eq!(progs("echo if then fi done { }"), v(&[&["echo", "if", "then", "fi", "done", "{", "}"]]));
+    assert_eq!(
+        progs("echo if then fi done { }"),
+        v(&[&["echo", "if", "then", "fi", "done", "{", "}"]])
+    );
     // Nested compounds, newlines everywhere, and redirections after them.
     let s = "for f in *.whl\ndo\n  if [ -f \"$f\" ]\n  then\n    pip install \"$f\" > /dev/null\n  fi\ndone 2>&1 | tee log";
     assert_eq!(
         progs(s),
-        v(&[&["[", "-f", "$f", "]"], &["pip", "install", "$f"], &["tee", "log"]])
+        v(&[
+            &["[", "-f", "$f", "]"],
+            &["pip", "install", "$f"],
+            &["tee", "log"]
+        ])
     );
     // Functions: the body is analysed, the definition is not a command.
-    assert_eq!(progs("f() { apt-get update; }; function g { yum install x; }; f"), v(&[&["apt-get", "update"], &["yum", "install", "x"], &["f"]]));
+    assert_eq!(
+        progs("f() { apt-get update; }; function g { yum install x; }; f"),
+        v(&[&["apt-get", "update"], &["yum", "install", "x"], &["f"]])
+    );
     // [[ ]] keeps its operators; (( )) is not a command.
-    assert_eq!(progs("[[ -f a && b < c ]] && ((i++)) && d"), v(&[&["[[", "-f", "a", "&&", "b", "<", "c", "]]"], &["d"]]));
+    assert_eq!(
+        progs("[[ -f a && b < c ]] && ((i++)) && d"),
+        v(&[&["[[", "-f", "a", "&&", "b", "<", "c", "]]"], &["d"]])
+    );
 }
 
 #[test]
@@ -187,14 +306,25 @@ fn redirections_are_not_argv() {
 
 #[test]
 fn heredocs() {
-    let s = "cat <<EOF > /etc/x && apt-get update\npip install nope\n  EOF\nEOF\napt-get install -y y";
-    assert_eq!(progs(s), v(&[&["cat"], &["apt-get", "update"], &["apt-get", "install", "-y", "y"]]));
+    let s =
+        "cat <<EOF > /etc/x && apt-get update\npip install nope\n  EOF\nEOF\napt-get install -y y";
+    assert_eq!(
+        progs(s),
+        v(&[
+            &["cat"],
+            &["apt-get", "update"],
+            &["apt-get", "install", "-y", "y"]
+        ])
+    );
     let s = "cat <<-'EOF' | tee f; cat << \"A\" <<B\n\tnope\n\tEOF\nno\nA\nnope\nB\nyes";
     assert_eq!(progs(s), v(&[&["cat"], &["tee", "f"], &["cat"], &["yes"]]));
     // A shell reading a heredoc: the body is a nested script, in place.
     let s = "echo a; bash -e <<EOF\ncd /w\npip install \\\n  x\nEOF\necho b";
     let a = analyze(s);
-    assert_eq!(progs(s), v(&[&["echo", "a"], &["pip", "install", "x"], &["echo", "b"]]));
+    assert_eq!(
+        progs(s),
+        v(&[&["echo", "a"], &["pip", "install", "x"], &["echo", "b"]])
+    );
     assert!(a[1].nested && a[1].argv.iter().all(|w| w.span.is_none()));
     assert_eq!(a[1].cwd.as_deref(), Some("/w"));
     assert_eq!(a[2].cwd, None);
@@ -218,7 +348,10 @@ fn assignments_and_env() {
     );
     assert_eq!(a[0].inv.program(), "cargo");
     assert_eq!(a[0].inv.assignments, []);
-    assert_eq!(a[0].env, pairs(&[("CARGO_HOME", "/x"), ("DEBIAN_FRONTEND", "noninteractive")]));
+    assert_eq!(
+        a[0].env,
+        pairs(&[("CARGO_HOME", "/x"), ("DEBIAN_FRONTEND", "noninteractive")])
+    );
     assert_eq!(a[0].shell_vars, pairs(&[("P", "1")]));
     assert_eq!(a[0].env_var("CARGO_HOME"), Some("/x"));
     assert_eq!(a[1].env_var("P"), Some("1"));
@@ -253,9 +386,17 @@ fn wrappers() {
     assert_eq!(a[1].env, pairs(&[("K", "v")]));
     assert_eq!(a[1].wrappers, ["env"]);
 
-    let a = analyze_detailed("export K=v; sudo -E -u bob pip install x; sudo apt-get install y; sudo -i -- A=1 make");
-    assert_eq!((a[0].user.as_deref(), a[0].env_var("K")), (Some("bob"), Some("v")));
-    assert_eq!((a[1].user.as_deref(), a[1].env_var("K")), (Some("root"), None));
+    let a = analyze_detailed(
+        "export K=v; sudo -E -u bob pip install x; sudo apt-get install y; sudo -i -- A=1 make",
+    );
+    assert_eq!(
+        (a[0].user.as_deref(), a[0].env_var("K")),
+        (Some("bob"), Some("v"))
+    );
+    assert_eq!(
+        (a[1].user.as_deref(), a[1].env_var("K")),
+        (Some("root"), None)
+    );
     assert_eq!(a[2].inv.assignments, pairs(&[("A", "1")]));
     assert_eq!(a[2].inv.program(), "make");
 
@@ -275,50 +416,118 @@ fn wrappers() {
     let a = analyze_detailed(s);
     assert_eq!(a[1].wrappers, ["xargs"]);
     assert_spans(s, &a[1].inv, &["apt-get", "install", "-y", "{}"]);
-    assert_eq!(progs("find . -name '*.pyc' -exec rm -f {} + -o -execdir sh -c 'pip install \"$1\"' _ {} \\;"), v(&[
-        &["find", ".", "-name", "*.pyc", "-exec", "rm", "-f", "{}", "+", "-o", "-execdir", "sh", "-c", "pip install \"$1\"", "_", "{}", ";"],
-        &["rm", "-f", "{}"],
-        &["pip", "install", "$1"],
-    ]));
+    assert_eq!(
+        progs(
+            "find . -name '*.pyc' -exec rm -f {} + -o -execdir sh -c 'pip install \"$1\"' _ {} \\;"
+        ),
+        v(&[
+            &[
+                "find",
+                ".",
+                "-name",
+                "*.pyc",
+                "-exec",
+                "rm",
+                "-f",
+                "{}",
+                "+",
+                "-o",
+                "-execdir",
+                "sh",
+                "-c",
+                "pip install \"$1\"",
+                "_",
+                "{}",
+                ";"
+            ],
+            &["rm", "-f", "{}"],
+            &["pip", "install", "$1"],
+        ])
+    );
     // Conditional prefixes and s6.
-    let a = analyze_detailed("${J:+env J=\"$J\"} xx-cargo build; X=1 s6-setuidgid app python3 manage.py");
+    let a = analyze_detailed(
+        "${J:+env J=\"$J\"} xx-cargo build; X=1 s6-setuidgid app python3 manage.py",
+    );
     assert_eq!(a[0].inv.program(), "xx-cargo");
     assert_eq!(a[0].wrappers, ["${J:+env J=\"$J\"}"]);
-    assert_eq!((a[1].inv.program(), a[1].user.as_deref()), ("python3", Some("app")));
+    assert_eq!(
+        (a[1].inv.program(), a[1].user.as_deref()),
+        ("python3", Some("app"))
+    );
     assert_eq!(a[1].inv.assignments, pairs(&[("X", "1")]));
     // Wrappers without a command are reported as themselves (or not at all).
-    assert_eq!(progs("env; exec >log 2>&1; nice; xargs"), v(&[&["env"], &["nice"], &["xargs"]]));
+    assert_eq!(
+        progs("env; exec >log 2>&1; nice; xargs"),
+        v(&[&["env"], &["nice"], &["xargs"]])
+    );
 }
 
 #[test]
 fn nested_scripts() {
     let a = analyze_detailed("cd /w && sh -c 'cd sub && pip install -r req.txt' && bash -lc \"npm ci\" && dash -c 'a' x y; /bin/bash -euxo pipefail -c 'go build ./...'");
-    let got: Vec<(&str, bool, Option<&str>)> = a.iter().map(|i| (i.inv.program(), i.inv.nested, i.inv.cwd.as_deref())).collect();
-    assert_eq!(got, [("pip", true, Some("/w/sub")), ("npm", true, Some("/w")), ("a", true, Some("/w")), ("go", true, Some("/w"))]);
+    let got: Vec<(&str, bool, Option<&str>)> = a
+        .iter()
+        .map(|i| (i.inv.program(), i.inv.nested, i.inv.cwd.as_deref()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("pip", true, Some("/w/sub")),
+            ("npm", true, Some("/w")),
+            ("a", true, Some("/w")),
+            ("go", true, Some("/w"))
+        ]
+    );
     assert_eq!(a[0].wrappers, ["sh"]);
-    assert!(a.iter().all(|i| i.inv.argv.iter().all(|w| w.span.is_none())));
+    assert!(a
+        .iter()
+        .all(|i| i.inv.argv.iter().all(|w| w.span.is_none())));
     // Doubly nested, with sudo around.
     let a = analyze_detailed("sudo -u pg bash -c \"su app -c 'pip install x'\"");
     assert_eq!(a[0].inv.program(), "pip");
     assert_eq!(a[0].user.as_deref(), Some("app"));
     assert_eq!(a[0].wrappers, ["sudo", "bash", "su"]);
     // Scripts run from files are reported as the shell.
-    assert_eq!(progs("sh ./install.sh --flag; curl -s x | bash"), v(&[&["sh", "./install.sh", "--flag"], &["curl", "-s", "x"], &["bash"]]));
+    assert_eq!(
+        progs("sh ./install.sh --flag; curl -s x | bash"),
+        v(&[
+            &["sh", "./install.sh", "--flag"],
+            &["curl", "-s", "x"],
+            &["bash"]
+        ])
+    );
     // eval runs in this shell.
     let a = analyze_detailed("eval 'cd /e && export Z=1' && eval \"pip install\" x; y");
-    assert_eq!(a[0].inv.argv.iter().map(|w| w.text.as_str()).collect::<Vec<_>>(), ["pip", "install", "x"]);
+    assert_eq!(
+        a[0].inv
+            .argv
+            .iter()
+            .map(|w| w.text.as_str())
+            .collect::<Vec<_>>(),
+        ["pip", "install", "x"]
+    );
     assert_eq!(a[1].inv.cwd.as_deref(), Some("/e"));
     assert_eq!(a[1].env_var("Z"), Some("1"));
     assert!(!a[1].inv.nested);
     // su -c, trap, the exported environment reaches nested scripts, shell vars do not.
-    let a = analyze_detailed("export E=1; S=2; su -c 'apt-get update' root; trap 'rm -rf /tmp/x' EXIT");
+    let a =
+        analyze_detailed("export E=1; S=2; su -c 'apt-get update' root; trap 'rm -rf /tmp/x' EXIT");
     assert_eq!(a[0].user.as_deref(), Some("root"));
     assert_eq!(a[0].env, pairs(&[("E", "1")]));
     assert_eq!(a[0].shell_vars, []);
     assert_eq!(a[1].inv.program(), "rm");
     // Exec form.
-    let a = analyze_exec(&["/bin/sh".into(), "-c".into(), "pip install x && cd /a && make".into()]);
-    assert_eq!(a.iter().map(|i| (i.program(), i.nested, i.cwd.clone())).collect::<Vec<_>>(), [("pip", true, None), ("make", true, Some("/a".into()))]);
+    let a = analyze_exec(&[
+        "/bin/sh".into(),
+        "-c".into(),
+        "pip install x && cd /a && make".into(),
+    ]);
+    assert_eq!(
+        a.iter()
+            .map(|i| (i.program(), i.nested, i.cwd.clone()))
+            .collect::<Vec<_>>(),
+        [("pip", true, None), ("make", true, Some("/a".into()))]
+    );
     let a = analyze_exec(&["pip".into(), "install".into(), "$X".into()]);
     assert_eq!(a.len(), 1);
     assert_eq!(a[0].argv[2].text, "$X");
@@ -329,7 +538,10 @@ fn nested_scripts() {
 
 fn progs_exec(argv: &[&str]) -> Vec<Vec<String>> {
     let argv: Vec<String> = argv.iter().map(|s| s.to_string()).collect();
-    analyze_exec(&argv).into_iter().map(|i| i.argv.into_iter().map(|w| w.text).collect()).collect()
+    analyze_exec(&argv)
+        .into_iter()
+        .map(|i| i.argv.into_iter().map(|w| w.text).collect())
+        .collect()
 }
 
 #[test]
@@ -348,8 +560,33 @@ fn best_effort_on_broken_input() {
     assert_eq!(progs("if a; then b"), v(&[&["a"], &["b"]]));
     assert_eq!(progs("fi; done; a ) b; }"), v(&[&["a"], &["b"]]));
     for s in [
-        "(((((", "$(((", "`", "\\", "$'\\", "$'\\x", "${", "case", "case x in", "for", "for ((", "a <<", "<<<", "f()", "function",
-        "x=(", "[[", "{", "$(<", "a\\\n", "'\"`$(", "case a in (b|c", "echo $'\\u{'", "$'\\c\u{e9}'", "a 2>", "{fd", "select",
+        "(((((",
+        "$(((",
+        "`",
+        "\\",
+        "$'\\",
+        "$'\\x",
+        "${",
+        "case",
+        "case x in",
+        "for",
+        "for ((",
+        "a <<",
+        "<<<",
+        "f()",
+        "function",
+        "x=(",
+        "[[",
+        "{",
+        "$(<",
+        "a\\\n",
+        "'\"`$(",
+        "case a in (b|c",
+        "echo $'\\u{'",
+        "$'\\c\u{e9}'",
+        "a 2>",
+        "{fd",
+        "select",
     ] {
         let _ = analyze(s);
     }
@@ -369,10 +606,19 @@ fn check_spans(script: &str, dequote_check: bool) -> Result<(), TestCaseError> {
         for w in &inv.argv {
             let Some((s, e)) = w.span else { continue };
             prop_assert!(s < e && e <= script.len(), "{w:?}");
-            prop_assert!(script.is_char_boundary(s) && script.is_char_boundary(e), "{w:?}");
+            prop_assert!(
+                script.is_char_boundary(s) && script.is_char_boundary(e),
+                "{w:?}"
+            );
             let written = &script[s..e];
             if dequote_check && !written.contains(['(', '`', '{']) {
-                prop_assert_eq!(dequote(written), w.text.clone(), "{:?} in {:?}", written, script);
+                prop_assert_eq!(
+                    dequote(written),
+                    w.text.clone(),
+                    "{:?} in {:?}",
+                    written,
+                    script
+                );
             }
         }
     }
@@ -388,7 +634,10 @@ fn word() -> impl Strategy<Value = (String, String)> {
         "[a-z]{1,4}".prop_map(|s| (format!("\"\\\"{s}\\$\\\\\""), format!("\"{s}$\\"))),
         "[A-Z]{1,4}".prop_map(|s| (format!("${s}"), format!("${s}"))),
         "[A-Z]{1,4}".prop_map(|s| (format!("\"${{{s}:-x y}}\""), format!("${{{s}:-x y}}"))),
-        "[a-z]{1,4}".prop_map(|s| (format!("$(echo {s} | tr a b)"), format!("$(echo {s} | tr a b)"))),
+        "[a-z]{1,4}".prop_map(|s| (
+            format!("$(echo {s} | tr a b)"),
+            format!("$(echo {s} | tr a b)")
+        )),
         "[a-z]{1,4}".prop_map(|s| (format!("$'{s}\\n\\''"), format!("{s}\n'"))),
         "[;&|()<> ]".prop_map(|s| (format!("\\{s}"), s)),
     ];
