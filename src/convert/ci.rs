@@ -499,6 +499,14 @@ impl Build<'_> {
         let Some(mut e) = self.tool_exec(args) else {
             return Ok(None);
         };
+        if seed.is_some() {
+            // A seeding primer is only planned for a cache that is empty on this builder, and it
+            // must then run: a layer-cache hit (`--cache-from` of a job that used the same seed)
+            // would leave the cache empty. The steps do not see the nonce: they depend on the
+            // primer only through its constant marker.
+            e.env
+                .push(format!("HOARD_PRIME_NONCE={}", self.opts.ci.nonce));
+        }
         let (base, selector) = cache_base(base, selector, uid, gid, mode)?;
         e.cache(
             "/hoard-cache",

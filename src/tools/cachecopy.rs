@@ -190,17 +190,19 @@ pub struct ExportOpts {
 }
 
 /// `hoard cache-export`: copy the cache into `dst` and write a one-line JSON report. An empty
-/// cache is an error: on a builder that ran the build it is never empty, so it was not there
-/// (the export ran on another builder node, or after a prune).
+/// cache is reported (`"empty": true`) and not copied: a build can leave a cache empty (cargo's
+/// git caches without git dependencies), but when *every* cache of an export is empty the
+/// export did not run where the build did, and the gateway fails it.
 pub fn export(cache: &Path, dst: &Path, report: &Path, o: &ExportOpts) -> Result<(), String> {
     let io = |e: io::Error| format!("exporting cache {}: {e}", o.id);
     let (size, entries) = measure(cache).map_err(io)?;
+    if let Some(parent) = report.parent() {
+        fs::create_dir_all(parent).map_err(io)?;
+    }
     if entries == 0 {
-        return Err(format!(
-            "cache {} is empty on this builder: the export must run on the builder (node) that ran \
-             the build, right after it, with the same build arguments",
-            o.id
-        ));
+        eprintln!("hoard: cache {} is empty on this builder", o.id);
+        let rep = serde_json::json!({ "id": o.id, "size": 0, "empty": true });
+        return fs::write(report, rep.to_string()).map_err(io);
     }
     let mut rep = serde_json::json!({ "id": o.id, "size": size });
     if size > o.limit {
@@ -228,9 +230,6 @@ pub fn export(cache: &Path, dst: &Path, report: &Path, o: &ExportOpts) -> Result
             s.files,
             s.skipped_old
         );
-    }
-    if let Some(parent) = report.parent() {
-        fs::create_dir_all(parent).map_err(io)?;
     }
     fs::write(report, rep.to_string()).map_err(io)
 }
@@ -318,7 +317,7 @@ mod tests {
     }
 
     #[test]
-    fn export_fails_on_an_empty_cache_and_skips_over_limit() {
+    fn export_reports_an_empty_cache_and_skips_over_limit() {
         let cache = tmp("ecache");
         let out = tmp("eout");
         let o = ExportOpts {
@@ -326,8 +325,14 @@ mod tests {
             limit: 3,
             max_age: None,
         };
-        let e = export(&cache, &out.join("k"), &out.join("r.json"), &o).unwrap_err();
-        assert!(e.contains("cache ns/x is empty on this builder"), "{e}");
+        export(&cache, &out.join("k"), &out.join("r.json"), &o).unwrap();
+        let r: serde_json::Value =
+            serde_json::from_slice(&fs::read(out.join("r.json")).unwrap()).unwrap();
+        assert_eq!(
+            (r["empty"].as_bool(), r["size"].as_u64()),
+            (Some(true), Some(0))
+        );
+        assert!(!out.join("k").exists(), "an empty cache gets no layer");
         fs::write(cache.join("f"), b"12345").unwrap();
         export(&cache, &out.join("k"), &out.join("r.json"), &o).unwrap();
         let r: serde_json::Value =
