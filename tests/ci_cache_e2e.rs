@@ -163,15 +163,13 @@ impl Job {
     fn cached(&self, needle: &str) -> bool {
         self.step(needle).iter().any(|l| l == "CACHED")
     }
-    /// A layer-cache hit: `CACHED`, or (a result the export needs, from `--cache-from`) only
-    /// the download of its layer blob.
+    /// A layer-cache hit: `CACHED`, or (a result the job needs, from `--cache-from`) only the
+    /// download and unpacking of its layer blob. A step that ran shows no blob.
     fn hit(&self, needle: &str) -> bool {
         let log = self.step(needle);
+        let blob = |l: &String| l.starts_with("sha256:") || l.starts_with("extracting sha256:");
         self.cached(needle)
-            || (!log.is_empty()
-                && log
-                    .iter()
-                    .all(|l| l.starts_with("sha256:") || l.starts_with("DONE")))
+            || (log.iter().any(blob) && log.iter().all(|l| blob(l) || l.starts_with("DONE")))
     }
 }
 
@@ -937,7 +935,8 @@ fn cargo_jobs() {
     .must("job 2");
     assert!(
         j2.hit("WORKDIR /app"),
-        "job 2: the unchanged workdir step was not CACHED"
+        "job 2: the unchanged workdir step was not a layer-cache hit:\n{}",
+        j2.step("WORKDIR /app").join("\n")
     );
     assert_warm_cargo(&j2, "job 2 (seeded from main after an edit)");
     assert_eq!(run_image(&tag), format!("{w2} 42 6869 4"), "job 2's binary");
