@@ -885,7 +885,7 @@ fn run_image(tag: &str) -> String {
 /// cache image. Job 2b (another branch, seeded from main only, with job 2's layer cache, which
 /// holds a primer of that same seed) is warm too: a primer whose cache is empty on this runner
 /// always runs. Job 3, unchanged since job 2, seeded from the branch's newer cache image: every
-/// step `CACHED`.
+/// step `CACHED`. Job 4, after an edit, seeded from that second-generation image: warm again.
 #[test]
 fn cargo_jobs() {
     if !e2e_enabled("cargo_jobs") {
@@ -968,6 +968,22 @@ fn cargo_jobs() {
             tail(&j3.text, 40)
         );
     }
+
+    // Job 4, seeded from the second generation (job 2's export of caches job 2 was seeded
+    // with), after an edit: still warm. An image layer keeps no access times, so without
+    // seeded files counting as read, job 2's export had aged out the crates' sources cargo
+    // did not read, and this job failed (`no targets specified in the manifest`).
+    wipe();
+    let w4 = unique("four").replace('-', "");
+    set_message(&ctx, &w4);
+    let j4 = build(
+        &ctx,
+        &[("HOARD_CACHE_FROM", pr_seed.as_str())],
+        &["--cache-from", &cache_from, "--output", &load],
+    )
+    .must("job 4");
+    assert_warm_cargo(&j4, "job 4 (second-generation seed)");
+    assert_eq!(run_image(&tag), format!("{w4} 42 6869 4"), "job 4's binary");
 }
 
 /// sha256 of a file's content, as the OCI tree reader records it.
