@@ -507,6 +507,8 @@ def write_markdown(data, path):
     L.append("Ratios are computed from the medians above (same run). *vs stock* = stock median / variant "
              "median. The warm-up build of each variant (cold caches) is in the JSON but not in the medians.\n")
     L.append("![plot](results/plot.png)\n")
+    L.append("CI jobs on fresh runners (seeded caches, `HOARD_CACHE_FROM`/`HOARD_CACHE_EXPORT`): "
+             "[CI.md](CI.md) (`bench/run.sh ci`).\n")
     L.append("## How it was measured\n")
     reps = data["reps"] if not data.get("case_runs") else "/".join(
         f"{r['reps']} ({c})" for c, r in data["case_runs"].items())

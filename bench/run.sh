@@ -5,6 +5,7 @@
 #   bench/run.sh                       # every case, 5 repetitions
 #   bench/run.sh --reps 3 --cases cargo
 #   HOARD_BENCH_IMAGE=hoard:dev HOARD_BENCH_BUILD=none bench/run.sh   # use an image as it is
+#   bench/run.sh ci --reps 3           # CI jobs on wiped runners (bench/ci.py -> bench/CI.md)
 #
 # The frontend image is built from a pristine `git archive` of HOARD_BENCH_REV (default HEAD)
 # and loaded as HOARD_BENCH_IMAGE (default hoard:bench), not as hoard:dev: the working tree and
@@ -52,5 +53,10 @@ export HOARD_BENCH_COMMIT=$commit
 if [ "${1:-}" = frontend ]; then
   shift
   exec python3 bench/frontend.py "$@"
+fi
+# `bench/run.sh ci [...]`: CI jobs on fresh runners (bench/ci.py, on scripts/ci-engine.sh's engine).
+if [ "${1:-}" = ci ]; then
+  shift
+  exec python3 bench/ci.py "$@"
 fi
 python3 bench/driver.py "$@"

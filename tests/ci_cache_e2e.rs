@@ -6,7 +6,9 @@
 //! 127.0.0.1:5000, so `docker buildx prune -af` between jobs is a real fresh runner and never
 //! touches the shared engine. The frontend image (`HOARD_IMAGE`) is pushed to that registry and
 //! named in each Dockerfile as `# syntax=localhost:5000/...`, the way a CI pipeline names it.
-//! The tests share that engine and wipe it, so they take turns (one lock).
+//! The tests share that engine and wipe it, so they take turns: one lock in the process and a
+//! file lock (`/run/hoard-ci/jobs.lock`, also taken by `bench/ci.py`) across processes, so
+//! test runs from two checkouts never wipe each other's runner.
 //!
 //! Evidence comes from the build output (`CACHED`, the primers' `seeded`/`warm` lines, pip's
 //! `Building wheel`, apt's `Get:`/`Need to get`, cargo's `Compiling`), from the cache image's
@@ -68,6 +70,49 @@ fn engine() -> &'static (String, String) {
     })
 }
 
+/// This test's turn on the CI engine (see the module docs). The file lock is held by a
+/// `flock(1)` child that lives as long as its stdin (this process) does, so a killed test run
+/// never leaves the lock held.
+struct Turn {
+    holder: std::process::Child,
+    _guard: std::sync::MutexGuard<'static, ()>,
+}
+
+impl Drop for Turn {
+    fn drop(&mut self) {
+        drop(self.holder.stdin.take());
+        let _ = self.holder.wait();
+    }
+}
+
+fn turn() -> Turn {
+    use std::io::BufRead;
+    let guard = TURN.lock().unwrap_or_else(|e| e.into_inner());
+    let _ = engine();
+    let run = std::env::var("HOARD_CI_RUN").unwrap_or_else(|_| "/run/hoard-ci".into());
+    let mut holder = Command::new("flock")
+        .args([
+            "-x",
+            &format!("{run}/jobs.lock"),
+            "sh",
+            "-c",
+            "echo locked; exec cat >/dev/null",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("run flock(1)");
+    let mut line = String::new();
+    std::io::BufReader::new(holder.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert_eq!(line.trim(), "locked", "could not lock the CI engine");
+    Turn {
+        holder,
+        _guard: guard,
+    }
+}
+
 fn host() -> &'static str {
     &engine().0
 }
@@ -117,6 +162,14 @@ impl Job {
     }
     fn cached(&self, needle: &str) -> bool {
         self.step(needle).iter().any(|l| l == "CACHED")
+    }
+    /// A layer-cache hit: `CACHED`, or (a result the job needs, from `--cache-from`) only the
+    /// download and unpacking of its layer blob. A step that ran shows no blob.
+    fn hit(&self, needle: &str) -> bool {
+        let log = self.step(needle);
+        let blob = |l: &String| l.starts_with("sha256:") || l.starts_with("extracting sha256:");
+        self.cached(needle)
+            || (log.iter().any(blob) && log.iter().all(|l| blob(l) || l.starts_with("DONE")))
     }
 }
 
@@ -234,7 +287,7 @@ fn apt_jobs() {
     if !e2e_enabled("apt_jobs") {
         return;
     }
-    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+    let _turn = turn();
     let (_s, ctx) = context("apt", APT, &[("app.txt", "v1\n")]);
     let seed = refname("apt-cache");
     let layers = refname("apt-layers");
@@ -392,7 +445,7 @@ fn pip_non_root_jobs() {
     if !e2e_enabled("pip_non_root_jobs") {
         return;
     }
-    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+    let _turn = turn();
     let (_s, ctx) = context("pip", PIP, &[]);
     let seed = refname("pip-cache");
     let from = [("HOARD_CACHE_FROM", seed.as_str()), ("BUST", "1")];
@@ -442,7 +495,7 @@ fn unusable_seeds_warn_and_build() {
     if !e2e_enabled("unusable_seeds_warn_and_build") {
         return;
     }
-    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+    let _turn = turn();
     let df = "FROM hoard-test/busybox:latest\nRUN --mount=type=cache,target=/c sh -c 'echo x >> /c/log; wc -l < /c/log'\n";
     let (_s, ctx) = context("seeds", df, &[]);
     let foreign = refname("foreign");
@@ -510,7 +563,7 @@ fn expert_mounts_clear_and_concurrent_exports() {
     if !e2e_enabled("expert_mounts_clear_and_concurrent_exports") {
         return;
     }
-    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+    let _turn = turn();
     let df = "FROM hoard-test/busybox:latest
 # hoard: off
 RUN --mount=type=cache,id=expert-a,target=/a,sharing=locked --mount=type=cache,id=expert-b,target=/b,sharing=private,uid=1000,gid=1000,mode=0750 \\
@@ -628,7 +681,7 @@ fn export_without_caches_fails() {
     if !e2e_enabled("export_without_caches_fails") {
         return;
     }
-    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+    let _turn = turn();
     let df = "FROM hoard-test/busybox:latest\nRUN --mount=type=cache,id=gone,target=/c sh -c 'echo x > /c/f'\n";
     let (_s, ctx) = context("gone", df, &[]);
     let layers = refname("gone-layers");
@@ -663,7 +716,7 @@ fn multi_platform_jobs() {
     if !e2e_enabled("multi_platform_jobs") {
         return;
     }
-    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+    let _turn = turn();
     let df = "FROM hoard-test/busybox:multi
 ARG TARGETARCH
 RUN --mount=type=cache,id=arch-$TARGETARCH,target=/p --mount=type=cache,id=shared,target=/s \\
@@ -701,4 +754,440 @@ RUN --mount=type=cache,id=arch-$TARGETARCH,target=/p --mount=type=cache,id=share
             log.join("\n")
         );
     }
+}
+
+// ------------------------------------------------------------------------------------------
+
+/// The crates.io dependencies of `testdata/cache/cargo`.
+const CARGO_DEPS: &[&str] = &["itoa", "hex", "fnv", "smallvec"];
+
+/// Debian with cargo, built once on the main engine (a layer-cache hit after the first time)
+/// and loaded into the CI engine's image store, which `docker buildx prune -af` leaves alone:
+/// the jobs then spend their time in cargo, not in reinstalling cargo (the apt jobs cover apt).
+const CARGO_BASE: &str = "hoard-test/cargo-ci:bookworm";
+
+fn cargo_base() {
+    static DONE: OnceLock<()> = OnceLock::new();
+    DONE.get_or_init(|| {
+        let mut child = Command::new("docker")
+            .args([
+                "buildx", "build", "--builder", "default", "--progress=quiet", "--load", "-t",
+                CARGO_BASE, "-",
+            ])
+            .env("BUILDX_NO_DEFAULT_ATTESTATIONS", "1")
+            .env("SOURCE_DATE_EPOCH", "0")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("docker buildx build");
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(
+                b"FROM hoard-test/debian:bookworm\nRUN apt-get update && apt-get install -y --no-install-recommends cargo && rm -rf /var/lib/apt/lists/*\n",
+            )
+            .unwrap();
+        assert!(child.wait().unwrap().success(), "building {CARGO_BASE}");
+        let _ = engine();
+        let o = Command::new(root().join("scripts/ci-engine.sh"))
+            .arg(CARGO_BASE)
+            .stderr(Stdio::inherit())
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "loading {CARGO_BASE} into the CI engine");
+    });
+}
+
+/// The multi-stage case of `tests/cache_e2e.rs` (`testdata/cache/cargo`: a crate with four
+/// crates.io dependencies, the binary copied into a second stage), its builder stage on
+/// [`CARGO_BASE`].
+fn cargo_context() -> (Scratch, PathBuf) {
+    cargo_base();
+    let df = format!(
+        "FROM {CARGO_BASE} AS builder
+ENV RUSTC_BOOTSTRAP=1
+WORKDIR /app
+COPY . .
+RUN cargo build --release
+
+FROM hoard-test/debian:bookworm
+COPY --from=builder /app/target/release/demo /usr/local/bin/
+CMD [\"demo\"]
+"
+    );
+    let (s, ctx) = context("cargo", &df, &[]);
+    let src = root().join("testdata/cache/cargo");
+    for f in [
+        "Cargo.toml",
+        "Cargo.lock",
+        ".cargo/config.toml",
+        ".dockerignore",
+        "src/main.rs",
+        "src/message.rs",
+    ] {
+        let to = ctx.join(f);
+        fs::create_dir_all(to.parent().unwrap()).unwrap();
+        fs::copy(src.join(f), to).unwrap();
+    }
+    (s, ctx)
+}
+
+fn set_message(ctx: &Path, text: &str) {
+    fs::write(
+        ctx.join("src/message.rs"),
+        format!("pub const TEXT: &str = \"{text}\";\n"),
+    )
+    .unwrap();
+}
+
+/// The cargo step of a job that ran it: it compiled the app crate only and downloaded nothing.
+fn assert_warm_cargo(job: &Job, what: &str) {
+    let log = job.step("cargo build");
+    assert!(
+        log.iter().any(|l| l.contains("Compiling hoard-cargo-demo")),
+        "{what}: the cargo step did not compile the app crate (did it run?):\n{}",
+        log.join("\n")
+    );
+    let deps: Vec<&String> = log
+        .iter()
+        .filter(|l| {
+            CARGO_DEPS
+                .iter()
+                .any(|d| l.contains(&format!("Compiling {d} ")))
+        })
+        .collect();
+    assert!(
+        deps.is_empty(),
+        "{what}: dependencies compiled again: {deps:?}"
+    );
+    let downloads: Vec<&String> = log
+        .iter()
+        .filter(|l| l.contains("Downloaded ") || l.contains("Downloading "))
+        .collect();
+    assert!(
+        downloads.is_empty(),
+        "{what}: crates downloaded again: {downloads:?}"
+    );
+}
+
+/// The binary of the image a job built (`--output type=docker` loaded on the CI engine).
+fn run_image(tag: &str) -> String {
+    let o = docker(&["run", "--rm", "--network=none", tag]);
+    assert!(o.status.success(), "run {tag}: {}", output_text(&o));
+    String::from_utf8_lossy(&o.stdout).trim().to_string()
+}
+
+/// Cargo, multi-stage, the way a pipeline runs it: job 1 builds and exports to main's cache
+/// image; on a wiped runner job 2 edits the source and, seeded from main with the layer cache
+/// of job 1, compiles only the app crate and downloads no crate, then exports to the branch's
+/// cache image. Job 2b (another branch, seeded from main only, with job 2's layer cache, which
+/// holds a primer of that same seed) is warm too: a primer whose cache is empty on this runner
+/// always runs. Job 3, unchanged since job 2, seeded from the branch's newer cache image: every
+/// step `CACHED`. Job 4, after an edit, seeded from that second-generation image: warm again.
+#[test]
+fn cargo_jobs() {
+    if !e2e_enabled("cargo_jobs") {
+        return;
+    }
+    let _turn = turn();
+    let (_s, ctx) = cargo_context();
+    let main_seed = refname("cargo-cache-main");
+    let pr_seed = refname("cargo-cache-pr");
+    let layers = refname("cargo-layers");
+    let seeds = format!("{pr_seed},{main_seed}");
+    let from = [("HOARD_CACHE_FROM", seeds.as_str())];
+    let cache_to = format!("type=registry,ref={layers},mode=max");
+    let cache_from = format!("type=registry,ref={layers}");
+    let tag = refname("cargo-app");
+    let load = format!("type=docker,name={tag}");
+
+    wipe();
+    let w1 = unique("one").replace('-', "");
+    set_message(&ctx, &w1);
+    build(&ctx, &from, &["--cache-to", &cache_to]).must("job 1");
+    let e1 = export(&ctx, &from, &main_seed).must("job 1 export");
+    assert!(e1.cached("cargo build"), "the export ran cargo again");
+    let ids = cache_ids(&index(&main_seed));
+    for want in ["hoard/cargo/registry-cache", "hoard/cargo/target"] {
+        assert!(
+            ids.iter().any(|i| i.contains(want)),
+            "{want} not exported: {ids:?}"
+        );
+    }
+
+    wipe();
+    let w2 = unique("two").replace('-', "");
+    set_message(&ctx, &w2);
+    let j2 = build(
+        &ctx,
+        &from,
+        &[
+            "--cache-from",
+            &cache_from,
+            "--cache-to",
+            &cache_to,
+            "--output",
+            &load,
+        ],
+    )
+    .must("job 2");
+    assert!(
+        j2.hit("WORKDIR /app"),
+        "job 2: the unchanged workdir step was not a layer-cache hit:\n{}",
+        j2.step("WORKDIR /app").join("\n")
+    );
+    assert_warm_cargo(&j2, "job 2 (seeded from main after an edit)");
+    assert_eq!(run_image(&tag), format!("{w2} 42 6869 4"), "job 2's binary");
+    export(&ctx, &from, &pr_seed).must("job 2 export");
+
+    wipe();
+    let w3 = unique("three").replace('-', "");
+    set_message(&ctx, &w3);
+    let j2b = build(
+        &ctx,
+        &[("HOARD_CACHE_FROM", main_seed.as_str())],
+        &["--cache-from", &cache_from, "--output", &load],
+    )
+    .must("job 2b");
+    assert_warm_cargo(&j2b, "job 2b (main's seed again, job 2's layer cache)");
+    assert_eq!(
+        run_image(&tag),
+        format!("{w3} 42 6869 4"),
+        "job 2b's binary"
+    );
+
+    wipe();
+    set_message(&ctx, &w2);
+    let j3 = build(&ctx, &from, &["--cache-from", &cache_from]).must("job 3");
+    for step in ["COPY . .", "cargo build", "COPY --from=builder"] {
+        assert!(
+            j3.hit(step),
+            "job 3 (unchanged, newer seed): {step} not CACHED:\n{}",
+            tail(&j3.text, 40)
+        );
+    }
+
+    // Job 4, seeded from the second generation (job 2's export of caches job 2 was seeded
+    // with), after an edit: still warm. An image layer keeps no access times, so without
+    // seeded files counting as read, job 2's export had aged out the crates' sources cargo
+    // did not read, and this job failed (`no targets specified in the manifest`).
+    wipe();
+    let w4 = unique("four").replace('-', "");
+    set_message(&ctx, &w4);
+    let j4 = build(
+        &ctx,
+        &[("HOARD_CACHE_FROM", pr_seed.as_str())],
+        &["--cache-from", &cache_from, "--output", &load],
+    )
+    .must("job 4");
+    assert_warm_cargo(&j4, "job 4 (second-generation seed)");
+    assert_eq!(run_image(&tag), format!("{w4} 42 6869 4"), "job 4's binary");
+}
+
+/// sha256 of a file's content, as the OCI tree reader records it.
+fn sha(content: &str) -> String {
+    use sha2::Digest;
+    hex(&sha2::Sha256::digest(content.as_bytes()))
+}
+
+/// The export reads no seed: it copies the caches as the build left them, even when a newer
+/// cache image was pushed under the build's `HOARD_CACHE_FROM` tag in between (a new seed would
+/// otherwise fill a cache the build left empty, and the export would carry what the build
+/// never used). A cache the build left empty is left out with a warning; the others export.
+#[test]
+fn export_uses_the_seed_the_build_used() {
+    if !e2e_enabled("export_uses_the_seed_the_build_used") {
+        return;
+    }
+    let _turn = turn();
+    let df = "FROM hoard-test/busybox:latest
+ARG BUST
+ARG B
+RUN --mount=type=cache,id=used,target=/a --mount=type=cache,id=spare,target=/b \\
+    sh -c 'echo $BUST >> /a/log; if [ -n \"$B\" ]; then echo $B >> /b/log; fi; cat /a/log'
+";
+    let (s, ctx) = context("resolve-once", df, &[]);
+    let tag = refname("seed");
+    let other = refname("seed-other");
+    let from = ("HOARD_CACHE_FROM", tag.as_str());
+
+    // The seed the build will use (`used` = "1"; `spare` left empty, so left out).
+    wipe();
+    build(&ctx, &[("BUST", "1")], &[]).must("job 1");
+    let e1 = export(&ctx, &[("BUST", "1")], &tag).must("job 1 export");
+    assert!(
+        e1.text.contains("cache") && e1.text.contains("spare is empty after the build"),
+        "no warning about the empty cache:\n{}",
+        tail(&e1.text, 20)
+    );
+    let ids = cache_ids(&index(&tag));
+    assert!(
+        ids.iter().any(|i| i.ends_with("/used")) && !ids.iter().any(|i| i.ends_with("/spare")),
+        "{ids:?}"
+    );
+    // A newer cache image with both caches (`used` = "2", `spare` = "s2").
+    wipe();
+    build(&ctx, &[("BUST", "2"), ("B", "s2")], &[]).must("job 2");
+    export(&ctx, &[("BUST", "2"), ("B", "s2")], &other).must("job 2 export");
+    assert_eq!(cache_ids(&index(&other)).len(), 2);
+
+    // The build, seeded from the tag (the first image).
+    wipe();
+    let args = [from, ("BUST", "3")];
+    let j = build(&ctx, &args, &[]).must("seeded build");
+    assert!(
+        j.step("sh -c").iter().any(|l| l.ends_with(" 3"))
+            && j.step("sh -c").iter().any(|l| l.ends_with(" 1")),
+        "the build was not seeded from the first image:\n{}",
+        j.step("sh -c").join("\n")
+    );
+    // Between build and export, the tag moves to the newer image.
+    let o = docker(&["buildx", "imagetools", "create", "-t", &tag, &other]);
+    assert!(o.status.success(), "retag: {}", output_text(&o));
+    assert_eq!(cache_ids(&index(&tag)).len(), 2, "the tag did not move");
+
+    let oci = s.path.join("cache.tar");
+    let mut a = args.to_vec();
+    a.push(("HOARD_CACHE_EXPORT", "1"));
+    let e = build(
+        &ctx,
+        &a,
+        &["--output", &format!("type=oci,dest={}", oci.display())],
+    )
+    .must("export after the tag moved");
+    assert!(e.cached("sh -c"), "the export ran the step again");
+    assert!(
+        !e.text.contains("hoard: cache seed"),
+        "the export pulled a seed:\n{}",
+        tail(&e.text, 30)
+    );
+    let img = load_oci(&oci).unwrap();
+    let label = img
+        .config
+        .pointer("/config/Labels/dev.hoard.caches")
+        .and_then(Value::as_str)
+        .expect("index label");
+    let idx: Value = serde_json::from_str(label).unwrap();
+    let ids = cache_ids(&idx);
+    assert!(
+        !ids.iter().any(|i| i.ends_with("/spare")),
+        "the export carried a cache the build never used (from the newer image): {ids:?}"
+    );
+    let used = idx["caches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"].as_str().unwrap().ends_with("/used"))
+        .expect("used cache exported");
+    let log = format!("/{}/log", used["key"].as_str().unwrap());
+    assert_eq!(
+        img.fs.get(&log).map(|n| n.hash.clone()),
+        Some(sha("1\n3\n")),
+        "the exported cache is not the build's (first seed + this build): {:?}",
+        img.fs.get(&log)
+    );
+}
+
+/// A stage whose image has no shell and no `cp` (`FROM scratch` with one static binary, an exec
+/// form `RUN` using the author's cache mount): seeding and export still work, because the copies
+/// run hoard's own binary on the builder, not anything in the stage.
+#[test]
+fn scratch_stage_seeds_and_exports() {
+    if !e2e_enabled("scratch_stage_seeds_and_exports") {
+        return;
+    }
+    let _turn = turn();
+    let df = "FROM scratch
+COPY --from=hoard-test/busybox:latest /bin/busybox /busybox
+COPY files/ /files/
+RUN --mount=type=cache,id=noshell,target=/c [\"/busybox\", \"cp\", \"-r\", \"/files/.\", \"/c/\"]
+RUN --mount=type=cache,id=noshell,target=/c [\"/busybox\", \"ls\", \"/c\"]
+";
+    let (_s, ctx) = context("scratch", df, &[("files/one", "1\n")]);
+    let seed = refname("scratch-cache");
+    let from = [("HOARD_CACHE_FROM", seed.as_str())];
+    wipe();
+    build(&ctx, &from, &[]).must("job 1");
+    export(&ctx, &from, &seed).must("job 1 export");
+    let idx = index(&seed);
+    assert!(
+        cache_ids(&idx).iter().any(|i| i.ends_with("/noshell")),
+        "{idx}"
+    );
+
+    wipe();
+    fs::remove_file(ctx.join("files/one")).unwrap();
+    fs::write(ctx.join("files/two"), "2\n").unwrap();
+    let j = build(&ctx, &from, &[]).must("job 2");
+    assert!(
+        j.text.contains("hoard: seeded cache"),
+        "not seeded:\n{}",
+        tail(&j.text, 30)
+    );
+    let ls = j.step("\"ls\"");
+    assert!(
+        ls.iter().any(|l| l.ends_with(" one")) && ls.iter().any(|l| l.ends_with(" two")),
+        "the cache did not continue from the seed:\n{}",
+        ls.join("\n")
+    );
+}
+
+/// A persistent runner that receives a newer seed every job keeps its warm caches: the step
+/// continues from this builder's own cache content, not the seed's, and the seed image is not in
+/// the job's graph at all (no `[internal] hoard: cache seed` vertex: BuildKit never fetches its
+/// layers). The registry's access log cannot show this here: the CI engine pushed the seed
+/// itself, so its content store holds the blobs even after a prune.
+#[test]
+fn warm_builder_keeps_its_caches() {
+    if !e2e_enabled("warm_builder_keeps_its_caches") {
+        return;
+    }
+    let _turn = turn();
+    let df = "FROM hoard-test/busybox:latest
+ARG BUST
+RUN --mount=type=cache,id=warm,target=/c sh -c 'echo job-$BUST >> /c/log; cat /c/log'
+";
+    let (_s, ctx) = context("warm", df, &[]);
+    let seed = refname("warm-cache");
+    // The seed: another runner's cache (job-a).
+    wipe();
+    build(&ctx, &[("BUST", "a")], &[]).must("seed job");
+    export(&ctx, &[("BUST", "a")], &seed).must("seed export");
+
+    // This runner, warm with its own cache (job-b), then a job with the seed.
+    wipe();
+    build(&ctx, &[("BUST", "b")], &[]).must("warm job");
+    let j = build(&ctx, &[("HOARD_CACHE_FROM", &seed), ("BUST", "c")], &[]).must("seeded job");
+    let log = j.step("echo job-");
+    assert!(
+        log.iter().any(|l| l.ends_with(" job-b")) && log.iter().any(|l| l.ends_with(" job-c")),
+        "the step did not continue from the warm cache:\n{}",
+        log.join("\n")
+    );
+    assert!(
+        !log.iter().any(|l| l.ends_with(" job-a")),
+        "the seed's content reached a warm cache:\n{}",
+        log.join("\n")
+    );
+    assert!(
+        !j.text.contains("hoard: cache seed") && !j.text.contains("hoard: seeded cache"),
+        "the seed was used on a warm builder:\n{}",
+        tail(&j.text, 30)
+    );
+    // The same job on a wiped runner does use the seed (the checks above can tell).
+    wipe();
+    let f = build(&ctx, &[("HOARD_CACHE_FROM", &seed), ("BUST", "d")], &[]).must("fresh job");
+    assert!(
+        f.text.contains("hoard: cache seed") && f.text.contains("hoard: seeded cache"),
+        "a fresh runner did not use the seed:\n{}",
+        tail(&f.text, 30)
+    );
+    let log = f.step("echo job-");
+    assert!(
+        log.iter().any(|l| l.ends_with(" job-a")) && !log.iter().any(|l| l.ends_with(" job-b")),
+        "the fresh runner's cache is not the seed's:\n{}",
+        log.join("\n")
+    );
 }

@@ -499,6 +499,14 @@ impl Build<'_> {
         let Some(mut e) = self.tool_exec(args) else {
             return Ok(None);
         };
+        if seed.is_some() {
+            // A seeding primer is only planned for a cache that is empty on this builder, and it
+            // must then run: a layer-cache hit (`--cache-from` of a job that used the same seed)
+            // would leave the cache empty. The steps do not see the nonce: they depend on the
+            // primer only through its constant marker.
+            e.env
+                .push(format!("HOARD_PRIME_NONCE={}", self.opts.ci.nonce));
+        }
         let (base, selector) = cache_base(base, selector, uid, gid, mode)?;
         e.cache(
             "/hoard-cache",
@@ -762,6 +770,67 @@ mod tests {
         );
         // With seeding asked for, the step gains a primer (so the comparison can fail).
         assert_ne!(plain, definition(&[("HOARD_CACHE_FROM", "r/c")], resolved));
+    }
+
+    /// A primer that seeds carries the build's nonce (it must run whenever the probe found its
+    /// cache empty; a layer-cache hit would leave the cache empty); a primer without a seed (a
+    /// warm cache, or the export) does not, so it stays a cache hit on a warm builder.
+    #[test]
+    fn only_seeding_primers_carry_the_nonce() {
+        use prost::Message;
+        let text = "FROM scratch\nRUN --mount=type=cache,id=x,target=/c [\"/bin/true\"]\n";
+        let def = |warm: Option<BTreeSet<String>>, export: bool| -> Vec<u8> {
+            let mut build_args = args(&[("HOARD_CACHE_FROM", "r/c")]);
+            if export {
+                build_args.insert("HOARD_CACHE_EXPORT".into(), "1".into());
+            }
+            let key = cache_key("/x", None, None, None);
+            let ci = CiInputs {
+                tool_image: Some("hoard@sha256:11".into()),
+                seed: (!export).then(|| Seed {
+                    reference: "r/c@sha256:00".into(),
+                    index: SeedIndex {
+                        version: 1,
+                        caches: vec![SeedEntry {
+                            id: "/x".into(),
+                            key: key.clone(),
+                            tool: String::new(),
+                            size: 1,
+                            uid: 0,
+                            gid: 0,
+                            mode: 0o755,
+                        }],
+                    },
+                }),
+                warm,
+                nonce: "NONCE42".into(),
+            };
+            let opts = crate::convert::ConvertOpts {
+                build_args,
+                ci,
+                ..Default::default()
+            };
+            match crate::convert::convert(text, &opts, &Default::default()).unwrap() {
+                crate::convert::Outcome::Done { results, .. } => {
+                    results[0].definition.as_pb().encode_to_vec()
+                }
+                other => panic!("{other:?}"),
+            }
+        };
+        let has = |d: &[u8], s: &str| d.windows(s.len()).any(|w| w == s.as_bytes());
+        let cold = def(Some(BTreeSet::new()), false);
+        assert!(has(&cold, "--seed") && has(&cold, "HOARD_PRIME_NONCE=NONCE42"));
+        let warm = def(
+            Some(BTreeSet::from([cache_key("/x", None, None, None)])),
+            false,
+        );
+        assert!(has(&warm, "cache-prime") && !has(&warm, "--seed"));
+        assert!(
+            !has(&warm, "HOARD_PRIME_NONCE"),
+            "a warm primer carries the nonce"
+        );
+        let export = def(None, true);
+        assert!(has(&export, "cache-prime") && !has(&export, "HOARD_PRIME_NONCE"));
     }
 
     #[test]

@@ -66,6 +66,16 @@ pub async fn prepare(
             return Ok((inputs, warnings));
         }
     }
+    if args.export != ExportMode::Off {
+        // The export copies the caches as the build left them and reads no seed: resolving
+        // HOARD_CACHE_FROM again could find a newer image than the one the build used (and its
+        // primers would fill a cache the build left empty from it). Its primers take no seed,
+        // as on a warm builder; the steps still hit the layer cache through the constant marker.
+        if !args.from.is_empty() {
+            eprintln!("hoard: export: HOARD_CACHE_FROM is not read again; the caches are exported as the build left them");
+        }
+        return Ok((inputs, warnings));
+    }
     for reference in &args.from {
         let log = format!("[internal] hoard: resolve cache seed {reference}");
         let normalized = match crate::image::normalize_reference(reference) {
@@ -166,7 +176,7 @@ pub async fn export_result(
     gw: &Gateway,
     opts: &BuildOpts,
     builds: &[crate::convert::PlatformResult],
-) -> Result<gw::Result, GatewayError> {
+) -> Result<(gw::Result, Vec<Warning>), GatewayError> {
     let mut seen = BTreeSet::new();
     let mut layers = Vec::new();
     let mut index = SeedIndex {
@@ -174,6 +184,9 @@ pub async fn export_result(
         caches: Vec::new(),
     };
     let mut total = 0u64;
+    // Caches the build left empty (cargo's git caches without git dependencies) are left out;
+    // when every cache is empty, the export is not running where the build ran.
+    let mut empty = Vec::new();
     for b in builds {
         for part in &b.ci.export {
             if !seen.insert(part.entry.key.clone()) {
@@ -192,6 +205,10 @@ pub async fn export_result(
                 )))
             })?;
             let size = rep["size"].as_u64().unwrap_or(0);
+            if rep["empty"].as_bool() == Some(true) {
+                empty.push(part.entry.id.clone());
+                continue;
+            }
             if rep["skipped"].as_bool() == Some(true) {
                 eprintln!(
                     "hoard: cache {} ({size} bytes) is over the export limit; left out",
@@ -212,6 +229,22 @@ pub async fn export_result(
             layers.push(layer);
         }
     }
+    if !empty.is_empty() && index.caches.is_empty() {
+        return Err(GatewayError::Frontend(Error::new(format!(
+            "cache {} is empty on this builder (as is every other cache of this build): the export \
+             must run on the builder (node) that ran the build, right after it, with the same build \
+             arguments",
+            empty[0]
+        ))));
+    }
+    let warnings: Vec<Warning> = empty
+        .iter()
+        .map(|id| {
+            warning(format!(
+                "HOARD_CACHE_EXPORT: cache {id} is empty after the build; left out of the cache image"
+            ))
+        })
+        .collect();
     let summary: Vec<String> = index
         .caches
         .iter()
@@ -257,9 +290,12 @@ pub async fn export_result(
         config: config.to_json(),
         base_config: None,
     };
-    Ok(build_result(
-        &[out],
-        false,
-        gw.caps().gateway.supports(super::caps::gw::PROTO_REF_ARRAY),
+    Ok((
+        build_result(
+            &[out],
+            false,
+            gw.caps().gateway.supports(super::caps::gw::PROTO_REF_ARRAY),
+        ),
+        warnings,
     ))
 }

@@ -424,7 +424,9 @@ async fn flow(gw: &Gateway, src: &mut Option<SourceFile>) -> Result<gw::Result, 
         )));
     }
     if super::ci::exporting(&done.results) {
-        return super::ci::export_result(gw, &opts, &done.results).await;
+        let (result, warnings) = super::ci::export_result(gw, &opts, &done.results).await?;
+        send_warnings(gw, &df, &warnings).await;
+        return Ok(result);
     }
     let mut definitions = Vec::with_capacity(done.results.len());
     let mut outputs = Vec::with_capacity(done.results.len());

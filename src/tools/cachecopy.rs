@@ -28,25 +28,26 @@ pub struct Stats {
     pub skipped_old: u64,
 }
 
-fn times(meta: &fs::Metadata) -> fs::FileTimes {
+fn times(meta: &fs::Metadata, accessed: Option<SystemTime>) -> fs::FileTimes {
     let mut t = fs::FileTimes::new();
     if let Ok(m) = meta.modified() {
         t = t.set_modified(m);
     }
-    if let Ok(a) = meta.accessed() {
+    if let Some(a) = accessed.or_else(|| meta.accessed().ok()) {
         t = t.set_accessed(a);
     }
     t
 }
 
-/// Owner, mode and times of `dst` from `meta` (not for symlinks: only their owner is set).
-fn apply_meta(dst: &Path, meta: &fs::Metadata) -> io::Result<()> {
+/// Owner, mode and times of `dst` from `meta` (not for symlinks: only their owner is set);
+/// `accessed` replaces the access time.
+fn apply_meta(dst: &Path, meta: &fs::Metadata, accessed: Option<SystemTime>) -> io::Result<()> {
     std::os::unix::fs::lchown(dst, Some(meta.uid()), Some(meta.gid()))?;
     if meta.file_type().is_symlink() {
         return Ok(());
     }
     fs::set_permissions(dst, fs::Permissions::from_mode(meta.mode() & 0o7777))?;
-    fs::File::open(dst)?.set_times(times(meta))
+    fs::File::open(dst)?.set_times(times(meta, accessed))
 }
 
 /// Whether a directory has no entries (a missing one counts as empty).
@@ -79,11 +80,31 @@ pub fn measure(dir: &Path) -> io::Result<(u64, u64)> {
     Ok((bytes, entries))
 }
 
+/// How a copy treats access times.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Atime {
+    /// Keep each file's access time.
+    Keep,
+    /// Leave out regular files last read (atime, or mtime when later) longer ago than this.
+    MaxAge(Duration),
+    /// Every copied file counts as read now. Seeding uses this: an image layer keeps no access
+    /// times (unpacking sets atime to mtime), so a seeded file's atime would be its mtime (for a
+    /// crate's sources, its publication date) and the next export would leave out files that
+    /// the build still needs but did not read (cargo does not read a fresh dependency's
+    /// sources), breaking the job after it.
+    Now,
+}
+
 /// Copy the *contents* of `src` into the existing directory `dst`, then give `dst` the owner,
-/// mode and times of `src`. `max_age`: leave out regular files last read (atime) longer ago.
-pub fn copy_tree(src: &Path, dst: &Path, max_age: Option<Duration>) -> io::Result<Stats> {
+/// mode and times of `src` (access times as `atime` says).
+pub fn copy_tree(src: &Path, dst: &Path, atime: Atime) -> io::Result<Stats> {
     let mut stats = Stats::default();
     let now = SystemTime::now();
+    let (max_age, accessed) = match atime {
+        Atime::Keep => (None, None),
+        Atime::MaxAge(d) => (Some(d), None),
+        Atime::Now => (None, Some(now)),
+    };
     let mut links: HashMap<(u64, u64), PathBuf> = HashMap::new();
     // Directories get their metadata after their contents are written (writing changes mtime).
     let mut dirs: Vec<(PathBuf, fs::Metadata)> = vec![(dst.to_path_buf(), src.symlink_metadata()?)];
@@ -107,7 +128,7 @@ pub fn copy_tree(src: &Path, dst: &Path, max_age: Option<Duration>) -> io::Resul
                 let target = fs::read_link(&from)?;
                 let _ = fs::remove_file(&to);
                 std::os::unix::fs::symlink(target, &to)?;
-                apply_meta(&to, &meta)?;
+                apply_meta(&to, &meta, accessed)?;
                 stats.links += 1;
             } else if ft.is_file() {
                 if let Some(limit) = max_age {
@@ -127,7 +148,7 @@ pub fn copy_tree(src: &Path, dst: &Path, max_age: Option<Duration>) -> io::Resul
                     links.insert((meta.dev(), meta.ino()), to.clone());
                 }
                 fs::copy(&from, &to)?;
-                apply_meta(&to, &meta)?;
+                apply_meta(&to, &meta, accessed)?;
                 stats.files += 1;
                 stats.bytes += meta.len();
             } else {
@@ -136,7 +157,7 @@ pub fn copy_tree(src: &Path, dst: &Path, max_age: Option<Duration>) -> io::Resul
         }
     }
     for (d, meta) in dirs.iter().rev() {
-        apply_meta(d, meta)?;
+        apply_meta(d, meta, accessed)?;
     }
     Ok(stats)
 }
@@ -163,7 +184,7 @@ pub fn prime(cache: &Path, seed: Option<&Path>, marker: &Path, label: &str) -> i
     match seed {
         Some(seed) if seed.is_dir() => {
             if is_empty_dir(cache)? {
-                let s = copy_tree(seed, cache, None)?;
+                let s = copy_tree(seed, cache, Atime::Now)?;
                 eprintln!(
                     "hoard: seeded {label}: {} files, {} ({} links, {} special files skipped)",
                     s.files,
@@ -190,17 +211,19 @@ pub struct ExportOpts {
 }
 
 /// `hoard cache-export`: copy the cache into `dst` and write a one-line JSON report. An empty
-/// cache is an error: on a builder that ran the build it is never empty, so it was not there
-/// (the export ran on another builder node, or after a prune).
+/// cache is reported (`"empty": true`) and not copied: a build can leave a cache empty (cargo's
+/// git caches without git dependencies), but when *every* cache of an export is empty the
+/// export did not run where the build did, and the gateway fails it.
 pub fn export(cache: &Path, dst: &Path, report: &Path, o: &ExportOpts) -> Result<(), String> {
     let io = |e: io::Error| format!("exporting cache {}: {e}", o.id);
     let (size, entries) = measure(cache).map_err(io)?;
+    if let Some(parent) = report.parent() {
+        fs::create_dir_all(parent).map_err(io)?;
+    }
     if entries == 0 {
-        return Err(format!(
-            "cache {} is empty on this builder: the export must run on the builder (node) that ran \
-             the build, right after it, with the same build arguments",
-            o.id
-        ));
+        eprintln!("hoard: cache {} is empty on this builder", o.id);
+        let rep = serde_json::json!({ "id": o.id, "size": 0, "empty": true });
+        return fs::write(report, rep.to_string()).map_err(io);
     }
     let mut rep = serde_json::json!({ "id": o.id, "size": size });
     if size > o.limit {
@@ -213,7 +236,8 @@ pub fn export(cache: &Path, dst: &Path, report: &Path, o: &ExportOpts) -> Result
         rep["skipped"] = serde_json::json!(true);
     } else {
         fs::create_dir_all(dst).map_err(io)?;
-        let s = copy_tree(cache, dst, o.max_age).map_err(io)?;
+        let atime = o.max_age.map_or(Atime::Keep, Atime::MaxAge);
+        let s = copy_tree(cache, dst, atime).map_err(io)?;
         let meta = cache.symlink_metadata().map_err(io)?;
         rep["size"] = serde_json::json!(s.bytes);
         rep["files"] = serde_json::json!(s.files);
@@ -228,9 +252,6 @@ pub fn export(cache: &Path, dst: &Path, report: &Path, o: &ExportOpts) -> Result
             s.files,
             s.skipped_old
         );
-    }
-    if let Some(parent) = report.parent() {
-        fs::create_dir_all(parent).map_err(io)?;
     }
     fs::write(report, rep.to_string()).map_err(io)
 }
@@ -277,7 +298,7 @@ mod tests {
             .set_times(fs::FileTimes::new().set_modified(old))
             .unwrap();
         let dst = tmp("dst");
-        let s = copy_tree(&src, &dst, None).unwrap();
+        let s = copy_tree(&src, &dst, Atime::Keep).unwrap();
         assert_eq!((s.files, s.links, s.bytes), (1, 2, 5));
         let f = dst.join("a/b/f").symlink_metadata().unwrap();
         let g = dst.join("a/g").symlink_metadata().unwrap();
@@ -317,8 +338,53 @@ mod tests {
         );
     }
 
+    /// The round trip that broke a cargo CI chain: a seed's files come with atime = mtime (an
+    /// image layer keeps no access times), here 2 years old; after seeding, an export with the
+    /// default age limit must still carry them (the build needed them without reading them).
     #[test]
-    fn export_fails_on_an_empty_cache_and_skips_over_limit() {
+    fn seeded_files_are_not_aged_out_by_the_next_export() {
+        let seed = tmp("aseed");
+        fs::create_dir_all(seed.join("src")).unwrap();
+        fs::write(seed.join("src/lib.rs"), b"pub fn f() {}").unwrap();
+        let old = SystemTime::now() - Duration::from_secs(2 * 365 * 86400);
+        fs::File::open(seed.join("src/lib.rs"))
+            .unwrap()
+            .set_times(fs::FileTimes::new().set_modified(old).set_accessed(old))
+            .unwrap();
+        let cache = tmp("acache");
+        let marker = tmp("amarker").join("m");
+        prime(&cache, Some(&seed), &marker, "c").unwrap();
+        let m = cache.join("src/lib.rs").symlink_metadata().unwrap();
+        assert_eq!(
+            m.modified().unwrap(),
+            old,
+            "mtime kept (build tools compare it)"
+        );
+        let out = tmp("aout");
+        let o = ExportOpts {
+            id: "x".into(),
+            limit: u64::MAX,
+            max_age: Some(Duration::from_secs(30 * 86400)),
+        };
+        export(&cache, &out.join("k"), &out.join("r.json"), &o).unwrap();
+        assert!(
+            out.join("k/src/lib.rs").exists(),
+            "a seeded file was aged out by the next export"
+        );
+        // Without seeding, the age limit applies (the same old file, never read, is left out).
+        let stale = tmp("astale");
+        fs::create_dir_all(stale.join("src")).unwrap();
+        fs::copy(seed.join("src/lib.rs"), stale.join("src/lib.rs")).unwrap();
+        fs::File::open(stale.join("src/lib.rs"))
+            .unwrap()
+            .set_times(fs::FileTimes::new().set_modified(old).set_accessed(old))
+            .unwrap();
+        export(&stale, &out.join("k2"), &out.join("r2.json"), &o).unwrap();
+        assert!(!out.join("k2/src/lib.rs").exists());
+    }
+
+    #[test]
+    fn export_reports_an_empty_cache_and_skips_over_limit() {
         let cache = tmp("ecache");
         let out = tmp("eout");
         let o = ExportOpts {
@@ -326,8 +392,14 @@ mod tests {
             limit: 3,
             max_age: None,
         };
-        let e = export(&cache, &out.join("k"), &out.join("r.json"), &o).unwrap_err();
-        assert!(e.contains("cache ns/x is empty on this builder"), "{e}");
+        export(&cache, &out.join("k"), &out.join("r.json"), &o).unwrap();
+        let r: serde_json::Value =
+            serde_json::from_slice(&fs::read(out.join("r.json")).unwrap()).unwrap();
+        assert_eq!(
+            (r["empty"].as_bool(), r["size"].as_u64()),
+            (Some(true), Some(0))
+        );
+        assert!(!out.join("k").exists(), "an empty cache gets no layer");
         fs::write(cache.join("f"), b"12345").unwrap();
         export(&cache, &out.join("k"), &out.join("r.json"), &o).unwrap();
         let r: serde_json::Value =
