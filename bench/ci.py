@@ -135,7 +135,7 @@ class CiBench:
         b1 = tx()
         with open(logf) as lf:
             out = lf.read()
-        rec = {"case": case, "variant": variant, "rep": rep, "ok": r.returncode == 0,
+        rec = {"case": case, "variant": variant, "rep": rep, "ok": r.returncode == 0, "args": build_args,
                "seconds": round(secs, 2), "bytes": (b1 - b0) if b0 is not None and b1 is not None else None,
                "log": os.path.relpath(logf, REPO)}
         rec.update(driver.tool_metrics(case, out))
@@ -163,8 +163,11 @@ class CiBench:
                 "seed_blob_bytes": sum(layer["size"] for layer in raw.get("layers", [])),
                 "seed_caches": len(idx["caches"])}
 
-    def export(self, case, rep, seed, args):
+    def export(self, case, rep, seed, built):
+        """The export of the build `built`, with exactly its build arguments (its BENCH_BUST too:
+        with another value the export would run the measured step again)."""
         out = f"type=image,name={seed},push=true,compression=zstd"
+        args = [x for x in built["args"] if not x.startswith("BUILDKIT_SYNTAX=")]
         rec = self.build(case, "hoard-export", rep, args + ["HOARD_CACHE_EXPORT=1"], ["--output", out],
                          change=False)
         if rec["ok"]:
@@ -180,9 +183,9 @@ class CiBench:
         self.build(case, "stock-setup", "setup", hoard=False,
                    extra=["--cache-to", f"type=registry,ref={stock_layers},mode=max"])
         self.wipe()
-        self.build(case, "hoard-setup", "setup", from_arg,
-                   ["--cache-to", f"type=registry,ref={hoard_layers},mode=max"])
-        self.export(case, "setup", seed, from_arg)
+        built = self.build(case, "hoard-setup", "setup", from_arg,
+                           ["--cache-to", f"type=registry,ref={hoard_layers},mode=max"])
+        self.export(case, "setup", seed, built)
         log(f"case {case}: warm local rebuilds")
         self.wipe()
         self.build(case, "warm-local", "setup")
@@ -194,8 +197,8 @@ class CiBench:
             self.wipe()
             self.build(case, "stock-cf", rep, hoard=False, extra=["--cache-from", f"type=registry,ref={stock_layers}"])
             self.wipe()
-            self.build(case, "hoard-ci", rep, from_arg, ["--cache-from", f"type=registry,ref={hoard_layers}"])
-            self.export(case, rep, seed, from_arg)
+            built = self.build(case, "hoard-ci", rep, from_arg, ["--cache-from", f"type=registry,ref={hoard_layers}"])
+            self.export(case, rep, seed, built)
             self.build(case, "hoard-warm", rep, from_arg)
 
     def run(self):
