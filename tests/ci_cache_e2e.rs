@@ -168,8 +168,13 @@ impl Job {
     fn hit(&self, needle: &str) -> bool {
         let log = self.step(needle);
         let blob = |l: &String| l.starts_with("sha256:") || l.starts_with("extracting sha256:");
+        // Plain progress prints a step's header again when its output resumes after another
+        // step's lines: a repeated header is not output of the step.
         self.cached(needle)
-            || (log.iter().any(blob) && log.iter().all(|l| blob(l) || l.starts_with("DONE")))
+            || (log.iter().any(blob)
+                && log
+                    .iter()
+                    .all(|l| blob(l) || l.starts_with("DONE") || l.contains(needle)))
     }
 }
 
