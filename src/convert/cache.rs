@@ -345,13 +345,7 @@ impl Build<'_> {
             .iter()
             .filter(|m| !m.target.is_empty() && !matches!(m.kind, MountType::Ssh))
             .filter(|m| !caches_only || matches!(m.kind, MountType::Cache))
-            .map(|m| {
-                if m.target.starts_with('/') {
-                    super::dispatch::clean_path(&m.target)
-                } else {
-                    super::dispatch::clean_path(&format!("{dir}/{}", m.target))
-                }
-            })
+            .map(|m| super::dispatch::mount_target(dir, &m.target))
             .collect()
     }
 

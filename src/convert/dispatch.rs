@@ -31,6 +31,16 @@ pub fn normalize_workdir(current: &str, requested: &str) -> Result<String> {
 
 pub use crate::llb::file::clean as clean_path;
 
+/// A `--mount` target as an absolute, clean path (relative targets are under the working
+/// directory).
+pub fn mount_target(dir: &str, target: &str) -> String {
+    if target.starts_with('/') {
+        clean_path(target)
+    } else {
+        clean_path(&format!("/{dir}/{target}"))
+    }
+}
+
 /// `system.NormalizePath(parent, p, keepSlash)` for Linux.
 pub fn normalize_path(parent: &str, p: &str, keep_slash: bool) -> String {
     let joined = if p.starts_with('/') {

@@ -68,11 +68,7 @@ impl Build<'_> {
 
         // --mount
         for (m, source) in c.mounts.iter().zip(cmd.sources.iter()) {
-            let target = if m.target.starts_with('/') {
-                super::dispatch::clean_path(&m.target)
-            } else {
-                super::dispatch::clean_path(&format!("/{}/{}", st.dir, m.target))
-            };
+            let target = super::dispatch::mount_target(&st.dir, &m.target);
             match m.kind {
                 MountType::Secret => {
                     let id = if !m.source.is_empty() {

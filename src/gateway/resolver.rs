@@ -48,7 +48,8 @@ pub struct GatewayResolver {
     /// Terminal ops of the states solved in the background so far.
     warmed: HashSet<Vec<u8>>,
     warming: Vec<JoinHandle<Result<String, GatewayError>>>,
-    opts: BuildOpts,
+    /// `HOARD_TRACE=1`: log image resolution times.
+    trace: bool,
 }
 
 impl GatewayResolver {
@@ -60,7 +61,7 @@ impl GatewayResolver {
             files,
             warmed: HashSet::new(),
             warming: Vec::new(),
-            opts: opts.clone(),
+            trace: super::frontend::tracing(opts),
         }
     }
 
@@ -132,7 +133,7 @@ impl Resolver for GatewayResolver {
     }
 
     async fn images(&mut self, needs: &[ImageRequest]) -> Result<Vec<ResolvedImage>, GatewayError> {
-        super::frontend::trace(&self.opts, &format!("resolving {} image(s)", needs.len()));
+        super::frontend::trace_if(self.trace, &format!("resolving {} image(s)", needs.len()));
         let mut tasks = Vec::with_capacity(needs.len());
         for need in needs {
             let gw = self.gw.clone();
@@ -167,7 +168,7 @@ impl Resolver for GatewayResolver {
             }));
         }
         let r = join_all(tasks).await;
-        super::frontend::trace(&self.opts, &format!("{} image(s) resolved", needs.len()));
+        super::frontend::trace_if(self.trace, &format!("{} image(s) resolved", needs.len()));
         r
     }
 
