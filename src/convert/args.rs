@@ -1,7 +1,9 @@
 //! The global ARG scope: automatic platform args, `--build-arg` values and the ARGs declared
 //! before the first `FROM`, evaluated in order like the stock `buildMetaArgs`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::outline::MetaArg;
 
 use crate::error::{Error, Result};
 use crate::expand::Lexer;
@@ -72,30 +74,41 @@ pub fn default_args(
     env
 }
 
-/// Apply the meta ARGs (before the first FROM) to the global scope.
+/// Apply the meta ARGs (before the first FROM) to the global scope; also returns each one as
+/// evaluated, for the outline.
 pub fn meta_args(
     mut env: EnvList,
     lexer: &Lexer,
     commands: &[ArgCommand],
     build_args: &BTreeMap<String, String>,
-) -> Result<EnvList> {
+) -> Result<(EnvList, Vec<MetaArg>)> {
+    let mut evaluated = Vec::new();
     for cmd in commands {
         for (key, default) in &cmd.args {
+            let mut matched = BTreeSet::new();
             let value = match build_args.get(key) {
                 Some(v) => Some(v.clone()),
                 None => match default {
-                    Some(d) => Some(
-                        lexer
-                            .process_word(d, &env)
-                            .map_err(|e| Error::at(cmd.span, e.message))?,
-                    ),
+                    Some(d) => {
+                        let r = lexer
+                            .process(d, &env)
+                            .map_err(|e| Error::at(cmd.span, e.message))?;
+                        matched = r.matched;
+                        Some(r.result)
+                    }
                     None => None,
                 },
             };
-            if let Some(v) = value {
-                env.set(key, &v);
+            if let Some(v) = &value {
+                env.set(key, v);
             }
+            evaluated.push(MetaArg {
+                key: key.clone(),
+                value,
+                matched,
+                span: cmd.span,
+            });
         }
     }
-    Ok(env)
+    Ok((env, evaluated))
 }

@@ -293,13 +293,17 @@ impl Build<'_> {
         let globals = self.global_args.clone();
         let st = self.stages[i].st.as_mut().expect("stage initialised");
         let mut commit = Vec::new();
+        let mut records = Vec::new();
         for (key, default) in &a.args {
             self.warnings.extend(checks::secret_key("ARG", key, a.span));
             let has_value = build_args.contains_key(key);
             let mut value = default.clone();
+            // A bare ARG naming a global (or automatic) arg keeps its definition.
+            let mut inherited = false;
             if default.is_none() && !has_value {
                 if let Some(v) = globals.get(key) {
                     value = Some(v.to_string());
+                    inherited = true;
                 }
             }
             if has_value {
@@ -324,9 +328,13 @@ impl Build<'_> {
                 Some(v) => format!("{key}={v}"),
                 None => key.clone(),
             });
+            records.push((key, value, inherited));
         }
         st.image
             .commit_history(format!("ARG {}", commit.join(" ")), false);
+        for (key, value, inherited) in records {
+            self.record_arg(i, key, value.as_deref(), inherited, a.span);
+        }
         Ok(())
     }
 

@@ -21,6 +21,7 @@ mod dispatch;
 mod expose;
 mod gofmt;
 mod graph;
+mod outline;
 pub mod rounds;
 mod run;
 mod stages;
@@ -32,6 +33,7 @@ use crate::image::{ImageConfig, Platform};
 use crate::llb;
 
 pub use contexts::NamedContexts;
+pub use outline::{Outline, OutlineArg, OutlineMount};
 
 /// What the converter needs to know about the build, from the frontend options.
 #[derive(Debug, Clone)]
@@ -186,6 +188,8 @@ pub struct PlatformResult {
     pub plans: Vec<RunPlan>,
     /// CI cache seeding (the probe) and export parts.
     pub ci: ci::CiResult,
+    /// What `--call outline` reports for the target (args, secrets, ssh mounts it uses).
+    pub outline: Outline,
 }
 
 /// The cache planner's result for one RUN.

@@ -80,6 +80,7 @@ impl Build<'_> {
                     } else {
                         return Err(Error::new("one of source, target required"));
                     };
+                    self.record_mount(i, false, &id, m.required, c.span);
                     let dest = if m.env.is_some() && m.target.is_empty() {
                         None
                     } else if m.target.is_empty() {
@@ -102,12 +103,14 @@ impl Build<'_> {
                     if !m.source.is_empty() {
                         return Err(Error::new("ssh does not support source"));
                     }
+                    let id = if m.id.is_empty() {
+                        "default".to_string()
+                    } else {
+                        m.id.clone()
+                    };
+                    self.record_mount(i, true, &id, m.required, c.span);
                     mounts.push(ExecMount::Ssh {
-                        id: if m.id.is_empty() {
-                            "default".into()
-                        } else {
-                            m.id.clone()
-                        },
+                        id,
                         target: (!m.target.is_empty()).then(|| m.target.clone()),
                         optional: !m.required,
                         uid: m.uid.unwrap_or(0),

@@ -96,6 +96,10 @@ pub(super) struct StageState {
     /// The named context the base name (or `--from` image) refers to, once looked up.
     pub base_context: Option<NamedContext>,
     pub context_checked: bool,
+    /// The `AS` name as written (none for an unnamed stage or an image named by `--from`).
+    pub name: Option<String>,
+    /// What the outline records while the stage is dispatched.
+    pub capture: super::outline::Capture,
 }
 
 // `Done` is much larger than the others, but one value lives briefly per conversion round.
@@ -150,6 +154,12 @@ pub(super) struct Build<'a> {
     pub declared_args: Vec<String>,
     /// Where each stage last had a CMD, ENTRYPOINT or HEALTHCHECK (`MultipleInstructionsDisallowed`).
     pub used_once: BTreeMap<(usize, &'static str), Option<Span>>,
+    /// The comments before each instruction, by its first line (descriptions in the outline).
+    pub comments: BTreeMap<usize, Vec<String>>,
+    /// Definition order of outline records.
+    pub outline_seq: usize,
+    /// The outline record of the global ARGs.
+    pub global_capture: super::outline::Capture,
 }
 
 impl<'a> Build<'a> {
@@ -207,7 +217,9 @@ impl<'a> Build<'a> {
         );
         // Base names must stay valid with the global ARGs' defaults alone.
         let default_globals =
-            args::meta_args(defaults.clone(), &lexer, &meta_args, &BTreeMap::new()).ok();
+            args::meta_args(defaults.clone(), &lexer, &meta_args, &BTreeMap::new())
+                .ok()
+                .map(|(env, _)| env);
         all_warnings.extend(super::checks::default_arg_bases(
             &stages,
             &lexer,
@@ -216,7 +228,8 @@ impl<'a> Build<'a> {
                 .map(|e| e as &dyn crate::expand::Env),
         ));
         *found = all_warnings.clone();
-        let global_args = args::meta_args(defaults, &lexer, &meta_args, &opts.build_args)?;
+        let (global_args, evaluated_meta) =
+            args::meta_args(defaults, &lexer, &meta_args, &opts.build_args)?;
         let mut declared_args: Vec<String> = global_args.0.iter().map(|(k, _)| k.clone()).collect();
         for (k, _) in meta_args.iter().flat_map(|a| a.args.iter()) {
             if !declared_args.contains(k) {
@@ -266,7 +279,15 @@ impl<'a> Build<'a> {
             ci: super::ci::CiState::new(&opts.build_args)?,
             declared_args,
             used_once: BTreeMap::new(),
+            comments: df
+                .nodes
+                .iter()
+                .map(|n| (n.span.start, n.comments.clone()))
+                .collect(),
+            outline_seq: 0,
+            global_capture: super::outline::Capture::default(),
         };
+        b.global_capture = b.record_meta_args(&evaluated_meta);
         for (i, stage) in stages.into_iter().enumerate() {
             if let Err(e) = b.add_stage(i, stage) {
                 *found = b.warnings;
@@ -307,6 +328,7 @@ impl<'a> Build<'a> {
             &self.declared_args,
             stage.span,
         ));
+        let mut used = base.matched;
         let base = base.result;
         if base.is_empty() {
             return Err(Error::at(
@@ -340,6 +362,7 @@ impl<'a> Build<'a> {
                     stage.name.as_deref(),
                     stage.span,
                 ));
+                used.extend(r.matched.iter().cloned());
                 let v = r.result;
                 if v.is_empty() {
                     return Err(Error::at(
@@ -373,8 +396,15 @@ impl<'a> Build<'a> {
             }
             None => None,
         };
+        // The outline record starts from the base stage's, as it was before that stage ran.
+        let mut capture = match base_stage {
+            Some(b) => self.stages[b].capture.clone(),
+            None => self.global_capture.clone(),
+        };
         if replaced.is_some() {
             base_stage = None;
+        } else {
+            capture.mark_used(used);
         }
         let ignore_cache = self.opts.no_cache.applies_to(stage.name.as_deref());
         let mut st = StageState {
@@ -404,6 +434,8 @@ impl<'a> Build<'a> {
             context_checked: replaced.is_some(),
             replaced,
             base_context: None,
+            name: stage.name.clone(),
+            capture,
         };
         if let Some(b) = base_stage {
             st.deps.insert(b);
@@ -457,6 +489,8 @@ impl<'a> Build<'a> {
             replaced: None,
             base_context: None,
             context_checked: false,
+            name: None,
+            capture: super::outline::Capture::default(),
         });
         Ok(self.stages.len() - 1)
     }
@@ -768,6 +802,7 @@ impl<'a> Build<'a> {
             config: st.image,
             plans: std::mem::take(&mut self.plans),
             ci: self.ci_result()?,
+            outline: self.outline(),
         };
         if !self.file_requests.is_empty() {
             let ready = self.ready.iter().map(|o| self.marshal(Some(o))).collect();

@@ -431,7 +431,7 @@ fn go_json_pretty(v: &Value) -> Vec<u8> {
 }
 
 /// `outline.Outline` JSON (Go field order, `omitempty` fields left out).
-pub fn outline_json(src: &SourceFile, o: &super::outline::Outline) -> Value {
+pub fn outline_json(src: &SourceFile, o: &crate::convert::Outline) -> Value {
     use base64::Engine as _;
     let mut m = Map::new();
     if !o.name.is_empty() {
@@ -486,7 +486,7 @@ pub fn outline_json(src: &SourceFile, o: &super::outline::Outline) -> Value {
 
 /// The stock `outline.PrintOutline` text: target block, then the build arg, secret and ssh
 /// tables, each followed by a blank line, empty ones left out.
-pub fn outline_text(o: &super::outline::Outline) -> String {
+pub fn outline_text(o: &crate::convert::Outline) -> String {
     let mut out = String::new();
     if !o.name.is_empty() || !o.description.is_empty() {
         let name = if o.name.is_empty() {
@@ -537,7 +537,7 @@ pub fn outline_text(o: &super::outline::Outline) -> String {
 }
 
 /// The `frontend.outline` result.
-pub fn outline_result(src: &SourceFile, o: &super::outline::Outline) -> gw::Result {
+pub fn outline_result(src: &SourceFile, o: &crate::convert::Outline) -> gw::Result {
     metadata_result(BTreeMap::from([
         (
             "result.json".to_string(),
@@ -625,8 +625,8 @@ mod tests {
         assert_eq!(prev_comments(text, &df.nodes)[&3], ["FOO x", "syntax=y"]);
     }
 
-    fn outline() -> crate::gateway::outline::Outline {
-        use crate::gateway::outline::{Outline, OutlineArg, OutlineMount};
+    fn outline() -> crate::convert::Outline {
+        use crate::convert::{Outline, OutlineArg, OutlineMount};
         let arg = |name: &str, value: &str, description: &str, line: usize| OutlineArg {
             name: name.into(),
             value: value.into(),
@@ -684,10 +684,7 @@ mod tests {
             outline_text(&o),
             "TARGET:      (default)\nDESCRIPTION: d\n\nSECRET   REQUIRED\nnpmrc    true\n\n"
         );
-        assert_eq!(
-            outline_text(&crate::gateway::outline::Outline::default()),
-            ""
-        );
+        assert_eq!(outline_text(&crate::convert::Outline::default()), "");
     }
 
     #[test]
@@ -717,10 +714,7 @@ mod tests {
         assert!(v.get("description").is_none());
         let keys: Vec<&String> = v.as_object().unwrap().keys().collect();
         assert_eq!(keys, ["name", "args", "secrets", "ssh", "sources"]);
-        let empty = outline_json(
-            &src("FROM a\n"),
-            &crate::gateway::outline::Outline::default(),
-        );
+        let empty = outline_json(&src("FROM a\n"), &crate::convert::Outline::default());
         assert_eq!(empty, json!({"sources": ["RlJPTSBhCg=="]}));
     }
 
