@@ -236,7 +236,7 @@ pub fn convert(text: &str, opts: &ConvertOpts, resolved: &Resolved) -> Result<Ou
     let mut ready: Vec<llb::Definition> = Vec::new();
     let mut results = Vec::new();
     let mut warnings = Vec::new();
-    for platform in &platforms {
+    for (idx, platform) in platforms.iter().enumerate() {
         let build = || {
             stages::Build::new(
                 text,
@@ -281,6 +281,11 @@ pub fn convert(text: &str, opts: &ConvertOpts, resolved: &Resolved) -> Result<Ou
             }
             stages::BuildOutcome::Done(result, w) => {
                 results.push(result);
+                // As the stock frontend, only the first platform's conversion warns (the others
+                // would repeat its warnings, or add ones about a platform it never reports).
+                if idx > 0 {
+                    continue;
+                }
                 for w in w {
                     if !warnings.contains(&w) {
                         warnings.push(w);

@@ -352,7 +352,11 @@ async fn flow(gw: &Gateway, src: &mut Option<SourceFile>) -> Result<gw::Result, 
                 Ok(c) => c,
                 Err(e) => return Ok(subrequests::lint_result(&df.source, &[], Some(&e))),
             };
-            // Checks never build: files of intermediate states stay unknown.
+            // Checks never build: files of intermediate states stay unknown. As the stock
+            // frontend, they are for the build platform whatever `--platform` says (a list
+            // still names progress lines by platform).
+            let mut opts = opts.clone();
+            opts.platforms.clear();
             let mut req = convert_request(gw, &opts, Vec::new()).await?;
             req.checks = true;
             let mut resolver = GatewayResolver::new(gw, &opts, Files::Unknown);
