@@ -13,6 +13,7 @@
 //! * [`cache`]: which package managers a `RUN` uses and the cache mounts to add (recipes as data).
 //! * [`convert`]: stages and instructions to an LLB graph plus an image config.
 //! * [`llb`]: LLB ops, Go-compatible deterministic encoding, definitions with source maps.
+//! * [`dockerignore`]: `.dockerignore` parsing and matching (pure; gateway and converter).
 //! * [`image`]: OCI image config, platforms and image references.
 //! * [`gateway`]: the LLBBridge gRPC client over stdio and the frontend's build flow.
 //! * [`proto`]: generated protobuf types for BuildKit's gateway and LLB messages.
@@ -20,6 +21,7 @@
 
 pub mod cache;
 pub mod convert;
+pub mod dockerignore;
 pub mod error;
 pub mod expand;
 pub mod gateway;

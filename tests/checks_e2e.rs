@@ -67,6 +67,9 @@ cases! {
     // Several platforms: only the first platform's conversion warns (InvalidBaseImagePlatform
     // for linux/386 first, nothing for linux/amd64 first); `--call check` ignores --platform.
     multi_platform,
+    // CopyIgnoredFile (experimental): sources the context's .dockerignore excludes (wildcards
+    // that match nothing, so the build itself succeeds), only once enabled.
+    copy_ignored,
 }
 
 fn checks_dir() -> PathBuf {

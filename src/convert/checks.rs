@@ -427,3 +427,22 @@ mod hoard_rule_tests {
         assert_eq!(name("apt: detected but turned off for this step"), None);
     }
 }
+
+/// `CopyIgnoredFile` (experimental; stock `validateCopySourcePath` as in the engine's
+/// frontend): a COPY or ADD source of the build context that the context's `.dockerignore`
+/// excludes (the source as written, or one of its parent directories).
+pub(super) fn copy_ignored(
+    ignore: Option<&crate::dockerignore::Matcher>,
+    src: &str,
+    is_add: bool,
+    span: Span,
+) -> Option<Warning> {
+    let ignore = ignore.filter(|m| !m.is_empty())?;
+    ignore.matches_or_parent_matches(src).then(|| {
+        let cmd = if is_add { "Add" } else { "Copy" };
+        rules::COPY_IGNORED_FILE.warn(
+            span,
+            format!("Attempting to {cmd} file {src:?} that is excluded by .dockerignore"),
+        )
+    })
+}

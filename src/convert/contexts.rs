@@ -512,7 +512,7 @@ impl Build<'_> {
                     .files
                     .get(&(dockerignore_key(key), DOCKERIGNORE.to_string()));
                 let excludes = match ignore {
-                    Some(Some(data)) => crate::gateway::local::parse_dockerignore(data),
+                    Some(Some(data)) => crate::dockerignore::parse(data),
                     _ => Vec::new(),
                 };
                 self.local_contexts = true;

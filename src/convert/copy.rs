@@ -255,6 +255,15 @@ impl Build<'_> {
                 } else {
                     (src.clone(), Vec::new())
                 };
+                if from_output.is_none() {
+                    let w = super::checks::copy_ignored(
+                        self.ignore.as_ref(),
+                        src,
+                        spec.is_add,
+                        spec.span,
+                    );
+                    self.warnings.extend(w);
+                }
                 let from = match &from_output {
                     Some(o) => CopyFrom::State(o.clone()),
                     None => CopyFrom::Context,

@@ -160,6 +160,8 @@ pub(super) struct Build<'a> {
     pub outline_seq: usize,
     /// The outline record of the global ARGs.
     pub global_capture: super::outline::Capture,
+    /// The build context's `.dockerignore` (the `CopyIgnoredFile` check).
+    pub ignore: Option<crate::dockerignore::Matcher>,
 }
 
 impl<'a> Build<'a> {
@@ -286,6 +288,7 @@ impl<'a> Build<'a> {
                 .collect(),
             outline_seq: 0,
             global_capture: super::outline::Capture::default(),
+            ignore: crate::dockerignore::Matcher::new(&opts.dockerignore).ok(),
         };
         b.global_capture = b.record_meta_args(&evaluated_meta);
         for (i, stage) in stages.into_iter().enumerate() {

@@ -23,12 +23,13 @@ use super::client::{pb_range, Gateway, WarnMessage};
 use super::convert_api::{convert_opts, ConvertRequest};
 use super::errors::{unsupported_subrequest_status, GatewayError, SourceFile};
 use super::explain::{self, REQUEST_EJECT, REQUEST_EXPLAIN};
-use super::local::{parse_dockerignore, LocalFiles};
+use super::local::LocalFiles;
 use super::opts::{BuildOpts, DOCKERIGNORE_NAME};
 use super::resolver::{Files, GatewayResolver};
 use super::result::{build_result, PlatformOutput};
 use super::subrequests::{self, REQUEST_DESCRIBE, REQUEST_LINT, REQUEST_OUTLINE, REQUEST_TARGETS};
 use crate::convert::rounds::{self, Converted};
+use crate::dockerignore::parse as parse_dockerignore;
 
 /// Frontend-image caps (`moby.buildkit.frontend.*`) this frontend can honour when a client
 /// requests them through the `frontend.caps` opt.
@@ -309,6 +310,23 @@ async fn convert_request(
     })
 }
 
+/// The `.dockerignore` patterns that apply: `<Dockerfile>.dockerignore` if it exists, else the
+/// context's (being fetched by `context`), else none.
+async fn dockerignore_patterns(
+    df: &LoadedDockerfile,
+    context: Option<tokio::task::JoinHandle<Result<Vec<u8>, GatewayError>>>,
+) -> Result<Vec<String>, GatewayError> {
+    Ok(match (&df.dockerignore, context) {
+        (Some(d), _) => parse_dockerignore(d),
+        (None, Some(task)) => {
+            parse_dockerignore(&task.await.map_err(|e| {
+                GatewayError::Frontend(Error::new(format!("internal error: {e}")))
+            })??)
+        }
+        (None, None) => Vec::new(),
+    })
+}
+
 /// Everything after connecting: returns the result to `Return`, or the error.
 async fn flow(gw: &Gateway, src: &mut Option<SourceFile>) -> Result<gw::Result, GatewayError> {
     gw.caps().check_required()?;
@@ -323,9 +341,11 @@ async fn flow(gw: &Gateway, src: &mut Option<SourceFile>) -> Result<gw::Result, 
         Some(other) => return Err(GatewayError::Status(unsupported_subrequest_status(other))),
     }
 
-    // A build also reads the context's .dockerignore: fetched while the Dockerfile loads
-    // (each is a round trip to the client), used unless `<Dockerfile>.dockerignore` exists.
+    // A build (and a check, for `CopyIgnoredFile`) also reads the context's .dockerignore:
+    // fetched while the Dockerfile loads (each is a round trip to the client), used unless
+    // `<Dockerfile>.dockerignore` exists.
     let as_build = opts.requestid.is_none()
+        || opts.requestid.as_deref() == Some(REQUEST_LINT)
         || explain::Kind::from_request(opts.requestid.as_deref()).is_some();
     let context_ignore = as_build.then(|| {
         let (gw, opts) = (gw.clone(), opts.clone());
@@ -357,7 +377,8 @@ async fn flow(gw: &Gateway, src: &mut Option<SourceFile>) -> Result<gw::Result, 
             // still names progress lines by platform).
             let mut opts = opts.clone();
             opts.platforms.clear();
-            let mut req = convert_request(gw, &opts, Vec::new()).await?;
+            let dockerignore = dockerignore_patterns(&df, context_ignore).await?;
+            let mut req = convert_request(gw, &opts, dockerignore).await?;
             req.checks = true;
             let mut resolver = GatewayResolver::new(gw, &opts, Files::Unknown);
             return match convert_all(&mut resolver, &text, &req).await {
@@ -382,14 +403,7 @@ async fn flow(gw: &Gateway, src: &mut Option<SourceFile>) -> Result<gw::Result, 
 
     crate::parser::check_utf8(&df.source.data)?;
     let checks = check_config(&opts, &text)?;
-    let dockerignore =
-        match (&df.dockerignore, context_ignore) {
-            (Some(d), _) => parse_dockerignore(d),
-            (None, Some(task)) => parse_dockerignore(&task.await.map_err(|e| {
-                GatewayError::Frontend(Error::new(format!("internal error: {e}")))
-            })??),
-            (None, None) => Vec::new(),
-        };
+    let dockerignore = dockerignore_patterns(&df, context_ignore).await?;
     let mut req = convert_request(gw, &opts, dockerignore).await?;
     if let Some(kind) = explain::Kind::from_request(opts.requestid.as_deref()) {
         return explain::request(gw, &text, &req, kind).await;

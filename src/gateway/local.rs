@@ -83,38 +83,6 @@ impl LocalFiles {
     }
 }
 
-use crate::llb::file::clean as clean_path;
-
-/// Parse a `.dockerignore` like `moby/patternmatcher/ignorefile.ReadAll`: `#` comments, trimmed
-/// lines, `!` exceptions, cleaned paths relative to the context root.
-pub fn parse_dockerignore(data: &[u8]) -> Vec<String> {
-    let text = String::from_utf8_lossy(data);
-    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
-    let mut out = Vec::new();
-    for line in text.lines() {
-        if line.starts_with('#') {
-            continue;
-        }
-        let mut pattern = line.trim();
-        if pattern.is_empty() {
-            continue;
-        }
-        let invert = pattern.starts_with('!');
-        if invert {
-            pattern = pattern[1..].trim();
-        }
-        let mut p = String::new();
-        if !pattern.is_empty() {
-            p = clean_path(pattern);
-            if p.len() > 1 && p.starts_with('/') {
-                p.remove(0);
-            }
-        }
-        out.push(if invert { format!("!{p}") } else { p });
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -206,25 +174,5 @@ mod tests {
         let b = dockerfile_local("s").definition(&all_caps()).1;
         assert_eq!(a, b);
         assert_ne!(a, dockerfile_local("t").definition(&all_caps()).1);
-    }
-
-    #[test]
-    fn dockerignore_parsing() {
-        let data = b"\xef\xbb\xbf# comment\n  node_modules  \n\n/abs/path\n!keep.txt\n! spaced\n./a/../b/\n*.log\n#x\n";
-        assert_eq!(
-            parse_dockerignore(data),
-            [
-                "node_modules",
-                "abs/path",
-                "!keep.txt",
-                "!spaced",
-                "b",
-                "*.log"
-            ]
-        );
-        assert!(parse_dockerignore(b"").is_empty());
-        assert_eq!(parse_dockerignore(b"/\n"), ["/"]);
-        assert_eq!(clean_path("a//b/./c/.."), "a/b");
-        assert_eq!(clean_path("../x"), "../x");
     }
 }
