@@ -69,6 +69,8 @@ macro_rules! errors {
 cases! {
     // WORKDIR "${HOME}" with HOME unset keeps the working directory (stock NormalizeWorkdir).
     workdir_empty_var,
+    // ENV inherited from a parent stage against ARGs and build args of the same name.
+    parent_env_and_args,
     add_tar,
     arg_before_from,
     args_and_expansion,
