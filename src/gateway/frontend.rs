@@ -14,22 +14,22 @@
 //! forwarded unchanged. The caller must exit right after [`run`] returns: the build waits for
 //! the process to exit.
 
-use crate::error::{Error, Warning};
+use crate::error::Error;
 use crate::proto::moby::buildkit::v1::frontend as gw;
-use crate::proto::pb;
 
 use super::caps;
-use super::client::{pb_range, Gateway, WarnMessage};
+use super::client::Gateway;
 use super::convert_api::{convert_opts, ConvertRequest};
+use super::dockerfile::{context_dockerignore, dockerignore_patterns, load_dockerfile};
 use super::errors::{unsupported_subrequest_status, GatewayError, SourceFile};
 use super::explain::{self, REQUEST_EJECT, REQUEST_EXPLAIN};
-use super::local::LocalFiles;
-use super::opts::{BuildOpts, DOCKERIGNORE_NAME};
-use super::resolver::{Files, GatewayResolver};
+use super::opts::BuildOpts;
+use super::resolver::{convert_all, Files, GatewayResolver};
 use super::result::{build_result, PlatformOutput};
 use super::subrequests::{self, REQUEST_DESCRIBE, REQUEST_LINT, REQUEST_OUTLINE, REQUEST_TARGETS};
-use crate::convert::rounds::{self, Converted};
-use crate::dockerignore::parse as parse_dockerignore;
+use super::trace::{trace, START};
+use super::warn::send_warnings;
+use crate::convert::rounds;
 
 /// Frontend-image caps (`moby.buildkit.frontend.*`) this frontend can honour when a client
 /// requests them through the `frontend.caps` opt.
@@ -38,18 +38,6 @@ pub const SUPPORTED_FRONTEND_CAPS: &[&str] = &[
     "moby.buildkit.frontend.subrequests",
     "moby.buildkit.frontend.contexts",
 ];
-
-/// The Dockerfile as loaded from the client.
-#[derive(Clone, Debug)]
-pub struct LoadedDockerfile {
-    pub source: SourceFile,
-    /// The `local://<dockerfilekey>` definition (for `SourceInfo.definition`).
-    pub definition: pb::Definition,
-    /// Digest of its source op: the vertex warnings attach to.
-    pub vertex_digest: String,
-    /// `<filename>.dockerignore`, when present next to the Dockerfile.
-    pub dockerignore: Option<Vec<u8>>,
-}
 
 /// Run the frontend against buildkitd on stdio. Returns the process exit code: 0 once a
 /// `Return` (result or error) was delivered, 1 if the daemon could not be told anything.
@@ -79,29 +67,6 @@ pub async fn run() -> i32 {
     }
 }
 
-static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
-
-/// With `--build-arg HOARD_TRACE=1`: the time since the frontend started, and what it reached,
-/// on stderr (buildkitd's log), to see where a build's frontend time goes.
-fn trace(opts: &BuildOpts, what: &str) {
-    trace_if(tracing(opts), what);
-}
-
-/// Whether the build asked for `HOARD_TRACE=1`.
-pub(super) fn tracing(opts: &BuildOpts) -> bool {
-    opts.build_args.get("HOARD_TRACE").is_some_and(|v| v == "1")
-}
-
-pub(super) fn trace_if(on: bool, what: &str) {
-    if on {
-        let ms = START
-            .get()
-            .map(|t| t.elapsed().as_secs_f64() * 1000.0)
-            .unwrap_or_default();
-        eprintln!("hoard: trace {ms:8.1} ms {what}");
-    }
-}
-
 /// Refuse `frontend.caps` requests this frontend cannot honour (`+forward` suffixes ignored).
 pub fn check_frontend_caps(requested: &[String]) -> Result<(), Error> {
     for c in requested {
@@ -127,164 +92,6 @@ fn check_config(opts: &BuildOpts, text: &str) -> Result<crate::lint::CheckConfig
     crate::lint::CheckConfig::for_build(directive.as_deref(), arg)
 }
 
-/// `"<Rule>: <msg> (line N)"` (BuildKit `linter.LintFormatShort`).
-pub fn warn_short(w: &Warning) -> String {
-    match w.span {
-        Some(s) if s.start > 0 => format!("{}: {} (line {})", w.rule, w.message, s.start),
-        _ => format!("{}: {}", w.rule, w.message),
-    }
-}
-
-/// The `local://` source that loads the Dockerfile (and `<filename>.dockerignore`).
-pub fn dockerfile_local(opts: &BuildOpts) -> LocalFiles {
-    let mut files = vec![opts.filename.clone(), opts.dockerfile_dockerignore()];
-    if let Some(lower) = opts.lowercase_fallback() {
-        files.push(lower);
-    }
-    LocalFiles {
-        name: opts.dockerfile_key.clone(),
-        session_id: opts.session_for(&opts.dockerfile_key).to_string(),
-        files,
-        shared_key_hint: opts.dockerfile_key.clone(),
-        custom_name: format!("[internal] load build definition from {}", opts.filename),
-    }
-}
-
-/// The `local://` source that loads the context's `.dockerignore`.
-pub fn dockerignore_local(opts: &BuildOpts) -> LocalFiles {
-    LocalFiles {
-        name: opts.context_key.clone(),
-        session_id: opts.session_for(&opts.context_key).to_string(),
-        files: vec![DOCKERIGNORE_NAME.to_string()],
-        shared_key_hint: format!("{}-{}", opts.context_key, DOCKERIGNORE_NAME),
-        custom_name: format!("[internal] load {DOCKERIGNORE_NAME}"),
-    }
-}
-
-/// Whether the build context is a remote URL (git / http), which has no local `.dockerignore`.
-fn remote_context(opts: &BuildOpts) -> bool {
-    opts.context_source.as_deref().is_some_and(|v| {
-        v.starts_with("http://")
-            || v.starts_with("https://")
-            || v.starts_with("git@")
-            || v.starts_with("git://")
-            || v.starts_with("ssh://")
-    })
-}
-
-/// Solve the Dockerfile local and read the Dockerfile (lowercase fallback) and its
-/// `<filename>.dockerignore`.
-pub async fn load_dockerfile(
-    gw: &Gateway,
-    opts: &BuildOpts,
-) -> Result<LoadedDockerfile, GatewayError> {
-    let (definition, vertex_digest) = dockerfile_local(opts).definition(&gw.caps().llb);
-    let ref_id = gw
-        .solve(definition.clone(), &[], false)
-        .await
-        .map_err(|e| with_context(e, "failed to resolve dockerfile"))?;
-    let ignore_name = opts.dockerfile_dockerignore();
-    let (main, ignore) = tokio::join!(
-        gw.read_file(&ref_id, &opts.filename, None),
-        gw.read_file(&ref_id, &ignore_name, None)
-    );
-    let data = match main {
-        Ok(d) => d,
-        Err(e) => match opts.lowercase_fallback() {
-            Some(lower) => match gw.read_file(&ref_id, &lower, None).await {
-                Ok(d) => d,
-                Err(_) => return Err(with_context(e, "failed to read dockerfile")),
-            },
-            None => return Err(with_context(e, "failed to read dockerfile")),
-        },
-    };
-    let dockerignore = ignore.ok();
-    Ok(LoadedDockerfile {
-        source: SourceFile::dockerfile(&opts.filename, &data),
-        definition,
-        vertex_digest,
-        dockerignore,
-    })
-}
-
-fn with_context(e: GatewayError, context: &str) -> GatewayError {
-    match e {
-        GatewayError::Rpc {
-            context: c,
-            status,
-            span,
-        } if c.is_empty() => GatewayError::Rpc {
-            context: context.to_string(),
-            status,
-            span,
-        },
-        other => other,
-    }
-}
-
-/// The context's `.dockerignore` (empty when missing, and for a remote context).
-async fn context_dockerignore(gw: &Gateway, opts: &BuildOpts) -> Result<Vec<u8>, GatewayError> {
-    if remote_context(opts) {
-        return Ok(Vec::new());
-    }
-    let (def, _) = dockerignore_local(opts).definition(&gw.caps().llb);
-    let ref_id = gw.solve(def, &[], false).await?;
-    // A missing .dockerignore is not an error.
-    Ok(gw
-        .read_file(&ref_id, DOCKERIGNORE_NAME, None)
-        .await
-        .unwrap_or_default())
-}
-
-/// Run the converter to completion through the gateway (see [`rounds`]).
-pub async fn convert_all(
-    resolver: &mut GatewayResolver,
-    text: &str,
-    req: &ConvertRequest,
-) -> Result<Converted, GatewayError> {
-    rounds::drive(text, &convert_opts(req), resolver).await
-}
-
-/// Send the converter's warnings through the `Warn` RPC (failures are only logged).
-pub(super) async fn send_warnings(gw: &Gateway, df: &LoadedDockerfile, warnings: &[Warning]) {
-    if !gw.caps().gateway.supports(caps::gw::GATEWAY_WARNINGS) {
-        return;
-    }
-    let info = pb::SourceInfo {
-        filename: df.source.filename.clone(),
-        data: df.source.data.clone(),
-        definition: Some(df.definition.clone()),
-        language: df.source.language.clone(),
-    };
-    for w in warnings {
-        let (description, url) = crate::lint::describe(w);
-        let msg = WarnMessage {
-            vertex_digest: df.vertex_digest.clone(),
-            level: 1,
-            short: warn_short(w),
-            detail: if description.is_empty() {
-                Vec::new()
-            } else {
-                vec![description.as_bytes().to_vec()]
-            },
-            url: url.to_string(),
-            source_info: Some(info.clone()),
-            // One range per line of the instruction, as the stock `Node.Location()`.
-            ranges: w
-                .span
-                .map(|s| {
-                    (s.start..=s.end.max(s.start))
-                        .map(|l| pb_range(crate::error::Span::line(l)))
-                        .collect()
-                })
-                .unwrap_or_default(),
-        };
-        if let Err(e) = gw.warn(msg).await {
-            eprintln!("hoard: sending warning failed: {e}");
-        }
-    }
-}
-
 async fn convert_request(
     gw: &Gateway,
     opts: &BuildOpts,
@@ -307,23 +114,6 @@ async fn convert_request(
         inputs,
         ci: Default::default(),
         checks: false,
-    })
-}
-
-/// The `.dockerignore` patterns that apply: `<Dockerfile>.dockerignore` if it exists, else the
-/// context's (being fetched by `context`), else none.
-async fn dockerignore_patterns(
-    df: &LoadedDockerfile,
-    context: Option<tokio::task::JoinHandle<Result<Vec<u8>, GatewayError>>>,
-) -> Result<Vec<String>, GatewayError> {
-    Ok(match (&df.dockerignore, context) {
-        (Some(d), _) => parse_dockerignore(d),
-        (None, Some(task)) => {
-            parse_dockerignore(&task.await.map_err(|e| {
-                GatewayError::Frontend(Error::new(format!("internal error: {e}")))
-            })??)
-        }
-        (None, None) => Vec::new(),
     })
 }
 
@@ -481,36 +271,6 @@ async fn flow(gw: &Gateway, src: &mut Option<SourceFile>) -> Result<gw::Result, 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::Span;
-
-    fn opts(list: &[&str], session: &str) -> BuildOpts {
-        let mut env: Vec<(String, String)> = list
-            .iter()
-            .enumerate()
-            .map(|(i, o)| (format!("BUILDKIT_FRONTEND_OPT_{i}"), o.to_string()))
-            .collect();
-        env.push(("BUILDKIT_SESSION_ID".into(), session.into()));
-        BuildOpts::from_env(env).unwrap()
-    }
-
-    #[test]
-    fn warn_short_format() {
-        let w = Warning {
-            rule: "StageNameCasing".into(),
-            message: "Stage name 'Build' should be lowercase".into(),
-            span: Some(Span::line(3)),
-        };
-        assert_eq!(
-            warn_short(&w),
-            "StageNameCasing: Stage name 'Build' should be lowercase (line 3)"
-        );
-        let w = Warning {
-            rule: "R".into(),
-            message: "m".into(),
-            span: None,
-        };
-        assert_eq!(warn_short(&w), "R: m");
-    }
 
     #[test]
     fn frontend_caps_check() {
@@ -523,61 +283,5 @@ mod tests {
             e.message,
             "unsupported frontend capability moby.buildkit.frontend.gitquerystring"
         );
-    }
-
-    #[test]
-    fn dockerfile_local_attrs() {
-        let l = dockerfile_local(&opts(&[], "sess"));
-        assert_eq!(l.name, "dockerfile");
-        assert_eq!(
-            l.files,
-            ["Dockerfile", "Dockerfile.dockerignore", "dockerfile"]
-        );
-        assert_eq!(
-            l.custom_name,
-            "[internal] load build definition from Dockerfile"
-        );
-        assert_eq!(l.shared_key_hint, "dockerfile");
-        assert_eq!(l.session_id, "sess");
-
-        let l = dockerfile_local(&opts(
-            &["filename=ci/Containerfile", "dockerfilekey=df"],
-            "",
-        ));
-        assert_eq!(l.name, "df");
-        assert_eq!(
-            l.files,
-            ["ci/Containerfile", "ci/Containerfile.dockerignore"]
-        );
-        assert_eq!(
-            l.custom_name,
-            "[internal] load build definition from ci/Containerfile"
-        );
-        assert!(!l.attrs().contains_key("local.session"));
-    }
-
-    #[test]
-    fn dockerignore_local_attrs() {
-        let l = dockerignore_local(&opts(&["local-sessionid:context=other"], "sess"));
-        assert_eq!(l.name, "context");
-        assert_eq!(l.files, [".dockerignore"]);
-        assert_eq!(l.custom_name, "[internal] load .dockerignore");
-        assert_eq!(l.session_id, "other");
-        let a = l.attrs();
-        assert_eq!(a["local.includepattern"], r#"[".dockerignore"]"#);
-        assert_eq!(a["local.sharedkeyhint"], "context-.dockerignore");
-    }
-
-    #[test]
-    fn remote_contexts_are_detected() {
-        assert!(remote_context(&opts(
-            &["context=https://github.com/x/y.git"],
-            ""
-        )));
-        assert!(remote_context(&opts(
-            &["context=git@github.com:x/y.git"],
-            ""
-        )));
-        assert!(!remote_context(&opts(&[], "")));
     }
 }

@@ -8,8 +8,10 @@
 //!   ResolveSourceMeta, Warn, Return) that keep daemon errors whole.
 //! * [`errors`]: `google.rpc.Status` for `Return.error`: `errdefs.Source` snippets for frontend
 //!   errors, daemon errors forwarded unchanged, unsupported subrequests.
-//! * [`local`]: `local://` definitions that fetch the Dockerfile / `.dockerignore`; ignore-file
-//!   parsing.
+//! * [`local`]: `local://` definitions that fetch files of the client's local sources.
+//! * [`dockerfile`]: loading the Dockerfile and the `.dockerignore` that applies.
+//! * [`warn`]: build-check warnings through the `Warn` RPC.
+//! * [`trace`]: `HOARD_TRACE=1` timings on stderr.
 //! * [`result`]: shaping the final `Result` (refs, `containerimage.config`, `refs.platforms`).
 //! * [`subrequests`]: `describe`, `lint`, `targets` and `outline` results.
 //! * [`explain`]: `--call explain` / `--call eject`, the command-line tools' reports from the
@@ -28,6 +30,7 @@ pub mod caps;
 pub mod ci;
 pub mod client;
 pub mod convert_api;
+pub mod dockerfile;
 pub mod errors;
 pub mod explain;
 pub mod frontend;
@@ -37,7 +40,9 @@ pub mod outline;
 pub mod resolver;
 pub mod result;
 pub mod subrequests;
+pub mod trace;
 pub mod transport;
+pub mod warn;
 
 pub use caps::{CapSet, Caps};
 pub use client::Gateway;

@@ -6,11 +6,12 @@ use crate::proto::moby::buildkit::v1::frontend as gw;
 
 use super::client::Gateway;
 use super::convert_api::ConvertRequest;
+use super::dockerfile::LoadedDockerfile;
 use super::errors::GatewayError;
-use super::frontend::{convert_all, send_warnings, LoadedDockerfile};
 use super::opts::BuildOpts;
-use super::resolver::{Files, GatewayResolver};
+use super::resolver::{convert_all, Files, GatewayResolver};
 use super::subrequests;
+use super::warn::send_warnings;
 
 /// The options an outline is computed with: the stock frontend outlines for the build
 /// platform, whatever `--platform` says.

@@ -22,12 +22,13 @@ use std::collections::HashSet;
 
 use tokio::task::JoinHandle;
 
-use crate::convert::rounds::Resolver;
+use crate::convert::rounds::{self, Converted, Resolver};
 use crate::convert::{FileRequest, ImageRequest, ResolvedImage};
 use crate::error::Error;
 use crate::llb;
 
 use super::client::Gateway;
+use super::convert_api::{convert_opts, ConvertRequest};
 use super::errors::GatewayError;
 use super::opts::{BuildOpts, CacheImport, ResolveMode};
 
@@ -61,7 +62,7 @@ impl GatewayResolver {
             files,
             warmed: HashSet::new(),
             warming: Vec::new(),
-            trace: super::frontend::tracing(opts),
+            trace: super::trace::tracing(opts),
         }
     }
 
@@ -133,7 +134,7 @@ impl Resolver for GatewayResolver {
     }
 
     async fn images(&mut self, needs: &[ImageRequest]) -> Result<Vec<ResolvedImage>, GatewayError> {
-        super::frontend::trace_if(self.trace, &format!("resolving {} image(s)", needs.len()));
+        super::trace::trace_if(self.trace, &format!("resolving {} image(s)", needs.len()));
         let mut tasks = Vec::with_capacity(needs.len());
         for need in needs {
             let gw = self.gw.clone();
@@ -168,7 +169,7 @@ impl Resolver for GatewayResolver {
             }));
         }
         let r = join_all(tasks).await;
-        super::frontend::trace_if(self.trace, &format!("{} image(s) resolved", needs.len()));
+        super::trace::trace_if(self.trace, &format!("{} image(s) resolved", needs.len()));
         r
     }
 
@@ -223,4 +224,13 @@ impl Resolver for GatewayResolver {
         }
         join_all(tasks).await
     }
+}
+
+/// Run the converter to completion through the gateway (see [`rounds`]).
+pub async fn convert_all(
+    resolver: &mut GatewayResolver,
+    text: &str,
+    req: &ConvertRequest,
+) -> Result<Converted, GatewayError> {
+    rounds::drive(text, &convert_opts(req), resolver).await
 }
