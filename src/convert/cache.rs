@@ -345,7 +345,7 @@ impl Build<'_> {
             .iter()
             .filter(|m| !m.target.is_empty() && !matches!(m.kind, MountType::Ssh))
             .filter(|m| !caches_only || matches!(m.kind, MountType::Cache))
-            .map(|m| super::dispatch::mount_target(dir, &m.target))
+            .map(|m| super::paths::mount_target(dir, &m.target))
             .collect()
     }
 

@@ -275,7 +275,7 @@ impl Build<'_> {
         while let Some(b) = self.stages[root].base_stage {
             root = b;
         }
-        let p = super::dispatch::normalize_path("/", p, false);
+        let p = super::paths::normalize_path("/", p, false);
         self.read_paths.entry(root).or_default().insert(p);
     }
 
@@ -577,7 +577,7 @@ impl Build<'_> {
             }
             let wd = st.image.config.working_dir.clone();
             if !wd.is_empty() {
-                st.dir = super::dispatch::normalize_workdir("/", &wd).map_err(|e| e.or_at(span))?;
+                st.dir = super::paths::normalize_workdir("/", &wd).map_err(|e| e.or_at(span))?;
             }
             st.user = st.image.config.user.clone();
             self.stages[i].st = Some(st);

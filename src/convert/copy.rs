@@ -119,14 +119,14 @@ impl Build<'_> {
     pub(super) fn dispatch_copy(&mut self, i: usize, spec: CopySpec, cmd: &Cmd) -> Result<()> {
         let st = self.snapshot(i);
         let dest = if spec.dest.starts_with('/') {
-            super::dispatch::normalize_path("/", &spec.dest, true)
+            super::paths::normalize_path("/", &spec.dest, true)
         } else {
             let p = if spec.dest.is_empty() || spec.dest == "." {
                 "./"
             } else {
                 spec.dest.as_str()
             };
-            super::dispatch::normalize_path(&st.dir, p, true)
+            super::paths::normalize_path(&st.dir, p, true)
         };
         let (mode, mode_str) = match &spec.chmod {
             Some(c) => parse_chmod(c)?,
@@ -159,7 +159,7 @@ impl Build<'_> {
             .lexer
             .process_word(&spec.original, &st.env)
             .unwrap_or_else(|_| spec.original.clone());
-        let name = super::dispatch::uppercase_cmd(&shown);
+        let name = super::gofmt::uppercase_cmd(&shown);
 
         // Where non-URL sources come from: the named stage/image or the build context.
         let from_output = match cmd.sources.first() {
@@ -241,13 +241,13 @@ impl Build<'_> {
                     match src.split_once("/./") {
                         Some((parent, pattern)) => (
                             parent.to_string(),
-                            vec![super::dispatch::normalize_path("/", pattern, false)
+                            vec![super::paths::normalize_path("/", pattern, false)
                                 .trim_start_matches('/')
                                 .to_string()],
                         ),
                         None => (
                             "/".to_string(),
-                            vec![super::dispatch::normalize_path("/", src, false)
+                            vec![super::paths::normalize_path("/", src, false)
                                 .trim_start_matches('/')
                                 .to_string()],
                         ),
@@ -274,7 +274,7 @@ impl Build<'_> {
                     attempt_unpack: spec.unpack.unwrap_or(spec.is_add),
                     allow_wildcard: true,
                     include,
-                    ..action(from, super::dispatch::normalize_path("/", &src_path, false))
+                    ..action(from, super::paths::normalize_path("/", &src_path, false))
                 });
             }
         }
@@ -368,7 +368,7 @@ fn context_dir(spec: &CopySpec) -> Option<String> {
         return None;
     }
     Some(
-        super::dispatch::normalize_path("/", src, false)
+        super::paths::normalize_path("/", src, false)
             .trim_matches('/')
             .to_string(),
     )

@@ -5,55 +5,13 @@
 
 use super::checks;
 use super::gofmt;
+use super::gofmt::uppercase_cmd;
+use super::paths::normalize_workdir;
 use super::stages::{Build, Cmd};
 use crate::error::{Error, Result};
 use crate::image::Healthcheck;
 use crate::instructions::Command;
 use crate::llb;
-
-/// `system.NormalizeWorkdir` for Linux: join a relative path to the current one and clean it.
-/// An empty path (`WORKDIR "${HOME}"` with `HOME` unset) keeps the current directory.
-pub fn normalize_workdir(current: &str, requested: &str) -> Result<String> {
-    if requested.is_empty() {
-        return Ok(clean_path(&format!("/{current}")));
-    }
-    let joined = if requested.starts_with('/') {
-        requested.to_string()
-    } else {
-        format!(
-            "{}/{}",
-            if current.is_empty() { "/" } else { current },
-            requested
-        )
-    };
-    Ok(clean_path(&joined))
-}
-
-pub use crate::llb::file::clean as clean_path;
-
-/// A `--mount` target as an absolute, clean path (relative targets are under the working
-/// directory).
-pub fn mount_target(dir: &str, target: &str) -> String {
-    if target.starts_with('/') {
-        clean_path(target)
-    } else {
-        clean_path(&format!("/{dir}/{target}"))
-    }
-}
-
-/// `system.NormalizePath(parent, p, keepSlash)` for Linux.
-pub fn normalize_path(parent: &str, p: &str, keep_slash: bool) -> String {
-    let joined = if p.starts_with('/') {
-        clean_path(p)
-    } else {
-        clean_path(&format!("{parent}/{p}"))
-    };
-    if keep_slash && (p.ends_with('/') || p.ends_with("/.")) && !joined.ends_with('/') {
-        format!("{joined}/")
-    } else {
-        joined
-    }
-}
 
 /// The signals `signal.ParseSignal` accepts on Linux.
 const SIGNALS: &[&str] = &[
@@ -406,31 +364,9 @@ pub fn with_shell(image: &crate::image::ImageConfig, args: &[String]) -> Vec<Str
     shell
 }
 
-/// Upper-case the first word (the instruction keyword) of a command line.
-pub fn uppercase_cmd(s: &str) -> String {
-    match s.split_once(' ') {
-        Some((a, b)) => format!("{} {b}", a.to_uppercase()),
-        None => s.to_uppercase(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn paths() {
-        assert_eq!(clean_path("/a/b/../c/./"), "/a/c");
-        assert_eq!(clean_path("/.."), "/");
-        assert_eq!(normalize_workdir("/app", "sub").unwrap(), "/app/sub");
-        assert_eq!(normalize_workdir("/app", "/x/").unwrap(), "/x");
-        assert_eq!(normalize_workdir("/app", "").unwrap(), "/app");
-        assert_eq!(normalize_workdir("", "").unwrap(), "/");
-        assert_eq!(normalize_path("/app", "./", true), "/app/");
-        assert_eq!(normalize_path("/app", "x/", true), "/app/x/");
-        assert_eq!(normalize_path("/app", "/y", true), "/y");
-        assert_eq!(normalize_path("/", "a/../b", false), "/b");
-    }
 
     #[test]
     fn signals() {

@@ -60,6 +60,14 @@ pub fn plain_slice(v: &[String]) -> String {
 /// Go's `time.Duration.String()` for a duration in nanoseconds.
 pub use crate::instructions::format_duration as duration;
 
+/// Upper-case the first word (the instruction keyword) of a command line.
+pub fn uppercase_cmd(s: &str) -> String {
+    match s.split_once(' ') {
+        Some((a, b)) => format!("{} {b}", a.to_uppercase()),
+        None => s.to_uppercase(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -22,6 +22,7 @@ mod expose;
 mod gofmt;
 mod graph;
 mod outline;
+mod paths;
 pub mod rounds;
 mod run;
 mod stages;

@@ -68,7 +68,7 @@ impl Build<'_> {
 
         // --mount
         for (m, source) in c.mounts.iter().zip(cmd.sources.iter()) {
-            let target = super::dispatch::mount_target(&st.dir, &m.target);
+            let target = super::paths::mount_target(&st.dir, &m.target);
             match m.kind {
                 MountType::Secret => {
                     let id = if !m.source.is_empty() {
@@ -145,7 +145,7 @@ impl Build<'_> {
                 None => Some(self.context()),
             };
             let selector = {
-                let s = super::dispatch::clean_path(&format!("/{}", m.source));
+                let s = super::paths::clean_path(&format!("/{}", m.source));
                 if s == "/" {
                     String::new()
                 } else {
@@ -159,7 +159,7 @@ impl Build<'_> {
                 }),
                 MountType::Cache => {
                     let id = if m.id.is_empty() {
-                        super::dispatch::clean_path(&m.target)
+                        super::paths::clean_path(&m.target)
                     } else {
                         m.id.clone()
                     };
@@ -201,7 +201,7 @@ impl Build<'_> {
             .raw_quotes_skip_unset()
             .process_word(&custom, &env_for_name)
             .unwrap_or(custom.clone());
-        let name = self.progress_name(i, &super::dispatch::uppercase_cmd(&shown), &st.platform);
+        let name = self.progress_name(i, &super::gofmt::uppercase_cmd(&shown), &st.platform);
         let mut meta = llb::OpMeta::named(name)
             .with_description("com.docker.dockerfile.v1.command", &c.original)
             .at(c.span);
@@ -248,7 +248,7 @@ impl Build<'_> {
 }
 
 fn basename(p: &str) -> String {
-    let c = super::dispatch::clean_path(p);
+    let c = super::paths::clean_path(p);
     c.rsplit('/')
         .next()
         .filter(|s| !s.is_empty())

@@ -993,7 +993,7 @@ impl<'a> Build<'a> {
             let wd = st.image.config.working_dir.clone();
             if !wd.is_empty() {
                 st.dir =
-                    super::dispatch::normalize_workdir(&st.dir, &wd).map_err(|e| e.or_at(span))?;
+                    super::paths::normalize_workdir(&st.dir, &wd).map_err(|e| e.or_at(span))?;
             }
             st.user = st.image.config.user.clone();
         }
