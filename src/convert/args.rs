@@ -3,9 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::outline::MetaArg;
-
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Span};
 use crate::expand::Lexer;
 use crate::image::Platform;
 use crate::instructions::ArgCommand;
@@ -72,6 +70,16 @@ pub fn default_args(
         env.set(k, &v);
     }
     env
+}
+
+/// One global ARG as [`meta_args`] evaluated it (for the outline).
+pub struct MetaArg {
+    pub key: String,
+    /// `None` for an ARG without default or build arg.
+    pub value: Option<String>,
+    /// The variables its default used (empty when a build arg gave the value).
+    pub matched: BTreeSet<String>,
+    pub span: Span,
 }
 
 /// Apply the meta ARGs (before the first FROM) to the global scope; also returns each one as

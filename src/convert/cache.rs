@@ -3,7 +3,7 @@
 //! changes, the edited script) to the exec op. The image config and history are untouched.
 
 use super::graph::{ExecMount, ExecSpec};
-use super::stages::Build;
+use super::state::Build;
 use super::{FileRequest, RunPlan};
 use crate::cache::Written;
 use crate::cache::{self, MountKind, Plan, Selection, Step, UserInfo};

@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::graph::{cache_base, pb_platform, pb_sharing, ExecMount, ExecSpec};
-use super::stages::Build;
+use super::state::Build;
 use crate::error::{Error, Result};
 use crate::instructions::Sharing;
 use crate::llb::{self, Exec, MountOpts, OpMeta, Output};

@@ -19,7 +19,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::stages::{Build, St};
+use super::state::{Build, St};
 use super::{FileRequest, ImageRequest, OciStore, Resolved};
 use crate::error::{Error, Result};
 use crate::image::{normalize_reference, ImageConfig, Platform};

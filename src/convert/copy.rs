@@ -3,7 +3,7 @@
 //! `--parents`, ADD's archive unpacking; and the history entry.
 
 use super::graph::{CopyAction, CopyFrom};
-use super::stages::{Build, Cmd};
+use super::state::{Build, Cmd};
 use crate::error::{Error, Result, Span};
 use crate::instructions::{AddCommand, CopyCommand};
 use crate::llb;

@@ -7,7 +7,7 @@ use super::checks;
 use super::gofmt;
 use super::gofmt::uppercase_cmd;
 use super::paths::normalize_workdir;
-use super::stages::{Build, Cmd};
+use super::state::{Build, Cmd};
 use crate::error::{Error, Result};
 use crate::image::Healthcheck;
 use crate::instructions::Command;
@@ -291,7 +291,20 @@ impl Build<'_> {
         st.image
             .commit_history(format!("ARG {}", commit.join(" ")), false);
         for (key, value, inherited) in records {
-            self.record_arg(i, key, value.as_deref(), inherited, a.span);
+            let description = if self.stages[i].in_onbuild {
+                String::new()
+            } else {
+                self.doc_comment(key, a.span)
+            };
+            let seq = self.next_seq();
+            self.stages[i].capture.record_arg(
+                key,
+                value.as_deref(),
+                inherited,
+                description,
+                a.span,
+                seq,
+            );
         }
         Ok(())
     }

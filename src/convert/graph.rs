@@ -4,7 +4,6 @@
 
 use std::collections::BTreeSet;
 
-use super::stages::Build;
 use crate::error::Result;
 use crate::image::Platform;
 use crate::instructions::Sharing;
@@ -453,36 +452,10 @@ impl Graph {
     }
 }
 
-impl Build<'_> {
-    /// The build context (`local://context`), minus `.dockerignore`d files; made once.
-    pub(super) fn context(&mut self) -> Output {
-        if let Some(c) = &self.graph.context {
-            return c.clone();
-        }
-        let opts = llb::LocalOpts {
-            session_id: (!self.opts.session_id.is_empty()).then(|| self.opts.session_id.clone()),
-            unique_id: "hoard-context".into(),
-            exclude_patterns: self.opts.dockerignore.clone(),
-            shared_key_hint: Some(self.opts.context_key.clone()),
-            ..Default::default()
-        };
-        let out = llb::local(
-            &self.opts.context_key,
-            &opts,
-            OpMeta::named("[internal] load build context"),
-        );
-        self.graph.context = Some(out.clone());
-        out
-    }
-
-    pub(super) fn marshal(&self, root: Option<&Output>) -> llb::Definition {
-        let sources = vec![pb::SourceInfo {
-            filename: self.opts.filename.clone(),
-            data: self.text.as_bytes().to_vec(),
-            language: "Dockerfile".into(),
-            definition: None,
-        }];
-        llb::marshal(root, &sources)
+impl Graph {
+    /// The build context's source, made by `make` the first time it is asked for.
+    pub(super) fn context_or_insert(&mut self, make: impl FnOnce() -> Output) -> Output {
+        self.context.get_or_insert_with(make).clone()
     }
 }
 

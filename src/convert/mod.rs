@@ -26,6 +26,7 @@ mod paths;
 pub mod rounds;
 mod run;
 mod stages;
+mod state;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -239,36 +240,36 @@ pub fn convert(text: &str, opts: &ConvertOpts, resolved: &Resolved) -> Result<Ou
     let mut warnings = Vec::new();
     for (idx, platform) in platforms.iter().enumerate() {
         let build = || {
-            stages::Build::new(
+            state::Build::new(
                 text,
                 opts,
                 platform.clone(),
                 opts.target_platforms.is_empty(),
             )
         };
-        let run = |mut b: stages::Build, hint| {
+        let run = |mut b: state::Build, hint| {
             b.follow_hint = hint;
             b.run(resolved)
                 .map_err(|e| e.with_warnings(std::mem::take(&mut b.warnings)))
         };
         let mut outcome = run(build()?, None)?;
-        if let stages::BuildOutcome::Retry(hint) = outcome {
+        if let state::BuildOutcome::Retry(hint) = outcome {
             outcome = run(build()?, Some(hint))?;
         }
         match outcome {
-            stages::BuildOutcome::Retry(_) => {
+            state::BuildOutcome::Retry(_) => {
                 return Err(Error::new(
                     "internal error: conversion asked twice for a second pass",
                 ))
             }
-            stages::BuildOutcome::Need(reqs) => {
+            state::BuildOutcome::Need(reqs) => {
                 for r in reqs {
                     if !needed.contains(&r) {
                         needed.push(r);
                     }
                 }
             }
-            stages::BuildOutcome::NeedFiles(reqs, states) => {
+            state::BuildOutcome::NeedFiles(reqs, states) => {
                 for r in reqs {
                     if !files.iter().any(|f| f.key == r.key && f.path == r.path) {
                         files.push(r);
@@ -280,7 +281,7 @@ pub fn convert(text: &str, opts: &ConvertOpts, resolved: &Resolved) -> Result<Ou
                     }
                 }
             }
-            stages::BuildOutcome::Done(result, w) => {
+            state::BuildOutcome::Done(result, w) => {
                 results.push(result);
                 // As the stock frontend, only the first platform's conversion warns (the others
                 // would repeat its warnings, or add ones about a platform it never reports).

@@ -12,14 +12,17 @@
 //! * Dispatching a stage's `ARG` records its definition (a bare `ARG` naming a global or
 //!   automatic arg keeps that definition) and marks it used; a `RUN` records its secret and ssh
 //!   mounts (first use per id wins).
-//! * [`Build::outline`] walks the target, then its base stage, then the stages it copies or
-//!   mounts from; the first definition of a name wins; each list is sorted by line.
+//! * [`collect`] walks the target, then its base stage, then the stages it copies or mounts
+//!   from; the first definition of a name wins; each list is sorted by line.
+//!
+//! The converter calls these as it walks (`stages`, `dispatch`, `run`); this file knows
+//! nothing of its state.
 //!
 //! Descriptions come from the comments the parser attaches to each instruction's node.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::stages::Build;
+use super::args::MetaArg;
 use crate::error::Span;
 
 /// One build arg of the outline.
@@ -78,16 +81,6 @@ pub(super) struct Capture {
     ssh: BTreeMap<String, MountInfo>,
 }
 
-/// One global ARG as [`super::args::meta_args`] evaluated it.
-pub(super) struct MetaArg {
-    pub key: String,
-    /// `None` for an ARG without default or build arg.
-    pub value: Option<String>,
-    /// The variables its default used (empty when a build arg gave the value).
-    pub matched: BTreeSet<String>,
-    pub span: Span,
-}
-
 impl Capture {
     /// Mark the args the used ones were computed from as used too, transitively.
     fn mark_all_used(&mut self) {
@@ -122,19 +115,14 @@ pub fn doc_comment(comments: &[String], name: &str) -> String {
         .unwrap_or_default()
 }
 
-impl Build<'_> {
-    fn next_seq(&mut self) -> usize {
-        self.outline_seq += 1;
-        self.outline_seq
-    }
-
-    /// The comments the parser attached to the instruction starting on `line`.
-    pub(super) fn comments_at(&self, line: usize) -> &[String] {
-        self.comments.get(&line).map(Vec::as_slice).unwrap_or(&[])
-    }
-
-    /// The record of the global ARGs (stock `buildMetaArgs`).
-    pub(super) fn record_meta_args(&mut self, args: &[MetaArg]) -> Capture {
+impl Capture {
+    /// The record of the global ARGs (stock `buildMetaArgs`); `describe` gives the doc
+    /// comment of an arg at a line, `seq` the definition order.
+    pub fn of_meta_args(
+        args: &[MetaArg],
+        describe: impl Fn(&str, Span) -> String,
+        seq: &mut usize,
+    ) -> Capture {
         let mut cap = Capture::default();
         for a in args {
             let mut deps = a.matched.clone();
@@ -143,12 +131,13 @@ impl Build<'_> {
                     deps.extend(old.deps.iter().cloned());
                 }
             }
+            *seq += 1;
             let info = ArgInfo {
-                description: doc_comment(self.comments_at(a.span.start), &a.key),
+                description: describe(&a.key, a.span),
                 value: a.value.clone().unwrap_or_default(),
                 span: a.span,
                 deps,
-                seq: self.next_seq(),
+                seq: *seq,
             };
             cap.all.insert(a.key.clone(), info);
         }
@@ -157,21 +146,15 @@ impl Build<'_> {
 
     /// A stage's `ARG key`: `inherited` when it names a global (or automatic) arg without a
     /// value of its own, which keeps the global definition.
-    pub(super) fn record_arg(
+    pub fn record_arg(
         &mut self,
-        i: usize,
         key: &str,
         value: Option<&str>,
         inherited: bool,
+        description: String,
         span: Span,
+        seq: usize,
     ) {
-        let description = if self.stages[i].in_onbuild {
-            String::new()
-        } else {
-            doc_comment(self.comments_at(span.start), key)
-        };
-        let seq = self.next_seq();
-        let cap = &mut self.stages[i].capture;
         if !inherited {
             let info = ArgInfo {
                 description,
@@ -180,107 +163,102 @@ impl Build<'_> {
                 deps: BTreeSet::new(),
                 seq,
             };
-            cap.all.insert(key.to_string(), info);
+            self.all.insert(key.to_string(), info);
         }
-        cap.used.insert(key.to_string());
+        self.used.insert(key.to_string());
     }
 
     /// A `RUN --mount=type=secret` (`ssh` false) or `type=ssh` (`ssh` true): the first use of
     /// an id is the one listed.
-    pub(super) fn record_mount(
-        &mut self,
-        i: usize,
-        ssh: bool,
-        id: &str,
-        required: bool,
-        span: Span,
-    ) {
-        let seq = self.next_seq();
-        let cap = &mut self.stages[i].capture;
-        let list = if ssh { &mut cap.ssh } else { &mut cap.secrets };
+    pub fn record_mount(&mut self, ssh: bool, id: &str, required: bool, span: Span, seq: usize) {
+        let list = if ssh {
+            &mut self.ssh
+        } else {
+            &mut self.secrets
+        };
         list.entry(id.to_string()).or_insert(MountInfo {
             required,
             span,
             seq,
         });
     }
+}
 
-    /// The outline of the target: its own args and mounts, then its base stage's, then those
-    /// of the stages it copies or mounts from (first definition wins), sorted by line.
-    pub(super) fn outline(&mut self) -> Outline {
-        let mut order = Vec::new();
-        let mut visited = BTreeSet::new();
-        // Depth-first, self before base before other dependencies.
-        fn walk(b: &Build, i: usize, visited: &mut BTreeSet<usize>, order: &mut Vec<usize>) {
-            if !visited.insert(i) {
-                return;
-            }
-            order.push(i);
-            if let Some(base) = b.stages[i].base_stage {
-                walk(b, base, visited, order);
-            }
-            for &d in &b.stages[i].deps {
-                walk(b, d, visited, order);
-            }
+/// How stage `i` reaches others: its base stage and the stages it copies or mounts from.
+pub struct Links {
+    pub base: Option<usize>,
+    pub deps: Vec<usize>,
+}
+
+/// The args, secrets and ssh mounts the target uses: its own, then its base stage's, then
+/// those of the stages it copies or mounts from (first definition wins), sorted by line.
+pub fn collect(
+    target: usize,
+    links: &[Links],
+    captures: &mut [Capture],
+) -> (Vec<OutlineArg>, Vec<OutlineMount>, Vec<OutlineMount>) {
+    let mut order = Vec::new();
+    let mut visited = BTreeSet::new();
+    // Depth-first, self before base before other dependencies.
+    fn walk(links: &[Links], i: usize, visited: &mut BTreeSet<usize>, order: &mut Vec<usize>) {
+        if !visited.insert(i) {
+            return;
         }
-        walk(self, self.target, &mut visited, &mut order);
-
-        let mut args: Vec<OutlineArg> = Vec::new();
-        let mut secrets: Vec<OutlineMount> = Vec::new();
-        let mut ssh: Vec<OutlineMount> = Vec::new();
-        let mut seen_args = BTreeSet::new();
-        let (mut seen_secrets, mut seen_ssh) = (BTreeSet::new(), BTreeSet::new());
-        for i in order {
-            let cap = &mut self.stages[i].capture;
-            cap.mark_all_used();
-            let mut mine: Vec<(&String, &ArgInfo)> = cap
-                .used
-                .iter()
-                .filter_map(|k| cap.all.get_key_value(k))
-                .filter(|(k, _)| !seen_args.contains(*k))
-                .collect();
-            mine.sort_by_key(|(_, a)| a.seq);
-            for (name, a) in mine {
-                seen_args.insert(name.clone());
-                args.push(OutlineArg {
-                    name: name.clone(),
-                    description: a.description.clone(),
-                    value: a.value.clone(),
-                    span: a.span,
-                });
-            }
-            for (list, seen, src) in [
-                (&mut secrets, &mut seen_secrets, &cap.secrets),
-                (&mut ssh, &mut seen_ssh, &cap.ssh),
-            ] {
-                let mut mine: Vec<(&String, &MountInfo)> =
-                    src.iter().filter(|(k, _)| !seen.contains(*k)).collect();
-                mine.sort_by_key(|(_, m)| m.seq);
-                for (name, m) in mine {
-                    seen.insert(name.clone());
-                    list.push(OutlineMount {
-                        name: name.clone(),
-                        required: m.required,
-                        span: m.span,
-                    });
-                }
-            }
+        order.push(i);
+        if let Some(base) = links[i].base {
+            walk(links, base, visited, order);
         }
-        args.sort_by_key(|a| a.span.start);
-        secrets.sort_by_key(|m| m.span.start);
-        ssh.sort_by_key(|m| m.span.start);
-
-        let t = &self.stages[self.target];
-        let name = t.name.clone().unwrap_or_default();
-        let description = doc_comment(self.comments_at(t.span.start), &name);
-        Outline {
-            name,
-            description,
-            args,
-            secrets,
-            ssh,
+        for &d in &links[i].deps {
+            walk(links, d, visited, order);
         }
     }
+    walk(links, target, &mut visited, &mut order);
+
+    let mut args: Vec<OutlineArg> = Vec::new();
+    let mut secrets: Vec<OutlineMount> = Vec::new();
+    let mut ssh: Vec<OutlineMount> = Vec::new();
+    let mut seen_args = BTreeSet::new();
+    let (mut seen_secrets, mut seen_ssh) = (BTreeSet::new(), BTreeSet::new());
+    for i in order {
+        let cap = &mut captures[i];
+        cap.mark_all_used();
+        let mut mine: Vec<(&String, &ArgInfo)> = cap
+            .used
+            .iter()
+            .filter_map(|k| cap.all.get_key_value(k))
+            .filter(|(k, _)| !seen_args.contains(*k))
+            .collect();
+        mine.sort_by_key(|(_, a)| a.seq);
+        for (name, a) in mine {
+            seen_args.insert(name.clone());
+            args.push(OutlineArg {
+                name: name.clone(),
+                description: a.description.clone(),
+                value: a.value.clone(),
+                span: a.span,
+            });
+        }
+        for (list, seen, src) in [
+            (&mut secrets, &mut seen_secrets, &cap.secrets),
+            (&mut ssh, &mut seen_ssh, &cap.ssh),
+        ] {
+            let mut mine: Vec<(&String, &MountInfo)> =
+                src.iter().filter(|(k, _)| !seen.contains(*k)).collect();
+            mine.sort_by_key(|(_, m)| m.seq);
+            for (name, m) in mine {
+                seen.insert(name.clone());
+                list.push(OutlineMount {
+                    name: name.clone(),
+                    required: m.required,
+                    span: m.span,
+                });
+            }
+        }
+    }
+    args.sort_by_key(|a| a.span.start);
+    secrets.sort_by_key(|m| m.span.start);
+    ssh.sort_by_key(|m| m.span.start);
+    (args, secrets, ssh)
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 
 use super::gofmt;
 use super::graph::{ExecMount, ExecSpec};
-use super::stages::{Build, Cmd};
+use super::state::{Build, Cmd};
 use crate::error::{Error, Result};
 use crate::instructions::{MountType, NetworkMode, RunCommand, SecurityMode};
 use crate::llb;
@@ -80,7 +80,10 @@ impl Build<'_> {
                     } else {
                         return Err(Error::new("one of source, target required"));
                     };
-                    self.record_mount(i, false, &id, m.required, c.span);
+                    let seq = self.next_seq();
+                    self.stages[i]
+                        .capture
+                        .record_mount(false, &id, m.required, c.span, seq);
                     let dest = if m.env.is_some() && m.target.is_empty() {
                         None
                     } else if m.target.is_empty() {
@@ -108,7 +111,10 @@ impl Build<'_> {
                     } else {
                         m.id.clone()
                     };
-                    self.record_mount(i, true, &id, m.required, c.span);
+                    let seq = self.next_seq();
+                    self.stages[i]
+                        .capture
+                        .record_mount(true, &id, m.required, c.span, seq);
                     mounts.push(ExecMount::Ssh {
                         id,
                         target: (!m.target.is_empty()).then(|| m.target.clone()),
