@@ -3,6 +3,7 @@
 //! `--parents`, ADD's archive unpacking; and the history entry.
 
 use super::graph::{CopyAction, CopyFrom};
+use super::paths::{is_git, is_http};
 use super::state::{Build, Cmd};
 use crate::error::{Error, Result, Span};
 use crate::instructions::{AddCommand, CopyCommand};
@@ -73,18 +74,6 @@ impl CopySpec {
             span: c.span,
         }
     }
-}
-
-fn is_http(s: &str) -> bool {
-    (s.starts_with("http://") || s.starts_with("https://")) && !is_git(s)
-}
-
-pub(super) fn is_git(s: &str) -> bool {
-    s.starts_with("git@")
-        || s.starts_with("git://")
-        || s.starts_with("ssh://")
-        || ((s.starts_with("http://") || s.starts_with("https://"))
-            && (s.split('#').next().unwrap_or("").ends_with(".git")))
 }
 
 /// Parse `--chmod`: octal up to 07777, or a symbolic mode string.

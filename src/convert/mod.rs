@@ -15,6 +15,7 @@ mod args;
 mod cache;
 mod checks;
 pub mod ci;
+mod context_stages;
 mod contexts;
 mod copy;
 mod dispatch;

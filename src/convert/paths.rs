@@ -1,6 +1,6 @@
 //! Paths inside a stage, as the stock frontend computes them (Linux): working directories,
-//! COPY/ADD sources and destinations, `--mount` targets. One place, so that every instruction
-//! joins and cleans paths the same way.
+//! COPY/ADD sources and destinations, `--mount` targets; and which sources are remote URLs. One
+//! place, so that every instruction joins, cleans and classifies paths the same way.
 
 use crate::error::Result;
 
@@ -46,6 +46,20 @@ pub fn normalize_path(parent: &str, p: &str, keep_slash: bool) -> String {
     } else {
         joined
     }
+}
+
+/// A source that is an HTTP(S) URL (and not a git one): ADD downloads it.
+pub fn is_http(s: &str) -> bool {
+    (s.starts_with("http://") || s.starts_with("https://")) && !is_git(s)
+}
+
+/// A source that is a git URL (`git@`, `git://`, `ssh://`, or HTTP(S) ending in `.git`).
+pub fn is_git(s: &str) -> bool {
+    s.starts_with("git@")
+        || s.starts_with("git://")
+        || s.starts_with("ssh://")
+        || ((s.starts_with("http://") || s.starts_with("https://"))
+            && (s.split('#').next().unwrap_or("").ends_with(".git")))
 }
 
 #[cfg(test)]
