@@ -43,7 +43,10 @@ fn check_signal(s: &str) -> Result<()> {
 }
 
 impl Build<'_> {
-    pub(super) fn dispatch(&mut self, i: usize, cmd: &Cmd) -> Result<()> {
+    /// An instruction of stage `i` with its words expanded in the stage's variables (ARG
+    /// expands its defaults itself), reporting `UndefinedVar` for each unset variable, as the
+    /// stock dispatcher does even when the expansion then fails.
+    fn expand_command(&mut self, i: usize, cmd: &Cmd) -> Result<Command> {
         let env = self.stages[i]
             .st
             .as_ref()
@@ -53,8 +56,6 @@ impl Build<'_> {
         let lexer = self.lexer.clone();
         let mut command = cmd.command.clone();
         let span = command.span();
-        // Each expanded word reports its unset variables (`UndefinedVar`), as in the stock
-        // dispatcher, even when the expansion then fails.
         let stage_args = self.stages[i]
             .st
             .as_ref()
@@ -88,6 +89,22 @@ impl Build<'_> {
         if let Some(w) = checks::legacy_key_value(&command) {
             self.warnings.push(w);
         }
+        Ok(command)
+    }
+
+    /// Dispatch one instruction of stage `i`: expand it, then apply it (RUN, COPY/ADD, WORKDIR
+    /// and ARG have their own functions; the others change the image config and add a history
+    /// entry here).
+    pub(super) fn dispatch(&mut self, i: usize, cmd: &Cmd) -> Result<()> {
+        let command = self.expand_command(i, cmd)?;
+        let span = command.span();
+        let lexer = self.lexer.clone();
+        let env = self.stages[i]
+            .st
+            .as_ref()
+            .expect("stage initialised")
+            .env
+            .clone();
         let st = self.stages[i].st.as_mut().expect("stage initialised");
         match command {
             Command::Run(r) => return self.dispatch_run(i, &r, cmd),
@@ -127,44 +144,18 @@ impl Build<'_> {
                 st.image.commit_history(format!("USER {}", u.user), false);
             }
             Command::Onbuild(o) => st.image.config.on_build.push(o.expression.clone()),
-            Command::Cmd(c) => {
-                let cmd_ref = Command::Cmd(c.clone());
-                self.warnings.extend(checks::used_once(
-                    &cmd_ref,
-                    self.used_once.entry((i, "cmd")).or_default(),
-                ));
-                self.warnings.extend(checks::json_args(
-                    &cmd_ref,
-                    c.cmd.prepend_shell(),
-                    &st.image.config.shell,
-                ));
-                let args = if c.cmd.prepend_shell() {
-                    with_shell(&st.image, &c.cmd.args())
-                } else {
-                    c.cmd.args()
-                };
+            Command::Cmd(ref c) => {
+                let args = self.cmd_line(i, &command, &c.cmd, "cmd");
+                let st = self.stages[i].st.as_mut().expect("stage initialised");
                 st.image.config.cmd = args.clone();
                 st.image.config.args_escaped = true;
                 st.cmd_set = true;
                 st.image
                     .commit_history(format!("CMD {}", gofmt::quote_slice(&args)), false);
             }
-            Command::Entrypoint(c) => {
-                let cmd_ref = Command::Entrypoint(c.clone());
-                self.warnings.extend(checks::used_once(
-                    &cmd_ref,
-                    self.used_once.entry((i, "entrypoint")).or_default(),
-                ));
-                self.warnings.extend(checks::json_args(
-                    &cmd_ref,
-                    c.cmd.prepend_shell(),
-                    &st.image.config.shell,
-                ));
-                let args = if c.cmd.prepend_shell() {
-                    with_shell(&st.image, &c.cmd.args())
-                } else {
-                    c.cmd.args()
-                };
+            Command::Entrypoint(ref c) => {
+                let args = self.cmd_line(i, &command, &c.cmd, "entrypoint");
+                let st = self.stages[i].st.as_mut().expect("stage initialised");
                 st.image.config.entrypoint = args.clone();
                 if !st.cmd_set {
                     st.image.config.cmd.clear();
@@ -243,6 +234,32 @@ impl Build<'_> {
             Command::Arg(a) => return self.dispatch_arg(i, &a),
         }
         Ok(())
+    }
+
+    /// The argv of a CMD or ENTRYPOINT (`kind`), the shell form wrapped in the stage's shell;
+    /// with the checks both share (`MultipleInstructionsDisallowed`, `JSONArgsRecommended`).
+    fn cmd_line(
+        &mut self,
+        i: usize,
+        command: &Command,
+        line: &crate::instructions::ShellOrExec,
+        kind: &'static str,
+    ) -> Vec<String> {
+        self.warnings.extend(checks::used_once(
+            command,
+            self.used_once.entry((i, kind)).or_default(),
+        ));
+        let st = self.stages[i].st.as_ref().expect("stage initialised");
+        self.warnings.extend(checks::json_args(
+            command,
+            line.prepend_shell(),
+            &st.image.config.shell,
+        ));
+        if line.prepend_shell() {
+            with_shell(&st.image, &line.args())
+        } else {
+            line.args()
+        }
     }
 
     fn dispatch_arg(&mut self, i: usize, a: &crate::instructions::ArgCommand) -> Result<()> {

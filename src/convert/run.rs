@@ -3,16 +3,60 @@
 
 use super::gofmt;
 use super::graph::{ExecMount, ExecSpec};
-use super::state::{Build, Cmd};
+use super::state::{Build, Cmd, St};
 use crate::error::{Error, Result};
 use crate::instructions::{MountType, NetworkMode, RunCommand, SecurityMode};
 use crate::llb;
 
 impl Build<'_> {
+    /// `RUN`: its command line, its `--mount`s, the exec op with the caches hoard plans, and the
+    /// history entry.
     pub(super) fn dispatch_run(&mut self, i: usize, c: &RunCommand, cmd: &Cmd) -> Result<()> {
         let st = self.snapshot(i);
         // A command can read anything of its own filesystem.
         self.mark_read(i, "/");
+        let (args, custom, mut mounts, extra_scripts) = self.run_command_line(c, &st)?;
+        mounts.extend(self.run_mounts(i, c, cmd, &st)?);
+        let meta = self.run_meta(i, c, &st, &custom);
+        let network = network(c.network, self.opts.force_network.as_deref());
+
+        let shell_form = c.cmd.prepend_shell() && extra_scripts.is_empty();
+        let mut spec = ExecSpec {
+            root: st.output.clone(),
+            args: args.clone(),
+            env: st.env.to_strings(),
+            cwd: st.dir.clone(),
+            user: st.user.clone(),
+            hostname: self.opts.hostname.clone(),
+            network,
+            insecure: c.security == SecurityMode::Insecure,
+            mounts,
+            extra_hosts: self.opts.extra_hosts.clone(),
+            shm_size: self.opts.shm_size,
+            platform: st.platform.clone(),
+            proxy: proxy_env(&self.opts.build_args),
+            meta,
+        };
+        self.inject_caches(i, c, &mut spec, shell_form, &extra_scripts)?;
+        self.ci_step(i, &mut spec)?;
+        let out = self.graph.exec(spec, &self.opts.llb_caps)?;
+        let history = format!("RUN {}", run_command_string(&args, &st.build_args, &st.env));
+        let st = self.stages[i].st.as_mut().unwrap();
+        st.output = Some(out);
+        st.image
+            .commit_history(format!("{history} # buildkit"), true);
+        Ok(())
+    }
+
+    /// The argv (the shell form wrapped in the stage's shell; heredocs inlined, or mounted and
+    /// run as a file when they start with `#!`), the command as shown in progress, the mounts
+    /// that heredoc files need, and the texts of heredoc scripts for the cache planner.
+    #[allow(clippy::type_complexity)]
+    fn run_command_line(
+        &mut self,
+        c: &RunCommand,
+        st: &St,
+    ) -> Result<(Vec<String>, String, Vec<ExecMount>, Vec<String>)> {
         let mut args = c.cmd.args();
         let mut custom = c.original.clone();
         let mut mounts: Vec<ExecMount> = Vec::new();
@@ -65,8 +109,20 @@ impl Build<'_> {
         if c.cmd.prepend_shell() {
             args = super::dispatch::with_shell(&st.image, &args);
         }
+        Ok((args, custom, mounts, extra_scripts))
+    }
 
-        // --mount
+    /// The step's own `--mount`s: secrets and ssh (recorded for the outline), tmpfs, caches and
+    /// binds from the context or another stage (which is then read, and may make this stage
+    /// pending).
+    fn run_mounts(
+        &mut self,
+        i: usize,
+        c: &RunCommand,
+        cmd: &Cmd,
+        st: &St,
+    ) -> Result<Vec<ExecMount>> {
+        let mut mounts: Vec<ExecMount> = Vec::new();
         for (m, source) in c.mounts.iter().zip(cmd.sources.iter()) {
             let target = super::paths::mount_target(&st.dir, &m.target);
             match m.kind {
@@ -196,6 +252,11 @@ impl Build<'_> {
             }
         }
 
+        Ok(mounts)
+    }
+
+    /// The op's metadata: the progress name (secret env values masked), the source location.
+    fn run_meta(&mut self, i: usize, c: &RunCommand, st: &St, custom: &str) -> llb::OpMeta {
         let mut env_for_name = st.env.clone();
         for m in &c.mounts {
             if let Some(e) = &m.env {
@@ -205,51 +266,29 @@ impl Build<'_> {
         let shown = self
             .lexer
             .raw_quotes_skip_unset()
-            .process_word(&custom, &env_for_name)
-            .unwrap_or(custom.clone());
+            .process_word(custom, &env_for_name)
+            .unwrap_or(custom.to_string());
         let name = self.progress_name(i, &super::gofmt::uppercase_cmd(&shown), &st.platform);
         let mut meta = llb::OpMeta::named(name)
             .with_description("com.docker.dockerfile.v1.command", &c.original)
             .at(c.span);
         meta.ignore_cache = self.stages[i].ignore_cache;
 
-        let network = match c.network {
-            NetworkMode::Default => None,
-            NetworkMode::None => Some(super::graph::Net::None),
-            NetworkMode::Host => Some(super::graph::Net::Host),
-        };
-        let network = match self.opts.force_network.as_deref() {
-            Some("none") if network.is_none() => Some(super::graph::Net::None),
-            Some("host") if network.is_none() => Some(super::graph::Net::Host),
-            _ => network,
-        };
+        meta
+    }
+}
 
-        let shell_form = c.cmd.prepend_shell() && extra_scripts.is_empty();
-        let mut spec = ExecSpec {
-            root: st.output.clone(),
-            args: args.clone(),
-            env: st.env.to_strings(),
-            cwd: st.dir.clone(),
-            user: st.user.clone(),
-            hostname: self.opts.hostname.clone(),
-            network,
-            insecure: c.security == SecurityMode::Insecure,
-            mounts,
-            extra_hosts: self.opts.extra_hosts.clone(),
-            shm_size: self.opts.shm_size,
-            platform: st.platform.clone(),
-            proxy: proxy_env(&self.opts.build_args),
-            meta,
-        };
-        self.inject_caches(i, c, &mut spec, shell_form, &extra_scripts)?;
-        self.ci_step(i, &mut spec)?;
-        let out = self.graph.exec(spec, &self.opts.llb_caps)?;
-        let history = format!("RUN {}", run_command_string(&args, &st.build_args, &st.env));
-        let st = self.stages[i].st.as_mut().unwrap();
-        st.output = Some(out);
-        st.image
-            .commit_history(format!("{history} # buildkit"), true);
-        Ok(())
+/// The step's network: `--network`, else the build's `force-network-mode`.
+fn network(mode: NetworkMode, forced: Option<&str>) -> Option<super::graph::Net> {
+    let network = match mode {
+        NetworkMode::Default => None,
+        NetworkMode::None => Some(super::graph::Net::None),
+        NetworkMode::Host => Some(super::graph::Net::Host),
+    };
+    match forced {
+        Some("none") if network.is_none() => Some(super::graph::Net::None),
+        Some("host") if network.is_none() => Some(super::graph::Net::Host),
+        _ => network,
     }
 }
 
