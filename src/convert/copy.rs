@@ -105,45 +105,12 @@ fn parse_chmod(s: &str) -> Result<(Option<i32>, Option<String>)> {
 }
 
 impl Build<'_> {
+    /// `COPY`/`ADD`: the destination, the copy actions of each source (context, stage, URL,
+    /// git, heredoc), the copy (or merge, for `--link`) op, what it wrote, and the history.
     pub(super) fn dispatch_copy(&mut self, i: usize, spec: CopySpec, cmd: &Cmd) -> Result<()> {
         let st = self.snapshot(i);
-        let dest = if spec.dest.starts_with('/') {
-            super::paths::normalize_path("/", &spec.dest, true)
-        } else {
-            let p = if spec.dest.is_empty() || spec.dest == "." {
-                "./"
-            } else {
-                spec.dest.as_str()
-            };
-            super::paths::normalize_path(&st.dir, p, true)
-        };
-        let (mode, mode_str) = match &spec.chmod {
-            Some(c) => parse_chmod(c)?,
-            None => (None, None),
-        };
-        if spec.checksum.is_some() {
-            if !spec.is_add {
-                return Err(Error::new("checksum can't be specified for COPY"));
-            }
-            if spec.sources.len() != 1 {
-                return Err(Error::new(
-                    "checksum can't be specified for multiple sources",
-                ));
-            }
-            if !is_http(&spec.sources[0]) && !is_git(&spec.sources[0]) {
-                return Err(Error::new("checksum requires HTTP(S) or Git sources"));
-            }
-        }
-        let mut msg = String::from(if spec.is_add { "ADD" } else { "COPY" });
-        if spec.parents {
-            msg += " --parents";
-        }
-        if let Some(c) = &spec.chown {
-            msg += &format!(" --chown={c}");
-        }
-        if let Some(c) = &spec.chmod {
-            msg += &format!(" --chmod={c}");
-        }
+        let dest = copy_dest(&st.dir, &spec);
+        let (mode, mode_str) = copy_flags(&spec)?;
         let shown = self
             .lexer
             .process_word(&spec.original, &st.env)
@@ -173,12 +140,64 @@ impl Build<'_> {
         }
 
         let pg_name = self.progress_name(i, &name, &st.platform);
+        let actions = self.copy_actions(&spec, &from_output, &dest, (mode, mode_str), &pg_name)?;
+
+        let mut meta = llb::OpMeta::named(pg_name).at(spec.span);
+        meta.ignore_cache = self.stages[i].ignore_cache;
+        let use_merge = spec.link && spec.chmod.is_none() && self.opts.llb_caps.contains("mergeop");
+        let context = self.context();
+        let out = if use_merge {
+            let layer = self.graph.copy(None, &actions, &context, meta.clone())?;
+            let mut link_meta = meta;
+            link_meta.custom_name = Some(format!(
+                "LINK {}",
+                link_meta.custom_name.clone().unwrap_or_default()
+            ));
+            self.graph.merge(st.output.clone(), layer, link_meta)
+        } else {
+            Some(
+                self.graph
+                    .copy(st.output.clone(), &actions, &context, meta)?,
+            )
+        };
+        let st = self.stages[i].st.as_mut().unwrap();
+        st.output = out;
+        let by = shorten(spec.original.trim());
+        let context_dir = if from_context {
+            context_dir(&spec)
+        } else {
+            None
+        };
+        for path in written_paths(&spec, &dest) {
+            st.written.push(crate::cache::Written {
+                path,
+                line: spec.span.start,
+                by: by.clone(),
+                context_dir: context_dir.clone(),
+                found: None,
+            });
+        }
+        st.image
+            .commit_history(format!("{} # buildkit", copy_history(&spec)), true);
+        Ok(())
+    }
+
+    /// One copy action per source and heredoc, in order.
+    fn copy_actions(
+        &mut self,
+        spec: &CopySpec,
+        from_output: &Option<Option<llb::Output>>,
+        dest: &str,
+        (mode, mode_str): (Option<i32>, Option<String>),
+        pg_name: &str,
+    ) -> Result<Vec<CopyAction>> {
+        let pg_name = pg_name.to_string();
         // A copy of `src` from `from` to the destination with this instruction's flags; the
         // context/stage case turns on wildcards, contents-only and ADD's unpacking.
         let action = |from: CopyFrom, src: String| CopyAction {
             from,
             src,
-            dest: dest.clone(),
+            dest: dest.to_string(),
             mode,
             mode_str: mode_str.clone(),
             follow_symlinks: false,
@@ -191,7 +210,6 @@ impl Build<'_> {
         };
         let mut actions = Vec::new();
         for src in &spec.sources {
-            msg += &format!(" {src}");
             if is_git(src) {
                 if !spec.is_add {
                     return Err(Error::new("source can't be a git ref for COPY"));
@@ -268,7 +286,6 @@ impl Build<'_> {
             }
         }
         for (path, data) in &spec.contents {
-            msg += &format!(" <<{path}");
             let file = self.graph.mkfile(
                 None,
                 &format!("/{}", path.trim_start_matches('/')),
@@ -281,47 +298,66 @@ impl Build<'_> {
                 format!("/{}", path.trim_start_matches('/')),
             ));
         }
-        msg += &format!(" {}", spec.dest);
-        let _ = from_context;
-
-        let mut meta = llb::OpMeta::named(pg_name).at(spec.span);
-        meta.ignore_cache = self.stages[i].ignore_cache;
-        let use_merge = spec.link && spec.chmod.is_none() && self.opts.llb_caps.contains("mergeop");
-        let context = self.context();
-        let out = if use_merge {
-            let layer = self.graph.copy(None, &actions, &context, meta.clone())?;
-            let mut link_meta = meta;
-            link_meta.custom_name = Some(format!(
-                "LINK {}",
-                link_meta.custom_name.clone().unwrap_or_default()
-            ));
-            self.graph.merge(st.output.clone(), layer, link_meta)
-        } else {
-            Some(
-                self.graph
-                    .copy(st.output.clone(), &actions, &context, meta)?,
-            )
-        };
-        let st = self.stages[i].st.as_mut().unwrap();
-        st.output = out;
-        let by = shorten(spec.original.trim());
-        let context_dir = if from_context {
-            context_dir(&spec)
-        } else {
-            None
-        };
-        for path in written_paths(&spec, &dest) {
-            st.written.push(crate::cache::Written {
-                path,
-                line: spec.span.start,
-                by: by.clone(),
-                context_dir: context_dir.clone(),
-                found: None,
-            });
-        }
-        st.image.commit_history(format!("{msg} # buildkit"), true);
-        Ok(())
+        Ok(actions)
     }
+}
+
+/// Where a COPY/ADD writes, absolute (a directory destination keeps its `/`).
+fn copy_dest(dir: &str, spec: &CopySpec) -> String {
+    if spec.dest.starts_with('/') {
+        super::paths::normalize_path("/", &spec.dest, true)
+    } else {
+        let p = if spec.dest.is_empty() || spec.dest == "." {
+            "./"
+        } else {
+            spec.dest.as_str()
+        };
+        super::paths::normalize_path(dir, p, true)
+    }
+}
+
+/// `--chmod` parsed, and `--checksum` checked against the instruction and its sources.
+fn copy_flags(spec: &CopySpec) -> Result<(Option<i32>, Option<String>)> {
+    let mode = match &spec.chmod {
+        Some(c) => parse_chmod(c)?,
+        None => (None, None),
+    };
+    if spec.checksum.is_some() {
+        if !spec.is_add {
+            return Err(Error::new("checksum can't be specified for COPY"));
+        }
+        if spec.sources.len() != 1 {
+            return Err(Error::new(
+                "checksum can't be specified for multiple sources",
+            ));
+        }
+        if !is_http(&spec.sources[0]) && !is_git(&spec.sources[0]) {
+            return Err(Error::new("checksum requires HTTP(S) or Git sources"));
+        }
+    }
+    Ok(mode)
+}
+
+/// The history entry: the instruction, its flags, sources, heredocs and destination.
+fn copy_history(spec: &CopySpec) -> String {
+    let mut msg = String::from(if spec.is_add { "ADD" } else { "COPY" });
+    if spec.parents {
+        msg += " --parents";
+    }
+    if let Some(c) = &spec.chown {
+        msg += &format!(" --chown={c}");
+    }
+    if let Some(c) = &spec.chmod {
+        msg += &format!(" --chmod={c}");
+    }
+    for src in &spec.sources {
+        msg += &format!(" {src}");
+    }
+    for (path, _) in &spec.contents {
+        msg += &format!(" <<{path}");
+    }
+    msg += &format!(" {}", spec.dest);
+    msg
 }
 
 /// An instruction for a one-line message: its first line, at most 60 characters.
