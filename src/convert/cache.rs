@@ -437,25 +437,21 @@ impl Build<'_> {
             }
         };
         if let Some(why) = unknown {
-            let tools = plan
-                .tools
-                .into_iter()
-                .map(|t| cache::Detected {
-                    cache: cache::ToolCache::None(format!(
-                        "{why}, so hoard cannot tell who would own its cache (use a numeric USER uid:gid, or create the user in the base image)"
-                    )),
-                    ..t
-                })
-                .collect();
-            record.plan = Plan {
-                tools,
-                notes: vec![format!("{why}; no caches injected")],
-                ..Plan::default()
-            };
+            record.plan = unresolved_plan(plan, &why);
             self.plans.push(record);
             return Ok(());
         }
 
+        self.apply_plan(spec, &plan)?;
+        record.user = Some(user);
+        record.plan = plan;
+        self.plans.push(record);
+        Ok(())
+    }
+
+    /// Add a plan to the step: its cache, tmpfs and file mounts (each hoard file built once per
+    /// conversion), its environment changes and its rewritten script.
+    fn apply_plan(&mut self, spec: &mut ExecSpec, plan: &Plan) -> Result<()> {
         // Cache ids get the build's namespace exactly like a `--mount=type=cache,id=...` the
         // user wrote, so `hoard eject` output shares the same caches.
         let ns = self
@@ -537,10 +533,27 @@ impl Build<'_> {
                 *last = script.clone();
             }
         }
-        record.user = Some(user);
-        record.plan = plan;
-        self.plans.push(record);
         Ok(())
+    }
+}
+
+/// The plan of a step whose user hoard cannot resolve: the tools it detected, each without a
+/// cache and with the reason, and no mounts.
+fn unresolved_plan(plan: Plan, why: &str) -> Plan {
+    let tools = plan
+        .tools
+        .into_iter()
+        .map(|t| cache::Detected {
+            cache: cache::ToolCache::None(format!(
+                "{why}, so hoard cannot tell who would own its cache (use a numeric USER uid:gid, or create the user in the base image)"
+            )),
+            ..t
+        })
+        .collect();
+    Plan {
+        tools,
+        notes: vec![format!("{why}; no caches injected")],
+        ..Plan::default()
     }
 }
 
