@@ -8,6 +8,7 @@
 #                               (multi-platform tests; i386 runs natively, no emulation).
 #   hoard-test/debian:bookworm  debootstrap --variant=minbase bookworm, ca-certificates installed and
 #                               the machine's CA certificates added (HTTPS goes through a proxy).
+#   tonistiigi/xx:hoard-test    FROM scratch with one script in /usr/bin, as the real xx image.
 #
 # Idempotent: an image whose label org.hoard.test-base matches BASES_VERSION below (and, for
 # debian, the hash of the machine's CA certificates) is kept. The debootstrap tree is cached as
@@ -145,6 +146,27 @@ DOCKERFILE
   docker buildx build --builder default --quiet --platform linux/amd64,linux/386 \
     -t hoard-test/busybox:multi --load "$ctx" >/dev/null
   log "hoard-test/busybox:multi built"
+fi
+
+# ---------------------------------------------------------------- tonistiigi/xx look-alike
+# tonistiigi/xx:hoard-test is built like the real xx image (FROM scratch, its scripts in
+# /usr/bin) but holds one stand-in script: hoard knows what copying the root of an xx image
+# writes (/usr/bin only), and tests check that `COPY --from=xx / /` then blocks no cache.
+xx_label="v$BASES_VERSION-xx"
+if have_image tonistiigi/xx:hoard-test "$xx_label"; then
+  log "tonistiigi/xx:hoard-test is up to date"
+else
+  ctx=$work/xx
+  mkdir -p "$ctx"
+  printf '#!/bin/sh\necho "hoard-test stand-in for xx-info"\n' >"$ctx/xx-info"
+  chmod 0755 "$ctx/xx-info"
+  cat >"$ctx/Dockerfile" <<DOCKERFILE
+FROM scratch
+COPY xx-info /usr/bin/xx-info
+LABEL org.hoard.test-base=$xx_label
+DOCKERFILE
+  docker buildx build --builder default --quiet -t tonistiigi/xx:hoard-test --load "$ctx" >/dev/null
+  log "tonistiigi/xx:hoard-test built"
 fi
 
 # ---------------------------------------------------------------- debian

@@ -4,6 +4,8 @@
 //! * `--call explain,format=json` on `testdata/call/user` (a `useradd` user created by a RUN,
 //!   which `hoard explain` without a build cannot know) gives that user's uid, gid and home and
 //!   the cache mounts owned by it; `--call explain` prints the same as text.
+//! * `--call explain,format=json` on `testdata/call/xx`: the apk and cargo steps after
+//!   `COPY --from=xx / /` have their caches (the xx image's contents are known).
 //! * `--call eject` prints a Dockerfile that the stock frontend builds into the same image as
 //!   hoard's build of the original (history lines of RUNs with an `export` prefix aside).
 //!
@@ -124,6 +126,47 @@ fn explain_json_knows_a_useradd_user() {
         section.contains("id=hoard/pip/") && section.contains(",uid=1234,gid=1234"),
         "{txt}"
     );
+}
+
+/// `COPY --from=xx / /` writes only `/usr/bin` (hoard knows the xx image): the apk and cargo
+/// steps after it get their standard cache directories; before, the copy into `/` refused them.
+#[test]
+fn explain_after_copying_the_xx_image_root() {
+    if !e2e_enabled("explain_after_copying_the_xx_image_root") {
+        return;
+    }
+    let dir = root().join("testdata/call/xx");
+    let text = fs::read_to_string(dir.join("Dockerfile")).unwrap();
+    let o = call(&dir, "explain,format=json", &[]);
+    assert!(o.status.success(), "{}", tail(&output_text(&o), 40));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    for (needle, tool, target) in [
+        ("apk add", "apk", "/etc/apk/cache"),
+        ("cargo build", "cargo", "/root/.cargo/registry/index"),
+    ] {
+        let run = v["runs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["line"] == line_of(&text, needle))
+            .unwrap_or_else(|| panic!("no {tool} step in {v:#}"));
+        assert!(
+            run["tools"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|t| t["tool"] == tool && t["cache"] == "hoard"),
+            "{run:#}"
+        );
+        assert!(
+            run["mounts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|m| m["type"] == "cache" && m["target"] == target),
+            "{run:#}"
+        );
+    }
 }
 
 #[test]

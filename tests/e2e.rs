@@ -71,6 +71,8 @@ cases! {
     workdir_empty_var,
     // ENV inherited from a parent stage against ARGs and build args of the same name.
     parent_env_and_args,
+    // `COPY --from=xx / /` (an xx look-alike) before an apt step hoard caches.
+    xx_root_copy,
     add_tar,
     arg_before_from,
     args_and_expansion,

@@ -743,6 +743,35 @@ mod tests {
         }
     }
 
+    /// Copying the root of an image whose contents are known (tonistiigi/xx: only `/usr/bin`)
+    /// blocks no cache; a stage built from it, a subpath copy into `/`, or another image's root
+    /// still block as before.
+    #[test]
+    fn copying_the_xx_image_root_blocks_nothing() {
+        for (from, copy) in [
+            ("FROM tonistiigi/xx:1.6.1 AS xx\n", "COPY --from=xx / /"),
+            ("", "COPY --from=tonistiigi/xx / /"),
+            ("FROM tonistiigi/xx AS xx\n", "COPY --from=xx . /"),
+        ] {
+            let text = format!("{from}FROM scratch\n{copy}\nRUN cargo build --release\n");
+            let (p, _) = plans(&text, vec![]);
+            let (notes, targets) = cargo_cache(p.last().unwrap());
+            assert!(targets.contains(&INDEX.to_string()), "{copy}: {targets:?}");
+            assert!(notes.is_empty(), "{copy}: {notes}");
+        }
+        for (from, copy) in [
+            ("FROM tonistiigi/xx AS xx\nRUN true\n", "COPY --from=xx / /"),
+            ("FROM tonistiigi/xx AS xx\n", "COPY --from=xx /usr /"),
+            ("FROM tonistiigi/xxx AS xx\n", "COPY --from=xx / /"),
+        ] {
+            let text = format!("{from}FROM scratch\n{copy}\nRUN cargo build --release\n");
+            let (p, _) = plans(&text, vec![]);
+            let (notes, targets) = cargo_cache(p.last().unwrap());
+            assert!(!targets.contains(&INDEX.to_string()), "{copy}: {targets:?}");
+            assert!(notes.contains("wrote /"), "{copy}: {notes}");
+        }
+    }
+
     /// No answer from the context (a request that builds nothing) counts as the path being there.
     #[test]
     fn unanswered_counts_as_present() {

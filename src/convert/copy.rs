@@ -139,6 +139,10 @@ impl Build<'_> {
             self.inherit_pending(i, *s);
         }
 
+        let known = match cmd.sources.first() {
+            Some(Some(s)) => self.known_contents(*s, &spec, &dest),
+            _ => None,
+        };
         let pg_name = self.progress_name(i, &name, &st.platform);
         let actions = self.copy_actions(&spec, &from_output, &dest, (mode, mode_str), &pg_name)?;
 
@@ -168,7 +172,11 @@ impl Build<'_> {
         } else {
             None
         };
-        for path in written_paths(&spec, &dest) {
+        let written = match known {
+            Some(paths) => paths,
+            None => written_paths(&spec, &dest),
+        };
+        for path in written {
             st.written.push(crate::cache::Written {
                 path,
                 line: spec.span.start,
@@ -180,6 +188,33 @@ impl Build<'_> {
         st.image
             .commit_history(format!("{} # buildkit", copy_history(&spec)), true);
         Ok(())
+    }
+
+    /// What a COPY of the root of stage `s` writes, when `s` is an image whose whole contents
+    /// are known ([`crate::cache::recipes::KNOWN_IMAGES`]) and nothing else: those paths under
+    /// the destination.
+    fn known_contents(&self, s: usize, spec: &CopySpec, dest: &str) -> Option<Vec<String>> {
+        let src = &self.stages[s];
+        let plain_image = src.base_stage.is_none()
+            && src.commands.is_empty()
+            && src.replaced.is_none()
+            && src.base_context.is_none();
+        let whole = !spec.sources.is_empty()
+            && spec.contents.is_empty()
+            && spec.sources.iter().all(|p| {
+                let p = super::paths::normalize_path("/", p, false);
+                p == "/"
+            });
+        if !plain_image || !whole || spec.parents || !spec.exclude.is_empty() {
+            return None;
+        }
+        let reference = crate::image::normalize_reference(&src.base_name).ok()?;
+        let repository = reference.name();
+        let (_, paths) = crate::cache::recipes::KNOWN_IMAGES
+            .iter()
+            .find(|(r, _)| *r == repository)?;
+        let base = dest.trim_end_matches('/');
+        Some(paths.iter().map(|p| format!("{base}{p}")).collect())
     }
 
     /// One copy action per source and heredoc, in order.

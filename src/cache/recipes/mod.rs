@@ -31,7 +31,7 @@ mod yarn;
 mod zig;
 mod zypper;
 
-pub use xx::{INTERPRETERS, WRAPPERS};
+pub use xx::{INTERPRETERS, KNOWN_IMAGES, WRAPPERS};
 
 /// All recipes, in the order `explain` lists them.
 pub fn all() -> impl Iterator<Item = &'static Recipe> {

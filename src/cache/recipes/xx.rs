@@ -21,6 +21,12 @@
 //!   than an `apt-get update` an earlier step just ran), so apt's ids stay on the exec platform.
 
 use crate::cache::recipe::{CrossWrapper, Interpreter, TargetCache};
+
+/// Images whose whole contents are known, by repository: what copying their root (`COPY
+/// --from=xx / /`, how every xx user installs the wrappers) writes. The xx image is `FROM
+/// scratch` plus its scripts in `/usr/bin` (tonistiigi/xx `src/Dockerfile`), so such a copy
+/// hides no cache directory.
+pub const KNOWN_IMAGES: &[(&str, &[&str])] = &[("docker.io/tonistiigi/xx", &["/usr/bin"])];
 use crate::image::Platform;
 
 /// `/etc/apk/cache/_<arch>`: xx's name for a target root's apk cache (`xx-info alpine-arch`).
