@@ -692,12 +692,76 @@ enum Mount {
     Refused(String),
 }
 
-/// Plan one step.
-pub fn plan(step: &Step) -> Plan {
-    let mut plan = Plan::default();
-    if !step.selection.enabled {
-        return plan;
+/// What became of one recipe's cache mounts, for the status `explain` shows.
+#[derive(Default)]
+struct Tally {
+    /// The step's own cache mount covers one of them.
+    yours: bool,
+    /// Another tool of the step mounts a cache at one of them.
+    shared: bool,
+    /// Why a planned mount was not added (the first reason per recipe is what explain says).
+    refused: Option<String>,
+}
+
+impl Tally {
+    /// Count one cache mount; true when hoard added it.
+    fn note(&mut self, m: Mount) -> bool {
+        match m {
+            Mount::Added => true,
+            Mount::Yours => {
+                self.yours = true;
+                false
+            }
+            Mount::Shared => {
+                self.shared = true;
+                false
+            }
+            Mount::Refused(why) => {
+                self.refused.get_or_insert(why);
+                false
+            }
+        }
     }
+}
+
+/// One detected recipe as it runs in the step.
+struct Tool<'m> {
+    matched: &'m Matched,
+    recipe: &'static Recipe,
+    /// The user it runs as.
+    user: UserInfo,
+    /// The platform the ids of platform-specific caches name.
+    id_platform: Platform,
+    /// A cross wrapper's target cache in a subdirectory of the cache of a kind: (kind,
+    /// subdirectory, target platform).
+    subdir: Option<(&'static str, String, Platform)>,
+    /// The variables it sees: the step's, then those the script exports or sets for it.
+    env: Vec<(String, String)>,
+    /// Its working directory.
+    cwd: String,
+}
+
+/// Plan one step: analyse what it runs, see through interpreters and cross wrappers, detect the
+/// tools, then plan each tool's caches and what goes with them.
+pub fn plan(step: &Step) -> Plan {
+    if !step.selection.enabled {
+        return Plan::default();
+    }
+    let details = analyse(step);
+    let unwrapped: Vec<Option<(Invocation, Option<&'static CrossWrapper>)>> =
+        details.iter().map(|a| unwrap(&a.inv)).collect();
+    let invocations = as_recipes_see(&details, &unwrapped);
+    let mut planner = Planner::new(step, details, invocations);
+    let matched = planner.detect(&unwrapped);
+    for m in &matched {
+        planner.plan_tool(m);
+    }
+    planner.finish()
+}
+
+/// The shell analysis of every command the step runs: its script (or exec-form arguments),
+/// then the scripts it runs that are not in its arguments, whose words cannot be edited.
+fn analyse(step: &Step) -> Vec<shell::Analysed> {
     let mut details = if step.shell_form {
         step.args
             .last()
@@ -715,115 +779,71 @@ pub fn plan(step: &Step) -> Plan {
             a
         }));
     }
-    let unwrapped: Vec<Option<(Invocation, Option<&'static CrossWrapper>)>> =
-        details.iter().map(|a| unwrap(&a.inv)).collect();
-    let invocations: Vec<Invocation> = details
+    details
+}
+
+/// Every invocation as the recipes see it ([`unwrap`]); one a wrapper only configures stays
+/// as written.
+fn as_recipes_see(
+    details: &[shell::Analysed],
+    unwrapped: &[Option<(Invocation, Option<&'static CrossWrapper>)>],
+) -> Vec<Invocation> {
+    details
         .iter()
-        .zip(&unwrapped)
+        .zip(unwrapped)
         .map(|(a, u)| {
             u.as_ref()
                 .map(|u| u.0.clone())
                 .unwrap_or_else(|| a.inv.clone())
         })
-        .collect();
+        .collect()
+}
 
-    // Detection.
-    let mut matched: Vec<Matched> = Vec::new();
-    let mut turned_off: Vec<&str> = Vec::new();
-    for (n, inv) in invocations.iter().enumerate() {
-        let Some((_, wrapper)) = &unwrapped[n] else {
-            continue;
-        };
-        for recipe in recipes::all() {
-            let found = recipe
-                .triggers
-                .iter()
-                .find_map(|t| match_trigger(t, inv))
-                .or_else(|| {
-                    // Switched on through the environment (`RUSTC_WRAPPER=sccache` + `cargo build`).
-                    // The tool is then not named in the invocation: none of its words are the tool's.
-                    let prog = inv.argv.first().map(|w| w.text.as_str()).unwrap_or("");
-                    let seen = |var: &str| {
-                        details[n]
-                            .env
-                            .iter()
-                            .rev()
-                            .find(|(k, _)| k == var)
-                            .map(|(_, v)| v.as_str())
-                            .or_else(|| env_get(step.env, var))
-                    };
-                    recipe
-                        .env_triggers
-                        .iter()
-                        .any(|t| {
-                            (t.programs.contains(&basename(prog)) || t.programs.contains(&prog))
-                                && t.vars.iter().any(|var| {
-                                    seen(var).is_some_and(|v| env_value_matches(v, t.contains))
-                                })
-                        })
-                        .then(|| TriggerMatch {
-                            sub: String::new(),
-                            own_end: 1,
-                        })
-                });
-            let Some(TriggerMatch { sub, own_end }) = found else {
-                continue;
-            };
-            let allowed = step.selection.allows(recipe.name);
-            if !allowed && !turned_off.contains(&recipe.name) {
-                plan.notes.push(format!(
-                    "{}: detected but turned off for this step",
-                    recipe.name
-                ));
-                turned_off.push(recipe.name);
-            }
-            plan.tools.push(Detected {
-                tool: recipe.name.to_string(),
-                command: details[n].inv.argv.iter().map(|w| w.text.as_str()).collect::<Vec<_>>().join(" "),
-                cache: if allowed {
-                    ToolCache::Hoard
-                } else {
-                    ToolCache::None("turned off for this step by a `# hoard:` comment or the HOARD build argument".into())
-                },
-            });
-            if !allowed {
-                continue;
-            }
-            let cross = wrapper.map(|w| {
-                let get = |name: &str| {
-                    let own = details[n]
-                        .env
-                        .iter()
-                        .rev()
-                        .find(|(k, _)| k == name)
-                        .map(|(_, v)| v.clone());
-                    own.or_else(|| env_get(step.env, name).map(String::from))
-                };
-                (w, target_platform(&get, step.platform))
-            });
-            match matched.iter_mut().find(|m| m.recipe.name == recipe.name) {
-                Some(m) => {
-                    m.subcommands.insert(sub);
-                    m.invocations.push((n, own_end));
-                    if m.cross.is_none() {
-                        m.cross = cross;
-                    }
-                }
-                None => matched.push(Matched {
-                    recipe,
-                    subcommands: BTreeSet::from([sub]),
-                    invocations: vec![(n, own_end)],
-                    cross,
-                }),
-            }
-        }
-    }
+/// A variable as an invocation sees it: what the script set for it, else the step's (when
+/// not empty).
+fn var_seen<'e>(
+    own: &'e [(String, String)],
+    step_env: &'e [(String, String)],
+    name: &str,
+) -> Option<&'e str> {
+    own.iter()
+        .rev()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+        .or_else(|| env_get(step_env, name))
+}
 
-    // Directories the step deletes: a mount point inside one would make `rm -rf` fail with
-    // EBUSY where the stock build succeeds.
-    // `$VAR`, `${VAR}` and `~` are expanded from what the step and the script set; words with
-    // other expansions are skipped.
-    let removed: Vec<String> = details
+/// A recipe switched on through the environment (`RUSTC_WRAPPER=sccache` + `cargo build`).
+/// The tool is then not named in the invocation: none of its words are the tool's.
+fn env_trigger(
+    recipe: &Recipe,
+    inv: &Invocation,
+    own_env: &[(String, String)],
+    step_env: &[(String, String)],
+) -> Option<TriggerMatch> {
+    let prog = inv.argv.first().map(|w| w.text.as_str()).unwrap_or("");
+    recipe
+        .env_triggers
+        .iter()
+        .any(|t| {
+            (t.programs.contains(&basename(prog)) || t.programs.contains(&prog))
+                && t.vars.iter().any(|var| {
+                    var_seen(own_env, step_env, var)
+                        .is_some_and(|v| env_value_matches(v, t.contains))
+                })
+        })
+        .then(|| TriggerMatch {
+            sub: String::new(),
+            own_end: 1,
+        })
+}
+
+/// Directories the step deletes: a mount point inside one would make `rm -rf` fail with
+/// EBUSY where the stock build succeeds.
+/// `$VAR`, `${VAR}` and `~` are expanded from what the step and the script set; words with
+/// other expansions are skipped.
+fn deleted_dirs(step: &Step, details: &[shell::Analysed]) -> Vec<String> {
+    details
         .iter()
         .filter(|a| {
             a.inv
@@ -856,48 +876,256 @@ pub fn plan(step: &Step) -> Plan {
                 .map(|t| join(&cwd, &t))
                 .collect::<Vec<_>>()
         })
-        .collect();
-    let mut env: Vec<(String, String)> = step.env.to_vec();
-    let mut shims: Vec<(&str, &str)> = Vec::new();
-    let mut edits: Vec<(usize, usize, Option<&str>)> = Vec::new();
-    // Per recipe: how its cache ended up (set on its `Detected` entries at the end).
-    let mut outcome: Vec<(&str, ToolCache)> = Vec::new();
-    for m in &matched {
-        let r = m.recipe;
-        let notes_before = plan.notes.len();
-        // `sudo apt-get ...` from a non-root USER runs the tool as root.
+        .collect()
+}
+
+/// Add one detection to the recipe's entry (the first cross wrapper seen stays).
+fn add_match(
+    matched: &mut Vec<Matched>,
+    recipe: &'static Recipe,
+    sub: String,
+    at: (usize, usize),
+    cross: Option<(&'static CrossWrapper, Result<Platform, String>)>,
+) {
+    match matched.iter_mut().find(|m| m.recipe.name == recipe.name) {
+        Some(m) => {
+            m.subcommands.insert(sub);
+            m.invocations.push(at);
+            if m.cross.is_none() {
+                m.cross = cross;
+            }
+        }
+        None => matched.push(Matched {
+            recipe,
+            subcommands: BTreeSet::from([sub]),
+            invocations: vec![at],
+            cross,
+        }),
+    }
+}
+
+/// Whether one of the step's own cache mounts is on (or above) a tool's stock directory.
+fn covering<'u>(user_caches: &'u [String], stock: &str) -> Option<&'u String> {
+    user_caches.iter().find(|u| {
+        stock == u.as_str() || stock.starts_with(&format!("{}/", u.trim_end_matches('/')))
+    })
+}
+
+/// Apply flag edits (start, end, replacement; `None` removes the word and the blank before it)
+/// to a script, from the last one back. Edits that do not fit the script are skipped.
+fn apply_edits(script: &str, mut edits: Vec<(usize, usize, Option<&str>)>) -> String {
+    let mut s = script.to_string();
+    edits.sort_by_key(|e| std::cmp::Reverse(e.0));
+    for (start, end, replace) in edits {
+        if start > end || end > s.len() || !s.is_char_boundary(start) || !s.is_char_boundary(end) {
+            continue;
+        }
+        match replace {
+            Some(r) => s.replace_range(start..end, r),
+            None => {
+                // Remove the word and the blank before it.
+                let mut st = start;
+                while st > 0 && matches!(s.as_bytes()[st - 1], b' ' | b'\t') {
+                    st -= 1;
+                }
+                s.replace_range(st..end, "");
+            }
+        }
+    }
+    s
+}
+
+/// One step being planned: what the analysis found, and the plan as it grows tool by tool.
+struct Planner<'a> {
+    step: &'a Step<'a>,
+    /// The shell analysis of every command the step runs.
+    details: Vec<shell::Analysed>,
+    /// The same commands as the recipes see them.
+    invocations: Vec<Invocation>,
+    /// Directories the step deletes.
+    removed: Vec<String>,
+    plan: Plan,
+    /// The step's environment, with the variables that point earlier tools at their caches.
+    env: Vec<(String, String)>,
+    /// (name, script) of the cached tools' shims.
+    shims: Vec<(&'static str, &'static str)>,
+    /// Flag edits in the script: (start, end, replacement).
+    edits: Vec<(usize, usize, Option<&'static str>)>,
+    /// Per recipe: how its cache ended up (set on its `Detected` entries at the end).
+    outcome: Vec<(&'static str, ToolCache)>,
+}
+
+impl<'a> Planner<'a> {
+    fn new(
+        step: &'a Step<'a>,
+        details: Vec<shell::Analysed>,
+        invocations: Vec<Invocation>,
+    ) -> Self {
+        let removed = deleted_dirs(step, &details);
+        Planner {
+            step,
+            details,
+            invocations,
+            removed,
+            plan: Plan::default(),
+            env: step.env.to_vec(),
+            shims: Vec::new(),
+            edits: Vec::new(),
+            outcome: Vec::new(),
+        }
+    }
+
+    /// Detection: the recipes each invocation triggers, grouped by recipe. Every detection is
+    /// listed in the plan's tools; recipes turned off for the step are noted and left out.
+    fn detect(
+        &mut self,
+        unwrapped: &[Option<(Invocation, Option<&'static CrossWrapper>)>],
+    ) -> Vec<Matched> {
+        let step = self.step;
+        let mut matched: Vec<Matched> = Vec::new();
+        let mut turned_off: Vec<&str> = Vec::new();
+        for (n, inv) in self.invocations.iter().enumerate() {
+            let Some((_, wrapper)) = &unwrapped[n] else {
+                continue;
+            };
+            let own_env = &self.details[n].env;
+            for recipe in recipes::all() {
+                let found = recipe
+                    .triggers
+                    .iter()
+                    .find_map(|t| match_trigger(t, inv))
+                    .or_else(|| env_trigger(recipe, inv, own_env, step.env));
+                let Some(TriggerMatch { sub, own_end }) = found else {
+                    continue;
+                };
+                let allowed = step.selection.allows(recipe.name);
+                if !allowed && !turned_off.contains(&recipe.name) {
+                    self.plan.notes.push(format!(
+                        "{}: detected but turned off for this step",
+                        recipe.name
+                    ));
+                    turned_off.push(recipe.name);
+                }
+                self.plan.tools.push(Detected {
+                    tool: recipe.name.to_string(),
+                    command: self.details[n]
+                        .inv
+                        .argv
+                        .iter()
+                        .map(|w| w.text.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                    cache: if allowed {
+                        ToolCache::Hoard
+                    } else {
+                        ToolCache::None("turned off for this step by a `# hoard:` comment or the HOARD build argument".into())
+                    },
+                });
+                if !allowed {
+                    continue;
+                }
+                let cross = wrapper.map(|w| {
+                    let get = |name: &str| var_seen(own_env, step.env, name).map(String::from);
+                    (w, target_platform(&get, step.platform))
+                });
+                add_match(&mut matched, recipe, sub, (n, own_end), cross);
+            }
+        }
+        matched
+    }
+
+    /// Plan one detected recipe: its caches; then, only when it has one, what goes with them
+    /// (tmpfs mounts, configuration files, environment, shims, flag edits) and the defeaters
+    /// to report.
+    fn plan_tool(&mut self, m: &Matched) {
+        let notes_before = self.plan.notes.len();
+        let user = self.tool_user(m);
+        if m.recipe.root_only && user.uid != 0 {
+            self.refuse_non_root(m.recipe, user.uid);
+            return;
+        }
+        let tool = self.tool(m, user);
+        let (status, mounted) = self.mount_caches(&tool, notes_before);
+        let cached = !matches!(status, ToolCache::None(_));
+        self.outcome.push((tool.recipe.name, status));
+        // Without any cache for it, the step runs the tool exactly as written: no tweaks,
+        // configuration, shims or flag edits that only make sense next to a cache.
+        if !cached {
+            return;
+        }
+        self.mount_extras(&tool, &mounted);
+        self.tweak_env(&tool, &mounted);
+        self.shims
+            .extend(tool.recipe.shims.iter().map(|s| (s.name, s.script)));
+        self.edit_flags(m);
+        self.report_defeaters(&tool);
+    }
+
+    /// The user a tool runs as: `sudo apt-get ...` from a non-root USER runs it as root.
+    fn tool_user(&self, m: &Matched) -> UserInfo {
         let via_root = m
             .invocations
             .iter()
-            .all(|&(i, _)| matches!(details[i].user.as_deref(), Some("root" | "0")));
-        let root = UserInfo::root();
-        let user = if via_root && step.user.uid != 0 {
-            &root
+            .all(|&(i, _)| matches!(self.details[i].user.as_deref(), Some("root" | "0")));
+        if via_root && self.step.user.uid != 0 {
+            UserInfo::root()
         } else {
-            step.user
-        };
-        let (uid, gid) = (user.uid, user.gid);
-        if r.root_only && uid != 0 {
-            plan.notes.push(format!(
-                "{}: runs as uid {uid}, not root; nothing injected",
-                r.name
-            ));
-            let why = format!(
-                "{} runs as uid {uid} here, and a system package manager's cache is only injected for root (run it before `USER`, or with `sudo`)",
-                r.name
-            );
-            outcome.push((r.name, ToolCache::None(why)));
-            continue;
+            self.step.user.clone()
         }
-        // The platform the ids of platform-specific caches name: the exec platform, or the
-        // target of a cross wrapper when the tool's content is the target's.
+    }
+
+    /// A system package manager run by another user than root gets nothing.
+    fn refuse_non_root(&mut self, r: &'static Recipe, uid: u32) {
+        self.plan.notes.push(format!(
+            "{}: runs as uid {uid}, not root; nothing injected",
+            r.name
+        ));
+        let why = format!(
+            "{} runs as uid {uid} here, and a system package manager's cache is only injected for root (run it before `USER`, or with `sudo`)",
+            r.name
+        );
+        self.outcome.push((r.name, ToolCache::None(why)));
+    }
+
+    /// The recipe as it runs in the step: user, cache platform, environment, directory.
+    fn tool<'m>(&mut self, m: &'m Matched, user: UserInfo) -> Tool<'m> {
+        let (id_platform, subdir) = self.cache_platform(m);
+        let mut env = self.env.clone();
+        if let Some(&(first, _)) = m.invocations.first() {
+            env.extend(self.details[first].env.iter().cloned());
+        }
+        let cwd = m
+            .invocations
+            .first()
+            .and_then(|&(i, _)| self.invocations[i].cwd.clone())
+            .map(|c| join(self.step.cwd, &c))
+            .unwrap_or_else(|| self.step.cwd.to_string());
+        Tool {
+            matched: m,
+            recipe: m.recipe,
+            user,
+            id_platform,
+            subdir,
+            env,
+            cwd,
+        }
+    }
+
+    /// The platform the ids of platform-specific caches name: the exec platform, or the
+    /// target of a cross wrapper when the tool's content is the target's; and the target's
+    /// subdirectory of a cache, for wrappers that keep it apart by name.
+    fn cache_platform(
+        &mut self,
+        m: &Matched,
+    ) -> (Platform, Option<(&'static str, String, Platform)>) {
+        let step = self.step;
         let mut id_platform = step.platform.clone();
-        let mut subdir: Option<(&str, String, Platform)> = None;
+        let mut subdir = None;
         if let Some((w, target)) = &m.cross {
             match (target, w.target) {
-                (Err(why), _) => plan.notes.push(format!(
+                (Err(why), _) => self.plan.notes.push(format!(
                     "{}: run through {}, but {why}; cache ids name the platform the step runs on",
-                    r.name, w.program
+                    m.recipe.name, w.program
                 )),
                 (Ok(t), TargetCache::Ids) => id_platform = t.clone(),
                 (Ok(_), TargetCache::Exec) => {}
@@ -910,159 +1138,74 @@ pub fn plan(step: &Step) -> Plan {
                 }
             }
         }
-        // The variables this tool sees: the step's, then those the script exports or sets for it.
-        let mut tool_env = env.clone();
-        if let Some(&(first, _)) = m.invocations.first() {
-            tool_env.extend(details[first].env.iter().cloned());
-        }
-        let cwd = m
-            .invocations
-            .first()
-            .and_then(|&(i, _)| invocations[i].cwd.clone())
-            .map(|c| join(step.cwd, &c))
-            .unwrap_or_else(|| step.cwd.to_string());
+        (id_platform, subdir)
+    }
 
-        // Why a planned mount was not added (the first reason per recipe is what explain says).
-        let mut refused: Option<String> = None;
-        let mut yours = false;
-        let mut shared = false;
-        let add_mount = |plan: &mut Plan, target: String, kind: MountKind| -> Mount {
-            if let Some(u) = step.user_mounts.iter().find(|u| overlaps(&target, u)) {
-                plan.notes.push(format!(
-                    "{}: you mount {u} yourself; hoard leaves {target} alone",
-                    r.name
-                ));
-                return if step.user_caches.contains(u) {
-                    Mount::Yours
-                } else {
-                    Mount::Refused(format!("your own mount at {u} covers {target}"))
-                };
-            }
-            if !private(&target) {
-                if let Some(w) = step.protected.iter().find(|w| overlaps(&target, &w.path)) {
-                    let shown = if w.path.is_empty() {
-                        "/"
-                    } else {
-                        w.path.as_str()
-                    };
-                    let by = if w.line > 0 {
-                        format!("`{}` (line {})", w.by, w.line)
-                    } else {
-                        "an earlier instruction".into()
-                    };
-                    if let Some(found) = &w.found {
-                        plan.notes.push(format!("{}: {by} copies {found} from the build context; hoard does not hide {target}", r.name));
-                        return Mount::Refused(format!(
-                            "{by} copies {found} from the build context to {target}, and a cache mount would hide it: leave it out with .dockerignore, or mount {target} yourself with `--mount=type=cache`"
-                        ));
-                    }
-                    plan.notes.push(format!(
-                        "{}: {by} wrote {shown}; hoard does not hide {target}",
-                        r.name
-                    ));
-                    return Mount::Refused(format!(
-                        "{by} may have put files in {target}, and a cache mount would hide them: copy to a narrower destination than {shown} (or name the files), or mount {target} yourself with `--mount=type=cache`"
-                    ));
-                }
-            }
-            if let Some(pm) = plan.mounts.iter().find(|pm| pm.target == target) {
-                return match pm.kind {
-                    // Another tool of the step caches the same directory (pipenv's pip cache).
-                    MountKind::Cache { .. } => Mount::Shared,
-                    _ => Mount::Refused(format!(
-                        "{target} is already mounted for another tool of this step"
-                    )),
-                };
-            }
-            if let Some(r_) = removed.iter().find(|d| deletes(d, &target)) {
-                plan.notes.push(format!(
-                    "{}: this step deletes {r_}; hoard does not mount {target} there",
-                    r.name
-                ));
-                return Mount::Refused(format!(
-                    "this step deletes {r_}, and a cache mount there would make `rm` fail: drop that `rm` (the cache keeps those files out of the image anyway)"
-                ));
-            }
-            if !usable_target(&target) {
-                plan.notes.push(format!(
-                    "{}: {target} is not a directory hoard can cache",
-                    r.name
-                ));
-                return Mount::Refused(format!(
-                    "its cache location is {target}, which hoard cannot mount a cache at"
-                ));
-            }
-            plan.mounts.push(PlannedMount {
-                recipe: r.name.to_string(),
-                target,
-                kind,
-            });
-            Mount::Added
-        };
-        let mut note_cache = |m: Mount| match m {
-            Mount::Added => true,
-            Mount::Yours => {
-                yours = true;
-                false
-            }
-            Mount::Shared => {
-                shared = true;
-                false
-            }
-            Mount::Refused(why) => {
-                refused.get_or_insert(why);
-                false
-            }
-        };
-
-        // Where this recipe's caches ended up mounted, by kind.
+    /// Choose and mount the tool's caches (for the subcommands it runs). Returns its cache
+    /// status and where its caches ended up mounted, by kind.
+    fn mount_caches(
+        &mut self,
+        tool: &Tool,
+        notes_before: usize,
+    ) -> (ToolCache, Vec<(&'static str, String)>) {
+        let r = tool.recipe;
+        let (uid, gid) = (tool.user.uid, tool.user.gid);
+        let mut tally = Tally::default();
         let mut mounted: Vec<(&str, String)> = Vec::new();
         for c in r.caches.iter().filter(|c: &&CacheDir| {
-            c.only_for.is_empty() || c.only_for.iter().any(|s| m.subcommands.contains(*s))
+            c.only_for.is_empty()
+                || c.only_for
+                    .iter()
+                    .any(|s| tool.matched.subcommands.contains(*s))
         }) {
             // The step's own cache mount on (or above) the tool's stock directory is its cache.
-            if let Some(stock) = c.stock {
-                let covers = |u: &&String| {
-                    stock == u.as_str()
-                        || stock.starts_with(&format!("{}/", u.trim_end_matches('/')))
-                };
-                if let Some(u) = step.user_caches.iter().find(covers) {
-                    plan.notes.push(format!(
-                        "{}: uses your cache mount at {u} for {stock}",
-                        r.name
-                    ));
-                    note_cache(Mount::Yours);
-                    continue;
-                }
+            if let Some((stock, u)) = c
+                .stock
+                .and_then(|s| covering(self.step.user_caches, s).map(|u| (s, u)))
+            {
+                self.plan.notes.push(format!(
+                    "{}: uses your cache mount at {u} for {stock}",
+                    r.name
+                ));
+                tally.note(Mount::Yours);
+                continue;
             }
-            let (target, change) = resolve(&c.location, &tool_env, user, &cwd);
-            let id = cache_id(r.name, c.kind, c.scope, &id_platform, step.base, uid);
+            let (target, change) = resolve(&c.location, &tool.env, &tool.user, &tool.cwd);
+            let id = cache_id(
+                r.name,
+                c.kind,
+                c.scope,
+                &tool.id_platform,
+                self.step.base,
+                uid,
+            );
             let kind = MountKind::Cache {
                 id,
                 sharing: c.sharing,
                 uid,
                 gid,
             };
-            if note_cache(add_mount(&mut plan, target.clone(), kind)) {
+            if tally.note(self.add_mount(r.name, target.clone(), kind)) {
                 if let Some(ch) = change {
                     if let EnvChange::Set(k, v) = &ch {
-                        env.push((k.clone(), v.clone()));
+                        self.env.push((k.clone(), v.clone()));
                     }
-                    plan.env.push(ch);
+                    self.plan.env.push(ch);
                 }
-                if let Some((kind, dir, t)) = subdir.as_ref().filter(|s| s.0 == c.kind) {
-                    let id = cache_id(r.name, kind, c.scope, t, step.base, uid);
+                if let Some((kind, dir, t)) = tool.subdir.as_ref().filter(|s| s.0 == c.kind) {
+                    let id = cache_id(r.name, kind, c.scope, t, self.step.base, uid);
                     let sub = MountKind::Cache {
                         id,
                         sharing: c.sharing,
                         uid,
                         gid,
                     };
-                    note_cache(add_mount(&mut plan, format!("{target}/{dir}"), sub));
+                    tally.note(self.add_mount(r.name, format!("{target}/{dir}"), sub));
                 }
             }
             // Also when another recipe of the step mounted a cache there first.
-            if plan
+            if self
+                .plan
                 .mounts
                 .iter()
                 .any(|pm| pm.target == target && matches!(pm.kind, MountKind::Cache { .. }))
@@ -1070,31 +1213,123 @@ pub fn plan(step: &Step) -> Plan {
                 mounted.push((c.kind, target));
             }
         }
-        let hoards = plan
+        (self.status(r, tally, notes_before), mounted)
+    }
+
+    /// A tool's cache status: hoard's when it mounts one of its caches (or another tool of the
+    /// step does), else the user's own, else none with the first reason found.
+    fn status(&self, r: &Recipe, tally: Tally, notes_before: usize) -> ToolCache {
+        let hoards = self
+            .plan
             .mounts
             .iter()
             .any(|pm| pm.recipe == r.name && matches!(pm.kind, MountKind::Cache { .. }));
-        let status = match (hoards || shared, yours, refused) {
+        match (hoards || tally.shared, tally.yours, tally.refused) {
             (true, _, _) => ToolCache::Hoard,
             (false, true, _) => ToolCache::Yours,
             (false, false, Some(why)) => ToolCache::None(why),
             (false, false, None) => ToolCache::None(
-                plan.notes[notes_before..]
+                self.plan.notes[notes_before..]
                     .first()
                     .cloned()
                     .unwrap_or_else(|| "nothing of it could be mounted in this step".into()),
             ),
-        };
-        let cached = !matches!(status, ToolCache::None(_));
-        outcome.push((r.name, status));
-        // Without any cache for it, the step runs the tool exactly as written: no tweaks,
-        // configuration, shims or flag edits that only make sense next to a cache.
-        if !cached {
-            continue;
         }
+    }
+
+    /// Mount `target` for a recipe unless something in the step forbids it.
+    fn add_mount(&mut self, recipe: &str, target: String, kind: MountKind) -> Mount {
+        if let Some(refused) = self.conflict(recipe, &target) {
+            return refused;
+        }
+        self.plan.mounts.push(PlannedMount {
+            recipe: recipe.to_string(),
+            target,
+            kind,
+        });
+        Mount::Added
+    }
+
+    /// What keeps hoard from mounting at `target`, if anything: the user's own mounts, what
+    /// earlier instructions wrote, another tool's mount, a deleted directory, a path that
+    /// cannot hold a cache.
+    fn conflict(&mut self, recipe: &str, target: &str) -> Option<Mount> {
+        let step = self.step;
+        if let Some(u) = step.user_mounts.iter().find(|u| overlaps(target, u)) {
+            self.plan.notes.push(format!(
+                "{recipe}: you mount {u} yourself; hoard leaves {target} alone"
+            ));
+            return Some(if step.user_caches.contains(u) {
+                Mount::Yours
+            } else {
+                Mount::Refused(format!("your own mount at {u} covers {target}"))
+            });
+        }
+        if !private(target) {
+            if let Some(w) = step.protected.iter().find(|w| overlaps(target, &w.path)) {
+                return Some(self.refuse_written(recipe, target, w));
+            }
+        }
+        if let Some(pm) = self.plan.mounts.iter().find(|pm| pm.target == target) {
+            return Some(match pm.kind {
+                // Another tool of the step caches the same directory (pipenv's pip cache).
+                MountKind::Cache { .. } => Mount::Shared,
+                _ => Mount::Refused(format!(
+                    "{target} is already mounted for another tool of this step"
+                )),
+            });
+        }
+        if let Some(r_) = self.removed.iter().find(|d| deletes(d, target)) {
+            self.plan.notes.push(format!(
+                "{recipe}: this step deletes {r_}; hoard does not mount {target} there"
+            ));
+            return Some(Mount::Refused(format!(
+                "this step deletes {r_}, and a cache mount there would make `rm` fail: drop that `rm` (the cache keeps those files out of the image anyway)"
+            )));
+        }
+        if !usable_target(target) {
+            self.plan.notes.push(format!(
+                "{recipe}: {target} is not a directory hoard can cache"
+            ));
+            return Some(Mount::Refused(format!(
+                "its cache location is {target}, which hoard cannot mount a cache at"
+            )));
+        }
+        None
+    }
+
+    /// A mount at `target` would hide what an earlier instruction wrote there.
+    fn refuse_written(&mut self, recipe: &str, target: &str, w: &Written) -> Mount {
+        let shown = if w.path.is_empty() {
+            "/"
+        } else {
+            w.path.as_str()
+        };
+        let by = if w.line > 0 {
+            format!("`{}` (line {})", w.by, w.line)
+        } else {
+            "an earlier instruction".into()
+        };
+        if let Some(found) = &w.found {
+            self.plan.notes.push(format!("{recipe}: {by} copies {found} from the build context; hoard does not hide {target}"));
+            return Mount::Refused(format!(
+                "{by} copies {found} from the build context to {target}, and a cache mount would hide it: leave it out with .dockerignore, or mount {target} yourself with `--mount=type=cache`"
+            ));
+        }
+        self.plan.notes.push(format!(
+            "{recipe}: {by} wrote {shown}; hoard does not hide {target}"
+        ));
+        Mount::Refused(format!(
+            "{by} may have put files in {target}, and a cache mount would hide them: copy to a narrower destination than {shown} (or name the files), or mount {target} yourself with `--mount=type=cache`"
+        ))
+    }
+
+    /// The tool's tmpfs mounts and configuration files (with the lines for the caches it got).
+    fn mount_extras(&mut self, tool: &Tool, mounted: &[(&str, String)]) {
+        let r = tool.recipe;
         for t in r.tmpfs {
-            let (target, _) = resolve(t, &tool_env, user, &cwd);
-            add_mount(&mut plan, target, MountKind::Tmpfs);
+            let (target, _) = resolve(t, &tool.env, &tool.user, &tool.cwd);
+            self.add_mount(r.name, target, MountKind::Tmpfs);
         }
         for ConfFile {
             target,
@@ -1108,8 +1343,8 @@ pub fn plan(step: &Step) -> Plan {
                     content.push_str(line);
                 }
             }
-            add_mount(
-                &mut plan,
+            self.add_mount(
+                r.name,
                 target.to_string(),
                 MountKind::File {
                     content,
@@ -1117,14 +1352,20 @@ pub fn plan(step: &Step) -> Plan {
                 },
             );
         }
+    }
+
+    /// The tool's environment tweaks: variables set or defaulted, variables that would disable
+    /// the cache unset, cache paths the tool reads from a variable.
+    fn tweak_env(&mut self, tool: &Tool, mounted: &[(&str, String)]) {
+        let r = tool.recipe;
         for tweak in r.env {
             let change = match *tweak {
                 EnvTweak::Set(k, v) => Some(EnvChange::Set(k.into(), v.into())),
-                EnvTweak::Default(k, v) => env_get(&tool_env, k)
+                EnvTweak::Default(k, v) => env_get(&tool.env, k)
                     .is_none()
                     .then(|| EnvChange::Set(k.into(), v.into())),
-                EnvTweak::Unset(k) => env.iter().any(|(kk, _)| kk == k).then(|| {
-                    plan.notes.push(format!(
+                EnvTweak::Unset(k) => self.env.iter().any(|(kk, _)| kk == k).then(|| {
+                    self.plan.notes.push(format!(
                         "{}: {k} would disable the cache; unset for this step",
                         r.name
                     ));
@@ -1132,42 +1373,43 @@ pub fn plan(step: &Step) -> Plan {
                 }),
                 EnvTweak::CachePath { var, kind } => match mounted.iter().find(|(k, _)| *k == kind)
                 {
-                    Some((_, target)) if env_get(&tool_env, var).is_none() => {
+                    Some((_, target)) if env_get(&tool.env, var).is_none() => {
                         Some(EnvChange::Set(var.into(), target.clone()))
                     }
                     _ => None,
                 },
             };
             if let Some(ch) = change {
-                if !plan.env.contains(&ch) {
-                    plan.env.push(ch);
+                if !self.plan.env.contains(&ch) {
+                    self.plan.env.push(ch);
                 }
             }
         }
-        for s in r.shims {
-            shims.push((s.name, s.script));
-        }
-        // Flag edits, only in the tool's own words and only where the shell analysis can
-        // locate them in the script.
+    }
+
+    /// Flag edits, only in the tool's own words and only where the shell analysis can locate
+    /// them in the script.
+    fn edit_flags(&mut self, m: &Matched) {
+        let r = m.recipe;
         for &(i, own_end) in &m.invocations {
-            let inv = &invocations[i];
+            let inv = &self.invocations[i];
             for fe in r.flag_edits {
                 for w in inv.argv[..own_end.min(inv.argv.len())]
                     .iter()
                     .skip(1)
                     .filter(|w| w.text == fe.flag)
                 {
-                    match (step.shell_form && !inv.nested, w.span) {
+                    match (self.step.shell_form && !inv.nested, w.span) {
                         (true, Some((s, e))) => {
-                            if !edits.iter().any(|&(es, _, _)| es == s) {
-                                edits.push((s, e, fe.replace));
-                                plan.notes.push(format!(
+                            if !self.edits.iter().any(|&(es, _, _)| es == s) {
+                                self.edits.push((s, e, fe.replace));
+                                self.plan.notes.push(format!(
                                     "{}: {} would bypass the cache; edited for this step",
                                     r.name, fe.flag
                                 ));
                             }
                         }
-                        _ => plan.notes.push(format!(
+                        _ => self.plan.notes.push(format!(
                             "{}: {} bypasses the cache and cannot be edited here",
                             r.name, fe.flag
                         )),
@@ -1175,11 +1417,15 @@ pub fn plan(step: &Step) -> Plan {
                 }
             }
         }
-        // Defeaters: reported only.
+    }
+
+    /// Defeaters: what in the step empties or disables the tool's cache, reported only.
+    fn report_defeaters(&mut self, tool: &Tool) {
+        let r = tool.recipe;
         for d in r.defeaters {
             match d {
                 Defeater::Command { program, args } => {
-                    let hit = invocations.iter().any(|inv| {
+                    let hit = self.invocations.iter().any(|inv| {
                         let words: Vec<&str> = inv.argv.iter().map(|w| w.text.as_str()).collect();
                         words.first().is_some_and(|p| basename(p) == *program)
                             && args.iter().all(|a| words[1..].contains(a))
@@ -1189,17 +1435,18 @@ pub fn plan(step: &Step) -> Plan {
                             .chain(args.iter().copied())
                             .collect::<Vec<_>>()
                             .join(" ");
-                        plan.notes.push(format!(
+                        self.plan.notes.push(format!(
                             "{}: `{what}` in this step empties the cache (the build still works)",
                             r.name
                         ));
                     }
                 }
                 Defeater::Env(var) => {
-                    if env_get(&tool_env, var).is_some()
-                        && !plan.env.contains(&EnvChange::Unset(var.to_string()))
+                    if env_get(&tool.env, var).is_some()
+                        && !self.plan.env.contains(&EnvChange::Unset(var.to_string()))
                     {
-                        plan.notes
+                        self.plan
+                            .notes
                             .push(format!("{}: {var} is set and disables the cache", r.name));
                     }
                 }
@@ -1207,13 +1454,34 @@ pub fn plan(step: &Step) -> Plan {
         }
     }
 
-    if !shims.is_empty() {
-        for (name, script) in &shims {
+    /// The final plan: the shims mounted and first on PATH, the script with its flag edits,
+    /// each detected tool's cache status.
+    fn finish(mut self) -> Plan {
+        self.mount_shims();
+        if !self.edits.is_empty() {
+            if let Some(script) = self.step.args.last() {
+                self.plan.script = Some(apply_edits(script, std::mem::take(&mut self.edits)));
+            }
+        }
+        for d in &mut self.plan.tools {
+            if let Some((_, status)) = self.outcome.iter().find(|(name, _)| *name == d.tool) {
+                d.cache = status.clone();
+            }
+        }
+        self.plan
+    }
+
+    /// The cached tools' shims, mounted in [`SHIM_DIR`], which goes first on PATH.
+    fn mount_shims(&mut self) {
+        if self.shims.is_empty() {
+            return;
+        }
+        for (name, script) in &self.shims {
             let target = format!("{SHIM_DIR}/{name}");
-            if plan.mounts.iter().any(|m| m.target == target) {
+            if self.plan.mounts.iter().any(|m| m.target == target) {
                 continue;
             }
-            plan.mounts.push(PlannedMount {
+            self.plan.mounts.push(PlannedMount {
                 recipe: name.to_string(),
                 target,
                 kind: MountKind::File {
@@ -1222,46 +1490,13 @@ pub fn plan(step: &Step) -> Plan {
                 },
             });
         }
-        let path = env_get(&env, "PATH")
-            .unwrap_or(crate::image::default_path_env(&step.platform.os))
+        let path = env_get(&self.env, "PATH")
+            .unwrap_or(crate::image::default_path_env(&self.step.platform.os))
             .to_string();
-        plan.env
+        self.plan
+            .env
             .push(EnvChange::Set("PATH".into(), format!("{SHIM_DIR}:{path}")));
     }
-
-    if !edits.is_empty() {
-        if let Some(script) = step.args.last() {
-            let mut s = script.clone();
-            edits.sort_by_key(|e| std::cmp::Reverse(e.0));
-            for (start, end, replace) in edits {
-                if start > end
-                    || end > s.len()
-                    || !s.is_char_boundary(start)
-                    || !s.is_char_boundary(end)
-                {
-                    continue;
-                }
-                match replace {
-                    Some(r) => s.replace_range(start..end, r),
-                    None => {
-                        // Remove the word and the blank before it.
-                        let mut st = start;
-                        while st > 0 && matches!(s.as_bytes()[st - 1], b' ' | b'\t') {
-                            st -= 1;
-                        }
-                        s.replace_range(st..end, "");
-                    }
-                }
-            }
-            plan.script = Some(s);
-        }
-    }
-    for d in &mut plan.tools {
-        if let Some((_, status)) = outcome.iter().find(|(name, _)| *name == d.tool) {
-            d.cache = status.clone();
-        }
-    }
-    plan
 }
 
 /// [`plan_shell`] with the step's own cache mounts and what earlier instructions wrote (for

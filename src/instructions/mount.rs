@@ -7,7 +7,7 @@
 
 use super::goparse::{parse_bool, parse_u32, ram_in_bytes};
 use super::suggest;
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// `type=`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -221,128 +221,136 @@ fn bad_value(key: &str, value: &str) -> String {
 /// Parse and validate one `--mount` value, expanding every `key=value` value with `expand`
 /// (pass `&mut |s| Ok(s.to_string())` to read it literally). Errors are the stock messages.
 pub fn parse_mount(val: &str, expand: &mut dyn FnMut(&str) -> Result<String>) -> Result<Mount> {
-    let fields = csv_fields(val)
-        .map_err(|e| crate::error::Error::new(format!("failed to parse csv mounts: {e}")))?;
+    let fields =
+        csv_fields(val).map_err(|e| Error::new(format!("failed to parse csv mounts: {e}")))?;
     let mut m = Mount::default();
-    let mut ro_auto = true;
-    let e = |m: String| crate::error::Error::new(m);
+    // `ro`/`rw` as written (the last one wins); `None`: the type's default.
+    let mut read_only = None;
     for field in &fields {
-        let (key, value) = match field.split_once('=') {
-            Some((k, v)) => (k.to_lowercase(), Some(v)),
-            None => (field.to_lowercase(), None),
-        };
-        let Some(value) = value else {
-            match key.as_str() {
-                "readonly" | "ro" => {
-                    m.read_only = true;
-                    ro_auto = false;
-                }
-                "readwrite" | "rw" => {
-                    m.read_only = false;
-                    ro_auto = false;
-                }
-                "required" => {
-                    if matches!(m.kind, MountType::Secret | MountType::Ssh) {
-                        m.required = true;
-                    } else {
-                        return Err(e(format!(
-                            "unexpected key '{key}' for mount type '{}'",
-                            m.kind
-                        )));
-                    }
-                }
-                _ => {
-                    return Err(e(format!(
-                        "invalid field '{field}' must be a key=value pair"
-                    )))
-                }
-            }
-            continue;
-        };
-        let value = expand(value)?;
-        match key.as_str() {
-            "type" => {
-                m.kind = match value.to_lowercase().as_str() {
-                    "bind" => MountType::Bind,
-                    "cache" => MountType::Cache,
-                    "tmpfs" => MountType::Tmpfs,
-                    "secret" => MountType::Secret,
-                    "ssh" => MountType::Ssh,
-                    _ => {
-                        let msg = format!("unsupported mount type {value:?}");
-                        return Err(e(suggest::wrap(msg, &value, &MOUNT_TYPES, true)));
-                    }
-                }
-            }
-            "from" => m.from = (!value.is_empty()).then_some(value),
-            "source" | "src" => m.source = value,
-            "target" | "dst" | "destination" => m.target = value,
-            "readonly" | "ro" => {
-                m.read_only = parse_bool(&value).ok_or_else(|| e(bad_value(&key, &value)))?;
-                ro_auto = false;
-            }
-            "readwrite" | "rw" => {
-                m.read_only = !parse_bool(&value).ok_or_else(|| e(bad_value(&key, &value)))?;
-                ro_auto = false;
-            }
-            "required" => {
-                if matches!(m.kind, MountType::Secret | MountType::Ssh) {
-                    m.required = parse_bool(&value).ok_or_else(|| e(bad_value(&key, &value)))?;
-                } else {
-                    return Err(e(format!(
-                        "unexpected key '{key}' for mount type '{}'",
-                        m.kind
-                    )));
-                }
-            }
-            "size" => {
-                if m.kind == MountType::Tmpfs {
-                    m.size_limit = ram_in_bytes(&value).map_err(|_| e(bad_value(&key, &value)))?;
-                } else {
-                    return Err(e(format!(
-                        "unexpected key '{key}' for mount type '{}'",
-                        m.kind
-                    )));
-                }
-            }
-            "id" => m.id = value,
-            "sharing" => {
-                m.sharing = Some(match value.to_lowercase().as_str() {
-                    "shared" => Sharing::Shared,
-                    "private" => Sharing::Private,
-                    "locked" => Sharing::Locked,
-                    _ => {
-                        let msg = format!("unsupported sharing value {value:?}");
-                        return Err(e(suggest::wrap(msg, &value, &SHARING_MODES, true)));
-                    }
-                })
-            }
-            "mode" => {
-                m.mode = Some(
-                    parse_u32(&value, 8)
-                        .ok_or_else(|| e(format!("invalid value {value} for mode")))?,
-                )
-            }
-            "uid" => {
-                m.uid = Some(
-                    parse_u32(&value, 10)
-                        .ok_or_else(|| e(format!("invalid value {value} for uid")))?,
-                )
-            }
-            "gid" => {
-                m.gid = Some(
-                    parse_u32(&value, 10)
-                        .ok_or_else(|| e(format!("invalid value {value} for gid")))?,
-                )
-            }
-            "env" => m.env = Some(value),
-            _ => {
-                let msg = format!("unexpected key '{key}' in '{field}'");
-                return Err(e(suggest::wrap(msg, &key, &ALL_KEYS, true)));
+        match field.split_once('=') {
+            None => bare_key(&mut m, &mut read_only, &field.to_lowercase(), field)?,
+            Some((key, value)) => {
+                let key = key.to_lowercase();
+                let value = expand(value)?;
+                valued_key(&mut m, &mut read_only, &key, value, field)?;
             }
         }
     }
+    validate(&m)?;
+    m.read_only = read_only.unwrap_or(!matches!(m.kind, MountType::Cache | MountType::Tmpfs));
+    Ok(m)
+}
 
+fn unexpected_for_type(key: &str, kind: MountType) -> Error {
+    Error::new(format!("unexpected key '{key}' for mount type '{kind}'"))
+}
+
+/// A key without a value: `ro`/`readonly`, `rw`/`readwrite`, `required` (secret and ssh).
+fn bare_key(m: &mut Mount, read_only: &mut Option<bool>, key: &str, field: &str) -> Result<()> {
+    match key {
+        "readonly" | "ro" => *read_only = Some(true),
+        "readwrite" | "rw" => *read_only = Some(false),
+        "required" => {
+            if !matches!(m.kind, MountType::Secret | MountType::Ssh) {
+                return Err(unexpected_for_type(key, m.kind));
+            }
+            m.required = true;
+        }
+        _ => {
+            return Err(Error::new(format!(
+                "invalid field '{field}' must be a key=value pair"
+            )))
+        }
+    }
+    Ok(())
+}
+
+/// A `key=value` option every mount type takes; the others go to [`typed_key`].
+fn valued_key(
+    m: &mut Mount,
+    read_only: &mut Option<bool>,
+    key: &str,
+    value: String,
+    field: &str,
+) -> Result<()> {
+    let boolean = |value: &str| parse_bool(value).ok_or_else(|| Error::new(bad_value(key, value)));
+    match key {
+        "type" => m.kind = mount_type(&value)?,
+        "from" => m.from = (!value.is_empty()).then_some(value),
+        "source" | "src" => m.source = value,
+        "target" | "dst" | "destination" => m.target = value,
+        "readonly" | "ro" => *read_only = Some(boolean(&value)?),
+        "readwrite" | "rw" => *read_only = Some(!boolean(&value)?),
+        "id" => m.id = value,
+        _ => typed_key(m, key, value, field)?,
+    }
+    Ok(())
+}
+
+/// A `key=value` option for some mount types only: `required` (secret, ssh) and `size`
+/// (tmpfs) are refused here for the others, `sharing` (cache) and `mode`/`uid`/`gid` (cache,
+/// secret, ssh) in [`validate`], whatever the order of the keys; `env` (secret) is kept.
+fn typed_key(m: &mut Mount, key: &str, value: String, field: &str) -> Result<()> {
+    let number = |base: u32| {
+        parse_u32(&value, base)
+            .ok_or_else(|| Error::new(format!("invalid value {value} for {key}")))
+    };
+    match key {
+        "required" => {
+            if !matches!(m.kind, MountType::Secret | MountType::Ssh) {
+                return Err(unexpected_for_type(key, m.kind));
+            }
+            m.required = parse_bool(&value).ok_or_else(|| Error::new(bad_value(key, &value)))?;
+        }
+        "size" => {
+            if m.kind != MountType::Tmpfs {
+                return Err(unexpected_for_type(key, m.kind));
+            }
+            m.size_limit = ram_in_bytes(&value).map_err(|_| Error::new(bad_value(key, &value)))?;
+        }
+        "sharing" => m.sharing = Some(sharing(&value)?),
+        "mode" => m.mode = Some(number(8)?),
+        "uid" => m.uid = Some(number(10)?),
+        "gid" => m.gid = Some(number(10)?),
+        "env" => m.env = Some(value),
+        _ => {
+            let msg = format!("unexpected key '{key}' in '{field}'");
+            return Err(Error::new(suggest::wrap(msg, key, &ALL_KEYS, true)));
+        }
+    }
+    Ok(())
+}
+
+/// `type=`.
+fn mount_type(value: &str) -> Result<MountType> {
+    Ok(match value.to_lowercase().as_str() {
+        "bind" => MountType::Bind,
+        "cache" => MountType::Cache,
+        "tmpfs" => MountType::Tmpfs,
+        "secret" => MountType::Secret,
+        "ssh" => MountType::Ssh,
+        _ => {
+            let msg = format!("unsupported mount type {value:?}");
+            return Err(Error::new(suggest::wrap(msg, value, &MOUNT_TYPES, true)));
+        }
+    })
+}
+
+/// `sharing=`.
+fn sharing(value: &str) -> Result<Sharing> {
+    Ok(match value.to_lowercase().as_str() {
+        "shared" => Sharing::Shared,
+        "private" => Sharing::Private,
+        "locked" => Sharing::Locked,
+        _ => {
+            let msg = format!("unsupported sharing value {value:?}");
+            return Err(Error::new(suggest::wrap(msg, value, &SHARING_MODES, true)));
+        }
+    })
+}
+
+/// The checks on the whole mount, once every key is read (in the stock frontend's order).
+fn validate(m: &Mount) -> Result<()> {
     if !matches!(
         m.kind,
         MountType::Secret | MountType::Ssh | MountType::Cache
@@ -353,36 +361,43 @@ pub fn parse_mount(val: &str, expand: &mut dyn FnMut(&str) -> Result<String>) ->
             (m.gid.is_some(), "gid"),
         ] {
             if set {
-                return Err(e(format!(
+                return Err(Error::new(format!(
                     "{what} not allowed for \"{}\" type mounts",
                     m.kind
                 )));
             }
         }
     }
-    if ro_auto {
-        m.read_only = !matches!(m.kind, MountType::Cache | MountType::Tmpfs);
-    }
     if m.kind == MountType::Secret {
-        if m.from.is_some() {
-            return Err(e("secret mount should not have a from".into()));
-        }
-        if m.sharing.is_some() {
-            return Err(e("secret mount should not define sharing".into()));
-        }
-        if m.source.is_empty() && m.target.is_empty() && m.id.is_empty() {
-            return Err(e(
-                "invalid secret mount. one of source, target required".into()
-            ));
-        }
-        if !m.source.is_empty() && !m.id.is_empty() {
-            return Err(e("both source and id can't be set".into()));
-        }
+        validate_secret(m)?;
     }
     if m.sharing.is_some() && m.kind != MountType::Cache {
-        return Err(e(format!("invalid cache sharing set for {} mount", m.kind)));
+        return Err(Error::new(format!(
+            "invalid cache sharing set for {} mount",
+            m.kind
+        )));
     }
-    Ok(m)
+    Ok(())
+}
+
+/// A secret mount names its secret (by source, target or id, not both source and id) and has
+/// no `from` nor `sharing`.
+fn validate_secret(m: &Mount) -> Result<()> {
+    if m.from.is_some() {
+        return Err(Error::new("secret mount should not have a from"));
+    }
+    if m.sharing.is_some() {
+        return Err(Error::new("secret mount should not define sharing"));
+    }
+    if m.source.is_empty() && m.target.is_empty() && m.id.is_empty() {
+        return Err(Error::new(
+            "invalid secret mount. one of source, target required",
+        ));
+    }
+    if !m.source.is_empty() && !m.id.is_empty() {
+        return Err(Error::new("both source and id can't be set"));
+    }
+    Ok(())
 }
 
 /// `RUN --device=` (labs only in the stock frontend; the stable frontend rejects it when

@@ -12,9 +12,10 @@
 //!   SSH mount unless already set; `PATH` defaulting follows `daemon_sets_default_path`.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use super::caps;
-use super::node::{finish, input_index, push_unique, OpMeta, Output};
+use super::node::{finish, input_index, push_unique, Node, OpMeta, Output};
 use crate::error::Error;
 use crate::proto::pb;
 
@@ -119,6 +120,34 @@ struct RegularMount {
 impl RegularMount {
     fn has_output(&self) -> bool {
         !self.opts.no_output && !self.opts.readonly && matches!(self.kind, Kind::Bind)
+    }
+
+    /// The mount as marshalled, with its input and output indexes.
+    fn to_pb(&self, input: i64, output: i64) -> pb::Mount {
+        let mut pm = pb::Mount {
+            input,
+            selector: self.opts.selector.clone(),
+            dest: self.dest.clone(),
+            output,
+            readonly: self.opts.readonly,
+            content_cache: self.opts.content_cache as i32,
+            ..Default::default()
+        };
+        match &self.kind {
+            Kind::Bind => {}
+            Kind::Cache { id, sharing } => {
+                pm.mount_type = pb::MountType::Cache as i32;
+                pm.cache_opt = Some(pb::CacheOpt {
+                    id: id.clone(),
+                    sharing: *sharing as i32,
+                });
+            }
+            Kind::Tmpfs { size } => {
+                pm.mount_type = pb::MountType::Tmpfs as i32;
+                pm.tmpfs_opt = Some(pb::TmpfsOpt { size: *size });
+            }
+        }
+        pm
     }
 }
 
@@ -247,6 +276,36 @@ impl Exec {
 
     /// Marshal the op. Errors: no args, empty cwd, duplicate mount destination.
     pub fn build(mut self, meta: OpMeta) -> Result<ExecState, Error> {
+        self.check()?;
+        self.default_ssh_targets();
+        let caps = self.caps(&meta);
+        let env = self.env_with_defaults();
+        let mut regular = self.regular_mounts();
+        let secretenv = self.secret_mounts(&mut regular.mounts);
+        self.ssh_mounts(&mut regular.mounts);
+        let op = pb::Op {
+            inputs: regular.inputs,
+            op: Some(pb::op::Op::Exec(pb::ExecOp {
+                meta: Some(self.meta(env)),
+                mounts: regular.mounts,
+                network: self.network as i32,
+                security: self.security as i32,
+                secretenv,
+                cdi_devices: self.cdi_devices,
+            })),
+            platform: Some(self.platform),
+            constraints: None,
+        };
+        let node = finish(op, caps, meta, regular.deps);
+        Ok(ExecState {
+            mounts: mount_states(&node, regular.outputs),
+            node_output: Output { node, index: 0 },
+        })
+    }
+
+    /// Arguments and a working directory are required, and mount destinations unique; the
+    /// regular mounts are sorted by destination.
+    fn check(&mut self) -> Result<(), Error> {
         if self.args.is_empty() {
             return Err(Error::new("arguments are required"));
         }
@@ -257,33 +316,30 @@ impl Exec {
         if let Some(w) = self.mounts.windows(2).find(|w| w[0].dest == w[1].dest) {
             return Err(Error::new(format!("duplicate mount target {}", w[0].dest)));
         }
+        Ok(())
+    }
 
-        let mut caps: BTreeSet<&'static str> = BTreeSet::new();
-        let mut env = std::mem::take(&mut self.env);
-        let has_key = |env: &[String], k: &str| env.iter().any(|e| e.split('=').next() == Some(k));
-
+    /// SSH mounts without a target get `/run/buildkit/ssh_agent.<i>`.
+    fn default_ssh_targets(&mut self) {
         for (i, s) in self.ssh.iter_mut().enumerate() {
             if s.target.as_deref().unwrap_or("").is_empty() {
                 s.target = Some(format!("/run/buildkit/ssh_agent.{i}"));
             }
         }
-        if let Some(first) = self.ssh.first() {
-            if !has_key(&env, "SSH_AUTH_SOCK") {
-                env.push(format!(
-                    "SSH_AUTH_SOCK={}",
-                    first.target.as_deref().unwrap_or_default()
-                ));
-            }
-        }
-        match self.daemon_sets_default_path {
-            None => {}
-            Some(true) => {
-                caps.insert(caps::EXEC_META_SETS_DEFAULT_PATH);
-            }
-            Some(false) if self.platform.os != "windows" && !has_key(&env, "PATH") => {
-                env.push(format!("PATH={DEFAULT_PATH_ENV}"));
-            }
-            Some(false) => {}
+    }
+
+    /// The LLB capabilities the op needs.
+    fn caps(&self, meta: &OpMeta) -> BTreeSet<&'static str> {
+        let mut caps = self.process_caps(meta);
+        caps.extend(self.mount_caps());
+        caps
+    }
+
+    /// The capabilities the process needs: its meta fields, network and security modes.
+    fn process_caps(&self, meta: &OpMeta) -> BTreeSet<&'static str> {
+        let mut caps: BTreeSet<&'static str> = BTreeSet::new();
+        if self.daemon_sets_default_path == Some(true) {
+            caps.insert(caps::EXEC_META_SETS_DEFAULT_PATH);
         }
         if self.valid_exit_codes.is_some() {
             caps.insert(caps::EXEC_VALID_EXIT_CODE);
@@ -304,6 +360,15 @@ impl Exec {
             caps.insert(caps::EXEC_META_PROXY);
         }
         caps.insert(caps::EXEC_META_BASE);
+        if !self.cdi_devices.is_empty() {
+            caps.insert(caps::EXEC_META_CDI);
+        }
+        caps
+    }
+
+    /// The capabilities the mounts need, by kind.
+    fn mount_caps(&self) -> BTreeSet<&'static str> {
+        let mut caps: BTreeSet<&'static str> = BTreeSet::new();
         for m in &self.mounts {
             if !m.opts.selector.is_empty() {
                 caps.insert(caps::EXEC_MOUNT_SELECTOR);
@@ -338,38 +403,61 @@ impl Exec {
         if !self.ssh.is_empty() {
             caps.insert(caps::EXEC_MOUNT_SSH);
         }
-        if !self.cdi_devices.is_empty() {
-            caps.insert(caps::EXEC_META_CDI);
-        }
+        caps
+    }
 
-        let meta_pb = pb::Meta {
-            args: self.args,
+    /// The process environment: the builder's, with `SSH_AUTH_SOCK` for the first SSH mount
+    /// and the default `PATH` (see [`Exec::daemon_sets_default_path`]) unless already set.
+    fn env_with_defaults(&mut self) -> Vec<String> {
+        let mut env = std::mem::take(&mut self.env);
+        let has_key = |env: &[String], k: &str| env.iter().any(|e| e.split('=').next() == Some(k));
+        if let Some(first) = self.ssh.first() {
+            if !has_key(&env, "SSH_AUTH_SOCK") {
+                env.push(format!(
+                    "SSH_AUTH_SOCK={}",
+                    first.target.as_deref().unwrap_or_default()
+                ));
+            }
+        }
+        if self.daemon_sets_default_path == Some(false)
+            && self.platform.os != "windows"
+            && !has_key(&env, "PATH")
+        {
+            env.push(format!("PATH={DEFAULT_PATH_ENV}"));
+        }
+        env
+    }
+
+    /// The process the op runs, from the builder's fields.
+    fn meta(&mut self, env: Vec<String>) -> pb::Meta {
+        pb::Meta {
+            args: std::mem::take(&mut self.args),
             env,
-            cwd: self.cwd,
-            user: self.user,
-            proxy_env: self.proxy_env,
-            extra_hosts: self
-                .extra_hosts
+            cwd: std::mem::take(&mut self.cwd),
+            user: std::mem::take(&mut self.user),
+            proxy_env: self.proxy_env.take(),
+            extra_hosts: std::mem::take(&mut self.extra_hosts)
                 .into_iter()
                 .map(|(host, ip)| pb::HostIp { host, ip })
                 .collect(),
-            hostname: self.hostname,
-            ulimit: self.ulimits,
-            cgroup_parent: self.cgroup_parent,
+            hostname: std::mem::take(&mut self.hostname),
+            ulimit: std::mem::take(&mut self.ulimits),
+            cgroup_parent: std::mem::take(&mut self.cgroup_parent),
             remove_mount_stubs_recursive: true,
-            valid_exit_codes: self.valid_exit_codes.unwrap_or_default(),
-        };
+            valid_exit_codes: self.valid_exit_codes.take().unwrap_or_default(),
+        }
+    }
 
-        let mut inputs: Vec<pb::Input> = vec![];
-        let mut deps: Vec<Output> = vec![];
-        let mut mounts: Vec<pb::Mount> = vec![];
+    /// The regular mounts (root, bind, cache, tmpfs) in destination order, with the op's
+    /// inputs and numbered outputs.
+    fn regular_mounts(&self) -> Regular {
+        let mut r = Regular::default();
         let mut out_index = 0i64;
-        let mut outputs: Vec<(String, Option<i64>, Option<Output>)> = vec![]; // dest, own output, passthrough
         for m in &self.mounts {
             let input = match &m.source {
                 Some(src) => {
-                    push_unique(&mut deps, src);
-                    input_index(&mut inputs, src)
+                    push_unique(&mut r.deps, src);
+                    input_index(&mut r.inputs, src)
                 }
                 None => -1,
             };
@@ -379,37 +467,20 @@ impl Exec {
             } else {
                 -1
             };
-            let mut pm = pb::Mount {
-                input,
-                selector: m.opts.selector.clone(),
-                dest: m.dest.clone(),
-                output,
-                readonly: m.opts.readonly,
-                content_cache: m.opts.content_cache as i32,
-                ..Default::default()
-            };
-            match &m.kind {
-                Kind::Bind => {}
-                Kind::Cache { id, sharing } => {
-                    pm.mount_type = pb::MountType::Cache as i32;
-                    pm.cache_opt = Some(pb::CacheOpt {
-                        id: id.clone(),
-                        sharing: *sharing as i32,
-                    });
-                }
-                Kind::Tmpfs { size } => {
-                    pm.mount_type = pb::MountType::Tmpfs as i32;
-                    pm.tmpfs_opt = Some(pb::TmpfsOpt { size: *size });
-                }
-            }
-            mounts.push(pm);
+            r.mounts.push(m.to_pb(input, output));
             let passthrough = if m.opts.readonly {
                 m.source.clone()
             } else {
                 None
             };
-            outputs.push((m.dest.clone(), (output >= 0).then_some(output), passthrough));
+            r.outputs
+                .push((m.dest.clone(), (output >= 0).then_some(output), passthrough));
         }
+        r
+    }
+
+    /// Secrets as files (mounts, appended to `mounts`) and as env variables (returned).
+    fn secret_mounts(&self, mounts: &mut Vec<pb::Mount>) -> Vec<pb::SecretEnv> {
         let mut secretenv = vec![];
         for s in &self.secrets {
             if let Some(name) = &s.env {
@@ -435,6 +506,11 @@ impl Exec {
                 });
             }
         }
+        secretenv
+    }
+
+    /// The SSH agent sockets, appended to `mounts`.
+    fn ssh_mounts(&self, mounts: &mut Vec<pb::Mount>) {
         for s in &self.ssh {
             mounts.push(pb::Mount {
                 input: -1,
@@ -450,39 +526,39 @@ impl Exec {
                 ..Default::default()
             });
         }
-
-        let op = pb::Op {
-            inputs,
-            op: Some(pb::op::Op::Exec(pb::ExecOp {
-                meta: Some(meta_pb),
-                mounts,
-                network: self.network as i32,
-                security: self.security as i32,
-                secretenv,
-                cdi_devices: self.cdi_devices,
-            })),
-            platform: Some(self.platform),
-            constraints: None,
-        };
-        let node = finish(op, caps, meta, deps);
-        let mounts = outputs
-            .into_iter()
-            .map(|(dest, own, pass)| {
-                let out = match own {
-                    Some(index) => Some(Output {
-                        node: node.clone(),
-                        index,
-                    }),
-                    None => pass,
-                };
-                (dest, out)
-            })
-            .collect();
-        Ok(ExecState {
-            node_output: Output { node, index: 0 },
-            mounts,
-        })
     }
+}
+
+/// The regular mounts as marshalled.
+#[derive(Default)]
+struct Regular {
+    inputs: Vec<pb::Input>,
+    /// The outputs the op depends on, once each.
+    deps: Vec<Output>,
+    mounts: Vec<pb::Mount>,
+    /// Per destination: its own output index, or the source it passes through (read-only).
+    outputs: Vec<(String, Option<i64>, Option<Output>)>,
+}
+
+/// The state of every regular mount after the run: the op's own output, or the source passed
+/// through.
+fn mount_states(
+    node: &Arc<Node>,
+    outputs: Vec<(String, Option<i64>, Option<Output>)>,
+) -> Vec<(String, Option<Output>)> {
+    outputs
+        .into_iter()
+        .map(|(dest, own, pass)| {
+            let out = match own {
+                Some(index) => Some(Output {
+                    node: node.clone(),
+                    index,
+                }),
+                None => pass,
+            };
+            (dest, out)
+        })
+        .collect()
 }
 
 /// A built exec op and the states it produces.

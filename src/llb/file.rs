@@ -203,9 +203,47 @@ impl FileOp {
         if self.actions.is_empty() {
             return Err(Error::new("file op needs at least one action"));
         }
-        let mut caps = BTreeSet::from([caps::FILE_BASE]);
+        let (inputs, idx) = self.inputs();
+        let deps = self.deps();
+        let caps = self.caps();
+        let n_inputs = inputs.len() as i64;
+        let last = self.actions.len() - 1;
+        let dir = self.dir;
+        let actions = self
+            .actions
+            .into_iter()
+            .enumerate()
+            .map(|(k, a)| {
+                let (base, second) = idx[k];
+                pb::FileAction {
+                    // Action 0 reads the base; each later one, the previous one's result.
+                    input: if k == 0 {
+                        base
+                    } else {
+                        n_inputs + k as i64 - 1
+                    },
+                    secondary_input: second,
+                    output: if k == last { 0 } else { -1 },
+                    action: Some(a.marshal(&dir, base)),
+                }
+            })
+            .collect();
+        let op = pb::Op {
+            inputs,
+            op: Some(pb::op::Op::File(pb::FileOp { actions })),
+            platform: None,
+            constraints: None,
+        };
+        Ok(Output {
+            node: finish(op, caps, meta, deps),
+            index: 0,
+        })
+    }
+
+    /// The op's inputs (the base and each copy source, in action order, once each) and, per
+    /// action, the index of the base and of its copy source (`-1`: scratch or none).
+    fn inputs(&self) -> (Vec<pb::Input>, Vec<(i64, i64)>) {
         let mut inputs: Vec<pb::Input> = vec![];
-        // (base index, secondary index) per action, before relative indexes are known
         let mut idx: Vec<(i64, i64)> = vec![];
         for a in &self.actions {
             let base = match &self.base {
@@ -218,7 +256,12 @@ impl FileOp {
             };
             idx.push((base, second));
         }
-        // Go's Inputs(): base, then copy sources from the last action backwards.
+        (inputs, idx)
+    }
+
+    /// What the op depends on, as Go's `Inputs()`: the base, then copy sources from the last
+    /// action backwards.
+    fn deps(&self) -> Vec<Output> {
         let mut deps = vec![];
         if let Some(b) = &self.base {
             push_unique(&mut deps, b);
@@ -228,25 +271,15 @@ impl FileOp {
                 push_unique(&mut deps, s);
             }
         }
+        deps
+    }
 
-        let n_inputs = inputs.len() as i64;
-        let last = self.actions.len() - 1;
-        let mut actions = vec![];
-        for (k, a) in self.actions.into_iter().enumerate() {
-            let (base, second) = idx[k];
-            let input = if k == 0 {
-                base
-            } else {
-                n_inputs + k as i64 - 1
-            };
-            let chown = |o: &Option<Owner>| o.as_ref().map(|o| marshal_owner(o, base));
-            let action = match a {
-                Action::Copy {
-                    src_path,
-                    dest,
-                    opts,
-                    ..
-                } => {
+    /// `file.base` and the caps of the features the actions use.
+    fn caps(&self) -> BTreeSet<&'static str> {
+        let mut caps = BTreeSet::from([caps::FILE_BASE]);
+        for a in &self.actions {
+            match a {
+                Action::Copy { opts, .. } => {
                     if !opts.include_patterns.is_empty() || !opts.exclude_patterns.is_empty() {
                         caps.insert(caps::FILE_COPY_INCLUDE_EXCLUDE_PATTERNS);
                     }
@@ -256,91 +289,100 @@ impl FileOp {
                     if opts.always_replace_existing_dest_paths {
                         caps.insert(caps::FILE_COPY_ALWAYS_REPLACE_EXISTING_DEST_PATHS);
                     }
-                    let (mode, mode_str) = match &opts.mode {
-                        None => (-1, String::new()),
-                        Some(Chmod::Mode(m)) => (*m as i32, String::new()),
-                        Some(Chmod::Symbolic(s)) if s.is_empty() => (0, String::new()),
-                        Some(Chmod::Symbolic(s)) => {
-                            caps.insert(caps::FILE_COPY_MODE_STRING);
-                            (0, s.clone())
-                        }
-                    };
-                    pb::file_action::Action::Copy(pb::FileActionCopy {
-                        src: join_abs("/", &clean(&src_path)),
-                        dest: normalize_path(&self.dir, &dest, true),
-                        owner: chown(&opts.owner),
-                        mode,
-                        follow_symlink: opts.follow_symlinks,
-                        dir_copy_contents: opts.dir_copy_contents,
-                        attempt_unpack_docker_compatibility: opts.attempt_unpack,
-                        create_dest_path: opts.create_dest_path,
-                        allow_wildcard: opts.allow_wildcard,
-                        allow_empty_wildcard: opts.allow_empty_wildcard,
-                        timestamp: opts.timestamp.unwrap_or(-1),
-                        include_patterns: opts.include_patterns,
-                        exclude_patterns: opts.exclude_patterns,
-                        always_replace_existing_dest_paths: opts.always_replace_existing_dest_paths,
-                        mode_str,
-                        required_paths: opts.required_paths,
-                    })
+                    if matches!(&opts.mode, Some(Chmod::Symbolic(s)) if !s.is_empty()) {
+                        caps.insert(caps::FILE_COPY_MODE_STRING);
+                    }
                 }
-                Action::Mkdir { path, mode, opts } => {
-                    pb::file_action::Action::Mkdir(pb::FileActionMkDir {
-                        path: normalize_path(&self.dir, &path, false),
-                        mode: (mode & 0o777) as i32,
-                        make_parents: opts.make_parents,
-                        owner: chown(&opts.owner),
-                        timestamp: opts.timestamp.unwrap_or(-1),
-                    })
+                Action::Symlink { .. } => {
+                    caps.insert(caps::FILE_SYMLINK_CREATE);
                 }
-                Action::Mkfile {
-                    path,
+                Action::Mkdir { .. } | Action::Mkfile { .. } | Action::Rm { .. } => {}
+            }
+        }
+        caps
+    }
+}
+
+impl Action {
+    /// The action as marshalled: relative paths against `dir`, owner names looked up in the
+    /// input `base`.
+    fn marshal(self, dir: &str, base: i64) -> pb::file_action::Action {
+        let chown = |o: &Option<Owner>| o.as_ref().map(|o| marshal_owner(o, base));
+        match self {
+            Action::Copy {
+                src_path,
+                dest,
+                opts,
+                ..
+            } => {
+                let (mode, mode_str) = copy_mode(&opts.mode);
+                pb::file_action::Action::Copy(pb::FileActionCopy {
+                    src: join_abs("/", &clean(&src_path)),
+                    dest: normalize_path(dir, &dest, true),
+                    owner: chown(&opts.owner),
                     mode,
-                    data,
-                    opts,
-                } => pb::file_action::Action::Mkfile(pb::FileActionMkFile {
-                    path: normalize_path(&self.dir, &path, false),
+                    follow_symlink: opts.follow_symlinks,
+                    dir_copy_contents: opts.dir_copy_contents,
+                    attempt_unpack_docker_compatibility: opts.attempt_unpack,
+                    create_dest_path: opts.create_dest_path,
+                    allow_wildcard: opts.allow_wildcard,
+                    allow_empty_wildcard: opts.allow_empty_wildcard,
+                    timestamp: opts.timestamp.unwrap_or(-1),
+                    include_patterns: opts.include_patterns,
+                    exclude_patterns: opts.exclude_patterns,
+                    always_replace_existing_dest_paths: opts.always_replace_existing_dest_paths,
+                    mode_str,
+                    required_paths: opts.required_paths,
+                })
+            }
+            Action::Mkdir { path, mode, opts } => {
+                pb::file_action::Action::Mkdir(pb::FileActionMkDir {
+                    path: normalize_path(dir, &path, false),
                     mode: (mode & 0o777) as i32,
-                    data,
+                    make_parents: opts.make_parents,
                     owner: chown(&opts.owner),
                     timestamp: opts.timestamp.unwrap_or(-1),
-                }),
-                Action::Rm { path, opts } => pb::file_action::Action::Rm(pb::FileActionRm {
-                    path: normalize_path(&self.dir, &path, false),
-                    allow_not_found: opts.allow_not_found,
-                    allow_wildcard: opts.allow_wildcard,
-                }),
-                Action::Symlink {
-                    oldpath,
-                    newpath,
-                    opts,
-                } => {
-                    caps.insert(caps::FILE_SYMLINK_CREATE);
-                    pb::file_action::Action::Symlink(pb::FileActionSymlink {
-                        oldpath,
-                        newpath,
-                        owner: chown(&opts.owner),
-                        timestamp: opts.timestamp.unwrap_or(-1),
-                    })
-                }
-            };
-            actions.push(pb::FileAction {
-                input,
-                secondary_input: second,
-                output: if k == last { 0 } else { -1 },
-                action: Some(action),
-            });
+                })
+            }
+            Action::Mkfile {
+                path,
+                mode,
+                data,
+                opts,
+            } => pb::file_action::Action::Mkfile(pb::FileActionMkFile {
+                path: normalize_path(dir, &path, false),
+                mode: (mode & 0o777) as i32,
+                data,
+                owner: chown(&opts.owner),
+                timestamp: opts.timestamp.unwrap_or(-1),
+            }),
+            Action::Rm { path, opts } => pb::file_action::Action::Rm(pb::FileActionRm {
+                path: normalize_path(dir, &path, false),
+                allow_not_found: opts.allow_not_found,
+                allow_wildcard: opts.allow_wildcard,
+            }),
+            Action::Symlink {
+                oldpath,
+                newpath,
+                opts,
+            } => pb::file_action::Action::Symlink(pb::FileActionSymlink {
+                oldpath,
+                newpath,
+                owner: chown(&opts.owner),
+                timestamp: opts.timestamp.unwrap_or(-1),
+            }),
         }
-        let op = pb::Op {
-            inputs,
-            op: Some(pb::op::Op::File(pb::FileOp { actions })),
-            platform: None,
-            constraints: None,
-        };
-        Ok(Output {
-            node: finish(op, caps, meta, deps),
-            index: 0,
-        })
+    }
+}
+
+/// A copy's `mode` and `mode_str`: `-1` keeps the source modes; a symbolic mode travels as a
+/// string (an empty one as mode 0).
+fn copy_mode(mode: &Option<Chmod>) -> (i32, String) {
+    match mode {
+        None => (-1, String::new()),
+        Some(Chmod::Mode(m)) => (*m as i32, String::new()),
+        Some(Chmod::Symbolic(s)) if s.is_empty() => (0, String::new()),
+        Some(Chmod::Symbolic(s)) => (0, s.clone()),
     }
 }
 

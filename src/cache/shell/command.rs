@@ -104,6 +104,80 @@ fn inner_or(next: usize, words: &[W], otherwise: Step) -> Step {
     }
 }
 
+/// `words[i]` as a program that takes options and then runs a command (`nice -n 5 cmd`,
+/// `xargs -n1 cmd`): where that command starts. `None`: `prog` is no such program.
+fn run_after_options(job: &mut Job, words: &[W], i: usize, prog: &str) -> Option<Step> {
+    Some(match prog {
+        "exec" => inner_or(opts(words, i + 1, "a", &[]).next, words, Step::Done),
+        "time" => inner_or(
+            opts(words, i + 1, "fo", &["--format", "--output"]).next,
+            words,
+            Step::Done,
+        ),
+        "nice" => inner_or(
+            opts(words, i + 1, "n", &["--adjustment"]).next,
+            words,
+            Step::Emit,
+        ),
+        "nohup" | "setsid" | "builtin" => {
+            inner_or(opts(words, i + 1, "", &[]).next, words, Step::Emit)
+        }
+        "fakeroot" => inner_or(
+            opts(words, i + 1, "lsib", &["--lib", "--faked"]).next,
+            words,
+            Step::Emit,
+        ),
+        "stdbuf" => inner_or(
+            opts(words, i + 1, "ioe", &["--input", "--output", "--error"]).next,
+            words,
+            Step::Emit,
+        ),
+        "ionice" => inner_or(
+            opts(words, i + 1, "cnpPu", &["--class", "--classdata"]).next,
+            words,
+            Step::Emit,
+        ),
+        "timeout" => {
+            // Options, the duration, then the command.
+            let o = opts(words, i + 1, "sk", &["--signal", "--kill-after"]);
+            inner_or(o.next + 1, words, Step::Emit)
+        }
+        "command" => {
+            let o = opts(words, i + 1, "", &[]);
+            if o.pairs.iter().any(|(k, _)| k == "-v" || k == "-V") {
+                Step::Emit
+            } else {
+                inner_or(o.next, words, Step::Done)
+            }
+        }
+        "xargs" => {
+            let o = opts(
+                words,
+                i + 1,
+                "adEILnPs",
+                &[
+                    "--arg-file",
+                    "--delimiter",
+                    "--eof",
+                    "--replace",
+                    "--max-lines",
+                    "--max-args",
+                    "--max-procs",
+                    "--max-chars",
+                    "--process-slot-var",
+                ],
+            );
+            job.in_shell = false;
+            inner_or(o.next, words, Step::Emit)
+        }
+        "busybox" => match words.get(i + 1) {
+            Some(a) if !a.text.starts_with('-') => Step::Inner(i + 1),
+            _ => Step::Emit,
+        },
+        _ => return None,
+    })
+}
+
 const SHELLS: [&str; 8] = ["sh", "bash", "dash", "ash", "zsh", "ksh", "mksh", "yash"];
 
 /// Builtins that only change the shell's state: never reported.
@@ -144,131 +218,22 @@ impl Parser<'_> {
         self.dispatch(job, &words, stdin.as_ref());
     }
 
+    /// Peel the wrappers off a command word by word (each may change the job: its user, its
+    /// environment, whether the shell still runs it), then report what is left, run it as a
+    /// nested script, or apply it to the shell's state.
     fn dispatch(&mut self, mut job: Job, words: &[W], stdin: Option<&Stdin>) {
         let mut i = 0;
         while let Some(w) = words.get(i) {
             let prog = basename(&w.text).to_string();
-            let step = match prog.as_str() {
-                "env" => self.wrap_env(&mut job, words, i),
-                "sudo" | "doas" => wrap_sudo(&mut job, words, i, prog == "doas"),
-                "gosu" | "su-exec" | "s6-setuidgid" => match words.get(i + 1) {
-                    Some(u) if i + 2 < words.len() => {
-                        job.user = Some(u.text.clone());
-                        Step::Inner(i + 2)
-                    }
-                    _ => Step::Emit,
-                },
-                "su" | "runuser" => self.wrap_su(&mut job, words, i, prog == "runuser"),
-                "exec" => inner_or(opts(words, i + 1, "a", &[]).next, words, Step::Done),
-                "time" => inner_or(
-                    opts(words, i + 1, "fo", &["--format", "--output"]).next,
-                    words,
-                    Step::Done,
-                ),
-                "nice" => inner_or(
-                    opts(words, i + 1, "n", &["--adjustment"]).next,
-                    words,
-                    Step::Emit,
-                ),
-                "nohup" | "setsid" | "builtin" => {
-                    inner_or(opts(words, i + 1, "", &[]).next, words, Step::Emit)
-                }
-                "fakeroot" => inner_or(
-                    opts(words, i + 1, "lsib", &["--lib", "--faked"]).next,
-                    words,
-                    Step::Emit,
-                ),
-                "stdbuf" => inner_or(
-                    opts(words, i + 1, "ioe", &["--input", "--output", "--error"]).next,
-                    words,
-                    Step::Emit,
-                ),
-                "ionice" => inner_or(
-                    opts(words, i + 1, "cnpPu", &["--class", "--classdata"]).next,
-                    words,
-                    Step::Emit,
-                ),
-                "timeout" => {
-                    // Options, the duration, then the command.
-                    let o = opts(words, i + 1, "sk", &["--signal", "--kill-after"]);
-                    inner_or(o.next + 1, words, Step::Emit)
-                }
-                "command" => {
-                    let o = opts(words, i + 1, "", &[]);
-                    if o.pairs.iter().any(|(k, _)| k == "-v" || k == "-V") {
-                        Step::Emit
-                    } else {
-                        inner_or(o.next, words, Step::Done)
-                    }
-                }
-                "xargs" => {
-                    let o = opts(
-                        words,
-                        i + 1,
-                        "adEILnPs",
-                        &[
-                            "--arg-file",
-                            "--delimiter",
-                            "--eof",
-                            "--replace",
-                            "--max-lines",
-                            "--max-args",
-                            "--max-procs",
-                            "--max-chars",
-                            "--process-slot-var",
-                        ],
-                    );
-                    job.in_shell = false;
-                    inner_or(o.next, words, Step::Emit)
-                }
-                "busybox" => match words.get(i + 1) {
-                    Some(a) if !a.text.starts_with('-') => Step::Inner(i + 1),
-                    _ => Step::Emit,
-                },
+            let step = match self.wrapper(&mut job, words, i, &prog) {
+                Some(step) => step,
                 // `${X:+env A=1} cmd`: a prefix that may expand to nothing.
-                _ if !w.quoted && i + 1 < words.len() && is_optional_prefix(&w.text) => {
+                None if !w.quoted && i + 1 < words.len() && is_optional_prefix(&w.text) => {
                     job.wrappers.push(w.text.clone());
                     i += 1;
                     continue;
                 }
-                p if SHELLS.contains(&p) => self.shell(&job, words, i, stdin),
-                "eval" if job.in_shell => {
-                    let script = words[i + 1..]
-                        .iter()
-                        .map(|w| w.text.as_str())
-                        .collect::<Vec<_>>()
-                        .join(" ");
-                    let mut ctx = self.ctx.clone();
-                    ctx.wrappers.push("eval".into());
-                    let (found, after) = self.nested_run(&script, ctx);
-                    self.out.extend(found);
-                    if let Some(mut after) = after {
-                        // `eval` runs in this shell: its `cd`s and assignments stay.
-                        after.wrappers = self.ctx.wrappers.clone();
-                        self.ctx = after;
-                    }
-                    Step::Done
-                }
-                "trap" if job.in_shell => {
-                    if let (Some(a), true) = (words.get(i + 1), words.len() > i + 2) {
-                        if !a.text.starts_with('-') {
-                            let mut ctx = self.ctx.clone();
-                            ctx.wrappers.push("trap".into());
-                            let (found, _) = self.nested_run(&a.text, ctx);
-                            self.out.extend(found);
-                        }
-                    }
-                    Step::Done
-                }
-                "find" => {
-                    self.find(&job, words, i);
-                    Step::Done
-                }
-                p if job.in_shell && STATE_BUILTINS.contains(&p) => {
-                    self.builtin(p, &words[i + 1..]);
-                    Step::Done
-                }
-                _ => Step::Emit,
+                None => self.interpret(&job, words, i, &prog, stdin),
             };
             match step {
                 Step::Inner(j) => {
@@ -283,6 +248,87 @@ impl Parser<'_> {
                     return;
                 }
                 Step::Done => return,
+            }
+        }
+    }
+
+    /// `words[i]` as a program that runs the rest of its words as another command: one that
+    /// sets the environment or switches user, or one that only takes options
+    /// ([`run_after_options`]). `None`: `prog` is no such program.
+    fn wrapper(&mut self, job: &mut Job, words: &[W], i: usize, prog: &str) -> Option<Step> {
+        Some(match prog {
+            "env" => self.wrap_env(job, words, i),
+            "sudo" | "doas" => wrap_sudo(job, words, i, prog == "doas"),
+            "gosu" | "su-exec" | "s6-setuidgid" => match words.get(i + 1) {
+                Some(u) if i + 2 < words.len() => {
+                    job.user = Some(u.text.clone());
+                    Step::Inner(i + 2)
+                }
+                _ => Step::Emit,
+            },
+            "su" | "runuser" => self.wrap_su(job, words, i, prog == "runuser"),
+            _ => return run_after_options(job, words, i, prog),
+        })
+    }
+
+    /// `words[i]` as what the shell itself interprets: a nested shell, `eval`, `trap`, `find`
+    /// (which runs commands of its own) and the state builtins; anything else is reported.
+    fn interpret(
+        &mut self,
+        job: &Job,
+        words: &[W],
+        i: usize,
+        prog: &str,
+        stdin: Option<&Stdin>,
+    ) -> Step {
+        match prog {
+            p if SHELLS.contains(&p) => self.shell(job, words, i, stdin),
+            "eval" if job.in_shell => {
+                self.eval(words, i);
+                Step::Done
+            }
+            "trap" if job.in_shell => {
+                self.trap(words, i);
+                Step::Done
+            }
+            "find" => {
+                self.find(job, words, i);
+                Step::Done
+            }
+            p if job.in_shell && STATE_BUILTINS.contains(&p) => {
+                self.builtin(p, &words[i + 1..]);
+                Step::Done
+            }
+            _ => Step::Emit,
+        }
+    }
+
+    /// `eval ARGS...`: the words joined are a script run in this shell.
+    fn eval(&mut self, words: &[W], i: usize) {
+        let script = words[i + 1..]
+            .iter()
+            .map(|w| w.text.as_str())
+            .collect::<Vec<_>>()
+            .join(" ");
+        let mut ctx = self.ctx.clone();
+        ctx.wrappers.push("eval".into());
+        let (found, after) = self.nested_run(&script, ctx);
+        self.out.extend(found);
+        if let Some(mut after) = after {
+            // `eval` runs in this shell: its `cd`s and assignments stay.
+            after.wrappers = self.ctx.wrappers.clone();
+            self.ctx = after;
+        }
+    }
+
+    /// `trap SCRIPT SIGNAL...`: the script may run, with nothing it changes kept.
+    fn trap(&mut self, words: &[W], i: usize) {
+        if let (Some(a), true) = (words.get(i + 1), words.len() > i + 2) {
+            if !a.text.starts_with('-') {
+                let mut ctx = self.ctx.clone();
+                ctx.wrappers.push("trap".into());
+                let (found, _) = self.nested_run(&a.text, ctx);
+                self.out.extend(found);
             }
         }
     }
