@@ -123,6 +123,7 @@ impl Lexer {
             words_buf: String::new(),
             matched: BTreeSet::new(),
             unmatched: BTreeSet::new(),
+            depth: 0,
         };
         match st.process_stop_on(None, self.raw_escapes) {
             Ok((result, words)) => Ok(ProcessResult {
@@ -156,9 +157,16 @@ struct State<'a> {
     words_buf: String,
     matched: BTreeSet<String>,
     unmatched: BTreeSet<String>,
+    /// How many `${...}` the lexer is inside (each level recurses).
+    depth: usize,
 }
 
 type Res<T> = Result<T, String>;
+
+/// How deeply `${...}` may nest. The lexer recurses once per level; without a bound, a word of
+/// a few thousand `${a:-` overflowed the stack (found by `tests/fuzz_mutations.rs`). The stock
+/// lexer has no bound (Go's stacks grow), but no real word nests this deep.
+pub(super) const MAX_NESTING: usize = 100;
 
 const BAD_RUNE: char = '\u{FFFD}';
 
@@ -214,10 +222,17 @@ impl State<'_> {
         stop: Option<char>,
         raw_escapes: bool,
     ) -> Res<(String, Vec<String>)> {
+        if self.depth > MAX_NESTING {
+            return Err(format!(
+                "syntax error: more than {MAX_NESTING} nested substitutions"
+            ));
+        }
+        self.depth += 1;
         let saved = self.raw_escapes;
         self.raw_escapes = raw_escapes;
         let r = self.process_stop_on_inner(stop);
         self.raw_escapes = saved;
+        self.depth -= 1;
         r
     }
 
@@ -531,6 +546,30 @@ mod tests {
 
     fn word(lex: &Lexer, w: &str, e: &dyn Env) -> Result<String, ExpandError> {
         lex.process_word(w, e)
+    }
+
+    /// `${A:-${A:-...x}}` nested `n` deep.
+    fn nested(n: usize) -> String {
+        format!("{}x{}", "${A:-".repeat(n), "}".repeat(n))
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_stack_overflow() {
+        let lex = Lexer::new('\\');
+        assert_eq!(
+            word(&lex, &nested(MAX_NESTING), &crate::expand::NoEnv).unwrap(),
+            "x"
+        );
+        let e = word(&lex, &nested(MAX_NESTING + 1), &crate::expand::NoEnv).unwrap_err();
+        assert!(e.message.contains("nested substitutions"), "{}", e.message);
+        // What the fuzz run found: thousands deep, unclosed, in a RUN's progress name.
+        let e = word(
+            &lex.clone().with_raw_quotes(true),
+            &"${A:-".repeat(5000),
+            &crate::expand::NoEnv,
+        )
+        .unwrap_err();
+        assert!(e.message.contains("nested substitutions"), "{}", e.message);
     }
 
     /// `(input, expected)` with `None` meaning an error, using the environment
