@@ -87,7 +87,7 @@ impl Error {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// A non-fatal diagnostic, sent to buildx with the gateway's `Warn` RPC.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Warning {
     /// Short rule name, e.g. `UnknownFlag`, `HoardIgnored`.
     pub rule: String,
