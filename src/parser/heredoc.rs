@@ -66,13 +66,18 @@ pub fn parse_marker(word: &str) -> Result<Option<Heredoc>, String> {
 
 /// All heredoc markers on an instruction line, in order.
 pub(super) fn markers_in_line(line: &str) -> Result<Vec<Heredoc>, String> {
-    // A line the shell lexer cannot split has no heredocs at all.
-    let words = Lexer {
+    // A line the shell lexer cannot split has no heredocs at all, as in the stock parser;
+    // one nested too deeply for hoard's lexer is an error (the stock lexer would split it).
+    let words = match (Lexer {
         raw_quotes: true,
         raw_escapes: true,
-    }
+    })
     .words(line)
-    .unwrap_or_default();
+    {
+        Ok(words) => words,
+        Err(e) if e.ends_with(super::shlex::TOO_DEEP) => return Err(e),
+        Err(_) => Vec::new(),
+    };
     let mut docs = Vec::new();
     for word in words {
         if let Some(doc) = parse_marker(&word)? {

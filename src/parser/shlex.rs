@@ -9,6 +9,15 @@
 
 const ESCAPE: char = '\\';
 
+/// How deeply `${...}` may nest. The lexer recurses once per level; without a bound, a line of
+/// a few thousand `${a:-` overflowed the stack (found by `tests/fuzz_mutations.rs`). The stock
+/// lexer has no bound (Go's stacks grow); a line nested deeper is an error, never a line
+/// silently read without its heredocs.
+pub(super) const MAX_NESTING: usize = 100;
+
+/// The end of the error of a line nested deeper than [`MAX_NESTING`].
+pub(super) const TOO_DEEP: &str = "nested substitutions";
+
 pub(super) struct Lexer {
     /// Keep quote characters in the output.
     pub(super) raw_quotes: bool,
@@ -23,6 +32,8 @@ struct State {
     raw_escapes: bool,
     /// The word buffer, shared by nested `process_stop_on` calls like the stock lexer's.
     buf: String,
+    /// How many `${...}` the lexer is inside.
+    depth: usize,
 }
 
 #[derive(Default)]
@@ -84,10 +95,15 @@ impl State {
         stop: Option<char>,
         raw_escapes: bool,
     ) -> Result<(String, Vec<String>), String> {
+        if self.depth > MAX_NESTING {
+            return Err(format!("syntax error: more than {MAX_NESTING} {TOO_DEEP}"));
+        }
+        self.depth += 1;
         let saved = self.raw_escapes;
         self.raw_escapes = raw_escapes;
         let r = self.stop_on(stop);
         self.raw_escapes = saved;
+        self.depth -= 1;
         r
     }
 
@@ -320,6 +336,7 @@ impl Lexer {
             raw_quotes: self.raw_quotes,
             raw_escapes: self.raw_escapes,
             buf: String::new(),
+            depth: 0,
         };
         let raw = st.raw_escapes;
         st.process_stop_on(None, raw)
@@ -346,6 +363,17 @@ mod tests {
             raw_escapes: false,
         }
         .words(s)
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_stack_overflow() {
+        let nested = |n: usize| format!("RUN {}x{}", "${A:-".repeat(n), "}".repeat(n));
+        assert_eq!(raw(&nested(MAX_NESTING)).len(), 2);
+        let e = cooked(&nested(MAX_NESTING + 1)).unwrap_err();
+        assert!(e.ends_with(TOO_DEEP), "{e}");
+        assert!(cooked(&"${A:-".repeat(5000))
+            .unwrap_err()
+            .ends_with(TOO_DEEP));
     }
 
     #[test]
