@@ -36,11 +36,22 @@ impl Parsed {
 
 type ArgResult = Result<Parsed, String>;
 
+/// How deeply `ONBUILD` may nest in the parser (each level recurses). Chaining is refused by
+/// instruction typing from the second level on, as in the stock frontend; this bound only keeps
+/// a line of thousands of `ONBUILD`s from overflowing the stack (found by
+/// `tests/fuzz_mutations.rs`).
+pub(super) const MAX_ONBUILD_NESTING: usize = 100;
+
 /// Build the node for one logical line (without span and heredocs).
 pub(super) fn node_from_line(line: &str, escape: char) -> Result<Node, String> {
+    node_at_depth(line, escape, 0)
+}
+
+/// [`node_from_line`] for a line `depth` `ONBUILD`s deep.
+fn node_at_depth(line: &str, escape: char, depth: usize) -> Result<Node, String> {
     let (cmd, flags, rest) = split_command(line, escape);
     let keyword = cmd.to_lowercase();
-    let parsed = dispatch(&keyword, &rest, escape)?;
+    let parsed = dispatch(&keyword, &rest, escape, depth)?;
     Ok(Node {
         keyword,
         flags,
@@ -54,7 +65,7 @@ pub(super) fn node_from_line(line: &str, escape: char) -> Result<Node, String> {
     })
 }
 
-fn dispatch(keyword: &str, rest: &str, escape: char) -> ArgResult {
+fn dispatch(keyword: &str, rest: &str, escape: char, depth: usize) -> ArgResult {
     match keyword {
         "add" | "copy" | "volume" => maybe_json_to_list(rest),
         "arg" => Ok(Parsed::args(parse_words(rest, escape))),
@@ -64,7 +75,7 @@ fn dispatch(keyword: &str, rest: &str, escape: char) -> ArgResult {
         "expose" | "from" => Ok(Parsed::args(whitespace_delimited(rest))),
         "healthcheck" => health_config(rest),
         "maintainer" | "stopsignal" | "user" | "workdir" => Ok(Parsed::args(string(rest))),
-        "onbuild" => sub_command(rest, escape),
+        "onbuild" => sub_command(rest, escape, depth + 1),
         // Unknown instructions keep one empty argument node in the stock tree.
         _ => Ok(Parsed::args(vec![String::new()])),
     }
@@ -115,11 +126,16 @@ fn maybe_json_to_list(rest: &str) -> ArgResult {
     }
 }
 
-fn sub_command(rest: &str, escape: char) -> ArgResult {
+fn sub_command(rest: &str, escape: char, depth: usize) -> ArgResult {
     if rest.is_empty() {
         return Ok(Parsed::default());
     }
-    let inner = node_from_line(rest, escape)?;
+    if depth > MAX_ONBUILD_NESTING {
+        return Err(format!(
+            "ONBUILD nested more than {MAX_ONBUILD_NESTING} deep (chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed)"
+        ));
+    }
+    let inner = node_at_depth(rest, escape, depth)?;
     Ok(Parsed {
         inner: Some(Box::new(inner)),
         ..Default::default()
@@ -341,5 +357,19 @@ mod tests {
             node_from_line("ONBUILD RUN [[]]", '\\').unwrap_err(),
             json::NOT_STRINGS
         );
+    }
+
+    #[test]
+    fn onbuild_nesting_is_bounded_not_a_stack_overflow() {
+        let chain = |n: usize| format!("{}RUN x", "ONBUILD ".repeat(n));
+        let mut node = node_from_line(&chain(MAX_ONBUILD_NESTING), '\\').unwrap();
+        for _ in 0..MAX_ONBUILD_NESTING {
+            node = *node.inner.unwrap();
+        }
+        assert_eq!(node.keyword, "run");
+        for n in [MAX_ONBUILD_NESTING + 1, 5000] {
+            let e = node_from_line(&chain(n), '\\').unwrap_err();
+            assert!(e.contains("ONBUILD nested more than"), "{e}");
+        }
     }
 }
