@@ -141,15 +141,13 @@ impl<'a> Parser<'a> {
             ));
         }
         if self.lines.too_long {
-            // Located, as in the stock parser, at the last line read before the long one.
+            // Located, as in the stock parser, at the last line read before the long one; at
+            // the long line itself when it is the first (the stock error has no line then).
             let message = format!(
                 "dockerfile line greater than max allowed size of {}",
                 lines::MAX_TOKEN - 1
             );
-            return Err(match self.current {
-                0 => Error::new(message),
-                n => Error::at(Span::line(n), message),
-            });
+            return Err(Error::at(Span::line(self.current.max(1)), message));
         }
         Ok(())
     }
@@ -456,6 +454,9 @@ mod stock_behaviour_tests {
         );
         // The stock parser points at the last line it read (2), not at the long one.
         assert_eq!(e.span, Some(Span::line(2)));
+        // A long first line is line 1 (the stock error has no line there).
+        let e = parse(&"a".repeat(lines::MAX_TOKEN)).unwrap_err();
+        assert_eq!(e.span, Some(Span::line(1)));
     }
 
     #[test]
