@@ -33,7 +33,7 @@ use hoard::tools::offline::Offline;
 use hoard::{Error, Span};
 
 /// Cases per run by default: well under a minute in a debug build on a loaded machine.
-const DEFAULT_CASES: u64 = 1500;
+const DEFAULT_CASES: u64 = 2000;
 
 /// A case that takes longer than this is a hang: the input is saved and the run aborts.
 const HANG: Duration = Duration::from_secs(20);
@@ -393,12 +393,17 @@ fn mutate_once(rng: &mut Rng, data: &mut Vec<u8>, others: &[(String, Vec<u8>)]) 
         // A very long line (or word).
         8 => {
             let at = inside(rng, data);
-            let unit: Vec<u8> = if rng.chance(2) {
+            // Mostly short enough to parse; sometimes past the parser's 64 KiB line limit.
+            let (max, token) = match rng.below(16) {
+                0 => (70_000, false),
+                1 | 2 => (20_000, rng.chance(2)),
+                _ => (2_000, rng.chance(2)),
+            };
+            let unit: Vec<u8> = if token {
                 rng.pick(TOKENS).to_vec()
             } else {
                 vec![random_byte(rng)]
             };
-            let max = if rng.chance(8) { 20_000 } else { 2_000 };
             let n = 100 + rng.below(max);
             let long: Vec<u8> = unit.iter().copied().cycle().take(unit.len() * n).collect();
             data.splice(at..at, long);
@@ -457,9 +462,45 @@ fn mutate(rng: &mut Rng, files: &[(String, Vec<u8>)]) -> (String, Vec<u8>) {
 // ---------------------------------------------------------------------------------------------
 // The pipeline
 
-/// Answers every image with an empty config and `/etc/passwd`, `/etc/group` with a small file.
+/// Answers every image with an empty config (or one with `base`'s fields in its `config`) and
+/// `/etc/passwd`, `/etc/group` with a small file.
 struct Offline0 {
     files: bool,
+    base: Option<serde_json::Value>,
+}
+
+/// What a base image may hold that the converter reads: for one case in three, the image
+/// config says a user, a working directory, a shell, variables and `ONBUILD` triggers (lines
+/// of the mutated input, which a registry's image could hold as well).
+fn base_config(i: u64, text: &str) -> Option<serde_json::Value> {
+    if (i / 4) % 3 != 0 {
+        return None;
+    }
+    let mut rng = Rng(i.wrapping_mul(0x2545_f491_4f6c_dd1d));
+    // A FROM trigger fails the stage at once ("not a command type"); one in ten keeps them.
+    let from_too = rng.chance(10);
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .filter(|l| from_too || !l.trim_start().to_ascii_lowercase().starts_with("from"))
+        .collect();
+    let mut triggers: Vec<&str> = Vec::new();
+    if !lines.is_empty() {
+        for _ in 0..rng.below(4) {
+            triggers.push(*rng.pick(&lines[..]));
+        }
+    }
+    Some(serde_json::json!({
+        "User": rng.pick(&["", "app", "1000:1000", "root", "app:app", "nobody:x", "${X}"]),
+        "WorkingDir": rng.pick(&["", "/w", "rel/dir", "/a/../..", "/${X}"]),
+        "Env": rng.pick(&[
+            &["PATH=/usr/local/bin:/usr/bin:/bin"][..],
+            &["PATH=/opt/bin", "HOME=/home/app", "PIP_NO_CACHE_DIR=1"],
+            &["A=${B", "=x", "NOEQUALS", "CARGO_HOME=/c", "npm_config_cache=/n"],
+        ]),
+        "Shell": rng.pick(&[&[][..], &["/bin/bash", "-o", "pipefail", "-c"], &["pwsh"]]),
+        "OnBuild": triggers,
+    }))
 }
 
 impl Resolver for Offline0 {
@@ -468,10 +509,18 @@ impl Resolver for Offline0 {
     async fn images(&mut self, needs: &[ImageRequest]) -> Result<Vec<ResolvedImage>, Error> {
         Ok(needs
             .iter()
-            .map(|n| ResolvedImage {
-                reference: n.reference.clone(),
-                digest: None,
-                config: ImageConfig::empty(&n.platform).to_json(),
+            .map(|n| {
+                let mut config = ImageConfig::empty(&n.platform).to_json();
+                if let Some(base) = &self.base {
+                    let mut v: serde_json::Value = serde_json::from_slice(&config).unwrap();
+                    v["config"] = base.clone();
+                    config = serde_json::to_vec(&v).unwrap();
+                }
+                ResolvedImage {
+                    reference: n.reference.clone(),
+                    digest: None,
+                    config,
+                }
             })
             .collect())
     }
@@ -545,8 +594,16 @@ fn convert_opts(i: u64) -> (ConvertOpts, bool) {
     }
 }
 
+/// Replaying one input: say why each step rejected it.
+static VERBOSE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 /// A rejection the input earned: it must name a line inside the file.
 fn check_error(stage: &str, e: &Error, lines: usize) -> Result<(), String> {
+    if VERBOSE.load(std::sync::atomic::Ordering::Relaxed) {
+        let at = e.span.map(|s| s.to_string()).unwrap_or_default();
+        let msg: String = e.message.chars().take(300).collect();
+        eprintln!("fuzz:   {stage}: {at}: {msg}");
+    }
     match e.span {
         Some(Span { start, end }) if start >= 1 && start <= end && end <= lines => Ok(()),
         Some(s) => Err(format!(
@@ -586,7 +643,10 @@ fn pipeline(i: u64, data: &[u8]) -> Result<&'static str, String> {
         check_error("planner", &e, lines)?;
     }
     let (opts, files) = convert_opts(i);
-    let mut resolver = Offline0 { files };
+    let mut resolver = Offline0 {
+        files,
+        base: base_config(i, &text),
+    };
     let done = match rounds::block_on(rounds::drive(&text, &opts, &mut resolver)) {
         Ok(done) => done,
         Err(e) => return check_error("convert", &e, lines).map(|_| "rejected by the converter"),
@@ -717,6 +777,7 @@ fn mutated_dockerfiles_never_panic_and_errors_name_a_line() {
         Some(path) => {
             let data = std::fs::read(path).unwrap_or_else(|e| panic!("{path}: {e}"));
             regressions = vec![(path.clone(), data)];
+            VERBOSE.store(true, std::sync::atomic::Ordering::Relaxed);
             (Vec::new(), 0)
         }
         None => (files, cases),
