@@ -626,10 +626,9 @@ fn pipeline(i: u64, data: &[u8]) -> Result<&'static str, String> {
     if let Err(e) = hoard::parser::check_utf8(data) {
         check_error("utf-8 check", &e, lines)?;
     }
-    if let Some(d) = hoard::parser::find_hash_directive("check", &text) {
-        if let Err(e) = hoard::lint::CheckConfig::for_build(Some(&d.cmdline), None) {
-            check_error("check directive", &e.or_at(d.span), lines)?;
-        }
+    let build = hoard::gateway::BuildOpts::default();
+    if let Err(e) = hoard::gateway::frontend::check_config(&build, &text) {
+        check_error("check directive", &e, lines)?;
     }
     let df = match hoard::parser::parse(&text) {
         Ok(df) => df,

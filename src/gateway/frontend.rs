@@ -82,14 +82,19 @@ pub fn check_frontend_caps(requested: &[String]) -> Result<(), Error> {
 }
 
 /// Which build checks this build reports and whether they fail it: the
-/// `BUILDKIT_DOCKERFILE_CHECK` build arg, else the Dockerfile's `# check=` directive.
-fn check_config(opts: &BuildOpts, text: &str) -> Result<crate::lint::CheckConfig, Error> {
-    let directive = crate::parser::find_hash_directive("check", text).map(|d| d.cmdline);
+/// `BUILDKIT_DOCKERFILE_CHECK` build arg, else the Dockerfile's `# check=` directive. A
+/// directive that does not parse is an error at its line (the stock error has no line).
+pub fn check_config(opts: &BuildOpts, text: &str) -> Result<crate::lint::CheckConfig, Error> {
+    let directive = crate::parser::find_hash_directive("check", text);
     let arg = opts
         .build_args
         .get("BUILDKIT_DOCKERFILE_CHECK")
         .map(String::as_str);
-    crate::lint::CheckConfig::for_build(directive.as_deref(), arg)
+    let config = crate::lint::CheckConfig::for_build(directive.as_ref().map(|d| &*d.cmdline), arg);
+    match (config, directive) {
+        (Err(e), Some(d)) if arg.is_none() => Err(e.or_at(d.span)),
+        (config, _) => config,
+    }
 }
 
 async fn convert_request(
@@ -271,6 +276,28 @@ async fn flow(gw: &Gateway, src: &mut Option<SourceFile>) -> Result<gw::Result, 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Span;
+
+    fn opts(list: &[&str]) -> BuildOpts {
+        BuildOpts::from_env(
+            list.iter()
+                .enumerate()
+                .map(|(i, o)| (format!("BUILDKIT_FRONTEND_OPT_{i}"), o.to_string())),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn a_bad_check_directive_is_an_error_at_its_line() {
+        let text = "#!/usr/bin/env docker\n# check=error=maybe\nFROM busybox\n";
+        let e = check_config(&opts(&[]), text).unwrap_err();
+        assert_eq!(e.span, Some(Span::line(2)));
+        assert!(e.message.starts_with("failed to parse check options"));
+        // The build arg replaces the directive: its error is about the option, not a line.
+        let o = opts(&["build-arg:BUILDKIT_DOCKERFILE_CHECK=bogus"]);
+        assert_eq!(check_config(&o, text).unwrap_err().span, None);
+        assert!(check_config(&opts(&[]), "# check=skip=all\nFROM a\n").is_ok());
+    }
 
     #[test]
     fn frontend_caps_check() {
