@@ -3,9 +3,10 @@
 //! (bytes inserted, deleted, duplicated, spliced between files; multi-byte and non-UTF-8 bytes,
 //! `\` continuations, heredoc markers, `${` fragments, very long lines) and each result goes
 //! through what a build does with untrusted text: the UTF-8 check, the `# check=` directive,
-//! parse, instruction typing, the cache planner (every `RUN` of every stage) and conversion
-//! (the offline round driver, base images answered with an empty config), then `explain` and
-//! `eject` on what converts.
+//! parse, `--call targets`, instruction typing, the cache planner (every `RUN` of every stage)
+//! and conversion (the offline round driver; base images answered with an empty config, or
+//! for one case in three with a config holding a user, variables and `ONBUILD` triggers),
+//! then `explain` and `eject` on what converts.
 //!
 //! Asserted for every input: nothing panics or hangs, and every rejection is an error that
 //! names a line inside the file (the only exceptions are the whole-file errors in
@@ -634,6 +635,10 @@ fn pipeline(i: u64, data: &[u8]) -> Result<&'static str, String> {
         Ok(df) => df,
         Err(e) => return check_error("parse", &e, lines).map(|_| "rejected by the parser"),
     };
+    // `--call targets` reads the parsed nodes only.
+    if let Err(e) = hoard::gateway::subrequests::list_targets(&text) {
+        check_error("targets", &e, lines)?;
+    }
     if let Err(e) = hoard::instructions::parse(&df) {
         return check_error("instructions", &e, lines).map(|_| "rejected by instruction typing");
     }
