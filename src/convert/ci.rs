@@ -318,7 +318,7 @@ impl Build<'_> {
             self.ci.tool = Some(self.graph.image(
                 &name,
                 &self.opts.build_platform,
-                None,
+                llb::ResolveMode::Default,
                 OpMeta::named("[internal] hoard: cache tool"),
             ));
         }
@@ -522,7 +522,7 @@ impl Build<'_> {
             let img = self.graph.image(
                 &seed,
                 &self.opts.build_platform,
-                None,
+                llb::ResolveMode::Default,
                 OpMeta::named(format!("[internal] hoard: cache seed {seed}")),
             );
             e.bind(

@@ -208,7 +208,7 @@ impl Build<'_> {
                 let out = self.graph.image(
                     &name,
                     &platform,
-                    None,
+                    llb::ResolveMode::Default,
                     OpMeta::named(format!("[context {key}] {written}")),
                 );
                 (Some(out), Some(image), reference.clone())

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use crate::error::Result;
 use crate::image::Platform;
-use crate::instructions::Sharing;
+use crate::instructions::{NetworkMode, Sharing};
 use crate::llb::{
     self, Chmod, CopyOpts, Exec, FileOp, MkdirOpts, MkfileOpts, MountOpts, OpMeta, Output, Owner,
     UserRef,
@@ -40,12 +40,6 @@ pub(crate) fn owner(spec: &str) -> Owner {
             group: None,
         },
     }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Net {
-    None,
-    Host,
 }
 
 /// One `RUN` mount, already resolved to its source state.
@@ -98,7 +92,7 @@ pub(super) struct ExecSpec {
     pub cwd: String,
     pub user: String,
     pub hostname: Option<String>,
-    pub network: Option<Net>,
+    pub network: NetworkMode,
     pub insecure: bool,
     pub mounts: Vec<ExecMount>,
     pub extra_hosts: Vec<(String, String)>,
@@ -215,13 +209,11 @@ impl Graph {
         &self,
         name: &str,
         platform: &Platform,
-        resolve_mode: Option<&str>,
+        resolve_mode: llb::ResolveMode,
         meta: OpMeta,
     ) -> Output {
         let opts = llb::ImageOpts {
-            resolve_mode: resolve_mode
-                .and_then(llb::ResolveMode::parse)
-                .unwrap_or_default(),
+            resolve_mode,
             ..Default::default()
         };
         llb::image(name, &pb_platform(platform), &opts, meta)
@@ -299,9 +291,9 @@ impl Graph {
         e.user = spec.user;
         e.hostname = spec.hostname.unwrap_or_default();
         e.network = match spec.network {
-            None => pb::NetMode::Unset,
-            Some(Net::None) => pb::NetMode::None,
-            Some(Net::Host) => pb::NetMode::Host,
+            NetworkMode::Default => pb::NetMode::Unset,
+            NetworkMode::None => pb::NetMode::None,
+            NetworkMode::Host => pb::NetMode::Host,
         };
         if spec.insecure {
             e.security = pb::SecurityMode::Insecure;

@@ -33,6 +33,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::error::{Error, Result, Span, Warning};
 use crate::image::{ImageConfig, Platform};
+use crate::instructions::NetworkMode;
 use crate::llb;
 
 pub use contexts::NamedContexts;
@@ -54,8 +55,8 @@ pub struct ConvertOpts {
     pub multi_platform: bool,
     /// `--no-cache` (all stages) or `--no-cache-filter` stage names.
     pub no_cache: NoCache,
-    /// `image-resolve-mode`: `default`, `pull` or `local`.
-    pub image_resolve_mode: Option<String>,
+    /// `image-resolve-mode`, for the base images' sources.
+    pub image_resolve_mode: llb::ResolveMode,
     /// Client session for local sources; empty means none.
     pub session_id: String,
     /// The local name of the build context (`context`).
@@ -67,9 +68,11 @@ pub struct ConvertOpts {
     /// `--add-host` entries (host, ip).
     pub extra_hosts: Vec<(String, String)>,
     pub hostname: Option<String>,
+    /// `/dev/shm` size in bytes, when set (positive).
     pub shm_size: Option<i64>,
-    /// `force-network-mode`: `none` or `host`.
-    pub force_network: Option<String>,
+    /// `force-network-mode`: the network of every `RUN` without a `--network` of its own
+    /// (`Default`: the sandbox's).
+    pub force_network: NetworkMode,
     /// Convert every stage, not only those the target needs (`hoard explain`).
     pub all_stages: bool,
     /// `--build-context` named contexts.
@@ -91,8 +94,8 @@ impl Default for ConvertOpts {
             target_platforms: Vec::new(),
             build_platform: Platform::host(),
             multi_platform: false,
-            no_cache: NoCache::None,
-            image_resolve_mode: None,
+            no_cache: NoCache::Off,
+            image_resolve_mode: llb::ResolveMode::Default,
             session_id: String::new(),
             context_key: "context".into(),
             dockerignore: Vec::new(),
@@ -100,7 +103,7 @@ impl Default for ConvertOpts {
             extra_hosts: Vec::new(),
             hostname: None,
             shm_size: None,
-            force_network: None,
+            force_network: NetworkMode::Default,
             all_stages: false,
             named_contexts: NamedContexts::default(),
             ci: ci::CiInputs::default(),
@@ -109,17 +112,22 @@ impl Default for ConvertOpts {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The `no-cache` frontend opt (parsed by the gateway): absent, present and empty (every
+/// stage), or a list of stage names.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub enum NoCache {
-    None,
+    #[default]
+    Off,
     All,
     Stages(Vec<String>),
 }
 
 impl NoCache {
-    fn applies_to(&self, stage: Option<&str>) -> bool {
+    /// Whether a stage (by name; unnamed stages only under `All`) ignores the cache. Stage
+    /// names compare case-insensitively.
+    pub fn applies_to(&self, stage: Option<&str>) -> bool {
         match self {
-            NoCache::None => false,
+            NoCache::Off => false,
             NoCache::All => true,
             NoCache::Stages(names) => {
                 stage.is_some_and(|s| names.iter().any(|n| n.eq_ignore_ascii_case(s)))

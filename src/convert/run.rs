@@ -18,7 +18,7 @@ impl Build<'_> {
         let (args, custom, mut mounts, extra_scripts) = self.run_command_line(c, &st)?;
         mounts.extend(self.run_mounts(i, c, cmd, &st)?);
         let meta = self.run_meta(i, c, &st, &custom);
-        let network = network(c.network, self.opts.force_network.as_deref());
+        let network = network(c.network, self.opts.force_network);
 
         let shell_form = c.cmd.prepend_shell() && extra_scripts.is_empty();
         let mut spec = ExecSpec {
@@ -279,16 +279,10 @@ impl Build<'_> {
 }
 
 /// The step's network: `--network`, else the build's `force-network-mode`.
-fn network(mode: NetworkMode, forced: Option<&str>) -> Option<super::graph::Net> {
-    let network = match mode {
-        NetworkMode::Default => None,
-        NetworkMode::None => Some(super::graph::Net::None),
-        NetworkMode::Host => Some(super::graph::Net::Host),
-    };
-    match forced {
-        Some("none") if network.is_none() => Some(super::graph::Net::None),
-        Some("host") if network.is_none() => Some(super::graph::Net::Host),
-        _ => network,
+fn network(mode: NetworkMode, forced: NetworkMode) -> NetworkMode {
+    match mode {
+        NetworkMode::Default => forced,
+        own => own,
     }
 }
 

@@ -810,7 +810,7 @@ impl<'a> Build<'a> {
                     self.graph.image(
                         &name,
                         &platform,
-                        self.opts.image_resolve_mode.as_deref(),
+                        self.opts.image_resolve_mode,
                         llb::OpMeta::named(label)
                             .with_description(
                                 "com.docker.dockerfile.v1.command",

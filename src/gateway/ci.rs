@@ -13,8 +13,9 @@ use crate::proto::moby::buildkit::v1::frontend as gw;
 
 use super::client::Gateway;
 use super::errors::GatewayError;
-use super::opts::{BuildOpts, ResolveMode};
+use super::opts::BuildOpts;
 use super::result::{build_result, PlatformOutput};
+use crate::llb::ResolveMode;
 
 fn warning(message: String) -> Warning {
     Warning {

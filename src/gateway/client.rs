@@ -19,8 +19,9 @@ use crate::proto::pb;
 
 use super::caps::{self, CapSet, Caps};
 use super::errors::GatewayError;
-use super::opts::{CacheImport, Platform, ResolveMode};
+use super::opts::{CacheImport, Platform};
 use super::transport::{self, MAX_MESSAGE_SIZE};
+use crate::llb::ResolveMode;
 
 /// How long to wait for the first Ping (as BuildKit's Go client does).
 pub const PING_TIMEOUT: Duration = Duration::from_secs(15);

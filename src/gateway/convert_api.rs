@@ -25,70 +25,37 @@ pub struct ConvertRequest {
     pub checks: bool,
 }
 
-/// The gateway's options as the converter's [`crate::convert::ConvertOpts`].
+/// The gateway's options as the converter's [`crate::convert::ConvertOpts`]: the options are
+/// parsed once, by [`BuildOpts`], into the types the converter takes; nothing is parsed here.
 pub(crate) fn convert_opts(req: &ConvertRequest) -> crate::convert::ConvertOpts {
-    use super::opts::{NetworkMode, NoCache};
     let o = &req.opts;
-    let mut build_args = o.build_args.clone();
-    if let Some(ns) = &o.cache_mount_ns {
-        build_args
-            .entry("BUILDKIT_CACHE_MOUNT_NS".into())
-            .or_insert_with(|| ns.clone());
-    }
     crate::convert::ConvertOpts {
         filename: o.filename.clone(),
-        target: o.target.clone().filter(|t| !t.is_empty()),
-        build_args,
+        target: o.target.clone(),
+        build_args: o.build_args.clone(),
         labels: o.labels.clone(),
         target_platforms: o.platforms.clone(),
         build_platform: o.default_platform.clone(),
         multi_platform: o.multi_platform,
-        no_cache: match &o.no_cache {
-            NoCache::Off => crate::convert::NoCache::None,
-            NoCache::All => crate::convert::NoCache::All,
-            NoCache::Stages(s) => crate::convert::NoCache::Stages(s.clone()),
-        },
-        image_resolve_mode: Some(o.image_resolve_mode.as_str().to_string()),
+        no_cache: o.no_cache.clone(),
+        image_resolve_mode: o.image_resolve_mode,
         session_id: o.session_for(&o.context_key).to_string(),
         context_key: o.context_key.clone(),
         dockerignore: req.dockerignore.clone(),
         llb_caps: req.llb_caps.clone(),
-        extra_hosts: o
-            .add_hosts
-            .iter()
-            .map(|h| (h.host.clone(), h.ip.clone()))
-            .collect(),
-        hostname: o.hostname.clone().filter(|h| !h.is_empty()),
-        shm_size: (o.shm_size > 0).then_some(o.shm_size),
-        force_network: match o.force_network_mode {
-            NetworkMode::Sandbox => None,
-            NetworkMode::Host => Some("host".into()),
-            NetworkMode::None => Some("none".into()),
-        },
-        all_stages: req.checks && o.target.as_deref().is_none_or(str::is_empty),
+        extra_hosts: o.add_hosts.clone(),
+        hostname: o.hostname.clone(),
+        shm_size: o.shm_size,
+        force_network: o.force_network_mode,
+        all_stages: req.checks && o.target.is_none(),
         no_reads: req.checks,
         named_contexts: crate::convert::NamedContexts {
             values: o.named_contexts.clone(),
-            shared_keys: o
-                .raw
-                .iter()
-                .filter_map(|(k, v)| {
-                    Some((
-                        k.strip_prefix("sharedkey:localdir:")?.to_string(),
-                        v.clone(),
-                    ))
-                })
-                .collect(),
+            shared_keys: o.shared_keys.clone(),
             session_id: o.session_id.clone(),
             local_sessions: o.local_session_ids.clone(),
             inputs: req.inputs.clone(),
-            input_metadata: o
-                .raw
-                .iter()
-                .filter_map(|(k, v)| {
-                    Some((k.strip_prefix("input-metadata:")?.to_string(), v.clone()))
-                })
-                .collect(),
+            input_metadata: o.input_metadata.clone(),
         },
         ci: req.ci.clone(),
     }
@@ -97,6 +64,129 @@ pub(crate) fn convert_opts(req: &ConvertRequest) -> crate::convert::ConvertOpts 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::convert::rounds::{self, Resolver};
+    use crate::convert::{FileRequest, ImageRequest, ResolvedImage};
+    use crate::error::Error;
+    use crate::image::ImageConfig;
+
+    /// Every base image is one layer and an empty config; no file is read.
+    struct Empty;
+
+    impl Resolver for Empty {
+        type Error = Error;
+        async fn images(&mut self, needs: &[ImageRequest]) -> Result<Vec<ResolvedImage>, Error> {
+            Ok(needs
+                .iter()
+                .map(|n| {
+                    let mut config = ImageConfig::empty(&n.platform);
+                    config.rootfs.diff_ids = vec!["sha256:aa".into()];
+                    ResolvedImage {
+                        reference: n.reference.clone(),
+                        digest: None,
+                        config: config.to_json(),
+                    }
+                })
+                .collect())
+        }
+        async fn files(
+            &mut self,
+            needs: &[FileRequest],
+            _: Vec<crate::llb::Definition>,
+        ) -> Result<Vec<Option<Vec<u8>>>, Error> {
+            Ok(vec![None; needs.len()])
+        }
+    }
+
+    /// What the LLB says of each op: (source identifier or exec's last arg, network, resolve
+    /// mode attribute, ignore-cache).
+    fn ops(opts: &[&str]) -> Vec<(String, i32, Option<String>, bool)> {
+        use prost::Message;
+        let env: Vec<(String, String)> = opts
+            .iter()
+            .enumerate()
+            .map(|(i, o)| (format!("BUILDKIT_FRONTEND_OPT_{i}"), o.to_string()))
+            .collect();
+        let req = ConvertRequest {
+            opts: BuildOpts::from_env(env).unwrap(),
+            ..Default::default()
+        };
+        let text = "FROM busybox AS build\nRUN a\nFROM busybox\nRUN b\nRUN --network=host c\nCOPY --from=build / /\n";
+        let mut done =
+            rounds::block_on(rounds::drive(text, &convert_opts(&req), &mut Empty)).unwrap();
+        let d = done.results.pop().unwrap().definition.into_pb();
+        let mut out = Vec::new();
+        for bytes in &d.def {
+            let op = pb::Op::decode(bytes.as_slice()).unwrap();
+            let ignore = d
+                .metadata
+                .get(&crate::llb::encode::digest(bytes))
+                .is_some_and(|m| m.ignore_cache);
+            match op.op {
+                Some(pb::op::Op::Source(s)) => out.push((
+                    s.identifier,
+                    0,
+                    s.attrs.get("image.resolvemode").cloned(),
+                    ignore,
+                )),
+                Some(pb::op::Op::Exec(e)) => {
+                    let args = e.meta.unwrap().args;
+                    out.push((args.last().unwrap().clone(), e.network, None, ignore))
+                }
+                _ => {}
+            }
+        }
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn build_options_reach_the_llb_typed() {
+        let (host, none, unset) = (
+            pb::NetMode::Host as i32,
+            pb::NetMode::None as i32,
+            pb::NetMode::Unset as i32,
+        );
+        let image = "docker-image://docker.io/library/busybox:latest".to_string();
+        // Defaults: nothing forced, no resolve mode attribute, the cache used.
+        assert_eq!(
+            ops(&[]),
+            [
+                ("a".into(), unset, None, false),
+                ("b".into(), unset, None, false),
+                ("c".into(), host, None, false),
+                (image.clone(), 0, None, false),
+            ]
+        );
+        // A forced network applies to steps without a --network of their own; the resolve
+        // mode reaches the image source (one op for both stages); no-cache=<stage> only that
+        // stage's steps.
+        assert_eq!(
+            ops(&[
+                "force-network-mode=none",
+                "image-resolve-mode=pull",
+                "no-cache=BUILD"
+            ]),
+            [
+                ("a".into(), none, None, true),
+                ("b".into(), none, None, false),
+                ("c".into(), host, None, false),
+                (image.clone(), 0, Some("pull".into()), false),
+            ]
+        );
+        assert_eq!(
+            ops(&[
+                "force-network-mode=sandbox",
+                "image-resolve-mode=local",
+                "no-cache="
+            ]),
+            [
+                ("a".into(), unset, None, true),
+                ("b".into(), unset, None, true),
+                ("c".into(), host, None, true),
+                (image, 0, Some("local".into()), false),
+            ]
+        );
+    }
 
     #[test]
     fn named_contexts_reach_the_converter() {

@@ -7,14 +7,21 @@
 //! alongside. Key names and semantics follow BuildKit's `frontend/dockerui` package.
 //!
 //! Parsing takes the environment as an iterator so tests never touch the process env.
+//!
+//! Every option is parsed here, once, into the type of the lowest module that uses it
+//! ([`ResolveMode`] from `llb`, [`NoCache`] from `convert`, [`NetworkMode`] from
+//! `instructions`), and passed down typed.
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use serde::Deserialize;
 
+use crate::convert::NoCache;
 use crate::error::Error;
 pub use crate::image::Platform;
+use crate::instructions::NetworkMode;
+use crate::llb::ResolveMode;
 
 pub const ENV_OPT_PREFIX: &str = "BUILDKIT_FRONTEND_OPT_";
 pub const ENV_SESSION_ID: &str = "BUILDKIT_SESSION_ID";
@@ -26,76 +33,11 @@ pub const DEFAULT_LOCAL_NAME_DOCKERFILE: &str = "dockerfile";
 pub const DEFAULT_LOCAL_NAME_CONTEXT: &str = "context";
 pub const DOCKERIGNORE_NAME: &str = ".dockerignore";
 
-/// `image-resolve-mode`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum ResolveMode {
-    #[default]
-    Default,
-    /// `pull`: always check the registry.
-    Pull,
-    /// `local`: prefer the local image store (buildx sets this on the docker driver).
-    Local,
-}
-
-impl ResolveMode {
-    pub fn parse(v: &str) -> Result<ResolveMode, Error> {
-        match v {
-            "" | "default" => Ok(ResolveMode::Default),
-            "pull" => Ok(ResolveMode::Pull),
-            "local" => Ok(ResolveMode::Local),
-            _ => Err(Error::new(format!("invalid image-resolve-mode: {v}"))),
-        }
-    }
-    /// The wire string for `ResolveImageConfig.ResolveMode` and `image.resolvemode`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ResolveMode::Default => "default",
-            ResolveMode::Pull => "pull",
-            ResolveMode::Local => "local",
-        }
-    }
-}
-
-/// `no-cache`: absent, present-and-empty (all stages), or a list of stage names.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub enum NoCache {
-    #[default]
-    Off,
-    All,
-    Stages(Vec<String>),
-}
-
-impl NoCache {
-    /// Whether the stage `name` must ignore the cache (stage names compare case-insensitively).
-    pub fn applies_to(&self, name: &str) -> bool {
-        match self {
-            NoCache::Off => false,
-            NoCache::All => true,
-            NoCache::Stages(v) => v.iter().any(|n| n.eq_ignore_ascii_case(name)),
-        }
-    }
-}
-
-/// `force-network-mode`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum NetworkMode {
-    #[default]
-    Sandbox,
-    Host,
-    None,
-}
-
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Ulimit {
     pub name: String,
     pub soft: i64,
     pub hard: i64,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct HostIp {
-    pub host: String,
-    pub ip: String,
 }
 
 /// One `cache-imports` entry (`{Type, Attrs}`), or a legacy `cache-from` registry ref.
@@ -147,10 +89,12 @@ pub struct BuildOpts {
     pub requestid: Option<String>,
     /// `frontend.caps`, comma list as sent (may carry `+forward` suffixes).
     pub frontend_caps: Vec<String>,
-    pub add_hosts: Vec<HostIp>,
-    /// `shm-size` in bytes (0 = unset).
-    pub shm_size: i64,
+    /// `add-hosts`: (host, ip) pairs, host lowercased.
+    pub add_hosts: Vec<(String, String)>,
+    /// `shm-size` in bytes, when set and positive.
+    pub shm_size: Option<i64>,
     pub ulimits: Vec<Ulimit>,
+    /// `force-network-mode` (`sandbox` is the default).
     pub force_network_mode: NetworkMode,
     pub hostname: Option<String>,
     pub cgroup_parent: Option<String>,
@@ -158,9 +102,11 @@ pub struct BuildOpts {
     pub named_contexts: BTreeMap<String, String>,
     /// `local-sessionid:<name>` per-local session overrides.
     pub local_session_ids: BTreeMap<String, String>,
+    /// `sharedkey:localdir:<name>`: shared key hints of named local contexts.
+    pub shared_keys: BTreeMap<String, String>,
+    /// `input-metadata:<input>`: metadata of frontend inputs (named contexts `input:<name>`).
+    pub input_metadata: BTreeMap<String, String>,
     pub cache_imports: Vec<CacheImport>,
-    /// `build-arg:BUILDKIT_CACHE_MOUNT_NS`.
-    pub cache_mount_ns: Option<String>,
     /// `source`: the frontend image ref (set under `# syntax=` / `BUILDKIT_SYNTAX`).
     pub source: Option<String>,
     /// `cmdline`: the full syntax value.
@@ -361,7 +307,12 @@ impl BuildOpts {
             Some(v) => NoCache::Stages(v.split(',').map(str::to_string).collect()),
         };
 
-        let image_resolve_mode = ResolveMode::parse(get("image-resolve-mode").unwrap_or(""))?;
+        let image_resolve_mode = match get("image-resolve-mode").unwrap_or("") {
+            "" | "default" => ResolveMode::Default,
+            "pull" => ResolveMode::Pull,
+            "local" => ResolveMode::Local,
+            v => return Err(Error::new(format!("invalid image-resolve-mode: {v}"))),
+        };
 
         let frontend_caps = match get("frontend.caps") {
             Some(v) if !v.is_empty() => v.split(',').map(|s| s.trim().to_string()).collect(),
@@ -382,19 +333,18 @@ impl BuildOpts {
                         "failed to parse additional hosts: failed to parse IP {ip}"
                     )));
                 }
-                add_hosts.push(HostIp {
-                    host: host.to_string(),
-                    ip: ip.to_string(),
-                });
+                add_hosts.push((host.to_string(), ip.to_string()));
             }
         }
 
-        let shm_size = match non_empty("shm-size") {
-            Some(v) => v
-                .parse::<i64>()
-                .map_err(|_| Error::new(format!("failed to parse shm size: invalid value {v}")))?,
-            None => 0,
-        };
+        let shm_size =
+            match non_empty("shm-size") {
+                Some(v) => Some(v.parse::<i64>().map_err(|_| {
+                    Error::new(format!("failed to parse shm size: invalid value {v}"))
+                })?),
+                None => None,
+            }
+            .filter(|s| *s > 0);
 
         let ulimits = match non_empty("ulimit") {
             Some(v) => split_csv(&v)
@@ -405,7 +355,7 @@ impl BuildOpts {
         };
 
         let force_network_mode = match get("force-network-mode").unwrap_or("") {
-            "" | "sandbox" => NetworkMode::Sandbox,
+            "" | "sandbox" => NetworkMode::Default,
             "host" => NetworkMode::Host,
             "none" => NetworkMode::None,
             v => return Err(Error::new(format!("invalid netmode {v}"))),
@@ -453,8 +403,9 @@ impl BuildOpts {
             cgroup_parent: non_empty("cgroup-parent"),
             named_contexts: prefixed("context:"),
             local_session_ids: prefixed("local-sessionid:"),
+            shared_keys: prefixed("sharedkey:localdir:"),
+            input_metadata: prefixed("input-metadata:"),
             cache_imports,
-            cache_mount_ns: non_empty("build-arg:BUILDKIT_CACHE_MOUNT_NS"),
             source: non_empty("source"),
             cmdline: non_empty("cmdline"),
             session_id: String::new(),
@@ -593,7 +544,8 @@ mod tests {
     fn value_without_equals_is_empty_value() {
         let o = BuildOpts::from_env(env(&["no-cache"], &[])).unwrap();
         assert_eq!(o.no_cache, NoCache::All);
-        assert!(o.no_cache.applies_to("anything"));
+        assert!(o.no_cache.applies_to(Some("anything")));
+        assert!(o.no_cache.applies_to(None));
     }
 
     #[test]
@@ -706,10 +658,11 @@ mod tests {
             o.no_cache,
             NoCache::Stages(vec!["build".into(), "Test".into()])
         );
-        assert!(o.no_cache.applies_to("BUILD"));
-        assert!(o.no_cache.applies_to("test"));
-        assert!(!o.no_cache.applies_to("final"));
-        assert!(!NoCache::Off.applies_to("x"));
+        assert!(o.no_cache.applies_to(Some("BUILD")));
+        assert!(o.no_cache.applies_to(Some("test")));
+        assert!(!o.no_cache.applies_to(Some("final")));
+        assert!(!o.no_cache.applies_to(None));
+        assert!(!NoCache::Off.applies_to(Some("x")));
     }
 
     #[test]
@@ -759,18 +712,12 @@ mod tests {
         .unwrap();
         assert_eq!(
             o.add_hosts,
-            vec![
-                HostIp {
-                    host: "foo".into(),
-                    ip: "1.2.3.4".into()
-                },
-                HostIp {
-                    host: "bar".into(),
-                    ip: "::1".into()
-                }
+            [
+                ("foo".into(), "1.2.3.4".into()),
+                ("bar".into(), "::1".into())
             ]
         );
-        assert_eq!(o.shm_size, 64 << 20);
+        assert_eq!(o.shm_size, Some(64 << 20));
         assert_eq!(
             o.ulimits,
             vec![
@@ -800,6 +747,13 @@ mod tests {
         assert!(BuildOpts::from_env(env(&["add-hosts=foo"], &[])).is_err());
         assert!(BuildOpts::from_env(env(&["add-hosts=foo=notanip"], &[])).is_err());
         assert!(BuildOpts::from_env(env(&["shm-size=big"], &[])).is_err());
+        // 0 and below: no /dev/shm mount, as with the stock frontend.
+        for v in ["0", "-1"] {
+            let o = BuildOpts::from_env(env(&[&format!("shm-size={v}")], &[])).unwrap();
+            assert_eq!(o.shm_size, None);
+        }
+        let o = BuildOpts::from_env(env(&["force-network-mode=sandbox"], &[])).unwrap();
+        assert_eq!(o.force_network_mode, NetworkMode::Default);
         assert!(BuildOpts::from_env(env(&["ulimit=bogus=1"], &[])).is_err());
         assert!(BuildOpts::from_env(env(&["ulimit=nofile=10:5"], &[])).is_err());
         assert!(BuildOpts::from_env(env(&["force-network-mode=bridge"], &[])).is_err());
@@ -827,7 +781,7 @@ mod tests {
         assert_eq!(o.cache_imports[0].kind, "registry");
         assert_eq!(o.cache_imports[1].attrs["src"], "/x");
         assert_eq!(o.cache_imports[3].attrs["ref"], "r/b");
-        assert_eq!(o.cache_mount_ns.as_deref(), Some("ns1"));
+        assert_eq!(o.build_args["BUILDKIT_CACHE_MOUNT_NS"], "ns1");
         assert!(BuildOpts::from_env(env(&["cache-imports={"], &[])).is_err());
     }
 }

@@ -30,7 +30,8 @@ use crate::llb;
 use super::client::Gateway;
 use super::convert_api::{convert_opts, ConvertRequest};
 use super::errors::GatewayError;
-use super::opts::{BuildOpts, CacheImport, ResolveMode};
+use super::opts::{BuildOpts, CacheImport};
+use crate::llb::ResolveMode;
 
 /// Whether files of intermediate states are read (building those states) or left unknown.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

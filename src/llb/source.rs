@@ -8,25 +8,26 @@ use super::caps;
 use super::node::{finish, OpMeta, Output};
 use crate::proto::pb;
 
-/// `image.resolvemode`. `Default` writes no attribute.
+/// How an image is resolved: the `image-resolve-mode` frontend opt, the `image.resolvemode`
+/// attribute of an image source (`Default` writes none) and the gateway's `ResolveMode` of an
+/// image config request. One type for all three; the gateway parses the opt once.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum ResolveMode {
     #[default]
     Default,
-    /// `pull` (also requires cap `source.image.resolvemode`).
+    /// `pull`: always check the registry (also requires cap `source.image.resolvemode`).
     Pull,
-    /// `local`.
+    /// `local`: prefer the local image store (buildx sets this on the docker driver).
     Local,
 }
 
 impl ResolveMode {
-    /// Parse the `image-resolve-mode` frontend opt.
-    pub fn parse(s: &str) -> Option<ResolveMode> {
-        match s {
-            "" | "default" => Some(ResolveMode::Default),
-            "pull" => Some(ResolveMode::Pull),
-            "local" => Some(ResolveMode::Local),
-            _ => None,
+    /// The wire string: the opt's value, the attribute's, the gateway request's.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResolveMode::Default => "default",
+            ResolveMode::Pull => "pull",
+            ResolveMode::Local => "local",
         }
     }
 }
@@ -48,12 +49,11 @@ pub fn image(reference: &str, platform: &pb::Platform, opts: &ImageOpts, meta: O
     let mut caps = BTreeSet::from([caps::SOURCE_IMAGE]);
     match opts.resolve_mode {
         ResolveMode::Default => {}
-        ResolveMode::Pull => {
-            attrs.insert("image.resolvemode".into(), "pull".into());
-            caps.insert(caps::SOURCE_IMAGE_RESOLVE_MODE);
-        }
-        ResolveMode::Local => {
-            attrs.insert("image.resolvemode".into(), "local".into());
+        mode => {
+            attrs.insert("image.resolvemode".into(), mode.as_str().into());
+            if mode == ResolveMode::Pull {
+                caps.insert(caps::SOURCE_IMAGE_RESOLVE_MODE);
+            }
         }
     }
     if let Some(rt) = opts.record_type.as_ref().filter(|s| !s.is_empty()) {
