@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# THE test command: engine, `cargo fmt --check` and clippy (warnings are errors), base images,
-# frontend image, then every cargo test target (unit tests, corpus tests and the end-to-end
-# comparison against the stock frontend).
+# THE test command: engine, `cargo fmt --check` and clippy (warnings are errors), the bounded
+# fuzz run, base images, frontend image, then every cargo test target (unit tests, corpus tests
+# and the end-to-end comparison against the stock frontend).
 # Exits non-zero on any failure. Extra arguments go to the test binaries (after `--`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,6 +22,13 @@ fi
 cargo fmt --check
 cargo clippy --all-targets -- -D warnings
 
+# The bounded fuzz run (engine-free, tests/fuzz_mutations.rs): a fresh seed every run, printed
+# (HOARD_FUZZ_SEED repeats a run, HOARD_FUZZ_CASES sets its size); the regression cases replay
+# first. The full run below replays only those (HOARD_FUZZ_CASES=0): the mutations ran here.
+HOARD_FUZZ_SEED=${HOARD_FUZZ_SEED:-$(od -An -N8 -tu8 /dev/urandom | tr -d ' ')}
+export HOARD_FUZZ_SEED
+cargo test --test fuzz_mutations -- --nocapture
+
 scripts/bases.sh
 scripts/image.sh
 
@@ -30,7 +37,7 @@ trap 'rm -f "$log"' EXIT
 # Builds are heavy on 2 cores: at most 2 tests at once. --no-fail-fast: every test binary runs
 # (and is counted) even after one fails.
 set +e
-cargo test --all-targets --no-fail-fast -- --test-threads="${HOARD_TEST_THREADS:-2}" "$@" 2>&1 | tee "$log"
+HOARD_FUZZ_CASES=0 cargo test --all-targets --no-fail-fast -- --test-threads="${HOARD_TEST_THREADS:-2}" "$@" 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
 set -e
 

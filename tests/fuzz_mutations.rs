@@ -727,9 +727,10 @@ static PANIC: Mutex<Option<String>> = Mutex::new(None);
 /// overflow) leaves it there.
 fn running_paths() -> (PathBuf, PathBuf) {
     let dir = std::env::temp_dir();
+    let pid = std::process::id();
     (
-        dir.join("hoard-fuzz-running.Dockerfile"),
-        dir.join("hoard-fuzz-running.txt"),
+        dir.join(format!("hoard-fuzz-running-{pid}.Dockerfile")),
+        dir.join(format!("hoard-fuzz-running-{pid}.txt")),
     )
 }
 
