@@ -2,9 +2,9 @@
 //! planned (cache and tmpfs mounts, config files and shims as read-only bind mounts, env
 //! changes, the edited script) to the exec op. The image config and history are untouched.
 
+use super::api::{FileRequest, RunPlan};
 use super::graph::{ExecMount, ExecSpec};
 use super::state::Build;
-use super::{FileRequest, RunPlan};
 use crate::cache::Written;
 use crate::cache::{self, MountKind, Plan, Selection, Step, UserInfo};
 use crate::error::Result;

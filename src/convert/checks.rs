@@ -367,7 +367,7 @@ fn note_rule(note: &str) -> Option<&'static crate::lint::Rule> {
 /// `HoardUncachedStep` and `HoardCacheDefeated` for one planned RUN: each planner note saying
 /// a cache could not be provided, or that something in the step defeats it and was left as is.
 /// (Notes about what hoard neutralised, or a tool turned off on purpose, are no warning.)
-pub(super) fn plan_warnings(p: &super::RunPlan) -> Vec<Warning> {
+pub(super) fn plan_warnings(p: &super::api::RunPlan) -> Vec<Warning> {
     p.plan
         .notes
         .iter()

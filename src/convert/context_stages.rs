@@ -4,11 +4,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::api::{FileRequest, ImageRequest, OciStore, Resolved};
 use super::contexts::{
     dockerignore_key, input_image_config, ContextSource, NamedContext, DOCKERIGNORE,
 };
 use super::state::{Build, St};
-use super::{FileRequest, ImageRequest, OciStore, Resolved};
 use crate::error::{Error, Result};
 use crate::image::{normalize_reference, ImageConfig};
 use crate::llb::{self, OpMeta};

@@ -4,10 +4,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::api::{ConvertOpts, ImageRequest, PlatformResult, Resolved};
 use super::args::{self, EnvList};
 use super::outline::{self, Capture, Links, Outline};
 use super::state::{Build, BuildOutcome, Cmd, St, StageState};
-use super::{ConvertOpts, ImageRequest, PlatformResult, Resolved};
 use crate::error::{Error, Result, Span, Warning};
 use crate::expand::Lexer;
 use crate::image::{normalize_reference, ImageConfig, Platform};

@@ -5,9 +5,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::api::{ConvertOpts, ImageRequest, PlatformResult};
 use super::args::EnvList;
 use super::contexts::NamedContext;
-use super::{ConvertOpts, ImageRequest, PlatformResult};
 use crate::error::{Span, Warning};
 use crate::expand::Lexer;
 use crate::image::{ImageConfig, Platform};
@@ -107,7 +107,7 @@ pub(super) struct StageState {
 pub(super) enum BuildOutcome {
     Need(Vec<ImageRequest>),
     /// Files to read, and the final states that may be built meanwhile.
-    NeedFiles(Vec<super::FileRequest>, Vec<llb::Definition>),
+    NeedFiles(Vec<super::api::FileRequest>, Vec<llb::Definition>),
     Done(PlatformResult, Vec<Warning>),
     /// Convert again with these follow paths for the named local contexts: which paths are
     /// read is only known once every stage is dispatched, and the local source comes first.
@@ -128,13 +128,13 @@ pub(super) struct Build<'a> {
     pub warnings: Vec<Warning>,
     pub graph: super::graph::Graph,
     /// Files to read before the conversion can finish (answered through [`Resolved::files`]).
-    pub file_requests: Vec<super::FileRequest>,
+    pub file_requests: Vec<super::api::FileRequest>,
     pub resolved_files: BTreeMap<(String, String), Option<Vec<u8>>>,
     /// `# hoard:` comments and the `HOARD` build argument.
     pub dialect: crate::cache::dialect::Dialect,
     pub hoard_arg: Vec<crate::cache::dialect::Setting>,
     /// What the cache planner did for each RUN, for `hoard explain`.
-    pub plans: Vec<super::RunPlan>,
+    pub plans: Vec<super::api::RunPlan>,
     /// Paths read from each stage (by the stage its base chain starts at), as the stock
     /// frontend records them to send only those of a named local context.
     pub read_paths: BTreeMap<usize, BTreeSet<String>>,
