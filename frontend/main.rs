@@ -137,6 +137,7 @@ impl OfflineArgs {
 /// Run the frontend on a single-threaded runtime and exit right after `Return`: the build waits
 /// for this process to exit.
 fn run_frontend() -> ! {
+    hoard::gateway::trace::mark_start();
     let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -9,6 +9,7 @@ use super::client::Gateway;
 use super::errors::{GatewayError, SourceFile};
 use super::local::LocalFiles;
 use super::opts::{BuildOpts, DOCKERIGNORE_NAME};
+use super::trace::trace;
 
 /// The Dockerfile as loaded from the client.
 #[derive(Clone, Debug)]
@@ -70,10 +71,19 @@ pub async fn load_dockerfile(
         .solve(definition.clone(), &[], false)
         .await
         .map_err(|e| with_context(e, "failed to resolve dockerfile"))?;
+    trace(|| "Dockerfile source solved (lazily)".into());
     let ignore_name = opts.dockerfile_dockerignore();
     let (main, ignore) = tokio::join!(
-        gw.read_file(&ref_id, &opts.filename, None),
-        gw.read_file(&ref_id, &ignore_name, None)
+        async {
+            let r = gw.read_file(&ref_id, &opts.filename, None).await;
+            trace(|| "Dockerfile ReadFile answered".into());
+            r
+        },
+        async {
+            let r = gw.read_file(&ref_id, &ignore_name, None).await;
+            trace(|| "<Dockerfile>.dockerignore ReadFile answered".into());
+            r
+        }
     );
     let data = match main {
         Ok(d) => d,
@@ -119,11 +129,14 @@ pub(super) async fn context_dockerignore(
     }
     let (def, _) = dockerignore_local(opts).definition(&gw.caps().llb);
     let ref_id = gw.solve(def, &[], false).await?;
+    trace(|| "context .dockerignore source solved (lazily)".into());
     // A missing .dockerignore is not an error.
-    Ok(gw
+    let data = gw
         .read_file(&ref_id, DOCKERIGNORE_NAME, None)
         .await
-        .unwrap_or_default())
+        .unwrap_or_default();
+    trace(|| "context .dockerignore ReadFile answered".into());
+    Ok(data)
 }
 
 /// The `.dockerignore` patterns that apply: `<Dockerfile>.dockerignore` if it exists, else the

@@ -27,7 +27,7 @@ use super::opts::BuildOpts;
 use super::resolver::{convert_all, Files, GatewayResolver};
 use super::result::{build_result, PlatformOutput};
 use super::subrequests::{self, REQUEST_DESCRIBE, REQUEST_LINT, REQUEST_OUTLINE, REQUEST_TARGETS};
-use super::trace::{trace, START};
+use super::trace::{self, trace};
 use super::warn::send_warnings;
 use crate::convert::rounds;
 
@@ -42,7 +42,7 @@ pub const SUPPORTED_FRONTEND_CAPS: &[&str] = &[
 /// Run the frontend against buildkitd on stdio. Returns the process exit code: 0 once a
 /// `Return` (result or error) was delivered, 1 if the daemon could not be told anything.
 pub async fn run() -> i32 {
-    let _ = START.set(std::time::Instant::now());
+    trace::mark_start();
     let gw = match Gateway::connect_stdio().await {
         Ok(g) => g,
         Err(e) => {
@@ -59,7 +59,10 @@ pub async fn run() -> i32 {
         }
     };
     match sent {
-        Ok(()) => 0,
+        Ok(()) => {
+            trace(|| "returned; exiting".into());
+            0
+        }
         Err(e) => {
             eprintln!("hoard: {e}");
             1
@@ -126,6 +129,8 @@ async fn convert_request(
 async fn flow(gw: &Gateway, src: &mut Option<SourceFile>) -> Result<gw::Result, GatewayError> {
     gw.caps().check_required()?;
     let opts = BuildOpts::from_process_env()?;
+    trace::enable(&opts);
+    trace(|| "connected (Ping answered), options read".into());
     check_frontend_caps(&opts.frontend_caps)?;
 
     // Requests that need no Dockerfile.
@@ -146,9 +151,8 @@ async fn flow(gw: &Gateway, src: &mut Option<SourceFile>) -> Result<gw::Result, 
         let (gw, opts) = (gw.clone(), opts.clone());
         tokio::spawn(async move { context_dockerignore(&gw, &opts).await })
     });
-    trace(&opts, "connected, options read");
     let df = load_dockerfile(gw, &opts).await?;
-    trace(&opts, "Dockerfile read");
+    trace(|| "Dockerfile read".into());
     *src = Some(df.source.clone());
     let text = String::from_utf8_lossy(&df.source.data).into_owned();
 
@@ -205,11 +209,11 @@ async fn flow(gw: &Gateway, src: &mut Option<SourceFile>) -> Result<gw::Result, 
     }
     let (ci, ci_warnings) = super::ci::prepare(gw, &opts).await?;
     req.ci = ci;
-    trace(&opts, ".dockerignore read");
+    trace(|| ".dockerignore read".into());
     let mut resolver = GatewayResolver::new(gw, &opts, Files::Read);
     let converted = async {
         let mut done = convert_all(&mut resolver, &text, &req).await?;
-        trace(&opts, &format!("converted in {} rounds", done.rounds));
+        trace(|| format!("converted in {} rounds", done.rounds));
         // Seeding: caches already warm on this builder are not seeded again (nor the seed pulled).
         if let Some(warm) = super::ci::probe(gw, &opts, &done.results).await? {
             if !warm.is_empty() {
@@ -262,7 +266,7 @@ async fn flow(gw: &Gateway, src: &mut Option<SourceFile>) -> Result<gw::Result, 
         });
     }
     let refs = resolver.solve_results(definitions).await?;
-    trace(&opts, "solved; returning");
+    trace(|| "solved; returning".into());
     for (o, r) in outputs.iter_mut().zip(refs) {
         o.ref_id = r;
     }

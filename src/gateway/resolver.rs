@@ -31,6 +31,7 @@ use super::client::Gateway;
 use super::convert_api::{convert_opts, ConvertRequest};
 use super::errors::GatewayError;
 use super::opts::{BuildOpts, CacheImport};
+use super::trace::trace;
 use crate::llb::ResolveMode;
 
 /// Whether files of intermediate states are read (building those states) or left unknown.
@@ -50,8 +51,6 @@ pub struct GatewayResolver {
     /// Terminal ops of the states solved in the background so far.
     warmed: HashSet<Vec<u8>>,
     warming: Vec<JoinHandle<Result<String, GatewayError>>>,
-    /// `HOARD_TRACE=1`: log image resolution times.
-    trace: bool,
 }
 
 impl GatewayResolver {
@@ -63,7 +62,6 @@ impl GatewayResolver {
             files,
             warmed: HashSet::new(),
             warming: Vec::new(),
-            trace: super::trace::tracing(opts),
         }
     }
 
@@ -135,7 +133,7 @@ impl Resolver for GatewayResolver {
     }
 
     async fn images(&mut self, needs: &[ImageRequest]) -> Result<Vec<ResolvedImage>, GatewayError> {
-        super::trace::trace_if(self.trace, &format!("resolving {} image(s)", needs.len()));
+        trace(|| format!("resolving {} image(s)", needs.len()));
         let mut tasks = Vec::with_capacity(needs.len());
         for need in needs {
             let gw = self.gw.clone();
@@ -170,7 +168,7 @@ impl Resolver for GatewayResolver {
             }));
         }
         let r = join_all(tasks).await;
-        super::trace::trace_if(self.trace, &format!("{} image(s) resolved", needs.len()));
+        trace(|| format!("{} image(s) resolved", needs.len()));
         r
     }
 

@@ -1,27 +1,41 @@
-//! `--build-arg HOARD_TRACE=1`: the time since the frontend started, and what it reached, on
-//! stderr (buildkitd's log), to see where a build's frontend time goes.
+//! `--build-arg HOARD_TRACE=1`: where a build's frontend time goes.
+//!
+//! Each line goes to stderr (buildkitd's log) with the milliseconds since the process started
+//! and the wall-clock time (Unix seconds), so it can be set beside buildkitd's log and the
+//! client's progress timestamps (`docker buildx build --progress=rawjson`).
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::OnceLock;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use super::opts::BuildOpts;
 
-pub(super) static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+static START: OnceLock<Instant> = OnceLock::new();
+static ON: AtomicBool = AtomicBool::new(false);
 
-/// With `--build-arg HOARD_TRACE=1`: the time since the frontend started, and what it reached,
-/// on stderr (buildkitd's log), to see where a build's frontend time goes.
-pub(super) fn trace(opts: &BuildOpts, what: &str) {
-    trace_if(tracing(opts), what);
+/// Note the process start, the origin of the times (the first call wins).
+pub fn mark_start() {
+    let _ = START.set(Instant::now());
 }
 
-/// Whether the build asked for `HOARD_TRACE=1`.
-pub(super) fn tracing(opts: &BuildOpts) -> bool {
-    opts.build_args.get("HOARD_TRACE").is_some_and(|v| v == "1")
+/// Trace from now on if the build asked for it.
+pub fn enable(opts: &BuildOpts) {
+    let on = opts.build_args.get("HOARD_TRACE").is_some_and(|v| v == "1");
+    ON.store(on, Ordering::Relaxed);
 }
 
-pub(super) fn trace_if(on: bool, what: &str) {
-    if on {
-        let ms = START
-            .get()
-            .map(|t| t.elapsed().as_secs_f64() * 1000.0)
-            .unwrap_or_default();
-        eprintln!("hoard: trace {ms:8.1} ms {what}");
+/// Log that the frontend reached `what` (when tracing).
+pub fn trace(what: impl FnOnce() -> String) {
+    if !ON.load(Ordering::Relaxed) {
+        return;
     }
+    let ms = START
+        .get()
+        .map(|t| t.elapsed().as_secs_f64() * 1000.0)
+        .unwrap_or_default();
+    let unix = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs_f64();
+    eprintln!("hoard: trace {ms:8.1} ms (unix {unix:.6}) {}", what());
 }
