@@ -49,9 +49,18 @@ case ${HOARD_BENCH_BUILD:-archive} in
 esac
 export HOARD_BENCH_COMMIT=$commit
 
-# `bench/run.sh frontend [...]`: what the frontend itself costs (bench/frontend.py).
+# `bench/run.sh frontend [...]`: what the frontend itself costs (bench/frontend.py). The no-op
+# case also runs bench/passthrough (the smallest gateway frontend, as HOARD_BENCH_PASSTHROUGH,
+# default hoard-passthrough:bench), built from the same source as the hoard image.
 if [ "${1:-}" = frontend ]; then
   shift
+  export HOARD_BENCH_PASSTHROUGH=${HOARD_BENCH_PASSTHROUGH:-hoard-passthrough:bench}
+  case ${HOARD_BENCH_BUILD:-archive} in
+    archive) (cd "$src" && CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$repo/target-bench} \
+               PASSTHROUGH_IMAGE=$HOARD_BENCH_PASSTHROUGH bench/passthrough/image.sh) ;;
+    worktree) PASSTHROUGH_IMAGE=$HOARD_BENCH_PASSTHROUGH bench/passthrough/image.sh ;;
+    none) docker image inspect "$HOARD_BENCH_PASSTHROUGH" >/dev/null ;;
+  esac
   exec python3 bench/frontend.py "$@"
 fi
 # `bench/run.sh ci [...]`: CI jobs on fresh runners (bench/ci.py, on scripts/ci-engine.sh's engine).
