@@ -102,9 +102,14 @@ def phases(logf, u0, u1):
     final = [e for e in vs if e not in img and e not in reads and e not in export]
     if not (reads and final and export):
         return None
-    first = min(e["s"] for e in vs)
+    # A vertex this build shares with another one running meanwhile (a base image) can report
+    # that build's older times: only vertices starting after this build's first are counted.
+    first = min(e["s"] for e in img + reads)
     img_done = max(e["c"] for e in img) if img else first
     reads_s, reads_e = min(e["s"] for e in reads), max(e["c"] for e in reads)
+    final = [e for e in final if e["s"] >= reads_s]
+    if not final:
+        return None
     final_s, exp_s, exp_e = min(e["s"] for e in final), min(e["s"] for e in export), max(e["c"] for e in export)
     return dict(zip(PHASES, [first - u0, img_done - first, reads_s - img_done, reads_e - reads_s,
                              final_s - reads_e, exp_s - final_s, exp_e - exp_s, u1 - exp_e]))
