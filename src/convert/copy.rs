@@ -105,9 +105,29 @@ fn parse_chmod(s: &str) -> Result<(Option<i32>, Option<String>)> {
 }
 
 impl Build<'_> {
+    /// `COPY`.
+    pub(super) fn dispatch_copy_instruction(
+        &mut self,
+        i: usize,
+        c: &crate::instructions::CopyCommand,
+        cmd: &Cmd,
+    ) -> Result<()> {
+        self.dispatch_copy(i, CopySpec::from_copy(c), cmd)
+    }
+
+    /// `ADD`.
+    pub(super) fn dispatch_add(
+        &mut self,
+        i: usize,
+        a: &crate::instructions::AddCommand,
+        cmd: &Cmd,
+    ) -> Result<()> {
+        self.dispatch_copy(i, CopySpec::from_add(a), cmd)
+    }
+
     /// `COPY`/`ADD`: the destination, the copy actions of each source (context, stage, URL,
     /// git, heredoc), the copy (or merge, for `--link`) op, what it wrote, and the history.
-    pub(super) fn dispatch_copy(&mut self, i: usize, spec: CopySpec, cmd: &Cmd) -> Result<()> {
+    fn dispatch_copy(&mut self, i: usize, spec: CopySpec, cmd: &Cmd) -> Result<()> {
         let st = self.snapshot(i);
         let dest = copy_dest(&st.dir, &spec);
         let (mode, mode_str) = copy_flags(&spec)?;

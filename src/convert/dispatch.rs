@@ -108,12 +108,8 @@ impl Build<'_> {
         let st = self.stages[i].st.as_mut().expect("stage initialised");
         match command {
             Command::Run(r) => return self.dispatch_run(i, &r, cmd),
-            Command::Copy(c) => {
-                return self.dispatch_copy(i, super::copy::CopySpec::from_copy(&c), cmd)
-            }
-            Command::Add(a) => {
-                return self.dispatch_copy(i, super::copy::CopySpec::from_add(&a), cmd)
-            }
+            Command::Copy(c) => return self.dispatch_copy_instruction(i, &c, cmd),
+            Command::Add(a) => return self.dispatch_add(i, &a, cmd),
             Command::Workdir(w) => return self.dispatch_workdir(i, &w.path, &w.original, span),
             Command::Env(e) => {
                 let mut msg = String::from("ENV");
@@ -256,7 +252,7 @@ impl Build<'_> {
             &st.image.config.shell,
         ));
         if line.prepend_shell() {
-            with_shell(&st.image, &line.args())
+            st.image.with_shell(&line.args())
         } else {
             line.args()
         }
@@ -377,21 +373,6 @@ impl Build<'_> {
         st.image.commit_history(format!("WORKDIR {wd}"), with_layer);
         Ok(())
     }
-}
-
-/// The image's `SHELL` (or `/bin/sh -c`) followed by the command joined into one string.
-pub fn with_shell(image: &crate::image::ImageConfig, args: &[String]) -> Vec<String> {
-    let mut shell = if image.config.shell.is_empty() {
-        if image.os == "windows" {
-            vec!["cmd".to_string(), "/S".into(), "/C".into()]
-        } else {
-            vec!["/bin/sh".to_string(), "-c".into()]
-        }
-    } else {
-        image.config.shell.clone()
-    };
-    shell.push(args.join(" "));
-    shell
 }
 
 #[cfg(test)]

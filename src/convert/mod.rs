@@ -6,10 +6,20 @@
 //! [`Resolved`] set, until the answer is [`Outcome::Done`]. ONBUILD triggers found in a resolved
 //! base can add dependencies, which is why this is a loop rather than one pre-pass.
 //!
-//! Files: `args` (global ARG scope and automatic platform args), `stages` (stage graph, target,
-//! reachability), `dispatch` (per-instruction metadata: ENV, LABEL, USER, ...), `run` (RUN and its
-//! mounts), `copy` (COPY/ADD), `expose`, `gofmt` (history strings formatted the Go way),
-//! `contexts` (`--build-context` named contexts).
+//! The files, in layers: a file imports only from the layers below it (in layer 1, from one
+//! another without a cycle); nothing imports from above:
+//!
+//! 1. Data and pure functions: `api` (this module's interface types), `args` (global ARG
+//!    scope, automatic platform args), `paths` (stage paths, source URL kinds), `graph` (the LLB
+//!    graph being built), `outline` (what `--call outline` records), `contexts` (parsing
+//!    `--build-context` values), `checks` (build-check rules run during the walk), `ci` (CI
+//!    cache arguments, seeds and export data), `gofmt` (strings formatted the Go way), `expose`.
+//! 2. `state`: the converter's state for one platform (`Build`, each stage's state).
+//! 3. The methods of `Build`, one concern per file: `stages` (stage graph, target,
+//!    reachability, the walk), `dispatch` (per-instruction changes), `run` (RUN and its mounts),
+//!    `copy` (COPY/ADD), `cache` (cache injection and user lookups), `context_stages` (stages
+//!    set up from named contexts), `ci_steps` (CI cache seeding and export steps).
+//! 4. `rounds`: the one loop that answers the converter's questions, for every caller.
 
 mod api;
 mod args;

@@ -107,7 +107,7 @@ impl Build<'_> {
             }
         }
         if c.cmd.prepend_shell() {
-            args = super::dispatch::with_shell(&st.image, &args);
+            args = st.image.with_shell(&args);
         }
         Ok((args, custom, mounts, extra_scripts))
     }

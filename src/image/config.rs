@@ -192,6 +192,22 @@ pub struct History {
 pub const HISTORY_COMMENT: &str = "buildkit.dockerfile.v0";
 
 impl ImageConfig {
+    /// The image's `SHELL` (or `/bin/sh -c`, `cmd /S /C` on Windows) followed by the command
+    /// joined into one string: how a shell-form RUN, CMD or ENTRYPOINT runs.
+    pub fn with_shell(&self, args: &[String]) -> Vec<String> {
+        let mut shell = if self.config.shell.is_empty() {
+            if self.os == "windows" {
+                vec!["cmd".to_string(), "/S".into(), "/C".into()]
+            } else {
+                vec!["/bin/sh".to_string(), "-c".into()]
+            }
+        } else {
+            self.config.shell.clone()
+        };
+        shell.push(args.join(" "));
+        shell
+    }
+
     /// The config of `FROM scratch` (and the starting point for any stage): the platform, a
     /// default `PATH` and `WorkingDir` `/`, as the stock frontend's `emptyImage`.
     pub fn empty(platform: &Platform) -> Self {
