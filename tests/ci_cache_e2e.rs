@@ -1095,6 +1095,87 @@ RUN --mount=type=cache,id=used,target=/a --mount=type=cache,id=spare,target=/b \
     );
 }
 
+/// Entries age out along a chain of CI jobs, each seeded from the previous job's export
+/// (`HOARD_CACHE_EXPORT_MAX_AGE`, here in seconds). Job 1 fills the cache; job 2, on a fresh
+/// runner more than the limit later, is seeded from job 1's export and reads one package's
+/// manifest (not its sources) and adds a file; its export leaves out what neither job used
+/// within the limit (a file, and a package directory as a whole), keeps the package job 2 used
+/// with its unread sources, and job 3, seeded from that export, sees exactly that. Before the
+/// exports recorded last use, every seeded file counted as used at seeding and nothing aged out
+/// along a chain.
+#[test]
+fn stale_entries_age_out_along_a_chain() {
+    if !e2e_enabled("stale_entries_age_out_along_a_chain") {
+        return;
+    }
+    let _turn = turn();
+    let df = "FROM hoard-test/busybox:latest
+ARG JOB
+RUN --mount=type=cache,id=aging,target=/c sh -c 'case $JOB in \\
+    1) echo old > /c/old; for p in pkg-old pkg-used; do mkdir -p /c/$p/src; echo m > /c/$p/manifest; echo s > /c/$p/src/lib; done ;; \\
+    2) cat /c/pkg-used/manifest; echo new > /c/new ;; \\
+    esac; find /c -type f | sort | sed s/^/have:/'
+";
+    let (_s, ctx) = context("aging", df, &[]);
+    let seed1 = refname("aging-1");
+    let seed2 = refname("aging-2");
+    const LIMIT: u64 = 60;
+    let limit = format!("{LIMIT}s");
+
+    wipe();
+    let job1 = [("JOB", "1")];
+    build(&ctx, &job1, &[]).must("job 1");
+    let e1 = export(&ctx, &job1, &seed1).must("job 1 export");
+    assert!(
+        e1.text.contains("(0 files in 0 entries left out"),
+        "job 1's export left something out:\n{}",
+        tail(&e1.text, 20)
+    );
+    std::thread::sleep(std::time::Duration::from_secs(LIMIT + 5));
+
+    wipe();
+    let job2 = [
+        ("HOARD_CACHE_FROM", seed1.as_str()),
+        ("JOB", "2"),
+        ("HOARD_CACHE_EXPORT_MAX_AGE", limit.as_str()),
+    ];
+    let j2 = build(&ctx, &job2, &[]).must("job 2");
+    assert!(
+        j2.text.contains("last-use times restored"),
+        "job 2 was not seeded with last-use times:\n{}",
+        tail(&j2.text, 30)
+    );
+    let e2 = export(&ctx, &job2, &seed2).must("job 2 export");
+    assert!(
+        e2.text.contains("(3 files in 2 entries left out"),
+        "job 2's export did not leave out the old file and package:\n{}",
+        tail(&e2.text, 20)
+    );
+
+    wipe();
+    let j3 = build(
+        &ctx,
+        &[("HOARD_CACHE_FROM", seed2.as_str()), ("JOB", "3")],
+        &[],
+    )
+    .must("job 3");
+    let have: Vec<String> = j3
+        .step("find /c")
+        .iter()
+        .filter_map(|l| {
+            // `<seconds> have:<file>` (the step's header line also holds `have:`).
+            let (_, out) = l.split_once(' ')?;
+            out.strip_prefix("have:").map(str::to_string)
+        })
+        .collect();
+    assert_eq!(
+        have,
+        ["/c/new", "/c/pkg-used/manifest", "/c/pkg-used/src/lib"],
+        "job 3's cache after aging:\n{}",
+        j3.step("find /c").join("\n")
+    );
+}
+
 /// A stage whose image has no shell and no `cp` (`FROM scratch` with one static binary, an exec
 /// form `RUN` using the author's cache mount): seeding and export still work, because the copies
 /// run hoard's own binary on the builder, not anything in the stage.
