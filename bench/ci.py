@@ -70,6 +70,7 @@ class CiBench:
         self.out = os.path.join(BENCH, "out", f"ci-{self.run_id}")
         os.makedirs(self.out, exist_ok=True)
         self.records = []
+        self.seed_refs = set()
         self.env = dict(os.environ, BUILDX_NO_DEFAULT_ATTESTATIONS="1")
         self.env.pop("BUILDKIT_PROGRESS", None)
         self.env.pop("BUILDX_BUILDER", None)
@@ -91,9 +92,27 @@ class CiBench:
                 sys.exit(f"docker {' '.join(args)}: {r.stderr}")
 
     def wipe(self):
+        """A fresh runner: no build cache (`docker buildx prune -af`) and no image but the base
+        images (`hoard-test/*`, which every job of every variant uses and a real runner would
+        pull too). Without the second part the engine keeps what it pushed itself (the cache
+        image, the frontend image) and what it built (dangling result images) in its containerd
+        image store, and a seeded job never pulls its seed from the registry (the previous run
+        measured a seed import of 0.0 s for that reason)."""
         r = self.docker(["buildx", "prune", "-af"])
         if r.returncode != 0:
             sys.exit(f"prune: {r.stderr}")
+        r = self.docker(["image", "ls", "-a", "--no-trunc", "--format", "{{.Repository}}:{{.Tag}}@{{.ID}}"])
+        drop = sorted({line for line in r.stdout.split() if not line.startswith("hoard-test/")})
+        for img in drop:
+            name, _, ident = img.rpartition("@")
+            ref = ident if name.endswith("<none>:<none>") or name.endswith(":<none>") else name
+            self.docker(["image", "rm", "-f", ref])
+        self.docker(["image", "prune", "-f"])
+        if self.seed_refs:
+            for seed in self.seed_refs:
+                r = self.docker(["image", "inspect", seed])
+                if r.returncode == 0:
+                    sys.exit(f"wipe: the CI engine still holds {seed}")
 
     def context(self, case):
         dst = os.path.join(self.out, "ctx", case)
@@ -177,6 +196,7 @@ class CiBench:
     def run_case(self, case):
         stock_layers, hoard_layers = self.ref(case, "stock-layers"), self.ref(case, "hoard-layers")
         seed = self.ref(case, "cache")
+        self.seed_refs.add(seed)
         from_arg = [f"HOARD_CACHE_FROM={seed}"]
         log(f"case {case}: set-up jobs")
         self.wipe()
