@@ -126,10 +126,31 @@ fn docker(args: &[&str]) -> Output {
         .expect("run docker")
 }
 
-/// `docker buildx prune -af` on the CI engine: the next job is a fresh runner.
+/// A fresh runner: `docker buildx prune -af` on the CI engine, and no image but the base
+/// images (`hoard-test/*`). Without the second part the engine keeps the cache images it
+/// pushed and the frontend image in its containerd image store, and a seeded job would never
+/// pull its seed (or the frontend) from the registry.
 fn wipe() {
     let o = docker(&["buildx", "prune", "-af"]);
     assert!(o.status.success(), "prune: {}", output_text(&o));
+    let o = docker(&[
+        "image",
+        "ls",
+        "-a",
+        "--no-trunc",
+        "--format",
+        "{{.Repository}}:{{.Tag}}@{{.ID}}",
+    ]);
+    assert!(o.status.success(), "image ls: {}", output_text(&o));
+    for line in String::from_utf8_lossy(&o.stdout).split_whitespace() {
+        let (name, id) = line.rsplit_once('@').unwrap_or((line, line));
+        if name.starts_with("hoard-test/") {
+            continue;
+        }
+        let target = if name.contains("<none>") { id } else { name };
+        let _ = docker(&["image", "rm", "-f", target]);
+    }
+    let _ = docker(&["image", "prune", "-f"]);
 }
 
 struct Job {
@@ -1223,8 +1244,7 @@ RUN --mount=type=cache,id=noshell,target=/c [\"/busybox\", \"ls\", \"/c\"]
 /// A persistent runner that receives a newer seed every job keeps its warm caches: the step
 /// continues from this builder's own cache content, not the seed's, and the seed image is not in
 /// the job's graph at all (no `[internal] hoard: cache seed` vertex: BuildKit never fetches its
-/// layers). The registry's access log cannot show this here: the CI engine pushed the seed
-/// itself, so its content store holds the blobs even after a prune.
+/// layers; the wipe removed the seed image this engine pushed, so it is not on the runner).
 #[test]
 fn warm_builder_keeps_its_caches() {
     if !e2e_enabled("warm_builder_keeps_its_caches") {
