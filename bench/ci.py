@@ -158,6 +158,10 @@ class CiBench:
                "seconds": round(secs, 2), "bytes": (b1 - b0) if b0 is not None and b1 is not None else None,
                "log": os.path.relpath(logf, REPO)}
         rec.update(driver.tool_metrics(case, out))
+        if variant in ("hoard-ci", "hoard-warm", "stock-cf"):
+            # Which Dockerfile steps ran and which were layer-cache hits (kept in the results:
+            # the logs in bench/out/ are not, and a step that runs again explains a slow job).
+            rec["steps"] = step_states(out)
         if variant == "hoard-ci":
             rec["seed_import_seconds"] = seed_import(out)
             rec["seeded_caches"] = len(re.findall(r"hoard: seeded cache ", out))
@@ -230,6 +234,38 @@ class CiBench:
             for case in self.a.cases:
                 self.run_case(case)
             self.wipe()
+
+
+def step_states(out):
+    """Per Dockerfile step (`[stage n/m] ...`, from the plain progress output): `cached`
+    (CACHED), `hit` (a layer-cache hit whose layer the job needed: only its blob's download and
+    unpacking) or `ran`."""
+    names, lines = {}, {}
+    for line in out.splitlines():
+        m = re.match(r"^#(\d+) (.*)$", line)
+        if not m:
+            continue
+        vid, rest = m.groups()
+        if vid not in names and rest.startswith("["):
+            names[vid], lines[vid] = rest, []
+        elif rest != names.get(vid):  # plain progress repeats a step's header when it resumes
+            lines.setdefault(vid, []).append(rest)
+
+    def blob(x):
+        return x.startswith("sha256:") or x.startswith("extracting sha256:")
+    states = {}
+    for vid, name in names.items():
+        if not re.match(r"^\[[^\]]*\d+/\d+\] ", name) or "] FROM " in name:
+            continue
+        ls = lines.get(vid, [])
+        if "CACHED" in ls:
+            st = "cached"
+        elif any(blob(x) for x in ls) and all(blob(x) or x.startswith("DONE") for x in ls):
+            st = "hit"
+        else:
+            st = "ran"
+        states[name[:100]] = st
+    return states
 
 
 def seed_import(out):
@@ -357,6 +393,15 @@ def write_markdown(data, path):
                      "" if export else driver.fmt_bytes(m.get("bytes")), "" if export else ", ".join(said),
                      imp, seed, f"{m['failed']}/{m['n']}"]
             L.append("| " + " | ".join(cells) + " |")
+        L.append("")
+    ran = [r for r in data["builds"] if r["variant"] == "hoard-ci" and r.get("steps")]
+    if ran:
+        L.append("## Steps the seeded jobs ran\n")
+        L.append("Every other Dockerfile step of each `hoard-ci` job was a layer-cache hit "
+                 "(`--cache-from`); a step whose inputs did not change must not be in this list.\n")
+        for r in ran:
+            steps = [n for n, st in r["steps"].items() if st == "ran"]
+            L.append(f"- {r['case']} rep {r['rep']}: " + ("; ".join(f"`{n}`" for n in steps) or "none"))
         L.append("")
     L.append("![plot](results/ci.png)\n")
     L.append("## Jobs\n")

@@ -787,52 +787,14 @@ RUN --mount=type=cache,id=arch-$TARGETARCH,target=/p --mount=type=cache,id=share
 /// The crates.io dependencies of `testdata/cache/cargo`.
 const CARGO_DEPS: &[&str] = &["itoa", "hex", "fnv", "smallvec"];
 
-/// Debian with cargo, built once on the main engine (a layer-cache hit after the first time)
-/// and loaded into the CI engine's image store, which `docker buildx prune -af` leaves alone:
-/// the jobs then spend their time in cargo, not in reinstalling cargo (the apt jobs cover apt).
-const CARGO_BASE: &str = "hoard-test/cargo-ci:bookworm";
-
-fn cargo_base() {
-    static DONE: OnceLock<()> = OnceLock::new();
-    DONE.get_or_init(|| {
-        let mut child = Command::new("docker")
-            .args([
-                "buildx", "build", "--builder", "default", "--progress=quiet", "--load", "-t",
-                CARGO_BASE, "-",
-            ])
-            .env("BUILDX_NO_DEFAULT_ATTESTATIONS", "1")
-            .env("SOURCE_DATE_EPOCH", "0")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("docker buildx build");
-        use std::io::Write;
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(
-                b"FROM hoard-test/debian:bookworm\nRUN apt-get update && apt-get install -y --no-install-recommends cargo && rm -rf /var/lib/apt/lists/*\n",
-            )
-            .unwrap();
-        assert!(child.wait().unwrap().success(), "building {CARGO_BASE}");
-        let _ = engine();
-        let o = Command::new(root().join("scripts/ci-engine.sh"))
-            .arg(CARGO_BASE)
-            .stderr(Stdio::inherit())
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "loading {CARGO_BASE} into the CI engine");
-    });
-}
-
 /// The multi-stage case of `tests/cache_e2e.rs` (`testdata/cache/cargo`: a crate with four
-/// crates.io dependencies, the binary copied into a second stage), its builder stage on
-/// [`CARGO_BASE`].
+/// crates.io dependencies, the binary copied into a second stage), shaped like bench/cases/cargo:
+/// the builder stage installs cargo with apt, so a job seeds apt's and cargo's caches, and an
+/// unchanged apt step must stay a layer-cache hit before the cargo step that runs (bench/CI.md's
+/// cargo jobs once ran it again).
 fn cargo_context() -> (Scratch, PathBuf) {
-    cargo_base();
-    let df = format!(
-        "FROM {CARGO_BASE} AS builder
+    let df = "FROM hoard-test/debian:bookworm AS builder
+RUN apt-get update && apt-get install -y --no-install-recommends cargo
 ENV RUSTC_BOOTSTRAP=1
 WORKDIR /app
 COPY . .
@@ -841,9 +803,8 @@ RUN cargo build --release
 FROM hoard-test/debian:bookworm
 COPY --from=builder /app/target/release/demo /usr/local/bin/
 CMD [\"demo\"]
-"
-    );
-    let (s, ctx) = context("cargo", &df, &[]);
+";
+    let (s, ctx) = context("cargo", df, &[]);
     let src = root().join("testdata/cache/cargo");
     for f in [
         "Cargo.toml",
@@ -936,7 +897,13 @@ fn cargo_jobs() {
     let e1 = export(&ctx, &from, &main_seed).must("job 1 export");
     assert!(e1.cached("cargo build"), "the export ran cargo again");
     let ids = cache_ids(&index(&main_seed));
-    for want in ["hoard/cargo/registry-cache", "hoard/cargo/target"] {
+    for want in [
+        "hoard/apt/archives",
+        "hoard/apt/lists",
+        "hoard/cargo/registry-cache",
+        "hoard/cargo/registry-src",
+        "hoard/cargo/target",
+    ] {
         assert!(
             ids.iter().any(|i| i.contains(want)),
             "{want} not exported: {ids:?}"
@@ -959,11 +926,13 @@ fn cargo_jobs() {
         ],
     )
     .must("job 2");
-    assert!(
-        j2.hit("WORKDIR /app"),
-        "job 2: the unchanged workdir step was not a layer-cache hit:\n{}",
-        j2.step("WORKDIR /app").join("\n")
-    );
+    for step in ["apt-get update", "WORKDIR /app"] {
+        assert!(
+            j2.hit(step),
+            "job 2: the unchanged step {step} was not a layer-cache hit:\n{}",
+            j2.step(step).join("\n")
+        );
+    }
     assert_warm_cargo(&j2, "job 2 (seeded from main after an edit)");
     assert_eq!(run_image(&tag), format!("{w2} 42 6869 4"), "job 2's binary");
     export(&ctx, &from, &pr_seed).must("job 2 export");
@@ -977,6 +946,11 @@ fn cargo_jobs() {
         &["--cache-from", &cache_from, "--output", &load],
     )
     .must("job 2b");
+    assert!(
+        j2b.hit("apt-get update"),
+        "job 2b: the apt step was not a layer-cache hit:\n{}",
+        j2b.step("apt-get update").join("\n")
+    );
     assert_warm_cargo(&j2b, "job 2b (main's seed again, job 2's layer cache)");
     assert_eq!(
         run_image(&tag),
@@ -987,7 +961,12 @@ fn cargo_jobs() {
     wipe();
     set_message(&ctx, &w2);
     let j3 = build(&ctx, &from, &["--cache-from", &cache_from]).must("job 3");
-    for step in ["COPY . .", "cargo build", "COPY --from=builder"] {
+    for step in [
+        "apt-get update",
+        "COPY . .",
+        "cargo build",
+        "COPY --from=builder",
+    ] {
         assert!(
             j3.hit(step),
             "job 3 (unchanged, newer seed): {step} not CACHED:\n{}",
@@ -1008,6 +987,11 @@ fn cargo_jobs() {
         &["--cache-from", &cache_from, "--output", &load],
     )
     .must("job 4");
+    assert!(
+        j4.hit("apt-get update"),
+        "job 4: the apt step was not a layer-cache hit:\n{}",
+        j4.step("apt-get update").join("\n")
+    );
     assert_warm_cargo(&j4, "job 4 (second-generation seed)");
     assert_eq!(run_image(&tag), format!("{w4} 42 6869 4"), "job 4's binary");
 }
