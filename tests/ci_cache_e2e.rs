@@ -358,12 +358,12 @@ fn apt_jobs() {
     )
     .must("job 2");
     assert!(
-        j2.cached("RUN apt-get update"),
-        "job 2: the unchanged apt step was not CACHED with a seed:\n{}",
+        j2.hit("RUN apt-get update"),
+        "job 2: the unchanged apt step was not a layer-cache hit with a seed:\n{}",
         tail(&j2.text, 40)
     );
     assert!(
-        !j2.cached("RUN cat /app.txt"),
+        !j2.hit("RUN cat /app.txt"),
         "job 2: the edited part did not run"
     );
     assert!(
@@ -377,8 +377,8 @@ fn apt_jobs() {
     let j3 = build(&ctx, &from, &["--cache-from", &cache_from]).must("job 3");
     for step in ["RUN apt-get update", "RUN cat /app.txt"] {
         assert!(
-            j3.cached(step),
-            "job 3 (unchanged, newer seed): {step} not CACHED:\n{}",
+            j3.hit(step),
+            "job 3 (unchanged, newer seed): {step} not a layer-cache hit:\n{}",
             tail(&j3.text, 40)
         );
     }
