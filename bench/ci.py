@@ -70,6 +70,7 @@ class CiBench:
         self.out = os.path.join(BENCH, "out", f"ci-{self.run_id}")
         os.makedirs(self.out, exist_ok=True)
         self.records = []
+        self.seed_refs = set()
         self.env = dict(os.environ, BUILDX_NO_DEFAULT_ATTESTATIONS="1")
         self.env.pop("BUILDKIT_PROGRESS", None)
         self.env.pop("BUILDX_BUILDER", None)
@@ -91,9 +92,27 @@ class CiBench:
                 sys.exit(f"docker {' '.join(args)}: {r.stderr}")
 
     def wipe(self):
+        """A fresh runner: no build cache (`docker buildx prune -af`) and no image but the base
+        images (`hoard-test/*`, which every job of every variant uses and a real runner would
+        pull too). Without the second part the engine keeps what it pushed itself (the cache
+        image, the frontend image) and what it built (dangling result images) in its containerd
+        image store, and a seeded job never pulls its seed from the registry (the previous run
+        measured a seed import of 0.0 s for that reason)."""
         r = self.docker(["buildx", "prune", "-af"])
         if r.returncode != 0:
             sys.exit(f"prune: {r.stderr}")
+        r = self.docker(["image", "ls", "-a", "--no-trunc", "--format", "{{.Repository}}:{{.Tag}}@{{.ID}}"])
+        drop = sorted({line for line in r.stdout.split() if not line.startswith("hoard-test/")})
+        for img in drop:
+            name, _, ident = img.rpartition("@")
+            ref = ident if name.endswith("<none>:<none>") or name.endswith(":<none>") else name
+            self.docker(["image", "rm", "-f", ref])
+        self.docker(["image", "prune", "-f"])
+        if self.seed_refs:
+            for seed in self.seed_refs:
+                r = self.docker(["image", "inspect", seed])
+                if r.returncode == 0:
+                    sys.exit(f"wipe: the CI engine still holds {seed}")
 
     def context(self, case):
         dst = os.path.join(self.out, "ctx", case)
@@ -139,6 +158,10 @@ class CiBench:
                "seconds": round(secs, 2), "bytes": (b1 - b0) if b0 is not None and b1 is not None else None,
                "log": os.path.relpath(logf, REPO)}
         rec.update(driver.tool_metrics(case, out))
+        if variant in ("hoard-ci", "hoard-warm", "stock-cf"):
+            # Which Dockerfile steps ran and which were layer-cache hits (kept in the results:
+            # the logs in bench/out/ are not, and a step that runs again explains a slow job).
+            rec["steps"] = step_states(out)
         if variant == "hoard-ci":
             rec["seed_import_seconds"] = seed_import(out)
             rec["seeded_caches"] = len(re.findall(r"hoard: seeded cache ", out))
@@ -177,6 +200,7 @@ class CiBench:
     def run_case(self, case):
         stock_layers, hoard_layers = self.ref(case, "stock-layers"), self.ref(case, "hoard-layers")
         seed = self.ref(case, "cache")
+        self.seed_refs.add(seed)
         from_arg = [f"HOARD_CACHE_FROM={seed}"]
         log(f"case {case}: set-up jobs")
         self.wipe()
@@ -210,6 +234,38 @@ class CiBench:
             for case in self.a.cases:
                 self.run_case(case)
             self.wipe()
+
+
+def step_states(out):
+    """Per Dockerfile step (`[stage n/m] ...`, from the plain progress output): `cached`
+    (CACHED), `hit` (a layer-cache hit whose layer the job needed: only its blob's download and
+    unpacking) or `ran`."""
+    names, lines = {}, {}
+    for line in out.splitlines():
+        m = re.match(r"^#(\d+) (.*)$", line)
+        if not m:
+            continue
+        vid, rest = m.groups()
+        if vid not in names and rest.startswith("["):
+            names[vid], lines[vid] = rest, []
+        elif rest != names.get(vid):  # plain progress repeats a step's header when it resumes
+            lines.setdefault(vid, []).append(rest)
+
+    def blob(x):
+        return x.startswith("sha256:") or x.startswith("extracting sha256:")
+    states = {}
+    for vid, name in names.items():
+        if not re.match(r"^\[[^\]]*\d+/\d+\] ", name) or "] FROM " in name:
+            continue
+        ls = lines.get(vid, [])
+        if "CACHED" in ls:
+            st = "cached"
+        elif any(blob(x) for x in ls) and all(blob(x) or x.startswith("DONE") for x in ls):
+            st = "hit"
+        else:
+            st = "ran"
+        states[name[:100]] = st
+    return states
 
 
 def seed_import(out):
@@ -337,6 +393,15 @@ def write_markdown(data, path):
                      "" if export else driver.fmt_bytes(m.get("bytes")), "" if export else ", ".join(said),
                      imp, seed, f"{m['failed']}/{m['n']}"]
             L.append("| " + " | ".join(cells) + " |")
+        L.append("")
+    ran = [r for r in data["builds"] if r["variant"] == "hoard-ci" and r.get("steps")]
+    if ran:
+        L.append("## Steps the seeded jobs ran\n")
+        L.append("Every other Dockerfile step of each `hoard-ci` job was a layer-cache hit "
+                 "(`--cache-from`); a step whose inputs did not change must not be in this list.\n")
+        for r in ran:
+            steps = [n for n, st in r["steps"].items() if st == "ran"]
+            L.append(f"- {r['case']} rep {r['rep']}: " + ("; ".join(f"`{n}`" for n in steps) or "none"))
         L.append("")
     L.append("![plot](results/ci.png)\n")
     L.append("## Jobs\n")

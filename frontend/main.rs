@@ -46,6 +46,9 @@ enum Command {
         cache: std::path::PathBuf,
         #[arg(long)]
         seed: Option<std::path::PathBuf>,
+        /// The seed's last-use index (may be missing: a cache image without one).
+        #[arg(long)]
+        atimes: Option<std::path::PathBuf>,
         #[arg(long)]
         marker: std::path::PathBuf,
         #[arg(long)]
@@ -64,9 +67,18 @@ enum Command {
         id: String,
         #[arg(long)]
         limit: u64,
-        /// Leave out files unread for longer than this many days (0: keep all).
+        /// Leave out entries unused for longer than this many seconds (0: keep all).
         #[arg(long, default_value_t = 0)]
-        max_age_days: u64,
+        max_age: u64,
+        /// The unit of aging: files, dirs:N, cargo-target, extracted (with --companion).
+        #[arg(long, default_value = "files")]
+        aging: String,
+        /// For `--aging extracted`: the cache holding the extracted archives.
+        #[arg(long)]
+        companion: Option<std::path::PathBuf>,
+        /// Where to write the last-use index of the exported files.
+        #[arg(long)]
+        atimes: Option<std::path::PathBuf>,
     },
     /// (Inside a build) report, per cache mount, whether it is empty.
     #[command(hide = true)]
@@ -183,11 +195,17 @@ fn main() {
         Command::CachePrime {
             cache,
             seed,
+            atimes,
             marker,
             label,
         } => {
-            if let Err(e) = hoard::tools::cachecopy::prime(&cache, seed.as_deref(), &marker, &label)
-            {
+            if let Err(e) = hoard::tools::cachecopy::prime(
+                &cache,
+                seed.as_deref(),
+                atimes.as_deref(),
+                &marker,
+                &label,
+            ) {
                 eprintln!("hoard: priming {label}: {e}");
                 std::process::exit(1);
             }
@@ -198,11 +216,26 @@ fn main() {
             report,
             id,
             limit,
-            max_age_days,
+            max_age,
+            aging,
+            companion,
+            atimes,
         } => {
-            let max_age =
-                (max_age_days > 0).then(|| std::time::Duration::from_secs(max_age_days * 86400));
-            let o = hoard::tools::cachecopy::ExportOpts { id, limit, max_age };
+            let units = match hoard::tools::cachecopy::Units::parse(&aging, companion) {
+                Ok(u) => u,
+                Err(e) => {
+                    eprintln!("hoard: ERROR: {e}");
+                    std::process::exit(1);
+                }
+            };
+            let max_age = (max_age > 0).then(|| std::time::Duration::from_secs(max_age));
+            let o = hoard::tools::cachecopy::ExportOpts {
+                id,
+                limit,
+                max_age,
+                units,
+                atimes,
+            };
             if let Err(e) = hoard::tools::cachecopy::export(&cache, &dst, &report, &o) {
                 eprintln!("hoard: ERROR: {e}");
                 std::process::exit(1);

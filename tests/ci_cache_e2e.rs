@@ -126,10 +126,31 @@ fn docker(args: &[&str]) -> Output {
         .expect("run docker")
 }
 
-/// `docker buildx prune -af` on the CI engine: the next job is a fresh runner.
+/// A fresh runner: `docker buildx prune -af` on the CI engine, and no image but the base
+/// images (`hoard-test/*`). Without the second part the engine keeps the cache images it
+/// pushed and the frontend image in its containerd image store, and a seeded job would never
+/// pull its seed (or the frontend) from the registry.
 fn wipe() {
     let o = docker(&["buildx", "prune", "-af"]);
     assert!(o.status.success(), "prune: {}", output_text(&o));
+    let o = docker(&[
+        "image",
+        "ls",
+        "-a",
+        "--no-trunc",
+        "--format",
+        "{{.Repository}}:{{.Tag}}@{{.ID}}",
+    ]);
+    assert!(o.status.success(), "image ls: {}", output_text(&o));
+    for line in String::from_utf8_lossy(&o.stdout).split_whitespace() {
+        let (name, id) = line.rsplit_once('@').unwrap_or((line, line));
+        if name.starts_with("hoard-test/") {
+            continue;
+        }
+        let target = if name.contains("<none>") { id } else { name };
+        let _ = docker(&["image", "rm", "-f", target]);
+    }
+    let _ = docker(&["image", "prune", "-f"]);
 }
 
 struct Job {
@@ -337,12 +358,12 @@ fn apt_jobs() {
     )
     .must("job 2");
     assert!(
-        j2.cached("RUN apt-get update"),
-        "job 2: the unchanged apt step was not CACHED with a seed:\n{}",
+        j2.hit("RUN apt-get update"),
+        "job 2: the unchanged apt step was not a layer-cache hit with a seed:\n{}",
         tail(&j2.text, 40)
     );
     assert!(
-        !j2.cached("RUN cat /app.txt"),
+        !j2.hit("RUN cat /app.txt"),
         "job 2: the edited part did not run"
     );
     assert!(
@@ -356,8 +377,8 @@ fn apt_jobs() {
     let j3 = build(&ctx, &from, &["--cache-from", &cache_from]).must("job 3");
     for step in ["RUN apt-get update", "RUN cat /app.txt"] {
         assert!(
-            j3.cached(step),
-            "job 3 (unchanged, newer seed): {step} not CACHED:\n{}",
+            j3.hit(step),
+            "job 3 (unchanged, newer seed): {step} not a layer-cache hit:\n{}",
             tail(&j3.text, 40)
         );
     }
@@ -766,52 +787,14 @@ RUN --mount=type=cache,id=arch-$TARGETARCH,target=/p --mount=type=cache,id=share
 /// The crates.io dependencies of `testdata/cache/cargo`.
 const CARGO_DEPS: &[&str] = &["itoa", "hex", "fnv", "smallvec"];
 
-/// Debian with cargo, built once on the main engine (a layer-cache hit after the first time)
-/// and loaded into the CI engine's image store, which `docker buildx prune -af` leaves alone:
-/// the jobs then spend their time in cargo, not in reinstalling cargo (the apt jobs cover apt).
-const CARGO_BASE: &str = "hoard-test/cargo-ci:bookworm";
-
-fn cargo_base() {
-    static DONE: OnceLock<()> = OnceLock::new();
-    DONE.get_or_init(|| {
-        let mut child = Command::new("docker")
-            .args([
-                "buildx", "build", "--builder", "default", "--progress=quiet", "--load", "-t",
-                CARGO_BASE, "-",
-            ])
-            .env("BUILDX_NO_DEFAULT_ATTESTATIONS", "1")
-            .env("SOURCE_DATE_EPOCH", "0")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("docker buildx build");
-        use std::io::Write;
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(
-                b"FROM hoard-test/debian:bookworm\nRUN apt-get update && apt-get install -y --no-install-recommends cargo && rm -rf /var/lib/apt/lists/*\n",
-            )
-            .unwrap();
-        assert!(child.wait().unwrap().success(), "building {CARGO_BASE}");
-        let _ = engine();
-        let o = Command::new(root().join("scripts/ci-engine.sh"))
-            .arg(CARGO_BASE)
-            .stderr(Stdio::inherit())
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "loading {CARGO_BASE} into the CI engine");
-    });
-}
-
 /// The multi-stage case of `tests/cache_e2e.rs` (`testdata/cache/cargo`: a crate with four
-/// crates.io dependencies, the binary copied into a second stage), its builder stage on
-/// [`CARGO_BASE`].
+/// crates.io dependencies, the binary copied into a second stage), shaped like bench/cases/cargo:
+/// the builder stage installs cargo with apt, so a job seeds apt's and cargo's caches, and an
+/// unchanged apt step must stay a layer-cache hit before the cargo step that runs (bench/CI.md's
+/// cargo jobs once ran it again).
 fn cargo_context() -> (Scratch, PathBuf) {
-    cargo_base();
-    let df = format!(
-        "FROM {CARGO_BASE} AS builder
+    let df = "FROM hoard-test/debian:bookworm AS builder
+RUN apt-get update && apt-get install -y --no-install-recommends cargo
 ENV RUSTC_BOOTSTRAP=1
 WORKDIR /app
 COPY . .
@@ -820,9 +803,8 @@ RUN cargo build --release
 FROM hoard-test/debian:bookworm
 COPY --from=builder /app/target/release/demo /usr/local/bin/
 CMD [\"demo\"]
-"
-    );
-    let (s, ctx) = context("cargo", &df, &[]);
+";
+    let (s, ctx) = context("cargo", df, &[]);
     let src = root().join("testdata/cache/cargo");
     for f in [
         "Cargo.toml",
@@ -915,7 +897,13 @@ fn cargo_jobs() {
     let e1 = export(&ctx, &from, &main_seed).must("job 1 export");
     assert!(e1.cached("cargo build"), "the export ran cargo again");
     let ids = cache_ids(&index(&main_seed));
-    for want in ["hoard/cargo/registry-cache", "hoard/cargo/target"] {
+    for want in [
+        "hoard/apt/archives",
+        "hoard/apt/lists",
+        "hoard/cargo/registry-cache",
+        "hoard/cargo/registry-src",
+        "hoard/cargo/target",
+    ] {
         assert!(
             ids.iter().any(|i| i.contains(want)),
             "{want} not exported: {ids:?}"
@@ -938,11 +926,13 @@ fn cargo_jobs() {
         ],
     )
     .must("job 2");
-    assert!(
-        j2.hit("WORKDIR /app"),
-        "job 2: the unchanged workdir step was not a layer-cache hit:\n{}",
-        j2.step("WORKDIR /app").join("\n")
-    );
+    for step in ["apt-get update", "WORKDIR /app"] {
+        assert!(
+            j2.hit(step),
+            "job 2: the unchanged step {step} was not a layer-cache hit:\n{}",
+            j2.step(step).join("\n")
+        );
+    }
     assert_warm_cargo(&j2, "job 2 (seeded from main after an edit)");
     assert_eq!(run_image(&tag), format!("{w2} 42 6869 4"), "job 2's binary");
     export(&ctx, &from, &pr_seed).must("job 2 export");
@@ -956,6 +946,11 @@ fn cargo_jobs() {
         &["--cache-from", &cache_from, "--output", &load],
     )
     .must("job 2b");
+    assert!(
+        j2b.hit("apt-get update"),
+        "job 2b: the apt step was not a layer-cache hit:\n{}",
+        j2b.step("apt-get update").join("\n")
+    );
     assert_warm_cargo(&j2b, "job 2b (main's seed again, job 2's layer cache)");
     assert_eq!(
         run_image(&tag),
@@ -966,7 +961,12 @@ fn cargo_jobs() {
     wipe();
     set_message(&ctx, &w2);
     let j3 = build(&ctx, &from, &["--cache-from", &cache_from]).must("job 3");
-    for step in ["COPY . .", "cargo build", "COPY --from=builder"] {
+    for step in [
+        "apt-get update",
+        "COPY . .",
+        "cargo build",
+        "COPY --from=builder",
+    ] {
         assert!(
             j3.hit(step),
             "job 3 (unchanged, newer seed): {step} not CACHED:\n{}",
@@ -987,6 +987,11 @@ fn cargo_jobs() {
         &["--cache-from", &cache_from, "--output", &load],
     )
     .must("job 4");
+    assert!(
+        j4.hit("apt-get update"),
+        "job 4: the apt step was not a layer-cache hit:\n{}",
+        j4.step("apt-get update").join("\n")
+    );
     assert_warm_cargo(&j4, "job 4 (second-generation seed)");
     assert_eq!(run_image(&tag), format!("{w4} 42 6869 4"), "job 4's binary");
 }
@@ -1095,6 +1100,87 @@ RUN --mount=type=cache,id=used,target=/a --mount=type=cache,id=spare,target=/b \
     );
 }
 
+/// Entries age out along a chain of CI jobs, each seeded from the previous job's export
+/// (`HOARD_CACHE_EXPORT_MAX_AGE`, here in seconds). Job 1 fills the cache; job 2, on a fresh
+/// runner more than the limit later, is seeded from job 1's export and reads one package's
+/// manifest (not its sources) and adds a file; its export leaves out what neither job used
+/// within the limit (a file, and a package directory as a whole), keeps the package job 2 used
+/// with its unread sources, and job 3, seeded from that export, sees exactly that. Before the
+/// exports recorded last use, every seeded file counted as used at seeding and nothing aged out
+/// along a chain.
+#[test]
+fn stale_entries_age_out_along_a_chain() {
+    if !e2e_enabled("stale_entries_age_out_along_a_chain") {
+        return;
+    }
+    let _turn = turn();
+    let df = "FROM hoard-test/busybox:latest
+ARG JOB
+RUN --mount=type=cache,id=aging,target=/c sh -c 'case $JOB in \\
+    1) echo old > /c/old; for p in pkg-old pkg-used; do mkdir -p /c/$p/src; echo m > /c/$p/manifest; echo s > /c/$p/src/lib; done ;; \\
+    2) cat /c/pkg-used/manifest; echo new > /c/new ;; \\
+    esac; find /c -type f | sort | sed s/^/have:/'
+";
+    let (_s, ctx) = context("aging", df, &[]);
+    let seed1 = refname("aging-1");
+    let seed2 = refname("aging-2");
+    const LIMIT: u64 = 60;
+    let limit = format!("{LIMIT}s");
+
+    wipe();
+    let job1 = [("JOB", "1")];
+    build(&ctx, &job1, &[]).must("job 1");
+    let e1 = export(&ctx, &job1, &seed1).must("job 1 export");
+    assert!(
+        e1.text.contains("(0 files in 0 entries left out"),
+        "job 1's export left something out:\n{}",
+        tail(&e1.text, 20)
+    );
+    std::thread::sleep(std::time::Duration::from_secs(LIMIT + 5));
+
+    wipe();
+    let job2 = [
+        ("HOARD_CACHE_FROM", seed1.as_str()),
+        ("JOB", "2"),
+        ("HOARD_CACHE_EXPORT_MAX_AGE", limit.as_str()),
+    ];
+    let j2 = build(&ctx, &job2, &[]).must("job 2");
+    assert!(
+        j2.text.contains("last-use times restored"),
+        "job 2 was not seeded with last-use times:\n{}",
+        tail(&j2.text, 30)
+    );
+    let e2 = export(&ctx, &job2, &seed2).must("job 2 export");
+    assert!(
+        e2.text.contains("(3 files in 2 entries left out"),
+        "job 2's export did not leave out the old file and package:\n{}",
+        tail(&e2.text, 20)
+    );
+
+    wipe();
+    let j3 = build(
+        &ctx,
+        &[("HOARD_CACHE_FROM", seed2.as_str()), ("JOB", "3")],
+        &[],
+    )
+    .must("job 3");
+    let have: Vec<String> = j3
+        .step("find /c")
+        .iter()
+        .filter_map(|l| {
+            // `<seconds> have:<file>` (the step's header line also holds `have:`).
+            let (_, out) = l.split_once(' ')?;
+            out.strip_prefix("have:").map(str::to_string)
+        })
+        .collect();
+    assert_eq!(
+        have,
+        ["/c/new", "/c/pkg-used/manifest", "/c/pkg-used/src/lib"],
+        "job 3's cache after aging:\n{}",
+        j3.step("find /c").join("\n")
+    );
+}
+
 /// A stage whose image has no shell and no `cp` (`FROM scratch` with one static binary, an exec
 /// form `RUN` using the author's cache mount): seeding and export still work, because the copies
 /// run hoard's own binary on the builder, not anything in the stage.
@@ -1142,8 +1228,7 @@ RUN --mount=type=cache,id=noshell,target=/c [\"/busybox\", \"ls\", \"/c\"]
 /// A persistent runner that receives a newer seed every job keeps its warm caches: the step
 /// continues from this builder's own cache content, not the seed's, and the seed image is not in
 /// the job's graph at all (no `[internal] hoard: cache seed` vertex: BuildKit never fetches its
-/// layers). The registry's access log cannot show this here: the CI engine pushed the seed
-/// itself, so its content store holds the blobs even after a prune.
+/// layers; the wipe removed the seed image this engine pushed, so it is not on the runner).
 #[test]
 fn warm_builder_keeps_its_caches() {
     if !e2e_enabled("warm_builder_keeps_its_caches") {

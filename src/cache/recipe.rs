@@ -124,6 +124,9 @@ pub struct CacheDir {
     /// Only for these subcommands (empty: whenever the recipe triggers). Cargo's `target/`
     /// is cached for `build`, not for `fetch`.
     pub only_for: &'static [&'static str],
+    /// What an export leaves out as a whole when it was not used within the age limit
+    /// (`HOARD_CACHE_EXPORT_MAX_AGE`).
+    pub aging: Aging,
 }
 
 impl CacheDir {
@@ -137,7 +140,47 @@ impl CacheDir {
         sharing: Sharing::Shared,
         scope: Scope::NONE,
         only_for: &[],
+        aging: Aging::Dirs(1),
     };
+}
+
+/// The unit in which an export ages a cache's entries out (`HOARD_CACHE_EXPORT_MAX_AGE`): a
+/// unit is kept whole when any of its files was read within the age limit, and left out whole
+/// otherwise. Tools need files they never read (cargo only stats a dependency's sources; a
+/// package manager hard-links extracted files), so a unit is what the tool treats as one entry;
+/// leaving out part of one can break the next build (`no targets specified in the manifest`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Aging {
+    /// Each regular file on its own: caches of independent files (a `.deb`, an HTTP cache
+    /// entry, a ccache object), where a missing file is only fetched or built again.
+    Files,
+    /// Each entry this many levels below the cache root, with everything under it (`Dirs(2)`:
+    /// cargo's extracted crate `<index>/<crate>-<version>/`); files above that level on their
+    /// own. `Dirs(1)`, the default, is safe for any layout that keeps one package per top-level
+    /// entry, and ages nothing out of a cache with one top-level directory.
+    Dirs(u8),
+    /// cargo's `target/`: the files of one compilation unit share its metadata hash
+    /// (`deps/lib<name>-<hash>.rlib` and `.rmeta`, `.fingerprint/<name>-<hash>/`,
+    /// `build/<name>-<hash>/`; cargo reads the fingerprint but not every output it checks);
+    /// other files on their own.
+    CargoTarget,
+    /// Downloaded archives `<dir>/<name>.<ext>`, each also in use while the same tool's cache
+    /// of this kind (exported beside it) has `<dir>/<name>/` in use: cargo opens the `.crate`
+    /// of an extracted crate without reading it, but downloads it again when it is missing.
+    Extracted(&'static str),
+}
+
+impl Aging {
+    /// How the export tool is told (`hoard cache-export --aging`); the `Extracted` cache comes
+    /// as a mount of its own.
+    pub fn spec(&self) -> String {
+        match self {
+            Aging::Files => "files".into(),
+            Aging::Dirs(n) => format!("dirs:{n}"),
+            Aging::CargoTarget => "cargo-target".into(),
+            Aging::Extracted(_) => "extracted".into(),
+        }
+    }
 }
 
 /// Where a directory is, resolved against the step's environment, user and working dir.

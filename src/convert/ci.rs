@@ -24,6 +24,7 @@ use sha2::{Digest, Sha256};
 
 use super::graph::{cache_base, pb_platform, pb_sharing, ExecMount, ExecSpec};
 use super::state::Build;
+use crate::cache::recipe::Aging;
 use crate::error::{Error, Result};
 use crate::instructions::Sharing;
 use crate::llb::{self, Exec, MountOpts, OpMeta, Output};
@@ -35,8 +36,8 @@ pub const INDEX_LABEL: &str = "dev.hoard.caches";
 const MARKER_DIR: &str = "/run/hoard-primed";
 /// Default size over which a cache is not exported.
 pub const DEFAULT_EXPORT_LIMIT: u64 = 4 << 30;
-/// Default age (days since last read) after which a file is left out of an export.
-pub const DEFAULT_MAX_AGE_DAYS: u64 = 30;
+/// Default age (since last use) after which an entry is left out of an export: 30 days.
+pub const DEFAULT_MAX_AGE: u64 = 30 * 86400;
 
 /// `HOARD_CACHE_EXPORT`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -132,7 +133,8 @@ pub struct CiArgs {
     pub export: ExportMode,
     pub clear: Vec<String>,
     pub limit: u64,
-    pub max_age_days: u64,
+    /// `HOARD_CACHE_EXPORT_MAX_AGE` in seconds (0: keep everything).
+    pub max_age: u64,
 }
 
 fn parse_size(v: &str) -> Option<u64> {
@@ -156,6 +158,23 @@ fn parse_size(v: &str) -> Option<u64> {
         }
     };
     num.parse::<u64>().ok()?.checked_mul(mult)
+}
+
+/// An age in seconds: days by default, or with a unit (`30`, `30d`, `12h`, `90m`, `20s`).
+fn parse_age(v: &str) -> Option<u64> {
+    let v = v.trim();
+    let (num, unit) = match v.char_indices().last()? {
+        (i, c) if c.is_ascii_alphabetic() => (&v[..i], c.to_ascii_lowercase()),
+        _ => (v, 'd'),
+    };
+    let mult = match unit {
+        'd' => 86400,
+        'h' => 3600,
+        'm' => 60,
+        's' => 1,
+        _ => return None,
+    };
+    num.trim().parse::<u64>().ok()?.checked_mul(mult)
 }
 
 impl CiArgs {
@@ -196,10 +215,10 @@ impl CiArgs {
                 ))
             })?,
         };
-        let max_age_days = match args.get("HOARD_CACHE_EXPORT_MAX_AGE") {
-            None => DEFAULT_MAX_AGE_DAYS,
-            Some(v) => v.trim().trim_end_matches('d').parse().map_err(|_| {
-                Error::new(format!("--build-arg HOARD_CACHE_EXPORT_MAX_AGE={v}: expected a number of days (0: keep all)"))
+        let max_age = match args.get("HOARD_CACHE_EXPORT_MAX_AGE") {
+            None => DEFAULT_MAX_AGE,
+            Some(v) => parse_age(v).ok_or_else(|| {
+                Error::new(format!("--build-arg HOARD_CACHE_EXPORT_MAX_AGE={v}: expected a number of days, or a number with a unit d, h, m or s (90m); 0 keeps everything"))
             })?,
         };
         Ok(CiArgs {
@@ -207,7 +226,7 @@ impl CiArgs {
             export,
             clear,
             limit,
-            max_age_days,
+            max_age,
         })
     }
 
@@ -255,6 +274,40 @@ const COMPILE_DIRS: &[&str] = &[
     "target", "go-build", ".ccache", "ccache", "sccache", "build", ".gradle",
 ];
 
+/// How an export ages a cache out: the recipe's [`Aging`] for an injected cache (its kind is
+/// the id's component after `hoard/<recipe>/`); for the author's own mount, cargo's units for
+/// a directory named `target`, else each top-level entry as a whole (safe for any layout that
+/// keeps one package per top-level entry).
+fn aging_of(tool: &str, id: &str, target: &str) -> Aging {
+    if !tool.is_empty() {
+        let prefix = format!("hoard/{tool}/");
+        let kind = id
+            .find(&prefix)
+            .map(|i| &id[i + prefix.len()..])
+            .and_then(|rest| rest.split('/').next());
+        if let Some(c) = crate::cache::recipes::by_name(tool)
+            .and_then(|r| r.caches.iter().find(|c| Some(c.kind) == kind))
+        {
+            return c.aging;
+        }
+    }
+    if target.trim_end_matches('/').rsplit('/').next() == Some("target") {
+        Aging::CargoTarget
+    } else {
+        Aging::Dirs(1)
+    }
+}
+
+/// The id of the cache of kind `kind` beside the injected cache `id` of `tool`
+/// (`<ns>/hoard/cargo/registry-cache/u1000` -> `<ns>/hoard/cargo/registry-src/u1000`).
+fn sibling_id(tool: &str, id: &str, kind: &str) -> Option<String> {
+    let prefix = format!("hoard/{tool}/");
+    let i = id.find(&prefix)? + prefix.len();
+    let rest = &id[i..];
+    let tail = rest.find('/').map(|j| &rest[j..]).unwrap_or("");
+    Some(format!("{}{kind}{tail}", &id[..i]))
+}
+
 /// One cache mount the build uses.
 #[derive(Debug, Clone)]
 struct CacheUse {
@@ -270,6 +323,8 @@ struct CacheUse {
     mode: Option<u32>,
     /// The author's mount has its own `from=` source: never seeded.
     own_source: bool,
+    /// How the export ages its entries out.
+    aging: Aging,
     /// Stages whose final state comes after the steps that use it.
     stages: BTreeSet<usize>,
 }
@@ -385,6 +440,7 @@ impl Build<'_> {
                 COMPILE_CACHES.iter().any(|p| bare.starts_with(p))
             };
             let key = cache_key(id, *uid, *gid, *mode);
+            let aging = aging_of(&tool, id, target);
             let cleared = self
                 .ci
                 .args
@@ -413,6 +469,7 @@ impl Build<'_> {
                     gid: *gid,
                     mode: *mode,
                     own_source: base.is_some(),
+                    aging,
                     stages: BTreeSet::from([i]),
                 }),
             }
@@ -494,7 +551,14 @@ impl Build<'_> {
         .to_vec();
         args.push(format!("cache {id}"));
         if seed.is_some() {
-            args.extend(["--seed".to_string(), "/hoard-seed".to_string()]);
+            // The cache's directory and, beside it, its last-use index (missing in a cache
+            // image from before these indexes: every seeded file then counts as used now).
+            args.extend([
+                "--seed".to_string(),
+                format!("/hoard-seed/{key}"),
+                "--atimes".to_string(),
+                format!("/hoard-seed/{key}.atimes"),
+            ]);
         }
         let Some(mut e) = self.tool_exec(args) else {
             return Ok(None);
@@ -530,7 +594,6 @@ impl Build<'_> {
                 Some(img),
                 MountOpts {
                     readonly: true,
-                    selector: format!("/{key}"),
                     ..Default::default()
                 },
             );
@@ -593,6 +656,7 @@ impl Build<'_> {
             ));
         }
         let mut seen = BTreeSet::new();
+        let all = uses.clone();
         for u in uses {
             if (self.ci.args.export == ExportMode::Downloads && u.compile)
                 || !seen.insert(u.key.clone())
@@ -611,9 +675,22 @@ impl Build<'_> {
                 u.id.clone(),
                 "--limit".into(),
                 self.ci.args.limit.to_string(),
-                "--max-age-days".into(),
-                self.ci.args.max_age_days.to_string(),
+                "--max-age".into(),
+                self.ci.args.max_age.to_string(),
+                "--aging".into(),
+                u.aging.spec(),
+                "--atimes".into(),
+                format!("/hoard-out/{}.atimes", u.key),
             ]);
+            // `.crate` files are in use while their extracted sources (another cache) are.
+            let companion = match u.aging {
+                Aging::Extracted(kind) => sibling_id(&u.tool, &u.id, kind)
+                    .and_then(|sid| all.iter().find(|w| w.id == sid).cloned()),
+                _ => None,
+            };
+            if companion.is_some() {
+                args.extend(["--companion".into(), "/hoard-companion".into()]);
+            }
             let Some(mut e) = self.tool_exec(args) else {
                 continue;
             };
@@ -639,8 +716,34 @@ impl Build<'_> {
                     ..Default::default()
                 },
             );
+            if let Some(w) = &companion {
+                let (base, selector) =
+                    cache_base(w.base.clone(), w.selector.clone(), w.uid, w.gid, w.mode)?;
+                let sharing = if w.sharing == Sharing::Private {
+                    Sharing::Locked
+                } else {
+                    w.sharing
+                };
+                e.cache(
+                    "/hoard-companion",
+                    &w.id,
+                    pb_sharing(sharing),
+                    base,
+                    MountOpts {
+                        selector,
+                        readonly: true,
+                        ..Default::default()
+                    },
+                );
+            }
             // Run after the steps that fill it (layer-cache hits right after the real build).
-            for (n, s) in u.stages.iter().enumerate() {
+            let stages: BTreeSet<usize> = u
+                .stages
+                .iter()
+                .chain(companion.iter().flat_map(|w| w.stages.iter()))
+                .copied()
+                .collect();
+            for (n, s) in stages.iter().enumerate() {
                 let after = self.stages[*s].st.as_ref().and_then(|st| st.output.clone());
                 if after.is_some() {
                     e.bind(
@@ -725,6 +828,79 @@ mod tests {
         assert_eq!(a.limit, 512 << 20);
         assert_eq!(parse_size("2GiB"), Some(2 << 30));
         assert_eq!(parse_size("x"), None);
+        assert_eq!(a.max_age, 30 * 86400);
+        for (v, secs) in [
+            ("7", 7 * 86400),
+            ("7d", 7 * 86400),
+            ("12h", 12 * 3600),
+            ("90m", 5400),
+            ("20s", 20),
+            ("0", 0),
+        ] {
+            let a = CiArgs::parse(&args(&[("HOARD_CACHE_EXPORT_MAX_AGE", v)])).unwrap();
+            assert_eq!(a.max_age, secs, "{v}");
+        }
+        let e = CiArgs::parse(&args(&[("HOARD_CACHE_EXPORT_MAX_AGE", "3w")])).unwrap_err();
+        assert!(
+            e.message.contains("HOARD_CACHE_EXPORT_MAX_AGE=3w"),
+            "{}",
+            e.message
+        );
+    }
+
+    /// The unit of aging comes from the recipe of an injected cache (whatever the namespace
+    /// and scope parts of its id), and is the top-level entry for the author's own mounts but
+    /// a `target` directory (cargo's units).
+    #[test]
+    fn aging_units() {
+        assert_eq!(
+            aging_of("cargo", "/hoard/cargo/target/linux-amd64/u1000", "/x"),
+            Aging::CargoTarget
+        );
+        assert_eq!(
+            aging_of("cargo", "ns/hoard/cargo/registry-src", "/x"),
+            Aging::Dirs(2)
+        );
+        assert_eq!(
+            aging_of("cargo", "/hoard/cargo/registry-cache/u1000", "/x"),
+            Aging::Extracted("registry-src")
+        );
+        assert_eq!(
+            aging_of(
+                "apt",
+                "/hoard/apt/archives/linux-amd64/debian-bookworm",
+                "/x"
+            ),
+            Aging::Files
+        );
+        assert_eq!(aging_of("", "/mine", "/app/target"), Aging::CargoTarget);
+        assert_eq!(aging_of("", "/mine", "/root/.cache/pip"), Aging::Dirs(1));
+        assert_eq!(
+            sibling_id(
+                "cargo",
+                "ns/hoard/cargo/registry-cache/u1000",
+                "registry-src"
+            )
+            .as_deref(),
+            Some("ns/hoard/cargo/registry-src/u1000")
+        );
+        assert_eq!(
+            sibling_id("cargo", "/hoard/cargo/registry-cache", "registry-src").as_deref(),
+            Some("/hoard/cargo/registry-src")
+        );
+        // Every recipe cache of kind `Extracted(k)` has a cache of kind k beside it.
+        for r in crate::cache::recipes::all() {
+            for c in r.caches {
+                if let Aging::Extracted(k) = c.aging {
+                    assert!(
+                        r.caches.iter().any(|o| o.kind == k),
+                        "{}/{}",
+                        r.name,
+                        c.kind
+                    );
+                }
+            }
+        }
     }
 
     fn definition(build_args: &[(&str, &str)], ci: CiInputs) -> Vec<u8> {

@@ -29,7 +29,7 @@
 //! - Sharing `locked` (apt's own lock files are inside the mounts and fail fast rather than wait);
 //!   ids per platform and base image (lists and archives are release-specific).
 
-use crate::cache::recipe::{CacheDir, ConfFile, Location, Recipe, Scope, Shim, Trigger};
+use crate::cache::recipe::{Aging, CacheDir, ConfFile, Location, Recipe, Scope, Shim, Trigger};
 use crate::instructions::Sharing;
 
 /// `apt-get` and `apt-cache` global options that take a separate value word.
@@ -214,6 +214,7 @@ pub static RECIPES: &[Recipe] = &[Recipe {
             location: Location::Fixed("/var/cache/hoard/apt/cache"),
             sharing: Sharing::Locked,
             scope: Scope::DISTRO_PLATFORM,
+            aging: Aging::Files,
             ..CacheDir::NONE
         },
         CacheDir {
@@ -222,6 +223,7 @@ pub static RECIPES: &[Recipe] = &[Recipe {
             location: Location::Fixed("/var/cache/hoard/apt/lists"),
             sharing: Sharing::Locked,
             scope: Scope::DISTRO_PLATFORM,
+            aging: Aging::Files,
             ..CacheDir::NONE
         },
     ],

@@ -35,7 +35,7 @@
 //! never go stale; they are what the cache keeps. Left: a `[patch]` with a path in a project
 //! without a `Cargo.lock` in the build context (`cargo metadata --no-deps` does not show patches).
 
-use crate::cache::recipe::{CacheDir, Location, Recipe, Scope, Shim, Trigger};
+use crate::cache::recipe::{Aging, CacheDir, Location, Recipe, Scope, Shim, Trigger};
 use crate::instructions::Sharing;
 
 /// Subcommands that compile into `target/` (the shim re-checks each invocation precisely).
@@ -105,6 +105,7 @@ const fn cargo_home(
     kind: &'static str,
     sub: &'static str,
     only_for: &'static [&'static str],
+    aging: Aging,
 ) -> CacheDir {
     CacheDir {
         kind,
@@ -117,6 +118,7 @@ const fn cargo_home(
         sharing: Sharing::Locked,
         scope: Scope::USER,
         only_for,
+        aging,
         ..CacheDir::NONE
     }
 }
@@ -148,15 +150,19 @@ pub static RECIPES: &[Recipe] = &[Recipe {
         },
     ],
     caches: &[
-        cargo_home("registry-index", "registry/index", &[]),
-        cargo_home("registry-cache", "registry/cache", &[]),
-        cargo_home("git-db", "git/db", &[]),
+        // Aging (HOARD_CACHE_EXPORT_MAX_AGE): an index (a git repository, or the sparse
+        // index's cache) and a git database are one unit each; a `.crate` is in use while its
+        // extracted sources are; an extracted crate or checkout is one unit (cargo reads its
+        // manifest every build but only stats its sources).
+        cargo_home("registry-index", "registry/index", &[], Aging::Dirs(1)),
+        cargo_home("registry-cache", "registry/cache", &[], Aging::Extracted("registry-src")),
+        cargo_home("git-db", "git/db", &[], Aging::Dirs(1)),
         // Extracted sources: re-creatable, but when target/ is cached, re-extracting them makes
         // build scripts with rerun-if-changed on their own files rerun (rust-lang/cargo#10223), so
         // keep them next to the target cache (§4.11d). Not for fetch-only steps, where stock
         // behaviour (nothing extracted) is kept.
-        cargo_home("registry-src", "registry/src", BUILDS),
-        cargo_home("git-checkouts", "git/checkouts", BUILDS),
+        cargo_home("registry-src", "registry/src", BUILDS, Aging::Dirs(2)),
+        cargo_home("git-checkouts", "git/checkouts", BUILDS, Aging::Dirs(2)),
         CacheDir {
             kind: "target",
             // A hoard-only variable: the planner never mounts over a user's directory, and the
@@ -165,6 +171,7 @@ pub static RECIPES: &[Recipe] = &[Recipe {
             sharing: Sharing::Locked,
             scope: Scope::PLATFORM_USER,
             only_for: BUILDS,
+            aging: Aging::CargoTarget,
             ..CacheDir::NONE
         },
     ],

@@ -5,7 +5,9 @@
 //! those, besides steps that run `ccache` itself (`ccache -M 2G && make`).
 
 use super::sccache::{c_launcher, C_BUILDS};
-use crate::cache::recipe::{CacheDir, Defeater, EnvTrigger, Location, Recipe, Scope, Trigger};
+use crate::cache::recipe::{
+    Aging, CacheDir, Defeater, EnvTrigger, Location, Recipe, Scope, Trigger,
+};
 use crate::instructions::Sharing;
 
 pub static RECIPES: &[Recipe] = &[Recipe {
@@ -67,6 +69,7 @@ pub static RECIPES: &[Recipe] = &[Recipe {
         // Hashes include the compiler, so cross-arch hits are unlikely to be wrong, but mixing
         // wastes space and `compiler_check=none` would make it unsafe (§4.13f).
         scope: Scope::PLATFORM_USER,
+        aging: Aging::Files,
         ..CacheDir::NONE
     }],
     defeaters: &[

@@ -7,7 +7,7 @@
 //! them again (works online, fails with GOFLAGS=-mod=mod + GOPROXY=off). The same holds for a
 //! mount at the default `/go/pkg/mod`, so redirecting costs nothing extra.
 
-use crate::cache::recipe::{CacheDir, Defeater, Location, Recipe, Scope, Trigger};
+use crate::cache::recipe::{Aging, CacheDir, Defeater, Location, Recipe, Scope, Trigger};
 use crate::instructions::Sharing;
 
 pub static RECIPES: &[Recipe] = &[Recipe {
@@ -46,6 +46,7 @@ pub static RECIPES: &[Recipe] = &[Recipe {
             // were built against (`go help cache`); keeping platforms apart is the cheap half of
             // that. Open: add the distro scope when CGO_ENABLED is not 0.
             scope: Scope::PLATFORM_USER,
+            aging: Aging::Files,
             ..CacheDir::NONE
         },
     ],

@@ -1,7 +1,7 @@
 //! npm (and npx): the content-addressed cache `~/.npm/_cacache` (notes §4.16). Never
 //! `node_modules`, which is the product.
 
-use crate::cache::recipe::{CacheDir, Defeater, Location, Recipe, Scope, Trigger};
+use crate::cache::recipe::{Aging, CacheDir, Defeater, Location, Recipe, Scope, Trigger};
 use crate::instructions::Sharing;
 
 /// npm subcommands (and their aliases) that download packages.
@@ -88,6 +88,7 @@ pub static RECIPES: &[Recipe] = &[Recipe {
         sharing: Sharing::Shared,
         // Tarballs: arch-neutral.
         scope: Scope::USER,
+        aging: Aging::Files,
         ..CacheDir::NONE
     }],
     defeaters: &[Defeater::Command {

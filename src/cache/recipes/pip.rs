@@ -16,7 +16,7 @@
 //!   less sharing between unrelated base images.
 
 use crate::cache::recipe::{
-    CacheDir, Defeater, EnvTweak, FlagEdit, Location, Recipe, Scope, Shim, Trigger,
+    Aging, CacheDir, Defeater, EnvTweak, FlagEdit, Location, Recipe, Scope, Shim, Trigger,
 };
 use crate::instructions::Sharing;
 
@@ -117,6 +117,7 @@ pub static RECIPES: &[Recipe] = &[Recipe {
         },
         sharing: Sharing::Shared,
         scope: PY_SCOPE,
+        aging: Aging::Files,
         ..CacheDir::NONE
     }],
     env: &[EnvTweak::Unset("PIP_NO_CACHE_DIR")],

@@ -5,7 +5,9 @@
 //! appears in the step: the environment triggers cover that, besides steps that run `sccache`
 //! itself.
 
-use crate::cache::recipe::{CacheDir, Defeater, EnvTrigger, Location, Recipe, Scope, Trigger};
+use crate::cache::recipe::{
+    Aging, CacheDir, Defeater, EnvTrigger, Location, Recipe, Scope, Trigger,
+};
 use crate::instructions::Sharing;
 
 /// Programs that compile Rust through `RUSTC_WRAPPER`.
@@ -84,6 +86,7 @@ pub static RECIPES: &[Recipe] = &[Recipe {
         sharing: Sharing::Locked,
         // Compiled objects for the exec platform's compilers.
         scope: Scope::PLATFORM_USER,
+        aging: Aging::Files,
         ..CacheDir::NONE
     }],
     // CARGO_INCREMENTAL=0 would let sccache cache workspace crates in debug builds too, but it
