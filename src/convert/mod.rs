@@ -26,6 +26,7 @@ mod args;
 mod cache;
 mod checks;
 pub mod ci;
+mod ci_steps;
 mod context_stages;
 mod contexts;
 mod copy;
