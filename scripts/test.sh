@@ -21,6 +21,9 @@ fi
 # The habits first, before anything slow: formatting and lints (warnings are errors).
 cargo fmt --check
 cargo clippy --all-targets -- -D warnings
+# Imports go one way: no file of src/ imports one that imports it back.
+command -v python3 >/dev/null || { apt-get update -qq && apt-get install -y -qq python3 >/dev/null; }
+python3 scripts/import-cycles.py
 
 # The bounded fuzz run (engine-free, tests/fuzz_mutations.rs): a fresh seed every run, printed
 # (HOARD_FUZZ_SEED repeats a run, HOARD_FUZZ_CASES sets its size); the regression cases replay
