@@ -102,19 +102,6 @@ impl Capture {
     }
 }
 
-/// The doc comment for `name`: the text after `name ` in the first comment line starting so
-/// (stock `getDocComment`).
-pub fn doc_comment(comments: &[String], name: &str) -> String {
-    if name.is_empty() {
-        return String::new();
-    }
-    let prefix = format!("{name} ");
-    comments
-        .iter()
-        .find_map(|c| c.strip_prefix(&prefix).map(str::to_string))
-        .unwrap_or_default()
-}
-
 impl Capture {
     /// The record of the global ARGs (stock `buildMetaArgs`); `describe` gives the doc
     /// comment of an arg at a line, `seq` the definition order.

@@ -893,7 +893,7 @@ impl Build<'_> {
     /// The description of `name` from the comments before the instruction at `span`.
     pub(super) fn doc_comment(&self, name: &str, span: Span) -> String {
         let comments = self.comments.get(&span.start).map(Vec::as_slice);
-        outline::doc_comment(comments.unwrap_or(&[]), name)
+        parser::doc_comment(comments.unwrap_or(&[]), name)
     }
 
     /// The outline of the target (see `outline.rs`).

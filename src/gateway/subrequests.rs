@@ -314,19 +314,9 @@ pub struct TargetInfo {
     pub span: Option<Span>,
 }
 
-/// The comments of every instruction (the parser's [`crate::parser::Node::comments`], stock
-/// `PrevComment`), keyed by its first line.
-pub fn prev_comments(_text: &str, nodes: &[crate::parser::Node]) -> BTreeMap<usize, Vec<String>> {
-    nodes
-        .iter()
-        .map(|n| (n.span.start, n.comments.clone()))
-        .collect()
-}
-
 /// List the stages of a Dockerfile (the last one is the default target).
 pub fn list_targets(text: &str) -> Result<Vec<TargetInfo>, Error> {
     let df = crate::parser::parse(text)?;
-    let comments = prev_comments(text, &df.nodes);
     let mut out = Vec::new();
     for n in df.nodes.iter().filter(|n| n.keyword == "from") {
         let base = n.args.first().cloned().unwrap_or_default();
@@ -339,16 +329,7 @@ pub fn list_targets(text: &str) -> Result<Vec<TargetInfo>, Error> {
             .iter()
             .find_map(|f| f.strip_prefix("--platform=").map(str::to_string))
             .unwrap_or_default();
-        let description = if name.is_empty() {
-            String::new()
-        } else {
-            comments
-                .get(&n.span.start)
-                .into_iter()
-                .flatten()
-                .find_map(|c| c.strip_prefix(&format!("{name} ")).map(str::to_string))
-                .unwrap_or_default()
-        };
+        let description = crate::parser::doc_comment(&n.comments, &name);
         out.push(TargetInfo {
             name,
             default: false,
@@ -611,8 +592,10 @@ mod tests {
     fn comments_like_the_stock_parser() {
         let text = "# syntax=x\n# FOO foo desc\n\n  # BAR indented\nARG FOO=1\n# BAR\n\nARG BAR=2\n#\n# gone\n#\nRUN <<EOF\n# not a comment\nEOF\n# build builds\n\nFROM a \\\n  # inside\n  AS build\n";
         let df = crate::parser::parse(text).unwrap();
-        let c = prev_comments(text, &df.nodes);
-        let get = |l: usize| c[&l].iter().map(String::as_str).collect::<Vec<_>>();
+        let get = |l: usize| {
+            let n = df.nodes.iter().find(|n| n.span.start == l).unwrap();
+            n.comments.iter().map(String::as_str).collect::<Vec<_>>()
+        };
         assert_eq!(get(5), ["FOO foo desc", "# BAR indented"]);
         assert_eq!(get(8), ["BAR"]);
         assert!(get(12).is_empty());
@@ -622,7 +605,7 @@ mod tests {
         // A directive line after the first comment is a comment.
         let text = "# FOO x\n# syntax=y\nARG FOO\n";
         let df = crate::parser::parse(text).unwrap();
-        assert_eq!(prev_comments(text, &df.nodes)[&3], ["FOO x", "syntax=y"]);
+        assert_eq!(df.nodes[0].comments, ["FOO x", "syntax=y"]);
     }
 
     fn outline() -> crate::convert::Outline {

@@ -31,7 +31,7 @@ pub use directives::{detect_syntax, find_hash_directive, SyntaxDirective};
 pub use dump::go_quote;
 pub use encoding::check_utf8;
 pub use heredoc::{chomp as chomp_heredoc, parse_marker as parse_heredoc_marker};
-pub use node::{Directives, Dockerfile, Heredoc, Node};
+pub use node::{doc_comment, Directives, Dockerfile, Heredoc, Node};
 
 use crate::error::{Error, Result, Span, Warning};
 use directives::{escape_token, DirectiveParser, KEY_CHECK, KEY_ESCAPE};

@@ -65,6 +65,19 @@ pub struct Node {
     pub comments: Vec<String>,
 }
 
+/// The doc comment for `name` among an instruction's comments: the text after `name ` in the
+/// first comment line starting so (stock `getDocComment`), or empty.
+pub fn doc_comment(comments: &[String], name: &str) -> String {
+    if name.is_empty() {
+        return String::new();
+    }
+    let prefix = format!("{name} ");
+    comments
+        .iter()
+        .find_map(|c| c.strip_prefix(&prefix).map(str::to_string))
+        .unwrap_or_default()
+}
+
 /// A parsed Dockerfile.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Dockerfile {
