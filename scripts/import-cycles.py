@@ -43,7 +43,6 @@ for m, p in mods.items():
             # count additional supers
             while parts and parts[0] == 'super':
                 cur = cur[:-1]; parts = parts[1:]
-            cur = cur[:-1] if False else cur
             # `super` from a non-mod file refers to parent module = base
             if is_mod: cur = cur[:-1]
         full = cur + parts
