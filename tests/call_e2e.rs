@@ -192,16 +192,7 @@ fn call_eject_builds_the_same_image_with_the_stock_frontend() {
     fs::write(&ejected_path, &ejected).unwrap();
 
     let oci = |dockerfile: &Path, dest: &Path, hoard: bool| {
-        let mut args = vec!["-f".to_string(), dockerfile.display().to_string()];
-        if hoard {
-            args.extend(hoard_frontend());
-        }
-        args.push("--output".into());
-        args.push(format!(
-            "type=oci,dest={},compression=uncompressed,force-compression=true",
-            dest.display()
-        ));
-        args.push(".".into());
+        let args = oci_build_args(&dockerfile.display().to_string(), dest, hoard);
         let o = buildx(&dir, &args);
         assert!(
             o.status.success(),

@@ -9,20 +9,6 @@ use std::process::Command;
 
 use common::*;
 
-fn oci_args(dockerfile: &str, dest: &std::path::Path, hoard: bool) -> Vec<String> {
-    let mut args = vec!["-f".to_string(), dockerfile.to_string()];
-    if hoard {
-        args.extend(hoard_frontend());
-    }
-    args.push("--output".into());
-    args.push(format!(
-        "type=oci,dest={},compression=uncompressed,force-compression=true",
-        dest.display()
-    ));
-    args.push(".".into());
-    args
-}
-
 fn check(case: &str) {
     if !e2e_enabled(case) {
         return;
@@ -49,7 +35,7 @@ fn check(case: &str) {
     let stock_tar = scratch.path.join("ejected-stock.tar");
     let o = buildx(
         &dir,
-        &oci_args(ejected_path.to_str().unwrap(), &stock_tar, false),
+        &oci_build_args(ejected_path.to_str().unwrap(), &stock_tar, false),
     );
     assert!(
         o.status.success(),
@@ -59,7 +45,7 @@ fn check(case: &str) {
     let hoard_tar = scratch.path.join("hoard.tar");
     let o = buildx(
         &dir,
-        &oci_args(dir.join("Dockerfile").to_str().unwrap(), &hoard_tar, true),
+        &oci_build_args(dir.join("Dockerfile").to_str().unwrap(), &hoard_tar, true),
     );
     assert!(
         o.status.success(),

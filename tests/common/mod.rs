@@ -166,6 +166,22 @@ pub fn case_flags(dir: &Path) -> Vec<String> {
     flags
 }
 
+/// buildx arguments that build `dockerfile` (stock frontend, or hoard when `hoard`) into an
+/// uncompressed OCI tarball at `dest`, with `.` as the context.
+pub fn oci_build_args(dockerfile: &str, dest: &Path, hoard: bool) -> Vec<String> {
+    let mut args = vec!["-f".to_string(), dockerfile.to_string()];
+    if hoard {
+        args.extend(hoard_frontend());
+    }
+    args.push("--output".into());
+    args.push(format!(
+        "type=oci,dest={},compression=uncompressed,force-compression=true",
+        dest.display()
+    ));
+    args.push(".".into());
+    args
+}
+
 pub fn buildx(cwd: &Path, args: &[String]) -> Output {
     let mut cmd = Command::new("docker");
     cmd.current_dir(cwd)
