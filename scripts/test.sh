@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # THE test command: engine, `cargo fmt --check` and clippy (warnings are errors), the bounded
-# fuzz run, base images, frontend image, then every cargo test target (unit tests, corpus tests
-# and the end-to-end comparison against the stock frontend).
+# fuzz run, base images, frontend image, then every cargo test target (unit tests, the
+# end-to-end comparison against the stock frontend, and the reference-corpus checks when
+# ../shared/corpus is there).
 # Exits non-zero on any failure. Extra arguments go to the test binaries (after `--`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,7 +21,7 @@ fi
 
 # The habits first, before anything slow: formatting and lints (warnings are errors).
 cargo fmt --check
-cargo clippy --all-targets -- -D warnings
+cargo clippy --all-targets --all-features -- -D warnings
 # Imports go one way: no file of src/ imports one that imports it back.
 command -v python3 >/dev/null || { apt-get update -qq && apt-get install -y -qq python3 >/dev/null; }
 python3 scripts/import-cycles.py
@@ -35,16 +36,28 @@ cargo test --test fuzz_mutations -- --nocapture
 scripts/bases.sh
 scripts/image.sh
 
+# The reference-corpus checks (Cargo.toml, feature `reference-corpus`) read data that may not
+# be copied into the repository; they run whenever it sits beside the clone.
+features=()
+corpus_note="reference corpus checks: run"
+if [ -d ../shared/corpus/buildkit-parser ] && [ -d ../shared/corpus/real-world ]; then
+  features=(--features reference-corpus)
+else
+  corpus_note="reference corpus checks: NOT RUN (../shared/corpus is absent; parser_corpus, corpus_analysis, explain_corpus and realworld_e2e need it)"
+  echo "test: $corpus_note" >&2
+fi
+
 log=$(mktemp /tmp/hoard-test.XXXXXX)
 trap 'rm -f "$log"' EXIT
 # Builds are heavy on 2 cores: at most 2 tests at once. --no-fail-fast: every test binary runs
 # (and is counted) even after one fails.
 set +e
-HOARD_FUZZ_CASES=0 cargo test --all-targets --no-fail-fast -- --test-threads="${HOARD_TEST_THREADS:-2}" "$@" 2>&1 | tee "$log"
+HOARD_FUZZ_CASES=0 cargo test --all-targets "${features[@]}" --no-fail-fast -- --test-threads="${HOARD_TEST_THREADS:-2}" "$@" 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
 set -e
 
 # One closing line over all test binaries (cargo prints one `test result:` line per binary).
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i) ~ /^passed;?$/) p += $(i-1); if ($(i) ~ /^failed;?$/) f += $(i-1); if ($(i) ~ /^ignored;?$/) s += $(i-1) } }
      END { printf "total: %d passed, %d failed, %d skipped\n", p, f, s }' "$log"
+echo "$corpus_note"
 exit "$rc"

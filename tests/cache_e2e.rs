@@ -20,7 +20,6 @@
 
 mod common;
 
-use std::collections::BTreeSet;
 use std::fs;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -222,25 +221,6 @@ impl Drop for Tag {
             .args(["image", "rm", "-f", &self.0])
             .output();
     }
-}
-
-/// `hoard explain --json --no-docker` of a Dockerfile (the binary cargo built for this test run).
-fn explain(dockerfile: &Path, build_args: &[&str]) -> Value {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hoard"));
-    // --no-docker: plan against an empty base config, independent of the local engine.
-    cmd.arg("explain").arg("--json").arg("--no-docker");
-    for a in build_args {
-        cmd.args(["--build-arg", a]);
-    }
-    let out = cmd.arg(dockerfile).output().expect("run hoard explain");
-    assert!(
-        out.status.success(),
-        "hoard explain {} failed: {}",
-        dockerfile.display(),
-        output_text(&out)
-    );
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("explain output is not JSON ({e}): {}", output_text(&out)))
 }
 
 /// The cache mounts `explain` planned for the RUN on `line`, as `id target` strings.
@@ -1137,82 +1117,6 @@ fn copy_into_root_and_authors_apt_caches() {
 
 // ------------------------------------------------------------------------------------------
 // 8. planned only (tools that cannot download here)
-
-macro_rules! planned {
-    ($($name:ident),* $(,)?) => {
-        const PLANNED: &[&str] = &[$(stringify!($name)),*];
-        /// One test per `testdata/cache/planned/<name>.Dockerfile`.
-        mod planned {
-            $( #[test] fn $name() { super::run_planned(stringify!($name)); } )*
-        }
-    };
-}
-
-planned! {
-    apk, bun, bundler, ccache, composer, conda, dnf, dotnet, gradle, maven, nonroot, pdm, pipenv, pnpm,
-    poetry, sccache, yarn,
-}
-
-/// `testdata/cache/planned/<name>.Dockerfile` has a `<name>.expected`: one line per planned
-/// mount, `L<line> cache <target> id=<id> sharing=<s> uid=<u> gid=<g>`, `L<line> tmpfs <target>`
-/// or `L<line> file <target>` (`#` comments). The planned set must be exactly that. Needs no
-/// engine: `hoard explain --no-docker` plans against empty base image configs.
-fn run_planned(name: &str) {
-    let dir = case_dir("planned");
-    let df = dir.join(format!("{name}.Dockerfile"));
-    let expected_path = dir.join(format!("{name}.expected"));
-    let expected: BTreeSet<String> = fs::read_to_string(&expected_path)
-        .unwrap_or_else(|e| panic!("{}: {e}", expected_path.display()))
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .map(String::from)
-        .collect();
-    let report = explain(&df, &[]);
-    let mut got = BTreeSet::new();
-    for r in report["runs"].as_array().unwrap() {
-        let line = r["line"].as_u64().unwrap();
-        for m in r["mounts"].as_array().unwrap() {
-            let t = m["target"].as_str().unwrap();
-            got.insert(match m["type"].as_str().unwrap() {
-                "cache" => format!(
-                    "L{line} cache {t} id={} sharing={} uid={} gid={}",
-                    m["id"].as_str().unwrap(),
-                    m["sharing"].as_str().unwrap(),
-                    m["uid"],
-                    m["gid"]
-                ),
-                kind => format!("L{line} {kind} {t}"),
-            });
-        }
-    }
-    let missing: Vec<_> = expected.difference(&got).collect();
-    let extra: Vec<_> = got.difference(&expected).collect();
-    assert!(
-        missing.is_empty() && extra.is_empty(),
-        "{name}: planned mounts differ from {}\n  expected, not planned: {missing:#?}\n  planned, not expected: {extra:#?}",
-        expected_path.display()
-    );
-}
-
-#[test]
-fn every_planned_case_is_listed() {
-    let on_disk: BTreeSet<String> = fs::read_dir(case_dir("planned"))
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .filter_map(|e| {
-            e.file_name()
-                .to_string_lossy()
-                .strip_suffix(".Dockerfile")
-                .map(String::from)
-        })
-        .collect();
-    let listed: BTreeSet<String> = PLANNED.iter().map(|s| s.to_string()).collect();
-    assert_eq!(
-        on_disk, listed,
-        "testdata/cache/planned/*.Dockerfile and the planned! list differ"
-    );
-}
 
 /// `hoard explain` on a Dockerfile whose base image is in the local engine reads its config
 /// (without `--no-docker`).

@@ -35,22 +35,20 @@
 
 mod common;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use common::*;
-use serde_json::Value;
 
 // ------------------------------------------------------------------------------------------
 // The corpus. Every directory of testdata/cases and testdata/errors must be listed here
-// (`every_case_is_listed` checks it), so a new case cannot be skipped silently.
+// (`tests/harness.rs` checks it, without an engine), so a new case cannot be skipped silently.
 
 macro_rules! cases {
     ($($name:ident),* $(,)?) => {
-        const CASES: &[&str] = &[$(stringify!($name)),*];
         mod case {
             $( #[test] fn $name() { super::run_case(stringify!($name)); } )*
         }
@@ -59,7 +57,6 @@ macro_rules! cases {
 
 macro_rules! errors {
     ($($name:ident),* $(,)?) => {
-        const ERRORS: &[&str] = &[$(stringify!($name)),*];
         mod error {
             $( #[test] fn $name() { super::run_error(stringify!($name)); } )*
         }
@@ -545,53 +542,6 @@ fn run_error(name: &str) {
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
-fn list_dirs(dir: &Path) -> BTreeSet<String> {
-    match fs::read_dir(dir) {
-        Ok(rd) => rd
-            .filter_map(|e| e.ok())
-            .filter(|e| e.path().is_dir())
-            .map(|e| e.file_name().to_string_lossy().into_owned())
-            .collect(),
-        Err(_) => BTreeSet::new(),
-    }
-}
-
-#[test]
-fn every_case_is_listed() {
-    let listed: BTreeSet<String> = CASES.iter().map(|s| s.to_string()).collect();
-    let on_disk = list_dirs(&cases_dir());
-    let unlisted: Vec<_> = on_disk.difference(&listed).collect();
-    let missing: Vec<_> = listed.difference(&on_disk).collect();
-    assert!(
-        unlisted.is_empty(),
-        "testdata/cases dirs not listed in cases! in tests/e2e.rs: {unlisted:?}"
-    );
-    assert!(
-        missing.is_empty(),
-        "cases! lists cases with no testdata/cases dir: {missing:?}"
-    );
-
-    let listed: BTreeSet<String> = ERRORS.iter().map(|s| s.to_string()).collect();
-    let on_disk = list_dirs(&errors_dir());
-    let unlisted: Vec<_> = on_disk.difference(&listed).collect();
-    let missing: Vec<_> = listed.difference(&on_disk).collect();
-    assert!(
-        unlisted.is_empty(),
-        "testdata/errors dirs not listed in errors! in tests/e2e.rs: {unlisted:?}"
-    );
-    assert!(
-        missing.is_empty(),
-        "errors! lists cases with no testdata/errors dir: {missing:?}"
-    );
-
-    for s in SYNTAX_LINE_CASES {
-        assert!(
-            CASES.contains(s),
-            "SYNTAX_LINE_CASES names {s}, which is not a case"
-        );
-    }
-}
-
 /// `buildx bake` with a `target:` context, which reaches the frontend as the named context
 /// `input:dep` plus a frontend input: hoard's image must equal the stock frontend's.
 #[test]
@@ -708,98 +658,6 @@ fn named_context_http() {
 
 // ------------------------------------------------------------------------------------------
 // The comparator's own tests
-
-fn tar_of(build: impl FnOnce(&mut tar::Builder<Vec<u8>>)) -> Vec<u8> {
-    let mut b = tar::Builder::new(Vec::new());
-    build(&mut b);
-    b.into_inner().unwrap()
-}
-
-fn add(
-    b: &mut tar::Builder<Vec<u8>>,
-    path: &str,
-    kind: tar::EntryType,
-    mode: u32,
-    data: &[u8],
-    link: Option<&str>,
-) {
-    let mut h = tar::Header::new_gnu();
-    h.set_entry_type(kind);
-    h.set_mode(mode);
-    h.set_uid(0);
-    h.set_gid(0);
-    h.set_size(data.len() as u64);
-    if let Some(l) = link {
-        h.set_link_name(l).unwrap();
-    }
-    h.set_path(path).unwrap();
-    h.set_cksum();
-    b.append(&h, data).unwrap();
-}
-
-#[test]
-fn flatten_honours_whiteouts_and_hardlinks() {
-    use tar::EntryType as E;
-    let lower = tar_of(|b| {
-        add(b, "a/", E::Directory, 0o755, b"", None);
-        add(b, "a/x", E::Regular, 0o644, b"x", None);
-        add(b, "a/y", E::Regular, 0o600, b"y", None);
-        add(b, "b", E::Regular, 0o644, b"b", None);
-        add(b, "d/", E::Directory, 0o755, b"", None);
-        add(b, "d/old", E::Regular, 0o644, b"old", None);
-        add(b, "d/sub/", E::Directory, 0o755, b"", None);
-        add(b, "d/sub/deep", E::Regular, 0o644, b"deep", None);
-        add(b, "d-sibling", E::Regular, 0o644, b"s", None);
-        add(b, "e/", E::Directory, 0o755, b"", None);
-        add(b, "e/child", E::Regular, 0o644, b"c", None);
-    });
-    let upper = tar_of(|b| {
-        add(b, "a/.wh.x", E::Regular, 0o644, b"", None);
-        add(b, ".wh.b", E::Regular, 0o644, b"", None);
-        add(b, "d/", E::Directory, 0o700, b"", None);
-        add(b, "d/.wh..wh..opq", E::Regular, 0o644, b"", None);
-        add(b, "d/new", E::Regular, 0o644, b"new", None);
-        add(b, "c", E::Link, 0o644, b"", Some("a/y"));
-        add(b, "e", E::Symlink, 0o777, b"", Some("a"));
-    });
-    let mut tree = Tree::new();
-    apply_layer(&mut tree, &lower).unwrap();
-    apply_layer(&mut tree, &upper).unwrap();
-    let paths: Vec<&str> = tree.keys().map(String::as_str).collect();
-    assert_eq!(
-        paths,
-        ["/a", "/a/y", "/c", "/d", "/d-sibling", "/d/new", "/e"]
-    );
-    assert_eq!(
-        tree["/c"], tree["/a/y"],
-        "a hardlink has its target's content and metadata"
-    );
-    assert_eq!(tree["/d"].mode, 0o700);
-    assert_eq!(tree["/e"].kind, Kind::Symlink("a".into()));
-}
-
-#[test]
-fn config_diff_ignores_created_only() {
-    let mut a: Value = serde_json::from_str(
-        r#"{"created":"2024-01-01T00:00:00Z","config":{"Env":["A=1"]},"rootfs":{"type":"layers","diff_ids":["sha256:1"]},
-            "history":[{"created":"x","created_by":"RUN a # buildkit","comment":"buildkit.dockerfile.v0"}]}"#,
-    )
-    .unwrap();
-    let mut b: Value = serde_json::from_str(
-        r#"{"created":"2025-01-01T00:00:00Z","config":{"Env":["A=1"]},"rootfs":{"type":"layers","diff_ids":["sha256:2"]},
-            "history":[{"created":"y","created_by":"RUN a # buildkit","comment":"buildkit.dockerfile.v0"}]}"#,
-    )
-    .unwrap();
-    normalize_config(&mut a);
-    normalize_config(&mut b);
-    let mut d = Vec::new();
-    diff_json("config", &a, &b, &mut d);
-    assert!(d.is_empty(), "{d:?}");
-    b["history"][0]["created_by"] = Value::String("RUN b # buildkit".into());
-    b["rootfs"]["diff_ids"] = Value::String("<2 layers>".into());
-    diff_json("config", &a, &b, &mut d);
-    assert_eq!(d.len(), 2, "{d:?}");
-}
 
 /// Builds tiny images differing in one respect each and checks the comparator catches every
 /// one, and passes an image against a rebuild of itself.

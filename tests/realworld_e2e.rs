@@ -29,42 +29,6 @@ use serde_json::Value;
 
 const LOCAL_BASE: &str = "hoard-test/debian:bookworm";
 
-/// The Dockerfile without its `# syntax=` line (same line count, other directives kept).
-fn neutralise_syntax(text: &str) -> String {
-    let lines: Vec<&str> = text.split('\n').collect();
-    let is_directive = |l: &str| {
-        let b = l
-            .trim_start()
-            .strip_prefix('#')
-            .map(str::trim_start)
-            .unwrap_or("");
-        let key: String = b
-            .chars()
-            .take_while(|c| c.is_ascii_alphanumeric())
-            .collect();
-        l.trim_start().starts_with('#')
-            && !key.is_empty()
-            && b[key.len()..].trim_start().starts_with('=')
-    };
-    let key_of = |l: &str| {
-        let b = l.trim_start().trim_start_matches('#').trim_start();
-        b.chars()
-            .take_while(|c| c.is_ascii_alphanumeric())
-            .collect::<String>()
-            .to_lowercase()
-    };
-    let block = lines.iter().take_while(|l| is_directive(l)).count();
-    let Some(pos) = lines[..block].iter().position(|l| key_of(l) == "syntax") else {
-        return text.to_string();
-    };
-    let mut out: Vec<&str> = Vec::with_capacity(lines.len());
-    out.extend(&lines[..pos]);
-    out.extend(&lines[pos + 1..block]);
-    out.push("");
-    out.extend(&lines[block..]);
-    out.join("\n")
-}
-
 /// `--call <call>` in `dir`: the JSON printed, or the `ERROR:` line.
 fn call(dir: &Path, hoard: bool, what: &str) -> Result<Value, String> {
     let mut args = vec!["--call".to_string(), format!("{what},format=json")];
@@ -285,22 +249,5 @@ fn real_world_dockerfiles_agree() {
         differs.len(),
         same + differs.len(),
         differs.join("\n\n")
-    );
-}
-
-#[test]
-fn syntax_lines_are_neutralised_in_place() {
-    assert_eq!(neutralise_syntax("# syntax=x\nFROM a\n"), "\nFROM a\n");
-    assert_eq!(
-        neutralise_syntax("# syntax = x\n# escape=`\nFROM a\n"),
-        "# escape=`\n\nFROM a\n"
-    );
-    assert_eq!(
-        neutralise_syntax("# escape=`\n# syntax=x\nFROM a\n"),
-        "# escape=`\n\nFROM a\n"
-    );
-    assert_eq!(
-        neutralise_syntax("FROM a\n# syntax=x\n"),
-        "FROM a\n# syntax=x\n"
     );
 }

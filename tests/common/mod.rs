@@ -775,3 +775,58 @@ pub fn report(case: &str, left: &str, right: &str, diffs: &[String]) -> String {
     }
     s
 }
+
+/// The Dockerfile without its `# syntax=` line (same line count, other directives kept).
+pub fn neutralise_syntax(text: &str) -> String {
+    let lines: Vec<&str> = text.split('\n').collect();
+    let is_directive = |l: &str| {
+        let b = l
+            .trim_start()
+            .strip_prefix('#')
+            .map(str::trim_start)
+            .unwrap_or("");
+        let key: String = b
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .collect();
+        l.trim_start().starts_with('#')
+            && !key.is_empty()
+            && b[key.len()..].trim_start().starts_with('=')
+    };
+    let key_of = |l: &str| {
+        let b = l.trim_start().trim_start_matches('#').trim_start();
+        b.chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .collect::<String>()
+            .to_lowercase()
+    };
+    let block = lines.iter().take_while(|l| is_directive(l)).count();
+    let Some(pos) = lines[..block].iter().position(|l| key_of(l) == "syntax") else {
+        return text.to_string();
+    };
+    let mut out: Vec<&str> = Vec::with_capacity(lines.len());
+    out.extend(&lines[..pos]);
+    out.extend(&lines[pos + 1..block]);
+    out.push("");
+    out.extend(&lines[block..]);
+    out.join("\n")
+}
+
+/// `hoard explain --json --no-docker` of a Dockerfile (the binary cargo built for this test run).
+pub fn explain(dockerfile: &Path, build_args: &[&str]) -> Value {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hoard"));
+    // --no-docker: plan against an empty base config, independent of the local engine.
+    cmd.arg("explain").arg("--json").arg("--no-docker");
+    for a in build_args {
+        cmd.args(["--build-arg", a]);
+    }
+    let out = cmd.arg(dockerfile).output().expect("run hoard explain");
+    assert!(
+        out.status.success(),
+        "hoard explain {} failed: {}",
+        dockerfile.display(),
+        output_text(&out)
+    );
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("explain output is not JSON ({e}): {}", output_text(&out)))
+}
