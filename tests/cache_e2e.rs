@@ -286,6 +286,55 @@ fn step_rx(text: &str, needle: &str) -> u64 {
         })
 }
 
+/// The re-run comparison of the download-cache cases: a stock build, a hoard warm-up and a
+/// forced hoard re-run (`--load`ed as `tag`), each with a fresh `BUST`. Returns both builds and
+/// what the step matching `step` received in each (printed, with docker0's totals).
+fn stock_and_hoard_rerun(case: &str, tag: &Tag, step: &str) -> (Built, Built, u64, u64) {
+    let ctx = case_dir(case);
+    let bust = || unique("bust");
+    let stock =
+        build(&ctx, Fe::Stock, None, &[("BUST", &bust())], &[]).must(&format!("{case}, stock"));
+    build(&ctx, Fe::Hoard, None, &[("BUST", &bust())], &[]).must(&format!("{case}, hoard warm-up"));
+    let hoard = build(
+        &ctx,
+        Fe::Hoard,
+        None,
+        &[("BUST", &bust())],
+        &["--load", "-t", &tag.0],
+    )
+    .must(&format!("{case}, hoard re-run"));
+    let (stock_rx, hoard_rx) = (step_rx(&stock.text, step), step_rx(&hoard.text, step));
+    eprintln!(
+        "{case} re-run: step received stock {} hoard {} (docker0, all containers: stock {} hoard {})",
+        mb(stock_rx),
+        mb(hoard_rx),
+        mb(stock.bytes),
+        mb(hoard.bytes)
+    );
+    (stock, hoard, stock_rx, hoard_rx)
+}
+
+/// A forced re-run of `step` (which must print a line starting with or containing `worked`)
+/// receives under a quarter of the stock re-run's bytes, and the image prints `says`.
+fn rerun_receives_a_quarter(case: &str, step: &str, worked: &str, says: &str) {
+    let tag = Tag::new(case);
+    let (_, hoard, stock_rx, hoard_rx) = stock_and_hoard_rerun(case, &tag, step);
+    let log = step_log(&hoard.text, step);
+    eprintln!("hoard {case} step:\n  {}", log.join("\n  "));
+    assert!(
+        log.iter().any(|l| l.contains(worked)),
+        "the {case} step did not run ({worked:?} missing):\n{}",
+        log.join("\n")
+    );
+    assert!(
+        hoard_rx * 4 < stock_rx,
+        "{case} re-run received {}, not under 25% of the stock re-run's {}",
+        mb(hoard_rx),
+        mb(stock_rx)
+    );
+    assert_eq!(docker_run(&tag.0, &[]).trim(), says);
+}
+
 fn mb(b: u64) -> String {
     format!("{:.2} MB", b as f64 / 1e6)
 }
@@ -521,30 +570,9 @@ fn apt() {
     if !e2e_enabled("apt") {
         return;
     }
-    let ctx = case_dir("apt");
     let tag = Tag::new("apt");
-    let stock = build(&ctx, Fe::Stock, None, &[("BUST", &unique("bust"))], &[]).must("apt, stock");
-    build(&ctx, Fe::Hoard, None, &[("BUST", &unique("bust"))], &[]).must("apt, hoard warm-up");
-    let hoard = build(
-        &ctx,
-        Fe::Hoard,
-        None,
-        &[("BUST", &unique("bust"))],
-        &["--load", "-t", &tag.0],
-    )
-    .must("apt, hoard re-run");
-    let (stock_rx, hoard_rx) = (
-        step_rx(&stock.text, "apt-get install"),
-        step_rx(&hoard.text, "apt-get install"),
-    );
+    let (_, hoard, stock_rx, hoard_rx) = stock_and_hoard_rerun("apt", &tag, "apt-get install");
     let log = step_log(&hoard.text, "apt-get install");
-    eprintln!(
-        "apt re-run: step received stock {} hoard {} (docker0, all containers: stock {} hoard {})",
-        mb(stock_rx),
-        mb(hoard_rx),
-        mb(stock.bytes),
-        mb(hoard.bytes)
-    );
     let quiet = [
         "Get:",
         "Selecting",
@@ -685,43 +713,7 @@ fn uv() {
     if !e2e_enabled("uv") {
         return;
     }
-    let ctx = case_dir("uv");
-    let tag = Tag::new("uv");
-    let stock = build(&ctx, Fe::Stock, None, &[("BUST", &unique("bust"))], &[]).must("uv, stock");
-    build(&ctx, Fe::Hoard, None, &[("BUST", &unique("bust"))], &[]).must("uv, hoard warm-up");
-    let hoard = build(
-        &ctx,
-        Fe::Hoard,
-        None,
-        &[("BUST", &unique("bust"))],
-        &["--load", "-t", &tag.0],
-    )
-    .must("uv, hoard re-run");
-    let log = step_log(&hoard.text, "uv pip install");
-    let (stock_rx, hoard_rx) = (
-        step_rx(&stock.text, "uv pip install"),
-        step_rx(&hoard.text, "uv pip install"),
-    );
-    eprintln!(
-        "uv re-run: step received stock {} hoard {} (docker0: stock {} hoard {})\nhoard uv step:\n  {}",
-        mb(stock_rx),
-        mb(hoard_rx),
-        mb(stock.bytes),
-        mb(hoard.bytes),
-        log.join("\n  ")
-    );
-    assert!(
-        log.iter().any(|l| l.starts_with("Installed ")),
-        "the uv step did not install anything:\n{}",
-        log.join("\n")
-    );
-    assert!(
-        hoard_rx * 4 < stock_rx,
-        "uv re-run received {}, not under 25% of the stock re-run's {}",
-        mb(hoard_rx),
-        mb(stock_rx)
-    );
-    assert_eq!(docker_run(&tag.0, &[]).trim(), "uv ok 2.2.6");
+    rerun_receives_a_quarter("uv", "uv pip install", "Installed ", "uv ok 2.2.6");
 }
 
 // ------------------------------------------------------------------------------------------
@@ -734,43 +726,7 @@ fn npm() {
     if !e2e_enabled("npm") {
         return;
     }
-    let ctx = case_dir("npm");
-    let tag = Tag::new("npm");
-    let stock = build(&ctx, Fe::Stock, None, &[("BUST", &unique("bust"))], &[]).must("npm, stock");
-    build(&ctx, Fe::Hoard, None, &[("BUST", &unique("bust"))], &[]).must("npm, hoard warm-up");
-    let hoard = build(
-        &ctx,
-        Fe::Hoard,
-        None,
-        &[("BUST", &unique("bust"))],
-        &["--load", "-t", &tag.0],
-    )
-    .must("npm, hoard re-run");
-    let log = step_log(&hoard.text, "npm ci");
-    let (stock_rx, hoard_rx) = (
-        step_rx(&stock.text, "npm ci"),
-        step_rx(&hoard.text, "npm ci"),
-    );
-    eprintln!(
-        "npm re-run: step received stock {} hoard {} (docker0: stock {} hoard {})\nhoard npm step:\n  {}",
-        mb(stock_rx),
-        mb(hoard_rx),
-        mb(stock.bytes),
-        mb(hoard.bytes),
-        log.join("\n  ")
-    );
-    assert!(
-        log.iter().any(|l| l.contains("added ")),
-        "npm ci did not run:\n{}",
-        log.join("\n")
-    );
-    assert!(
-        hoard_rx * 4 < stock_rx,
-        "npm re-run received {}, not under 25% of the stock re-run's {}",
-        mb(hoard_rx),
-        mb(stock_rx)
-    );
-    assert_eq!(docker_run(&tag.0, &[]).trim(), "npm ok 1m 5.4.5");
+    rerun_receives_a_quarter("npm", "npm ci", "added ", "npm ok 1m 5.4.5");
 }
 
 // ------------------------------------------------------------------------------------------

@@ -24,15 +24,7 @@ use std::process::Output;
 use common::*;
 use serde_json::Value;
 
-macro_rules! cases {
-    ($($name:ident),* $(,)?) => {
-        mod case {
-            $( #[test] fn $name() { super::run_case(stringify!($name)); } )*
-        }
-    };
-}
-
-cases! {
+tests_calling! { run_case in case:
     // StageNameCasing, FromAsCasing, ConsistentInstructionCasing, MaintainerDeprecated.
     casing,
     // ReservedStageName, DuplicateStageName.
@@ -72,24 +64,6 @@ cases! {
 
 fn checks_dir() -> PathBuf {
     root().join("testdata/checks")
-}
-
-/// The variants of a case: one flag list per line of `variants` (`-` = none).
-fn variants(dir: &Path) -> Vec<Vec<String>> {
-    let lines = read_lines(&dir.join("variants"));
-    if lines.is_empty() {
-        return vec![Vec::new()];
-    }
-    lines
-        .iter()
-        .map(|l| {
-            if l == "-" {
-                Vec::new()
-            } else {
-                l.split_whitespace().map(String::from).collect()
-            }
-        })
-        .collect()
 }
 
 /// What `--call check,format=json` reported, reduced to what a user sees.

@@ -47,23 +47,7 @@ use common::*;
 // The corpus. Every directory of testdata/cases and testdata/errors must be listed here
 // (`tests/harness.rs` checks it, without an engine), so a new case cannot be skipped silently.
 
-macro_rules! cases {
-    ($($name:ident),* $(,)?) => {
-        mod case {
-            $( #[test] fn $name() { super::run_case(stringify!($name)); } )*
-        }
-    };
-}
-
-macro_rules! errors {
-    ($($name:ident),* $(,)?) => {
-        mod error {
-            $( #[test] fn $name() { super::run_error(stringify!($name)); } )*
-        }
-    };
-}
-
-cases! {
+tests_calling! { run_case in case:
     // WORKDIR "${HOME}" with HOME unset keeps the working directory (stock NormalizeWorkdir).
     workdir_empty_var,
     // ENV inherited from a parent stage against ARGs and build args of the same name.
@@ -108,7 +92,7 @@ cases! {
     target_stage,
 }
 
-errors! {
+tests_calling! { run_error in error:
     // Bytes that are not UTF-8 in an instruction: refused at its line, never built as U+FFFD.
     non_utf8_instruction,
     hoard_dialect_misplaced,

@@ -2,7 +2,7 @@
 //! flattening, config normalisation), the corpus preparation of `tests/realworld_e2e.rs`, and
 //! the guards that every case directory under `testdata/` is run by the test binary that owns
 //! it. Those binaries name their cases at compile time (one `#[test]` per case, so a case can be
-//! run alone), in a `cases!`-style macro; the guards read those lists from the binaries' sources,
+//! run alone), in a `tests_calling!` list; the guards read those lists from the binaries' sources,
 //! so a new case directory cannot be skipped silently, and they need no engine.
 
 mod common;
@@ -80,27 +80,31 @@ fn every_case_dir_is_run() {
     ] {
         assert_same(
             file,
-            "cases!",
+            "the case list",
             dir,
             on_disk(&td.join(dir), None),
-            listed(file, "cases! {", '}'),
+            listed(file, "tests_calling! { run_case in case:", '}'),
         );
     }
     assert_same(
         "e2e.rs",
-        "errors!",
+        "the error list",
         "errors",
         on_disk(&td.join("errors"), None),
-        listed("e2e.rs", "errors! {", '}'),
+        listed("e2e.rs", "tests_calling! { run_error in error:", '}'),
     );
     assert_same(
         "planned.rs",
-        "planned!",
+        "the planned list",
         "cache/planned",
         on_disk(&td.join("cache/planned"), Some(".Dockerfile")),
-        listed("planned.rs", "planned! {", '}'),
+        listed(
+            "planned.rs",
+            "tests_calling! { run_planned in planned:",
+            '}',
+        ),
     );
-    let cases = listed("e2e.rs", "cases! {", '}');
+    let cases = listed("e2e.rs", "tests_calling! { run_case in case:", '}');
     for s in listed("e2e.rs", "const SYNTAX_LINE_CASES", ']') {
         assert!(
             cases.contains(&s),
@@ -112,7 +116,7 @@ fn every_case_dir_is_run() {
 /// The guard itself reads what it should: a list with comments and a string list.
 #[test]
 fn listed_reads_macro_and_const_lists() {
-    let e2e = listed("e2e.rs", "cases! {", '}');
+    let e2e = listed("e2e.rs", "tests_calling! { run_case in case:", '}');
     assert!(
         e2e.contains("copy_basic") && e2e.contains("xx_root_copy"),
         "{e2e:?}"

@@ -23,15 +23,7 @@ use std::process::Output;
 use common::*;
 use serde_json::Value;
 
-macro_rules! cases {
-    ($($name:ident),* $(,)?) => {
-        mod case {
-            $( #[test] fn $name() { super::run_case(stringify!($name)); } )*
-        }
-    };
-}
-
-cases! {
+tests_calling! { run_case in case:
     // Global ARGs with defaults and descriptions, the target, a stage it copies from, an
     // unused stage; secrets (required or not) and the default ssh; `--target`, build args.
     globals,
@@ -113,24 +105,6 @@ fn compare(name: &str, dir: &Path, what: &str, flags: &[String], json: bool) -> 
         ));
     }
     problems
-}
-
-/// The variants of a case: one flag list per line of `variants` (`-` = none).
-fn variants(dir: &Path) -> Vec<Vec<String>> {
-    let lines = read_lines(&dir.join("variants"));
-    if lines.is_empty() {
-        return vec![Vec::new()];
-    }
-    lines
-        .iter()
-        .map(|l| {
-            if l == "-" {
-                Vec::new()
-            } else {
-                l.split_whitespace().map(String::from).collect()
-            }
-        })
-        .collect()
 }
 
 fn run_setup(dir: &Path) {

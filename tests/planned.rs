@@ -17,16 +17,7 @@ fn case_dir(case: &str) -> PathBuf {
     root().join("testdata/cache").join(case)
 }
 
-macro_rules! planned {
-    ($($name:ident),* $(,)?) => {
-        /// One test per `testdata/cache/planned/<name>.Dockerfile`.
-        mod planned {
-            $( #[test] fn $name() { super::run_planned(stringify!($name)); } )*
-        }
-    };
-}
-
-planned! {
+tests_calling! { run_planned in planned:
     apk, bun, bundler, ccache, composer, conda, dnf, dotnet, gradle, maven, nonroot, pdm, pipenv, pnpm,
     poetry, sccache, yarn,
 }

@@ -830,3 +830,33 @@ pub fn explain(dockerfile: &Path, build_args: &[&str]) -> Value {
     serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("explain output is not JSON ({e}): {}", output_text(&out)))
 }
+
+/// The variants of a case: one flag list per line of `variants` (`-` = none).
+pub fn variants(dir: &Path) -> Vec<Vec<String>> {
+    let lines = read_lines(&dir.join("variants"));
+    if lines.is_empty() {
+        return vec![Vec::new()];
+    }
+    lines
+        .iter()
+        .map(|l| {
+            if l == "-" {
+                Vec::new()
+            } else {
+                l.split_whitespace().map(String::from).collect()
+            }
+        })
+        .collect()
+}
+
+/// One `#[test]` per name in module `$module`, each calling `super::$run("<name>")`, so a case
+/// can run alone (`cargo test --test e2e -- case::copy_basic`). `tests/harness.rs` checks every
+/// such list against its `testdata/` directory, so a new case cannot be skipped silently.
+#[macro_export]
+macro_rules! tests_calling {
+    ($run:ident in $module:ident: $($name:ident),* $(,)?) => {
+        mod $module {
+            $( #[test] fn $name() { super::$run(stringify!($name)); } )*
+        }
+    };
+}
