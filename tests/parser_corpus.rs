@@ -1,6 +1,7 @@
 //! The parser against reference data: buildkit's own parser corpus (each `Dockerfile` with the
 //! stock `Dump()` in `result`, plus files that must fail) and a set of real-world Dockerfiles,
-//! read from `../shared/corpus/` at test time. Plus fuzzing: `parse` must never panic.
+//! read from `../shared/corpus/` at test time. (The repository's own cases and the fuzzing are
+//! in `tests/parser.rs`.)
 
 #[path = "common/corpus.rs"]
 mod corpus;
@@ -9,7 +10,6 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use hoard::parser::parse;
-use proptest::prelude::*;
 
 /// Sub-directories (or files) of `dir`, sorted, with at least one entry.
 fn entries(dir: &Path) -> Vec<PathBuf> {
@@ -109,67 +109,6 @@ fn real_world_dockerfiles_parse() {
                 node.span
             );
             last_end = node.span.end;
-        }
-    }
-}
-
-/// Lines that exercise the parser's corners: directives, continuations, heredocs, JSON, flags.
-fn dockerfile_line() -> impl Strategy<Value = String> {
-    prop_oneof![
-        Just("FROM alpine AS base".to_string()),
-        Just("# syntax=hoard:dev".to_string()),
-        Just("# escape=`".to_string()),
-        Just("# escape=\\".to_string()),
-        Just("# check=skip=all".to_string()),
-        Just("# comment".to_string()),
-        Just(String::new()),
-        Just("   ".to_string()),
-        Just("\\".to_string()),
-        Just("`".to_string()),
-        Just("RUN echo a \\".to_string()),
-        Just("RUN <<EOF".to_string()),
-        Just("RUN <<-'EOF' cat".to_string()),
-        Just("COPY <<A <<\"B\" /dst".to_string()),
-        Just("EOF".to_string()),
-        Just("\tEOF".to_string()),
-        Just("A".to_string()),
-        Just("ONBUILD RUN <<X".to_string()),
-        Just("CMD [\"a\", \"b\"]".to_string()),
-        Just("CMD [1, [".to_string()),
-        Just("ENV a=b c".to_string()),
-        Just("ENV a".to_string()),
-        Just("LABEL \"x y\"=z".to_string()),
-        Just("HEALTHCHECK --interval=1s CMD".to_string()),
-        Just("COPY --from=x -- a b".to_string()),
-        "[A-Z]{2,6} [ -~]{0,20}",
-        "[ -~\t\u{a0}\u{85}é😀]{0,30}",
-    ]
-}
-
-proptest! {
-    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
-
-    #[test]
-    fn parse_never_panics_on_arbitrary_text(text in any::<String>()) {
-        let _ = parse(&text);
-    }
-
-    #[test]
-    fn parse_never_panics_on_dockerfile_like_lines(
-        lines in prop::collection::vec(dockerfile_line(), 0..20),
-        ending in prop_oneof![Just("\n"), Just("\r\n")],
-    ) {
-        let text = lines.join(ending);
-        if let Ok(df) = parse(&text) {
-            // Spans are ordered, non-overlapping and inside the file.
-            let total = text.split('\n').count();
-            let mut last = 0;
-            for n in &df.nodes {
-                prop_assert!(n.span.start > last && n.span.start <= n.span.end && n.span.end <= total);
-                last = n.span.end;
-                // The dump is always one line per node.
-                prop_assert_eq!(n.dump().lines().count(), 1);
-            }
         }
     }
 }
