@@ -177,7 +177,10 @@ class CiBench:
 
     def seed_size(self, seed):
         r = self.docker(["buildx", "imagetools", "inspect", "--format", "{{json .Image}}", seed])
-        idx = json.loads(json.loads(r.stdout)["config"]["Labels"]["dev.hoard.caches"])
+        image = json.loads(r.stdout)
+        # An index (one image per cache beside the build platform's): that platform's image.
+        image = image if "config" in image else image["linux/amd64"]
+        idx = json.loads(image["config"]["Labels"]["dev.hoard.caches"])
         raw = json.loads(self.docker(["buildx", "imagetools", "inspect", "--raw", seed]).stdout)
         if "manifests" in raw:
             name = seed.rsplit(":", 1)[0]
@@ -285,8 +288,9 @@ def layer_import(out):
 
 
 def seed_import(out):
-    """Seconds the seed costs a job, from the plain progress output: the probe, then the seed
-    image's vertex (pull and unpack), then the longest primer (they run in parallel)."""
+    """Seconds the seed costs a job, from the plain progress output: the probe, then the longest
+    seed vertex (pull and unpack; one per cache, in parallel), then the longest primer (they run
+    in parallel too)."""
     names, done = {}, {}
     for line in out.splitlines():
         m = re.match(r"^#(\d+) (\[.*)$", line)

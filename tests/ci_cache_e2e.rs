@@ -266,11 +266,81 @@ fn index(reference: &str) -> Value {
         output_text(&o)
     );
     let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    // An index (one image per cache beside the build platform's): that platform's image.
+    let v = if v.get("config").is_some() {
+        v
+    } else {
+        v["linux/amd64"].clone()
+    };
     let label = v
         .pointer("/config/Labels/dev.hoard.caches")
         .and_then(Value::as_str)
         .unwrap_or_else(|| panic!("no index label on {reference}: {v}"));
     serde_json::from_str(label).unwrap()
+}
+
+/// The raw manifest (or index) JSON of `reference`.
+fn raw_manifest(reference: &str) -> Value {
+    let o = docker(&["buildx", "imagetools", "inspect", "--raw", reference]);
+    assert!(
+        o.status.success(),
+        "inspect --raw {reference}: {}",
+        output_text(&o)
+    );
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
+/// The cache image is an index: the build platform's image with every cache's layer, and per
+/// cache (under the pseudo-platform its index entry names) an image of that layer alone, the
+/// same blob, so a primer pulls only its cache and the registry stores each layer once.
+fn assert_one_image_per_cache(reference: &str, idx: &Value) {
+    let top = raw_manifest(reference);
+    let manifests = top["manifests"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{reference} is not an index: {top}"));
+    let name = reference
+        .split('@')
+        .next()
+        .unwrap()
+        .rsplit_once(':')
+        .map_or(reference, |(n, _)| n);
+    let plat = |m: &Value| {
+        format!(
+            "{}/{}",
+            m["platform"]["os"].as_str().unwrap_or(""),
+            m["platform"]["architecture"].as_str().unwrap_or("")
+        )
+    };
+    let layers_of = |m: &Value| -> Vec<String> {
+        let d = m["digest"].as_str().unwrap();
+        raw_manifest(&format!("{name}@{d}"))["layers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["digest"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let main = manifests
+        .iter()
+        .find(|m| plat(m) == "linux/amd64")
+        .unwrap_or_else(|| panic!("no linux/amd64 image in {top}"));
+    let all = layers_of(main);
+    let caches = idx["caches"].as_array().unwrap();
+    assert_eq!(all.len(), caches.len(), "one layer per cache: {all:?}");
+    for c in caches {
+        let p = c["platform"].as_str().unwrap_or("");
+        assert!(p.starts_with("hoard/c"), "cache {c} names no own image");
+        let own = manifests
+            .iter()
+            .find(|m| plat(m) == p)
+            .unwrap_or_else(|| panic!("no image for {p} in {top}"));
+        let layers = layers_of(own);
+        assert!(
+            layers.len() == 1 && all.contains(&layers[0]),
+            "{p}: its image must be its one layer of the whole image: {layers:?} vs {all:?}"
+        );
+    }
+    assert_eq!(manifests.len(), caches.len() + 1, "{top}");
 }
 
 fn cache_ids(idx: &Value) -> Vec<String> {
@@ -334,6 +404,7 @@ fn apt_jobs() {
         "the export ran the apt step again instead of a layer-cache hit"
     );
     let idx = index(&seed);
+    assert_one_image_per_cache(&seed, &idx);
     let ids = cache_ids(&idx);
     assert!(
         ids.iter().any(|i| i.contains("hoard/apt/archives"))
@@ -370,6 +441,16 @@ fn apt_jobs() {
         j2.text.contains("hoard: seeded cache"),
         "job 2: caches were not seeded:\n{}",
         tail(&j2.text, 40)
+    );
+    // Each primer pulled its own cache's image, not the whole cache image.
+    let seeds: Vec<&str> = j2
+        .text
+        .lines()
+        .filter(|l| l.contains("[internal] hoard: cache seed"))
+        .collect();
+    assert!(
+        !seeds.is_empty() && seeds.iter().all(|l| l.contains(" (hoard_apt_")),
+        "job 2: the primers did not pull their own caches' images: {seeds:?}"
     );
     export(&ctx, &from, &seed).must("job 2 export");
 

@@ -26,6 +26,7 @@ use sha2::{Digest, Sha256};
 
 use crate::cache::recipe::Aging;
 use crate::error::{Error, Result};
+use crate::image::Platform;
 use crate::instructions::Sharing;
 use crate::llb::Output;
 use crate::proto::pb;
@@ -67,6 +68,41 @@ pub struct SeedEntry {
     pub gid: u32,
     #[serde(default)]
     pub mode: u32,
+    /// The platform (`hoard/c<hash>`) under which the cache image's index also holds an image
+    /// of this cache's layer alone, so that a primer pulls only the cache it fills. Empty in
+    /// cache images from before these per-cache images: the primer then mounts the whole image.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub platform: String,
+}
+
+/// The pseudo-platform of a cache's own image in a cache image's index (see
+/// [`SeedEntry::platform`]): OS `hoard`, architecture `c` and 16 hex digits of the key's hash.
+pub fn seed_platform(key: &str) -> Platform {
+    let hex: String = Sha256::digest(key.as_bytes())
+        .iter()
+        .take(8)
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    Platform {
+        os: SEED_OS.into(),
+        architecture: format!("c{hex}"),
+        ..Default::default()
+    }
+}
+
+/// The OS of the per-cache images in a cache image's index.
+pub const SEED_OS: &str = "hoard";
+
+impl SeedEntry {
+    /// The platform of this cache's own image, when the cache image has one.
+    pub fn own_platform(&self) -> Option<Platform> {
+        let arch = self.platform.strip_prefix(SEED_OS)?.strip_prefix('/')?;
+        Some(Platform {
+            os: SEED_OS.into(),
+            architecture: arch.into(),
+            ..Default::default()
+        })
+    }
 }
 
 /// The label's content.
@@ -99,6 +135,19 @@ impl SeedIndex {
                 return Err(format!(
                     "its {INDEX_LABEL} label is corrupt: bad key {:?}",
                     c.key
+                ));
+            }
+            let platform_ok = c.platform.is_empty()
+                || c.own_platform().is_some_and(|p| {
+                    p.architecture.len() > 1
+                        && p.architecture
+                            .bytes()
+                            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+                });
+            if !platform_ok {
+                return Err(format!(
+                    "its {INDEX_LABEL} label is corrupt: bad platform {:?}",
+                    c.platform
                 ));
             }
         }
@@ -556,6 +605,7 @@ mod tests {
                             uid: 0,
                             gid: 0,
                             mode: 0o755,
+                            platform: seed_platform(&key).id(),
                         }],
                     },
                 }),
@@ -577,6 +627,9 @@ mod tests {
         let has = |d: &[u8], s: &str| d.windows(s.len()).any(|w| w == s.as_bytes());
         let cold = def(Some(BTreeSet::new()), false);
         assert!(has(&cold, "--seed") && has(&cold, "HOARD_PRIME_NONCE=NONCE42"));
+        // The seed is the cache's own image in the index, pulled alone.
+        let own = seed_platform(&cache_key("/x", None, None, None));
+        assert!(own.architecture.len() == 17 && has(&cold, &own.architecture));
         let warm = def(
             Some(BTreeSet::from([cache_key("/x", None, None, None)])),
             false,
@@ -613,6 +666,7 @@ mod tests {
                 uid: 0,
                 gid: 0,
                 mode: 0o755,
+                platform: String::new(),
             }],
         };
         let cfg = serde_json::json!({"config": {"Labels": {INDEX_LABEL: serde_json::to_string(&idx).unwrap()}}});
@@ -620,6 +674,18 @@ mod tests {
             SeedIndex::from_image_config(cfg.to_string().as_bytes()).unwrap(),
             idx
         );
+        // Per-cache images: the platform is read back; a malformed one is refused.
+        let mut with_own = idx.clone();
+        with_own.caches[0].platform = seed_platform("x-1").id();
+        let cfg = serde_json::json!({"config": {"Labels": {INDEX_LABEL: serde_json::to_string(&with_own).unwrap()}}});
+        let read = SeedIndex::from_image_config(cfg.to_string().as_bytes()).unwrap();
+        assert_eq!(read.caches[0].own_platform(), Some(seed_platform("x-1")));
+        assert_eq!(idx.caches[0].own_platform(), None);
+        with_own.caches[0].platform = "linux/amd64".into();
+        let cfg = serde_json::json!({"config": {"Labels": {INDEX_LABEL: serde_json::to_string(&with_own).unwrap()}}});
+        assert!(SeedIndex::from_image_config(cfg.to_string().as_bytes())
+            .unwrap_err()
+            .contains("bad platform"));
         let foreign = serde_json::json!({"config": {"Labels": {}}});
         assert!(SeedIndex::from_image_config(foreign.to_string().as_bytes())
             .unwrap_err()

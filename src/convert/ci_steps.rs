@@ -9,6 +9,7 @@ use super::graph::{cache_base, pb_platform, pb_sharing, ExecMount, ExecSpec};
 use super::state::Build;
 use crate::cache::recipe::Aging;
 use crate::error::{Error, Result};
+use crate::image::Platform;
 use crate::instructions::Sharing;
 use crate::llb::{self, Exec, MountOpts, OpMeta, Output};
 use crate::proto::pb;
@@ -134,8 +135,8 @@ impl Build<'_> {
                         .filter(|_| !cleared)
                         .and_then(|s| {
                             let warm = self.opts.ci.warm.as_ref().is_some_and(|w| w.contains(&key));
-                            (!warm && s.index.caches.iter().any(|c| c.key == key))
-                                .then(|| s.reference.clone())
+                            let entry = s.index.caches.iter().find(|c| c.key == key)?;
+                            (!warm).then(|| (s.reference.clone(), entry.own_platform()))
                         });
                     let Some(p) = self.primer(
                         &key,
@@ -183,7 +184,7 @@ impl Build<'_> {
         uid: Option<u32>,
         gid: Option<u32>,
         mode: Option<u32>,
-        seed: Option<String>,
+        seed: Option<(String, Option<Platform>)>,
     ) -> Result<Option<Output>> {
         let mut args: Vec<String> = [
             "/hoard",
@@ -229,12 +230,19 @@ impl Build<'_> {
                 ..Default::default()
             },
         );
-        if let Some(seed) = seed {
+        if let Some((seed, own)) = seed {
+            // The cache's own image in the seed's index when there is one: the primer then
+            // pulls this cache alone, and a step whose other caches are still being pulled can
+            // already be found in the layer cache.
+            let (platform, what) = match &own {
+                Some(p) => (p, format!("{seed} ({key})")),
+                None => (&self.opts.build_platform, seed.clone()),
+            };
             let img = self.graph.image(
                 &seed,
-                &self.opts.build_platform,
+                platform,
                 llb::ResolveMode::Default,
-                OpMeta::named(format!("[internal] hoard: cache seed {seed}")),
+                OpMeta::named(format!("[internal] hoard: cache seed {what}")),
             );
             e.bind(
                 "/hoard-seed",
@@ -423,6 +431,7 @@ impl Build<'_> {
                     uid: 0,
                     gid: 0,
                     mode: 0,
+                    platform: seed_platform(&u.key).id(),
                 },
                 layer,
                 report,

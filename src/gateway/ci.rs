@@ -5,7 +5,9 @@
 
 use std::collections::BTreeSet;
 
-use crate::convert::ci::{CiArgs, CiInputs, ExportMode, Seed, SeedIndex, INDEX_LABEL};
+use crate::convert::ci::{
+    seed_platform, CiArgs, CiInputs, ExportMode, Seed, SeedIndex, INDEX_LABEL,
+};
 use crate::error::{Error, Warning};
 use crate::image::ImageConfig;
 use crate::llb::{self, OpMeta};
@@ -230,6 +232,8 @@ pub async fn export_result(
             layers.push(layer);
         }
     }
+    let own_images = (!index.caches.is_empty() && !layers.is_empty())
+        .then(|| (index.caches.clone(), layers.clone()));
     if !empty.is_empty() && index.caches.is_empty() {
         return Err(GatewayError::Frontend(Error::new(format!(
             "cache {} is empty on this builder (as is every other cache of this build): the export \
@@ -285,15 +289,38 @@ pub async fn export_result(
         INDEX_LABEL.into(),
         serde_json::to_string(&index).expect("index json"),
     );
-    let out = PlatformOutput {
+    // The image for the build's platform holds every cache (one layer each) and the index
+    // label; beside it, the index lists one image per cache under its pseudo-platform
+    // (`hoard/c<hash>`), made of that cache's layer alone (the same blob: pushed once). A
+    // primer pulls only its own cache's image.
+    let mut outputs = vec![PlatformOutput {
         platform,
         ref_id,
         config: config.to_json(),
         base_config: None,
-    };
+    }];
+    for (entry, layer) in own_images
+        .into_iter()
+        .flat_map(|(e, l)| e.into_iter().zip(l))
+    {
+        let def = llb::marshal(layer.as_ref(), &[]).into_pb();
+        let ref_id = gw.solve(def, &[], false).await?;
+        let platform = seed_platform(&entry.key);
+        let mut config = ImageConfig::empty(&platform);
+        config
+            .config
+            .labels
+            .insert(format!("{INDEX_LABEL}.id"), entry.id.clone());
+        outputs.push(PlatformOutput {
+            platform,
+            ref_id,
+            config: config.to_json(),
+            base_config: None,
+        });
+    }
     Ok((
         build_result(
-            &[out],
+            &outputs,
             false,
             gw.caps().gateway.supports(super::caps::gw::PROTO_REF_ARRAY),
         ),
