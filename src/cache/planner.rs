@@ -106,6 +106,9 @@ pub struct Written {
     pub context_dir: Option<String>,
     /// The context path found at this (narrowed) `path`, once asked.
     pub found: Option<String>,
+    /// The file's whole text, when the instruction gave it (a `COPY <<EOF /build.sh` heredoc):
+    /// a later step that runs it by path runs what it says, which the planner reads.
+    pub content: Option<String>,
 }
 
 impl Written {
@@ -838,15 +841,56 @@ fn analyse(step: &Step) -> Vec<shell::Analysed> {
         shell::analyze_exec_detailed(step.args)
     };
     for script in step.extra_scripts {
-        details.extend(shell::analyze_detailed(script).into_iter().map(|mut a| {
+        details.extend(nested(script));
+    }
+    // Scripts an earlier instruction wrote with their text (`COPY <<EOF /build.sh`), run by
+    // path (`/build.sh`, `./build.sh`, `sh build.sh`): their commands, in their place.
+    let mut out = Vec::with_capacity(details.len());
+    for a in details {
+        let script = written_script(step, &a);
+        out.push(a);
+        if let Some(text) = script {
+            out.extend(nested(text));
+        }
+    }
+    out
+}
+
+/// The commands of a script the step does not show in its own words: not editable.
+fn nested(script: &str) -> Vec<shell::Analysed> {
+    shell::analyze_detailed(script)
+        .into_iter()
+        .map(|mut a| {
             a.inv.nested = true;
             for w in &mut a.inv.argv {
                 w.span = None;
             }
             a
-        }));
+        })
+        .collect()
+}
+
+/// The text of the script an invocation runs, when an earlier instruction of the stage wrote
+/// it whole (the last one to write that path).
+fn written_script<'s>(step: &'s Step, a: &shell::Analysed) -> Option<&'s str> {
+    let words: Vec<&str> = a.inv.argv.iter().map(|w| w.text.as_str()).collect();
+    let path = match words.as_slice() {
+        [sh, script, ..] if matches!(basename(sh), "sh" | "bash" | "dash" | "ash") => *script,
+        [prog, ..] if prog.contains('/') => *prog,
+        _ => return None,
+    };
+    if path.starts_with('-') || path.contains(['$', '`']) {
+        return None;
     }
-    details
+    let cwd = a
+        .inv
+        .cwd
+        .as_deref()
+        .map(|c| join(step.cwd, c))
+        .unwrap_or_else(|| step.cwd.to_string());
+    let full = join(&cwd, path);
+    let w = step.protected.iter().rev().find(|w| w.path == full)?;
+    w.content.as_deref()
 }
 
 /// Every invocation as the recipes see it ([`unwrap`]); one a wrapper only configures stays
@@ -2657,5 +2701,43 @@ mod detection_tests {
             wrapped_after(&["/dev/pipes/EOF".into()], false, &heredoc, &[]),
             go
         );
+    }
+
+    /// A script an earlier instruction wrote whole (`COPY <<EOF /build.sh`) and the step runs
+    /// by path: its commands are the step's.
+    #[test]
+    fn scripts_written_by_the_dockerfile_are_read() {
+        let w = Written {
+            path: "/build.sh".into(),
+            content: Some(
+                "#!/bin/sh\nset -e\nif [ -n \"$X\" ]; then pip install flask; fi\n".into(),
+            ),
+            ..Written::default()
+        };
+        for cmd in [
+            "/build.sh",
+            "sh /build.sh",
+            "cd / && ./build.sh",
+            "set -e; /build.sh --fast",
+        ] {
+            let p = plan_step(cmd, &[], &[], std::slice::from_ref(&w));
+            assert!(
+                p.tools.iter().any(|t| t.tool == "pip"),
+                "{cmd}: {:?}",
+                p.tools
+            );
+        }
+        for cmd in [
+            "cat /build.sh",
+            "/other.sh",
+            "build.sh",
+            "cd /tmp && ./build.sh",
+        ] {
+            let p = plan_step(cmd, &[], &[], std::slice::from_ref(&w));
+            assert!(p.tools.is_empty(), "{cmd}: {:?}", p.tools);
+        }
+        // Without its text (a COPY from the context), nothing is known of it.
+        let copied = Written::path("/build.sh");
+        assert!(plan_step("/build.sh", &[], &[], &[copied]).tools.is_empty());
     }
 }

@@ -291,4 +291,27 @@ mod tests {
             );
         }
     }
+
+    /// A script written by a `COPY` heredoc in an ancestor stage, run by path after `xx-go
+    /// --wrap`: the `make` inside it is a use of Go (buildkit's containerd stages).
+    #[test]
+    fn heredoc_script_run_by_path() {
+        let df = "FROM scratch AS base\nCOPY --chmod=755 <<-EOT /build.sh\n#!/bin/sh\nset -ex\nmake bin/app\nEOT\n\
+                  RUN xx-go --wrap\nFROM base\nRUN /build.sh\n";
+        let opts = OfflineOpts {
+            no_docker: true,
+            ..OfflineOpts::default()
+        };
+        let off = plans(df, "Dockerfile", &opts).unwrap();
+        let json = to_json("Dockerfile", &off);
+        let run = json["runs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["line"] == 9)
+            .unwrap_or_else(|| panic!("{json}"))
+            .clone();
+        assert_eq!(run["tools"][0]["tool"], "go", "{run}");
+        assert_eq!(run["tools"][0]["command"], "make bin/app", "{run}");
+    }
 }
