@@ -1081,9 +1081,10 @@ fn ccache_through_path() {
 }
 
 /// `xx-go --wrap` in a base stage, then a plain `make` that runs plain `go` in a stage built on
-/// it (buildkit's containerd and stargz stages): hoard mounts Go's caches on the `make` step with
-/// the *target's* build cache id; the binary is arm64, the rebuild after an edit of `main.go`
-/// compiles only the main package, and the image is the stock frontend's (but for the build
+/// it (buildkit's containerd and stargz stages), directly and inside a script a COPY heredoc
+/// wrote: hoard mounts Go's caches on the `make` step with the *target's* build cache id; the
+/// binary is arm64, the rebuild after an edit of `main.go` compiles only the main package, the
+/// script's build compiles nothing, and the images are the stock frontend's (but for the build
 /// cache the stock build leaves in `/root/.cache`).
 #[test]
 fn make_after_xx_go_wrap() {
@@ -1150,13 +1151,44 @@ fn make_after_xx_go_wrap() {
             );
         }
     }
-    same_image(
-        "xx-go-wrap",
-        &case_dir("xx-go-wrap").join("Dockerfile"),
-        Some("build"),
-        &["/root/.cache"],
-        &["/out/hello", "/root/.config/go/env"],
+    // The same `make` inside a script a COPY heredoc wrote: the same caches, so the script's
+    // build finds both packages compiled for arm64 by the builds above.
+    assert_eq!(tools_at(&report, 26), ["go:hoard"], "{report}");
+    assert!(
+        planned_caches(&report, 26)
+            .contains(&"hoard/go/build/linux-arm64 /var/cache/hoard/go/build".to_string()),
+        "{report}"
     );
+    let built = build(
+        &ctx,
+        Fe::Hoard,
+        None,
+        &[("BUST", &unique("bust")), ("BUILDKIT_CACHE_MOUNT_NS", &ns)],
+        &["--target", "script"],
+    )
+    .must("make in a script after xx-go --wrap");
+    let log = step_log(&built.text, "/build.sh");
+    eprintln!("/build.sh:\n  {}", log.join("\n  "));
+    assert!(
+        log.iter()
+            .any(|l| l.split_whitespace().collect::<Vec<_>>() == ["machine:", "b7", "00"]),
+        "not an arm64 binary:\n{}",
+        log.join("\n")
+    );
+    assert!(
+        !log.iter().any(|l| l.starts_with("example.com/hello")),
+        "packages compiled again (the script's go saw no target build cache):\n{}",
+        log.join("\n")
+    );
+    for target in ["build", "script"] {
+        same_image(
+            "xx-go-wrap",
+            &case_dir("xx-go-wrap").join("Dockerfile"),
+            Some(target),
+            &["/root/.cache"],
+            &["/out/hello", "/root/.config/go/env"],
+        );
+    }
 }
 
 /// The step mounts its own cache at ccache's default directory (`/root/.ccache`) and runs only
