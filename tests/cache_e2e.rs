@@ -1016,6 +1016,168 @@ fn ccache_through_path() {
         .any(|l| l == "ccache ok"));
 }
 
+/// `xx-go --wrap` in a base stage, then a plain `make` that runs plain `go` in a stage built on
+/// it (buildkit's containerd and stargz stages), directly and inside a script a COPY heredoc
+/// wrote: hoard mounts Go's caches on the `make` step with the *target's* build cache id; the
+/// binary is arm64, the rebuild after an edit of `main.go` compiles only the main package, the
+/// script's build compiles nothing, and the images are the stock frontend's (but for the build
+/// cache the stock build leaves in `/root/.cache`).
+#[test]
+fn make_after_xx_go_wrap() {
+    if !e2e_enabled("make_after_xx_go_wrap") {
+        return;
+    }
+    let scratch = Scratch::new("cache-xx-go-wrap");
+    let ctx = scratch.path.join("ctx");
+    copy_tree(&case_dir("xx-go-wrap"), &ctx);
+    let report = explain(&ctx.join("Dockerfile"), &[]);
+    assert!(
+        tools_at(&report, 8).is_empty(),
+        "configuration only: {report}"
+    );
+    assert_eq!(tools_at(&report, 14), ["go:hoard"], "{report}");
+    let caches = planned_caches(&report, 14);
+    assert!(
+        caches.contains(&"hoard/go/build/linux-arm64 /var/cache/hoard/go/build".to_string()),
+        "{caches:?}"
+    );
+    let ns = unique("ns");
+    let main = fs::read_to_string(ctx.join("main.go")).unwrap();
+    for (n, what) in ["first", "second"].iter().enumerate() {
+        let v = unique(what).replace('-', "");
+        fs::write(
+            ctx.join("main.go"),
+            main.replace("\"v1\"", &format!("\"{v}\"")),
+        )
+        .unwrap();
+        let built = build(
+            &ctx,
+            Fe::Hoard,
+            None,
+            &[("BUST", &v), ("BUILDKIT_CACHE_MOUNT_NS", &ns)],
+            &["--target", "build"],
+        )
+        .must(&format!("make after xx-go --wrap, build {}", n + 1));
+        let log = step_log(&built.text, "make");
+        eprintln!("make, build {}:\n  {}", n + 1, log.join("\n  "));
+        let arm64 =
+            |l: &String| l.split_whitespace().collect::<Vec<_>>() == ["machine:", "b7", "00"];
+        assert!(
+            log.iter().any(arm64),
+            "not an arm64 binary (ELF e_machine):\n{}",
+            log.join("\n")
+        );
+        assert!(
+            log.iter().any(|l| l == "example.com/hello"),
+            "main package not built:\n{}",
+            log.join("\n")
+        );
+        let greet = log.iter().any(|l| l == "example.com/hello/greet");
+        if n == 0 {
+            assert!(
+                greet,
+                "a fresh namespace compiles every package:\n{}",
+                log.join("\n")
+            );
+        } else {
+            assert!(
+                !greet,
+                "the unchanged package was compiled again for arm64 (no target build cache):\n{}",
+                log.join("\n")
+            );
+        }
+    }
+    // The same `make` inside a script a COPY heredoc wrote: the same caches, so the script's
+    // build finds both packages compiled for arm64 by the builds above.
+    assert_eq!(tools_at(&report, 26), ["go:hoard"], "{report}");
+    assert!(
+        planned_caches(&report, 26)
+            .contains(&"hoard/go/build/linux-arm64 /var/cache/hoard/go/build".to_string()),
+        "{report}"
+    );
+    let built = build(
+        &ctx,
+        Fe::Hoard,
+        None,
+        &[("BUST", &unique("bust")), ("BUILDKIT_CACHE_MOUNT_NS", &ns)],
+        &["--target", "script"],
+    )
+    .must("make in a script after xx-go --wrap");
+    let log = step_log(&built.text, "/build.sh");
+    eprintln!("/build.sh:\n  {}", log.join("\n  "));
+    assert!(
+        log.iter()
+            .any(|l| l.split_whitespace().collect::<Vec<_>>() == ["machine:", "b7", "00"]),
+        "not an arm64 binary:\n{}",
+        log.join("\n")
+    );
+    assert!(
+        !log.iter().any(|l| l.starts_with("example.com/hello")),
+        "packages compiled again (the script's go saw no target build cache):\n{}",
+        log.join("\n")
+    );
+    for target in ["build", "script"] {
+        same_image(
+            "xx-go-wrap",
+            &case_dir("xx-go-wrap").join("Dockerfile"),
+            Some(target),
+            &["/root/.cache"],
+            &["/out/hello", "/root/.config/go/env"],
+        );
+    }
+}
+
+/// The step mounts its own cache at ccache's default directory (`/root/.ccache`) and runs only
+/// `make`, the launcher set in the Makefile (ollama's cmake presets): `explain` reports ccache
+/// with the author's cache, hoard adds no mount and leaves CCACHE_DIR alone, the re-run finds
+/// the first run's results in the author's cache, and the image is the stock frontend's.
+#[test]
+fn ccache_in_authors_mount() {
+    if !e2e_enabled("ccache_in_authors_mount") {
+        return;
+    }
+    let ctx = case_dir("ccache-mount");
+    let report = explain(&ctx.join("Dockerfile"), &[]);
+    assert_eq!(tools_at(&report, 7), ["ccache:yours"], "{report}");
+    let run = report["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["line"] == 7)
+        .unwrap();
+    assert!(
+        run["mounts"].as_array().unwrap().is_empty() && run["env"].as_array().unwrap().is_empty(),
+        "hoard adds nothing to the author's ccache: {run}"
+    );
+    let ns = unique("ns");
+    let mut counts = Vec::new();
+    for (n, what) in ["first", "re-run"].iter().enumerate() {
+        let built = build(
+            &ctx,
+            Fe::Hoard,
+            None,
+            &[("BUST", &unique("bust")), ("BUILDKIT_CACHE_MOUNT_NS", &ns)],
+            &[],
+        )
+        .must(&format!("ccache in the author's mount, {what}"));
+        let log = step_log(&built.text, "make");
+        eprintln!("ccache, build {}:\n  {}", n + 1, log.join("\n  "));
+        assert!(log.iter().any(|l| l == "ccache ok"), "{}", log.join("\n"));
+        assert!(
+            log.iter().any(|l| l == "ccache-dir: default"),
+            "CCACHE_DIR was set: {}",
+            log.join("\n")
+        );
+        counts.push(step_number(&built.text, "make", "cached-files"));
+    }
+    assert_eq!(counts[0], 0, "a fresh namespace starts empty");
+    assert!(
+        counts[1] > 0,
+        "the re-run found no ccache results from the first run in the author's cache"
+    );
+    same_image("ccache-mount", &ctx.join("Dockerfile"), None, &[], &[]);
+}
+
 /// A `COPY rootfs/ /` no longer keeps apt from hoard's own caches (the re-run starts with the
 /// package lists), and a step with its own `/var/cache/apt` and `/var/lib/apt/lists` cache
 /// mounts keeps using them: its re-run finds the `.deb` it downloaded in *its* archives.

@@ -85,6 +85,10 @@ fn every_real_world_run_is_explained() {
         ("56-pytorch", &["apt", "conda", "pip"]),
         // Through tonistiigi/xx wrappers (`xx-apk add`, `xx-go build`), issue 11.
         ("35-gohugoio", &["apk", "go"]),
+        // `golangci-lint run` after `xx-go --wrap`; ccache in the author's own mount at
+        // `/root/.ccache` in cmake-only steps (issue 11).
+        ("34-docker__buildx", &["apk", "go", "golangci-lint"]),
+        ("37-ollama", &["ccache", "dnf"]),
         ("64-OWASP", &["apt", "pip", "poetry"]),
     ];
     for (prefix, want) in expect {

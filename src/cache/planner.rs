@@ -86,6 +86,9 @@ pub struct Step<'a> {
     /// Paths earlier instructions of the stage wrote: never hidden (hoard's private paths
     /// excepted, which no instruction can have meant).
     pub protected: &'a [Written],
+    /// Tools whose program earlier steps of the stage (or its ancestors) replaced with a cross
+    /// wrapper (`go` after `xx-go --wrap`): see [`wrapped_after`].
+    pub wrapped: &'a [String],
     pub selection: &'a Selection,
 }
 
@@ -103,6 +106,9 @@ pub struct Written {
     pub context_dir: Option<String>,
     /// The context path found at this (narrowed) `path`, once asked.
     pub found: Option<String>,
+    /// The file's whole text, when the instruction gave it (a `COPY <<EOF /build.sh` heredoc):
+    /// a later step that runs it by path runs what it says, which the planner reads.
+    pub content: Option<String>,
 }
 
 impl Written {
@@ -634,8 +640,12 @@ fn target_platform(
 /// The invocation as the recipes see it: an interpreter running a tool's script is peeled off
 /// (`node bin/npm-cli.js install` is `npm-cli.js install`), and a cross wrapper becomes the
 /// tool it runs (`xx-apk add` is `apk add`), with the wrapper returned. `None`: the wrapper
-/// only configures the step (`xx-go --wrap`).
-fn unwrap(inv: &Invocation) -> Option<(Invocation, Option<&'static CrossWrapper>)> {
+/// only configures the step (`xx-go --wrap`). A plain invocation of a tool whose program a
+/// wrapper in `active` has replaced runs through that wrapper.
+fn unwrap(
+    inv: &Invocation,
+    active: &[&'static CrossWrapper],
+) -> Option<(Invocation, Option<&'static CrossWrapper>)> {
     let mut inv = inv.clone();
     let prog = inv.program().to_string();
     if let Some(ip) = recipes::INTERPRETERS
@@ -668,7 +678,8 @@ fn unwrap(inv: &Invocation) -> Option<(Invocation, Option<&'static CrossWrapper>
     }
     let prog = inv.program().to_string();
     let Some(w) = recipes::WRAPPERS.iter().find(|w| w.program == prog) else {
-        return Some((inv, None));
+        let through = active.iter().copied().find(|w| w.runs == basename(&prog));
+        return Some((inv, through));
     };
     if inv
         .args()
@@ -748,15 +759,74 @@ pub fn plan(step: &Step) -> Plan {
         return Plan::default();
     }
     let details = analyse(step);
-    let unwrapped: Vec<Option<(Invocation, Option<&'static CrossWrapper>)>> =
-        details.iter().map(|a| unwrap(&a.inv)).collect();
+    let (active, _) = wrapped_at(&details, step.wrapped);
+    let unwrapped: Vec<Option<(Invocation, Option<&'static CrossWrapper>)>> = details
+        .iter()
+        .zip(&active)
+        .map(|(a, act)| unwrap(&a.inv, act))
+        .collect();
     let invocations = as_recipes_see(&details, &unwrapped);
     let mut planner = Planner::new(step, details, invocations);
-    let matched = planner.detect(&unwrapped);
+    let matched = planner.detect(&unwrapped, &active);
     for m in &matched {
         planner.plan_tool(m);
     }
     planner.finish()
+}
+
+/// The cross wrappers that have replaced their tool's program before each invocation of the
+/// step (starting from `before`, the tools earlier steps wrapped), and the tools wrapped after
+/// the step. `xx-go --wrap` writes the target's `GOOS`/`GOARCH` into go's own configuration
+/// file, so every later `go` of that user, whatever its path and whoever runs it (`make`,
+/// golangci-lint), builds for the target until `xx-go --unwrap`.
+fn wrapped_at(
+    details: &[shell::Analysed],
+    before: &[String],
+) -> (Vec<Vec<&'static CrossWrapper>>, Vec<String>) {
+    let mut active: Vec<&'static CrossWrapper> = recipes::WRAPPERS
+        .iter()
+        .filter(|w| w.wrap.is_some() && before.iter().any(|t| t == w.runs))
+        .collect();
+    let mut at = Vec::with_capacity(details.len());
+    for a in details {
+        at.push(active.clone());
+        let prog = basename(a.inv.program());
+        let Some(w) = recipes::WRAPPERS.iter().find(|w| w.program == prog) else {
+            continue;
+        };
+        let first = a.inv.args().next();
+        if first.is_some() && first == w.wrap {
+            if !active.iter().any(|x| x.program == w.program) {
+                active.push(w);
+            }
+        } else if first.is_some() && first == w.unwrap {
+            active.retain(|x| x.program != w.program);
+        }
+    }
+    (at, active.iter().map(|w| w.runs.to_string()).collect())
+}
+
+/// The tools whose program a cross wrapper has replaced after a step (`go` after `RUN xx-go
+/// --wrap`), given those replaced before it: what the converter hands to the stage's next
+/// steps as [`Step::wrapped`].
+pub fn wrapped_after(
+    args: &[String],
+    shell_form: bool,
+    extra_scripts: &[String],
+    before: &[String],
+) -> Vec<String> {
+    let details = if shell_form {
+        args.last()
+            .map(|s| shell::analyze_detailed(s))
+            .unwrap_or_default()
+    } else {
+        shell::analyze_exec_detailed(args)
+    };
+    let extra = extra_scripts
+        .iter()
+        .flat_map(|s| shell::analyze_detailed(s));
+    let details: Vec<shell::Analysed> = details.into_iter().chain(extra).collect();
+    wrapped_at(&details, before).1
 }
 
 /// The shell analysis of every command the step runs: its script (or exec-form arguments),
@@ -771,15 +841,56 @@ fn analyse(step: &Step) -> Vec<shell::Analysed> {
         shell::analyze_exec_detailed(step.args)
     };
     for script in step.extra_scripts {
-        details.extend(shell::analyze_detailed(script).into_iter().map(|mut a| {
+        details.extend(nested(script));
+    }
+    // Scripts an earlier instruction wrote with their text (`COPY <<EOF /build.sh`), run by
+    // path (`/build.sh`, `./build.sh`, `sh build.sh`): their commands, in their place.
+    let mut out = Vec::with_capacity(details.len());
+    for a in details {
+        let script = written_script(step, &a);
+        out.push(a);
+        if let Some(text) = script {
+            out.extend(nested(text));
+        }
+    }
+    out
+}
+
+/// The commands of a script the step does not show in its own words: not editable.
+fn nested(script: &str) -> Vec<shell::Analysed> {
+    shell::analyze_detailed(script)
+        .into_iter()
+        .map(|mut a| {
             a.inv.nested = true;
             for w in &mut a.inv.argv {
                 w.span = None;
             }
             a
-        }));
+        })
+        .collect()
+}
+
+/// The text of the script an invocation runs, when an earlier instruction of the stage wrote
+/// it whole (the last one to write that path).
+fn written_script<'s>(step: &'s Step, a: &shell::Analysed) -> Option<&'s str> {
+    let words: Vec<&str> = a.inv.argv.iter().map(|w| w.text.as_str()).collect();
+    let path = match words.as_slice() {
+        [sh, script, ..] if matches!(basename(sh), "sh" | "bash" | "dash" | "ash") => *script,
+        [prog, ..] if prog.contains('/') => *prog,
+        _ => return None,
+    };
+    if path.starts_with('-') || path.contains(['$', '`']) {
+        return None;
     }
-    details
+    let cwd = a
+        .inv
+        .cwd
+        .as_deref()
+        .map(|c| join(step.cwd, c))
+        .unwrap_or_else(|| step.cwd.to_string());
+    let full = join(&cwd, path);
+    let w = step.protected.iter().rev().find(|w| w.path == full)?;
+    w.content.as_deref()
 }
 
 /// Every invocation as the recipes see it ([`unwrap`]); one a wrapper only configures stays
@@ -904,6 +1015,23 @@ fn add_match(
     }
 }
 
+/// A tool's stock directory in the step: `~/` is the user's home, a leading `$VAR` the
+/// variable's value (`None` when it is unset: the directory is then unknown).
+fn stock_path(stock: &str, env: &[(String, String)], home: &str) -> Option<String> {
+    match stock.strip_prefix('$') {
+        Some(rest) => {
+            let (var, sub) = rest.split_once('/').unwrap_or((rest, ""));
+            let base = env_get(env, var)?;
+            Some(if sub.is_empty() {
+                base.to_string()
+            } else {
+                join(base, sub)
+            })
+        }
+        None => Some(expand_home(stock, home)),
+    }
+}
+
 /// Whether one of the step's own cache mounts is on (or above) a tool's stock directory.
 fn covering<'u>(user_caches: &'u [String], stock: &str) -> Option<&'u String> {
     user_caches.iter().find(|u| {
@@ -980,6 +1108,7 @@ impl<'a> Planner<'a> {
     fn detect(
         &mut self,
         unwrapped: &[Option<(Invocation, Option<&'static CrossWrapper>)>],
+        active: &[Vec<&'static CrossWrapper>],
     ) -> Vec<Matched> {
         let step = self.step;
         let mut matched: Vec<Matched> = Vec::new();
@@ -989,15 +1118,26 @@ impl<'a> Planner<'a> {
                 continue;
             };
             let own_env = &self.details[n].env;
+            // The wrapper that replaced what a trigger's programs run (`make` running `go`).
+            let wrapped = |t: &Trigger| {
+                t.runs_wrapped
+                    .and_then(|tool| active[n].iter().copied().find(|w| w.runs == tool))
+            };
             for recipe in recipes::all() {
                 let found = recipe
                     .triggers
                     .iter()
-                    .find_map(|t| match_trigger(t, inv))
-                    .or_else(|| env_trigger(recipe, inv, own_env, step.env));
-                let Some(TriggerMatch { sub, own_end }) = found else {
+                    .filter(|t| !t.only_wrapped || wrapped(t).is_some())
+                    .find_map(|t| match_trigger(t, inv).map(|m| (m, wrapped(t))))
+                    .or_else(|| {
+                        env_trigger(recipe, inv, own_env, step.env)
+                            .or_else(|| self.mount_trigger(recipe, inv))
+                            .map(|m| (m, None))
+                    });
+                let Some((TriggerMatch { sub, own_end }, through)) = found else {
                     continue;
                 };
+                let wrapper = wrapper.or(through);
                 let allowed = step.selection.allows(recipe.name);
                 if !allowed && !turned_off.contains(&recipe.name) {
                     self.plan.notes.push(format!(
@@ -1032,6 +1172,31 @@ impl<'a> Planner<'a> {
             }
         }
         matched
+    }
+
+    /// A recipe switched on by the step's own cache mount at one of the tool's default
+    /// directories, with a build program of the tool's in the step (`--mount=type=cache,
+    /// target=/root/.ccache` and `cmake --build`).
+    fn mount_trigger(&self, recipe: &Recipe, inv: &Invocation) -> Option<TriggerMatch> {
+        let prog = inv.program();
+        let home = &self.step.user.home;
+        recipe
+            .mount_triggers
+            .iter()
+            .any(|t| {
+                t.programs.contains(&prog)
+                    && t.dirs.iter().any(|d| {
+                        let dir = expand_home(d, home);
+                        self.step
+                            .user_caches
+                            .iter()
+                            .any(|u| clean(u) == clean(&dir))
+                    })
+            })
+            .then(|| TriggerMatch {
+                sub: String::new(),
+                own_end: 1,
+            })
     }
 
     /// Plan one detected recipe: its caches; then, only when it has one, what goes with them
@@ -1158,15 +1323,41 @@ impl<'a> Planner<'a> {
                     .iter()
                     .any(|s| tool.matched.subcommands.contains(*s))
         }) {
-            // The step's own cache mount on (or above) the tool's stock directory is its cache.
+            // The step's own cache mount on (or above) the tool's stock directory is its cache
+            // (a directory the tool uses only while the variable hoard redirects is unset).
+            let var = match c.location {
+                Location::Redirect { var, .. } => Some(var),
+                _ => None,
+            };
+            let var_unset = var.is_none_or(|v| env_get(&tool.env, v).is_none());
+            let home = &tool.user.home;
             if let Some((stock, u)) = c
                 .stock
-                .and_then(|s| covering(self.step.user_caches, s).map(|u| (s, u)))
+                .filter(|_| var_unset)
+                .and_then(|s| stock_path(s, &tool.env, home))
+                .and_then(|s| covering(self.step.user_caches, &s).map(|u| (s, u.clone())))
             {
                 self.plan.notes.push(format!(
                     "{}: uses your cache mount at {u} for {stock}",
                     r.name
                 ));
+                tally.note(Mount::Yours);
+                continue;
+            }
+            // ... or on a directory only some versions use by default: pointed at for all.
+            if let Some((var, dir)) = var.filter(|_| var_unset).and_then(|v| {
+                c.adopt
+                    .iter()
+                    .map(|d| expand_home(d, home))
+                    .find(|d| covering(self.step.user_caches, d).is_some())
+                    .map(|d| (v, d))
+            }) {
+                self.plan.notes.push(format!(
+                    "{}: uses your cache mount at {dir}; {var} points there for this step",
+                    r.name
+                ));
+                self.env.push((var.to_string(), dir.clone()));
+                self.plan.env.push(EnvChange::Set(var.to_string(), dir));
                 tally.note(Mount::Yours);
                 continue;
             }
@@ -1527,6 +1718,7 @@ pub fn plan_step(
         user_mounts: user_caches,
         user_caches,
         protected,
+        wrapped: &[],
         selection: &sel,
     })
 }
@@ -1562,6 +1754,36 @@ pub fn plan_shell_with(cmd: &str, env: &[(&str, &str)], uid: u32, home: &str) ->
         user_mounts: &[],
         user_caches: &[],
         protected: &[],
+        wrapped: &[],
+        selection: &sel,
+    })
+}
+
+/// Plan a shell-form command as root on linux/amd64 after earlier steps of the stage wrapped
+/// these tools' programs ([`Step::wrapped`]), with the given environment (for tests).
+pub fn plan_wrapped(cmd: &str, env: &[(&str, &str)], wrapped: &[&str]) -> Plan {
+    let args = vec!["/bin/sh".to_string(), "-c".into(), cmd.to_string()];
+    let env: Vec<(String, String)> = env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let wrapped: Vec<String> = wrapped.iter().map(|w| w.to_string()).collect();
+    let user = UserInfo::root();
+    let platform = Platform::new("linux", "amd64", "");
+    let sel = Selection::default();
+    plan(&Step {
+        args: &args,
+        shell_form: true,
+        extra_scripts: &[],
+        env: &env,
+        cwd: "/",
+        user: &user,
+        platform: &platform,
+        base: "docker.io/library/debian:bookworm",
+        user_mounts: &[],
+        user_caches: &[],
+        protected: &[],
+        wrapped: &wrapped,
         selection: &sel,
     })
 }
@@ -2021,6 +2243,7 @@ mod tests {
             user_mounts: &[store.to_string()],
             user_caches: &[],
             protected: &[],
+            wrapped: &[],
             selection: &sel,
         });
         assert!(p.mounts.is_empty() && p.env.is_empty(), "{p:?}");
@@ -2457,5 +2680,64 @@ mod detection_tests {
         );
         assert_eq!(p.tools[0].cache, ToolCache::Yours);
         assert!(cache_ids(&p).is_empty(), "{:?}", p.mounts);
+    }
+
+    /// What a step leaves wrapped for the stage's next steps.
+    #[test]
+    fn wrapped_after_a_step() {
+        let sh = |cmd: &str| vec!["/bin/sh".to_string(), "-c".into(), cmd.to_string()];
+        let go = vec!["go".to_string()];
+        assert_eq!(
+            wrapped_after(&sh("xx-apk add gcc && xx-go --wrap"), true, &[], &[]),
+            go
+        );
+        assert_eq!(wrapped_after(&sh("apk add git"), true, &[], &go), go);
+        assert!(wrapped_after(&sh("xx-go --unwrap"), true, &[], &go).is_empty());
+        assert!(wrapped_after(&sh("xx-go build ."), true, &[], &[]).is_empty());
+        let exec = vec!["xx-go".to_string(), "--wrap".into()];
+        assert_eq!(wrapped_after(&exec, false, &[], &[]), go);
+        let heredoc = vec!["#!/bin/sh\nset -e\nxx-go --wrap\n".to_string()];
+        assert_eq!(
+            wrapped_after(&["/dev/pipes/EOF".into()], false, &heredoc, &[]),
+            go
+        );
+    }
+
+    /// A script an earlier instruction wrote whole (`COPY <<EOF /build.sh`) and the step runs
+    /// by path: its commands are the step's.
+    #[test]
+    fn scripts_written_by_the_dockerfile_are_read() {
+        let w = Written {
+            path: "/build.sh".into(),
+            content: Some(
+                "#!/bin/sh\nset -e\nif [ -n \"$X\" ]; then pip install flask; fi\n".into(),
+            ),
+            ..Written::default()
+        };
+        for cmd in [
+            "/build.sh",
+            "sh /build.sh",
+            "cd / && ./build.sh",
+            "set -e; /build.sh --fast",
+        ] {
+            let p = plan_step(cmd, &[], &[], std::slice::from_ref(&w));
+            assert!(
+                p.tools.iter().any(|t| t.tool == "pip"),
+                "{cmd}: {:?}",
+                p.tools
+            );
+        }
+        for cmd in [
+            "cat /build.sh",
+            "/other.sh",
+            "build.sh",
+            "cd /tmp && ./build.sh",
+        ] {
+            let p = plan_step(cmd, &[], &[], std::slice::from_ref(&w));
+            assert!(p.tools.is_empty(), "{cmd}: {:?}", p.tools);
+        }
+        // Without its text (a COPY from the context), nothing is known of it.
+        let copied = Written::path("/build.sh");
+        assert!(plan_step("/build.sh", &[], &[], &[copied]).tools.is_empty());
     }
 }

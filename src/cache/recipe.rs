@@ -16,6 +16,10 @@ pub struct Recipe {
     /// Environment settings that mean a build tool of the step runs this one
     /// (`RUSTC_WRAPPER=sccache` with `cargo build`, `CC="ccache gcc"` with `make`).
     pub env_triggers: &'static [EnvTrigger],
+    /// The step's own cache mounts that mean a build tool of the step runs this one (a cache
+    /// at `~/.ccache` with `cmake --build`: the launcher is set where hoard cannot see it, in a
+    /// CMake preset or a Makefile).
+    pub mount_triggers: &'static [MountTrigger],
     /// Persistent cache mounts.
     pub caches: &'static [CacheDir],
     /// Scratch directories mounted as tmpfs (pure temporary data, never worth keeping).
@@ -44,6 +48,7 @@ impl Recipe {
         about: "",
         triggers: &[],
         env_triggers: &[],
+        mount_triggers: &[],
         caches: &[],
         tmpfs: &[],
         env: &[],
@@ -80,6 +85,14 @@ pub struct Trigger {
     /// the tool's words, so [`FlagEdit`]s never touch them (`uvx ruff check --no-cache` keeps
     /// ruff's flag). Words after `--` are never the tool's options either.
     pub runs_program: &'static [&'static [&'static str]],
+    /// The program the trigger's programs run to do the work (`golangci-lint` and `make` run
+    /// `go`): where a cross wrapper has replaced it, in the step or in an earlier step of the
+    /// stage or its ancestors (`xx-go --wrap`), they work for the wrapper's target, and the
+    /// ids of platform-specific caches follow that target.
+    pub runs_wrapped: Option<&'static str>,
+    /// Counts only where [`Trigger::runs_wrapped`] has been replaced by a cross wrapper: a
+    /// `make` is a use of Go only after `xx-go --wrap` said that plain `go` builds follow.
+    pub only_wrapped: bool,
 }
 
 impl Trigger {
@@ -91,6 +104,8 @@ impl Trigger {
         subcommands: &[],
         options_with_value: &[],
         runs_program: &[],
+        runs_wrapped: None,
+        only_wrapped: false,
     };
 }
 
@@ -108,6 +123,15 @@ pub struct EnvTrigger {
     pub programs: &'static [&'static str],
 }
 
+/// A cache mount of the step's own that means one of `programs` runs the tool.
+#[derive(Debug)]
+pub struct MountTrigger {
+    /// Where the tool looks by default (`~/` is the step user's home).
+    pub dirs: &'static [&'static str],
+    /// Programs (basenames) whose invocation in the step then counts (`cmake`, `make`).
+    pub programs: &'static [&'static str],
+}
+
 /// A persistent cache directory.
 #[derive(Debug)]
 pub struct CacheDir {
@@ -117,7 +141,13 @@ pub struct CacheDir {
     /// Where the tool keeps this without hoard (`/var/lib/apt/lists`), when hoard mounts it
     /// elsewhere: a step that mounts that directory as a cache itself keeps its own cache, and
     /// hoard adds none of this kind (nor the [`ConfFile::per_cache`] lines pointing at it).
+    /// `~/` is the user's home, a leading `$VAR` that variable (no stock directory while it is
+    /// unset); with a [`Location::Redirect`], only while the redirected variable is unset.
     pub stock: Option<&'static str>,
+    /// Other directories the tool uses without hoard in some versions or set-ups only
+    /// (`~/.cache/ccache`): a step's own cache mount there becomes this cache, and the
+    /// [`Location::Redirect`] variable is pointed at it (when unset) so every version uses it.
+    pub adopt: &'static [&'static str],
     pub sharing: Sharing,
     /// What goes into the cache id besides `hoard/<recipe>/<kind>`.
     pub scope: Scope,
@@ -137,6 +167,7 @@ impl CacheDir {
         kind: "",
         location: Location::Fixed(""),
         stock: None,
+        adopt: &[],
         sharing: Sharing::Shared,
         scope: Scope::NONE,
         only_for: &[],
@@ -318,6 +349,11 @@ pub struct CrossWrapper {
     /// Words after which the wrapper only configures the step rather than running the tool
     /// (`xx-go --wrap`), so they are no use of the tool.
     pub config_only: &'static [&'static str],
+    /// The word after which the wrapper replaces the tool's program for the rest of the stage
+    /// (`xx-go --wrap`: every later plain `go`, also one run by `make`, builds for the target).
+    pub wrap: Option<&'static str>,
+    /// The word that undoes [`CrossWrapper::wrap`] (`xx-go --unwrap`).
+    pub unwrap: Option<&'static str>,
     pub target: TargetCache,
 }
 

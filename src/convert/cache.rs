@@ -225,6 +225,7 @@ impl Build<'_> {
             user_mounts: &step.user_mounts,
             user_caches: &step.user_caches,
             protected,
+            wrapped: &st.wrapped,
             selection: step.selection,
         })
     }

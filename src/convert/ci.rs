@@ -314,13 +314,21 @@ pub fn cache_key(id: &str, uid: Option<u32>, gid: Option<u32>, mode: Option<u32>
 pub(super) const COMPILE_CACHES: &[&str] = &[
     "hoard/cargo/target",
     "hoard/go/build",
+    "hoard/golangci-lint/",
     "hoard/ccache/",
     "hoard/sccache/",
     "hoard/zig/cache",
 ];
 /// The last path component of an author's own mount that marks a compile cache.
 pub(super) const COMPILE_DIRS: &[&str] = &[
-    "target", "go-build", ".ccache", "ccache", "sccache", "build", ".gradle",
+    "target",
+    "go-build",
+    "golangci-lint",
+    ".ccache",
+    "ccache",
+    "sccache",
+    "build",
+    ".gradle",
 ];
 
 /// How an export ages a cache out: the recipe's [`Aging`] for an injected cache (its kind is

@@ -196,13 +196,19 @@ impl Build<'_> {
             Some(paths) => paths,
             None => written_paths(&spec, &dest),
         };
+        let texts = heredoc_files(&spec, &dest);
         for path in written {
+            let content = texts
+                .iter()
+                .find(|(p, _)| *p == path)
+                .map(|(_, t)| t.clone());
             st.written.push(crate::cache::Written {
                 path,
                 line: spec.span.start,
                 by: by.clone(),
                 context_dir: context_dir.clone(),
                 found: None,
+                content,
             });
         }
         st.image
@@ -466,6 +472,26 @@ fn written_paths(spec: &CopySpec, dest: &str) -> Vec<String> {
     spec.contents
         .iter()
         .map(|(name, _)| format!("{base}/{}", name.trim_start_matches('/')))
+        .collect()
+}
+
+/// The files a COPY writes from its heredocs, with their text (as [`written_paths`] names them).
+fn heredoc_files(spec: &CopySpec, dest: &str) -> Vec<(String, String)> {
+    if !spec.sources.is_empty() {
+        return Vec::new();
+    }
+    let dir = dest.ends_with('/') || spec.contents.len() > 1;
+    let base = dest.trim_end_matches('/');
+    spec.contents
+        .iter()
+        .map(|(name, text)| {
+            let path = if dir {
+                format!("{base}/{}", name.trim_start_matches('/'))
+            } else {
+                base.to_string()
+            };
+            (path, text.clone())
+        })
         .collect()
 }
 

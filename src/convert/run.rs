@@ -43,6 +43,8 @@ impl Build<'_> {
         let history = format!("RUN {}", run_command_string(&args, &st.build_args, &st.env));
         let st = self.stages[i].st.as_mut().unwrap();
         st.output = Some(out);
+        st.wrapped =
+            crate::cache::planner::wrapped_after(&args, shell_form, &extra_scripts, &st.wrapped);
         st.image
             .commit_history(format!("{history} # buildkit"), true);
         Ok(())

@@ -38,6 +38,8 @@ pub(super) struct St {
     pub workdir_set: bool,
     /// What this stage's COPY/ADD wrote: cache mounts never hide it.
     pub written: Vec<crate::cache::Written>,
+    /// Tools whose program a cross wrapper replaced in an earlier step (`xx-go --wrap`).
+    pub wrapped: Vec<String>,
     /// The image the stage chain started from (for distro-scoped cache ids).
     pub base_ref: String,
     /// The state holds a step whose caches wait for a lookup (a `USER` to resolve), directly or
@@ -65,6 +67,7 @@ impl St {
             cmd_set: false,
             workdir_set: false,
             written: Vec::new(),
+            wrapped: Vec::new(),
             base_ref,
             pending: false,
         }

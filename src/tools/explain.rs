@@ -246,4 +246,72 @@ mod tests {
             "{text}"
         );
     }
+
+    /// `xx-go --wrap` in one step makes a later `make` of the stage, and of a stage built on
+    /// it, a use of Go for the target platform; a `make` in a stage without it gets nothing.
+    #[test]
+    fn xx_go_wrap_carries_to_later_steps_and_stages() {
+        let df =
+            "FROM scratch AS base\nARG TARGETPLATFORM=linux/arm64\nRUN xx-go --wrap\nRUN make\n\
+                  FROM base AS child\nRUN make bin/app\nRUN xx-go --unwrap && make\n\
+                  FROM scratch AS plain\nRUN make\nCOPY --from=child / /\n";
+        let opts = OfflineOpts {
+            no_docker: true,
+            target: Some("plain".into()),
+            ..OfflineOpts::default()
+        };
+        let off = plans(df, "Dockerfile", &opts).unwrap();
+        let json = to_json("Dockerfile", &off);
+        let run = |line: u64| -> Value {
+            json["runs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|r| r["line"] == line)
+                .unwrap_or_else(|| panic!("no RUN at line {line}: {json}"))
+                .clone()
+        };
+        for line in [4, 6] {
+            let r = run(line);
+            assert_eq!(r["tools"][0]["tool"], "go", "line {line}: {r}");
+            let build = r["mounts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|m| m["target"] == "/var/cache/hoard/go/build")
+                .unwrap_or_else(|| panic!("line {line}: {r}"))
+                .clone();
+            assert_eq!(build["id"], "hoard/go/build/linux-arm64", "line {line}");
+        }
+        for line in [3, 7, 9] {
+            let r = run(line);
+            assert!(
+                r["tools"].as_array().unwrap().is_empty(),
+                "line {line}: {r}"
+            );
+        }
+    }
+
+    /// A script written by a `COPY` heredoc in an ancestor stage, run by path after `xx-go
+    /// --wrap`: the `make` inside it is a use of Go (buildkit's containerd stages).
+    #[test]
+    fn heredoc_script_run_by_path() {
+        let df = "FROM scratch AS base\nCOPY --chmod=755 <<-EOT /build.sh\n#!/bin/sh\nset -ex\nmake bin/app\nEOT\n\
+                  RUN xx-go --wrap\nFROM base\nRUN /build.sh\n";
+        let opts = OfflineOpts {
+            no_docker: true,
+            ..OfflineOpts::default()
+        };
+        let off = plans(df, "Dockerfile", &opts).unwrap();
+        let json = to_json("Dockerfile", &off);
+        let run = json["runs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["line"] == 9)
+            .unwrap_or_else(|| panic!("{json}"))
+            .clone();
+        assert_eq!(run["tools"][0]["tool"], "go", "{run}");
+        assert_eq!(run["tools"][0]["command"], "make bin/app", "{run}");
+    }
 }

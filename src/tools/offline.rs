@@ -79,6 +79,7 @@ pub fn approximate(
         )];
         let mut user = UserInfo::root();
         let mut dir = "/".to_string();
+        let mut wrapped: Vec<String> = Vec::new();
         for c in &stage.commands {
             match c {
                 Command::Env(e) => env.extend(e.pairs.iter().cloned()),
@@ -123,8 +124,10 @@ pub fn approximate(
                         user_mounts: &[],
                         user_caches: &[],
                         protected: &[],
+                        wrapped: &wrapped,
                         selection: &selection,
                     });
+                    wrapped = cache::planner::wrapped_after(&args, shell_form, &[], &wrapped);
                     let name = stage.name.clone().unwrap_or_else(|| format!("stage-{i}"));
                     plans.push(RunPlan {
                         span: r.span,

@@ -52,7 +52,23 @@ fn triggers(r: &Recipe) -> String {
         if !t.subcommands.is_empty() {
             s += &format!(" {{{}}}", t.subcommands.join(","));
         }
-        out.push(format!("`{s}`"));
+        match (t.runs_wrapped, t.only_wrapped) {
+            (Some(tool), true) => {
+                out.push(format!("`{s}` after a cross wrapper replaced `{tool}`"))
+            }
+            _ => out.push(format!("`{s}`")),
+        }
+    }
+    for t in r.mount_triggers {
+        out.push(format!(
+            "`{}` with your cache mount at {}",
+            t.programs.join("/"),
+            t.dirs
+                .iter()
+                .map(|d| format!("`{d}`"))
+                .collect::<Vec<_>>()
+                .join(" or ")
+        ));
     }
     out.join("<br>")
 }

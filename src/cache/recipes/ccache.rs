@@ -2,11 +2,14 @@
 //!
 //! `ENV PATH=/usr/lib/ccache:$PATH`, `CC="ccache gcc"` or `CMAKE_C_COMPILER_LAUNCHER=ccache`
 //! followed by `RUN make` never names ccache in the step: the environment triggers cover
-//! those, besides steps that run `ccache` itself (`ccache -M 2G && make`).
+//! those, besides steps that run `ccache` itself (`ccache -M 2G && make`). A step that mounts
+//! its own cache at ccache's default directory and runs a build (`--mount=type=cache,target=
+//! /root/.ccache` with `cmake --build`, the launcher set in a CMake preset) uses ccache too: it
+//! is reported, and the author's mount stays ccache's cache.
 
 use super::sccache::{c_launcher, C_BUILDS};
 use crate::cache::recipe::{
-    Aging, CacheDir, Defeater, EnvTrigger, Location, Recipe, Scope, Trigger,
+    Aging, CacheDir, Defeater, EnvTrigger, Location, MountTrigger, Recipe, Scope, Trigger,
 };
 use crate::instructions::Sharing;
 
@@ -57,6 +60,12 @@ pub static RECIPES: &[Recipe] = &[Recipe {
             programs: C_BUILDS,
         },
     ],
+    // The step mounts a cache where ccache looks by default and runs a build: the launcher is
+    // set where hoard cannot see it (a CMake preset, a Makefile, the toolchain file).
+    mount_triggers: &[MountTrigger {
+        dirs: &["~/.ccache", "~/.cache/ccache"],
+        programs: C_BUILDS,
+    }],
     caches: &[CacheDir {
         kind: "cache",
         // CCACHE_DIR beats both `~/.ccache` and `$XDG_CACHE_HOME/ccache`.
@@ -70,6 +79,12 @@ pub static RECIPES: &[Recipe] = &[Recipe {
         // wastes space and `compiler_check=none` would make it unsafe (§4.13f).
         scope: Scope::PLATFORM_USER,
         aging: Aging::Files,
+        // Every version's default when it exists (ccache 3 always, 4 as the "legacy" dir,
+        // which a mount there creates): a step's own cache there is used as it is.
+        stock: Some("~/.ccache"),
+        // ccache 4's default otherwise (`$XDG_CACHE_HOME/ccache`, else `~/.cache/ccache`),
+        // unknown to ccache 3: a step's own cache there is used, with CCACHE_DIR pointing at it.
+        adopt: &["~/.cache/ccache"],
         ..CacheDir::NONE
     }],
     defeaters: &[
@@ -90,7 +105,7 @@ pub static RECIPES: &[Recipe] = &[Recipe {
 mod tests {
     use super::super::testkit::*;
     use super::*;
-    use crate::cache::planner::{plan_shell, plan_shell_with};
+    use crate::cache::planner::{plan_shell, plan_shell_with, plan_step, ToolCache};
 
     #[test]
     fn switched_on_through_the_environment() {
@@ -169,6 +184,52 @@ mod tests {
             &plan_shell("ccache -M 2G && ccache g++ -c a.cc"),
             "ccache"
         ));
+    }
+
+    /// A step that mounts its own cache at ccache's default directory and runs a build uses
+    /// ccache (the launcher set in a CMake preset): reported as the author's cache, kept as it
+    /// is; at ccache 4's XDG directory, CCACHE_DIR points there so that every version uses it.
+    #[test]
+    fn authors_cache_at_the_default_directory() {
+        let legacy = ["/root/.ccache".to_string()];
+        for cmd in [
+            "cmake -S . --preset cpu && cmake --build build -- -l 4",
+            "ninja -C build",
+            "make -j4",
+        ] {
+            let p = plan_step(cmd, &[], &legacy, &[]);
+            assert!(detected(&p, "ccache"), "{cmd}: {:?}", p.tools);
+            assert!(
+                p.tools.iter().all(|t| t.cache == ToolCache::Yours),
+                "{cmd}: {:?}",
+                p.tools
+            );
+            assert!(p.mounts.is_empty() && p.env.is_empty(), "{cmd}: {p:?}");
+        }
+        let xdg = ["/root/.cache/ccache".to_string()];
+        let p = plan_step("cmake --build build", &[], &xdg, &[]);
+        assert_eq!(p.tools[0].cache, ToolCache::Yours);
+        assert!(p.mounts.is_empty(), "{:?}", p.mounts);
+        assert_eq!(
+            set(&p, "CCACHE_DIR").as_deref(),
+            Some("/root/.cache/ccache")
+        );
+        // The same mount without a build is no use; a build without it is not ccache's.
+        assert!(!detected(
+            &plan_step("ls /root/.ccache", &[], &legacy, &[]),
+            "ccache"
+        ));
+        assert!(!detected(
+            &plan_step("cmake --build build", &[], &[], &[]),
+            "ccache"
+        ));
+        // A cache mounted somewhere else says nothing about ccache.
+        let other = ["/root/.cache/pip".to_string()];
+        assert!(!detected(&plan_step("make", &[], &other, &[]), "ccache"));
+        // Named by the step and mounted by the author: the author's cache, nothing added.
+        let p = plan_step("ccache gcc -c x.c", &[], &legacy, &[]);
+        assert_eq!(p.tools[0].cache, ToolCache::Yours);
+        assert!(p.mounts.is_empty() && p.env.is_empty(), "{p:?}");
     }
 
     #[test]

@@ -223,6 +223,41 @@ pub fn check_recipe(r: &Recipe) {
             }
         }
     }
+    for t in r.triggers {
+        assert!(
+            !t.only_wrapped || t.runs_wrapped.is_some(),
+            "{name}: only_wrapped without runs_wrapped"
+        );
+        if let Some(tool) = t.runs_wrapped {
+            assert!(
+                super::WRAPPERS
+                    .iter()
+                    .any(|w| w.runs == tool && w.wrap.is_some()),
+                "{name}: no cross wrapper replaces {tool}"
+            );
+        }
+    }
+    for t in r.mount_triggers {
+        assert!(!t.dirs.is_empty() && !t.programs.is_empty(), "{name}");
+        for d in t.dirs {
+            assert!(d.starts_with("~/") || d.starts_with('/'), "{name}: {d}");
+        }
+    }
+    for c in r.caches {
+        for d in c.adopt {
+            assert!(d.starts_with("~/") || d.starts_with('/'), "{name}: {d}");
+        }
+        assert!(
+            c.adopt.is_empty() || matches!(c.location, Location::Redirect { .. }),
+            "{name}: adopted directories need a variable to point at them"
+        );
+        if let Some(s) = c.stock {
+            assert!(
+                s.starts_with("~/") || s.starts_with('/') || s.starts_with('$'),
+                "{name}: stock {s}"
+            );
+        }
+    }
     for t in r.env_triggers {
         assert!(
             !t.vars.is_empty() && t.vars.iter().all(|v| is_var(v)),

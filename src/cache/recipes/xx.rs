@@ -7,7 +7,11 @@
 //! xx wrappers run the real tool for the *target* platform (`TARGETPLATFORM` in the step's
 //! environment, else the platform the step runs on). What that means for each tool's caches:
 //! - `xx-go` sets `GOOS`/`GOARCH`: the build cache holds target objects (keyed by GOARCH inside),
-//!   so its id names the target platform.
+//!   so its id names the target platform. `xx-go --wrap` makes that the default of every later
+//!   `go` (it writes them into go's configuration file), so a plain `go`, and `make` or
+//!   golangci-lint running one, after it in the step or the stage (or an ancestor stage) are
+//!   treated as run through xx-go (the planner's `wrapped_at`; go's triggers say which programs
+//!   run `go`).
 //! - `xx-cargo` adds `--target=<triple>`: cargo's `target/` cache holds `target/<triple>/`
 //!   output, so its id names the target platform (the registry caches are arch-neutral).
 //! - `xx-apk` installs into `/<triple>/` with the target's repositories and links that root's
@@ -51,6 +55,8 @@ pub static WRAPPERS: &[CrossWrapper] = &[
         program: "xx-apk",
         runs: "apk",
         config_only: &[],
+        wrap: None,
+        unwrap: None,
         target: TargetCache::Subdir {
             kind: "cache",
             name: apk_target_dir,
@@ -60,19 +66,27 @@ pub static WRAPPERS: &[CrossWrapper] = &[
         program: "xx-apt-get",
         runs: "apt-get",
         config_only: &[],
+        wrap: None,
+        unwrap: None,
         target: TargetCache::Exec,
     },
     CrossWrapper {
         program: "xx-apt",
         runs: "apt",
         config_only: &[],
+        wrap: None,
+        unwrap: None,
         target: TargetCache::Exec,
     },
-    // `xx-go --wrap` replaces `go` by xx-go for later steps: configuration, not a build.
+    // `xx-go --wrap` writes the target's GOOS/GOARCH into go's own configuration file
+    // (`go env GOENV`): configuration, not a build, but every later `go` of the stage builds
+    // for the target, also one that `make` or golangci-lint runs. `--unwrap` removes the file.
     CrossWrapper {
         program: "xx-go",
         runs: "go",
         config_only: &["--wrap", "--unwrap"],
+        wrap: Some("--wrap"),
+        unwrap: Some("--unwrap"),
         target: TargetCache::Ids,
     },
     // `xx-cargo --print-target-triple` and `--setup-target-triple` download nothing; cargo's own
@@ -81,6 +95,8 @@ pub static WRAPPERS: &[CrossWrapper] = &[
         program: "xx-cargo",
         runs: "cargo",
         config_only: &[],
+        wrap: None,
+        unwrap: None,
         target: TargetCache::Ids,
     },
 ];
