@@ -4,7 +4,8 @@ cargo, apt and pip cases of bench/cases/, on the CI engine of scripts/ci-engine.
 dockerd next to a registry on 127.0.0.1:5000, so wiping it never touches the shared engine).
 
 Per case, set-up jobs (not timed) fill the registry the way earlier pipeline runs would: a stock
-job with `--cache-to type=registry,mode=max`, and a hoard job with the same plus its cache image
+job with `--cache-to type=registry,mode=max,compression=zstd` (as the README's CI recipes), and a
+hoard job with the same plus its cache image
 (`HOARD_CACHE_EXPORT=1`). Then per repetition, each after a change (cargo: MARKER in
 app/src/report.rs; apt, pip: a new BENCH_BUST build arg):
 
@@ -21,7 +22,8 @@ builder that built the case once (warm-local, one untimed warm-up, then the repe
 Recorded per build: wall clock around `docker buildx build`; bytes into the CI engine's build
 containers (tx_bytes of its bridge hoardci0: registry pulls go over loopback and are not
 counted, so this is what the RUN steps downloaded); what the tools print; for hoard-ci the
-seed import (the seed image's vertex plus the longest primer, from the plain progress output)
+seed import (the longest seed vertex, one per cache, plus the longest primer, from the plain
+progress output)
 and, for the export, the cache image's size (index label, uncompressed) and its layer blobs.
 
 Writes bench/results/ci-<date>.json, bench/CI.md and bench/results/ci.png. Called by
@@ -50,6 +52,11 @@ REGISTRY = "localhost:5000"
 BRIDGE_TX = "/sys/class/net/hoardci0/statistics/tx_bytes"
 VARIANTS = ["stock-ci", "stock-cf", "hoard-ci", "hoard-export", "hoard-warm", "warm-local"]
 
+
+
+# The layer cache's export options, for stock and hoard alike: those of the README's CI recipes
+# (bake, GitHub Actions, GitLab), zstd included (a fresh runner unpacks these layers).
+LAYER_CACHE = "mode=max,compression=zstd"
 
 def log(msg):
     print(f"bench-ci: {msg}", file=sys.stderr, flush=True)
@@ -209,10 +216,10 @@ class CiBench:
         log(f"case {case}: set-up jobs")
         self.wipe()
         self.build(case, "stock-setup", "setup", hoard=False,
-                   extra=["--cache-to", f"type=registry,ref={stock_layers},mode=max"])
+                   extra=["--cache-to", f"type=registry,ref={stock_layers},{LAYER_CACHE}"])
         self.wipe()
         built = self.build(case, "hoard-setup", "setup", from_arg,
-                           ["--cache-to", f"type=registry,ref={hoard_layers},mode=max"])
+                           ["--cache-to", f"type=registry,ref={hoard_layers},{LAYER_CACHE}"])
         self.export(case, "setup", seed, built)
         log(f"case {case}: warm local rebuilds")
         self.wipe()
@@ -430,9 +437,9 @@ def write_markdown(data, path):
     L.append("## Jobs\n")
     L.append("- `stock-ci`: wiped runner (`docker buildx prune -af`), stock frontend, no registry cache.\n"
              "- `stock-cf`: wiped runner, stock frontend, `--cache-from type=registry` of a stock set-up job "
-             "(`mode=max`).\n"
+             "(`mode=max,compression=zstd`, as the README's CI recipes; hoard's set-up job the same).\n"
              "- `hoard-ci`: wiped runner, hoard with `HOARD_CACHE_FROM=<cache image>` and `--cache-from` of a "
-             "hoard set-up job's layers; *seed import* = the probe, the seed image's pull and the longest primer "
+             "hoard set-up job's layers; *seed import* = the probe, the longest seed pull (one per cache, in parallel) and the longest primer "
              "(from the `DONE` times of the plain progress output), the seed pulled from the local registry "
              "(the wipe removes images too); *layer import* = the `DONE` times of the steps that were "
              "layer-cache hits whose layers the job had to download and unpack.\n"
