@@ -52,7 +52,13 @@ pub async fn prepare(
     };
     match opts.source.as_deref().filter(|s| !s.is_empty()) {
         Some(source) => {
-            let r = gw.resolve_image_config(source, Some(platform), ResolveMode::Default, "[internal] hoard: resolve cache tool", None).await?;
+            // The name as BuildKit's own resolver wants it (`hoard:dev` is
+            // `docker.io/library/hoard:dev`; the classic image store's resolver cannot parse
+            // the short form).
+            let source = crate::image::normalize_reference(source)
+                .map_err(GatewayError::Frontend)?
+                .full();
+            let r = gw.resolve_image_config(&source, Some(platform), ResolveMode::Default, "[internal] hoard: resolve cache tool", None).await?;
             let name = crate::image::normalize_reference(&r.reference).map_err(GatewayError::Frontend)?;
             inputs.tool_image = Some(match r.digest.filter(|d| !d.is_empty()) {
                 Some(d) => name.with_digest(&d).full(),
@@ -173,6 +179,17 @@ pub fn exporting(builds: &[crate::convert::PlatformResult]) -> bool {
     builds.iter().any(|b| b.ci.args.export != ExportMode::Off)
 }
 
+/// Whether the cache image can carry one image per cache beside the whole (an index of several
+/// pseudo-platforms). Every BuildKit exporter can, except the Docker Engine's own with its classic
+/// image store (not the containerd one), which exports one image per build only; its worker is the
+/// only one that reports no labels (BuildKit's and the containerd store's name their snapshotter).
+pub fn per_cache_images(opts: &BuildOpts) -> bool {
+    opts.workers.first().is_some_and(|w| {
+        w.labels
+            .contains_key("org.mobyproject.buildkit.worker.snapshotter")
+    })
+}
+
 /// Solve every cache's export (once per cache over all platforms), read the reports, and
 /// return the cache image: one layer per exported cache, `INDEX_LABEL` listing them.
 pub async fn export_result(
@@ -187,6 +204,7 @@ pub async fn export_result(
         caches: Vec::new(),
     };
     let mut total = 0u64;
+    let per_cache = per_cache_images(opts);
     // Caches the build left empty (cargo's git caches without git dependencies) are left out;
     // when every cache is empty, the export is not running where the build ran.
     let mut empty = Vec::new();
@@ -220,6 +238,9 @@ pub async fn export_result(
                 continue;
             }
             let mut entry = part.entry.clone();
+            if !per_cache {
+                entry.platform.clear();
+            }
             entry.size = size;
             entry.uid = rep["uid"].as_u64().unwrap_or(0) as u32;
             entry.gid = rep["gid"].as_u64().unwrap_or(0) as u32;
@@ -232,7 +253,7 @@ pub async fn export_result(
             layers.push(layer);
         }
     }
-    let own_images = (!index.caches.is_empty() && !layers.is_empty())
+    let own_images = (per_cache && !index.caches.is_empty() && !layers.is_empty())
         .then(|| (index.caches.clone(), layers.clone()));
     if !empty.is_empty() && index.caches.is_empty() {
         return Err(GatewayError::Frontend(Error::new(format!(
@@ -326,4 +347,41 @@ pub async fn export_result(
         ),
         warnings,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gateway::opts::WorkerInfo;
+
+    /// Labels as the engines here report them: the Docker Engine with the containerd image store
+    /// and standalone BuildKit name their snapshotter; the classic image store reports none.
+    #[test]
+    fn per_cache_images_except_on_the_classic_image_store() {
+        let with = |labels: &[(&str, &str)]| BuildOpts {
+            workers: vec![WorkerInfo {
+                labels: labels
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        let containerd_store = with(&[
+            (
+                "org.mobyproject.buildkit.worker.containerd.namespace",
+                "moby",
+            ),
+            ("org.mobyproject.buildkit.worker.snapshotter", "overlayfs"),
+        ]);
+        let buildkitd = with(&[
+            ("org.mobyproject.buildkit.worker.executor", "oci"),
+            ("org.mobyproject.buildkit.worker.snapshotter", "overlayfs"),
+        ]);
+        assert!(per_cache_images(&containerd_store));
+        assert!(per_cache_images(&buildkitd));
+        assert!(!per_cache_images(&with(&[])));
+        assert!(!per_cache_images(&BuildOpts::default()));
+    }
 }
