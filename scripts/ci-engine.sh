@@ -53,6 +53,13 @@ fi
 # The package's own service (basic auth, same port) must not hold :5000.
 if command -v service >/dev/null 2>&1; then service docker-registry stop >/dev/null 2>&1 || true; fi
 if ! { [ -f "$run/registry.pid" ] && kill -0 "$(cat "$run/registry.pid")" 2>/dev/null; }; then
+  # Everything in it is throw-away (every test and bench run pushes under fresh tags), but it
+  # grows with each run and the disk is shared: start over when it passes the limit.
+  limit_gb=${HOARD_CI_REGISTRY_MAX_GB:-8}
+  if [ -d "$root/registry" ] && [ "$(du -s --block-size=1G "$root/registry" | cut -f1)" -gt "$limit_gb" ]; then
+    log "registry storage over ${limit_gb} GB: emptied"
+    rm -rf "$root/registry"
+  fi
   mkdir -p "$root/registry"
   cat >"$root/registry.yml" <<YML
 version: 0.1
