@@ -1698,29 +1698,7 @@ pub fn plan_step(
     user_caches: &[String],
     protected: &[Written],
 ) -> Plan {
-    let args = vec!["/bin/sh".to_string(), "-c".into(), cmd.to_string()];
-    let env: Vec<(String, String)> = env
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    let user = UserInfo::root();
-    let platform = Platform::new("linux", "amd64", "");
-    let sel = Selection::default();
-    plan(&Step {
-        args: &args,
-        shell_form: true,
-        extra_scripts: &[],
-        env: &env,
-        cwd: "/",
-        user: &user,
-        platform: &platform,
-        base: "docker.io/library/debian:bookworm",
-        user_mounts: user_caches,
-        user_caches,
-        protected,
-        wrapped: &[],
-        selection: &sel,
-    })
+    plan_for_test(cmd, env, &UserInfo::root(), user_caches, protected, &[])
 }
 
 /// Plan a shell-form command as root in `/` on linux/amd64 from Debian bookworm (for tests).
@@ -1730,61 +1708,51 @@ pub fn plan_shell(cmd: &str) -> Plan {
 
 /// Plan a shell-form command with the given environment and user (gid = uid).
 pub fn plan_shell_with(cmd: &str, env: &[(&str, &str)], uid: u32, home: &str) -> Plan {
-    let args = vec!["/bin/sh".to_string(), "-c".into(), cmd.to_string()];
-    let env: Vec<(String, String)> = env
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
     let user = UserInfo {
         uid,
         gid: uid,
         home: home.to_string(),
     };
-    let platform = Platform::new("linux", "amd64", "");
-    let sel = Selection::default();
-    plan(&Step {
-        args: &args,
-        shell_form: true,
-        extra_scripts: &[],
-        env: &env,
-        cwd: "/",
-        user: &user,
-        platform: &platform,
-        base: "docker.io/library/debian:bookworm",
-        user_mounts: &[],
-        user_caches: &[],
-        protected: &[],
-        wrapped: &[],
-        selection: &sel,
-    })
+    plan_for_test(cmd, env, &user, &[], &[], &[])
 }
 
 /// Plan a shell-form command as root on linux/amd64 after earlier steps of the stage wrapped
 /// these tools' programs ([`Step::wrapped`]), with the given environment (for tests).
 pub fn plan_wrapped(cmd: &str, env: &[(&str, &str)], wrapped: &[&str]) -> Plan {
+    let wrapped: Vec<String> = wrapped.iter().map(|w| w.to_string()).collect();
+    plan_for_test(cmd, env, &UserInfo::root(), &[], &[], &wrapped)
+}
+
+/// The one step the test helpers above plan: `/bin/sh -c cmd` in `/` on linux/amd64 from
+/// Debian bookworm, the author's cache mounts being `user_caches`.
+fn plan_for_test(
+    cmd: &str,
+    env: &[(&str, &str)],
+    user: &UserInfo,
+    user_caches: &[String],
+    protected: &[Written],
+    wrapped: &[String],
+) -> Plan {
     let args = vec!["/bin/sh".to_string(), "-c".into(), cmd.to_string()];
     let env: Vec<(String, String)> = env
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
-    let wrapped: Vec<String> = wrapped.iter().map(|w| w.to_string()).collect();
-    let user = UserInfo::root();
     let platform = Platform::new("linux", "amd64", "");
-    let sel = Selection::default();
     plan(&Step {
         args: &args,
         shell_form: true,
         extra_scripts: &[],
         env: &env,
         cwd: "/",
-        user: &user,
+        user,
         platform: &platform,
         base: "docker.io/library/debian:bookworm",
-        user_mounts: &[],
-        user_caches: &[],
-        protected: &[],
-        wrapped: &wrapped,
-        selection: &sel,
+        user_mounts: user_caches,
+        user_caches,
+        protected,
+        wrapped,
+        selection: &Selection::default(),
     })
 }
 
