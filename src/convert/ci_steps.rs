@@ -351,45 +351,9 @@ impl Build<'_> {
             };
             e.env
                 .push(format!("HOARD_EXPORT_NONCE={}", self.opts.ci.nonce));
-            // A private cache is read from an existing instance (waiting for one), never from
-            // a fresh empty one; a locked one is held only for this copy.
-            let sharing = if u.sharing == Sharing::Private {
-                Sharing::Locked
-            } else {
-                u.sharing
-            };
-            let (base, selector) =
-                cache_base(u.base.clone(), u.selector.clone(), u.uid, u.gid, u.mode)?;
-            e.cache(
-                "/hoard-cache",
-                &u.id,
-                pb_sharing(sharing),
-                base,
-                MountOpts {
-                    selector,
-                    readonly: true,
-                    ..Default::default()
-                },
-            );
+            mount_to_read(&mut e, "/hoard-cache", &u)?;
             if let Some(w) = &companion {
-                let (base, selector) =
-                    cache_base(w.base.clone(), w.selector.clone(), w.uid, w.gid, w.mode)?;
-                let sharing = if w.sharing == Sharing::Private {
-                    Sharing::Locked
-                } else {
-                    w.sharing
-                };
-                e.cache(
-                    "/hoard-companion",
-                    &w.id,
-                    pb_sharing(sharing),
-                    base,
-                    MountOpts {
-                        selector,
-                        readonly: true,
-                        ..Default::default()
-                    },
-                );
+                mount_to_read(&mut e, "/hoard-companion", w)?;
             }
             // Run after the steps that fill it (layer-cache hits right after the real build).
             let stages: BTreeSet<usize> = u
@@ -439,4 +403,28 @@ impl Build<'_> {
         }
         Ok(out)
     }
+}
+
+/// Mount the cache `u` read-only at `target` for an export op. A private cache is read from an
+/// existing instance (waiting for one), never from a fresh empty one; a locked one is held only
+/// for this copy.
+fn mount_to_read(e: &mut Exec, target: &str, u: &CacheUse) -> Result<()> {
+    let sharing = if u.sharing == Sharing::Private {
+        Sharing::Locked
+    } else {
+        u.sharing
+    };
+    let (base, selector) = cache_base(u.base.clone(), u.selector.clone(), u.uid, u.gid, u.mode)?;
+    e.cache(
+        target,
+        &u.id,
+        pb_sharing(sharing),
+        base,
+        MountOpts {
+            selector,
+            readonly: true,
+            ..Default::default()
+        },
+    );
+    Ok(())
 }
