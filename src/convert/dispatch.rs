@@ -98,13 +98,6 @@ impl Build<'_> {
     pub(super) fn dispatch(&mut self, i: usize, cmd: &Cmd) -> Result<()> {
         let command = self.expand_command(i, cmd)?;
         let span = command.span();
-        let lexer = self.lexer.clone();
-        let env = self.stages[i]
-            .st
-            .as_ref()
-            .expect("stage initialised")
-            .env
-            .clone();
         let st = self.stages[i].st.as_mut().expect("stage initialised");
         match command {
             Command::Run(r) => return self.dispatch_run(i, &r, cmd),
@@ -189,7 +182,7 @@ impl Build<'_> {
             Command::Expose(e) => {
                 let mut ports = Vec::new();
                 for p in &e.ports {
-                    for word in lexer.process_words(p, &env).map_err(Error::from)? {
+                    for word in self.lexer.process_words(p, &st.env).map_err(Error::from)? {
                         self.warnings.extend(checks::expose_port(&word, span));
                         ports.extend(super::expose::parse_port(&word)?);
                     }
