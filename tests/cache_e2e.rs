@@ -335,6 +335,16 @@ fn rerun_receives_a_quarter(case: &str, step: &str, worked: &str, says: &str) {
     assert_eq!(docker_run(&tag.0, &[]).trim(), says);
 }
 
+/// The step printed its binary's ELF `e_machine` (`od` of bytes 18-19) as arm64's: `b7 00`.
+fn assert_arm64(log: &[String]) {
+    assert!(
+        log.iter()
+            .any(|l| l.split_whitespace().collect::<Vec<_>>() == ["machine:", "b7", "00"]),
+        "not an arm64 binary (ELF e_machine):\n{}",
+        log.join("\n")
+    );
+}
+
 fn mb(b: u64) -> String {
     format!("{:.2} MB", b as f64 / 1e6)
 }
@@ -903,13 +913,7 @@ fn xx_wrapper() {
         let built = build(&ctx, Fe::Hoard, None, &[], &[]).must(&format!("xx-go, build {}", n + 1));
         let log = step_log(&built.text, "xx-go build");
         eprintln!("xx-go build {}:\n  {}", n + 1, log.join("\n  "));
-        let arm64 =
-            |l: &String| l.split_whitespace().collect::<Vec<_>>() == ["machine:", "b7", "00"];
-        assert!(
-            log.iter().any(arm64),
-            "not an arm64 binary (ELF e_machine):\n{}",
-            log.join("\n")
-        );
+        assert_arm64(&log);
         assert!(
             log.iter().any(|l| l == "example.com/hello"),
             "main package not built:\n{}",
@@ -1060,13 +1064,7 @@ fn make_after_xx_go_wrap() {
         .must(&format!("make after xx-go --wrap, build {}", n + 1));
         let log = step_log(&built.text, "make");
         eprintln!("make, build {}:\n  {}", n + 1, log.join("\n  "));
-        let arm64 =
-            |l: &String| l.split_whitespace().collect::<Vec<_>>() == ["machine:", "b7", "00"];
-        assert!(
-            log.iter().any(arm64),
-            "not an arm64 binary (ELF e_machine):\n{}",
-            log.join("\n")
-        );
+        assert_arm64(&log);
         assert!(
             log.iter().any(|l| l == "example.com/hello"),
             "main package not built:\n{}",
@@ -1105,12 +1103,7 @@ fn make_after_xx_go_wrap() {
     .must("make in a script after xx-go --wrap");
     let log = step_log(&built.text, "/build.sh");
     eprintln!("/build.sh:\n  {}", log.join("\n  "));
-    assert!(
-        log.iter()
-            .any(|l| l.split_whitespace().collect::<Vec<_>>() == ["machine:", "b7", "00"]),
-        "not an arm64 binary:\n{}",
-        log.join("\n")
-    );
+    assert_arm64(&log);
     assert!(
         !log.iter().any(|l| l.starts_with("example.com/hello")),
         "packages compiled again (the script's go saw no target build cache):\n{}",

@@ -8,10 +8,13 @@
 //! `HOARD_WRITE_PARSER_RESULTS=1 cargo test --test parser` (re)writes every `result` from the
 //! current parser and then fails on purpose: review the diff by hand before committing it.
 
-use std::fs;
-use std::path::{Path, PathBuf};
+#[path = "common/parser_cases.rs"]
+mod parser_cases;
+
+use std::path::PathBuf;
 
 use hoard::parser::parse;
+use parser_cases::{accepted, cases, dump_failures};
 use proptest::prelude::*;
 
 fn testdata(sub: &str) -> PathBuf {
@@ -20,57 +23,11 @@ fn testdata(sub: &str) -> PathBuf {
         .join(sub)
 }
 
-/// The case directories under `dir`, sorted; fails when there are none.
-fn cases(dir: &Path) -> Vec<PathBuf> {
-    let mut out: Vec<PathBuf> = fs::read_dir(dir)
-        .unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()))
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.is_dir())
-        .collect();
-    out.sort();
-    assert!(!out.is_empty(), "no cases in {}", dir.display());
-    out
-}
-
-/// Read a file as text; checked UTF-8, so a lossy read cannot hide a case.
-fn read(path: &Path) -> String {
-    let bytes = fs::read(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
-    String::from_utf8(bytes).unwrap_or_else(|_| panic!("{} is not UTF-8", path.display()))
-}
-
-fn name(case: &Path) -> String {
-    case.file_name().unwrap().to_string_lossy().into_owned()
-}
-
 #[test]
 fn positive_cases_dump_as_recorded() {
     let write = std::env::var_os("HOARD_WRITE_PARSER_RESULTS").is_some_and(|v| !v.is_empty());
     let cases = cases(&testdata("parser"));
-    let mut failures = Vec::new();
-    for case in &cases {
-        let name = name(case);
-        let text = read(&case.join("Dockerfile"));
-        let got = match parse(&text) {
-            Ok(df) => df.dump(),
-            Err(e) => {
-                failures.push(format!("{name}: unexpected error {e:?}"));
-                continue;
-            }
-        };
-        let result = case.join("result");
-        if write {
-            fs::write(&result, &got).unwrap_or_else(|e| panic!("{}: {e}", result.display()));
-            continue;
-        }
-        if !result.is_file() {
-            failures.push(format!("{name}: no result file"));
-            continue;
-        }
-        let expected = read(&result);
-        if got != expected {
-            failures.push(format!("{name}:\n--- expected\n{expected}--- got\n{got}"));
-        }
-    }
+    let failures = dump_failures(&cases, write);
     assert!(
         !write,
         "wrote {} result files; review them, then run again without HOARD_WRITE_PARSER_RESULTS",
@@ -88,13 +45,7 @@ fn positive_cases_dump_as_recorded() {
 #[test]
 fn negative_cases_are_rejected() {
     let cases = cases(&testdata("parser-negative"));
-    let mut failures = Vec::new();
-    for case in &cases {
-        let text = read(&case.join("Dockerfile"));
-        if let Ok(df) = parse(&text) {
-            failures.push(format!("{}: parsed as\n{}", name(case), df.dump()));
-        }
-    }
+    let failures = accepted(&cases);
     assert!(
         failures.is_empty(),
         "{} of {} cases should not parse:\n{}",
