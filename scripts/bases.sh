@@ -183,10 +183,10 @@ else
     debootstrap --variant=minbase --include=ca-certificates bookworm "$work/boot" \
       http://deb.debian.org/debian >"$work/debootstrap.log" 2>&1 || {
         tail -n 40 "$work/debootstrap.log" >&2; exit 1; }
-    rm -rf "$work/boot"/var/cache/apt/archives/*.deb "$work/boot"/var/lib/apt/lists/*
+    rm -rf "${work:?}/boot"/var/cache/apt/archives/*.deb "$work/boot"/var/lib/apt/lists/*
     pack "$work/boot" "$raw.partial"
     mv "$raw.partial" "$raw"
-    rm -rf "$work/boot"
+    rm -rf "${work:?}/boot"
   fi
   root=$work/debian
   mkdir -p "$root"

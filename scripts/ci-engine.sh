@@ -25,22 +25,20 @@ log() { echo "ci-engine: $*" >&2; }
 
 if [ "$(id -u)" != 0 ]; then log "needs root"; exit 1; fi
 
-stop_pid() {
-  local f=$1
-  if [ -f "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null; then
-    kill "$(cat "$f")"
-    for _ in $(seq 1 30); do kill -0 "$(cat "$f")" 2>/dev/null || break; sleep 1; done
-  fi
-  rm -f "$f"
-}
+scripts_dir=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=scripts/pidfiles.sh
+. "$scripts_dir/pidfiles.sh"
+# What identifies our processes in their command lines (pids alone may be stale, see there).
+dockerd_text="--exec-root $run/exec"
+containerd_text="$run/exec/containerd"
+registry_text="$root/registry.yml"
 
 if [ "${1:-}" = stop ]; then
-  stop_pid "$run/dockerd.pid"
-  stop_pid "$run/registry.pid"
+  stop_by_file "$run/dockerd.pid" "$dockerd_text"
+  stop_by_file "$run/registry.pid" "$registry_text"
   exit 0
 fi
 
-scripts_dir=$(cd "$(dirname "$0")" && pwd)
 "$scripts_dir/engine.sh" >&2 # the main engine: images are copied from it
 
 mkdir -p "$root" "$run"
@@ -52,7 +50,7 @@ if ! command -v docker-registry >/dev/null 2>&1; then
 fi
 # The package's own service (basic auth, same port) must not hold :5000.
 if command -v service >/dev/null 2>&1; then service docker-registry stop >/dev/null 2>&1 || true; fi
-if ! { [ -f "$run/registry.pid" ] && kill -0 "$(cat "$run/registry.pid")" 2>/dev/null; }; then
+if ! pid_of "$run/registry.pid" "$registry_text" >/dev/null; then
   # Everything in it is throw-away (every test and bench run pushes under fresh tags), but it
   # grows with each run and the disk is shared: start over when it passes the limit.
   limit_gb=${HOARD_CI_REGISTRY_MAX_GB:-8}
@@ -98,7 +96,9 @@ cat >"$root/daemon.json" <<JSON
 {"features":{"containerd-snapshotter":true}}
 JSON
 if ! DOCKER_HOST=$host docker info >/dev/null 2>&1; then
-  stop_pid "$run/dockerd.pid"
+  stop_by_file "$run/dockerd.pid" "$dockerd_text"
+  # Its managed containerd: dockerd waits for one that a stale pid file names, then times out.
+  stop_by_file "$run/exec/containerd/containerd.pid" "$containerd_text"
   log "starting the CI dockerd on $host"
   setsid nohup /usr/sbin/dockerd \
     --config-file "$root/daemon.json" \

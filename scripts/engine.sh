@@ -18,15 +18,15 @@ fi
 if ! command -v dockerd >/dev/null 2>&1 || ! docker buildx version >/dev/null 2>&1; then
   suite=${HOARD_ENGINE_SUITE:-sid}
   log "installing Docker from Debian $suite"
-  if [ ! -f /etc/apt/sources.list.d/hoard-$suite.sources ]; then
-    cat > /etc/apt/sources.list.d/hoard-$suite.sources <<SRC
+  if [ ! -f /etc/apt/sources.list.d/hoard-"$suite".sources ]; then
+    cat > /etc/apt/sources.list.d/hoard-"$suite".sources <<SRC
 Types: deb
 URIs: http://deb.debian.org/debian
 Suites: $suite
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 SRC
-    cat > /etc/apt/preferences.d/hoard-$suite <<PIN
+    cat > /etc/apt/preferences.d/hoard-"$suite" <<PIN
 Package: *
 Pin: release n=$suite
 Pin-Priority: 100
@@ -45,7 +45,15 @@ if ! grep -q containerd-snapshotter /etc/docker/daemon.json 2>/dev/null; then
   echo '{"features":{"containerd-snapshotter":true}}' > /etc/docker/daemon.json
 fi
 
-if ! pgrep -x dockerd >/dev/null; then
+scripts_dir=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=scripts/pidfiles.sh
+. "$scripts_dir/pidfiles.sh"
+# The main dockerd writes /var/run/docker.pid; the CI engine's dockerd (scripts/ci-engine.sh)
+# has its own, so it is not mistaken for this one. Stale pid files from a restored machine
+# would stop dockerd ("process is still running") or its containerd from starting.
+if ! pid_of /var/run/docker.pid dockerd >/dev/null; then
+  drop_stale /var/run/docker.pid dockerd
+  drop_stale /var/run/docker/containerd/containerd.pid /var/run/docker/containerd
   log "starting dockerd"
   mkdir -p /var/log
   # Its own session: dockerd must outlive the shell (and process group) that started it.

@@ -11,12 +11,14 @@ scripts/engine.sh
 
 # The real-build tests need room: each run adds several GB of build cache (toolchain layers,
 # cargo targets in cache mounts). On a machine whose disk is nearly full, drop BuildKit's
-# cache first (the base images stay); the tests then run cold but do not die of ENOSPC.
+# cache and the untagged images first (the base images stay); the tests then run cold but do not die of ENOSPC.
 min_free_gb=${HOARD_TEST_MIN_FREE_GB:-30}
 free_gb=$(df -Pk / | awk 'NR==2 { print int($4 / 1048576) }')
 if [ "$free_gb" -lt "$min_free_gb" ]; then
-  echo "test: only ${free_gb} GB free on /; pruning the BuildKit cache" >&2
+  echo "test: only ${free_gb} GB free on /; pruning the BuildKit cache and untagged images" >&2
   docker builder prune -af >/dev/null || true
+  # Images that lost their tag to a later build of the same name (tests load under fixed tags).
+  docker image prune -f >/dev/null || true
 fi
 
 # The habits first, before anything slow: formatting and lints (warnings are errors).

@@ -28,6 +28,13 @@ use serde_json::Value;
 
 const REGISTRY: &str = "localhost:5000";
 
+/// The base images the jobs build on, copied into the CI engine with the frontend image.
+const BASES: [&str; 3] = [
+    "hoard-test/debian:bookworm",
+    "hoard-test/busybox:latest",
+    "hoard-test/busybox:multi",
+];
+
 static ENGINE: OnceLock<(String, String)> = OnceLock::new();
 static TURN: Mutex<()> = Mutex::new(());
 
@@ -37,12 +44,8 @@ fn engine() -> &'static (String, String) {
     ENGINE.get_or_init(|| {
         let img = hoard_image();
         let out = Command::new(root().join("scripts/ci-engine.sh"))
-            .args([
-                "hoard-test/debian:bookworm",
-                "hoard-test/busybox:latest",
-                "hoard-test/busybox:multi",
-                &img,
-            ])
+            .args(BASES)
+            .arg(&img)
             .stderr(Stdio::inherit())
             .output()
             .expect("run scripts/ci-engine.sh");
@@ -51,23 +54,29 @@ fn engine() -> &'static (String, String) {
             .lines()
             .find_map(|l| l.strip_prefix("export DOCKER_HOST=").map(str::to_string))
             .expect("ci-engine.sh prints DOCKER_HOST");
-        let fe = format!(
-            "{REGISTRY}/hoard-ci-e2e/{}",
-            img.replace([':', '/'], "-") + ":fe"
-        );
-        for args in [
-            vec!["tag", img.as_str(), fe.as_str()],
-            vec!["push", "-q", fe.as_str()],
-        ] {
-            let o = Command::new("docker")
-                .env("DOCKER_HOST", &host)
-                .args(&args)
-                .output()
-                .unwrap();
-            assert!(o.status.success(), "docker {args:?}: {}", output_text(&o));
-        }
+        let fe = push_frontend(&host, &img);
         (host, fe)
     })
+}
+
+/// Tag the frontend image on the CI engine under its registry name and push it there.
+fn push_frontend(host: &str, img: &str) -> String {
+    let fe = format!(
+        "{REGISTRY}/hoard-ci-e2e/{}",
+        img.replace([':', '/'], "-") + ":fe"
+    );
+    for args in [
+        vec!["tag", img, fe.as_str()],
+        vec!["push", "-q", fe.as_str()],
+    ] {
+        let o = Command::new("docker")
+            .env("DOCKER_HOST", host)
+            .args(&args)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "docker {args:?}: {}", output_text(&o));
+    }
+    fe
 }
 
 /// This test's turn on the CI engine (see the module docs). The file lock is held by a
@@ -1360,5 +1369,68 @@ RUN --mount=type=cache,id=warm,target=/c sh -c 'echo job-$BUST >> /c/log; cat /c
         log.iter().any(|l| l.ends_with(" job-a")) && !log.iter().any(|l| l.ends_with(" job-b")),
         "the fresh runner's cache is not the seed's:\n{}",
         log.join("\n")
+    );
+}
+
+/// A runner restored from a snapshot keeps /run: the CI engine's pid files there name pids
+/// that, after the restart, may belong to unrelated processes. `scripts/ci-engine.sh` must
+/// start the engine anyway and leave those processes alone (it once waited for "containerd is
+/// still running" and timed out, and killed whatever held the dockerd pid).
+#[test]
+fn engine_starts_over_stale_pid_files() {
+    if !e2e_enabled("engine_starts_over_stale_pid_files") {
+        return;
+    }
+    let _turn = turn();
+    let script = root().join("scripts/ci-engine.sh");
+    let o = Command::new(&script).arg("stop").output().unwrap();
+    assert!(o.status.success(), "ci-engine.sh stop: {}", output_text(&o));
+    let run = std::env::var("HOARD_CI_RUN").unwrap_or_else(|_| "/run/hoard-ci".into());
+    let mut bystander = Command::new("sleep").arg("600").spawn().unwrap();
+    let pid = bystander.id().to_string();
+    for file in [
+        "dockerd.pid",
+        "registry.pid",
+        "exec/containerd/containerd.pid",
+    ] {
+        let path = Path::new(&run).join(file);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(&path, &pid).unwrap();
+    }
+    let img = hoard_image();
+    let o = Command::new(&script)
+        .args(BASES)
+        .arg(&img)
+        .output()
+        .unwrap();
+    let alive = bystander.try_wait().unwrap().is_none();
+    let _ = bystander.kill();
+    let _ = bystander.wait();
+    assert!(
+        o.status.success(),
+        "ci-engine.sh over stale pid files: {}",
+        output_text(&o)
+    );
+    assert!(
+        alive,
+        "ci-engine.sh killed the process a stale pid file named"
+    );
+    let info = docker(&["info", "--format", "{{.ServerVersion}}"]);
+    assert!(
+        info.status.success(),
+        "the CI engine is not up: {}",
+        output_text(&info)
+    );
+    // The registry restarted too; it keeps its storage unless that grew past its limit, so
+    // push the frontend again for the tests that follow.
+    push_frontend(host(), &img);
+    let o = Command::new("curl")
+        .args(["-fsS", "http://127.0.0.1:5000/v2/"])
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "the registry is not up: {}",
+        output_text(&o)
     );
 }
