@@ -25,6 +25,7 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
+use common::cargo_demo::*;
 use common::*;
 use serde_json::Value;
 
@@ -352,8 +353,6 @@ fn mb(b: u64) -> String {
 // ------------------------------------------------------------------------------------------
 // 1. cargo, multi-stage and same-RUN
 
-const CARGO_DEPS: &[&str] = &["itoa", "hex", "fnv", "smallvec"];
-
 /// Builder stage compiles a crate with four crates.io dependencies; the final stage copies the
 /// binary out of `target/release`. After a source change the rebuild recompiles only the crate
 /// itself and downloads nothing.
@@ -389,31 +388,7 @@ fn cargo_multi_stage() {
         .must("cargo, rebuild after a source change");
     let log = step_log(&second.text, "cargo build");
     eprintln!("rebuild, cargo step:\n  {}", log.join("\n  "));
-    assert!(
-        log.iter().any(|l| l.contains("Compiling hoard-cargo-demo")),
-        "the rebuild did not compile the changed crate (did the step run?):\n{}",
-        log.join("\n")
-    );
-    let recompiled: Vec<&String> = log
-        .iter()
-        .filter(|l| {
-            CARGO_DEPS
-                .iter()
-                .any(|d| l.trim_start().starts_with(&format!("Compiling {d} ")))
-        })
-        .collect();
-    assert!(
-        recompiled.is_empty(),
-        "dependencies were compiled again after a source change: {recompiled:?}"
-    );
-    let downloads: Vec<&String> = log
-        .iter()
-        .filter(|l| l.contains("Downloaded ") || l.contains("Downloading "))
-        .collect();
-    assert!(
-        downloads.is_empty(),
-        "crates were downloaded again: {downloads:?}"
-    );
+    assert_warm_cargo(&log, "rebuild after a source change");
     assert_eq!(
         docker_run(&tag.0, &[]).trim(),
         format!("{w2} 42 6869 4"),

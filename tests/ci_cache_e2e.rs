@@ -23,6 +23,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::{Mutex, OnceLock};
 
+use common::cargo_demo::*;
 use common::*;
 use serde_json::Value;
 
@@ -874,9 +875,6 @@ RUN --mount=type=cache,id=arch-$TARGETARCH,target=/p --mount=type=cache,id=share
 
 // ------------------------------------------------------------------------------------------
 
-/// The crates.io dependencies of `testdata/cache/cargo`.
-const CARGO_DEPS: &[&str] = &["itoa", "hex", "fnv", "smallvec"];
-
 /// The multi-stage case of `tests/cache_e2e.rs` (`testdata/cache/cargo`: a crate with four
 /// crates.io dependencies, the binary copied into a second stage), shaped like bench/cases/cargo:
 /// the builder stage installs cargo with apt, so a job seeds apt's and cargo's caches, and an
@@ -920,33 +918,8 @@ fn set_message(ctx: &Path, text: &str) {
 }
 
 /// The cargo step of a job that ran it: it compiled the app crate only and downloaded nothing.
-fn assert_warm_cargo(job: &Job, what: &str) {
-    let log = job.step("cargo build");
-    assert!(
-        log.iter().any(|l| l.contains("Compiling hoard-cargo-demo")),
-        "{what}: the cargo step did not compile the app crate (did it run?):\n{}",
-        log.join("\n")
-    );
-    let deps: Vec<&String> = log
-        .iter()
-        .filter(|l| {
-            CARGO_DEPS
-                .iter()
-                .any(|d| l.contains(&format!("Compiling {d} ")))
-        })
-        .collect();
-    assert!(
-        deps.is_empty(),
-        "{what}: dependencies compiled again: {deps:?}"
-    );
-    let downloads: Vec<&String> = log
-        .iter()
-        .filter(|l| l.contains("Downloaded ") || l.contains("Downloading "))
-        .collect();
-    assert!(
-        downloads.is_empty(),
-        "{what}: crates downloaded again: {downloads:?}"
-    );
+fn assert_warm_cargo_job(job: &Job, what: &str) {
+    assert_warm_cargo(&job.step("cargo build"), what);
 }
 
 /// The binary of the image a job built (`--output type=docker` loaded on the CI engine).
@@ -1023,7 +996,7 @@ fn cargo_jobs() {
             j2.step(step).join("\n")
         );
     }
-    assert_warm_cargo(&j2, "job 2 (seeded from main after an edit)");
+    assert_warm_cargo_job(&j2, "job 2 (seeded from main after an edit)");
     assert_eq!(run_image(&tag), format!("{w2} 42 6869 4"), "job 2's binary");
     export(&ctx, &from, &pr_seed).must("job 2 export");
 
@@ -1041,7 +1014,7 @@ fn cargo_jobs() {
         "job 2b: the apt step was not a layer-cache hit:\n{}",
         j2b.step("apt-get update").join("\n")
     );
-    assert_warm_cargo(&j2b, "job 2b (main's seed again, job 2's layer cache)");
+    assert_warm_cargo_job(&j2b, "job 2b (main's seed again, job 2's layer cache)");
     assert_eq!(
         run_image(&tag),
         format!("{w3} 42 6869 4"),
@@ -1082,7 +1055,7 @@ fn cargo_jobs() {
         "job 4: the apt step was not a layer-cache hit:\n{}",
         j4.step("apt-get update").join("\n")
     );
-    assert_warm_cargo(&j4, "job 4 (second-generation seed)");
+    assert_warm_cargo_job(&j4, "job 4 (second-generation seed)");
     assert_eq!(run_image(&tag), format!("{w4} 42 6869 4"), "job 4's binary");
 }
 

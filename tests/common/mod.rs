@@ -12,6 +12,7 @@ use std::process::{Command, Output, Stdio};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+pub mod cargo_demo;
 pub mod corpus;
 // ------------------------------------------------------------------------------------------
 // Environment
