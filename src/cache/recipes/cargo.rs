@@ -38,51 +38,25 @@
 use crate::cache::recipe::{Aging, CacheDir, Location, Recipe, Scope, Shim, Trigger};
 use crate::instructions::Sharing;
 
+/// The subcommands that compile (into `target/`, reading registry and git sources), followed by
+/// `$extra`: the one list behind [`BUILDS`] and [`USES_REGISTRY`].
+macro_rules! compiling_and {
+    ($($extra:literal),*) => {
+        &[
+            "build", "b", "check", "c", "clippy", "doc", "d", "run", "r", "test", "t", "bench",
+            "rustc", "rustdoc", "install", "zigbuild", "auditable", "nextest", $($extra),*
+        ]
+    };
+}
+
 /// Subcommands that compile into `target/` (the shim re-checks each invocation precisely).
 /// `install` is included: with `CARGO_TARGET_DIR` set, `cargo install` builds there too, which is
-/// what makes the very common `COPY . . && cargo install --path .` incremental.
-pub(super) const BUILDS: &[&str] = &[
-    "build",
-    "b",
-    "check",
-    "c",
-    "clippy",
-    "doc",
-    "d",
-    "run",
-    "r",
-    "test",
-    "t",
-    "bench",
-    "rustc",
-    "rustdoc",
-    "install",
-    "zigbuild",
-    "cook",
-    "auditable",
-    "nextest",
-];
+/// what makes the very common `COPY . . && cargo install --path .` incremental. `cook` is
+/// `cargo chef cook`, which has its own trigger.
+pub(super) const BUILDS: &[&str] = compiling_and!("cook");
 
 /// Everything that reads the registry or git sources (downloads, resolution, builds).
-const USES_REGISTRY: &[&str] = &[
-    "build",
-    "b",
-    "check",
-    "c",
-    "clippy",
-    "doc",
-    "d",
-    "run",
-    "r",
-    "test",
-    "t",
-    "bench",
-    "rustc",
-    "rustdoc",
-    "install",
-    "zigbuild",
-    "auditable",
-    "nextest",
+const USES_REGISTRY: &[&str] = compiling_and!(
     "fetch",
     "vendor",
     "update",
@@ -90,8 +64,8 @@ const USES_REGISTRY: &[&str] = &[
     "metadata",
     "tree",
     "package",
-    "fix",
-];
+    "fix"
+);
 
 /// Where the target cache is mounted; the shim builds into sub-directories of it.
 pub(super) const TARGET_MOUNT: &str = "/var/cache/hoard/cargo/target";
