@@ -14,7 +14,7 @@ mod parser_cases;
 use std::path::PathBuf;
 
 use hoard::parser::parse;
-use parser_cases::{accepted, cases, dump_failures};
+use parser_cases::{accepted, assert_none, cases, dump_failures};
 use proptest::prelude::*;
 
 fn testdata(sub: &str) -> PathBuf {
@@ -33,26 +33,14 @@ fn positive_cases_dump_as_recorded() {
         "wrote {} result files; review them, then run again without HOARD_WRITE_PARSER_RESULTS",
         cases.len()
     );
-    assert!(
-        failures.is_empty(),
-        "{} of {} cases differ:\n{}",
-        failures.len(),
-        cases.len(),
-        failures.join("\n")
-    );
+    assert_none(&failures, cases.len(), "differ");
 }
 
 #[test]
 fn negative_cases_are_rejected() {
     let cases = cases(&testdata("parser-negative"));
     let failures = accepted(&cases);
-    assert!(
-        failures.is_empty(),
-        "{} of {} cases should not parse:\n{}",
-        failures.len(),
-        cases.len(),
-        failures.join("\n")
-    );
+    assert_none(&failures, cases.len(), "should not parse");
 }
 
 /// Lines that exercise the parser's corners: directives, continuations, heredocs, JSON, flags.

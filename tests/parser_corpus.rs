@@ -12,19 +12,13 @@ mod parser_cases;
 use std::path::PathBuf;
 
 use hoard::parser::parse;
-use parser_cases::{accepted, cases, dump_failures, read};
+use parser_cases::{accepted, assert_none, cases, dump_failures, read};
 
 #[test]
 fn buildkit_positive_cases_dump_like_stock() {
     let cases = cases(&corpus::dir("buildkit-parser/testfiles"));
     let failures = dump_failures(&cases, false);
-    assert!(
-        failures.is_empty(),
-        "{} of {} cases differ:\n{}",
-        failures.len(),
-        cases.len(),
-        failures.join("\n")
-    );
+    assert_none(&failures, cases.len(), "differ");
     assert!(
         cases.len() >= 30,
         "expected the full corpus, found {} cases",
@@ -36,13 +30,7 @@ fn buildkit_positive_cases_dump_like_stock() {
 fn buildkit_negative_cases_fail() {
     let cases = cases(&corpus::dir("buildkit-parser/testfiles-negative"));
     let failures = accepted(&cases);
-    assert!(
-        failures.is_empty(),
-        "{} of {} cases should not parse:\n{}",
-        failures.len(),
-        cases.len(),
-        failures.join("\n")
-    );
+    assert_none(&failures, cases.len(), "should not parse");
 }
 
 #[test]

@@ -76,3 +76,13 @@ pub fn accepted(cases: &[PathBuf]) -> Vec<String> {
         })
         .collect()
 }
+
+/// Fails listing every failure, with how many of `total` cases `what` (e.g. "differ").
+pub fn assert_none(failures: &[String], total: usize, what: &str) {
+    assert!(
+        failures.is_empty(),
+        "{} of {total} cases {what}:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
