@@ -36,6 +36,15 @@ fn case_dir(case: &str) -> PathBuf {
     root().join("testdata/cache").join(case)
 }
 
+/// A copy of `testdata/cache/<case>` that the test may edit, in a scratch directory `name`
+/// (kept alive by the returned guard).
+fn case_copy(name: &str, case: &str) -> (Scratch, PathBuf) {
+    let scratch = Scratch::new(name);
+    let ctx = scratch.path.join("ctx");
+    copy_tree(&case_dir(case), &ctx);
+    (scratch, ctx)
+}
+
 /// Copies a directory tree (the build context, so a test can edit it).
 fn copy_tree(from: &Path, to: &Path) {
     fs::create_dir_all(to).unwrap();
@@ -361,9 +370,7 @@ fn cargo_multi_stage() {
     if !e2e_enabled("cargo_multi_stage") {
         return;
     }
-    let scratch = Scratch::new("cache-cargo");
-    let ctx = scratch.path.join("ctx");
-    copy_tree(&case_dir("cargo"), &ctx);
+    let (_scratch, ctx) = case_copy("cache-cargo", "cargo");
     let tag = Tag::new("cargo");
 
     // Unique messages: an earlier run's identical context would make the step a layer-cache hit.
@@ -402,9 +409,7 @@ fn cargo_same_run() {
     if !e2e_enabled("cargo_same_run") {
         return;
     }
-    let scratch = Scratch::new("cache-cargo-same-run");
-    let ctx = scratch.path.join("ctx");
-    copy_tree(&case_dir("cargo"), &ctx);
+    let (_scratch, ctx) = case_copy("cache-cargo-same-run", "cargo");
     let word = unique("same-run").replace('-', "");
     fs::write(
         ctx.join("src/message.rs"),
@@ -435,9 +440,7 @@ fn cargo_older_source_is_rebuilt() {
     if !e2e_enabled("cargo_older_source_is_rebuilt") {
         return;
     }
-    let scratch = Scratch::new("cache-cargo-older");
-    let ctx = scratch.path.join("ctx");
-    copy_tree(&case_dir("cargo"), &ctx);
+    let (_scratch, ctx) = case_copy("cache-cargo-older", "cargo");
     let df = ctx.join("Dockerfile.samerun");
     let tag = Tag::new("cargo-older");
     let msg = ctx.join("src/message.rs");
@@ -473,13 +476,14 @@ fn cargo_older_path_dependency_is_rebuilt() {
         return;
     }
     for lockfile in [true, false] {
-        let scratch = Scratch::new(if lockfile {
-            "cache-cargo-pathdep"
-        } else {
-            "cache-cargo-pathdep-nolock"
-        });
-        let ctx = scratch.path.join("ctx");
-        copy_tree(&case_dir("cargo-pathdep"), &ctx);
+        let (_scratch, ctx) = case_copy(
+            if lockfile {
+                "cache-cargo-pathdep"
+            } else {
+                "cache-cargo-pathdep-nolock"
+            },
+            "cargo-pathdep",
+        );
         if !lockfile {
             fs::remove_file(ctx.join("app/Cargo.lock")).unwrap();
         }
@@ -724,9 +728,7 @@ fn go() {
     if !e2e_enabled("go") {
         return;
     }
-    let scratch = Scratch::new("cache-go");
-    let ctx = scratch.path.join("ctx");
-    copy_tree(&case_dir("go"), &ctx);
+    let (_scratch, ctx) = case_copy("cache-go", "go");
     let tag = Tag::new("go");
     let report = explain(&ctx.join("Dockerfile"), &[]);
     let caches = planned_caches(&report, 5);
@@ -867,9 +869,7 @@ fn xx_wrapper() {
     if !e2e_enabled("xx_wrapper") {
         return;
     }
-    let scratch = Scratch::new("cache-xx-go");
-    let ctx = scratch.path.join("ctx");
-    copy_tree(&case_dir("xx-go"), &ctx);
+    let (_scratch, ctx) = case_copy("cache-xx-go", "xx-go");
     let report = explain(&ctx.join("Dockerfile"), &[]);
     assert_eq!(tools_at(&report, 8), ["go:hoard"], "{report}");
     let caches = planned_caches(&report, 8);
@@ -911,9 +911,7 @@ fn interpreter_script() {
     if !e2e_enabled("interpreter_script") {
         return;
     }
-    let scratch = Scratch::new("cache-interp");
-    let ctx = scratch.path.join("ctx");
-    copy_tree(&case_dir("npm"), &ctx);
+    let (_scratch, ctx) = case_copy("cache-interp", "npm");
     fs::copy(
         case_dir("interp").join("Dockerfile"),
         ctx.join("Dockerfile"),
@@ -1006,9 +1004,7 @@ fn make_after_xx_go_wrap() {
     if !e2e_enabled("make_after_xx_go_wrap") {
         return;
     }
-    let scratch = Scratch::new("cache-xx-go-wrap");
-    let ctx = scratch.path.join("ctx");
-    copy_tree(&case_dir("xx-go-wrap"), &ctx);
+    let (_scratch, ctx) = case_copy("cache-xx-go-wrap", "xx-go-wrap");
     let report = explain(&ctx.join("Dockerfile"), &[]);
     assert!(
         tools_at(&report, 8).is_empty(),
